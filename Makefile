@@ -1,0 +1,116 @@
+# crowd — container performance benchmark and density-test suite.
+# make            build build/crowd, build/libcrowd.a, build/workloads/*, build/rootfs
+# make run        install missing packages, build, run the default benchmark
+# make check      install missing packages, build, run every test
+# make bench      run the benchmarks shipped in scripts/bench-*.sh
+# make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+B       := build
+VERSION := 0.1.0
+GIT     := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PKGS    := libcap hwloc jansson
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wswitch-enum
+ifeq ($(CI),true)
+WERROR  := -Werror
+endif
+CFLAGS  ?= -O2 -g
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+XCPPFLAGS := -D_GNU_SOURCE -Iharness -Iharness/core -Iworkloads/common \
+	-DCROWD_VERSION='"$(VERSION)"' -DCROWD_GIT='"$(GIT)"' -DCROWD_DATADIR='"$(PREFIX)/share/crowd"'
+XCFLAGS := -std=gnu11 $(WARN) $(WERROR) $(CFLAGS) $(PKG_CFLAGS)
+LIBS    := $(PKG_LIBS) -lm -lpthread
+
+LIB_SRCS   := $(sort $(wildcard harness/core/*.c harness/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/obj/%.o)
+
+# Workloads: workloads/<name>/*.c (+ workloads/common/*.c) -> static build/workloads/<name>.
+WL_NAMES   := $(notdir $(patsubst %/,%,$(filter-out workloads/common/,$(sort $(dir $(wildcard workloads/*/main.c))))))
+WL_BINS    := $(WL_NAMES:%=$(B)/workloads/%)
+WL_COMMON  := $(wildcard workloads/common/*.c)
+WL_CC      := $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
+WL_CFLAGS  := -std=gnu11 $(WARN) $(WERROR) -Os -g0 -static -D_GNU_SOURCE -Iworkloads/common
+# Workload code except the main.c files, built for the host so the tests can link it.
+WL_LIB_SRCS := $(filter-out %/main.c,$(sort $(wildcard workloads/*/*.c)))
+WL_LIB_OBJS := $(WL_LIB_SRCS:%.c=$(B)/obj/%.o)
+
+CHECK_SRCS := $(sort $(wildcard tests/check_*.c))
+CHECK_BINS := $(CHECK_SRCS:tests/%.c=$(B)/tests/%)
+
+.PHONY: all deps run check test bench install clean format lint rootfs workloads
+all: $(B)/crowd $(B)/libcrowd.a workloads rootfs
+
+deps:
+	@scripts/deps.sh
+
+$(B)/obj/%.o: %.c $(wildcard harness/*.h harness/core/*.h bench/*.h workloads/common/*.h workloads/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCPPFLAGS) $(XCFLAGS) -c -o $@ $<
+
+$(B)/libcrowd.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libwl.a: $(WL_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/crowd: $(BENCH_OBJS) $(B)/libcrowd.a
+	$(CC) $(XCFLAGS) -o $@ $(BENCH_OBJS) $(B)/libcrowd.a $(LIBS)
+
+workloads: $(WL_BINS)
+$(B)/workloads/%: workloads/%/*.c $(WL_COMMON) $(wildcard workloads/common/*.h workloads/*/*.h)
+	@mkdir -p $(dir $@)
+	$(WL_CC) $(WL_CFLAGS) -o $@ $(wildcard workloads/$*/*.c) $(WL_COMMON)
+
+rootfs: $(B)/rootfs/.stamp
+$(B)/rootfs/.stamp: $(WL_BINS) scripts/mkrootfs.sh
+	scripts/mkrootfs.sh $(B)/rootfs $(WL_BINS)
+	@touch $@
+
+$(B)/tests/%: tests/%.c $(B)/libcrowd.a $(B)/libwl.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCPPFLAGS) $(XCFLAGS) -Itests -o $@ $< $(B)/libwl.a $(B)/libcrowd.a $(LIBS) $(CHECK_LIBS)
+
+run: deps
+	$(MAKE) all
+	$(B)/crowd bench
+	@if command -v gnuplot >/dev/null; then $(B)/crowd plot results/runs/latest; fi
+
+check: deps
+	$(MAKE) all tests
+	scripts/run-tests.sh
+
+tests: $(CHECK_BINS)
+test: check
+
+bench: deps
+	$(MAKE) all
+	@for s in scripts/bench-*.sh; do echo "== $$s"; $$s || exit 1; done
+
+bench-%: all
+	scripts/bench-$*.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/crowd
+	install -m 755 $(B)/crowd $(DESTDIR)$(PREFIX)/bin/crowd
+	cp -a $(B)/rootfs $(DESTDIR)$(PREFIX)/share/crowd/
+	cp -a scripts/*.gp $(DESTDIR)$(PREFIX)/share/crowd/ 2>/dev/null || true
+
+format:
+	clang-format -i $(LIB_SRCS) $(BENCH_SRCS) $(wildcard harness/*.h harness/core/*.h bench/*.h workloads/*/*.[ch] tests/*.[ch])
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -D_GNU_SOURCE -Iharness -Iharness/core harness bench workloads
+	shellcheck scripts/*.sh tests/*.sh .ci/run
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,12 @@
+/* crowd bench — placeholder until its issue lands; replaced by the real command. */
+#include <stdio.h>
+
+#include "cli.h"
+
+int crowd_cmd_bench(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "crowd bench: not built yet\n");
+	return CROWD_EXIT_FAIL;
+}

@@ -1,0 +1,103 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+int crowd_write_fileat(int dirfd, const char *name, const char *text, struct crowd_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_TRUNC);
+	if (fd < 0)
+		return crowd_error_errno(err, errno, "open %s", name);
+	size_t len = strlen(text);
+	ssize_t n = write(fd, text, len);
+	if (n < 0)
+		return crowd_error_errno(err, errno, "write '%s' to %s", text, name);
+	if ((size_t)n != len)
+		return crowd_error_set(err, EIO, "short write to %s", name);
+	return 0;
+}
+
+int crowd_write_file(const char *path, const char *text, struct crowd_error *err)
+{
+	return crowd_write_fileat(AT_FDCWD, path, text, err);
+}
+
+ssize_t crowd_read_fileat(int dirfd, const char *name, char *buf, size_t len,
+			  struct crowd_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return crowd_error_errno(err, errno, "open %s", name);
+	size_t off = 0;
+	while (off + 1 < len) {
+		ssize_t n = read(fd, buf + off, len - 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return crowd_error_errno(err, errno, "read %s", name);
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	return (ssize_t)off;
+}
+
+ssize_t crowd_read_file(const char *path, char *buf, size_t len, struct crowd_error *err)
+{
+	return crowd_read_fileat(AT_FDCWD, path, buf, len, err);
+}
+
+int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err)
+{
+	char buf[64];
+	ssize_t n = crowd_read_file(path, buf, sizeof(buf), err);
+	if (n < 0)
+		return (int)n;
+	if (strncmp(buf, "max", 3) == 0) {
+		*ret = INT64_MAX;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(buf, &end, 10);
+	if (errno || end == buf)
+		return crowd_error_set(err, EINVAL, "%s: not a number: '%.20s'", path, buf);
+	*ret = v;
+	return 0;
+}
+
+int crowd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t crowd_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = read(fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	return (ssize_t)off;
+}

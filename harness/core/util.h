@@ -1,0 +1,65 @@
+/* Small helpers shared by the whole library: cleanup attributes, clocks, file I/O. */
+#ifndef CROWD_UTIL_H
+#define CROWD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+static inline void crowd_freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void crowd_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+#define _cleanup_free_  __attribute__((cleanup(crowd_freep)))
+#define _cleanup_close_ __attribute__((cleanup(crowd_closep)))
+
+/* Hand ownership on: return the value and leave the variable empty. */
+#define crowd_steal_ptr(p)                                                                     \
+	({                                                                                     \
+		__typeof__(p) _s = (p);                                                        \
+		(p) = NULL;                                                                    \
+		_s;                                                                            \
+	})
+#define crowd_steal_fd(fd)                                                                     \
+	({                                                                                     \
+		int _s = (fd);                                                                 \
+		(fd) = -1;                                                                     \
+		_s;                                                                            \
+	})
+
+#define CROWD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* CLOCK_MONOTONIC in nanoseconds: the one clock of every phase timestamp. */
+static inline int64_t crowd_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Write the whole string to an existing file (cgroup knobs, /proc files). */
+int crowd_write_file(const char *path, const char *text, struct crowd_error *err);
+int crowd_write_fileat(int dirfd, const char *name, const char *text, struct crowd_error *err);
+/* Read up to len-1 bytes, NUL-terminated; returns bytes read or -errno. */
+ssize_t crowd_read_file(const char *path, char *buf, size_t len, struct crowd_error *err);
+ssize_t crowd_read_fileat(int dirfd, const char *name, char *buf, size_t len,
+			  struct crowd_error *err);
+/* Read a file holding one integer ("max" gives INT64_MAX). */
+int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err);
+/* Write all bytes / read exactly len bytes, retrying on EINTR and short counts. */
+int crowd_write_all(int fd, const void *buf, size_t len);
+ssize_t crowd_read_all(int fd, void *buf, size_t len);
+
+#endif
