@@ -1,0 +1,20 @@
+/* Capability profiles, applied with libcap in the child before exec. */
+#ifndef CROWD_CAPS_H
+#define CROWD_CAPS_H
+
+#include "container.h"
+#include "error.h"
+
+/* The 14 capabilities Docker keeps by default, as "CAP_CHOWN", ... (OCI spelling). */
+extern const char *const crowd_caps_default_names[];
+extern const unsigned crowd_caps_default_len;
+
+/* Parse --caps: default, none, all. */
+int crowd_caps_parse(const char *text, enum crowd_caps_profile *ret, struct crowd_error *err);
+const char *crowd_caps_profile_name(enum crowd_caps_profile p);
+
+/* In the child: set bounding, permitted, effective to the profile; clear inheritable and
+ * ambient. Call after all privileged setup, just before no_new_privs and exec. */
+int crowd_caps_apply(enum crowd_caps_profile p, struct crowd_error *err);
+
+#endif
