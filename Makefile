@@ -52,15 +52,16 @@ deps:
 
 $(B)/obj/%.o: %.c $(wildcard harness/*.h harness/core/*.h bench/*.h workloads/common/*.h workloads/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(XCPPFLAGS) $(XCFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -c -o $@ $<
 
 $(B)/libcrowd.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(B)/libwl.a: $(WL_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(B)/crowd: $(BENCH_OBJS) $(B)/libcrowd.a
 	$(CC) $(XCFLAGS) -o $@ $(BENCH_OBJS) $(B)/libcrowd.a $(LIBS)
