@@ -9,6 +9,7 @@
 #ifndef CROWD_STATS_H
 #define CROWD_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,29 @@ int crowd_stats_mann_whitney(const double *a, size_t n_a, const double *b, size_
 /* Jain's fairness index (sum x)^2 / (n * sum x^2): 1 all equal, 1/n one takes all.
  * NAN when n == 0 or all zero. */
 double crowd_stats_jain(const double *x, size_t n);
+
+/* Verdict of comparing one metric between two runs: NEW/OLD ratio of medians with its
+ * bootstrap 95% CI, and a Mann–Whitney p. Regressed (or improved) only when the CI excludes 1
+ * AND the point change exceeds threshold (0.05 = 5%) in the bad (good) direction; anything
+ * else is "no change". Medians both 0: ratio 1, no change. Old median 0, new not: ratio
+ * INFINITY and, with no CI of a ratio to use, the direction decides when Mann–Whitney
+ * p < 0.05. */
+enum crowd_verdict {
+	CROWD_VERDICT_NO_CHANGE,
+	CROWD_VERDICT_IMPROVED,
+	CROWD_VERDICT_REGRESSED,
+};
+const char *crowd_verdict_name(enum crowd_verdict v);
+struct crowd_stats_cmp {
+	size_t n_old, n_new;
+	double median_old, median_new;
+	double ratio, ratio_lo, ratio_hi; /* NEW/OLD */
+	double p;                         /* Mann–Whitney two-sided */
+	enum crowd_verdict verdict;
+};
+int crowd_stats_compare(const double *old, size_t n_old, const double *new_, size_t n_new,
+			bool higher_is_better, double threshold, uint64_t seed,
+			struct crowd_stats_cmp *ret, struct crowd_error *err);
 
 /* Standard normal CDF. */
 double crowd_stats_norm_cdf(double z);

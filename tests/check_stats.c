@@ -1,0 +1,242 @@
+/* Statistics against known inputs, CI coverage and false-positive rate on synthetic data. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "stats.h"
+
+#define EPS 1e-9
+
+START_TEST(percentile_type7)
+{
+	double x[] = { 10, 1, 4, 3, 2 }; /* sorted: 1 2 3 4 10 */
+	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 0), 1, EPS);
+	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 50), 3, EPS);
+	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 90), 7.6, EPS);  /* 4 + .6*6 */
+	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 99), 9.76, EPS); /* 4 + .96*6 */
+	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 100), 10, EPS);
+	double e[] = { 4, 1, 3, 2 };
+	ck_assert_double_eq_tol(crowd_stats_median(e, 4), 2.5, EPS);
+	ck_assert_double_eq_tol(crowd_stats_percentile(e, 4, 25), 1.75, EPS);
+	double one[] = { 42 };
+	ck_assert_double_eq_tol(crowd_stats_percentile(one, 1, 99), 42, EPS);
+	ck_assert(isnan(crowd_stats_percentile(one, 0, 50)));
+	/* the input is not reordered */
+	ck_assert_double_eq(x[0], 10);
+}
+END_TEST
+
+START_TEST(mean_stddev_summary)
+{
+	double x[] = { 2, 4, 4, 4, 5, 5, 7, 9 };
+	struct crowd_stats s;
+	struct crowd_error err = { 0 };
+	ck_assert_int_eq(crowd_stats_summarize(x, 8, 1, &s, &err), 0);
+	ck_assert_uint_eq(s.n, 8);
+	ck_assert_double_eq_tol(s.mean, 5, EPS);
+	ck_assert_double_eq_tol(s.stddev, sqrt(32.0 / 7), EPS);
+	ck_assert_double_eq_tol(s.min, 2, EPS);
+	ck_assert_double_eq_tol(s.max, 9, EPS);
+	ck_assert_double_eq_tol(s.p50, 4.5, EPS);
+	ck_assert(s.ci95_lo <= s.p50 && s.p50 <= s.ci95_hi);
+	ck_assert(s.ci95_lo >= 2 && s.ci95_hi <= 9);
+	ck_assert_double_eq_tol(crowd_stats_stddev(x, 1), 0, EPS);
+	ck_assert_int_eq(crowd_stats_summarize(x, 0, 1, &s, &err), -EINVAL);
+}
+END_TEST
+
+START_TEST(jain)
+{
+	double eq[] = { 5, 5, 5, 5 }, one[] = { 1, 0, 0, 0 }, abc[] = { 1, 2, 3 };
+	ck_assert_double_eq_tol(crowd_stats_jain(eq, 4), 1, EPS);
+	ck_assert_double_eq_tol(crowd_stats_jain(one, 4), 0.25, EPS);
+	ck_assert_double_eq_tol(crowd_stats_jain(abc, 3), 36.0 / 42, EPS);
+	ck_assert(isnan(crowd_stats_jain(abc, 0)));
+}
+END_TEST
+
+START_TEST(mwu_exact_hand)
+{
+	struct crowd_mwu m;
+	struct crowd_error err = { 0 };
+	double a[] = { 1, 2, 3 }, b[] = { 4, 5, 6 };
+	ck_assert_int_eq(crowd_stats_mann_whitney(a, 3, b, 3, &m, &err), 0);
+	ck_assert_int_eq(m.exact, 1);
+	ck_assert_double_eq_tol(m.u, 0, EPS);
+	ck_assert_double_eq_tol(m.p, 0.1, EPS); /* 2 * 1/C(6,3) */
+	double c[] = { 1, 2, 4 }, d[] = { 3, 5, 6 };
+	ck_assert_int_eq(crowd_stats_mann_whitney(c, 3, d, 3, &m, &err), 0);
+	ck_assert_double_eq_tol(m.u, 1, EPS);
+	ck_assert_double_eq_tol(m.p, 0.2, EPS); /* 2 * 2/20 */
+	/* symmetric: U of the other side is m*n - U, same p */
+	ck_assert_int_eq(crowd_stats_mann_whitney(d, 3, c, 3, &m, &err), 0);
+	ck_assert_double_eq_tol(m.u, 8, EPS);
+	ck_assert_double_eq_tol(m.p, 0.2, EPS);
+}
+END_TEST
+
+START_TEST(mwu_ties_normal)
+{
+	/* By hand: ranks 1,3,3,6 for a (the three 2s share rank 3); U = 13 - 10 = 3; mu = 8;
+	 * var = 16/12 * (9 - 24/56); z = (3 - 8 + .5)/sqrt(var) = -1.33112; p = 0.18315. */
+	double a[] = { 1, 2, 2, 4 }, b[] = { 2, 3, 5, 6 };
+	struct crowd_mwu m;
+	struct crowd_error err = { 0 };
+	ck_assert_int_eq(crowd_stats_mann_whitney(a, 4, b, 4, &m, &err), 0);
+	ck_assert_int_eq(m.exact, 0);
+	ck_assert_double_eq_tol(m.u, 3, EPS);
+	ck_assert_double_eq_tol(m.z, -1.3311179511974136, 1e-9);
+	ck_assert_double_eq_tol(m.p, 0.183150203156622, 1e-9);
+	double s[] = { 7, 7, 7 };
+	ck_assert_int_eq(crowd_stats_mann_whitney(s, 3, s, 3, &m, &err), 0);
+	ck_assert_double_eq_tol(m.p, 1, EPS);
+}
+END_TEST
+
+/* 200 draws of 101 N(0,1) values: the 95% CI of the median covers 0 in ~90-99% of them. */
+START_TEST(median_ci_coverage)
+{
+	struct crowd_rng r;
+	struct crowd_error err = { 0 };
+	double x[101];
+	unsigned covered = 0, draws = 200;
+	crowd_rng_seed(&r, 12345);
+	for (unsigned d = 0; d < draws; d++) {
+		for (unsigned i = 0; i < 101; i++)
+			x[i] = crowd_rng_normal(&r);
+		double lo, hi;
+		ck_assert_int_eq(crowd_stats_median_ci(x, 101, 1000, 0.95, d, &lo, &hi, &err), 0);
+		ck_assert(lo <= hi);
+		covered += lo <= 0 && 0 <= hi;
+	}
+	double cov = (double)covered / draws;
+	printf("median CI coverage: %.3f\n", cov);
+	ck_assert_msg(cov >= 0.88 && cov <= 0.995, "coverage %.3f", cov);
+}
+END_TEST
+
+START_TEST(rng_reproducible)
+{
+	struct crowd_rng a, b;
+	crowd_rng_seed(&a, 7);
+	crowd_rng_seed(&b, 7);
+	for (int i = 0; i < 100; i++)
+		ck_assert_uint_eq(crowd_rng_next(&a), crowd_rng_next(&b));
+	double mean = 0;
+	for (int i = 0; i < 100000; i++)
+		mean += crowd_rng_uniform(&a);
+	ck_assert_double_eq_tol(mean / 100000, 0.5, 0.01);
+}
+END_TEST
+
+static void lognormal(struct crowd_rng *r, double *x, size_t n, double median, double sigma)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = median * exp(sigma * crowd_rng_normal(r));
+}
+
+START_TEST(compare_verdicts)
+{
+	struct crowd_rng r;
+	struct crowd_error err = { 0 };
+	struct crowd_stats_cmp c;
+	double old[100], new_[100];
+	crowd_rng_seed(&r, 99);
+	/* 10% slower: regressed; for rps (higher is better) the same shift is an improvement */
+	lognormal(&r, old, 100, 1e6, 0.1);
+	lognormal(&r, new_, 100, 1.1e6, 0.1);
+	ck_assert_int_eq(crowd_stats_compare(old, 100, new_, 100, false, 0.05, 1, &c, &err), 0);
+	ck_assert_str_eq(crowd_verdict_name(c.verdict), "regressed");
+	ck_assert(c.ratio_lo > 1 && c.ratio > 1.05 && c.ratio < 1.15);
+	ck_assert(c.p < 0.01);
+	ck_assert_int_eq(crowd_stats_compare(old, 100, new_, 100, true, 0.05, 1, &c, &err), 0);
+	ck_assert_int_eq(c.verdict, CROWD_VERDICT_IMPROVED);
+	/* 10% faster: improved */
+	ck_assert_int_eq(crowd_stats_compare(new_, 100, old, 100, false, 0.05, 1, &c, &err), 0);
+	ck_assert_int_eq(c.verdict, CROWD_VERDICT_IMPROVED);
+	/* identical samples: no change, ratio exactly 1 */
+	ck_assert_int_eq(crowd_stats_compare(old, 100, old, 100, false, 0.05, 1, &c, &err), 0);
+	ck_assert_int_eq(c.verdict, CROWD_VERDICT_NO_CHANGE);
+	ck_assert_double_eq_tol(c.ratio, 1, EPS);
+	/* a 3% shift is real but under the 5% threshold: no change */
+	lognormal(&r, new_, 100, 1.03e6, 0.01);
+	lognormal(&r, old, 100, 1e6, 0.01);
+	ck_assert_int_eq(crowd_stats_compare(old, 100, new_, 100, false, 0.05, 1, &c, &err), 0);
+	ck_assert(c.ratio_lo > 1);
+	ck_assert_int_eq(c.verdict, CROWD_VERDICT_NO_CHANGE);
+	/* noisy n=5 with a 10% shift: the data cannot support a verdict */
+	lognormal(&r, old, 5, 1e6, 0.5);
+	lognormal(&r, new_, 5, 1.1e6, 0.5);
+	ck_assert_int_eq(crowd_stats_compare(old, 5, new_, 5, false, 0.05, 1, &c, &err), 0);
+	ck_assert_int_eq(c.verdict, CROWD_VERDICT_NO_CHANGE);
+	ck_assert(c.ratio_lo < 1 && c.ratio_hi > 1);
+}
+END_TEST
+
+/* Same distribution, many pairs: with threshold 0 the CI alone decides, so the false-positive
+ * rate must stay near 5%; with the default 5% threshold it must be lower still. */
+START_TEST(compare_false_positive_rate)
+{
+	struct crowd_rng r;
+	struct crowd_error err = { 0 };
+	struct crowd_stats_cmp c;
+	double old[50], new_[50];
+	unsigned pairs = 300, flagged0 = 0, flagged5 = 0;
+	crowd_rng_seed(&r, 2026);
+	for (unsigned i = 0; i < pairs; i++) {
+		lognormal(&r, old, 50, 1e6, 0.2);
+		lognormal(&r, new_, 50, 1e6, 0.2);
+		ck_assert_int_eq(crowd_stats_compare(old, 50, new_, 50, false, 0, i, &c, &err), 0);
+		flagged0 += c.verdict != CROWD_VERDICT_NO_CHANGE;
+		ck_assert_int_eq(crowd_stats_compare(old, 50, new_, 50, false, 0.05, i, &c, &err), 0);
+		flagged5 += c.verdict != CROWD_VERDICT_NO_CHANGE;
+	}
+	double fp0 = (double)flagged0 / pairs, fp5 = (double)flagged5 / pairs;
+	printf("false positives: threshold 0: %.3f, threshold 5%%: %.3f\n", fp0, fp5);
+	ck_assert_msg(fp0 <= 0.10, "false-positive rate %.3f at threshold 0", fp0);
+	ck_assert(fp5 <= fp0);
+}
+END_TEST
+
+START_TEST(compare_zero_medians)
+{
+	struct crowd_error err = { 0 };
+	struct crowd_stats_cmp c;
+	double z[] = { 0, 0, 0, 0, 0, 0 }, nz[] = { 5, 6, 7, 8, 9, 10 };
+	ck_assert_int_eq(crowd_stats_compare(z, 6, z, 6, false, 0.05, 1, &c, &err), 0);
+	ck_assert_int_eq(c.verdict, CROWD_VERDICT_NO_CHANGE);
+	ck_assert_double_eq(c.ratio, 1);
+	ck_assert_int_eq(crowd_stats_compare(z, 6, nz, 6, false, 0.05, 1, &c, &err), 0);
+	ck_assert_int_eq(c.verdict, CROWD_VERDICT_REGRESSED);
+	ck_assert(isinf(c.ratio));
+}
+END_TEST
+
+static Suite *stats_suite(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, percentile_type7);
+	tcase_add_test(tc, mean_stddev_summary);
+	tcase_add_test(tc, jain);
+	tcase_add_test(tc, mwu_exact_hand);
+	tcase_add_test(tc, mwu_ties_normal);
+	tcase_add_test(tc, median_ci_coverage);
+	tcase_add_test(tc, rng_reproducible);
+	tcase_add_test(tc, compare_verdicts);
+	tcase_add_test(tc, compare_false_positive_rate);
+	tcase_add_test(tc, compare_zero_medians);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(stats_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0;
+}
