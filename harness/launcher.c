@@ -1,0 +1,563 @@
+/* The run engine: see launcher.h. Starts run on the calling thread, one at a time; a small
+ * observer thread sits on the one epoll set of ready fds and only stamps the time an fd
+ * became readable, so a start in progress never delays the t_ready of another instance. */
+#include "launcher.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define QUIT_TOKEN UINT64_MAX
+
+struct crowd_launch_slot {
+	int64_t t_event_ns;  /* when the observer saw the fd readable (absolute) */
+	int evented;         /* set by the observer, cleared by the launcher (atomics) */
+	bool in_flight;      /* started, neither ready nor failed */
+	bool armed;          /* registered in the epoll set */
+};
+
+static void wake(int fd)
+{
+	uint64_t one = 1;
+	ssize_t r = write(fd, &one, sizeof(one));
+	(void)r;
+}
+
+/* The observer: stamps readiness and wakes the launcher. No allocation, no locks. */
+static void *observer_main(void *arg)
+{
+	struct crowd_launch *l = arg;
+	struct epoll_event ev[64];
+	for (;;) {
+		int n = epoll_wait(l->ep_fd, ev, 64, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return NULL;
+		}
+		int64_t now = crowd_now_ns();
+		bool any = false;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u64 == QUIT_TOKEN)
+				return NULL;
+			struct crowd_launch_slot *s = &l->slots[ev[i].data.u64];
+			__atomic_store_n(&s->t_event_ns, now, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->evented, 1, __ATOMIC_RELEASE);
+			any = true;
+		}
+		if (any)
+			wake(l->wake_fd);
+	}
+}
+
+void crowd_launch_interrupt(struct crowd_launch *l)
+{
+	l->stop = 1;
+	wake(l->wake_fd);
+}
+
+struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
+						     const struct crowd_inst *inst)
+{
+	for (unsigned i = 0; i < l->n_be; i++)
+		if (l->be[i].backend == inst->backend)
+			return &l->be[i];
+	return NULL;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
+		      struct crowd_launch **ret, struct crowd_error *err)
+{
+	struct crowd_launch *l = calloc(1, sizeof(*l));
+	if (!l)
+		return crowd_error_set(err, ENOMEM, "launcher: out of memory");
+	l->cfg = cfg;
+	l->ep_fd = l->wake_fd = l->quit_fd = -1;
+	l->timeout_ns = CROWD_LAUNCH_TIMEOUT_NS;
+	l->t0_ns = crowd_now_ns();
+	snprintf(l->run_name, sizeof(l->run_name), "run-%d-%lld", (int)getpid(),
+		 (long long)(l->t0_ns / 1000000));
+	raise_nofile();
+	int r;
+
+	/* Probe; a backend named twice runs once. */
+	char reasons[1024] = "";
+	size_t roff = 0;
+	for (unsigned i = 0; i < cfg->n_backends && l->n_be < CROWD_MAX_BACKENDS; i++) {
+		const struct crowd_backend *b = crowd_backend_find(cfg->backends[i]);
+		bool dup = false;
+		for (unsigned k = 0; k < l->n_be; k++)
+			dup |= l->be[k].backend == b;
+		if (!b || dup)
+			continue;
+		struct crowd_launch_backend *lb = &l->be[l->n_be++];
+		lb->backend = b;
+		lb->available = b->probe(cfg, lb->reason, sizeof(lb->reason)) == 0;
+		if (lb->available)
+			lb->reason[0] = '\0';
+	}
+	if (cfg->n_backends == 0) {
+		r = crowd_error_set(err, EINVAL, "launcher: no backend given");
+		goto fail;
+	}
+
+	/* The run's parent cgroup, for the backends that want one. */
+	struct crowd_error cgerr = {0};
+	if (crowd_cg_run_open(NULL, l->run_name, &l->cg, &cgerr) < 0) {
+		l->cg = NULL;
+		snprintf(l->cg_error, sizeof(l->cg_error), "%s", cgerr.msg);
+	}
+
+	for (unsigned i = 0; i < l->n_be; i++) {
+		struct crowd_launch_backend *lb = &l->be[i];
+		if (!lb->available)
+			continue;
+		lb->run.cfg = cfg;
+		lb->run.backend = lb->backend;
+		lb->run.t0_ns = l->t0_ns;
+		lb->run.cg = l->cg;
+		snprintf(lb->run.run_name, sizeof(lb->run.run_name), "%s", l->run_name);
+		if (lb->backend->open) {
+			struct crowd_error oerr = {0};
+			if (lb->backend->open(&lb->run, &oerr) < 0) {
+				lb->available = false;
+				snprintf(lb->reason, sizeof(lb->reason), "%.120s%s%.120s", oerr.msg,
+					 l->cg ? "" : ": ", l->cg ? "" : l->cg_error);
+				continue;
+			}
+		}
+		lb->opened = true;
+		l->avail[l->n_avail++] = i;
+	}
+	for (unsigned i = 0; i < l->n_be; i++)
+		if (!l->be[i].available && roff < sizeof(reasons))
+			roff += (size_t)snprintf(reasons + roff, sizeof(reasons) - roff, "%s%s: %s",
+						 roff ? "; " : "", l->be[i].backend->name,
+						 l->be[i].reason);
+	if (l->n_avail == 0) {
+		r = crowd_error_set(err, ENODEV, "no backend can run here: %s", reasons);
+		goto fail;
+	}
+
+	/* Room for every instance; mmap so untouched capacity costs nothing. */
+	l->cap = (size_t)cap_per_backend * l->n_avail;
+	if (l->cap == 0)
+		l->cap = 1;
+	l->insts = mmap(NULL, l->cap * sizeof(*l->insts), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	l->slots = mmap(NULL, l->cap * sizeof(*l->slots), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (l->insts == MAP_FAILED || l->slots == MAP_FAILED) {
+		if (l->insts == MAP_FAILED)
+			l->insts = NULL;
+		if (l->slots == MAP_FAILED)
+			l->slots = NULL;
+		r = crowd_error_set(err, ENOMEM, "launcher: no room for %zu instances", l->cap);
+		goto fail;
+	}
+
+	l->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->ep_fd < 0 || l->wake_fd < 0 || l->quit_fd < 0) {
+		r = crowd_error_errno(err, errno, "launcher: epoll/eventfd");
+		goto fail;
+	}
+	struct epoll_event qev = {.events = EPOLLIN, .data.u64 = QUIT_TOKEN};
+	if (epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, l->quit_fd, &qev) < 0) {
+		r = crowd_error_errno(err, errno, "launcher: epoll_ctl");
+		goto fail;
+	}
+	/* The observer must not take SIGINT/SIGTERM: the command's handler runs on this thread. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&l->observer, NULL, observer_main, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		r = crowd_error_errno(err, r, "launcher: observer thread");
+		goto fail;
+	}
+	l->observer_running = true;
+
+	struct crowd_error merr = {0};
+	l->have_mem_before = crowd_mem_host(&l->mem_before, &merr) == 0;
+	*ret = l;
+	return 0;
+fail:
+	crowd_launch_free(l);
+	return r;
+}
+
+static int64_t rel(const struct crowd_launch *l, int64_t abs_ns)
+{
+	return abs_ns - l->t0_ns;
+}
+
+static void inst_failed(struct crowd_launch *l, struct crowd_inst *inst, const struct crowd_error *e)
+{
+	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
+	inst->sample.status = CROWD_STATUS_FAILED;
+	snprintf(inst->sample.error, sizeof(inst->sample.error), "%s",
+		 e && e->msg[0] ? e->msg : "failed");
+	l->n_failed++;
+	if (lb)
+		lb->failed++;
+	if (!l->first_failure.code && e) {
+		l->first_failure = *e;
+		if (!l->first_failure.code)
+			l->first_failure.code = EIO;
+	}
+}
+
+static void disarm(struct crowd_launch *l, size_t k)
+{
+	struct crowd_launch_slot *s = &l->slots[k];
+	if (s->armed) {
+		epoll_ctl(l->ep_fd, EPOLL_CTL_DEL, l->insts[k].ready_fd, NULL);
+		s->armed = false;
+	}
+}
+
+static void finish_ready(struct crowd_launch *l, size_t k, int64_t t_abs)
+{
+	struct crowd_inst *inst = &l->insts[k];
+	inst->ready = true;
+	inst->sample.t_ready_ns = rel(l, t_abs);
+	inst->sample.spinup_ns = inst->sample.t_ready_ns - inst->sample.t_request_ns;
+	l->slots[k].in_flight = false;
+	l->n_ready++;
+}
+
+/* Ask the backend about an instance whose fd the observer saw readable. */
+static void handle_event(struct crowd_launch *l, size_t k)
+{
+	struct crowd_inst *inst = &l->insts[k];
+	struct crowd_launch_slot *s = &l->slots[k];
+	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
+	int64_t t = __atomic_load_n(&s->t_event_ns, __ATOMIC_RELAXED);
+	struct crowd_error e = {0};
+	int r = lb->backend->ready(&lb->run, inst, &e);
+	if (r > 0) {
+		disarm(l, k);
+		finish_ready(l, k, t);
+	} else if (r == 0) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = k};
+		epoll_ctl(l->ep_fd, EPOLL_CTL_MOD, inst->ready_fd, &ev);
+	} else {
+		disarm(l, k);
+		s->in_flight = false;
+		inst_failed(l, inst, &e);
+	}
+}
+
+/* Harvest what the observer stamped, and time out the slow ones. Returns the time until the
+ * nearest deadline in ms (-1: none in flight). */
+static int harvest(struct crowd_launch *l, size_t from)
+{
+	int64_t now = crowd_now_ns(), nearest = INT64_MAX;
+	for (size_t k = from; k < l->n_insts; k++) {
+		struct crowd_launch_slot *s = &l->slots[k];
+		if (!s->in_flight)
+			continue;
+		if (__atomic_exchange_n(&s->evented, 0, __ATOMIC_ACQUIRE))
+			handle_event(l, k);
+		if (!s->in_flight)
+			continue;
+		int64_t deadline = l->t0_ns + l->insts[k].sample.t_request_ns + l->timeout_ns;
+		if (now >= deadline) {
+			struct crowd_error e;
+			crowd_error_set(&e, ETIMEDOUT, "not ready after %lld ms",
+					(long long)(l->timeout_ns / 1000000));
+			disarm(l, k);
+			s->in_flight = false;
+			inst_failed(l, &l->insts[k], &e);
+			continue;
+		}
+		if (deadline < nearest)
+			nearest = deadline;
+	}
+	if (nearest == INT64_MAX)
+		return -1;
+	return (int)((nearest - now) / 1000000 + 1);
+}
+
+static void wait_wake(struct crowd_launch *l, int timeout_ms)
+{
+	struct pollfd p = {.fd = l->wake_fd, .events = POLLIN};
+	if (!l->stop && poll(&p, 1, timeout_ms) > 0) {
+		uint64_t v;
+		ssize_t n = read(l->wake_fd, &v, sizeof(v));
+		(void)n;
+	}
+}
+
+static void start_one(struct crowd_launch *l, size_t k, struct crowd_launch_backend *lb)
+{
+	struct crowd_inst *inst = &l->insts[k];
+	struct crowd_launch_slot *s = &l->slots[k];
+	struct crowd_error e = {0};
+
+	inst->sample.t_request_ns = rel(l, crowd_now_ns());
+	int r = lb->backend->start(&lb->run, inst, &e);
+	inst->started = true; /* stop() is called even on a half-started one */
+	if (r < 0) {
+		inst_failed(l, inst, &e);
+		return;
+	}
+	l->n_started++;
+	if (inst->ready_fd < 0) {
+		/* Nothing to wait on: the backend decides at once. */
+		r = lb->backend->ready(&lb->run, inst, &e);
+		if (r > 0)
+			finish_ready(l, k, crowd_now_ns());
+		else
+			inst_failed(l, inst, &e);
+		return;
+	}
+	s->in_flight = true;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = k};
+	if (epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, inst->ready_fd, &ev) < 0) {
+		crowd_error_errno(&e, errno, "epoll_ctl on the ready fd");
+		s->in_flight = false;
+		inst_failed(l, inst, &e);
+		return;
+	}
+	s->armed = true;
+}
+
+static void new_row(struct crowd_launch *l, size_t k)
+{
+	struct crowd_launch_backend *lb = &l->be[l->avail[k % l->n_avail]];
+	struct crowd_inst *inst = &l->insts[k];
+	memset(inst, 0, sizeof(*inst));
+	memset(&l->slots[k], 0, sizeof(l->slots[k]));
+	crowd_sample_init(&inst->sample);
+	inst->backend = lb->backend;
+	inst->ready_fd = inst->pidfd = inst->netns_fd = -1;
+	snprintf(inst->sample.backend, sizeof(inst->sample.backend), "%s", lb->backend->name);
+	snprintf(inst->sample.workload, sizeof(inst->sample.workload), "%s", l->cfg->workload.name);
+	inst->sample.index = (int)lb->count++;
+}
+
+static size_t in_flight(const struct crowd_launch *l, size_t from)
+{
+	size_t n = 0;
+	for (size_t k = from; k < l->n_insts; k++)
+		n += l->slots[k].in_flight;
+	return n;
+}
+
+static void mark_interrupted(struct crowd_launch *l, size_t k)
+{
+	struct crowd_inst *inst = &l->insts[k];
+	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
+	inst->sample.status = CROWD_STATUS_INTERRUPTED;
+	snprintf(inst->sample.error, sizeof(inst->sample.error), "interrupted before ready");
+	l->slots[k].in_flight = false;
+	disarm(l, k);
+	l->n_interrupted++;
+	lb->interrupted++;
+}
+
+int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_interrupted,
+		      struct crowd_error *err)
+{
+	size_t target = (size_t)per_backend * l->n_avail, from = l->n_insts;
+	unsigned window = l->cfg->concurrency ? l->cfg->concurrency : 1;
+	if (target > l->cap)
+		target = l->cap;
+	bool cancelled = false;
+	int64_t last_progress = 0;
+
+	while (!l->stop && !cancelled) {
+		int timeout_ms = harvest(l, from);
+		if (l->stop_on_failure && l->first_failure.code) {
+			cancelled = true;
+			break;
+		}
+		size_t fl = in_flight(l, from);
+		if (l->n_insts < target && fl < window) {
+			size_t k = l->n_insts++;
+			new_row(l, k);
+			start_one(l, k, &l->be[l->avail[k % l->n_avail]]);
+		} else if (fl == 0) {
+			break;
+		} else {
+			wait_wake(l, timeout_ms);
+		}
+		int64_t now = crowd_now_ns();
+		if (l->progress && now - last_progress >= 20000000) {
+			last_progress = now;
+			l->progress(l, l->progress_ctx);
+		}
+	}
+	if (l->stop || cancelled) {
+		harvest(l, from); /* keep what became ready meanwhile */
+		for (size_t k = from; k < l->n_insts; k++)
+			if (l->slots[k].in_flight)
+				mark_interrupted(l, k);
+		if (l->stop && fill_interrupted)
+			while (l->n_insts < target) {
+				size_t k = l->n_insts++;
+				new_row(l, k);
+				l->insts[k].sample.status = CROWD_STATUS_INTERRUPTED;
+				snprintf(l->insts[k].sample.error, sizeof(l->insts[k].sample.error),
+					 "interrupted before start");
+				l->n_interrupted++;
+				crowd_launch_backend_of(l, &l->insts[k])->interrupted++;
+			}
+	}
+	if (l->progress)
+		l->progress(l, l->progress_ctx);
+	if (l->stop) {
+		l->interrupted = true;
+		return crowd_error_set(err, EINTR, "interrupted");
+	}
+	if (cancelled) {
+		*err = l->first_failure;
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+int crowd_launch_measure(struct crowd_launch *l, size_t from, struct crowd_error *err)
+{
+	(void)err;
+	struct crowd_error merr = {0};
+	l->have_mem_after = crowd_mem_host(&l->mem_after, &merr) == 0;
+	for (size_t k = from; k < l->n_insts; k++) {
+		struct crowd_inst *inst = &l->insts[k];
+		if (!inst->ready || inst->sample.status != CROWD_STATUS_OK)
+			continue;
+		struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
+		struct crowd_error e = {0};
+		if (lb->backend->stats && lb->backend->stats(&lb->run, inst, &e) < 0 &&
+		    !inst->sample.error[0])
+			snprintf(inst->sample.error, sizeof(inst->sample.error), "stats: %.230s", e.msg);
+	}
+	return 0;
+}
+
+static void stop_observer(struct crowd_launch *l)
+{
+	if (!l->observer_running)
+		return;
+	wake(l->quit_fd);
+	pthread_join(l->observer, NULL);
+	l->observer_running = false;
+}
+
+/* Is <hierarchy>/<top>/<run> still there in any hierarchy? Names the first one found. */
+static bool run_cgroup_left(const struct crowd_launch *l, char *what, size_t len)
+{
+	static const char *const hier[] = {"unified", "memory", "cpu", "cpuacct", "cpuset",
+					   "pids", "freezer", "devices", "blkio", ""};
+	const char *top = getenv("CROWD_CGROUP_TOP");
+	if (!top || !*top)
+		top = "crowd";
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hier); i++) {
+		char p[PATH_MAX], ptop[PATH_MAX];
+		struct stat st;
+		snprintf(ptop, sizeof(ptop), "/sys/fs/cgroup%s%s/%s", hier[i][0] ? "/" : "",
+			 hier[i], top);
+		if (snprintf(p, sizeof(p), "%s/%s", ptop, l->run_name) >= (int)sizeof(p))
+			continue;
+		if (stat(p, &st) == 0) {
+			snprintf(what, len, "%s", p);
+			return true;
+		}
+		rmdir(ptop); /* <top> too when nothing else of crowd's is in it */
+	}
+	return false;
+}
+
+int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
+{
+	int ret = 0;
+	for (size_t k = 0; k < l->n_insts; k++) {
+		struct crowd_inst *inst = &l->insts[k];
+		if (!inst->started || inst->stopped)
+			continue;
+		disarm(l, k);
+		struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
+		struct crowd_error e = {0};
+		int64_t t = crowd_now_ns();
+		int r = lb->backend->stop(&lb->run, inst, &e);
+		inst->sample.teardown_ns = crowd_now_ns() - t;
+		inst->stopped = true;
+		if (r < 0) {
+			size_t n = strlen(inst->sample.error);
+			snprintf(inst->sample.error + n, sizeof(inst->sample.error) - n, "%sstop: %s",
+				 n ? "; " : "", e.msg);
+			if (!ret)
+				ret = crowd_error_set(err, e.code ? e.code : EIO, "%s#%d stop: %s",
+						      inst->sample.backend, inst->sample.index,
+						      e.msg);
+		}
+	}
+	stop_observer(l);
+	for (unsigned i = 0; i < l->n_be; i++) {
+		struct crowd_launch_backend *lb = &l->be[i];
+		if (lb->opened && lb->backend->close)
+			lb->backend->close(&lb->run);
+		lb->opened = false;
+	}
+	if (l->cg) {
+		struct crowd_error e = {0};
+		if (crowd_cg_run_close(l->cg, &e) < 0 && !ret)
+			ret = crowd_error_set(err, e.code ? e.code : EBUSY, "run cgroup: %s", e.msg);
+		l->cg = NULL;
+	}
+	char what[PATH_MAX];
+	if (run_cgroup_left(l, what, sizeof(what)))
+		return crowd_error_set(err, EBUSY, "left behind: cgroup %s", what);
+	return ret;
+}
+
+void crowd_launch_free(struct crowd_launch *l)
+{
+	if (!l)
+		return;
+	bool live = false;
+	for (size_t k = 0; k < l->n_insts; k++)
+		live |= l->insts[k].started && !l->insts[k].stopped;
+	if (live || l->cg) {
+		struct crowd_error e;
+		crowd_launch_teardown(l, &e);
+	}
+	stop_observer(l);
+	for (unsigned i = 0; i < l->n_be; i++)
+		if (l->be[i].opened && l->be[i].backend->close)
+			l->be[i].backend->close(&l->be[i].run);
+	if (l->insts)
+		munmap(l->insts, l->cap * sizeof(*l->insts));
+	if (l->slots)
+		munmap(l->slots, l->cap * sizeof(*l->slots));
+	crowd_closep(&l->ep_fd);
+	crowd_closep(&l->wake_fd);
+	crowd_closep(&l->quit_fd);
+	free(l);
+}

@@ -1,0 +1,109 @@
+/* The run engine of bench and density: probe and open the backends, start instances
+ * interleaved backend by backend with a window of -j starts in flight, see readiness on one
+ * epoll loop, measure memory once all are ready, tear everything down timed, and check that
+ * nothing is left. A library: it never prints; progress goes through a callback. */
+#ifndef CROWD_LAUNCHER_H
+#define CROWD_LAUNCHER_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "config.h"
+#include "error.h"
+#include "memory.h"
+
+#define CROWD_LAUNCH_TIMEOUT_NS (30LL * 1000000000LL)
+
+struct crowd_launch;
+typedef void (*crowd_launch_progress_fn)(const struct crowd_launch *l, void *ctx);
+
+struct crowd_launch_backend {
+	const struct crowd_backend *backend;
+	bool available;
+	char reason[256];            /* why it is unavailable, or why open failed */
+	bool opened;
+	struct crowd_backend_run run;
+	unsigned count;              /* instances requested so far */
+	unsigned failed, interrupted;
+};
+
+struct crowd_launch_slot; /* the launcher's own per-instance state */
+
+struct crowd_launch {
+	const struct crowd_config *cfg;
+	int64_t t0_ns;               /* run start (CLOCK_MONOTONIC) */
+	char run_name[64];           /* cgroup name of the run under <top> */
+	struct crowd_cg_run *cg;     /* shared by the backends that use cgroups; NULL if none */
+	char cg_error[248];          /* why there is no cg */
+	struct crowd_launch_backend be[CROWD_MAX_BACKENDS];
+	unsigned n_be;
+	unsigned avail[CROWD_MAX_BACKENDS]; /* indexes into be[] of the available ones */
+	unsigned n_avail;
+
+	struct crowd_inst *insts;    /* interleaved: core#0, process#0, core#1, ... */
+	size_t n_insts, cap;
+	struct crowd_launch_slot *slots;
+
+	unsigned n_started, n_ready, n_failed, n_interrupted;
+	struct crowd_meminfo mem_before, mem_after;
+	bool have_mem_before, have_mem_after;
+	int64_t timeout_ns;          /* per instance, request to ready */
+	bool stop_on_failure;        /* density: stop starting at the first failure */
+	struct crowd_error first_failure; /* the first failed start or readiness */
+	volatile sig_atomic_t stop;  /* interrupt requested */
+	bool interrupted;
+
+	crowd_launch_progress_fn progress;
+	void *progress_ctx;
+
+	int ep_fd, wake_fd, quit_fd;
+	pthread_t observer;
+	bool observer_running;
+};
+
+/* Probe every backend of cfg (unavailable ones keep their reason), open the available ones,
+ * raise RLIMIT_NOFILE, take MemAvailable/Slab before anything starts. Room for cap_per_backend
+ * instances per backend. -ENODEV when no backend can run (err lists the reasons). */
+int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
+		      struct crowd_launch **ret, struct crowd_error *err);
+
+/* Start instances until each available backend has per_backend of them, interleaved, and wait
+ * until each is ready, failed or timed out. Returns 0; -EINTR when interrupted (unfinished rows
+ * marked "interrupted", unstarted ones added as "interrupted" rows when fill_interrupted);
+ * -ECANCELED when stop_on_failure and an instance failed (first_failure says why). */
+int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_interrupted,
+		      struct crowd_error *err);
+
+/* Host memory after, and per instance cgroup/PSS/RSS through the backends' stats(). Instances
+ * from index `from` on only (density measures each step's new ones). */
+int crowd_launch_measure(struct crowd_launch *l, size_t from, struct crowd_error *err);
+
+/* Kill and remove every instance, timing each; close the backends and the run's cgroups; then
+ * check the run's cgroups are gone. -EBUSY when something was left (err says what). */
+int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err);
+
+/* Free everything; tears down first when teardown was not called. NULL is fine. */
+void crowd_launch_free(struct crowd_launch *l);
+
+/* Async-signal-safe: stop starting and make grow return -EINTR. */
+void crowd_launch_interrupt(struct crowd_launch *l);
+
+/* Backend of an instance's row, and the per-backend entry. */
+struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
+						     const struct crowd_inst *inst);
+
+/* Helpers for backends. A TCP port on 127.0.0.1 that nothing listens on now, starting the
+ * search at 20000 + hint; 0 when none found. */
+unsigned crowd_launch_free_port(unsigned hint);
+/* The workload's argv with the value after "--port" replaced by port (when port > 0), and
+ * argv[0] prefixed by prefix (the rootfs, for processes run on the host; NULL: none). The
+ * strings live in buf. */
+int crowd_launch_argv(const struct crowd_config *cfg, const char *prefix, unsigned port,
+		      char **argv, size_t argv_len, char *buf, size_t buf_len,
+		      struct crowd_error *err);
+
+#endif
