@@ -1,0 +1,142 @@
+/* Internal to the cgroup layer: the run and leaf objects, the hierarchy table and the
+ * backend interface (one const instance per backend: v2, v1, hybrid). cgroup.c detects
+ * the layout and dispatches; cgroup_v2.c and cgroup_v1.c write the knobs. Tests include
+ * this header for the seams at the bottom. */
+#ifndef CROWD_CGROUP_BACKEND_H
+#define CROWD_CGROUP_BACKEND_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+
+/* Controllers crowd uses, as bits. */
+enum {
+	CG_MEMORY = 1u << 0,
+	CG_PIDS = 1u << 1,
+	CG_CPU = 1u << 2,
+	CG_CPUACCT = 1u << 3,
+	CG_CPUSET = 1u << 4,
+	CG_FREEZER = 1u << 5,
+};
+#define CG_NCTRL 6
+
+struct cg_ctrl_desc {
+	unsigned bit;
+	const char *name; /* v1 mount name under the root and v2 controller name */
+	bool v2;          /* also a cgroup2 controller crowd enables */
+};
+extern const struct cg_ctrl_desc cg_ctrl_table[CG_NCTRL];
+
+/* One mounted hierarchy: the cgroup2 one, or a v1 one holding one or more controllers. */
+#define CG_MAX_HIER (CG_NCTRL + 1)
+struct cg_hier {
+	char name[16];  /* "unified" or the first v1 controller name */
+	unsigned ctrls; /* v1 controllers mounted there; 0 for cgroup2 */
+	bool v2;
+	char *mnt;      /* <root>/<name>, or <root> for a unified layout */
+	int top_fd;     /* <mnt>/<top>, O_PATH|O_DIRECTORY, or -1 */
+	int run_fd;     /* <mnt>/<top>/<run>, O_PATH|O_DIRECTORY, or -1 */
+};
+
+struct cg_backend;
+
+struct crowd_cg_run {
+	const struct cg_backend *be;
+	enum crowd_cg_layout layout;
+	char *top;
+	char *name;
+	unsigned nh;
+	struct cg_hier h[CG_MAX_HIER];
+	int v2;                /* index of the cgroup2 hierarchy in h, or -1 */
+	unsigned v2_avail;     /* controllers the cgroup2 root offers */
+	unsigned v2_enabled;   /* enabled down to the run (atomic: leaves may be made in threads) */
+};
+
+struct crowd_cg {
+	struct crowd_cg_run *run;
+	char *leaf;
+	unsigned present; /* bit i: the leaf exists in run->h[i] */
+	int v2_fd;        /* O_PATH|O_DIRECTORY of the cgroup2 leaf, or -1 */
+	char *paths[CG_MAX_HIER]; /* made on demand by crowd_cg_path */
+};
+
+/* What differs between layouts. Every op gets a leaf whose run is set. */
+struct cg_backend {
+	const char *name;
+	/* Make <top>/<run> in each hierarchy; run->h[i].run_fd set on success. */
+	int (*run_open)(struct crowd_cg_run *run, struct crowd_error *err);
+	/* Make the leaf and write its limits; on failure remove what it made. */
+	int (*create)(struct crowd_cg *cg, const struct crowd_cg_limits *lim, struct crowd_error *err);
+	int (*attach)(struct crowd_cg *cg, pid_t pid, struct crowd_error *err);
+	int (*stats)(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err);
+	int (*kill)(struct crowd_cg *cg, struct crowd_error *err);
+	/* Kill, wait until empty, remove the leaf in every hierarchy. */
+	int (*remove)(struct crowd_cg *cg, struct crowd_error *err);
+};
+
+extern const struct cg_backend cg_backend_v2;
+extern const struct cg_backend cg_backend_v1;
+extern const struct cg_backend cg_backend_hybrid;
+
+/* Shared helpers (cgroup.c). */
+int cg_mkdirat(int dirfd, const char *name, bool exist_ok, struct crowd_error *err);
+/* rmdir with bounded retries while the kernel still says EBUSY. 0 when gone (or absent). */
+int cg_rmdirat(int dirfd, const char *name, struct crowd_error *err);
+/* Read a file holding one integer; -ENOENT (without filling err) when it does not exist. */
+int cg_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_error *err);
+/* Value of "key N" in a flat keyed file ("usage_usec 12\n..."); -ENOENT if absent. */
+int cg_parse_keyed(const char *text, const char *key, int64_t *ret);
+/* Parse a cgroup.procs text into a malloc'd array. */
+int cg_parse_pids(const char *text, pid_t **ret, size_t *ret_n);
+/* Read a whole (possibly long) file into a malloc'd NUL-terminated buffer. */
+int cg_read_allat(int dirfd, const char *name, char **ret, struct crowd_error *err);
+/* Read a cgroup.procs file (name relative to dirfd) into a malloc'd array. */
+int cg_read_pidsat(int dirfd, const char *name, pid_t **ret, size_t *ret_n,
+		   struct crowd_error *err);
+/* Open <mnt>/<top>/<run> of hierarchy i, making what is missing; v1 cpuset levels get
+ * cpus/mems from their parent so tasks may join below. */
+int cg_hier_open_run(struct crowd_cg_run *run, unsigned i, struct crowd_error *err);
+/* Index in run->h of the v1 hierarchy holding ctrl, or -1. */
+int cg_hier_index(const struct crowd_cg_run *run, unsigned ctrl);
+/* "<leaf>/<file>" into buf, for openat relative to a run dirfd. */
+const char *cg_leaf_file(const struct crowd_cg *cg, const char *file, char *buf, size_t len);
+/* Stats from a table of files; v1 looks each controller's hierarchy up, v2 uses the leaf fd.
+ * Missing files leave -1. */
+struct cg_stat_desc {
+	unsigned ctrl;    /* v1 controller holding the file */
+	const char *file;
+	const char *key;  /* NULL: the file is one number; else "key N" line */
+	int64_t scale;
+	size_t off;       /* offsetof(struct crowd_cg_stats, field) */
+};
+int cg_stats_read(struct crowd_cg *cg, const struct cg_stat_desc *t, size_t n, bool v1,
+		  struct crowd_cg_stats *ret, struct crowd_error *err);
+
+/* v2 pieces the hybrid backend reuses (cgroup_v2.c). */
+int cg2_leaf_make(struct crowd_cg *cg, struct crowd_error *err);
+int cg2_kill_fd(int dirfd, struct crowd_error *err);
+int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err);
+int cg2_pid_in_leaf(const struct crowd_cg *cg, pid_t pid);
+/* v1 pieces cgroup.c reuses (cgroup_v1.c): freeze, kill, thaw until empty; copy
+ * cpuset.cpus/mems from parent into child when the child's are empty. */
+int cg1_kill_dir(int dirfd, bool freezer, struct crowd_error *err);
+int cg1_cpuset_inherit(int parent_fd, int child_fd, struct crowd_error *err);
+
+/* Seams for tests: how directories are made and removed (the default is mkdirat/unlinkat),
+ * so a plain temporary directory can stand in for a cgroup file system. */
+struct cg_fs_ops {
+	int (*mkdirat)(int dirfd, const char *name, mode_t mode);
+	int (*rmdirat)(int dirfd, const char *name);
+};
+extern const struct cg_fs_ops *cg_fs;
+/* Open a run with a given layout; check_fs false skips the file-system type checks. */
+int cg_run_open_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
+		       const char *run_name, struct crowd_cg_run **ret, struct crowd_error *err);
+int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
+		    unsigned *ret_removed, unsigned *ret_left, struct crowd_error *err);
+
+#define CG_WAIT_EMPTY_NS (10LL * 1000000000LL)
+#define CG_RMDIR_TRIES 200
+
+#endif

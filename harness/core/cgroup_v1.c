@@ -1,0 +1,399 @@
+/* cgroup v1 backend: one directory per controller hierarchy, limits and stats in each
+ * controller's own files, the freezer to kill without races. The hybrid backend is this
+ * plus a cgroup2 leaf (no controllers) for clone3(CLONE_INTO_CGROUP), cgroup.kill and
+ * cgroup.events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroup_backend.h"
+#include "util.h"
+
+/* Controllers a leaf joins even without limits: stats (memory, pids, cpuacct) and kill. */
+#define V1_BASE (CG_MEMORY | CG_PIDS | CG_CPUACCT | CG_FREEZER)
+
+static void sleep_ns(long ns)
+{
+	struct timespec ts = { 0, ns };
+	nanosleep(&ts, NULL);
+}
+
+static int v1_run_open(struct crowd_cg_run *run, struct crowd_error *err)
+{
+	for (unsigned i = 0; i < run->nh; i++) {
+		int r = cg_hier_open_run(run, i, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool blank(const char *s)
+{
+	return s[strspn(s, " \t\n")] == '\0';
+}
+
+/* A new v1 cpuset has empty cpus/mems and refuses tasks (cgroup.clone_children is 0 by
+ * default); give it the parent's. */
+int cg1_cpuset_inherit(int parent_fd, int child_fd, struct crowd_error *err)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	char buf[512];
+
+	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(files); i++) {
+		ssize_t n = crowd_read_fileat(child_fd, files[i], buf, sizeof(buf), err);
+		if (n < 0)
+			return (int)n;
+		if (!blank(buf))
+			continue;
+		n = crowd_read_fileat(parent_fd, files[i], buf, sizeof(buf), err);
+		if (n < 0)
+			return (int)n;
+		int r = crowd_write_fileat(child_fd, files[i], buf, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static unsigned limits_ctrls(const struct crowd_cg_limits *l)
+{
+	return (l->memory_max_bytes > 0 ? CG_MEMORY : 0) | (l->pids_max > 0 ? CG_PIDS : 0) |
+	       (l->cpu_quota_us > 0 ? CG_CPU : 0) |
+	       (l->cpuset_cpus[0] || l->cpuset_mems[0] ? CG_CPUSET : 0);
+}
+
+static int leaf_write(struct crowd_cg *cg, unsigned ctrl, const char *file, const char *value,
+		      struct crowd_error *err)
+{
+	char path[PATH_MAX];
+	int hi = cg_hier_index(cg->run, ctrl);
+	if (hi < 0 || !(cg->present & (1u << hi)))
+		return crowd_error_set(err, ENOENT, "%s: no such cgroup hierarchy", file);
+	int r = crowd_write_fileat(cg->run->h[hi].run_fd, cg_leaf_file(cg, file, path, sizeof(path)),
+				   value, err);
+	if (r < 0)
+		crowd_error_prefix(err, "%s", cg->run->h[hi].mnt);
+	return r;
+}
+
+static void v1_leaves_unmake(struct crowd_cg *cg)
+{
+	for (unsigned i = 0; i < cg->run->nh; i++) {
+		if (cg->run->h[i].v2 || !(cg->present & (1u << i)))
+			continue;
+		cg_rmdirat(cg->run->h[i].run_fd, cg->leaf, NULL);
+		cg->present &= ~(1u << i);
+	}
+}
+
+static int cpuset_setup(struct crowd_cg *cg, unsigned hi, const struct crowd_cg_limits *l,
+			struct crowd_error *err)
+{
+	int run_fd = cg->run->h[hi].run_fd;
+	_cleanup_close_ int fd = openat(run_fd, cg->leaf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return crowd_error_errno(err, errno, "open %s", cg->leaf);
+	if (l->cpuset_cpus[0] && (r = crowd_write_fileat(fd, "cpuset.cpus", l->cpuset_cpus, err)) < 0)
+		return r;
+	if (l->cpuset_mems[0] && (r = crowd_write_fileat(fd, "cpuset.mems", l->cpuset_mems, err)) < 0)
+		return r;
+	return cg1_cpuset_inherit(run_fd, fd, err);
+}
+
+static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
+			  struct crowd_error *err)
+{
+	static const struct {
+		unsigned ctrl;
+		const char *file;
+	} limit_files[] = {
+		{ CG_MEMORY, "memory.limit_in_bytes" },
+		{ CG_PIDS, "pids.max" },
+		{ CG_CPU, "cpu.cfs_quota_us" },
+		{ CG_CPUSET, "cpuset.cpus" },
+	};
+	struct crowd_cg_run *run = cg->run;
+	unsigned lim = limits_ctrls(l), need = V1_BASE | lim;
+	char v[32];
+	int r = 0;
+
+	for (unsigned k = 0; k < CROWD_ARRAY_SIZE(limit_files); k++)
+		if ((lim & limit_files[k].ctrl) && cg_hier_index(run, limit_files[k].ctrl) < 0)
+			return crowd_error_set(err, ENOENT, "%s: no %s cgroup hierarchy",
+					       limit_files[k].file,
+					       limit_files[k].file[0] == 'm'   ? "memory"
+					       : limit_files[k].file[1] == 'i' ? "pids"
+					       : limit_files[k].file[3] == '.' ? "cpu"
+									       : "cpuset");
+	for (unsigned i = 0; i < run->nh && r == 0; i++) {
+		struct cg_hier *h = &run->h[i];
+		if (h->v2 || !(h->ctrls & need))
+			continue;
+		r = cg_mkdirat(h->run_fd, cg->leaf, false, err);
+		if (r < 0) {
+			crowd_error_prefix(err, "%s", h->mnt);
+			break;
+		}
+		cg->present |= 1u << i;
+		if (h->ctrls & CG_CPUSET) {
+			r = cpuset_setup(cg, i, l, err);
+			if (r < 0)
+				crowd_error_prefix(err, "%s", h->mnt);
+		}
+	}
+	if (r == 0 && l->memory_max_bytes > 0) {
+		snprintf(v, sizeof(v), "%" PRId64, l->memory_max_bytes);
+		r = leaf_write(cg, CG_MEMORY, "memory.limit_in_bytes", v, err);
+	}
+	if (r == 0 && l->pids_max > 0) {
+		snprintf(v, sizeof(v), "%" PRId64, l->pids_max);
+		r = leaf_write(cg, CG_PIDS, "pids.max", v, err);
+	}
+	if (r == 0 && l->cpu_quota_us > 0) {
+		snprintf(v, sizeof(v), "%" PRId64, l->cpu_period_us);
+		r = leaf_write(cg, CG_CPU, "cpu.cfs_period_us", v, err);
+		snprintf(v, sizeof(v), "%" PRId64, l->cpu_quota_us);
+		if (r == 0)
+			r = leaf_write(cg, CG_CPU, "cpu.cfs_quota_us", v, err);
+	}
+	if (r < 0)
+		v1_leaves_unmake(cg);
+	return r;
+}
+
+static int v1_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
+{
+	char v[16];
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	/* cpuset first: its cpus/mems were set before any task joins. */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < cg->run->nh; i++) {
+			const struct cg_hier *h = &cg->run->h[i];
+			if (h->v2 || !(cg->present & (1u << i)) ||
+			    (pass == 0) != !!(h->ctrls & CG_CPUSET))
+				continue;
+			char path[PATH_MAX];
+			int r = crowd_write_fileat(h->run_fd,
+						   cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
+						   v, err);
+			if (r < 0)
+				return crowd_error_prefix(err, "%s", h->mnt);
+		}
+	return 0;
+}
+
+static const struct cg_stat_desc v1_stats_table[] = {
+	{ CG_MEMORY, "memory.usage_in_bytes", NULL, 1,
+	  offsetof(struct crowd_cg_stats, memory_current_bytes) },
+	{ CG_MEMORY, "memory.max_usage_in_bytes", NULL, 1,
+	  offsetof(struct crowd_cg_stats, memory_peak_bytes) },
+	{ CG_PIDS, "pids.current", NULL, 1, offsetof(struct crowd_cg_stats, pids_current) },
+	{ CG_CPUACCT, "cpuacct.usage", NULL, 1, offsetof(struct crowd_cg_stats, cpu_usage_ns) },
+	{ CG_MEMORY, "memory.oom_control", "oom_kill", 1, offsetof(struct crowd_cg_stats, oom_kills) },
+};
+
+static int v1_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err)
+{
+	return cg_stats_read(cg, v1_stats_table, CROWD_ARRAY_SIZE(v1_stats_table), true, ret, err);
+}
+
+static int freezer_set(int dirfd, const char *state, struct crowd_error *err)
+{
+	char buf[32];
+	int r = crowd_write_fileat(dirfd, "freezer.state", state, err);
+	if (r < 0 || strcmp(state, "FROZEN") != 0)
+		return r;
+	/* FREEZING until every task stopped; bounded, the kill below works either way. */
+	for (int i = 0; i < 1000; i++) {
+		if (crowd_read_fileat(dirfd, "freezer.state", buf, sizeof(buf), NULL) > 0 &&
+		    strncmp(buf, "FROZEN", 6) == 0)
+			return 0;
+		sleep_ns(1000000);
+	}
+	return 0;
+}
+
+/* Kill everything in one v1 cgroup: freeze so nothing forks behind our back, SIGKILL every
+ * listed process, thaw so the signals land, until cgroup.procs stays empty (bounded). */
+int cg1_kill_dir(int dirfd, bool freezer, struct crowd_error *err)
+{
+	for (int round = 0; round < 20; round++) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0;
+		int r = cg_read_pidsat(dirfd, "cgroup.procs", &pids, &n, err);
+		if (r < 0 || n == 0)
+			return r;
+		if (freezer) {
+			r = freezer_set(dirfd, "FROZEN", err);
+			if (r < 0)
+				return r;
+			free(pids);
+			pids = NULL;
+			r = cg_read_pidsat(dirfd, "cgroup.procs", &pids, &n, err);
+			if (r < 0) {
+				freezer_set(dirfd, "THAWED", NULL);
+				return r;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		if (freezer && (r = freezer_set(dirfd, "THAWED", err)) < 0)
+			return r;
+		for (int i = 0; i < 100; i++) {
+			free(pids);
+			pids = NULL;
+			r = cg_read_pidsat(dirfd, "cgroup.procs", &pids, &n, err);
+			if (r < 0 || n == 0)
+				return r;
+			sleep_ns(i < 10 ? 100000 : 1000000);
+		}
+	}
+	return crowd_error_set(err, ETIMEDOUT, "cgroup.procs: not empty after 20 kill rounds");
+}
+
+/* The leaf of the freezer hierarchy if it has one, else of any. */
+static int v1_kill_leaf(struct crowd_cg *cg, struct crowd_error *err)
+{
+	int hi = cg_hier_index(cg->run, CG_FREEZER);
+	bool fr = hi >= 0 && (cg->present & (1u << hi));
+
+	for (unsigned i = 0; !fr && i < cg->run->nh; i++)
+		if (!cg->run->h[i].v2 && (cg->present & (1u << i)))
+			hi = (int)i;
+	if (hi < 0 || !(cg->present & (1u << hi)))
+		return 0;
+	_cleanup_close_ int fd =
+		openat(cg->run->h[hi].run_fd, cg->leaf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return crowd_error_errno(err, errno, "open %s/%s", cg->run->h[hi].mnt, cg->leaf);
+	int r = cg1_kill_dir(fd, fr, err);
+	if (r < 0)
+		crowd_error_prefix(err, "%s", cg->run->h[hi].mnt);
+	return r;
+}
+
+/* rmdir in each v1 hierarchy; one that stays busy holds a process that escaped the kill
+ * (moved only there): kill it in that hierarchy and try again. */
+static int v1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
+{
+	int ret = 0;
+	for (unsigned i = 0; i < cg->run->nh; i++) {
+		struct cg_hier *h = &cg->run->h[i];
+		struct crowd_error e;
+		int r;
+
+		if (h->v2 || !(cg->present & (1u << i)))
+			continue;
+		r = cg_fs->rmdirat(h->run_fd, cg->leaf);
+		if (r < 0 && errno == ENOENT) {
+			r = 0;
+		} else if (r < 0) {
+			if (errno == EBUSY) {
+				_cleanup_close_ int fd = openat(h->run_fd, cg->leaf,
+								O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (fd >= 0)
+					cg1_kill_dir(fd, h->ctrls & CG_FREEZER, NULL);
+			}
+			r = cg_rmdirat(h->run_fd, cg->leaf, &e);
+		}
+		if (r == 0) {
+			cg->present &= ~(1u << i);
+		} else if (ret == 0) {
+			if (err)
+				*err = e;
+			ret = crowd_error_prefix(err, "%s", h->mnt);
+		}
+	}
+	return ret;
+}
+
+static int v1_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
+{
+	return v1_leaves_make(cg, l, err);
+}
+
+static int v1_remove(struct crowd_cg *cg, struct crowd_error *err)
+{
+	int r = v1_kill_leaf(cg, err);
+	if (r < 0)
+		return r;
+	return v1_leaves_remove(cg, err);
+}
+
+const struct cg_backend cg_backend_v1 = {
+	.name = "v1",
+	.run_open = v1_run_open,
+	.create = v1_create,
+	.attach = v1_attach,
+	.stats = v1_stats,
+	.kill = v1_kill_leaf,
+	.remove = v1_remove,
+};
+
+/* ---- hybrid: v1 for limits and stats, a cgroup2 leaf to track and kill ---- */
+
+static int hy_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
+{
+	int r = cg2_leaf_make(cg, err);
+	if (r < 0)
+		return crowd_error_prefix(err, "%s", cg->run->h[cg->run->v2].mnt);
+	r = v1_leaves_make(cg, l, err);
+	if (r < 0) {
+		crowd_closep(&cg->v2_fd);
+		cg_rmdirat(cg->run->h[cg->run->v2].run_fd, cg->leaf, NULL);
+		cg->present &= ~(1u << cg->run->v2);
+	}
+	return r;
+}
+
+static int hy_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
+{
+	if (!cg2_pid_in_leaf(cg, pid)) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", (int)pid);
+		int r = crowd_write_fileat(cg->v2_fd, "cgroup.procs", v, err);
+		if (r < 0)
+			return crowd_error_prefix(err, "%s", cg->run->h[cg->run->v2].mnt);
+	}
+	return v1_attach(cg, pid, err);
+}
+
+static int hy_kill(struct crowd_cg *cg, struct crowd_error *err)
+{
+	return cg2_kill_fd(cg->v2_fd, err);
+}
+
+static int hy_remove(struct crowd_cg *cg, struct crowd_error *err)
+{
+	int r = cg2_kill_fd(cg->v2_fd, err);
+	if (r == 0)
+		r = cg2_wait_empty(cg->v2_fd, CG_WAIT_EMPTY_NS, err);
+	if (r == 0)
+		r = v1_leaves_remove(cg, err);
+	if (r < 0)
+		return r;
+	crowd_closep(&cg->v2_fd);
+	r = cg_rmdirat(cg->run->h[cg->run->v2].run_fd, cg->leaf, err);
+	if (r == 0)
+		cg->present &= ~(1u << cg->run->v2);
+	return r;
+}
+
+const struct cg_backend cg_backend_hybrid = {
+	.name = "hybrid",
+	.run_open = v1_run_open,
+	.create = hy_create,
+	.attach = hy_attach,
+	.stats = v1_stats,
+	.kill = hy_kill,
+	.remove = hy_remove,
+};
