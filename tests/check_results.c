@@ -1,0 +1,345 @@
+/* Results folder: samples.csv and density.csv round-trip exactly, summary.json and host.json
+ * carry the schema's keys and the right statistics, bad files are rejected with the line. */
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results.h"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_results.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Six samples over two backends with every kind of field: absent phases, a failure with a
+ * quoted, comma-holding error, rps with 3 decimals, big integers. */
+static void make_samples(struct crowd_sample *s, struct crowd_sample_extra *x)
+{
+	for (int i = 0; i < 6; i++) {
+		crowd_sample_init(&s[i]);
+		crowd_sample_extra_init(&x[i]);
+		snprintf(s[i].backend, sizeof(s[i].backend), "%s", i % 2 ? "process" : "core");
+		snprintf(s[i].workload, sizeof(s[i].workload), "idle");
+		s[i].index = i;
+		snprintf(s[i].id, sizeof(s[i].id), "id-%d", i);
+		s[i].t_request_ns = 1000 * i;
+		if (i % 2 == 0)
+			s[i].t_cgroup_ns = 1000 * i + 100;
+		s[i].t_clone_ns = 1000 * i + 300;
+		s[i].t_ready_ns = 1000 * i + 900 + i;
+		s[i].spinup_ns = s[i].t_ready_ns - s[i].t_request_ns;
+		s[i].teardown_ns = 5000000000123LL + i;
+		s[i].cgroup_bytes = i % 2 ? -1 : 4096 * (i + 1);
+		s[i].pss_bytes = 100000 + i;
+		s[i].rps = i == 3 ? -1 : 1234.5 + i * 0.125;
+		x[i].latency_p50_ns = 200 + i;
+	}
+	s[4].status = CROWD_STATUS_FAILED;
+	snprintf(s[4].error, sizeof(s[4].error), "start: clone3: \"x\", y: Operation not permitted");
+	s[5].status = CROWD_STATUS_INTERRUPTED;
+}
+
+START_TEST(samples_roundtrip)
+{
+	struct crowd_sample s[6], *r = NULL;
+	struct crowd_sample_extra x[6], *rx = NULL;
+	struct crowd_error err = { 0 };
+	char path[128];
+	size_t n;
+
+	make_samples(s, x);
+	snprintf(path, sizeof(path), "%s/samples.csv", tmpdir);
+	ck_assert_int_eq(crowd_results_write_samples(path, s, x, 6, &err), 0);
+	ck_assert_int_eq(crowd_results_read_samples(path, &r, &rx, &n, &err), 0);
+	ck_assert_uint_eq(n, 6);
+	for (int i = 0; i < 6; i++) {
+		ck_assert_str_eq(r[i].backend, s[i].backend);
+		ck_assert_str_eq(r[i].workload, s[i].workload);
+		ck_assert_str_eq(r[i].id, s[i].id);
+		ck_assert_str_eq(r[i].error, s[i].error);
+		ck_assert_int_eq(r[i].index, s[i].index);
+		ck_assert_int_eq(r[i].status, s[i].status);
+		ck_assert_int_eq(r[i].t_request_ns, s[i].t_request_ns);
+		ck_assert_int_eq(r[i].t_cgroup_ns, s[i].t_cgroup_ns);
+		ck_assert_int_eq(r[i].t_clone_ns, s[i].t_clone_ns);
+		ck_assert_int_eq(r[i].t_setup_ns, s[i].t_setup_ns);
+		ck_assert_int_eq(r[i].t_ready_ns, s[i].t_ready_ns);
+		ck_assert_int_eq(r[i].t_first_response_ns, s[i].t_first_response_ns);
+		ck_assert_int_eq(r[i].spinup_ns, s[i].spinup_ns);
+		ck_assert_int_eq(r[i].teardown_ns, s[i].teardown_ns);
+		ck_assert_int_eq(r[i].cgroup_bytes, s[i].cgroup_bytes);
+		ck_assert_int_eq(r[i].pss_bytes, s[i].pss_bytes);
+		ck_assert_int_eq(r[i].rss_bytes, s[i].rss_bytes);
+		ck_assert(r[i].rps == s[i].rps);
+		ck_assert_int_eq(rx[i].latency_p50_ns, x[i].latency_p50_ns);
+		ck_assert_int_eq(rx[i].latency_p99_ns, -1);
+	}
+	free(r);
+	free(rx);
+
+	/* the file itself: header in the schema's order, empty fields, quoted error */
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "backend,workload,index,id,status,t_request_ns,t_cgroup_ns,"
+			       "t_clone_ns,t_setup_ns,t_ready_ns,t_first_response_ns,spinup_ns,"
+			       "teardown_ns,cgroup_bytes,pss_bytes,rss_bytes,rps,error,"
+			       "latency_p50_ns,latency_p99_ns,errors\n");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "core,idle,0,id-0,ok,0,100,300,,900,,900,5000000000123,4096,"
+			       "100000,,1234.500,\"\",200,,\n");
+	for (int i = 0; i < 4; i++)
+		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_ptr_nonnull(strstr(line, ",failed,"));
+	ck_assert_ptr_nonnull(strstr(line, "\"start: clone3: \"\"x\"\", y: Operation not permitted\""));
+	fclose(f);
+}
+END_TEST
+
+START_TEST(samples_bad_input)
+{
+	struct crowd_sample *r = NULL;
+	struct crowd_error err = { 0 };
+	char path[128];
+	size_t n;
+	snprintf(path, sizeof(path), "%s/bad.csv", tmpdir);
+
+	FILE *f = fopen(path, "w");
+	fputs("backend,workload\ncore,idle\n", f);
+	fclose(f);
+	ck_assert_int_eq(crowd_results_read_samples(path, &r, NULL, &n, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "lacks column 'index'"));
+
+	struct crowd_sample s[6];
+	struct crowd_sample_extra x[6];
+	make_samples(s, x);
+	ck_assert_int_eq(crowd_results_write_samples(path, s, NULL, 6, &err), 0);
+	f = fopen(path, "a");
+	fputs("core,idle,7,id,ok,12x,,,,,,,,,,,,\"\"\n", f);
+	fclose(f);
+	ck_assert_int_eq(crowd_results_read_samples(path, &r, NULL, &n, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, ":8: bad t_request_ns '12x'"), "%s", err.msg);
+
+	f = fopen(path, "w");
+	fputs("backend,workload,index,id,status,t_request_ns,t_cgroup_ns,t_clone_ns,t_setup_ns,"
+	      "t_ready_ns,t_first_response_ns,spinup_ns,teardown_ns,cgroup_bytes,pss_bytes,"
+	      "rss_bytes,rps,error\ncore,idle,0,a,weird,,,,,,,,,,,,,\"\"\n", f);
+	fclose(f);
+	ck_assert_int_eq(crowd_results_read_samples(path, &r, NULL, &n, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "bad status"));
+
+	snprintf(path, sizeof(path), "%s/none", tmpdir);
+	struct crowd_results res;
+	ck_assert_int_eq(crowd_results_read(path, &res, &err), -ENOENT);
+}
+END_TEST
+
+START_TEST(metrics_phases)
+{
+	struct crowd_sample s[6];
+	struct crowd_sample_extra x[6];
+	double v[6];
+	make_samples(s, x);
+	/* phase_clone: from t_cgroup when present (core), else from t_request (process) */
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "core", v), 2);
+	ck_assert_double_eq(v[0], 200);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "process", v), 2);
+	ck_assert_double_eq(v[0], 300);
+	/* ready from clone when no t_setup; failed and interrupted rows are left out */
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_ready_ns"), s, 6, NULL, v), 4);
+	ck_assert_double_eq(v[3], 603);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_setup_ns"), s, 6, NULL, v), 0);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("rps"), s, 6, "process", v), 1);
+	ck_assert(crowd_metric_find("rps")->higher_is_better);
+	ck_assert(!crowd_metric_find("spinup_ns")->higher_is_better);
+	ck_assert_ptr_null(crowd_metric_find("bogus"));
+}
+END_TEST
+
+static json_t *load(const char *dir, const char *file)
+{
+	char path[256];
+	json_error_t jerr;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	json_t *j = json_load_file(path, 0, &jerr);
+	ck_assert_msg(j != NULL, "%s: %s", path, jerr.text);
+	return j;
+}
+
+START_TEST(folder_write_read)
+{
+	struct crowd_sample s[6];
+	struct crowd_sample_extra x[6];
+	struct crowd_config cfg;
+	struct crowd_error err = { 0 };
+	struct crowd_backend_summary b[2];
+	char dir[128];
+
+	make_samples(s, x);
+	crowd_config_init(&cfg);
+	snprintf(cfg.workload.name, sizeof(cfg.workload.name), "idle");
+	cfg.backends[0] = "core";
+	cfg.backends[1] = "process";
+	cfg.n_backends = 2;
+	cfg.argv_line = "crowd bench -n 6";
+	crowd_backend_summary_init(&b[0], "core");
+	crowd_backend_summary_init(&b[1], "process");
+	b[0].ready_kind = "fd";
+	b[0].have_host_deltas = true;
+	b[0].mem_available_delta_per_instance = 123456;
+	b[0].slab_delta_per_instance = -10;
+	b[0].invocation = "in process";
+	b[1].load_ran = true;
+	b[1].total_rps = 99.5;
+	b[1].jain = 0.9;
+	b[1].connections = 2;
+	snprintf(dir, sizeof(dir), "%s/a/run1", tmpdir);
+	struct crowd_run_output out = { .cfg = &cfg, .started = 1700000000, .samples = s,
+					.extra = x, .n = 6, .backends = b, .n_backends = 2 };
+	ck_assert_int_eq(crowd_results_write(dir, &out, &err), 0);
+
+	json_t *sum = load(dir, "summary.json");
+	ck_assert_str_eq(json_string_value(json_object_get(sum, "run")), "run1");
+	ck_assert_str_eq(json_string_value(json_object_get(sum, "workload")), "idle");
+	ck_assert_str_eq(json_string_value(json_object_get(sum, "started")), "2023-11-14T22:13:20Z");
+	ck_assert_str_eq(json_string_value(json_object_get(sum, "crowd_version")), CROWD_VERSION);
+	ck_assert_int_eq(json_integer_value(json_object_get(sum, "count")), 6);
+	json_t *core = json_object_get(json_object_get(sum, "backends"), "core");
+	json_t *proc = json_object_get(json_object_get(sum, "backends"), "process");
+	ck_assert_ptr_nonnull(core);
+	ck_assert_int_eq(json_integer_value(json_object_get(core, "count")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(core, "failures")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(proc, "interrupted")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(core, "ready_kind")), "fd");
+	/* core ok samples: 0 and 2 -> spinup 900 and 902 */
+	json_t *sp = json_object_get(json_object_get(core, "metrics"), "spinup_ns");
+	ck_assert_int_eq(json_integer_value(json_object_get(sp, "n")), 2);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(sp, "p50")), 901, 1e-9);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(sp, "min")), 900, 1e-9);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(sp, "p90")), 901.8, 1e-9);
+	ck_assert_int_eq(json_array_size(json_object_get(sp, "ci95_p50")), 2);
+	ck_assert_ptr_null(json_object_get(json_object_get(core, "metrics"), "phase_setup_ns"));
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(core, "metrics"), "phase_cgroup_ns"));
+	ck_assert_ptr_null(json_object_get(json_object_get(proc, "metrics"), "cgroup_bytes"));
+	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(core, "host"),
+							    "slab_delta_bytes_per_instance")), -10);
+	ck_assert_ptr_null(json_object_get(core, "load"));
+	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(proc, "load"),
+							    "jain_fairness")), 0.9);
+	json_decref(sum);
+
+	json_t *host = load(dir, "host.json");
+	const char *keys[] = { "kernel", "cpu_model", "topology", "memory", "crowd_version", "git",
+			       "options", "command_line", "backends", "capabilities" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_msg(json_object_get(host, keys[i]), "host.json lacks %s", keys[i]);
+	ck_assert(json_integer_value(json_object_get(json_object_get(host, "topology"), "pus")) >= 1);
+	ck_assert(json_integer_value(json_object_get(json_object_get(host, "memory"), "total_bytes")) > 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(host, "options"), "count")),
+			 (json_int_t)cfg.count);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(host, "backends"), "core"), "invocation")),
+			 "in process");
+	json_decref(host);
+
+	/* read it back; "latest" resolves to the run */
+	ck_assert_int_eq(crowd_results_link_latest(dir, &err), 0);
+	char latest[160];
+	snprintf(latest, sizeof(latest), "%s/a/latest", tmpdir);
+	struct crowd_results r;
+	ck_assert_int_eq(crowd_results_read(latest, &r, &err), 0);
+	ck_assert_uint_eq(r.n, 6);
+	ck_assert_str_eq(r.run, "run1");
+	ck_assert_str_eq(r.workload, "idle");
+	ck_assert_str_eq(r.started, "2023-11-14T22:13:20Z");
+	ck_assert_uint_eq(r.n_backends, 2);
+	ck_assert_str_eq(r.backends[1], "process");
+	ck_assert_ptr_null(r.steps);
+	crowd_results_free(&r);
+}
+END_TEST
+
+START_TEST(density_roundtrip)
+{
+	struct crowd_error err = { 0 };
+	struct crowd_sample s[6];
+	struct crowd_sample_extra x[6];
+	struct crowd_density_step st[3], *r;
+	size_t n;
+	char dir[128], path[160];
+
+	make_samples(s, x);
+	snprintf(dir, sizeof(dir), "%s/d", tmpdir);
+	struct crowd_run_output out = { .samples = s, .n = 6 };
+	ck_assert_int_eq(crowd_results_write(dir, &out, &err), 0);
+	for (unsigned i = 0; i < 3; i++)
+		st[i] = (struct crowd_density_step){ i, 10 * (i + 1), 1000 + i, 5000 + i,
+						     1048576.25 * i, -3.5, 4096, 1e6 / 3, -1 };
+	struct crowd_density_outcome o = { 30, CROWD_DENSITY_SLO_SPINUP_P99, "p99 8ms > 5ms", 123456789 };
+	ck_assert_int_eq(crowd_results_write_density(dir, st, 3, &o, &err), 0);
+	snprintf(path, sizeof(path), "%s/density.csv", dir);
+	ck_assert_int_eq(crowd_results_read_density(path, &r, &n, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert(memcmp(r, st, sizeof(st)) == 0);
+	free(r);
+	json_t *sum = load(dir, "summary.json");
+	json_t *d = json_object_get(sum, "density");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "stopped_by")), "slo-spinup-p99");
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "max_count")), 30);
+	ck_assert_ptr_nonnull(json_object_get(sum, "backends"));
+	json_decref(sum);
+}
+END_TEST
+
+START_TEST(default_dir_name)
+{
+	struct crowd_config cfg;
+	struct crowd_error err = { 0 };
+	char buf[256];
+	crowd_config_init(&cfg);
+	cfg.backends[0] = "core";
+	cfg.backends[1] = "crun";
+	cfg.n_backends = 2;
+	snprintf(cfg.workload.name, sizeof(cfg.workload.name), "cmd:/bin/x y");
+	ck_assert_int_eq(crowd_results_default_dir(&cfg, 1700000000, NULL, buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "results/runs/20231114-221320-core+crun-cmd__bin_x_y");
+}
+END_TEST
+
+static Suite *results_suite(void)
+{
+	Suite *s = suite_create("results");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, samples_roundtrip);
+	tcase_add_test(tc, samples_bad_input);
+	tcase_add_test(tc, metrics_phases);
+	tcase_add_test(tc, folder_write_read);
+	tcase_add_test(tc, density_roundtrip);
+	tcase_add_test(tc, default_dir_name);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(results_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0;
+}
