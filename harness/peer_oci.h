@@ -1,0 +1,32 @@
+/* Driving an OCI runtime (crun, runc) for the backends table: one state root per run under
+ * the run's scratch, a generated bundle over the run's rootfs, `RUNTIME run` (not detached:
+ * the container is a child of the runtime, which is a child of crowd) with the readiness pipe
+ * passed by --preserve-fds, kill and delete on stop. */
+#ifndef CROWD_PEER_OCI_H
+#define CROWD_PEER_OCI_H
+
+#include <stdbool.h>
+
+#include "backend.h"
+
+struct crowd_oci_runtime {
+	const char *name;    /* backend name, binary name */
+	bool cgroup2_ns;     /* spawn in a private mount namespace with cgroup2 at /sys/fs/cgroup */
+	bool cgroup_disabled; /* --cgroup-manager=disabled: no cgroup, limits unapplied */
+};
+
+int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
+			 char *reason, size_t len);
+int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend_run *run,
+			struct crowd_error *err);
+int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
+			 struct crowd_error *err);
+int crowd_peer_oci_ready(struct crowd_backend_run *run, struct crowd_inst *inst,
+			 struct crowd_error *err);
+int crowd_peer_oci_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
+			 struct crowd_error *err);
+int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
+			struct crowd_error *err);
+void crowd_peer_oci_close(struct crowd_backend_run *run);
+
+#endif
