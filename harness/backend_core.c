@@ -1,17 +1,262 @@
-/* Backend core: placeholder until its issue lands; probe says so. */
+/* Backend core: crowd's own runtime core, in process. One leaf cgroup per container under the
+ * run's parent cgroup, crowd_ctr_start with the workload from the rootfs, readiness through
+ * the CROWD_READY_FD pipe, phases t_cgroup/t_clone/t_setup as the core stamped them. With
+ * --pod-size K > 1, containers i*K..i*K+K-1 share the net, ipc and uts namespaces of one pod
+ * (each member then listens on its own port). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
+#include "container.h"
+#include "launcher.h"
+#include "memory.h"
+#include "placement.h"
+#include "util.h"
+
+#define POD_NS (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+struct core_run {
+	struct crowd_pod **pods;
+	size_t n_pods, cap_pods;
+};
+
+struct core_inst {
+	struct crowd_ctr ctr;
+	bool have_ctr;
+	bool own_netns; /* inst->netns_fd is ours to close (not the pod's) */
+	char argbuf[1024];
+	char *argv[34];
+};
 
 static int probe(const struct crowd_config *cfg, char *reason, size_t len)
 {
-	(void)cfg;
-	snprintf(reason, len, "not built yet");
-	return -1;
+	if (geteuid() != 0 && !cfg->rootless) {
+		snprintf(reason, len, "needs root (or --rootless)");
+		return -1;
+	}
+	if (cfg->rootfs) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s%s", cfg->rootfs, cfg->workload.argv[0]);
+		if (access(path, X_OK) < 0) {
+			snprintf(reason, len, "workload binary %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
+{
+	if (!run->cg)
+		return crowd_error_set(err, ENODEV, "core: the run's cgroups could not be made");
+	struct core_run *cr = calloc(1, sizeof(*cr));
+	if (!cr)
+		return crowd_error_set(err, ENOMEM, "core: out of memory");
+	run->priv = cr;
+	return 0;
+}
+
+static void close_run(struct crowd_backend_run *run)
+{
+	struct core_run *cr = run->priv;
+	if (!cr)
+		return;
+	for (size_t i = 0; i < cr->n_pods; i++)
+		if (cr->pods[i]) {
+			struct crowd_error e;
+			crowd_pod_destroy(cr->pods[i], &e);
+		}
+	free(cr->pods);
+	free(cr);
+	run->priv = NULL;
+}
+
+static int64_t rel(const struct crowd_backend_run *run, int64_t t)
+{
+	return t > 0 ? t - run->t0_ns : -1;
+}
+
+static void spec_fill(const struct crowd_config *cfg, int index, struct crowd_ctr_spec *spec)
+{
+	crowd_ctr_spec_init(spec);
+	spec->ns = cfg->ns;
+	spec->rootfs = cfg->rootfs;
+	spec->limits = cfg->limits;
+	crowd_place_limits(cfg, index, &spec->limits);
+	spec->caps = cfg->caps;
+	spec->rootless = cfg->rootless;
+	spec->ready_pipe = true;
+	spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
+}
+
+/* The pod of member index, made when its first member starts. */
+static int pod_get(struct crowd_backend_run *run, int index, struct crowd_pod **ret,
+		   struct crowd_error *err)
+{
+	struct core_run *cr = run->priv;
+	size_t p = (size_t)index / run->cfg->pod_size;
+	if (p >= cr->cap_pods) {
+		size_t cap = cr->cap_pods ? cr->cap_pods * 2 : 64;
+		while (cap <= p)
+			cap *= 2;
+		struct crowd_pod **np = realloc(cr->pods, cap * sizeof(*np));
+		if (!np)
+			return crowd_error_set(err, ENOMEM, "core: out of memory");
+		memset(np + cr->cap_pods, 0, (cap - cr->cap_pods) * sizeof(*np));
+		cr->pods = np;
+		cr->cap_pods = cap;
+	}
+	if (!cr->pods[p]) {
+		struct crowd_ctr_spec spec;
+		spec_fill(run->cfg, index, &spec);
+		int r = crowd_pod_create(run->cg, &spec, &cr->pods[p], err);
+		if (r < 0)
+			return crowd_error_prefix(err, "pod %zu", p);
+		if (p + 1 > cr->n_pods)
+			cr->n_pods = p + 1;
+	}
+	*ret = cr->pods[p];
+	return 0;
+}
+
+static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
+{
+	const struct crowd_config *cfg = run->cfg;
+	int index = inst->sample.index;
+	struct core_inst *ci = calloc(1, sizeof(*ci));
+	if (!ci)
+		return crowd_error_set(err, ENOMEM, "core: out of memory");
+	inst->priv = ci;
+
+	struct crowd_ctr_spec spec;
+	spec_fill(cfg, index, &spec);
+	struct crowd_pod *pod = NULL;
+	if (cfg->pod_size > 1) {
+		int r = pod_get(run, index, &pod, err);
+		if (r < 0)
+			return r;
+		spec.pod = pod;
+		spec.ns &= ~(unsigned long)POD_NS;
+	}
+
+	/* One port per listener in a network namespace: all of them when it is the host's. */
+	unsigned port = 0, wport = cfg->workload.desc->port;
+	if (wport) {
+		if (pod)
+			port = wport + (unsigned)index % cfg->pod_size;
+		else if (!(cfg->ns & CLONE_NEWNET))
+			port = crowd_launch_free_port((unsigned)index);
+		else
+			port = wport;
+		if (!port)
+			return crowd_error_set(err, EADDRINUSE, "core: no free TCP port");
+	}
+	int r = crowd_launch_argv(cfg, NULL, port != wport ? port : 0, ci->argv,
+				  CROWD_ARRAY_SIZE(ci->argv), ci->argbuf, sizeof(ci->argbuf), err);
+	if (r < 0)
+		return r;
+	spec.argv = ci->argv;
+
+	r = crowd_ctr_start(run->cg, &spec, &ci->ctr, err);
+	if (r < 0)
+		return r;
+	ci->have_ctr = true;
+	inst->pid = ci->ctr.pid;
+	inst->pidfd = ci->ctr.pidfd;
+	inst->ready_fd = ci->ctr.ready_fd;
+	inst->port = port;
+	snprintf(inst->addr, sizeof(inst->addr), "127.0.0.1");
+	snprintf(inst->sample.id, sizeof(inst->sample.id), "%s", ci->ctr.id);
+	inst->sample.t_cgroup_ns = rel(run, ci->ctr.t_cgroup_ns);
+	inst->sample.t_clone_ns = rel(run, ci->ctr.t_clone_ns);
+	inst->sample.t_setup_ns = rel(run, ci->ctr.t_setup_ns);
+
+	/* Where the load generator connects from; only when load will run (fds add up). */
+	if (port && cfg->load && cfg->workload.desc->http) {
+		if (pod) {
+			inst->netns_fd = crowd_pod_netns_fd(pod);
+		} else if (cfg->ns & CLONE_NEWNET) {
+			char path[64];
+			snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)inst->pid);
+			inst->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (inst->netns_fd < 0)
+				return crowd_error_errno(err, errno, "core: %s", path);
+			ci->own_netns = true;
+		}
+	}
+	return 0;
+}
+
+static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
+{
+	struct core_inst *ci = inst->priv;
+	char c;
+	ssize_t n = read(inst->ready_fd, &c, 1);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (inst->sample.t_setup_ns < 0)
+		inst->sample.t_setup_ns = rel(run, ci->ctr.t_setup_ns);
+	if (n == 1) {
+		/* Done with the pipe: fewer fds per container for density. */
+		crowd_closep(&ci->ctr.ready_fd);
+		inst->ready_fd = -1;
+		return 1;
+	}
+	if (n == 0)
+		return crowd_error_set(err, EPIPE,
+				       "core: workload exited or closed CROWD_READY_FD before ready");
+	return crowd_error_errno(err, errno, "core: read ready fd");
+}
+
+static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
+{
+	(void)run;
+	struct core_inst *ci = inst->priv;
+	struct crowd_cg_stats st;
+	int r = crowd_cg_stats(ci->ctr.cg, &st, err);
+	if (r < 0)
+		return r;
+	inst->sample.cgroup_bytes = st.memory_current_bytes;
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	r = crowd_cg_pids(ci->ctr.cg, &pids, &n, err);
+	if (r < 0)
+		return r;
+	return crowd_mem_pids(pids, n, &inst->sample.pss_bytes, &inst->sample.rss_bytes, err);
+}
+
+static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
+{
+	(void)run;
+	struct core_inst *ci = inst->priv;
+	int r = 0;
+	if (!ci)
+		return 0;
+	if (ci->own_netns)
+		crowd_closep(&inst->netns_fd);
+	inst->netns_fd = -1;
+	if (ci->have_ctr)
+		r = crowd_ctr_destroy(&ci->ctr, err);
+	inst->ready_fd = inst->pidfd = -1;
+	inst->pid = 0;
+	free(ci);
+	inst->priv = NULL;
+	return r;
 }
 
 const struct crowd_backend crowd_backend_core = {
 	.name = "core",
-	.help = "not built yet",
+	.help = "crowd's own runtime core: clone3, namespaces, cgroups, pivot_root, caps",
 	.probe = probe,
+	.open = open_run,
+	.start = start,
+	.ready = ready,
+	.stats = stats,
+	.stop = stop,
+	.close = close_run,
 };

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "util.h"
 
 #define QUIT_TOKEN UINT64_MAX
@@ -169,7 +170,11 @@ int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	l->slots = mmap(NULL, l->cap * sizeof(*l->slots), PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (l->insts == MAP_FAILED || l->slots == MAP_FAILED) {
+	l->extra = mmap(NULL, l->cap * sizeof(*l->extra), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (l->extra == MAP_FAILED)
+		l->extra = NULL;
+	if (l->insts == MAP_FAILED || l->slots == MAP_FAILED || !l->extra) {
 		if (l->insts == MAP_FAILED)
 			l->insts = NULL;
 		if (l->slots == MAP_FAILED)
@@ -354,6 +359,7 @@ static void new_row(struct crowd_launch *l, size_t k)
 	struct crowd_inst *inst = &l->insts[k];
 	memset(inst, 0, sizeof(*inst));
 	memset(&l->slots[k], 0, sizeof(l->slots[k]));
+	crowd_sample_extra_init(&l->extra[k]);
 	crowd_sample_init(&inst->sample);
 	inst->backend = lb->backend;
 	inst->ready_fd = inst->pidfd = inst->netns_fd = -1;
@@ -461,6 +467,75 @@ int crowd_launch_measure(struct crowd_launch *l, size_t from, struct crowd_error
 	return 0;
 }
 
+int crowd_launch_load(struct crowd_launch *l, unsigned b, size_t from, size_t subset,
+		      uint64_t seed, struct crowd_load_totals *ret, size_t *ret_targets,
+		      struct crowd_error *err)
+{
+	*ret_targets = 0;
+	memset(ret, 0, sizeof(*ret));
+	size_t *idx = calloc(l->n_insts + 1, sizeof(*idx)), n = 0;
+	if (!idx)
+		return crowd_error_set(err, ENOMEM, "load: out of memory");
+	for (size_t k = from; k < l->n_insts; k++) {
+		const struct crowd_inst *inst = &l->insts[k];
+		if (inst->backend == l->be[b].backend && inst->ready && inst->port &&
+		    inst->sample.status == CROWD_STATUS_OK)
+			idx[n++] = k;
+	}
+	if (subset && n > subset) {
+		/* A reproducible random subset: partial Fisher-Yates. */
+		struct crowd_rng rng;
+		crowd_rng_seed(&rng, seed);
+		for (size_t i = 0; i < subset; i++) {
+			size_t j = i + (size_t)crowd_rng_below(&rng, n - i), t = idx[i];
+			idx[i] = idx[j];
+			idx[j] = t;
+		}
+		n = subset;
+	}
+	if (n == 0) {
+		free(idx);
+		return 0;
+	}
+	struct crowd_load_target *t = calloc(n, sizeof(*t));
+	struct crowd_load_result *res = calloc(n, sizeof(*res));
+	if (!t || !res) {
+		free(idx);
+		free(t);
+		free(res);
+		return crowd_error_set(err, ENOMEM, "load: out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct crowd_inst *inst = &l->insts[idx[i]];
+		t[i].netns_fd = inst->netns_fd;
+		snprintf(t[i].addr, sizeof(t[i].addr), "%s", inst->addr[0] ? inst->addr : "127.0.0.1");
+		t[i].port = inst->port;
+		t[i].path = "/";
+	}
+	struct crowd_load_opts o = {
+		.connections = l->cfg->connections ? l->cfg->connections : 1,
+		.duration_ns = l->cfg->duration_ns,
+	};
+	int r = crowd_load_run(t, n, &o, res, ret, &l->stop, err);
+	if (r == 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct crowd_inst *inst = &l->insts[idx[i]];
+			struct crowd_sample_extra *x = &l->extra[idx[i]];
+			inst->sample.rps = res[i].rps;
+			if (res[i].first_response_ns > 0)
+				inst->sample.t_first_response_ns = rel(l, res[i].first_response_ns);
+			x->latency_p50_ns = res[i].requests ? res[i].p50_ns : -1;
+			x->latency_p99_ns = res[i].requests ? res[i].p99_ns : -1;
+			x->errors = (int64_t)res[i].errors;
+		}
+		*ret_targets = n;
+	}
+	free(idx);
+	free(t);
+	free(res);
+	return r;
+}
+
 static void stop_observer(struct crowd_launch *l)
 {
 	if (!l->observer_running)
@@ -556,6 +631,8 @@ void crowd_launch_free(struct crowd_launch *l)
 		munmap(l->insts, l->cap * sizeof(*l->insts));
 	if (l->slots)
 		munmap(l->slots, l->cap * sizeof(*l->slots));
+	if (l->extra)
+		munmap(l->extra, l->cap * sizeof(*l->extra));
 	crowd_closep(&l->ep_fd);
 	crowd_closep(&l->wake_fd);
 	crowd_closep(&l->quit_fd);

@@ -14,7 +14,9 @@
 #include "backend.h"
 #include "config.h"
 #include "error.h"
+#include "load.h"
 #include "memory.h"
+#include "results.h"
 
 #define CROWD_LAUNCH_TIMEOUT_NS (30LL * 1000000000LL)
 
@@ -45,6 +47,7 @@ struct crowd_launch {
 	unsigned n_avail;
 
 	struct crowd_inst *insts;    /* interleaved: core#0, process#0, core#1, ... */
+	struct crowd_sample_extra *extra; /* per instance: latency and errors from the load */
 	size_t n_insts, cap;
 	struct crowd_launch_slot *slots;
 
@@ -81,6 +84,14 @@ int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_in
 /* Host memory after, and per instance cgroup/PSS/RSS through the backends' stats(). Instances
  * from index `from` on only (density measures each step's new ones). */
 int crowd_launch_measure(struct crowd_launch *l, size_t from, struct crowd_error *err);
+
+/* HTTP load, one backend at a time so backends do not compete for the client: targets are
+ * the ready instances of be[b] from index `from` on that listen, or a random subset of at most
+ * `subset` of them (0: all). Fills rps, t_first_response and the extras of those rows.
+ * ret_targets: how many were loaded (0: none served HTTP, nothing ran). */
+int crowd_launch_load(struct crowd_launch *l, unsigned b, size_t from, size_t subset,
+		      uint64_t seed, struct crowd_load_totals *ret, size_t *ret_targets,
+		      struct crowd_error *err);
 
 /* Kill and remove every instance, timing each; close the backends and the run's cgroups; then
  * check the run's cgroups are gone. -EBUSY when something was left (err says what). */

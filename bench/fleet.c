@@ -1,0 +1,325 @@
+/* Shared by bench and density on the command side: see fleet.h. */
+#include "fleet.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "stats.h"
+#include "units.h"
+#include "util.h"
+
+static struct crowd_launch *volatile sig_launch;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	struct crowd_launch *l = sig_launch;
+	if (l)
+		crowd_launch_interrupt(l);
+}
+
+void crowd_fleet_signals(struct crowd_launch *l)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = l ? on_signal : SIG_DFL;
+	sig_launch = l;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int crowd_fleet_init(struct crowd_fleet *f, const char *cmd, struct crowd_config *cfg, int argc,
+		     char **argv, struct crowd_error *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->cmd = cmd;
+	f->cfg = cfg;
+	f->started = time(NULL);
+	f->phase = "starting";
+	size_t off = (size_t)snprintf(f->argv_line, sizeof(f->argv_line), "crowd");
+	for (int i = 0; i < argc && off < sizeof(f->argv_line); i++)
+		off += (size_t)snprintf(f->argv_line + off, sizeof(f->argv_line) - off, " %s", argv[i]);
+	cfg->argv_line = f->argv_line;
+	f->show_progress = crowd_tty() && !cfg->quiet;
+	if (cfg->out) {
+		snprintf(f->dir, sizeof(f->dir), "%s", cfg->out);
+		return 0;
+	}
+	f->default_dir = true;
+	return crowd_results_default_dir(cfg, f->started, NULL, f->dir, sizeof(f->dir), err);
+}
+
+void crowd_fleet_progress(const struct crowd_launch *l, void *ctx)
+{
+	struct crowd_fleet *f = ctx;
+	if (!f->show_progress)
+		return;
+	int64_t now = crowd_now_ns();
+	bool done = l->n_ready + l->n_failed + l->n_interrupted >= f->target;
+	if (!done && now - f->last_draw_ns < 100000000)
+		return; /* at most ~10 redraws a second */
+	f->last_draw_ns = now;
+	double secs = (double)(now - l->t0_ns) / 1e9;
+	double rate = secs > 0 ? l->n_ready / secs : 0;
+	unsigned left = f->target > l->n_ready + l->n_failed ? f->target - l->n_ready - l->n_failed : 0;
+	char eta[32] = "--";
+	if (rate > 0) {
+		double e = left / rate;
+		snprintf(eta, sizeof(eta), "%um%02us", (unsigned)(e / 60), (unsigned)fmod(e, 60));
+	}
+	unsigned width = 24, fill = f->target ? (unsigned)((uint64_t)width * l->n_ready / f->target) : 0;
+	char bar[32];
+	for (unsigned i = 0; i < width; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[width] = '\0';
+	fprintf(stderr, "\r\033[K[%s] %s started %zu/%u  ready %u  failed %u  %.0f/s  ETA %s", bar,
+		f->phase, l->n_insts, f->target, l->n_ready, l->n_failed, rate, eta);
+	fflush(stderr);
+	f->drawn = true;
+}
+
+void crowd_fleet_progress_done(struct crowd_fleet *f)
+{
+	if (f->drawn) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+		f->drawn = false;
+	}
+}
+
+void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_t seed)
+{
+	struct crowd_launch *l = f->l;
+	for (unsigned i = 0; i < l->n_avail && !l->stop; i++) {
+		unsigned b = l->avail[i];
+		if (f->show_progress) {
+			fprintf(stderr, "\r\033[K%s: HTTP load on %s for %.1fs...", f->cmd,
+				l->be[b].backend->name, (double)f->cfg->duration_ns / 1e9);
+			fflush(stderr);
+			f->drawn = true;
+		}
+		struct crowd_error e = {0};
+		int r = crowd_launch_load(l, b, from, subset, seed, &f->load[b], &f->load_targets[b], &e);
+		if (r < 0)
+			snprintf(f->load_error[b], sizeof(f->load_error[b]), "%s", e.msg);
+		else if (f->load_targets[b])
+			f->load_ran[b] = true;
+	}
+	crowd_fleet_progress_done(f);
+}
+
+/* Per-backend facts for summary.json: host deltas when one backend ran alone (with several,
+ * the host cannot tell whose memory is whose), load totals, how readiness was seen. */
+static void fill_summaries(struct crowd_fleet *f)
+{
+	struct crowd_launch *l = f->l;
+	f->n_bs = 0;
+	for (unsigned i = 0; i < l->n_avail; i++) {
+		unsigned b = l->avail[i];
+		struct crowd_launch_backend *lb = &l->be[b];
+		struct crowd_backend_summary *s = &f->bs[f->n_bs++];
+		crowd_backend_summary_init(s, lb->backend->name);
+		s->ready_kind = crowd_ready_kind_name(f->cfg->workload.desc->ready);
+		s->invocation = lb->run.invocation[0] ? lb->run.invocation : NULL;
+		s->unapplied = lb->run.unapplied[0] ? lb->run.unapplied : NULL;
+		unsigned ready = 0;
+		for (size_t k = 0; k < l->n_insts; k++)
+			ready += l->insts[k].backend == lb->backend && l->insts[k].ready;
+		if (l->n_avail == 1 && l->have_mem_before && l->have_mem_after && ready) {
+			s->have_host_deltas = true;
+			s->mem_available_delta_per_instance =
+				(double)(l->mem_before.available_bytes - l->mem_after.available_bytes) / ready;
+			s->slab_delta_per_instance =
+				(double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / ready;
+		}
+		if (f->load_ran[b]) {
+			s->load_ran = true;
+			s->total_rps = f->load[b].total_rps;
+			s->jain = f->load[b].fairness;
+			s->client_cpu_ns = (double)f->load[b].client_cpu_ns;
+			s->duration_ns = (double)f->load[b].duration_ns;
+			s->connections = (unsigned)f->load_targets[b] *
+					 (f->cfg->connections ? f->cfg->connections : 1);
+		}
+	}
+}
+
+int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err)
+{
+	struct crowd_launch *l = f->l;
+	fill_summaries(f);
+	struct crowd_sample *s = calloc(l->n_insts + 1, sizeof(*s));
+	if (!s)
+		return crowd_error_set(err, ENOMEM, "results: out of memory");
+	for (size_t k = 0; k < l->n_insts; k++)
+		s[k] = l->insts[k].sample;
+	struct crowd_run_output out = {
+		.cfg = f->cfg,
+		.started = f->started,
+		.samples = s,
+		.extra = l->extra,
+		.n = l->n_insts,
+		.backends = f->bs,
+		.n_backends = f->n_bs,
+	};
+	int r = crowd_results_write(f->dir, &out, err);
+	free(s);
+	if (r < 0)
+		return r;
+	if (f->default_dir)
+		crowd_results_link_latest(f->dir, NULL);
+	return 0;
+}
+
+static const char *fmt_metric(const char *unit, double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		return "-";
+	if (!strcmp(unit, "ns"))
+		return crowd_units_format_time(v, buf, len);
+	if (!strcmp(unit, "bytes"))
+		return crowd_units_format_size(v, buf, len);
+	return crowd_units_format_count(v, buf, len);
+}
+
+/* The rows of the printed table, in order. */
+static const struct {
+	const char *metric, *label;
+} rows[] = {
+	{"spinup_ns", "spin-up"},
+	{"phase_cgroup_ns", "  cgroup"},
+	{"phase_clone_ns", "  clone"},
+	{"phase_setup_ns", "  setup"},
+	{"phase_ready_ns", "  exec->ready"},
+	{"phase_first_response_ns", "ready->1st resp"},
+	{"teardown_ns", "teardown"},
+	{"cgroup_bytes", "mem cgroup"},
+	{"pss_bytes", "mem PSS"},
+	{"rss_bytes", "mem RSS"},
+	{"rps", "req/s per inst"},
+};
+
+static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_sample *s,
+			  size_t n, double *vals, FILE *out)
+{
+	struct crowd_launch *l = f->l;
+	struct crowd_launch_backend *lb = &l->be[b];
+	const char *name = lb->backend->name;
+	unsigned ok = 0;
+	for (size_t k = 0; k < n; k++)
+		ok += !strcmp(s[k].backend, name) && s[k].status == CROWD_STATUS_OK;
+	fprintf(out, "\n%s: %u %s, %u ok, %u failed, %u interrupted (ready: %s)\n", name, lb->count,
+		f->cfg->workload.name, ok, lb->failed, lb->interrupted,
+		crowd_ready_kind_name(f->cfg->workload.desc->ready));
+	fprintf(out, "  %-16s %10s %10s %10s %10s %10s  %s\n", "", "p50", "p90", "p99", "max",
+		"mean", "p50 95% CI");
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(rows); i++) {
+		const struct crowd_metric *m = crowd_metric_find(rows[i].metric);
+		if (!m)
+			continue;
+		size_t nv = crowd_metric_values(m, s, n, name, vals);
+		struct crowd_stats st;
+		if (!nv || crowd_stats_summarize(vals, nv, CROWD_STATS_SEED, &st, NULL) < 0)
+			continue;
+		char a[24], bb[24], c[24], d[24], e[24], lo[24], hi[24];
+		fprintf(out, "  %-16s %10s %10s %10s %10s %10s  [%s, %s]\n", rows[i].label,
+			fmt_metric(m->unit, st.p50, a, sizeof(a)), fmt_metric(m->unit, st.p90, bb, sizeof(bb)),
+			fmt_metric(m->unit, st.p99, c, sizeof(c)), fmt_metric(m->unit, st.max, d, sizeof(d)),
+			fmt_metric(m->unit, st.mean, e, sizeof(e)),
+			fmt_metric(m->unit, st.ci95_lo, lo, sizeof(lo)),
+			fmt_metric(m->unit, st.ci95_hi, hi, sizeof(hi)));
+	}
+	for (unsigned i = 0; i < f->n_bs; i++) {
+		const struct crowd_backend_summary *bs = &f->bs[i];
+		if (strcmp(bs->name, name))
+			continue;
+		char x[24], y[24];
+		if (bs->have_host_deltas)
+			fprintf(out, "  host per instance: MemAvailable -%s, Slab %s%s\n",
+				crowd_units_format_size(bs->mem_available_delta_per_instance, x, sizeof(x)),
+				bs->slab_delta_per_instance < 0 ? "-" : "+",
+				crowd_units_format_size(fabs(bs->slab_delta_per_instance), y, sizeof(y)));
+		if (bs->load_ran)
+			fprintf(out, "  load: %s req/s total over %zu instances, fairness %.3f, %.1fs, client CPU %s\n",
+				crowd_units_format_count(bs->total_rps, x, sizeof(x)), f->load_targets[b],
+				bs->jain, bs->duration_ns / 1e9,
+				crowd_units_format_time(bs->client_cpu_ns, y, sizeof(y)));
+	}
+	if (f->load_error[b][0])
+		fprintf(out, "  load failed: %s\n", f->load_error[b]);
+	/* The first few distinct errors, so a failure is understood without the CSV. */
+	unsigned shown = 0;
+	for (size_t k = 0; k < n && shown < 3; k++) {
+		if (strcmp(s[k].backend, name) || s[k].status != CROWD_STATUS_FAILED)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = !strcmp(s[j].backend, name) && s[j].status == CROWD_STATUS_FAILED &&
+			       !strcmp(s[j].error, s[k].error);
+		if (!seen) {
+			fprintf(out, "  error (#%d): %s\n", s[k].index, s[k].error);
+			shown++;
+		}
+	}
+}
+
+void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
+{
+	struct crowd_launch *l = f->l;
+	struct crowd_sample *s = calloc(l->n_insts + 1, sizeof(*s));
+	double *vals = calloc(l->n_insts + 1, sizeof(*vals));
+	if (!s || !vals) {
+		free(s);
+		free(vals);
+		return;
+	}
+	for (size_t k = 0; k < l->n_insts; k++)
+		s[k] = l->insts[k].sample;
+	char ns[128];
+	crowd_ns_format(f->cfg->ns, ns, sizeof(ns));
+	fprintf(out, "crowd %s: %s, -j %u, ns %s%s\n", f->cmd, f->cfg->workload.name,
+		f->cfg->concurrency, ns[0] ? ns : "none", l->interrupted ? "  (INTERRUPTED)" : "");
+	for (unsigned i = 0; i < l->n_be; i++)
+		if (!l->be[i].available)
+			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name, l->be[i].reason);
+	for (unsigned i = 0; i < l->n_avail; i++)
+		print_backend(f, l->avail[i], s, l->n_insts, vals, out);
+	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
+		char x[24], y[24];
+		fprintf(out, "\nhost, all backends together, per instance: MemAvailable -%s, Slab %s%s "
+			     "(not attributable to one backend when they run side by side)\n",
+			crowd_units_format_size((double)(l->mem_before.available_bytes -
+							 l->mem_after.available_bytes) / l->n_ready,
+						x, sizeof(x)),
+			l->mem_after.slab_bytes < l->mem_before.slab_bytes ? "-" : "+",
+			crowd_units_format_size(fabs((double)(l->mem_after.slab_bytes -
+							      l->mem_before.slab_bytes)) / l->n_ready,
+						y, sizeof(y)));
+	}
+	fprintf(out, "\nresults: %s\n", f->dir);
+	free(s);
+	free(vals);
+}
+
+int crowd_fleet_print_json(const struct crowd_fleet *f, FILE *out)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/summary.json", f->dir);
+	FILE *in = fopen(path, "r");
+	if (!in)
+		return -errno;
+	char buf[8192];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* What `crowd bench` and `crowd density` share on the command side: Ctrl-C handling, the
+ * one-line progress display, the load phase per backend, the results folder and the printed
+ * per-backend summary. */
+#ifndef CROWD_FLEET_H
+#define CROWD_FLEET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "config.h"
+#include "launcher.h"
+#include "load.h"
+#include "results.h"
+
+struct crowd_fleet {
+	const char *cmd;                 /* "bench", "density" */
+	struct crowd_config *cfg;
+	struct crowd_launch *l;
+	time_t started;
+	char dir[PATH_MAX];              /* results folder */
+	bool default_dir;                /* under results/runs: keep `latest` pointing at it */
+	/* progress */
+	bool show_progress;
+	unsigned target;                 /* instances the current grow aims at (all backends) */
+	int64_t last_draw_ns;
+	bool drawn;
+	const char *phase;               /* "starting", "load", "teardown" */
+	/* per backend (indexes of l->be) */
+	struct crowd_load_totals load[CROWD_MAX_BACKENDS];
+	size_t load_targets[CROWD_MAX_BACKENDS];
+	bool load_ran[CROWD_MAX_BACKENDS];
+	char load_error[CROWD_MAX_BACKENDS][248];
+	struct crowd_backend_summary bs[CROWD_MAX_BACKENDS];
+	unsigned n_bs;
+	char argv_line[2048];
+};
+
+/* Fill cfg->argv_line from argv; set started, the results folder name. */
+int crowd_fleet_init(struct crowd_fleet *f, const char *cmd, struct crowd_config *cfg, int argc,
+		     char **argv, struct crowd_error *err);
+/* Route SIGINT/SIGTERM to crowd_launch_interrupt(l); restore with l == NULL. */
+void crowd_fleet_signals(struct crowd_launch *l);
+/* The launcher's progress callback (ctx is the fleet). */
+void crowd_fleet_progress(const struct crowd_launch *l, void *ctx);
+/* Erase the progress line, if one is shown. */
+void crowd_fleet_progress_done(struct crowd_fleet *f);
+/* Load every available backend in turn (from index from; subset as crowd_launch_load). */
+void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_t seed);
+/* Write samples.csv, summary.json, host.json; point results/runs/latest at it. */
+int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err);
+/* The summary: one table per backend, unavailable ones with their reason. */
+void crowd_fleet_print(struct crowd_fleet *f, FILE *out);
+/* Print dir/summary.json to out (for --json). */
+int crowd_fleet_print_json(const struct crowd_fleet *f, FILE *out);
+
+#endif
