@@ -1,0 +1,505 @@
+/* crowd_ctr_*: one container = clone3 into fresh namespaces and a cgroup, set up in the
+ * child, exec. The child runs between clone() and execve() in a copy of a possibly
+ * multithreaded harness: it must not malloc, use stdio or strerror (all prepared here). */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "container.h"
+#include "pod.h"
+#include "registry.h"
+#include "rootfs.h"
+#include "userns.h"
+#include "util.h"
+
+#define ERRNO_SET(err, code, fmt, ...)                                                         \
+	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/* Child to parent over the sync socket: setup done (then EOF on exec), or an error. */
+enum { MSG_SETUP = 1, MSG_ERROR = 2 };
+struct ctr_msg {
+	int kind;
+	int64_t t_ns;
+	struct crowd_error err;
+};
+
+/* Everything the child needs, prepared by the parent before clone. */
+struct child_ctx {
+	const struct crowd_ctr_spec *spec;
+	unsigned long ns;      /* namespaces the child got from clone */
+	bool unshare_cgroup;   /* cgroup ns: after the parent attached us to the leaf */
+	bool userns;
+	int sock, parent_sock; /* sync socketpair ends */
+	int ready_w;           /* readiness pipe, write end, or -1 */
+	int pod_pidfd;         /* -1: no pod */
+	char *const *envp;
+	const char *path;      /* PATH for the argv[0] lookup */
+	const char *hostname;
+};
+
+void crowd_ctr_spec_init(struct crowd_ctr_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->ns = CROWD_NS_DEFAULT;
+	spec->limits = (struct crowd_cg_limits)CROWD_CG_LIMITS_NONE;
+	spec->caps = CROWD_CAPS_DEFAULT;
+	spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
+}
+
+static bool limits_set(const struct crowd_cg_limits *l)
+{
+	return l->memory_max_bytes >= 0 || l->pids_max >= 0 || l->cpu_quota_us >= 0 ||
+	       l->cpuset_cpus[0] || l->cpuset_mems[0];
+}
+
+/* ---- child ---------------------------------------------------------------------------- */
+
+/* Put the spec's stdio on 0..2 (/dev/null for -1), mark every other fd close-on-exec and
+ * leave the readiness pipe as the one extra fd the workload inherits. */
+static int child_fds(struct child_ctx *c, struct crowd_error *err)
+{
+	int src[3];
+	for (int i = 0; i < 3; i++) {
+		src[i] = c->spec->stdio[i];
+		if (src[i] < 0 && (src[i] = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			return ERRNO_SET(err, errno, "opening /dev/null for fd %d", i);
+	}
+	/* A source below 3 that is not already in place could be overwritten by an earlier
+	 * dup2: move it out of the way first. */
+	for (int i = 0; i < 3; i++)
+		if (src[i] < 3 && src[i] != i && (src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			return ERRNO_SET(err, errno, "dup of stdio fd");
+	for (int i = 0; i < 3; i++) {
+		if (src[i] == i) {
+			if (fcntl(i, F_SETFD, 0) < 0)
+				return ERRNO_SET(err, errno, "fcntl fd %d", i);
+		} else if (dup2(src[i], i) < 0) {
+			return ERRNO_SET(err, errno, "dup2 onto fd %d", i);
+		}
+	}
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		/* Kernels before 5.11: close-on-exec one by one. */
+		for (int fd = 3; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	if (c->ready_w >= 0 && fcntl(c->ready_w, F_SETFD, 0) < 0)
+		return ERRNO_SET(err, errno, "keeping the readiness fd");
+	return 0;
+}
+
+static int child_setup(struct child_ctx *c, struct crowd_error *err)
+{
+	const struct crowd_ctr_spec *spec = c->spec;
+	sigset_t none;
+	int r;
+
+	if (c->pod_pidfd >= 0 && setns(c->pod_pidfd, CROWD_POD_NS) < 0)
+		return ERRNO_SET(err, errno, "joining the pod's namespaces");
+	if (c->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0)
+		return ERRNO_SET(err, errno, "unshare cgroup namespace");
+	if ((c->ns & CLONE_NEWUTS) && sethostname(c->hostname, strlen(c->hostname)) < 0)
+		return ERRNO_SET(err, errno, "sethostname %s", c->hostname);
+	if ((c->ns & CLONE_NEWNET) && (r = crowd_net_lo_up(err)) < 0)
+		return r;
+	if ((r = child_fds(c, err)) < 0)
+		return r;
+	if (c->ns & CLONE_NEWNS) {
+		bool proc = (c->ns & CLONE_NEWPID) || spec->rootfs;
+		if ((r = crowd_rootfs_enter(spec->rootfs, proc, c->userns, err)) < 0)
+			return r;
+	} else if (chdir("/") < 0) {
+		return ERRNO_SET(err, errno, "chdir /");
+	}
+	if ((r = crowd_caps_apply(spec->caps, err)) < 0)
+		return r;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return ERRNO_SET(err, errno, "PR_SET_NO_NEW_PRIVS");
+	/* The harness may block signals or ignore SIGPIPE; the workload starts clean. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	return 0;
+}
+
+static void child_send(int sock, const struct ctr_msg *m)
+{
+	ssize_t n;
+	do
+		n = send(sock, m, sizeof(*m), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+}
+
+/* execve argv[0], looked up in c->path when it has no '/' (the container's PATH, not ours). */
+static int child_exec(struct child_ctx *c, struct crowd_error *err)
+{
+	const char *file = c->spec->argv[0];
+	char buf[4096];
+	int first = ENOENT;
+
+	if (strchr(file, '/')) {
+		execve(file, c->spec->argv, c->envp);
+		return ERRNO_SET(err, errno, "exec %s", file);
+	}
+	size_t flen = strlen(file);
+	for (const char *p = c->path; *p;) {
+		size_t dlen = strcspn(p, ":");
+		if (dlen + flen + 2 <= sizeof(buf)) {
+			memcpy(buf, p, dlen);
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, file, flen + 1);
+			execve(buf, c->spec->argv, c->envp);
+			if (errno != ENOENT && errno != ENOTDIR && first == ENOENT)
+				first = errno;
+		}
+		p += dlen;
+		if (*p == ':')
+			p++;
+	}
+	return crowd_error_set(err, first, "exec %s: %s%s", file, strerrordesc_np(first),
+			       first == ENOENT ? " in the container's PATH" : "");
+}
+
+static _Noreturn void child_main(struct child_ctx *c)
+{
+	struct ctr_msg m = {.kind = MSG_ERROR};
+	char b;
+	ssize_t n;
+
+	/* A killed harness takes its containers with it. Set before waiting for the release:
+	 * if the parent is already gone the read below sees EOF. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close(c->parent_sock);
+	do
+		n = read(c->sock, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+	if (child_setup(c, &m.err) == 0) {
+		m.kind = MSG_SETUP;
+		m.t_ns = crowd_now_ns();
+		child_send(c->sock, &m);
+		m.kind = MSG_ERROR;
+		child_exec(c, &m.err);
+	}
+	child_send(c->sock, &m);
+	_exit(127);
+}
+
+/* ---- parent --------------------------------------------------------------------------- */
+
+static pid_t clone3_raw(struct clone_args *args)
+{
+	return (pid_t)syscall(SYS_clone3, args, sizeof(*args));
+}
+
+/* clone3 with CLONE_INTO_CGROUP and CLONE_PIDFD; then without CLONE_INTO_CGROUP; then plain
+ * clone, when the kernel says it cannot (EINVAL, ENOSYS, E2BIG). */
+static pid_t ctr_clone(unsigned long flags, int cg_fd, int *ret_pidfd, bool *ret_in_cgroup,
+		       struct crowd_error *err)
+{
+	struct clone_args args = {
+		.flags = flags | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	pid_t pid = -1;
+
+	*ret_pidfd = -1;
+	*ret_in_cgroup = false;
+	if (cg_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cg_fd;
+		pid = clone3_raw(&args);
+		if (pid >= 0) {
+			*ret_in_cgroup = true;
+			return pid;
+		}
+		if (errno != EINVAL && errno != ENOSYS && errno != E2BIG)
+			return ERRNO_SET(err, errno, "clone3 into cgroup");
+		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+	}
+	pid = clone3_raw(&args);
+	if (pid >= 0)
+		return pid;
+	if (errno != EINVAL && errno != ENOSYS && errno != E2BIG)
+		return ERRNO_SET(err, errno, "clone3");
+	*ret_pidfd = -1;
+	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0)
+		return ERRNO_SET(err, errno, "clone");
+	return pid;
+}
+
+static void ctr_kill_reap(pid_t pid, int pidfd)
+{
+	if (pid <= 0)
+		return;
+	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+/* Read the child's report: setup time, then EOF once execve closed the socket. */
+static int ctr_await(int sock, pid_t pid, struct crowd_ctr *ctr, struct crowd_error *err)
+{
+	struct ctr_msg m;
+	bool setup = false;
+
+	for (;;) {
+		ssize_t n = recv(sock, &m, sizeof(m), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return crowd_error_errno(err, errno, "reading the container's setup report");
+		if (n == 0) {
+			if (setup)
+				return 0;
+			return crowd_error_set(err, ECHILD, "container init (pid %d) died during setup",
+					       (int)pid);
+		}
+		if ((size_t)n != sizeof(m))
+			return crowd_error_set(err, EPROTO, "short setup report from the container");
+		if (m.kind == MSG_ERROR) {
+			m.err.msg[sizeof(m.err.msg) - 1] = '\0';
+			*err = m.err;
+			if (err->code <= 0)
+				err->code = EIO;
+			return -err->code;
+		}
+		ctr->t_setup_ns = m.t_ns;
+		setup = true;
+	}
+}
+
+/* The environment: the spec's (or a minimal one), plus CROWD_READY_FD. */
+static char **ctr_env(const struct crowd_ctr_spec *spec, int ready_w, char *ready_buf,
+		      size_t ready_len, const char **ret_path)
+{
+	static char *const minimal[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/",
+		"TERM=xterm",
+		NULL,
+	};
+	char *const *src = spec->envp ? spec->envp : minimal;
+	size_t n = 0;
+	while (src[n])
+		n++;
+	char **env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	*ret_path = default_path;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(src[i], "CROWD_READY_FD=", 15))
+			continue;
+		if (!strncmp(src[i], "PATH=", 5))
+			*ret_path = src[i] + 5;
+		env[k++] = src[i];
+	}
+	if (ready_w >= 0) {
+		snprintf(ready_buf, ready_len, "CROWD_READY_FD=%d", ready_w);
+		env[k++] = ready_buf;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
+		    struct crowd_ctr *ret, struct crowd_error *err)
+{
+	struct child_ctx c = {.spec = spec, .ready_w = -1, .pod_pidfd = -1, .sock = -1, .parent_sock = -1};
+	_cleanup_free_ char **env = NULL;
+	_cleanup_close_ int sock_p = -1, sock_c = -1, ready_r = -1, ready_w = -1;
+	char ready_buf[32];
+	int sv[2], rp[2], r;
+	bool in_cgroup;
+	pid_t pid;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->pidfd = ret->ready_fd = -1;
+
+	if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
+		return crowd_error_set(err, EINVAL, "no command to run");
+	c.ns = spec->ns;
+	c.userns = spec->rootless || (spec->ns & CLONE_NEWUSER);
+	if (c.userns)
+		c.ns |= CLONE_NEWUSER;
+	if (spec->rootfs && !(c.ns & CLONE_NEWNS))
+		return crowd_error_set(err, EINVAL,
+				       "a rootfs needs the mnt namespace (add mnt to --ns, or use --rootfs host)");
+	if (spec->pod) {
+		c.pod_pidfd = crowd_pod_pidfd(spec->pod);
+		c.ns &= ~(unsigned long)CROWD_POD_NS;
+		if (c.userns)
+			return crowd_error_set(err, EINVAL, "pods with --rootless are not supported");
+	}
+	c.unshare_cgroup = c.ns & CLONE_NEWCGROUP;
+	c.hostname = spec->hostname ? spec->hostname : "crowd";
+	if ((r = crowd_uuid_new(ret->id, err)) < 0)
+		return r;
+
+	if (run) {
+		const char *leaf = spec->cgroup_leaf ? spec->cgroup_leaf : ret->id;
+		if ((r = crowd_cg_create(run, leaf, &spec->limits, &ret->cg, err)) < 0)
+			return r;
+	} else if (limits_set(&spec->limits)) {
+		return crowd_error_set(err, EPERM,
+				       "cgroup limits were asked but there is no cgroup to apply them "
+				       "(needs root or a delegated cgroup)");
+	}
+	ret->t_cgroup_ns = crowd_now_ns();
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = crowd_error_errno(err, errno, "socketpair");
+		goto fail;
+	}
+	sock_p = sv[0];
+	sock_c = sv[1];
+	if (spec->ready_pipe) {
+		if (pipe2(rp, O_CLOEXEC) < 0) {
+			r = crowd_error_errno(err, errno, "pipe2");
+			goto fail;
+		}
+		ready_r = rp[0];
+		ready_w = rp[1];
+	}
+	env = ctr_env(spec, ready_w, ready_buf, sizeof(ready_buf), &c.path);
+	if (!env) {
+		r = crowd_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	c.envp = env;
+	c.sock = sock_c;
+	c.parent_sock = sock_p;
+	c.ready_w = ready_w;
+
+	pid = ctr_clone(c.ns & ~(unsigned long)CLONE_NEWCGROUP, ret->cg ? crowd_cg_clone_fd(ret->cg) : -1,
+			&ret->pidfd, &in_cgroup, err);
+	if (pid == 0)
+		child_main(&c);
+	if (pid < 0) {
+		r = pid;
+		goto fail;
+	}
+	ret->t_clone_ns = crowd_now_ns();
+	ret->pid = pid;
+	crowd_closep(&sock_c);
+	crowd_closep(&ready_w);
+	if (ret->pidfd < 0)
+		ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	ret->pidns_ino = crowd_reg_pidns_ino(pid);
+	if (ret->cg && (r = crowd_cg_attach(ret->cg, pid, err)) < 0)
+		goto fail_child;
+	if (c.userns && (r = crowd_userns_map(pid, geteuid(), getegid(), err)) < 0)
+		goto fail_child;
+	if ((r = crowd_reg_add(ret->id, pid, ret->pidns_ino, ret->cg, err)) < 0)
+		goto fail_child;
+	if (write(sock_p, "r", 1) != 1) {
+		r = crowd_error_errno(err, errno, "releasing the container");
+		goto fail_reg;
+	}
+	if ((r = ctr_await(sock_p, pid, ret, err)) < 0)
+		goto fail_reg;
+	ret->ready_fd = crowd_steal_fd(ready_r);
+	return 0;
+
+fail_reg:
+	crowd_reg_remove(ret->id);
+fail_child:
+	ctr_kill_reap(pid, ret->pidfd);
+	ret->pid = 0;
+fail:
+	crowd_closep(&ret->pidfd);
+	crowd_cg_destroy(ret->cg, NULL);
+	ret->cg = NULL;
+	return r;
+}
+
+int crowd_ctr_wait(struct crowd_ctr *ctr, int *ret_status, struct crowd_error *err)
+{
+	if (!ctr->reaped) {
+		if (ctr->pid <= 0)
+			return crowd_error_set(err, ECHILD, "container %s has no process", ctr->id);
+		int st;
+		pid_t p;
+		while ((p = waitpid(ctr->pid, &st, 0)) < 0 && errno == EINTR)
+			;
+		if (p < 0)
+			return crowd_error_errno(err, errno, "waitpid %d", (int)ctr->pid);
+		ctr->reaped = true;
+		ctr->status = st;
+	}
+	if (ret_status)
+		*ret_status = ctr->status;
+	return 0;
+}
+
+int crowd_ctr_signal(struct crowd_ctr *ctr, int sig, struct crowd_error *err)
+{
+	if (ctr->reaped || ctr->pid <= 0)
+		return crowd_error_set(err, ESRCH, "container %s is not running", ctr->id);
+	if (ctr->pidfd >= 0) {
+		if (syscall(SYS_pidfd_send_signal, ctr->pidfd, sig, NULL, 0) == 0)
+			return 0;
+	} else if (kill(ctr->pid, sig) == 0) {
+		return 0;
+	}
+	return crowd_error_errno(err, errno, "signal %d to container %s", sig, ctr->id);
+}
+
+int crowd_ctr_destroy(struct crowd_ctr *ctr, struct crowd_error *err)
+{
+	int r = 0;
+
+	if (!ctr)
+		return 0;
+	/* On a failed kill still reap and try to remove below; report the first error. */
+	if (ctr->cg)
+		r = crowd_cg_kill(ctr->cg, err);
+	if (ctr->pid > 0 && !ctr->reaped) {
+		int st;
+		/* Without a cgroup, init's death takes its pid namespace with it. */
+		if (!ctr->cg)
+			crowd_ctr_signal(ctr, SIGKILL, NULL);
+		while (waitpid(ctr->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		ctr->reaped = true;
+		ctr->status = st;
+	}
+	if (ctr->cg) {
+		struct crowd_error e2;
+		int r2 = crowd_cg_destroy(ctr->cg, &e2);
+		ctr->cg = NULL;
+		if (r2 < 0 && r == 0) {
+			if (err)
+				*err = e2;
+			r = r2;
+		}
+	}
+	if (ctr->id[0])
+		crowd_reg_remove(ctr->id);
+	crowd_closep(&ctr->pidfd);
+	crowd_closep(&ctr->ready_fd);
+	return r;
+}

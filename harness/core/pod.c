@@ -1,0 +1,189 @@
+/* Pods: an infra process (an in-process clone running a pause loop, no exec) holds new net,
+ * ipc and uts namespaces; members join them with setns on its pidfd, as Kubernetes pods
+ * share the pause container's namespaces. */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pod.h"
+#include "registry.h"
+#include "util.h"
+
+#define ERRNO_SET(err, code, fmt, ...)                                                         \
+	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
+
+struct crowd_pod {
+	char id[CROWD_UUID_LEN + 1];
+	pid_t pid;
+	int pidfd;
+	int netns_fd;
+	struct crowd_cg *cg;
+};
+
+int crowd_net_lo_up(struct crowd_error *err)
+{
+	struct ifreq ifr = {.ifr_flags = IFF_UP};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ERRNO_SET(err, errno, "socket for bringing up lo");
+	memcpy(ifr.ifr_name, "lo", 3);
+	int r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ERRNO_SET(err, e, "bringing up lo");
+	return 0;
+}
+
+int crowd_pod_pidfd(const struct crowd_pod *pod)
+{
+	return pod ? pod->pidfd : -1;
+}
+
+int crowd_pod_netns_fd(const struct crowd_pod *pod)
+{
+	return pod ? pod->netns_fd : -1;
+}
+
+static _Noreturn void infra_main(int sock, const char *hostname)
+{
+	struct crowd_error e = {0};
+	sigset_t all;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(127);
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		ERRNO_SET(&e, errno, "pod: sethostname");
+	else
+		crowd_net_lo_up(&e);
+	if (e.code == 0) {
+		/* Hold nothing of the harness: every fd but the sync socket goes. */
+		if (sock > 3)
+			syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0U);
+		syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0U);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		for (int i = 0; null >= 0 && i < 3; i++)
+			if (i != sock)
+				dup2(null, i);
+		prctl(PR_SET_NAME, "crowd-pod-infra", 0, 0, 0);
+	}
+	if (send(sock, &e, sizeof(e), MSG_NOSIGNAL) != sizeof(e) || e.code)
+		_exit(127);
+	close(sock);
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (;;)
+		pause();
+}
+
+int crowd_pod_create(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
+		     struct crowd_pod **ret, struct crowd_error *err)
+{
+	struct crowd_cg_limits none = CROWD_CG_LIMITS_NONE;
+	_cleanup_close_ int sock_p = -1, sock_c = -1;
+	struct crowd_pod *pod;
+	struct crowd_error ce;
+	char leaf[64], path[64];
+	int sv[2], r;
+
+	if (spec && (spec->rootless || (spec->ns & CLONE_NEWUSER)))
+		return crowd_error_set(err, EINVAL, "pods with --rootless are not supported");
+	pod = calloc(1, sizeof(*pod));
+	if (!pod)
+		return crowd_error_set(err, ENOMEM, "out of memory");
+	pod->pidfd = pod->netns_fd = -1;
+	if ((r = crowd_uuid_new(pod->id, err)) < 0)
+		goto fail;
+	snprintf(leaf, sizeof(leaf), "pod-%s", pod->id);
+	if (run && (r = crowd_cg_create(run, leaf, &none, &pod->cg, err)) < 0)
+		goto fail;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = crowd_error_errno(err, errno, "pod: socketpair");
+		goto fail;
+	}
+	sock_p = sv[0];
+	sock_c = sv[1];
+
+	struct clone_args args = {
+		.flags = CLONE_PIDFD | CROWD_POD_NS,
+		.pidfd = (uint64_t)(uintptr_t)&pod->pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	int cgfd = pod->cg ? crowd_cg_clone_fd(pod->cg) : -1;
+	if (cgfd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && cgfd >= 0) {
+		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	}
+	if (pid < 0) {
+		r = crowd_error_errno(err, errno, "pod: clone3 of the infra process");
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sock_p);
+		infra_main(sock_c, spec && spec->hostname ? spec->hostname : "crowd-pod");
+	}
+	pod->pid = pid;
+	crowd_closep(&sock_c);
+	if (pod->cg && (r = crowd_cg_attach(pod->cg, pid, err)) < 0)
+		goto fail;
+	ssize_t n;
+	while ((n = recv(sock_p, &ce, sizeof(ce), 0)) < 0 && errno == EINTR)
+		;
+	if (n != sizeof(ce)) {
+		r = crowd_error_set(err, ECHILD, "pod: the infra process died during setup");
+		goto fail;
+	}
+	if (ce.code) {
+		ce.msg[sizeof(ce.msg) - 1] = '\0';
+		r = crowd_error_set(err, ce.code, "%s", ce.msg);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if ((pod->netns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = crowd_error_errno(err, errno, "pod: opening %s", path);
+		goto fail;
+	}
+	if ((r = crowd_reg_add(pod->id, pid, crowd_reg_pidns_ino(pid), pod->cg, err)) < 0)
+		goto fail;
+	*ret = pod;
+	return 0;
+fail:
+	crowd_pod_destroy(pod, NULL);
+	return r;
+}
+
+int crowd_pod_destroy(struct crowd_pod *pod, struct crowd_error *err)
+{
+	int r = 0;
+	if (!pod)
+		return 0;
+	if (pod->pid > 0) {
+		if (pod->pidfd < 0 || syscall(SYS_pidfd_send_signal, pod->pidfd, SIGKILL, NULL, 0) < 0)
+			kill(pod->pid, SIGKILL);
+		while (waitpid(pod->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		crowd_reg_remove(pod->id);
+	}
+	if (pod->cg)
+		r = crowd_cg_destroy(pod->cg, err);
+	crowd_closep(&pod->netns_fd);
+	crowd_closep(&pod->pidfd);
+	free(pod);
+	return r;
+}

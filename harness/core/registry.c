@@ -1,0 +1,352 @@
+/* Container registry: UUIDs, the in-memory table of this run, records on disk for clean. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "util.h"
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct crowd_reg_entry *reg_table;
+static size_t reg_len, reg_cap;
+static char reg_dir_cache[256];
+static bool reg_dir_made;
+
+static const char *const cg_hierarchies[] = {"unified", "memory", "pids", "cpu", "cpuacct",
+					     "cpuset", "freezer"};
+
+int crowd_uuid_new(char out[CROWD_UUID_LEN + 1], struct crowd_error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return crowd_error_errno(err, errno, "getrandom for a container id");
+		}
+		got += (size_t)n;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	char *p = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[b[i] >> 4];
+		*p++ = hex[b[i] & 15];
+	}
+	*p = '\0';
+	return 0;
+}
+
+bool crowd_uuid_valid(const char *s)
+{
+	if (!s || strlen(s) != CROWD_UUID_LEN)
+		return false;
+	for (int i = 0; i < CROWD_UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash != (s[i] == '-'))
+			return false;
+		if (!dash && !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err)
+{
+	const char *top = getenv("CROWD_CGROUP_TOP");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (!top || !*top)
+		top = "crowd";
+	if (strchr(top, '/') || !strcmp(top, "..") || !strcmp(top, "."))
+		return crowd_error_set(err, EINVAL, "CROWD_CGROUP_TOP '%.64s': one path component please", top);
+	if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/crowd/%s", top);
+	else if (xdg && *xdg == '/')
+		n = snprintf(buf, len, "%s/crowd/%s", xdg, top);
+	else
+		n = snprintf(buf, len, "/tmp/crowd-%u/%s", (unsigned)geteuid(), top);
+	if (n < 0 || (size_t)n >= len)
+		return crowd_error_set(err, ENAMETOOLONG, "registry directory name too long");
+	return 0;
+}
+
+static int mkdir_p(char *path, mode_t mode)
+{
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return -ENOENT;
+	*slash = '\0';
+	int r = mkdir_p(path, mode);
+	*slash = '/';
+	if (r < 0)
+		return r;
+	return mkdir(path, mode) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+/* Field 22 of /proc/PID/stat. */
+static uint64_t proc_start_ticks(pid_t pid)
+{
+	char path[48], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (crowd_read_file(path, buf, sizeof(buf), NULL) <= 0)
+		return 0;
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* After ") " come fields 3...; starttime is field 22. */
+	for (int field = 2; field < 21 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+uint64_t crowd_reg_pidns_ino(pid_t pid)
+{
+	char path[48];
+	struct stat st;
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/pid");
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+int crowd_reg_add(const char *id, pid_t pid, uint64_t pidns_ino, const struct crowd_cg *cg,
+		  struct crowd_error *err)
+{
+	struct crowd_reg_entry e = {.pid = pid, .pidns_ino = pidns_ino};
+	char path[320], text[2048];
+	int r, n;
+
+	snprintf(e.id, sizeof(e.id), "%s", id);
+	/* Without a pid namespace of its own the pid alone could be reused: keep its start. */
+	if (!pidns_ino || pidns_ino == crowd_reg_pidns_ino(0))
+		e.start_ticks = proc_start_ticks(pid);
+
+	pthread_mutex_lock(&reg_lock);
+	if (!reg_dir_made) {
+		if ((r = crowd_reg_dir(reg_dir_cache, sizeof(reg_dir_cache), err)) < 0)
+			goto unlock;
+		if ((r = mkdir_p(reg_dir_cache, 0700)) < 0) {
+			crowd_error_errno(err, -r, "registry: mkdir %s", reg_dir_cache);
+			goto unlock;
+		}
+		reg_dir_made = true;
+	}
+	if (reg_len == reg_cap) {
+		size_t cap = reg_cap ? reg_cap * 2 : 64;
+		struct crowd_reg_entry *t = realloc(reg_table, cap * sizeof(*t));
+		if (!t) {
+			r = crowd_error_set(err, ENOMEM, "registry: out of memory");
+			goto unlock;
+		}
+		reg_table = t;
+		reg_cap = cap;
+	}
+	reg_table[reg_len++] = e;
+	snprintf(path, sizeof(path), "%s/%s", reg_dir_cache, id);
+	r = 0;
+unlock:
+	pthread_mutex_unlock(&reg_lock);
+	if (r < 0)
+		return r;
+
+	n = snprintf(text, sizeof(text), "id=%s\npid=%d\nstart=%llu\npidns=%llu\n", id, (int)pid,
+		     (unsigned long long)e.start_ticks, (unsigned long long)pidns_ino);
+	for (size_t i = 0; cg && i < CROWD_ARRAY_SIZE(cg_hierarchies); i++) {
+		const char *p = crowd_cg_path(cg, cg_hierarchies[i]);
+		if (p && n >= 0 && (size_t)n < sizeof(text))
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "cgroup=%s\n", p);
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || crowd_write_all(fd, text, strlen(text)) < 0) {
+		int e2 = errno;
+		if (fd >= 0)
+			close(fd);
+		crowd_reg_remove(id);
+		return crowd_error_errno(err, e2, "registry: writing %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
+void crowd_reg_remove(const char *id)
+{
+	char path[320];
+	bool found = false;
+
+	pthread_mutex_lock(&reg_lock);
+	for (size_t i = 0; i < reg_len; i++)
+		if (!strcmp(reg_table[i].id, id)) {
+			reg_table[i] = reg_table[--reg_len];
+			found = true;
+			break;
+		}
+	snprintf(path, sizeof(path), "%s/%s", reg_dir_cache, id);
+	pthread_mutex_unlock(&reg_lock);
+	if (found)
+		unlink(path);
+}
+
+int crowd_reg_lookup(const char *id, struct crowd_reg_entry *ret)
+{
+	int r = -ENOENT;
+	pthread_mutex_lock(&reg_lock);
+	for (size_t i = 0; i < reg_len; i++)
+		if (!strcmp(reg_table[i].id, id)) {
+			*ret = reg_table[i];
+			r = 0;
+			break;
+		}
+	pthread_mutex_unlock(&reg_lock);
+	return r;
+}
+
+size_t crowd_reg_count(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	size_t n = reg_len;
+	pthread_mutex_unlock(&reg_lock);
+	return n;
+}
+
+void crowd_reg_close(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (reg_dir_made && reg_len == 0 && rmdir(reg_dir_cache) == 0)
+		reg_dir_made = false;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+int crowd_reg_pids(uint64_t pidns_ino, pid_t **ret, size_t *ret_n, struct crowd_error *err)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d)
+		return crowd_error_errno(err, errno, "opendir /proc");
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || crowd_reg_pidns_ino((pid_t)pid) != pidns_ino)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			pid_t *t = realloc(v, cap * sizeof(*t));
+			if (!t) {
+				free(v);
+				closedir(d);
+				return crowd_error_set(err, ENOMEM, "out of memory");
+			}
+			v = t;
+		}
+		v[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int record_parse(const char *path, struct crowd_reg_entry *e)
+{
+	char buf[2048];
+	if (crowd_read_file(path, buf, sizeof(buf), NULL) <= 0)
+		return -EIO;
+	memset(e, 0, sizeof(*e));
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strncmp(line, "pid=", 4))
+			e->pid = (pid_t)strtol(line + 4, NULL, 10);
+		else if (!strncmp(line, "start=", 6))
+			e->start_ticks = strtoull(line + 6, NULL, 10);
+		else if (!strncmp(line, "pidns=", 6))
+			e->pidns_ino = strtoull(line + 6, NULL, 10);
+	}
+	return e->pid > 0 ? 0 : -EINVAL;
+}
+
+/* Kill what a record names; returns how many are still alive afterwards (after a short
+ * bounded wait for SIGKILL to land). */
+static unsigned record_kill(const struct crowd_reg_entry *e, uint64_t own_pidns, unsigned *killed)
+{
+	for (int round = 0; round < 50; round++) {
+		unsigned alive = 0;
+		if (e->pidns_ino && e->pidns_ino != own_pidns) {
+			pid_t *pids = NULL;
+			size_t n = 0;
+			if (crowd_reg_pids(e->pidns_ino, &pids, &n, NULL) == 0) {
+				for (size_t i = 0; i < n; i++)
+					if (kill(pids[i], SIGKILL) == 0) {
+						alive++;
+						if (!round)
+							(*killed)++;
+					}
+				free(pids);
+			}
+		} else if (e->start_ticks && proc_start_ticks(e->pid) == e->start_ticks) {
+			if (kill(e->pid, SIGKILL) == 0) {
+				alive++;
+				if (!round)
+					(*killed)++;
+			}
+		}
+		if (!alive)
+			return 0;
+		usleep(20000);
+	}
+	return 1;
+}
+
+int crowd_reg_sweep(unsigned *ret_killed, unsigned *ret_removed, unsigned *ret_left,
+		    struct crowd_error *err)
+{
+	char dir[256], path[512];
+	struct crowd_reg_entry e;
+	uint64_t own = crowd_reg_pidns_ino(0);
+	int r;
+
+	*ret_killed = *ret_removed = *ret_left = 0;
+	if ((r = crowd_reg_dir(dir, sizeof(dir), err)) < 0)
+		return r;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : crowd_error_errno(err, errno, "registry: opendir %s", dir);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (record_parse(path, &e) == 0 && record_kill(&e, own, ret_killed)) {
+			(*ret_left)++;
+			continue;
+		}
+		if (unlink(path) == 0)
+			(*ret_removed)++;
+		else
+			(*ret_left)++;
+	}
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+		return crowd_error_errno(err, errno, "registry: rmdir %s", dir);
+	return 0;
+}

@@ -1,0 +1,218 @@
+/* Root filesystem setup. Runs in the cloned child, possibly while other threads of the
+ * harness held locks at clone time: no malloc, no stdio, no strerror (locale) here. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+#include "util.h"
+
+#define ERRNO_SET(err, code, fmt, ...)                                                         \
+	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
+
+/* Docker's masked paths: files get /dev/null bound over them, directories an empty
+ * read-only tmpfs. Absent ones are skipped. */
+static const char *const masked_files[] = {
+	"proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug",
+	"proc/latency_stats", "proc/timer_stats", "proc/interrupts",
+};
+static const char *const masked_dirs[] = {"proc/acpi", "proc/scsi", "proc/asound"};
+static const char *const readonly_paths[] = {
+	"proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus", "proc/fs",
+};
+
+static const struct {
+	const char *host; /* name + 1 is the path relative to the new root */
+	unsigned major, minor;
+} devices[] = {
+	{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+	{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+static const struct {
+	const char *target, *name;
+} dev_links[] = {
+	{"/proc/self/fd", "dev/fd"},
+	{"/proc/self/fd/0", "dev/stdin"},
+	{"/proc/self/fd/1", "dev/stdout"},
+	{"/proc/self/fd/2", "dev/stderr"},
+};
+
+int crowd_rootfs_default(char *buf, size_t len, struct crowd_error *err)
+{
+	char exe[PATH_MAX];
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if ((size_t)snprintf(buf, len, "%s/rootfs", exe) < len && stat(buf, &st) == 0 &&
+			    S_ISDIR(st.st_mode))
+				return 0;
+		}
+	}
+	if ((size_t)snprintf(buf, len, "%s/rootfs", CROWD_DATADIR) >= len)
+		return crowd_error_set(err, ENAMETOOLONG, "default rootfs path too long");
+	return 0;
+}
+
+int crowd_rootfs_check(const char *path, struct crowd_error *err)
+{
+	struct stat st;
+	if (!path || !*path)
+		return crowd_error_set(err, EINVAL, "rootfs: empty path (allowed: a directory or 'host')");
+	if (stat(path, &st) < 0)
+		return crowd_error_errno(err, errno, "rootfs '%s'", path);
+	if (!S_ISDIR(st.st_mode))
+		return crowd_error_set(err, ENOTDIR, "rootfs '%s' is not a directory (allowed: a directory or 'host')",
+				       path);
+	if (st.st_ino == 2 && !strcmp(path, "/"))
+		return crowd_error_set(err, EINVAL, "rootfs '/': use 'host' for the host root");
+	return 0;
+}
+
+/* mount(), creating a missing mount point once (directory, or a file when want_file). */
+static int mount_at(const char *src, const char *target, const char *type, unsigned long flags,
+		    const char *data, bool want_file, struct crowd_error *err)
+{
+	if (mount(src, target, type, flags, data) == 0)
+		return 0;
+	if (errno == ENOENT) {
+		int r = want_file ? mknod(target, S_IFREG | 0644, 0) : mkdir(target, 0755);
+		if (r == 0 && mount(src, target, type, flags, data) == 0)
+			return 0;
+	}
+	return ERRNO_SET(err, errno, "mounting %s on %s", type ? type : src, target);
+}
+
+/* Bind and remount read-only, keeping the flags a user namespace may not drop. */
+static int remount_ro(const char *target, unsigned long keep, bool userns, struct crowd_error *err)
+{
+	unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | keep;
+	if (mount(NULL, target, NULL, flags, NULL) == 0)
+		return 0;
+	if (errno == EPERM && userns) {
+		struct statvfs sv;
+		if (statvfs(target, &sv) == 0) {
+			if (sv.f_flag & ST_NOSUID)
+				flags |= MS_NOSUID;
+			if (sv.f_flag & ST_NODEV)
+				flags |= MS_NODEV;
+			if (sv.f_flag & ST_NOEXEC)
+				flags |= MS_NOEXEC;
+			if (sv.f_flag & ST_NOATIME)
+				flags |= MS_NOATIME;
+			if (sv.f_flag & ST_NODIRATIME)
+				flags |= MS_NODIRATIME;
+			if (sv.f_flag & ST_RELATIME)
+				flags |= MS_RELATIME;
+			if (mount(NULL, target, NULL, flags, NULL) == 0)
+				return 0;
+		}
+	}
+	return ERRNO_SET(err, errno, "remounting %s read-only", target);
+}
+
+static int setup_proc(bool userns, struct crowd_error *err)
+{
+	const unsigned long pflags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	int r = mount_at("proc", "proc", "proc", pflags, NULL, false, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_files); i++)
+		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
+			return ERRNO_SET(err, errno, "masking /%s", masked_files[i]);
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_dirs); i++)
+		if (mount("tmpfs", masked_dirs[i], "tmpfs", MS_RDONLY | pflags, "size=0") < 0 &&
+		    errno != ENOENT)
+			return ERRNO_SET(err, errno, "masking /%s", masked_dirs[i]);
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(readonly_paths); i++) {
+		if (mount(readonly_paths[i], readonly_paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return ERRNO_SET(err, errno, "binding /%s", readonly_paths[i]);
+		}
+		r = remount_ro(readonly_paths[i], pflags, userns, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int setup_dev(bool userns, struct crowd_error *err)
+{
+	int r = mount_at("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k", false, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(devices); i++) {
+		const char *name = devices[i].host + 1;
+		if (!userns) {
+			if (mknod(name, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor)) < 0)
+				return ERRNO_SET(err, errno, "mknod /%s", name);
+			continue;
+		}
+		/* A user namespace may not mknod: bind the host's node over an empty file. */
+		if (mknod(name, S_IFREG | 0644, 0) < 0)
+			return ERRNO_SET(err, errno, "creating /%s", name);
+		if (mount(devices[i].host, name, NULL, MS_BIND, NULL) < 0)
+			return ERRNO_SET(err, errno, "binding /%s", name);
+	}
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(dev_links); i++)
+		if (symlink(dev_links[i].target, dev_links[i].name) < 0)
+			return ERRNO_SET(err, errno, "symlink /%s", dev_links[i].name);
+	if (mkdir("dev/shm", 01777) < 0 || mkdir("dev/pts", 0755) < 0)
+		return ERRNO_SET(err, errno, "mkdir /dev/shm");
+	return 0;
+}
+
+/* pivot_root(".", ".") stacks the old root on the new one; detaching "." drops it with
+ * every host mount under it, without a directory for the old root. */
+static int enter_pivot(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err)
+{
+	int r;
+
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return ERRNO_SET(err, errno, "binding rootfs %s", rootfs);
+	if (chdir(rootfs) < 0)
+		return ERRNO_SET(err, errno, "chdir %s", rootfs);
+	if (with_proc && (r = setup_proc(userns, err)) < 0)
+		return r;
+	if ((r = setup_dev(userns, err)) < 0)
+		return r;
+	if ((r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, err)) < 0)
+		return r;
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return ERRNO_SET(err, errno, "pivot_root into %s", rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		return ERRNO_SET(err, errno, "detaching the old root");
+	if (chdir("/") < 0)
+		return ERRNO_SET(err, errno, "chdir /");
+	return remount_ro("/", 0, userns, err);
+}
+
+int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err)
+{
+	mode_t old = umask(0);
+	int r = 0;
+
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		r = ERRNO_SET(err, errno, "making / private");
+	} else if (rootfs) {
+		r = enter_pivot(rootfs, with_proc, userns, err);
+	} else if (with_proc) {
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			r = ERRNO_SET(err, errno, "mounting a fresh /proc");
+	}
+	umask(old);
+	return r;
+}

@@ -1,0 +1,23 @@
+/* The container's root filesystem: choosing it in the parent, entering it in the child
+ * (bind, fresh /proc with masked and read-only paths, minimal /dev, private /tmp,
+ * pivot_root, read-only root). */
+#ifndef CROWD_ROOTFS_H
+#define CROWD_ROOTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* The default rootfs: <dir of /proc/self/exe>/rootfs when it exists (build/crowd next to
+ * build/rootfs), else CROWD_DATADIR/rootfs. */
+int crowd_rootfs_default(char *buf, size_t len, struct crowd_error *err);
+/* A usable rootfs: an existing directory (not a file, not "/"). */
+int crowd_rootfs_check(const char *path, struct crowd_error *err);
+
+/* In the child, in its new mount namespace, before capabilities are dropped. rootfs NULL:
+ * stay on the host root (still a fresh /proc when with_proc). userns: devices by bind mount
+ * instead of mknod, remounts keep locked flags. */
+int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err);
+
+#endif
