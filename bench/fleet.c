@@ -98,21 +98,17 @@ void crowd_fleet_progress_done(struct crowd_fleet *f)
 void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_t seed)
 {
 	struct crowd_launch *l = f->l;
-	for (unsigned i = 0; i < l->n_avail && !l->stop; i++) {
-		unsigned b = l->avail[i];
-		if (f->show_progress) {
-			fprintf(stderr, "\r\033[K%s: HTTP load on %s for %.1fs...", f->cmd,
-				l->be[b].backend->name, (double)f->cfg->duration_ns / 1e9);
-			fflush(stderr);
-			f->drawn = true;
-		}
-		struct crowd_error e = {0};
-		int r = crowd_launch_load(l, b, from, subset, seed, &f->load[b], &f->load_targets[b], &e);
-		if (r < 0)
-			snprintf(f->load_error[b], sizeof(f->load_error[b]), "%s", e.msg);
-		else if (f->load_targets[b])
-			f->load_ran[b] = true;
+	if (l->stop)
+		return;
+	if (f->show_progress) {
+		fprintf(stderr, "\r\033[K%s: HTTP load for %.1fs...", f->cmd,
+			(double)f->cfg->duration_ns / 1e9);
+		fflush(stderr);
+		f->drawn = true;
 	}
+	struct crowd_error e = {0};
+	if (crowd_launch_load(l, from, subset, seed, f->load, &e) < 0)
+		snprintf(f->load_error, sizeof(f->load_error), "%s", e.msg);
 	crowd_fleet_progress_done(f);
 }
 
@@ -140,13 +136,13 @@ static void fill_summaries(struct crowd_fleet *f)
 			s->slab_delta_per_instance =
 				(double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / ready;
 		}
-		if (f->load_ran[b]) {
+		if (f->load[b].ran) {
 			s->load_ran = true;
 			s->total_rps = f->load[b].total_rps;
 			s->jain = f->load[b].fairness;
 			s->client_cpu_ns = (double)f->load[b].client_cpu_ns;
 			s->duration_ns = (double)f->load[b].duration_ns;
-			s->connections = (unsigned)f->load_targets[b] *
+			s->connections = (unsigned)f->load[b].targets *
 					 (f->cfg->connections ? f->cfg->connections : 1);
 		}
 	}
@@ -248,13 +244,13 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 				bs->slab_delta_per_instance < 0 ? "-" : "+",
 				crowd_units_format_size(fabs(bs->slab_delta_per_instance), y, sizeof(y)));
 		if (bs->load_ran)
-			fprintf(out, "  load: %s req/s total over %zu instances, fairness %.3f, %.1fs, client CPU %s\n",
-				crowd_units_format_count(bs->total_rps, x, sizeof(x)), f->load_targets[b],
+			fprintf(out, "  load: %s req/s total over %zu instances, fairness %.3f, %.1fs (all backends at once), client CPU %s\n",
+				crowd_units_format_count(bs->total_rps, x, sizeof(x)), f->load[b].targets,
 				bs->jain, bs->duration_ns / 1e9,
 				crowd_units_format_time(bs->client_cpu_ns, y, sizeof(y)));
 	}
-	if (f->load_error[b][0])
-		fprintf(out, "  load failed: %s\n", f->load_error[b]);
+	if (f->load[b].errors)
+		fprintf(out, "  load: %llu request errors\n", (unsigned long long)f->load[b].errors);
 	/* The first few distinct errors, so a failure is understood without the CSV. */
 	unsigned shown = 0;
 	for (size_t k = 0; k < n && shown < 3; k++) {
@@ -304,6 +300,8 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 							      l->mem_before.slab_bytes)) / l->n_ready,
 						y, sizeof(y)));
 	}
+	if (f->load_error[0])
+		fprintf(out, "\nload failed: %s\n", f->load_error);
 	fprintf(out, "\nresults: %s\n", f->dir);
 	free(s);
 	free(vals);

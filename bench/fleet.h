@@ -28,10 +28,8 @@ struct crowd_fleet {
 	bool drawn;
 	const char *phase;               /* "starting", "load", "teardown" */
 	/* per backend (indexes of l->be) */
-	struct crowd_load_totals load[CROWD_MAX_BACKENDS];
-	size_t load_targets[CROWD_MAX_BACKENDS];
-	bool load_ran[CROWD_MAX_BACKENDS];
-	char load_error[CROWD_MAX_BACKENDS][248];
+	struct crowd_launch_load load[CROWD_MAX_BACKENDS];
+	char load_error[248];
 	struct crowd_backend_summary bs[CROWD_MAX_BACKENDS];
 	unsigned n_bs;
 	char argv_line[2048];
@@ -46,7 +44,7 @@ void crowd_fleet_signals(struct crowd_launch *l);
 void crowd_fleet_progress(const struct crowd_launch *l, void *ctx);
 /* Erase the progress line, if one is shown. */
 void crowd_fleet_progress_done(struct crowd_fleet *f);
-/* Load every available backend in turn (from index from; subset as crowd_launch_load). */
+/* The load phase: all backends at once (from, subset, seed as crowd_launch_load). */
 void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_t seed);
 /* Write samples.csv, summary.json, host.json; point results/runs/latest at it. */
 int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err);

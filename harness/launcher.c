@@ -467,23 +467,20 @@ int crowd_launch_measure(struct crowd_launch *l, size_t from, struct crowd_error
 	return 0;
 }
 
-int crowd_launch_load(struct crowd_launch *l, unsigned b, size_t from, size_t subset,
-		      uint64_t seed, struct crowd_load_totals *ret, size_t *ret_targets,
-		      struct crowd_error *err)
+int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64_t seed,
+		      struct crowd_launch_load ret[CROWD_MAX_BACKENDS], struct crowd_error *err)
 {
-	*ret_targets = 0;
-	memset(ret, 0, sizeof(*ret));
+	memset(ret, 0, sizeof(*ret) * CROWD_MAX_BACKENDS);
 	size_t *idx = calloc(l->n_insts + 1, sizeof(*idx)), n = 0;
 	if (!idx)
 		return crowd_error_set(err, ENOMEM, "load: out of memory");
 	for (size_t k = from; k < l->n_insts; k++) {
 		const struct crowd_inst *inst = &l->insts[k];
-		if (inst->backend == l->be[b].backend && inst->ready && inst->port &&
-		    inst->sample.status == CROWD_STATUS_OK)
+		if (inst->ready && inst->port && inst->sample.status == CROWD_STATUS_OK)
 			idx[n++] = k;
 	}
 	if (subset && n > subset) {
-		/* A reproducible random subset: partial Fisher-Yates. */
+		/* A reproducible random subset (partial Fisher-Yates), kept in launch order. */
 		struct crowd_rng rng;
 		crowd_rng_seed(&rng, seed);
 		for (size_t i = 0; i < subset; i++) {
@@ -499,10 +496,12 @@ int crowd_launch_load(struct crowd_launch *l, unsigned b, size_t from, size_t su
 	}
 	struct crowd_load_target *t = calloc(n, sizeof(*t));
 	struct crowd_load_result *res = calloc(n, sizeof(*res));
-	if (!t || !res) {
+	double *rps = calloc(n, sizeof(*rps));
+	if (!t || !res || !rps) {
 		free(idx);
 		free(t);
 		free(res);
+		free(rps);
 		return crowd_error_set(err, ENOMEM, "load: out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -516,7 +515,8 @@ int crowd_launch_load(struct crowd_launch *l, unsigned b, size_t from, size_t su
 		.connections = l->cfg->connections ? l->cfg->connections : 1,
 		.duration_ns = l->cfg->duration_ns,
 	};
-	int r = crowd_load_run(t, n, &o, res, ret, &l->stop, err);
+	struct crowd_load_totals tot;
+	int r = crowd_load_run(t, n, &o, res, &tot, &l->stop, err);
 	if (r == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct crowd_inst *inst = &l->insts[idx[i]];
@@ -528,11 +528,30 @@ int crowd_launch_load(struct crowd_launch *l, unsigned b, size_t from, size_t su
 			x->latency_p99_ns = res[i].requests ? res[i].p99_ns : -1;
 			x->errors = (int64_t)res[i].errors;
 		}
-		*ret_targets = n;
+		for (unsigned b = 0; b < l->n_be; b++) {
+			size_t m = 0;
+			struct crowd_launch_load *lr = &ret[b];
+			for (size_t i = 0; i < n; i++) {
+				if (l->insts[idx[i]].backend != l->be[b].backend)
+					continue;
+				rps[m++] = res[i].rps;
+				lr->total_rps += res[i].rps;
+				lr->requests += res[i].requests;
+				lr->errors += res[i].errors;
+			}
+			if (!m)
+				continue;
+			lr->ran = true;
+			lr->targets = m;
+			lr->fairness = crowd_stats_jain(rps, m);
+			lr->client_cpu_ns = tot.client_cpu_ns;
+			lr->duration_ns = tot.duration_ns;
+		}
 	}
 	free(idx);
 	free(t);
 	free(res);
+	free(rps);
 	return r;
 }
 

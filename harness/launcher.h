@@ -85,13 +85,22 @@ int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_in
  * from index `from` on only (density measures each step's new ones). */
 int crowd_launch_measure(struct crowd_launch *l, size_t from, struct crowd_error *err);
 
-/* HTTP load, one backend at a time so backends do not compete for the client: targets are
- * the ready instances of be[b] from index `from` on that listen, or a random subset of at most
- * `subset` of them (0: all). Fills rps, t_first_response and the extras of those rows.
- * ret_targets: how many were loaded (0: none served HTTP, nothing ran). */
-int crowd_launch_load(struct crowd_launch *l, unsigned b, size_t from, size_t subset,
-		      uint64_t seed, struct crowd_load_totals *ret, size_t *ret_targets,
-		      struct crowd_error *err);
+/* What the load did per backend (indexes of be[]). client_cpu_ns and duration_ns are of the
+ * whole load, which all backends shared. */
+struct crowd_launch_load {
+	bool ran;
+	size_t targets;
+	double total_rps, fairness;
+	int64_t client_cpu_ns, duration_ns;
+	uint64_t requests, errors;
+};
+
+/* HTTP load on all backends at once (interleaved like the starts, so drift hurts each alike):
+ * the ready instances from index `from` on that listen, or a random subset of at most
+ * `subset` of them (0: all). Fills rps, t_first_response and the extras of those rows, and
+ * ret[b] per backend. Nothing to load (no instance listens) is not an error. */
+int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64_t seed,
+		      struct crowd_launch_load ret[CROWD_MAX_BACKENDS], struct crowd_error *err);
 
 /* Kill and remove every instance, timing each; close the backends and the run's cgroups; then
  * check the run's cgroups are gone. -EBUSY when something was left (err says what). */
