@@ -1,0 +1,48 @@
+#!/bin/bash
+# crowd info: the table names every fact and every backend; --json parses and holds the keys
+# with values that match this host; bad input exits 2.
+. "$(dirname "$0")/lib.sh"
+[ -x "$CROWD" ] || fail "build/crowd missing: run make"
+command -v python3 >/dev/null || skip "needs python3 to parse JSON"
+
+expect_rc 0 "$CROWD" info
+for k in kernel cpu topology memory cgroups namespaces "user ns" capabilities backends; do
+	grep -q "^$k" <<<"$OUT" || fail "crowd info lacks '$k': $OUT"
+done
+for b in core process crun runc bwrap vm; do
+	grep -Eq "^  $b +(available|unavailable: .+)$" <<<"$OUT" || fail "backend $b not listed with a state"
+done
+grep -q "^kernel .*$(uname -r)" <<<"$OUT" || fail "kernel is not $(uname -r)"
+
+expect_rc 0 "$CROWD" info --json
+python3 - "$OUT" "$(uname -r)" "$(nproc --all)" <<'PY' || fail "crowd info --json: bad content"
+import json, sys
+d = json.loads(sys.argv[1])
+for k in ["kernel", "kernel_release", "cpu_model", "topology", "memory", "cgroup_layout",
+          "namespaces", "user_namespaces", "capabilities", "backends", "crowd_version", "git"]:
+    assert k in d, "missing " + k
+assert d["kernel_release"] == sys.argv[2], d["kernel_release"]
+t = d["topology"]
+for k in ["packages", "numa_nodes", "cores", "pus", "caches"]:
+    assert k in t, "topology lacks " + k
+assert t["pus"] == int(sys.argv[3]), ("pus", t["pus"], sys.argv[3])
+assert t["packages"] >= 1 and t["cores"] >= 1
+mem = open("/proc/meminfo").read().split("\n")[0].split()
+assert d["memory"]["total_bytes"] == int(mem[1]) * 1024, d["memory"]
+assert d["cgroup_layout"] in ("unified", "legacy", "hybrid")
+assert "pid" in d["namespaces"] and "mnt" in d["namespaces"]
+names = ["core", "process", "crun", "runc", "bwrap", "vm"]
+for b in names:
+    e = d["backends"][b]
+    assert isinstance(e["available"], bool)
+    assert e["available"] or e["reason"], b + " unavailable without a reason"
+PY
+# hybrid here: v1 hierarchies plus cgroup2 at /sys/fs/cgroup/unified
+if [ -d /sys/fs/cgroup/memory ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
+	grep -q '"cgroup_layout": "hybrid"' <<<"$OUT" || fail "layout should be hybrid on this host"
+fi
+
+expect_rc 2 "$CROWD" info --bogus
+grep -q -- "--bogus" <<<"$ERR" || fail "bad option not named: $ERR"
+expect_rc 2 "$CROWD" info extra
+echo "ok"
