@@ -398,3 +398,34 @@ pid_t crowd_peer_first_child(pid_t pid)
 	pid_t c[4];
 	return children_of(pid, c, 4) ? c[0] : 0;
 }
+
+/* Every descendant of pid, breadth first. */
+static size_t descendants(pid_t pid, pid_t *out, size_t max)
+{
+	size_t head = 0, tail = 0;
+	tail = children_of(pid, out, max);
+	while (head < tail && tail < max) {
+		pid_t p = out[head++];
+		tail += children_of(p, out + tail, max - tail);
+	}
+	return tail;
+}
+
+void crowd_peer_kill_tree(pid_t *pid, int *pidfd)
+{
+	if (*pid > 0) {
+		/* Stop the top first so it cannot make new children, then the rest. */
+		kill(*pid, SIGSTOP);
+		/* A few rounds catch what forked while we looked; killed ones stay listed as
+		 * zombies until reaped, so the count alone cannot say "done". */
+		for (int round = 0; round < 3; round++) {
+			pid_t d[512];
+			size_t n = descendants(*pid, d, CROWD_ARRAY_SIZE(d));
+			if (!n)
+				break;
+			for (size_t i = 0; i < n; i++)
+				kill(d[i], SIGKILL);
+		}
+	}
+	crowd_peer_kill(pid, pidfd);
+}

@@ -64,6 +64,10 @@ pid_t crowd_peer_read_pidfile(const char *path);
 /* The first child of pid (from /proc/PID/task/PID/children); 0 when none. */
 pid_t crowd_peer_first_child(pid_t pid);
 
+/* SIGKILL pid's descendants (repeatedly, until none is left or a few rounds passed), then pid
+ * itself, and reap pid (our child). */
+void crowd_peer_kill_tree(pid_t *pid, int *pidfd);
+
 /* First descendant of pid (breadth first, through /proc/PID/task/TID/children) whose network
  * namespace differs from ours; 0 when none. */
 pid_t crowd_peer_find_netns_child(pid_t pid);
