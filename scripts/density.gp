@@ -1,0 +1,35 @@
+# Density: memory per container and spin-up against N, with the point where crowd density
+# stopped and why. Variables: n, titles, stops (max_count per folder, -1 unknown), reasons;
+# data datadir/density-<i>.dat: count mem_available slab cgroup pss (MiB) spinup_p50 p99 (ms).
+height = 900
+load scriptdir.'/common.gp'
+f(i) = sprintf('%s/density-%d.dat', datadir, i)
+pre(i) = n > 1 ? word(titles, i).': ' : ''
+set multiplot layout 2,1 title figtitle.': containers added until a stop condition' noenhanced
+set lmargin at screen 0.08
+set rmargin at screen 0.78
+set tmargin 2
+set bmargin 3
+set xrange [0:*]
+set offsets 0, graph 0.05, graph 0.1, 0
+set grid xtics lc rgb '#eeeeee'
+set key outside right top noenhanced
+do for [i=1:n] {
+	s = real(word(stops, i))
+	if (s >= 0) {
+		set arrow i from first s, graph 0 to first s, graph 1 nohead dt 2 lw 2 lc rgb '#C00000' front
+		set label 100+i sprintf('stop: %s at N=%d', word(reasons, i), int(s)) at first s, graph (0.94 - 0.07*(i-1)) right offset -0.5,0 font ',10' textcolor rgb '#C00000' noenhanced front
+	}
+}
+set ylabel 'memory per container (MiB)'
+set yrange [0:*]
+plot for [i=1:n] f(i) using 1:2 with linespoints lt 3 dt i lw 2 title pre(i).'host view (MemAvailable drop / N)', \
+     for [i=1:n] f(i) using 1:3 with linespoints lt 5 dt i lw 2 title pre(i).'slab / N', \
+     for [i=1:n] f(i) using 1:4 with linespoints lt 1 dt i lw 2 title pre(i).'cgroup', \
+     for [i=1:n] f(i) using 1:5 with linespoints lt 2 dt i lw 2 title pre(i).'PSS'
+set bmargin 6
+set xlabel 'containers running (N)'
+set ylabel 'spin-up of the step (ms)'
+plot for [i=1:n] f(i) using 1:6 with linespoints lt 1 dt i lw 2 title pre(i).'spin-up p50', \
+     for [i=1:n] f(i) using 1:7 with linespoints lt 2 dt i lw 2 title pre(i).'spin-up p99'
+unset multiplot
