@@ -102,20 +102,35 @@ static int mkdir_p(char *path, mode_t mode)
 	return mkdir(path, mode) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
-/* Field 22 of /proc/PID/stat. */
-static uint64_t proc_start_ticks(pid_t pid)
+/* Field 22 of /proc/PID/stat (start time); *ret_state gets field 3 when not NULL. */
+static uint64_t proc_stat_start(pid_t pid, char *ret_state)
 {
 	char path[48], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (crowd_read_file(path, buf, sizeof(buf), NULL) <= 0)
 		return 0;
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p || !p[1] || !p[2])
 		return 0;
+	if (ret_state)
+		*ret_state = p[2];
 	/* After ") " come fields 3...; starttime is field 22. */
-	for (int field = 2; field < 21 && p; field++)
+	for (int field = 2; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static uint64_t proc_start_ticks(pid_t pid)
+{
+	return proc_stat_start(pid, NULL);
+}
+
+/* The recorded process still runs (not a zombie) as itself. */
+static bool record_alive(const struct crowd_reg_entry *e)
+{
+	char state = 0;
+	return e->start_ticks && proc_stat_start(e->pid, &state) == e->start_ticks &&
+	       state != 'Z' && state != 'X';
 }
 
 uint64_t crowd_reg_pidns_ino(pid_t pid)
@@ -137,9 +152,8 @@ int crowd_reg_add(const char *id, pid_t pid, uint64_t pidns_ino, const struct cr
 	int r, n;
 
 	snprintf(e.id, sizeof(e.id), "%s", id);
-	/* Without a pid namespace of its own the pid alone could be reused: keep its start. */
-	if (!pidns_ino || pidns_ino == crowd_reg_pidns_ino(0))
-		e.start_ticks = proc_start_ticks(pid);
+	/* pids and namespace inode numbers are reused: the start time tells ours apart. */
+	e.start_ticks = proc_start_ticks(pid);
 
 	pthread_mutex_lock(&reg_lock);
 	if (!reg_dir_made) {
@@ -285,34 +299,30 @@ static int record_parse(const char *path, struct crowd_reg_entry *e)
 	return e->pid > 0 ? 0 : -EINVAL;
 }
 
-/* Kill what a record names; returns how many are still alive afterwards (after a short
- * bounded wait for SIGKILL to land). */
+/* Kill what a record names, once its init is proven to be the recorded process (same pid
+ * and start time: pids and namespace inode numbers are both reused). Killing a pid
+ * namespace's init ends the namespace; the rest of it is killed too for good measure.
+ * Returns 1 when something survived a bounded wait. */
 static unsigned record_kill(const struct crowd_reg_entry *e, uint64_t own_pidns, unsigned *killed)
 {
-	for (int round = 0; round < 50; round++) {
-		unsigned alive = 0;
-		if (e->pidns_ino && e->pidns_ino != own_pidns) {
-			pid_t *pids = NULL;
-			size_t n = 0;
-			if (crowd_reg_pids(e->pidns_ino, &pids, &n, NULL) == 0) {
-				for (size_t i = 0; i < n; i++)
-					if (kill(pids[i], SIGKILL) == 0) {
-						alive++;
-						if (!round)
-							(*killed)++;
-					}
-				free(pids);
-			}
-		} else if (e->start_ticks && proc_start_ticks(e->pid) == e->start_ticks) {
-			if (kill(e->pid, SIGKILL) == 0) {
-				alive++;
-				if (!round)
+	if (!record_alive(e))
+		return 0;
+	if (kill(e->pid, SIGKILL) == 0)
+		(*killed)++;
+	if (e->pidns_ino && e->pidns_ino != own_pidns) {
+		pid_t *pids = NULL;
+		size_t n = 0;
+		if (crowd_reg_pids(e->pidns_ino, &pids, &n, NULL) == 0) {
+			for (size_t i = 0; i < n; i++)
+				if (pids[i] != e->pid && kill(pids[i], SIGKILL) == 0)
 					(*killed)++;
-			}
+			free(pids);
 		}
-		if (!alive)
+	}
+	for (int round = 0; round < 100; round++) {
+		if (!record_alive(e))
 			return 0;
-		usleep(20000);
+		usleep(10000);
 	}
 	return 1;
 }
