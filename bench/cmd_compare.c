@@ -1,12 +1,420 @@
-/* crowd compare — placeholder until its issue lands; replaced by the real command. */
+/* crowd compare OLD NEW: did NEW get slower or fatter than OLD? For each backend and metric in
+ * both folders: medians, NEW/OLD ratio with a bootstrap 95% CI, Mann–Whitney p, verdict.
+ * crowd compare --history DIR...: one metric across many folders in time order. */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "results.h"
+#include "stats.h"
+#include "units.h"
+#include "util.h"
+
+static const char compare_help[] =
+	"usage: crowd compare OLD NEW [--threshold PCT] [--json | --markdown] [--metric NAME]\n"
+	"       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n\n"
+	"Compare two results folders. For each backend and metric present in both: medians, the\n"
+	"ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
+	"p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
+	"exceeds the threshold in the bad direction (lower is better, except rps).\n\n"
+	"  --threshold PCT  smallest change that counts, in percent (default 5)\n"
+	"  --json           the comparison as JSON on stdout\n"
+	"  --markdown       the comparison as a Markdown table (for a pull request)\n"
+	"  --metric NAME    only this metric (default: all; history: spinup_ns)\n"
+	"  --backend NAME   history: only this backend (default: all)\n"
+	"  --history        the remaining arguments are folders; print one metric over them,\n"
+	"                   oldest first (by summary.json 'started', else folder name)\n"
+	"  --data FILE      history: also write a whitespace-separated data file for plotting\n\n"
+	"Exit: 0 no regression, 1 something regressed, 2 bad input.\n";
+
+enum { OPT_THRESHOLD = 1000, OPT_JSON, OPT_MARKDOWN, OPT_METRIC, OPT_BACKEND, OPT_HISTORY, OPT_DATA };
+
+struct compare_opts {
+	double threshold; /* fraction: 0.05 */
+	bool json, markdown, history;
+	const struct crowd_metric *metric;
+	const char *backend, *data;
+};
+
+struct row {
+	const char *backend;
+	const struct crowd_metric *metric;
+	struct crowd_stats_cmp c;
+};
+
+static void load_or_exit(const char *dir, struct crowd_results *r)
+{
+	struct crowd_error err = { 0 };
+	if (crowd_results_read(dir, r, &err) < 0)
+		crowd_usage_error("compare", "%s (expected a results folder holding samples.csv)",
+				  err.msg);
+	if (r->n == 0)
+		crowd_usage_error("compare", "%s: samples.csv has no rows", dir);
+}
+
+static bool has_backend(const struct crowd_results *r, const char *b)
+{
+	for (unsigned i = 0; i < r->n_backends; i++)
+		if (!strcmp(r->backends[i], b))
+			return true;
+	return false;
+}
+
+static const char *fmt_value(const struct crowd_metric *m, double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		return "-";
+	if (!strcmp(m->unit, "ns"))
+		return crowd_units_format_time(v, buf, len);
+	if (!strcmp(m->unit, "bytes"))
+		return crowd_units_format_size(v, buf, len);
+	return crowd_units_format_count(v, buf, len);
+}
+
+static const char *fmt_p(double p, char *buf, size_t len)
+{
+	if (p < 0.001)
+		return "<0.001";
+	snprintf(buf, len, "%.3f", p);
+	return buf;
+}
+
+static const char *fmt_ratio(double r, char *buf, size_t len)
+{
+	if (isinf(r))
+		return "inf";
+	snprintf(buf, len, "%.3f", r);
+	return buf;
+}
+
+/* All rows OLD vs NEW; returns how many (rows has room for CROWD_MAX_BACKENDS * metrics). */
+static size_t compare_all(const struct crowd_results *o, const struct crowd_results *n,
+			  const struct compare_opts *opt, struct row *rows)
+{
+	struct crowd_error err = { 0 };
+	size_t k = 0;
+	_cleanup_free_ double *vo = malloc(o->n * sizeof(double));
+	_cleanup_free_ double *vn = malloc(n->n * sizeof(double));
+	if (!vo || !vn)
+		return 0;
+	for (unsigned b = 0; b < o->n_backends; b++) {
+		const char *name = o->backends[b];
+		if (!has_backend(n, name))
+			continue;
+		for (unsigned m = 0; m < crowd_metrics_len; m++) {
+			const struct crowd_metric *met = &crowd_metrics[m];
+			if (opt->metric && opt->metric != met)
+				continue;
+			size_t no = crowd_metric_values(met, o->samples, o->n, name, vo);
+			size_t nn = crowd_metric_values(met, n->samples, n->n, name, vn);
+			if (!no || !nn)
+				continue;
+			struct row *r = &rows[k];
+			r->backend = name;
+			r->metric = met;
+			if (crowd_stats_compare(vo, no, vn, nn, met->higher_is_better, opt->threshold,
+						CROWD_STATS_SEED + m, &r->c, &err) < 0) {
+				crowd_warn("compare", "%s %s: %s", name, met->name, err.msg);
+				continue;
+			}
+			k++;
+		}
+	}
+	return k;
+}
+
+static void print_text(const struct crowd_results *o, const struct crowd_results *n,
+		       const struct compare_opts *opt, const struct row *rows, size_t k)
+{
+	char a[32], b[32], c[32], d[32], e[32], p[16];
+	printf("OLD %s\nNEW %s\nworkload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n",
+	       o->run, n->run, n->workload, opt->threshold * 100);
+	printf("%-8s %-24s %5s %5s %10s %10s %7s %17s %7s  %s\n", "backend", "metric", "n_old",
+	       "n_new", "old p50", "new p50", "ratio", "95% CI", "p", "verdict");
+	for (size_t i = 0; i < k; i++) {
+		const struct row *r = &rows[i];
+		char ci[80];
+		snprintf(ci, sizeof(ci), "[%s, %s]", fmt_ratio(r->c.ratio_lo, d, sizeof(d)),
+			 fmt_ratio(r->c.ratio_hi, e, sizeof(e)));
+		bool bad = r->c.verdict == CROWD_VERDICT_REGRESSED;
+		printf("%-8s %-24s %5zu %5zu %10s %10s %7s %17s %7s  %s%s\n", r->backend,
+		       r->metric->name, r->c.n_old, r->c.n_new,
+		       fmt_value(r->metric, r->c.median_old, a, sizeof(a)),
+		       fmt_value(r->metric, r->c.median_new, b, sizeof(b)),
+		       fmt_ratio(r->c.ratio, c, sizeof(c)), ci, fmt_p(r->c.p, p, sizeof(p)),
+		       bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict), bad ? "  <<<" : "");
+	}
+	for (unsigned i = 0; i < o->n_backends; i++)
+		if (!has_backend(n, o->backends[i]))
+			printf("(backend %s only in OLD)\n", o->backends[i]);
+	for (unsigned i = 0; i < n->n_backends; i++)
+		if (!has_backend(o, n->backends[i]))
+			printf("(backend %s only in NEW)\n", n->backends[i]);
+}
+
+static void print_markdown(const struct crowd_results *o, const struct crowd_results *n,
+			   const struct compare_opts *opt, const struct row *rows, size_t k)
+{
+	char a[32], b[32], c[32], d[32], e[32], p[16];
+	printf("**crowd compare** `%s` → `%s` (workload %s, threshold %g%%)\n\n", o->run, n->run,
+	       n->workload, opt->threshold * 100);
+	printf("| backend | metric | n old | n new | old p50 | new p50 | NEW/OLD | 95%% CI | p | verdict |\n");
+	printf("|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
+	for (size_t i = 0; i < k; i++) {
+		const struct row *r = &rows[i];
+		bool bad = r->c.verdict == CROWD_VERDICT_REGRESSED;
+		printf("| %s | %s | %zu | %zu | %s | %s | %s | [%s, %s] | %s | %s%s%s |\n",
+		       r->backend, r->metric->name, r->c.n_old, r->c.n_new,
+		       fmt_value(r->metric, r->c.median_old, a, sizeof(a)),
+		       fmt_value(r->metric, r->c.median_new, b, sizeof(b)),
+		       fmt_ratio(r->c.ratio, c, sizeof(c)), fmt_ratio(r->c.ratio_lo, d, sizeof(d)),
+		       fmt_ratio(r->c.ratio_hi, e, sizeof(e)), fmt_p(r->c.p, p, sizeof(p)),
+		       bad ? "**" : "", bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict),
+		       bad ? "**" : "");
+	}
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static int print_json(const struct crowd_results *o, const struct crowd_results *n,
+		      const struct compare_opts *opt, const struct row *rows, size_t k,
+		      bool regressed)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < k; i++) {
+		const struct row *r = &rows[i];
+		json_array_append_new(
+			arr, json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:o,s:[o,o],s:f,s:s}",
+				       "backend", r->backend, "metric", r->metric->name, "unit",
+				       r->metric->unit, "higher_is_better", r->metric->higher_is_better,
+				       "n_old", (json_int_t)r->c.n_old, "n_new", (json_int_t)r->c.n_new,
+				       "median_old", r->c.median_old, "median_new", r->c.median_new,
+				       "ratio", num_or_null(r->c.ratio), "ci95",
+				       num_or_null(r->c.ratio_lo), num_or_null(r->c.ratio_hi), "p",
+				       r->c.p, "verdict", crowd_verdict_name(r->c.verdict)));
+	}
+	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->run, "new", n->run,
+				 "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
+				 "regressed", regressed, "comparisons", arr);
+	json_object_set_new(root, "workload", json_string(n->workload));
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	json_decref(root);
+	if (!text)
+		return -1;
+	puts(text);
+	free(text);
+	return 0;
+}
+
+static int compare_two(const char *old_dir, const char *new_dir, const struct compare_opts *opt)
+{
+	struct crowd_results o, n;
+	load_or_exit(old_dir, &o);
+	load_or_exit(new_dir, &n);
+	if (o.workload[0] && n.workload[0] && strcmp(o.workload, n.workload))
+		crowd_usage_error("compare", "workloads differ: %s ran '%s', %s ran '%s'; compare runs of the same workload",
+				  old_dir, o.workload, new_dir, n.workload);
+	size_t cap = (size_t)CROWD_MAX_BACKENDS * crowd_metrics_len;
+	_cleanup_free_ struct row *rows = calloc(cap, sizeof(*rows));
+	if (!rows)
+		return CROWD_EXIT_FAIL;
+	size_t k = compare_all(&o, &n, opt, rows);
+	if (k == 0) {
+		char ob[160] = "", nb[160] = "";
+		for (unsigned i = 0; i < o.n_backends; i++)
+			snprintf(ob + strlen(ob), sizeof(ob) - strlen(ob), "%s%s", i ? "," : "", o.backends[i]);
+		for (unsigned i = 0; i < n.n_backends; i++)
+			snprintf(nb + strlen(nb), sizeof(nb) - strlen(nb), "%s%s", i ? "," : "", n.backends[i]);
+		crowd_usage_error("compare", "nothing to compare: OLD has backends %s, NEW has %s%s%s, no metric with ok samples in both",
+				  ob, nb, opt->metric ? ", metric " : "", opt->metric ? opt->metric->name : "");
+	}
+	bool regressed = false;
+	for (size_t i = 0; i < k; i++)
+		regressed |= rows[i].c.verdict == CROWD_VERDICT_REGRESSED;
+	if (opt->json) {
+		if (print_json(&o, &n, opt, rows, k, regressed) < 0)
+			return CROWD_EXIT_FAIL;
+	} else if (opt->markdown) {
+		print_markdown(&o, &n, opt, rows, k);
+	} else {
+		print_text(&o, &n, opt, rows, k);
+		printf("\n%s\n", regressed ? "REGRESSION: at least one metric got worse beyond the threshold"
+					   : "no regression");
+	}
+	crowd_results_free(&o);
+	crowd_results_free(&n);
+	return regressed ? CROWD_EXIT_FAIL : CROWD_EXIT_OK;
+}
+
+/* ---- history ---- */
+
+struct hist {
+	struct crowd_results r;
+	const char *arg;
+};
+
+static int cmp_hist(const void *a, const void *b)
+{
+	const struct hist *x = a, *y = b;
+	/* started is ISO 8601 UTC, so text order is time order; the folder name (which starts
+	 * with a timestamp) breaks ties and stands in when summary.json is absent */
+	int c = strcmp(x->r.started, y->r.started);
+	return c ? c : strcmp(x->r.run, y->r.run);
+}
+
+static int history(char **dirs, int n, const struct compare_opts *opt)
+{
+	struct crowd_error err = { 0 };
+	const struct crowd_metric *m = opt->metric ? opt->metric : crowd_metric_find("spinup_ns");
+	_cleanup_free_ struct hist *h = calloc((size_t)n, sizeof(*h));
+	FILE *data = NULL;
+	size_t rows = 0;
+
+	if (!h)
+		return CROWD_EXIT_FAIL;
+	for (int i = 0; i < n; i++) {
+		h[i].arg = dirs[i];
+		load_or_exit(dirs[i], &h[i].r);
+	}
+	qsort(h, (size_t)n, sizeof(*h), cmp_hist);
+	if (opt->data && !(data = fopen(opt->data, "we")))
+		crowd_usage_error("compare", "--data '%s': %m", opt->data);
+	if (data)
+		fprintf(data, "# crowd compare --history, metric %s (%s)\n"
+			      "# index started run backend n p50 ci95_lo ci95_hi p90 p99\n",
+			m->name, m->unit);
+	printf("metric %s, oldest first\n", m->name);
+	printf("%3s %-20s %-40s %-8s %5s %10s %21s %10s %10s\n", "#", "started", "run", "backend",
+	       "n", "p50", "95% CI of p50", "p90", "p99");
+	for (int i = 0; i < n; i++) {
+		const struct crowd_results *r = &h[i].r;
+		_cleanup_free_ double *v = malloc(r->n * sizeof(double));
+		if (!v)
+			return CROWD_EXIT_FAIL;
+		for (unsigned b = 0; b < r->n_backends; b++) {
+			const char *name = r->backends[b];
+			struct crowd_stats st;
+			char a[32], c[32], d[32], e[32], f[32], ci[80];
+			if (opt->backend && strcmp(opt->backend, name))
+				continue;
+			size_t k = crowd_metric_values(m, r->samples, r->n, name, v);
+			if (!k || crowd_stats_summarize(v, k, CROWD_STATS_SEED, &st, &err) < 0)
+				continue;
+			snprintf(ci, sizeof(ci), "[%s, %s]", fmt_value(m, st.ci95_lo, c, sizeof(c)),
+				 fmt_value(m, st.ci95_hi, d, sizeof(d)));
+			printf("%3d %-20s %-40.40s %-8s %5zu %10s %21s %10s %10s\n", i,
+			       r->started[0] ? r->started : "-", r->run, name, st.n,
+			       fmt_value(m, st.p50, a, sizeof(a)), ci,
+			       fmt_value(m, st.p90, e, sizeof(e)), fmt_value(m, st.p99, f, sizeof(f)));
+			if (data)
+				fprintf(data, "%d %s %s %s %zu %.17g %.17g %.17g %.17g %.17g\n", i,
+					r->started[0] ? r->started : "-", r->run, name, st.n, st.p50,
+					st.ci95_lo, st.ci95_hi, st.p90, st.p99);
+			rows++;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		crowd_results_free(&h[i].r);
+	if (data && fclose(data) != 0) {
+		crowd_warn("compare", "write %s: %m", opt->data);
+		return CROWD_EXIT_FAIL;
+	}
+	if (!rows)
+		crowd_usage_error("compare", "--history: no folder has ok samples of %s%s%s", m->name,
+				  opt->backend ? " for backend " : "", opt->backend ? opt->backend : "");
+	return CROWD_EXIT_OK;
+}
+
+static double parse_threshold(const char *arg)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (end != arg && *end == '%')
+		end++;
+	if (errno || end == arg || *end || !(v >= 0 && v <= 100))
+		crowd_usage_error("compare", "--threshold '%s': allowed a percentage from 0 to 100, e.g. 5 or 2.5%%",
+				  arg);
+	return v / 100;
+}
 
 int crowd_cmd_compare(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "crowd compare: not built yet\n");
-	return CROWD_EXIT_FAIL;
+	static const struct option opts[] = {
+		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "markdown", no_argument, NULL, OPT_MARKDOWN },
+		{ "metric", required_argument, NULL, OPT_METRIC },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "history", no_argument, NULL, OPT_HISTORY },
+		{ "data", required_argument, NULL, OPT_DATA },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct compare_opts opt = { .threshold = 0.05 };
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_THRESHOLD:
+			opt.threshold = parse_threshold(optarg);
+			break;
+		case OPT_JSON:
+			opt.json = true;
+			break;
+		case OPT_MARKDOWN:
+			opt.markdown = true;
+			break;
+		case OPT_METRIC:
+			if (!(opt.metric = crowd_metric_find(optarg))) {
+				char names[512] = "";
+				for (unsigned i = 0; i < crowd_metrics_len; i++)
+					snprintf(names + strlen(names), sizeof(names) - strlen(names),
+						 "%s%s", i ? ", " : "", crowd_metrics[i].name);
+				crowd_usage_error("compare", "--metric '%s': allowed: %s", optarg, names);
+			}
+			break;
+		case OPT_BACKEND:
+			opt.backend = optarg;
+			break;
+		case OPT_HISTORY:
+			opt.history = true;
+			break;
+		case OPT_DATA:
+			opt.data = optarg;
+			break;
+		case 'h':
+			fputs(compare_help, stdout);
+			return CROWD_EXIT_OK;
+		case '?':
+		default:
+			if (optopt >= OPT_THRESHOLD)
+				crowd_usage_error("compare", "option '%s' needs a value", argv[optind - 1]);
+			crowd_usage_error("compare", "unknown option '%s'; see crowd compare --help",
+					  argv[optind - 1]);
+		}
+	}
+	int rest = argc - optind;
+	if (opt.json && opt.markdown)
+		crowd_usage_error("compare", "--json and --markdown: choose one");
+	if (opt.history) {
+		if (rest < 1)
+			crowd_usage_error("compare", "--history: give one or more results folders");
+		if (opt.json || opt.markdown)
+			crowd_usage_error("compare", "--history prints a table; use --data FILE for a data file");
+		return history(argv + optind, rest, &opt);
+	}
+	if (opt.backend || opt.data)
+		crowd_usage_error("compare", "--backend and --data go with --history");
+	if (rest != 2)
+		crowd_usage_error("compare", "expected two results folders, OLD and NEW, got %d", rest);
+	return compare_two(argv[optind], argv[optind + 1], &opt);
 }
