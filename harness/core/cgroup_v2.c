@@ -228,7 +228,7 @@ int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err)
 {
 	_cleanup_close_ int fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	int64_t deadline = crowd_now_ns() + timeout_ns;
-	int populated, r;
+	int populated, r, tries = 0;
 
 	if (fd < 0)
 		return crowd_error_errno(err, errno, "open cgroup.events");
@@ -244,9 +244,14 @@ int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err)
 					       "cgroup.events: still populated after %" PRId64 " ms",
 					       timeout_ns / 1000000);
 		struct pollfd p = { .fd = fd, .events = POLLPRI };
-		/* Bounded slices: a missed wake-up costs at most 50 ms. */
-		int ms = left > 50000000 ? 50 : (int)(left / 1000000) + 1;
-		if (poll(&p, 1, ms) < 0 && errno != EINTR)
+		/* The kernel rate-limits cgroup.events wake-ups (10 ms) though the state is
+		 * current on read: re-read on short slices, growing to 5 ms. */
+		long slice_ns = 20000L << (tries < 8 ? tries : 8);
+		tries++;
+		if (slice_ns > left)
+			slice_ns = (long)left;
+		struct timespec ts = { 0, slice_ns };
+		if (ppoll(&p, 1, &ts, NULL) < 0 && errno != EINTR)
 			return crowd_error_errno(err, errno, "poll cgroup.events");
 	}
 }
