@@ -1,0 +1,455 @@
+/* The runtime core: namespace and capability profile parsing, container ids, the registry,
+ * and (as root) real containers started with crowd_ctr_start, checked from inside. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "container.h"
+#include "registry.h"
+#include "rootfs.h"
+#include "util.h"
+
+static char rootfs[PATH_MAX];
+static char top[64];
+
+static void set_top(void)
+{
+	snprintf(top, sizeof(top), "crowd-check-core-%d", (int)getpid());
+	setenv("CROWD_CGROUP_TOP", top, 1);
+}
+
+/* ---- namespaces ---- */
+
+START_TEST(ns_parse_lists)
+{
+	unsigned long f = 0;
+	struct crowd_error err = {0};
+	ck_assert_int_eq(crowd_ns_parse("pid,mnt", &f, &err), 0);
+	ck_assert_uint_eq(f, CLONE_NEWPID | CLONE_NEWNS);
+	ck_assert_int_eq(crowd_ns_parse("none", &f, &err), 0);
+	ck_assert_uint_eq(f, 0);
+	ck_assert_int_eq(crowd_ns_parse("all", &f, &err), 0);
+	ck_assert_uint_eq(f, CROWD_NS_DEFAULT | CLONE_NEWUSER);
+	ck_assert_int_eq(crowd_ns_parse("net,net", &f, &err), 0);
+	ck_assert_uint_eq(f, CLONE_NEWNET);
+}
+END_TEST
+
+START_TEST(ns_parse_bad)
+{
+	unsigned long f = 42;
+	struct crowd_error err = {0};
+	ck_assert_int_eq(crowd_ns_parse("pid,bogus", &f, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "'bogus'"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "pid,mnt,uts,ipc,net,user,cgroup"));
+	ck_assert_uint_eq(f, 42);
+	ck_assert_int_eq(crowd_ns_parse("", &f, &err), -EINVAL);
+	ck_assert_int_eq(crowd_ns_parse("pid,", &f, &err), -EINVAL);
+	ck_assert_int_eq(crowd_ns_parse("PID", &f, &err), -EINVAL);
+	ck_assert_int_eq(crowd_ns_parse("pidx", &f, &err), -EINVAL);
+}
+END_TEST
+
+/* Every subset formats to a list that parses back to the same flags. */
+START_TEST(ns_format_roundtrip)
+{
+	char buf[128];
+	struct crowd_error err = {0};
+	for (unsigned m = 0; m < (1u << crowd_ns_table_len); m++) {
+		unsigned long flags = 0, back = 0;
+		for (unsigned i = 0; i < crowd_ns_table_len; i++)
+			if (m & (1u << i))
+				flags |= crowd_ns_table[i].flag;
+		crowd_ns_format(flags, buf, sizeof(buf));
+		ck_assert_int_eq(crowd_ns_parse(buf, &back, &err), 0);
+		ck_assert_uint_eq(back, flags);
+	}
+	crowd_ns_format(CLONE_NEWPID | CLONE_NEWNET, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pid,net");
+	crowd_ns_format(0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "none");
+}
+END_TEST
+
+/* ---- capabilities ---- */
+
+START_TEST(caps_parse_profiles)
+{
+	enum crowd_caps_profile p;
+	struct crowd_error err = {0};
+	static const char *const names[] = {"default", "none", "all"};
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(crowd_caps_parse(names[i], &p, &err), 0);
+		ck_assert_str_eq(crowd_caps_profile_name(p), names[i]);
+	}
+	ck_assert_int_eq(crowd_caps_parse("bogus", &p, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "default, none, all"));
+	ck_assert_int_eq(crowd_caps_parse("", &p, &err), -EINVAL);
+	ck_assert_uint_eq(crowd_caps_default_len, 14);
+	for (unsigned i = 0; i < crowd_caps_default_len; i++)
+		ck_assert_int_eq(strncmp(crowd_caps_default_names[i], "CAP_", 4), 0);
+}
+END_TEST
+
+/* ---- ids and registry ---- */
+
+START_TEST(uuid_format)
+{
+	char ids[200][CROWD_UUID_LEN + 1];
+	struct crowd_error err = {0};
+	for (int i = 0; i < 200; i++) {
+		ck_assert_int_eq(crowd_uuid_new(ids[i], &err), 0);
+		ck_assert_msg(crowd_uuid_valid(ids[i]), "bad uuid %s", ids[i]);
+		ck_assert_int_eq(ids[i][14], '4');
+		ck_assert_ptr_nonnull(strchr("89ab", ids[i][19]));
+		for (int j = 0; j < i; j++)
+			ck_assert_str_ne(ids[i], ids[j]);
+	}
+	ck_assert(!crowd_uuid_valid("0123456789abcdef0123456789abcdef0123"));
+	ck_assert(!crowd_uuid_valid("0123456-89ab-4def-8123-456789abcdef0"));
+	ck_assert(!crowd_uuid_valid("01234567-89AB-4DEF-8123-456789ABCDEF"));
+	ck_assert(crowd_uuid_valid("01234567-89ab-4def-8123-456789abcdef"));
+	ck_assert(!crowd_uuid_valid(NULL));
+}
+END_TEST
+
+/* A recorded process is found by the sweep, killed, and its record deleted. */
+START_TEST(registry_sweep_kills)
+{
+	struct crowd_error err = {0};
+	struct crowd_reg_entry e;
+	char id[CROWD_UUID_LEN + 1], dir[256], path[512];
+	unsigned killed, removed, left;
+	int st;
+
+	set_top();
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	ck_assert_int_eq(crowd_uuid_new(id, &err), 0);
+	ck_assert_int_eq(crowd_reg_add(id, pid, crowd_reg_pidns_ino(pid), NULL, &err), 0);
+	ck_assert_int_eq(crowd_reg_lookup(id, &e), 0);
+	ck_assert_int_eq(e.pid, pid);
+	ck_assert_uint_gt(e.start_ticks, 0);
+	ck_assert_uint_eq(crowd_reg_count(), 1);
+	ck_assert_int_eq(crowd_reg_dir(dir, sizeof(dir), &err), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	ck_assert_int_eq(access(path, F_OK), 0);
+
+	ck_assert_int_eq(crowd_reg_sweep(&killed, &removed, &left, &err), 0);
+	ck_assert_uint_eq(killed, 1);
+	ck_assert_uint_eq(removed, 1);
+	ck_assert_uint_eq(left, 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	ck_assert_int_ne(access(dir, F_OK), 0);
+	/* Idempotent. */
+	ck_assert_int_eq(crowd_reg_sweep(&killed, &removed, &left, &err), 0);
+	ck_assert_uint_eq(killed + removed + left, 0);
+	crowd_reg_remove(id);
+	ck_assert_int_eq(crowd_reg_lookup(id, &e), -ENOENT);
+}
+END_TEST
+
+/* A record whose pid now belongs to another process (other start time) is not killed. */
+START_TEST(registry_sweep_spares_reused_pid)
+{
+	struct crowd_error err = {0};
+	char id[CROWD_UUID_LEN + 1], dir[256], path[512];
+	unsigned killed, removed, left;
+
+	set_top();
+	ck_assert_int_eq(crowd_reg_dir(dir, sizeof(dir), &err), 0);
+	ck_assert_int_eq(crowd_uuid_new(id, &err), 0);
+	/* Make the directory through a real record, then forge one naming us with a wrong start. */
+	ck_assert_int_eq(crowd_reg_add(id, getpid(), 0, NULL, &err), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "id=%s\npid=%d\nstart=1\npidns=0\n", id, (int)getpid());
+	fclose(f);
+	ck_assert_int_eq(crowd_reg_sweep(&killed, &removed, &left, &err), 0);
+	ck_assert_uint_eq(killed, 0);
+	ck_assert_uint_eq(removed, 1);
+	crowd_reg_remove(id);
+}
+END_TEST
+
+START_TEST(rootfs_check_rejects)
+{
+	struct crowd_error err = {0};
+	char buf[PATH_MAX];
+	ck_assert_int_eq(crowd_rootfs_check("/etc/passwd", &err), -ENOTDIR);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a directory"));
+	ck_assert_int_lt(crowd_rootfs_check("/nonexistent-crowd", &err), 0);
+	ck_assert_int_eq(crowd_rootfs_check("/tmp", &err), 0);
+	ck_assert_int_eq(crowd_rootfs_default(buf, sizeof(buf), &err), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "rootfs"));
+}
+END_TEST
+
+/* ---- real containers (root) ---- */
+
+static bool root_ready(const char *what)
+{
+	const char *t = getenv("CROWD_TOP");
+	if (geteuid() != 0) {
+		printf("skip %s: needs root\n", what);
+		return false;
+	}
+	snprintf(rootfs, sizeof(rootfs), "%s/build/rootfs", t ? t : ".");
+	if (access(rootfs, F_OK) != 0) {
+		printf("skip %s: %s missing (make)\n", what, rootfs);
+		return false;
+	}
+	set_top();
+	return true;
+}
+
+/* Run argv in a container with stdout to a pipe; return the exit status and the output. */
+static int run_capture(struct crowd_cg_run *run, struct crowd_ctr_spec *spec, char *out,
+		       size_t len, struct crowd_ctr *ctr)
+{
+	struct crowd_error err = {0};
+	int p[2], st = -1;
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	spec->stdio[1] = p[1];
+	int r = crowd_ctr_start(run, spec, ctr, &err);
+	close(p[1]);
+	if (r < 0) {
+		snprintf(out, len, "%s", err.msg);
+		close(p[0]);
+		return r;
+	}
+	ssize_t n = crowd_read_all(p[0], out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(crowd_ctr_wait(ctr, &st, &err), 0);
+	return st;
+}
+
+static void assert_leaf_gone(struct crowd_cg_run *run, const char *id)
+{
+	(void)run;
+	/* The leaf is named after the id under <top>/<run>; search the memory hierarchy. */
+	char cmd[768];
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup/memory/%s /sys/fs/cgroup/unified/%s -name '%s' 2>/dev/null | grep -q .",
+		 top, top, id);
+	ck_assert_msg(system(cmd) != 0, "cgroup leaf %s left behind", id);
+}
+
+START_TEST(ctr_start_pid1_phases)
+{
+	if (!root_ready("ctr_start_pid1_phases"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr ctr;
+	char out[4096];
+	char *argv[] = {"/bin/sh", "-c", "echo $$; hostname; ls /proc/$$/fd | tr '\\n' ' '", NULL};
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "ctr", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	spec.hostname = "box1";
+	int st = run_capture(run, &spec, out, sizeof(out), &ctr);
+	ck_assert_msg(st == 0, "status %d: %s", st, out);
+	ck_assert_msg(!strncmp(out, "1\nbox1\n0 1 2 ", 13), "output: %s", out);
+	ck_assert(crowd_uuid_valid(ctr.id));
+	ck_assert_int_gt(ctr.pid, 0);
+	ck_assert_int_ge(ctr.pidfd, 0);
+	ck_assert_uint_ne(ctr.pidns_ino, crowd_reg_pidns_ino(0));
+	ck_assert_int_gt(ctr.t_cgroup_ns, 0);
+	ck_assert_int_le(ctr.t_cgroup_ns, ctr.t_clone_ns);
+	ck_assert_int_le(ctr.t_clone_ns, ctr.t_setup_ns);
+	ck_assert_int_le(ctr.t_setup_ns, crowd_now_ns());
+	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
+	assert_leaf_gone(run, ctr.id);
+	ck_assert_uint_eq(crowd_reg_count(), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
+/* The readiness pipe is the one extra fd, named in CROWD_READY_FD; a byte written to it
+ * reaches ready_fd. */
+START_TEST(ctr_ready_fd)
+{
+	if (!root_ready("ctr_ready_fd"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr ctr;
+	char out[4096], b = 0;
+	char *argv[] = {"/bin/sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '; echo \"fd=$CROWD_READY_FD\"; printf r >&$CROWD_READY_FD", NULL};
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "ready", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	spec.ready_pipe = true;
+	int st = run_capture(run, &spec, out, sizeof(out), &ctr);
+	ck_assert_msg(st == 0, "status %d: %s", st, out);
+	ck_assert_int_ge(ctr.ready_fd, 0);
+	ck_assert_int_eq(read(ctr.ready_fd, &b, 1), 1);
+	ck_assert_int_eq(b, 'r');
+	char want[64];
+	int fd = -1;
+	const char *f = strstr(out, "fd=");
+	ck_assert_ptr_nonnull(f);
+	fd = atoi(f + 3);
+	ck_assert_int_ge(fd, 3);
+	snprintf(want, sizeof(want), "0 1 2 %d fd=%d", fd, fd);
+	ck_assert_msg(!strncmp(out, want, strlen(want)), "output '%s', want '%s'", out, want);
+	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
+/* A failure in the child comes back as the error, and nothing is left. */
+START_TEST(ctr_child_errors)
+{
+	if (!root_ready("ctr_child_errors"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr ctr;
+	char *argv[] = {"nosuchcommand", NULL};
+	char *argv_ok[] = {"/bin/true", NULL};
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "errs", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	ck_assert_int_eq(crowd_ctr_start(run, &spec, &ctr, &err), -ENOENT);
+	ck_assert_msg(strstr(err.msg, "exec nosuchcommand") && strstr(err.msg, "PATH"), "%s", err.msg);
+	assert_leaf_gone(run, ctr.id);
+
+	spec.argv = argv_ok;
+	spec.rootfs = "/nonexistent-crowd-rootfs";
+	ck_assert_int_eq(crowd_ctr_start(run, &spec, &ctr, &err), -ENOENT);
+	ck_assert_msg(strstr(err.msg, "binding rootfs /nonexistent-crowd-rootfs"), "%s", err.msg);
+	assert_leaf_gone(run, ctr.id);
+
+	spec.rootfs = rootfs;
+	spec.ns = CLONE_NEWPID;
+	ck_assert_int_eq(crowd_ctr_start(run, &spec, &ctr, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "mnt namespace"));
+	ck_assert_uint_eq(crowd_reg_count(), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
+/* Pod members share the infra's net namespace (with lo up) and hostname. */
+START_TEST(pod_members_share)
+{
+	if (!root_ready("pod_members_share"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_pod *pod = NULL;
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr a, b;
+	char out_a[512], out_b[512], want[64];
+	char *argv[] = {"/bin/sh", "-c", "readlink /proc/self/ns/net; hostname; ip -o link show lo", NULL};
+	struct stat st;
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "pod", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	spec.hostname = "podhost";
+	ck_assert_int_eq(crowd_pod_create(run, &spec, &pod, &err), 0);
+	ck_assert_int_ge(crowd_pod_netns_fd(pod), 0);
+	ck_assert_int_eq(fstat(crowd_pod_netns_fd(pod), &st), 0);
+	snprintf(want, sizeof(want), "net:[%llu]\npodhost\n", (unsigned long long)st.st_ino);
+	spec.pod = pod;
+	ck_assert_int_eq(run_capture(run, &spec, out_a, sizeof(out_a), &a), 0);
+	ck_assert_int_eq(run_capture(run, &spec, out_b, sizeof(out_b), &b), 0);
+	ck_assert_msg(!strncmp(out_a, want, strlen(want)), "a: %s want %s", out_a, want);
+	ck_assert_msg(!strncmp(out_b, want, strlen(want)), "b: %s want %s", out_b, want);
+	ck_assert_msg(strstr(out_a, "UP"), "lo not up: %s", out_a);
+	ck_assert_int_eq(crowd_ctr_destroy(&a, &err), 0);
+	ck_assert_int_eq(crowd_ctr_destroy(&b, &err), 0);
+	ck_assert_int_eq(crowd_pod_destroy(pod, &err), 0);
+	ck_assert_uint_eq(crowd_reg_count(), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
+/* --rootless through the library: root inside maps to the caller outside. */
+START_TEST(ctr_rootless_maps)
+{
+	if (!root_ready("ctr_rootless_maps"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr ctr;
+	char out[512];
+	char *argv[] = {"/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/setgroups; id -u", NULL};
+
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	spec.rootless = true;
+	int st = run_capture(NULL, &spec, out, sizeof(out), &ctr);
+	ck_assert_msg(st == 0, "status %d: %s", st, out);
+	ck_assert_msg(strstr(out, "0          0          1") && strstr(out, "deny") && strstr(out, "\n0\n"),
+		      "output: %s", out);
+	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+	Suite *s = suite_create("core");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, ns_parse_lists);
+	tcase_add_test(tc, ns_parse_bad);
+	tcase_add_test(tc, ns_format_roundtrip);
+	tcase_add_test(tc, caps_parse_profiles);
+	tcase_add_test(tc, uuid_format);
+	tcase_add_test(tc, rootfs_check_rejects);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("registry");
+	tcase_add_test(tc, registry_sweep_kills);
+	tcase_add_test(tc, registry_sweep_spares_reused_pid);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("containers");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, ctr_start_pid1_phases);
+	tcase_add_test(tc, ctr_ready_fd);
+	tcase_add_test(tc, ctr_child_errors);
+	tcase_add_test(tc, pod_members_share);
+	tcase_add_test(tc, ctr_rootless_maps);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(core_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0;
+}
