@@ -3,6 +3,8 @@
 # make run        install missing packages, build, run the default benchmark
 # make check      install missing packages, build, run every test
 # make bench      run the benchmarks shipped in scripts/bench-*.sh
+# make regress    short core benchmark compared with results/reference/baseline
+# make baseline   refresh results/reference/baseline
 # make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -44,7 +46,7 @@ WL_LIB_OBJS := $(WL_LIB_SRCS:%.c=$(B)/obj/%.o)
 CHECK_SRCS := $(sort $(wildcard tests/check_*.c))
 CHECK_BINS := $(CHECK_SRCS:tests/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check test bench install clean format lint rootfs workloads
+.PHONY: all deps run check test bench install clean format lint rootfs workloads regress baseline
 all: $(B)/crowd $(B)/libcrowd.a workloads rootfs
 
 deps:
@@ -95,6 +97,14 @@ test: check
 bench: deps
 	$(MAKE) all
 	@for s in scripts/bench-*.sh; do echo "== $$s"; $$s || exit 1; done
+
+# make regress: short core benchmark vs results/reference/baseline (exit 1 on a regression;
+# report only with CI=true). make baseline: refresh that baseline.
+regress: all
+	scripts/regress.sh run
+
+baseline: all
+	scripts/regress.sh baseline
 
 bench-%: all
 	scripts/bench-$*.sh
