@@ -110,8 +110,10 @@ static char tmp[256];
 static char top[64];
 
 /* Each test has its own <top>: crowd-check-<main pid>-<test pid>, swept by main after. */
+static const struct cg_fs_ops *real_fs_ops;
 static void set_top(void)
 {
+	cg_fs = real_fs_ops;
 	snprintf(top, sizeof(top), "crowd-check-%d-%d", (int)getppid(), (int)getpid());
 	setenv("CROWD_CGROUP_TOP", top, 1);
 }
@@ -883,6 +885,9 @@ START_TEST(test_real_sweep)
 	ck_assert(!exists("/sys/fs/cgroup/unified/%s", top));
 	ck_assert_int_eq(crowd_cg_sweep(NULL, &removed, &left, &err), 0);
 	ck_assert_uint_eq(removed, 0);
+	/* the objects of the swept run still destroy and close cleanly */
+	ck_assert_msg(crowd_cg_destroy(cg, &err) == 0, "%s", err.msg);
+	ck_assert_msg(crowd_cg_run_close(run, &err) == 0, "%s", err.msg);
 	close(wfd);
 }
 END_TEST
@@ -947,6 +952,7 @@ static Suite *cgroup_suite(void)
 
 int main(void)
 {
+	real_fs_ops = cg_fs;
 	SRunner *sr = srunner_create(cgroup_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

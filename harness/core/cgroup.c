@@ -695,6 +695,16 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err)
 	if (!cg)
 		return 0;
 	int r = cg->run->be->remove(cg, err);
+	if (r == -ENOENT || r == -ENODEV) {
+		/* Removed behind our back (crowd clean): gone is what we wanted. */
+		bool left = false;
+		for (unsigned i = 0; i < cg->run->nh; i++)
+			if ((cg->present & (1u << i)) &&
+			    faccessat(cg->run->h[i].run_fd, cg->leaf, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				left = true;
+		if (!left)
+			r = 0;
+	}
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s/%s/%s remove", cg->run->top, cg->run->name,
 				   cg->leaf);
