@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -921,6 +922,95 @@ START_TEST(test_real_detect_hybrid)
 }
 END_TEST
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int64_t median_us(int64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_i64);
+	return v[n / 2] / 1000;
+}
+
+/* The per-container cost of the cgroup layer on this host: N leaves with memory and pids
+ * limits, a clone3(CLONE_INTO_CGROUP) child in each, attach, then destroy. Prints medians;
+ * asserts every step worked and nothing is left. N from CROWD_CG_BENCH_N (default 100). */
+START_TEST(test_real_rate)
+{
+	struct crowd_error err = { 0 };
+	struct crowd_cg_run *run = NULL;
+	enum crowd_cg_layout lay;
+	const char *ns = getenv("CROWD_CG_BENCH_N");
+	size_t n = ns ? strtoul(ns, NULL, 10) : 100;
+
+	if (!need_root("test_real_rate"))
+		return;
+	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
+		printf("skip test_real_rate: no cgroup file system\n");
+		return;
+	}
+	set_top();
+	if (n < 1 || n > 10000)
+		n = 100;
+	struct crowd_cg **cgs = calloc(n, sizeof(*cgs));
+	pid_t *pids = calloc(n, sizeof(*pids));
+	int64_t *t_create = calloc(n, 8), *t_attach = calloc(n, 8), *t_destroy = calloc(n, 8);
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	l.memory_max_bytes = 64 << 20;
+	l.pids_max = 64;
+	ck_assert_msg(crowd_cg_run_open(NULL, "rate", &run, &err) == 0, "%s", err.msg);
+	int64_t t_all = crowd_now_ns();
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "c%zu", i);
+		int64_t t0 = crowd_now_ns();
+		ck_assert_msg(crowd_cg_create(run, name, &l, &cgs[i], &err) == 0, "%s", err.msg);
+		int64_t t1 = crowd_now_ns();
+		struct clone_args a = { 0 };
+		a.exit_signal = SIGCHLD;
+		if (crowd_cg_clone_fd(cgs[i]) >= 0) {
+			a.flags = CLONE_INTO_CGROUP;
+			a.cgroup = (uint64_t)crowd_cg_clone_fd(cgs[i]);
+		}
+		pids[i] = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pids[i] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+		ck_assert_int_gt(pids[i], 0);
+		int64_t t2 = crowd_now_ns();
+		ck_assert_msg(crowd_cg_attach(cgs[i], pids[i], &err) == 0, "%s", err.msg);
+		t_create[i] = t1 - t0;
+		t_attach[i] = crowd_now_ns() - t2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t t0 = crowd_now_ns();
+		ck_assert_msg(crowd_cg_destroy(cgs[i], &err) == 0, "%s", err.msg);
+		t_destroy[i] = crowd_now_ns() - t0;
+		int status;
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	}
+	int64_t total = crowd_now_ns() - t_all;
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	ck_assert(!exists("/sys/fs/cgroup/memory/%s", top));
+	ck_assert(!exists("/sys/fs/cgroup/unified/%s", top));
+	printf("cgroup rate (%s, %zu leaves, memory+pids limits): create p50 %" PRId64
+	       " us, attach p50 %" PRId64 " us, destroy p50 %" PRId64 " us; %.0f leaves/s "
+	       "create+clone+attach+destroy\n",
+	       crowd_cg_layout_name(lay), n, median_us(t_create, n), median_us(t_attach, n),
+	       median_us(t_destroy, n), (double)n * 1e9 / (double)total);
+	free(cgs);
+	free(pids);
+	free(t_create);
+	free(t_attach);
+	free(t_destroy);
+}
+END_TEST
+
 static Suite *cgroup_suite(void)
 {
 	Suite *s = suite_create("cgroup");
@@ -946,6 +1036,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(root, test_real_clone_into);
 	tcase_add_test(root, test_real_sweep);
 	tcase_add_test(root, test_real_detect_hybrid);
+	tcase_add_test(root, test_real_rate);
 	suite_add_tcase(s, root);
 	return s;
 }
