@@ -1,0 +1,55 @@
+#!/bin/bash
+# crowd clean: removes what a killed harness left (cgroups, registry records, processes that
+# escaped PDEATHSIG), prints what it removed, is idempotent, and exits 3 when something
+# could not be removed.
+# needs: root
+. "$(dirname "$0")/lib.sh"
+need_root
+[ -x "$CROWD" ] || fail "build/crowd missing: run make"
+[ -x "$ROOTFS/bin/sh" ] || skip "build/rootfs missing: run make"
+REG=/run/crowd/$CROWD_CGROUP_TOP
+
+# Nothing there: exit 0, nothing removed.
+expect_rc 0 "$CROWD" clean
+[ "$OUT" = "crowd clean: killed 0 processes, removed 0 registry records, 0 cgroups, 0 mounts" ] ||
+	fail "empty clean: $OUT"
+
+# A harness killed mid-run leaves its cgroups and record; clean removes them.
+"$CROWD" run --memory-max 64M -- /bin/sh -c 'sleep 979' &
+pid=$!
+for _ in $(seq 100); do pgrep -x -f "sleep 979" >/dev/null && break; sleep 0.05; done
+kill -KILL $pid
+wait $pid 2>/dev/null
+[ -d "/sys/fs/cgroup/memory/$CROWD_CGROUP_TOP" ] || fail "expected the killed run's cgroups to remain"
+[ "$(ls "$REG" | wc -l)" = 1 ] || fail "expected one registry record in $REG"
+expect_rc 0 "$CROWD" clean
+grep -Eq "removed 1 registry record, [1-9][0-9]* cgroups" <<<"$OUT" || fail "clean output: $OUT"
+assert_nothing_left
+[ ! -e "$REG" ] || fail "registry directory left"
+
+# A container process outside any cgroup (its record says where): clean finds it by record.
+mkdir -p "$REG"
+setsid sleep 978 </dev/null >/dev/null 2>&1 &
+sp=$!
+sleep 0.1
+start=$(awk '{print $22}' "/proc/$sp/stat")
+printf 'id=00000000-0000-4000-8000-000000000000\npid=%d\nstart=%s\npidns=0\n' "$sp" "$start" \
+	>"$REG/00000000-0000-4000-8000-000000000000"
+expect_rc 0 "$CROWD" clean
+grep -q "killed 1 process, removed 1 registry record" <<<"$OUT" || fail "clean output: $OUT"
+wait $sp 2>/dev/null
+kill -0 $sp 2>/dev/null && fail "recorded process $sp survived clean"
+
+# Something that cannot be removed: exit 3 and say what.
+mkdir -p "$REG/not-a-record"
+expect_rc 3 "$CROWD" clean
+grep -q "left behind: 1 registry record" <<<"$ERR" || fail "exit 3 without saying what: $ERR"
+rmdir "$REG/not-a-record"
+# Idempotent.
+expect_rc 0 "$CROWD" clean
+expect_rc 0 "$CROWD" clean
+[ "$OUT" = "crowd clean: killed 0 processes, removed 0 registry records, 0 cgroups, 0 mounts" ] ||
+	fail "second clean: $OUT"
+expect_rc 2 "$CROWD" clean --bogus
+assert_nothing_left
+echo ok
