@@ -83,7 +83,7 @@ static int find_scripts(char *buf, size_t len)
 	return -ENOENT;
 }
 
-/* gnuplot on $PATH, or NULL. */
+/* True when gnuplot is on $PATH. */
 static bool find_gnuplot(void)
 {
 	const char *path = getenv("PATH");
@@ -399,19 +399,6 @@ int crowd_cmd_plot(int argc, char **argv)
 		runs.n++;
 	}
 
-	char out[PATH_MAX];
-	if (out_opt) {
-		int r = mkdir_one(out_opt);
-		if (r < 0 || !realpath(out_opt, out)) {
-			crowd_warn("plot", "--out '%s': cannot create the folder: %s (its parent "
-					   "must exist)",
-				   out_opt, strerror(r < 0 ? -r : errno));
-			return CROWD_EXIT_USAGE;
-		}
-	} else {
-		snprintf(out, sizeof(out), "%s", runs.v[0]->dir);
-	}
-
 	char scripts[PATH_MAX];
 	if (find_scripts(scripts, sizeof(scripts)) < 0) {
 		crowd_warn("plot", "gnuplot scripts not found (looked in $CROWD_DATADIR, "
@@ -423,6 +410,22 @@ int crowd_cmd_plot(int argc, char **argv)
 		crowd_warn("plot", "gnuplot not found on PATH (Debian: apt-get install gnuplot-nox)");
 		return CROWD_EXIT_FAIL;
 	}
+	char out[PATH_MAX];
+	if (out_opt) {
+		struct stat st;
+		int r = mkdir_one(out_opt);
+		if (r == 0 && (stat(out_opt, &st) < 0 || !S_ISDIR(st.st_mode)))
+			r = -ENOTDIR;
+		if (r < 0 || !realpath(out_opt, out)) {
+			crowd_warn("plot", "--out '%s': cannot create the folder: %s (its parent "
+					   "must exist)",
+				   out_opt, strerror(r < 0 ? -r : errno));
+			return CROWD_EXIT_USAGE;
+		}
+	} else {
+		snprintf(out, sizeof(out), "%s", runs.v[0]->dir);
+	}
+
 	char datadir[PATH_MAX + 16];
 	snprintf(datadir, sizeof(datadir), "%s/plot-data", out);
 	int r = mkdir_one(datadir);

@@ -495,7 +495,7 @@ int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct cro
 		return crowd_error_errno(err, ENOMEM, "%s", dir);
 	struct stat st;
 	if (stat(dir, &st) < 0)
-		return crowd_error_errno(err, errno, "%s", dir);
+		return crowd_error_errno(err, errno, "results folder '%s'", dir);
 	if (!S_ISDIR(st.st_mode))
 		return crowd_error_set(err, ENOTDIR, "%s: not a folder", dir);
 	if (!realpath(dir, r->dir))
@@ -635,6 +635,46 @@ static bool any_vm(struct crowd_plot_run *const *runs, size_t n)
 	return false;
 }
 
+/* Line type of a backend: the same colour for it in every folder of an overlay (first
+ * appearance order); the folder is told apart by its dash type. */
+static unsigned backend_lt(struct crowd_plot_run *const *runs, size_t n, const char *name)
+{
+	const char *seen[CROWD_PLOT_MAX_BACKENDS * 4];
+	unsigned k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned b = 0; b < runs[i]->n_backends; b++) {
+			const char *nm = runs[i]->backend[b].name;
+			bool dup = false;
+			for (unsigned j = 0; j < k; j++)
+				dup |= !strcmp(seen[j], nm);
+			if (dup)
+				continue;
+			if (!strcmp(nm, name))
+				return k + 1;
+			if (k < CROWD_ARRAY_SIZE(seen))
+				seen[k++] = nm;
+		}
+	return k + 1;
+}
+
+/* Word lists of line and dash types, one per series, next to the titles. */
+struct styles {
+	char lts[512], dts[512];
+};
+
+static void styles_add(struct styles *st, unsigned lt, unsigned dt)
+{
+	size_t l = strlen(st->lts), d = strlen(st->dts);
+	snprintf(st->lts + l, sizeof(st->lts) - l, "%s%u", l ? " " : "", lt);
+	snprintf(st->dts + d, sizeof(st->dts) - d, "%s%u", d ? " " : "", dt);
+}
+
+static int job_setstyles(struct crowd_plot_job *job, const struct styles *st)
+{
+	int r = crowd_plot_job_setstr(job, "lts", st->lts);
+	return r < 0 ? r : crowd_plot_job_setstr(job, "dts", st->dts);
+}
+
 static double median(const struct crowd_plot_values *c)
 {
 	return crowd_plot_quantile(c->v, c->n, 0.5);
@@ -647,6 +687,7 @@ static int prep_spinup_cdf(struct crowd_plot_run *const *runs, size_t n, const c
 			   struct crowd_plot_job *job, struct crowd_error *err)
 {
 	struct titles t = {0};
+	struct styles st = {0};
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < runs[i]->n_backends; b++) {
 			const struct crowd_plot_values *c =
@@ -665,10 +706,13 @@ static int prep_spinup_cdf(struct crowd_plot_run *const *runs, size_t n, const c
 			char title[200];
 			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].name, n);
 			titles_add(&t, title);
+			styles_add(&st, backend_lt(runs, n, runs[i]->backend[b].name),
+				   (unsigned)i + 1);
 		}
 	if (t.n == 0)
 		return job_skip(job, "no sample has a spin-up time");
 	job_setnum(job, "n", t.n);
+	job_setstyles(job, &st);
 	return crowd_plot_job_setstr(job, "titles", t.s);
 }
 
@@ -773,6 +817,7 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 			   struct crowd_plot_job *job, struct crowd_error *err)
 {
 	struct titles t = {0};
+	struct styles st = {0};
 	FILE *f = dat_open(datadir, "throughput", -1, err);
 	if (!f)
 		return -err->code;
@@ -787,6 +832,8 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 			for (size_t k = 0; k < c->n; k++)
 				fprintf(f, "%.3f\n", c->v[k]);
 			titles_add(&t, title);
+			styles_add(&st, backend_lt(runs, n, runs[i]->backend[b].name),
+				   (unsigned)i + 1);
 		}
 	int r = dat_close(f, "throughput", err);
 	if (r < 0)
@@ -794,6 +841,7 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 	if (t.n == 0)
 		return job_skip(job, "no sample has requests/s (run with load, e.g. --duration 5s)");
 	job_setnum(job, "n", t.n);
+	job_setstyles(job, &st);
 	return crowd_plot_job_setstr(job, "titles", t.s);
 }
 
@@ -803,6 +851,7 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 			 struct crowd_plot_job *job, struct crowd_error *err)
 {
 	struct titles t = {0};
+	struct styles st = {0};
 	unsigned most = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct crowd_plot_run *r = runs[i];
@@ -829,6 +878,7 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 		char full[220];
 		snprintf(full, sizeof(full), "%s(density)", title);
 		titles_add(&t, full);
+		styles_add(&st, backend_lt(runs, n, r->n_backends ? r->backend[0].name : ""), 2);
 		most = pts > most ? pts : most;
 	}
 	/* Plain runs: one series per backend name across the folders. */
@@ -864,12 +914,14 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 		if (pts == 0)
 			continue;
 		titles_add(&t, names[k]);
+		styles_add(&st, backend_lt(runs, n, names[k]), 1);
 		most = pts > most ? pts : most;
 	}
 	if (most < 2)
 		return job_skip(job, "needs a density folder or several folders with load "
 				     "(one N per backend is a point, not a curve)");
 	job_setnum(job, "n", t.n);
+	job_setstyles(job, &st);
 	return crowd_plot_job_setstr(job, "titles", t.s);
 }
 

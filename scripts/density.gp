@@ -13,7 +13,7 @@ set bmargin 3
 set xrange [0:*]
 set offsets 0, graph 0.05, graph 0.1, 0
 set grid xtics lc rgb '#eeeeee'
-set key outside right top noenhanced
+set key outside right top noenhanced Left reverse
 do for [i=1:n] {
 	s = real(word(stops, i))
 	if (s >= 0) {

@@ -14,6 +14,7 @@ set yrange [0:*]
 set offsets 0, 0, graph 0.1, 0
 set xrange [-0.6:rows-0.4]
 set xtics noenhanced nomirror
+if (rows > 6) set xtics rotate by -20 left font ',10'
 set key left top
 set label 1 note at graph 0.99, graph 0.95 right font ',10' noenhanced
 plot file using 2:3:4:xtic(1) title 'cgroup: memory.current / usage_in_bytes' lt 1, \

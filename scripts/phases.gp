@@ -13,6 +13,7 @@ set style fill solid 0.85 border rgb '#333333'
 set boxwidth 0.6
 set key outside right top vertical noenhanced
 set xtics noenhanced nomirror
+if (rows > 6) set xtics rotate by -20 left font ',10'
 set multiplot layout 2,1 title figtitle.' per backend (medians of each phase over ok samples)' noenhanced
 set tmargin 2
 set lmargin at screen 0.07

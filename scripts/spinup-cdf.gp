@@ -1,5 +1,6 @@
 # Spin-up latency CDF per backend (and folder), log time axis.
-# Variables: n (series), titles (word list); data datadir/spinup-cdf-<i>.dat: ms fraction.
+# Variables: n (series), titles, lts (line type: backend), dts (dash type: folder) as word
+# lists; data datadir/spinup-cdf-<i>.dat: ms fraction.
 load scriptdir.'/common.gp'
 set title figtitle.' (t_ready - t_request, ok samples)' noenhanced
 set xlabel 'spin-up latency (ms, log scale)'
@@ -11,5 +12,8 @@ set ytics 0,0.1,1
 set grid xtics mxtics lc rgb '#eeeeee'
 set mxtics 10
 set key right bottom
-plot for [i=1:n] sprintf('%s/spinup-cdf-%d.dat', datadir, i) using 1:2 with steps lt i lw 2 title word(titles, i), \
-     for [i=1:n] sprintf('%s/spinup-cdf-%d.dat', datadir, i) using 1:2 with points lt i ps 0.7 notitle
+if (n > 7) set key outside right top
+lt(i) = int(word(lts, i))
+dt(i) = int(word(dts, i))
+plot for [i=1:n] sprintf('%s/spinup-cdf-%d.dat', datadir, i) using 1:2 with steps lt lt(i) dt dt(i) lw 2 title word(titles, i), \
+     for [i=1:n] sprintf('%s/spinup-cdf-%d.dat', datadir, i) using 1:2 with points lt lt(i) pt (5 + 2*dt(i)) ps 0.8 notitle
