@@ -373,7 +373,7 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 	if (ret->median_old == 0) {
 		ret->ratio = ret->median_new == 0 ? 1 : INFINITY;
 		ret->ratio_lo = ret->ratio_hi = ret->ratio;
-		if (ret->median_new != 0 && ret->p < 0.05)
+		if (ret->median_new != 0 && ret->p < CROWD_STATS_ALPHA)
 			ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
 		return 0;
 	}
@@ -381,8 +381,11 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 				 &ret->ratio, &ret->ratio_lo, &ret->ratio_hi, err);
 	if (r < 0)
 		return r;
-	bool up = ret->ratio_lo > 1 && ret->ratio - 1 > threshold;
-	bool down = ret->ratio_hi < 1 && 1 - ret->ratio > threshold;
+	/* The bootstrap CI of a median can be too narrow on lumpy (multi-modal, tied) data;
+	 * asking the rank test to agree keeps such cases at "no change". */
+	bool sig = ret->p < CROWD_STATS_ALPHA;
+	bool up = sig && ret->ratio_lo > 1 && ret->ratio - 1 > threshold;
+	bool down = sig && ret->ratio_hi < 1 && 1 - ret->ratio > threshold;
 	if (up)
 		ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
 	else if (down)

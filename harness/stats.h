@@ -79,10 +79,12 @@ double crowd_stats_jain(const double *x, size_t n);
 
 /* Verdict of comparing one metric between two runs: NEW/OLD ratio of medians with its
  * bootstrap 95% CI, and a Mann–Whitney p. Regressed (or improved) only when the CI excludes 1
- * AND the point change exceeds threshold (0.05 = 5%) in the bad (good) direction; anything
- * else is "no change". Medians both 0: ratio 1, no change. Old median 0, new not: ratio
+ * AND the point change exceeds threshold (0.05 = 5%) in the bad (good) direction AND the
+ * Mann–Whitney p is below CROWD_STATS_ALPHA (the bootstrap CI of a median is too narrow on
+ * lumpy data; the rank test guards that); anything else is "no change". Medians both 0: ratio 1, no change. Old median 0, new not: ratio
  * INFINITY and, with no CI of a ratio to use, the direction decides when Mann–Whitney
- * p < 0.05. */
+ * p < CROWD_STATS_ALPHA. */
+#define CROWD_STATS_ALPHA 0.05
 enum crowd_verdict {
 	CROWD_VERDICT_NO_CHANGE,
 	CROWD_VERDICT_IMPROVED,
