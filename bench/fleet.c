@@ -175,6 +175,19 @@ int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err)
 	return 0;
 }
 
+const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len)
+{
+	char tmp[24];
+	if (isnan(bytes)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	crowd_units_format_size(fabs(bytes), tmp, sizeof(tmp));
+	if (snprintf(buf, len, "%s%s", bytes < 0 ? "-" : "", tmp) < 0)
+		buf[0] = '\0';
+	return buf;
+}
+
 static const char *fmt_metric(const char *unit, double v, char *buf, size_t len)
 {
 	if (isnan(v))
@@ -239,10 +252,9 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 			continue;
 		char x[24], y[24];
 		if (bs->have_host_deltas)
-			fprintf(out, "  host per instance: MemAvailable -%s, Slab %s%s\n",
-				crowd_units_format_size(bs->mem_available_delta_per_instance, x, sizeof(x)),
-				bs->slab_delta_per_instance < 0 ? "-" : "+",
-				crowd_units_format_size(fabs(bs->slab_delta_per_instance), y, sizeof(y)));
+			fprintf(out, "  host per instance: MemAvailable drop %s, Slab growth %s\n",
+				crowd_fleet_signed_size(bs->mem_available_delta_per_instance, x, sizeof(x)),
+				crowd_fleet_signed_size(bs->slab_delta_per_instance, y, sizeof(y)));
 		if (bs->load_ran)
 			fprintf(out, "  load: %s req/s total over %zu instances, fairness %.3f, %.1fs (all backends at once), client CPU %s\n",
 				crowd_units_format_count(bs->total_rps, x, sizeof(x)), f->load[b].targets,
@@ -290,14 +302,13 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 		print_backend(f, l->avail[i], s, l->n_insts, vals, out);
 	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
 		char x[24], y[24];
-		fprintf(out, "\nhost, all backends together, per instance: MemAvailable -%s, Slab %s%s "
-			     "(not attributable to one backend when they run side by side)\n",
-			crowd_units_format_size((double)(l->mem_before.available_bytes -
+		fprintf(out, "\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
+			     "growth %s (not attributable to one backend when they run side by side)\n",
+			crowd_fleet_signed_size((double)(l->mem_before.available_bytes -
 							 l->mem_after.available_bytes) / l->n_ready,
 						x, sizeof(x)),
-			l->mem_after.slab_bytes < l->mem_before.slab_bytes ? "-" : "+",
-			crowd_units_format_size(fabs((double)(l->mem_after.slab_bytes -
-							      l->mem_before.slab_bytes)) / l->n_ready,
+			crowd_fleet_signed_size((double)(l->mem_after.slab_bytes -
+							 l->mem_before.slab_bytes) / l->n_ready,
 						y, sizeof(y)));
 	}
 	if (f->load_error[0])

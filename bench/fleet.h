@@ -50,6 +50,8 @@ void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_
 int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err);
 /* The summary: one table per backend, unavailable ones with their reason. */
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out);
+/* A size that may be negative ("-12.0KiB"); "-" for NAN. */
+const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len);
 /* Print dir/summary.json to out (for --json). */
 int crowd_fleet_print_json(const struct crowd_fleet *f, FILE *out);
 
