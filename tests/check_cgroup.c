@@ -922,6 +922,38 @@ START_TEST(test_real_detect_hybrid)
 }
 END_TEST
 
+/* The kernel's OOM killer inside a memory-limited leaf shows up in oom_kills. */
+START_TEST(test_real_oom)
+{
+	struct crowd_error err = { 0 };
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg = NULL;
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	struct crowd_cg_stats st;
+	int wfd, status;
+
+	if (!need_root("test_real_oom"))
+		return;
+	set_top();
+	ck_assert_msg(crowd_cg_run_open(NULL, "oomrun", &run, &err) == 0, "%s", err.msg);
+	l.memory_max_bytes = 16 << 20;
+	ck_assert_msg(crowd_cg_create(run, "leaf", &l, &cg, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_cg_stats(cg, &st, &err), 0);
+	ck_assert_int_eq(st.oom_kills, 0);
+	pid_t pid = spawn_waiter(&wfd);
+	ck_assert_msg(crowd_cg_attach(cg, pid, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(write(wfd, "xxxxxxxx", 8), 8); /* 8 x 8 MiB against a 16 MiB limit */
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(crowd_cg_stats(cg, &st, &err), 0);
+	ck_assert_int_ge(st.oom_kills, 1);
+	ck_assert_int_le(st.memory_peak_bytes, 16 << 20);
+	ck_assert_int_eq(crowd_cg_destroy(cg, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	close(wfd);
+}
+END_TEST
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -998,11 +1030,19 @@ START_TEST(test_real_rate)
 	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
 	ck_assert(!exists("/sys/fs/cgroup/memory/%s", top));
 	ck_assert(!exists("/sys/fs/cgroup/unified/%s", top));
+	int64_t sum_c = 0, sum_a = 0, sum_d = 0;
+	for (size_t i = 0; i < n; i++) {
+		sum_c += t_create[i];
+		sum_a += t_attach[i];
+		sum_d += t_destroy[i];
+	}
 	printf("cgroup rate (%s, %zu leaves, memory+pids limits): create p50 %" PRId64
-	       " us, attach p50 %" PRId64 " us, destroy p50 %" PRId64 " us; %.0f leaves/s "
+	       " us mean %" PRId64 " us, attach p50 %" PRId64 " us mean %" PRId64
+	       " us, destroy p50 %" PRId64 " us mean %" PRId64 " us; %.0f leaves/s "
 	       "create+clone+attach+destroy\n",
-	       crowd_cg_layout_name(lay), n, median_us(t_create, n), median_us(t_attach, n),
-	       median_us(t_destroy, n), (double)n * 1e9 / (double)total);
+	       crowd_cg_layout_name(lay), n, median_us(t_create, n), sum_c / (int64_t)n / 1000,
+	       median_us(t_attach, n), sum_a / (int64_t)n / 1000, median_us(t_destroy, n),
+	       sum_d / (int64_t)n / 1000, (double)n * 1e9 / (double)total);
 	free(cgs);
 	free(pids);
 	free(t_create);
@@ -1036,6 +1076,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(root, test_real_clone_into);
 	tcase_add_test(root, test_real_sweep);
 	tcase_add_test(root, test_real_detect_hybrid);
+	tcase_add_test(root, test_real_oom);
 	tcase_add_test(root, test_real_rate);
 	suite_add_tcase(s, root);
 	return s;
