@@ -455,7 +455,9 @@ static int read_host(struct crowd_plot_run *r, struct crowd_error *err)
 	int ret = load_json(path, &h, err);
 	if (ret < 0)
 		return ret;
-	const char *cpu = json_str(h, "cpu_model"), *kernel = json_str(h, "kernel");
+	const char *cpu = json_str(h, "cpu_model"), *kernel = json_str(h, "kernel_release");
+	if (!kernel)
+		kernel = json_str(h, "kernel");
 	const char *layout = json_str(h, "cgroup_layout");
 	double pus = json_num(json_object_get(h, "topology"), "pus");
 	double mem = json_num(json_object_get(h, "memory"), "total_bytes");
@@ -776,6 +778,7 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 		return -err->code;
 	fprintf(f, "backend cgroup_p50 cgroup_p10 cgroup_p90 pss_p50 pss_p10 pss_p90 host host host\n");
 	unsigned rows = 0;
+	bool has[3] = {false, false, false}; /* cgroup, PSS, host view */
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < runs[i]->n_backends; b++) {
 			const struct crowd_plot_backend *be = &runs[i]->backend[b];
@@ -783,6 +786,9 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 			const struct crowd_plot_values *pss = &be->col[CROWD_PLOT_PSS_MIB];
 			if (is_vm(be->name) || (cg->n == 0 && pss->n == 0 && isnan(be->host_mib)))
 				continue;
+			has[0] |= cg->n > 0;
+			has[1] |= pss->n > 0;
+			has[2] |= !isnan(be->host_mib);
 			char title[200];
 			series_title(title, sizeof(title), runs[i], be->name, n);
 			fprintf(f, "%s", title);
@@ -808,6 +814,10 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 	if (rows == 0)
 		return job_skip(job, "no container backend has memory measurements");
 	job_setnum(job, "rows", rows);
+	char kinds[8];
+	snprintf(kinds, sizeof(kinds), "%s%s%s", has[0] ? "1 " : "", has[1] ? "2 " : "",
+		 has[2] ? "3" : "");
+	crowd_plot_job_setstr(job, "kinds", kinds);
 	return crowd_plot_job_setstr(job, "note",
 				     vm ? "vm left out: see containers-vs-vm" : "");
 }
