@@ -43,6 +43,19 @@ static bool sig_caught(pid_t pid, int sig)
 	return mask & (1ULL << (sig - 1));
 }
 
+/* Where the run's cgroups go. On a hybrid host a container without limits needs nothing
+ * from the v1 controllers: it stays in its cgroup2 leaf, where clone3 put it (tracked and
+ * killed through cgroup.procs and cgroup.kill). Moving a task into a v1 hierarchy takes the
+ * cgroup threadgroup lock for writing, whose first use waits an RCU grace period (about
+ * 6 ms here), more than all the rest of a start. With any limit, every hierarchy is used. */
+static const char *run_cgroup_root(bool limits)
+{
+	enum crowd_cg_layout layout;
+	if (limits || crowd_cg_detect("/sys/fs/cgroup", &layout, NULL) < 0 || layout != CROWD_CG_HYBRID)
+		return NULL;
+	return "/sys/fs/cgroup/unified";
+}
+
 static const struct crowd_opts_cmd run_cmd = {
 	.name = "run",
 	.synopsis = "crowd run [OPTIONS] -- CMD [ARG...]",
@@ -109,7 +122,7 @@ int crowd_cmd_run(int argc, char **argv)
 
 	if (geteuid() == 0) {
 		snprintf(run_name, sizeof(run_name), "run-%d", (int)getpid());
-		if (crowd_cg_run_open(NULL, run_name, &run, &err) < 0) {
+		if (crowd_cg_run_open(run_cgroup_root(limits), run_name, &run, &err) < 0) {
 			rc = crowd_report("run", &err);
 			goto out;
 		}

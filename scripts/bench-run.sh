@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `crowd run -- /bin/true` against crun and runc running /bin/true in the same rootfs
+# (build/rootfs, read-only, from an OCI bundle made with `crun spec`), side by side in one
+# hyperfine run. Prints each median and the ratios crowd/crun and crowd/runc.
+#
+# crun cannot manage cgroups on this hybrid layout; it runs with --cgroup-manager=disabled
+# in a private mount namespace with cgroup2 mounted at /sys/fs/cgroup, entered by nsenter.
+# That nsenter costs an exec of its own, so it is measured alone too and crun's median is
+# also given without it. runc runs as is (it uses the v1 hierarchies).
+#
+# usage: scripts/bench-run.sh [RUNS]    (default 200; needs root, hyperfine, crun, runc)
+# Results: results/runs/bench-run-<time>/hyperfine.json (raw times) and summary.txt.
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${1:-200}
+case $RUNS in '' | *[!0-9]*) echo "bench-run: RUNS '$RUNS': not allowed (a number of runs, 10..100000)" >&2; exit 2 ;; esac
+[ "$RUNS" -ge 10 ] || { echo "bench-run: RUNS '$RUNS': not allowed (10..100000)" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "bench-run: needs root (crun and runc run rootful here)" >&2; exit 77; }
+CROWD=$PWD/build/crowd
+ROOTFS=$PWD/build/rootfs
+[ -x "$CROWD" ] && [ -x "$ROOTFS/bin/true" ] || { echo "bench-run: build/crowd or build/rootfs missing: run make" >&2; exit 1; }
+for t in hyperfine crun runc nsenter unshare python3; do
+	command -v $t >/dev/null || { echo "bench-run: $t not installed (scripts/deps.sh)" >&2; exit 1; }
+done
+export CROWD_CGROUP_TOP=${CROWD_CGROUP_TOP:-crowd-bench-run}
+out=results/runs/bench-run-$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+work=$(mktemp -d /tmp/crowd-bench-run.XXXXXX)
+holder=""
+cleanup() {
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+	crun delete -f "crowd-bench-crun-$$" >/dev/null 2>&1 || true
+	runc delete -f "crowd-bench-runc-$$" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The OCI bundle: crun's default spec (pid, net, ipc, uts, mnt namespaces; /proc, /dev,
+# /dev/pts, /dev/shm, /dev/mqueue, /sys; masked and read-only paths), our rootfs, /bin/true.
+(cd "$work" && crun spec)
+python3 - "$work/config.json" "$ROOTFS" <<'PY'
+import json, sys
+path, rootfs = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+c["root"] = {"path": rootfs, "readonly": True}
+c["process"]["args"] = ["/bin/true"]
+c["process"]["terminal"] = False
+c["hostname"] = "crowd"
+json.dump(c, open(path, "w"), indent=1)
+PY
+
+# A mount namespace where /sys/fs/cgroup is cgroup2, held open by a sleeping process.
+unshare -m --propagation private sleep 100000 &
+holder=$!
+for _ in $(seq 100); do
+	[ "$(readlink /proc/$holder/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] && break
+	sleep 0.01
+done
+nsenter -t "$holder" -m mount -t cgroup2 none /sys/fs/cgroup
+
+crun_cmd="nsenter -t $holder -m crun --cgroup-manager=disabled run -b $work crowd-bench-crun-$$"
+runc_cmd="runc run -b $work crowd-bench-runc-$$"
+# Each must work once before it is timed.
+$crun_cmd || { echo "bench-run: crun failed: $crun_cmd" >&2; exit 1; }
+$runc_cmd || { echo "bench-run: runc failed: $runc_cmd" >&2; exit 1; }
+"$CROWD" run -- /bin/true || { echo "bench-run: crowd run failed" >&2; exit 1; }
+
+hyperfine -N --style basic --warmup 5 --runs "$RUNS" --export-json "$out/hyperfine.json" \
+	-n crowd "$CROWD run -- /bin/true" \
+	-n crun "$crun_cmd" \
+	-n runc "$runc_cmd" \
+	-n nsenter "nsenter -t $holder -m /bin/true" \
+	-n process "$ROOTFS/bin/true" >"$out/hyperfine.txt" 2>&1 ||
+	{ cat "$out/hyperfine.txt" >&2; exit 1; }
+
+python3 - "$out/hyperfine.json" "$RUNS" <<'PY' | tee "$out/summary.txt"
+import json, statistics, sys
+d = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+med = {k: statistics.median(v["times"]) * 1e3 for k, v in d.items()}
+print(f"crowd run vs crun vs runc: /bin/true in build/rootfs, {sys.argv[2]} runs each (hyperfine -N, 5 warm-up runs each)")
+for k in ["crowd", "crun", "runc", "nsenter", "process"]:
+    t = d[k]["times"]
+    print(f"  {k:8s} median {med[k]:7.2f} ms   mean {statistics.mean(t)*1e3:7.2f} ms   min {min(t)*1e3:6.2f} ms   max {max(t)*1e3:7.2f} ms")
+crun_net = med["crun"] - med["nsenter"]
+print(f"  crun without the nsenter wrapper: {crun_net:.2f} ms")
+print(f"ratio crowd/crun {med['crowd']/med['crun']:.3f} (without nsenter: {med['crowd']/crun_net:.3f}); target <= 0.333")
+print(f"ratio crowd/runc {med['crowd']/med['runc']:.3f}")
+print(f"ratio crowd/process {med['crowd']/med['process']:.2f}")
+PY
+echo "raw times: $out/hyperfine.json"
