@@ -928,8 +928,8 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 		most = pts > most ? pts : most;
 	}
 	if (most < 2)
-		return job_skip(job, "needs a density folder or several folders with load "
-				     "(one N per backend is a point, not a curve)");
+		return job_skip(job, "needs requests/s at two or more N: a density run with load, "
+				     "or several folders with load at different N");
 	job_setnum(job, "n", t.n);
 	job_setstyles(job, &st);
 	return crowd_plot_job_setstr(job, "titles", t.s);

@@ -13,7 +13,7 @@ if (fmt eq 'png') {
 set output out
 set encoding utf8
 set datafile missing 'NaN'
-set key noenhanced box opaque
+set key noenhanced box opaque width 1
 set grid ytics lc rgb '#dddddd' lt 1
 set border lc rgb '#444444'
 set bmargin 6

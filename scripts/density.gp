@@ -7,13 +7,14 @@ f(i) = sprintf('%s/density-%d.dat', datadir, i)
 pre(i) = n > 1 ? word(titles, i).': ' : ''
 set multiplot layout 2,1 title figtitle.': containers added until a stop condition' noenhanced
 set lmargin at screen 0.08
-set rmargin at screen 0.78
+set rmargin at screen 0.76
 set tmargin 2
 set bmargin 3
 set xrange [0:*]
 set offsets 0, graph 0.05, graph 0.1, 0
 set grid xtics lc rgb '#eeeeee'
-set key outside right top noenhanced Left reverse
+set key at screen 0.99, graph 1 right top noenhanced font ',11'
+set xzeroaxis lt -1 lc rgb '#888888'
 do for [i=1:n] {
 	s = real(word(stops, i))
 	if (s >= 0) {
@@ -22,14 +23,15 @@ do for [i=1:n] {
 	}
 }
 set ylabel 'memory per container (MiB)'
-set yrange [0:*]
-plot for [i=1:n] f(i) using 1:2 with linespoints lt 3 dt i lw 2 title pre(i).'host view (MemAvailable drop / N)', \
-     for [i=1:n] f(i) using 1:3 with linespoints lt 5 dt i lw 2 title pre(i).'slab / N', \
-     for [i=1:n] f(i) using 1:4 with linespoints lt 1 dt i lw 2 title pre(i).'cgroup', \
+set autoscale y
+plot for [i=1:n] f(i) using 1:2 with linespoints lt 3 dt i lw 2 title pre(i).'host: MemAvailable drop/N', \
+     for [i=1:n] f(i) using 1:3 with linespoints lt 5 dt i lw 2 title pre(i).'host: Slab growth/N', \
+     for [i=1:n] f(i) using 1:4 with linespoints lt 1 dt i lw 2 title pre(i).'cgroup charge', \
      for [i=1:n] f(i) using 1:5 with linespoints lt 2 dt i lw 2 title pre(i).'PSS'
 set bmargin 6
 set xlabel 'containers running (N)'
 set ylabel 'spin-up of the step (ms)'
+set yrange [0:*]
 plot for [i=1:n] f(i) using 1:6 with linespoints lt 1 dt i lw 2 title pre(i).'spin-up p50', \
      for [i=1:n] f(i) using 1:7 with linespoints lt 2 dt i lw 2 title pre(i).'spin-up p99'
 unset multiplot

@@ -10,8 +10,8 @@ set style data histogram
 set style histogram errorbars gap 1.5 lw 1.5
 set style fill solid 0.85 border rgb '#333333'
 set boxwidth 0.9
-set yrange [0:*]
-set offsets 0, 0, graph 0.1, 0
+set yrange [*<0:*]
+set offsets 0, 0, graph 0.25, 0
 set xrange [-0.6:rows-0.4]
 set xtics noenhanced nomirror
 if (rows > 6) set xtics rotate by -20 left font ',10'
