@@ -121,7 +121,9 @@ static void set_top(void)
 
 static void fake_setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/crowd-check-cgroup-%d-XXXXXX", (int)getppid());
+	/* tmpfs when there is one: the fakes create thousands of small files */
+	snprintf(tmp, sizeof(tmp), "%s/crowd-check-cgroup-%d-XXXXXX",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getppid());
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	set_top();
 	cg_fs = &fake_fs;
@@ -1111,8 +1113,9 @@ int main(void)
 		}
 	}
 	/* and the temporary directories of the fake file systems */
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf /tmp/crowd-check-cgroup-%d-*", (int)getpid());
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf /dev/shm/crowd-check-cgroup-%d-* /tmp/crowd-check-cgroup-%d-*",
+		 (int)getpid(), (int)getpid());
 	if (system(cmd) != 0)
 		failed++;
 	return failed != 0;
