@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -133,6 +134,8 @@ static void *server_main(void *arg)
 		ck_assert_ptr_nonnull(sc);
 		sc->fd = fd;
 		sc->mode = s->mode;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		pthread_t t;
 		pthread_attr_t a;
 		pthread_attr_init(&a);
@@ -191,8 +194,9 @@ static void run1(unsigned port, unsigned c, int64_t duration_ms, int64_t timeout
 	int rc = crowd_load_run(&t, 1, &o, r, tot, NULL, &err);
 	int64_t took_ms = (crowd_now_ns() - t0) / 1000000;
 	ck_assert_msg(rc == 0, "crowd_load_run: %s", err.msg);
-	/* Never hangs: done within the duration plus a generous margin for a busy machine. */
-	ck_assert_msg(took_ms < duration_ms + 1000, "load took %lld ms", (long long)took_ms);
+	/* Never hangs: done within the duration plus a margin; this shared VM shows scheduling
+	 * stalls of whole processes of a few seconds under load. */
+	ck_assert_msg(took_ms < duration_ms + 5000, "load took %lld ms", (long long)took_ms);
 	ck_assert_uint_eq(r->errors, r->connect_errors + r->read_errors + r->write_errors +
 					     r->parse_errors + r->timeouts + r->status_errors);
 }
@@ -248,12 +252,13 @@ START_TEST(test_pipeline)
 	 * does not speed it up, but every response is parsed and counted. */
 	run1(s.port, 1, 1000, 2000, 4, &r, &tot);
 	ck_assert_uint_eq(r.errors, 0);
-	ck_assert_msg(r.rps >= 40 && r.rps <= 101, "%.1f rps", r.rps);
+	ck_assert_msg(r.rps >= 60 && r.rps <= 101, "%.1f rps", r.rps);
 	struct server s2;
 	server_start(&s2, SRV_OK);
 	run1(s2.port, 2, 500, 2000, 8, &r, &tot);
 	ck_assert_uint_eq(r.errors, 0);
-	ck_assert_uint_gt(r.requests, 100);
+	ck_assert_uint_gt(r.requests, 1000);
+	ck_assert_uint_ge(r.bytes, r.requests * (sizeof(ok_resp) - 1));
 }
 END_TEST
 
