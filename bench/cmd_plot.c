@@ -1,11 +1,13 @@
 /* crowd plot DIR... [--format png|svg|pdf] [--out DIR]: figures from results folders.
  * harness/plotdata.c writes the data files; gnuplot draws them with scripts/NAME.gp. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,24 +309,50 @@ static int write_index(const char *out, const char *fmt, const struct plot_runs 
 	return 0;
 }
 
-/* Hosts and versions of all folders, deduplicated, as the figures' footnote. */
-static void make_footnote(const struct plot_runs *runs, char *buf, size_t len)
+/* Append the distinct values of one field of the runs, joined with sep. */
+static size_t append_distinct(const struct plot_runs *runs, size_t off, char *buf, size_t len,
+			      const char *sep, size_t k)
 {
-	size_t k = 0;
-	buf[0] = '\0';
 	for (size_t i = 0; i < runs->n; i++) {
+		const char *v = (const char *)runs->v[i] + off;
 		bool seen = false;
 		for (size_t j = 0; j < i; j++)
-			seen |= !strcmp(runs->v[i]->host, runs->v[j]->host) &&
-				!strcmp(runs->v[i]->version, runs->v[j]->version);
+			seen |= !strcmp(v, (const char *)runs->v[j] + off);
 		if (seen)
 			continue;
-		int n = snprintf(buf + k, len - k, "%shost: %s; %s", k ? "  |  " : "",
-				 runs->v[i]->host, runs->v[i]->version);
+		int n = snprintf(buf + k, len - k, "%s%s", i ? sep : "", v);
 		if (n < 0 || (size_t)n >= len - k)
-			break;
+			return len - 1;
 		k += (size_t)n;
 	}
+	return k;
+}
+
+/* Hosts and crowd versions of all folders, each distinct one once, as the footnote. */
+static void make_footnote(const struct plot_runs *runs, char *buf, size_t len)
+{
+	size_t k = (size_t)snprintf(buf, len, "host: ");
+	k = append_distinct(runs, offsetof(struct crowd_plot_run, host), buf, len, " | ", k);
+	if (k + 3 < len) {
+		strcpy(buf + k, "; ");
+		k += 2;
+	}
+	append_distinct(runs, offsetof(struct crowd_plot_run, version), buf, len, ", ", k);
+}
+
+/* Data files of an earlier call would be mistaken for this one's: remove them. */
+static void clear_data(const char *datadir)
+{
+	DIR *d = opendir(datadir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && !strcmp(e->d_name + l - 4, ".dat"))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
 }
 
 static int mkdir_one(const char *path)
@@ -433,6 +461,7 @@ int crowd_cmd_plot(int argc, char **argv)
 		crowd_warn("plot", "%s: %s", datadir, strerror(-r));
 		return CROWD_EXIT_FAIL;
 	}
+	clear_data(datadir);
 
 	char footnote[1024];
 	make_footnote(&runs, footnote, sizeof(footnote));
