@@ -28,7 +28,6 @@ struct core_run {
 struct core_inst {
 	struct crowd_ctr ctr;
 	bool have_ctr;
-	bool own_netns; /* inst->netns_fd is ours to close (not the pod's) */
 	char argbuf[1024];
 	char *argv[34];
 };
@@ -176,19 +175,10 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	inst->sample.t_clone_ns = rel(run, ci->ctr.t_clone_ns);
 	inst->sample.t_setup_ns = rel(run, ci->ctr.t_setup_ns);
 
-	/* Where the load generator connects from; only when load will run (fds add up). */
-	if (port && cfg->load && cfg->workload.desc->http) {
-		if (pod) {
-			inst->netns_fd = crowd_pod_netns_fd(pod);
-		} else if (cfg->ns & CLONE_NEWNET) {
-			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)inst->pid);
-			inst->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (inst->netns_fd < 0)
-				return crowd_error_errno(err, errno, "core: %s", path);
-			ci->own_netns = true;
-		}
-	}
+	/* A pod's network namespace is the pod's; a container's own is opened by the launcher
+	 * from /proc/PID/ns/net only while it loads it (fds per process are limited). */
+	if (pod && port)
+		inst->netns_fd = crowd_pod_netns_fd(pod);
 	return 0;
 }
 
@@ -202,9 +192,12 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	if (inst->sample.t_setup_ns < 0)
 		inst->sample.t_setup_ns = rel(run, ci->ctr.t_setup_ns);
 	if (n == 1) {
-		/* Done with the pipe: fewer fds per container for density. */
+		/* Done with the pipe, and the pidfd: destroy kills through the cgroup and reaps by
+		 * pid, so one fd per container is left (the cgroup's) and density can go high. */
 		crowd_closep(&ci->ctr.ready_fd);
 		inst->ready_fd = -1;
+		crowd_closep(&ci->ctr.pidfd);
+		inst->pidfd = -1;
 		return 1;
 	}
 	if (n == 0)
@@ -237,9 +230,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	int r = 0;
 	if (!ci)
 		return 0;
-	if (ci->own_netns)
-		crowd_closep(&inst->netns_fd);
-	inst->netns_fd = -1;
+	inst->netns_fd = -1; /* the pod's, if any: the pod closes it */
 	if (ci->have_ctr)
 		r = crowd_ctr_destroy(&ci->ctr, err);
 	inst->ready_fd = inst->pidfd = -1;

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "util.h"
 
 #define QUIT_TOKEN UINT64_MAX
+#define LOAD_CHUNK 2000
 
 struct crowd_launch_slot {
 	int64_t t_event_ns;  /* when the observer saw the fd readable (absolute) */
@@ -497,26 +499,53 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 	struct crowd_load_target *t = calloc(n, sizeof(*t));
 	struct crowd_load_result *res = calloc(n, sizeof(*res));
 	double *rps = calloc(n, sizeof(*rps));
-	if (!t || !res || !rps) {
+	int *own = calloc(n, sizeof(*own));
+	if (!t || !res || !rps || !own) {
 		free(idx);
 		free(t);
 		free(res);
 		free(rps);
+		free(own);
 		return crowd_error_set(err, ENOMEM, "load: out of memory");
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct crowd_inst *inst = &l->insts[idx[i]];
-		t[i].netns_fd = inst->netns_fd;
-		snprintf(t[i].addr, sizeof(t[i].addr), "%s", inst->addr[0] ? inst->addr : "127.0.0.1");
-		t[i].port = inst->port;
-		t[i].path = "/";
-	}
+	struct stat self_ns;
+	if (stat("/proc/self/ns/net", &self_ns) < 0)
+		self_ns.st_ino = 0;
 	struct crowd_load_opts o = {
 		.connections = l->cfg->connections ? l->cfg->connections : 1,
 		.duration_ns = l->cfg->duration_ns,
 	};
-	struct crowd_load_totals tot;
-	int r = crowd_load_run(t, n, &o, res, &tot, &l->stop, err);
+	int64_t cpu_ns = 0, dur_ns = 0;
+	int r = 0;
+	/* In chunks: a target costs a socket per connection and, when the backend left it to us,
+	 * a network namespace fd opened only for its chunk (fds per process are limited). */
+	for (size_t c0 = 0; c0 < n && r == 0 && !l->stop; c0 += LOAD_CHUNK) {
+		size_t cn = n - c0 < LOAD_CHUNK ? n - c0 : LOAD_CHUNK;
+		for (size_t i = c0; i < c0 + cn; i++) {
+			const struct crowd_inst *inst = &l->insts[idx[i]];
+			own[i] = -1;
+			t[i].netns_fd = inst->netns_fd;
+			if (inst->netns_fd < 0 && inst->pid > 0) {
+				char path[64];
+				struct stat st;
+				snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)inst->pid);
+				int fd = open(path, O_RDONLY | O_CLOEXEC);
+				if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino != self_ns.st_ino)
+					t[i].netns_fd = own[i] = fd;
+				else if (fd >= 0)
+					close(fd);
+			}
+			snprintf(t[i].addr, sizeof(t[i].addr), "%s", inst->addr[0] ? inst->addr : "127.0.0.1");
+			t[i].port = inst->port;
+			t[i].path = "/";
+		}
+		struct crowd_load_totals tot;
+		r = crowd_load_run(t + c0, cn, &o, res + c0, &tot, &l->stop, err);
+		for (size_t i = c0; i < c0 + cn; i++)
+			crowd_closep(&own[i]);
+		cpu_ns += tot.client_cpu_ns;
+		dur_ns += tot.duration_ns;
+	}
 	if (r == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct crowd_inst *inst = &l->insts[idx[i]];
@@ -544,14 +573,15 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 			lr->ran = true;
 			lr->targets = m;
 			lr->fairness = crowd_stats_jain(rps, m);
-			lr->client_cpu_ns = tot.client_cpu_ns;
-			lr->duration_ns = tot.duration_ns;
+			lr->client_cpu_ns = cpu_ns;
+			lr->duration_ns = dur_ns;
 		}
 	}
 	free(idx);
 	free(t);
 	free(res);
 	free(rps);
+	free(own);
 	return r;
 }
 
