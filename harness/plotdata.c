@@ -435,6 +435,8 @@ static int read_summary(struct crowd_plot_run *r, struct crowd_error *err)
 				       "mem_available_delta_bytes_per_instance");
 		b->host_mib = host / BYTES_PER_MIB;
 		b->total_rps = json_num(json_object_get(be, "load"), "total_rps");
+		const char *accel = json_str(be, "accel");
+		snprintf(b->accel, sizeof(b->accel), "%s", accel ? accel : "");
 	}
 	json_t *d = json_object_get(s, "density");
 	r->density_max_count = json_num(d, "max_count");
@@ -1002,8 +1004,11 @@ static int prep_vm(struct crowd_plot_run *const *runs, size_t n, const char *dat
 			double p = median(&be->col[CROWD_PLOT_PSS_MIB]);
 			if (isnan(s) && isnan(p))
 				continue;
-			char title[200];
-			series_title(title, sizeof(title), r, be->name, n);
+			char name[48], title[200];
+			/* Software emulation is much slower than KVM: say which one ran. */
+			snprintf(name, sizeof(name), "%s%s%s%s", be->name, be->accel[0] ? "(" : "",
+				 be->accel, be->accel[0] ? ")" : "");
+			series_title(title, sizeof(title), r, name, n);
 			fprintf(f, "%s %.6f %.6f %.6g %.6g %d\n", title, s, p, vs / s, vp / p,
 				be == vm);
 			rows++;

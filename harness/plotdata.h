@@ -37,6 +37,7 @@ struct crowd_plot_backend {
 	struct crowd_plot_values col[CROWD_PLOT_NCOLUMNS];
 	double host_mib;                      /* summary.json host view per instance, NAN if absent */
 	double total_rps;                     /* summary.json load.total_rps, NAN if absent */
+	char accel[16];                       /* vm: "kvm" or "tcg" from summary.json, or "" */
 };
 
 struct crowd_plot_density_step {
