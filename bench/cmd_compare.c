@@ -42,8 +42,9 @@ struct compare_opts {
 
 struct row {
 	const char *backend;
-	const struct crowd_metric *metric;
-	struct crowd_stats_cmp c;
+	const struct crowd_metric *metric; /* NULL: the failures row */
+	struct crowd_stats_cmp c;          /* failures row: medians hold the failure rates */
+	size_t f_old, f_new;
 };
 
 static void load_or_exit(const char *dir, struct crowd_results *r)
@@ -75,6 +76,17 @@ static const char *fmt_value(const struct crowd_metric *m, double v, char *buf, 
 	return crowd_units_format_count(v, buf, len);
 }
 
+/* A row's OLD or NEW value: the median, or "failed/n" for the failures row. */
+static const char *fmt_side(const struct row *r, bool new_side, char *buf, size_t len)
+{
+	if (!r->metric) {
+		snprintf(buf, len, "%zu/%zu", new_side ? r->f_new : r->f_old,
+			 new_side ? r->c.n_new : r->c.n_old);
+		return buf;
+	}
+	return fmt_value(r->metric, new_side ? r->c.median_new : r->c.median_old, buf, len);
+}
+
 static const char *fmt_p(double p, char *buf, size_t len)
 {
 	if (p < 0.001)
@@ -85,10 +97,54 @@ static const char *fmt_p(double p, char *buf, size_t len)
 
 static const char *fmt_ratio(double r, char *buf, size_t len)
 {
+	if (isnan(r))
+		return "-";
 	if (isinf(r))
 		return "inf";
 	snprintf(buf, len, "%.3f", r);
 	return buf;
+}
+
+/* 1 per failed row, 0 per ok row of backend b (interrupted rows left out); returns count. */
+static size_t failure_flags(const struct crowd_results *r, const char *b, double *ret,
+			    size_t *ret_failed)
+{
+	size_t k = 0, f = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->samples[i].backend, b) || r->samples[i].status == CROWD_STATUS_INTERRUPTED)
+			continue;
+		ret[k] = r->samples[i].status == CROWD_STATUS_FAILED;
+		f += ret[k] > 0;
+		k++;
+	}
+	*ret_failed = f;
+	return k;
+}
+
+/* Failures: any significant rise of the failure rate is a regression, whatever the
+ * threshold (a benchmark should not fail at all). Mann–Whitney on the 0/1 flags. */
+static bool compare_failures(const struct crowd_results *o, const struct crowd_results *n,
+			     const char *b, double *vo, double *vn, struct row *r)
+{
+	struct crowd_mwu mwu;
+	struct crowd_error err = { 0 };
+	size_t no = failure_flags(o, b, vo, &r->f_old), nn = failure_flags(n, b, vn, &r->f_new);
+	if (!no || !nn)
+		return false;
+	r->backend = b;
+	r->metric = NULL;
+	r->c = (struct crowd_stats_cmp){ .n_old = no, .n_new = nn, .p = 1 };
+	r->c.median_old = (double)r->f_old / (double)no;
+	r->c.median_new = (double)r->f_new / (double)nn;
+	r->c.ratio = r->c.median_old > 0 ? r->c.median_new / r->c.median_old
+					 : (r->c.median_new > 0 ? INFINITY : 1);
+	r->c.ratio_lo = r->c.ratio_hi = NAN;
+	if ((r->f_old || r->f_new) && crowd_stats_mann_whitney(vn, nn, vo, no, &mwu, &err) == 0)
+		r->c.p = mwu.p;
+	if (r->c.p < CROWD_STATS_ALPHA)
+		r->c.verdict = r->c.median_new > r->c.median_old ? CROWD_VERDICT_REGRESSED
+								 : CROWD_VERDICT_IMPROVED;
+	return true;
 }
 
 /* All rows OLD vs NEW; returns how many (rows has room for CROWD_MAX_BACKENDS * metrics). */
@@ -123,6 +179,8 @@ static size_t compare_all(const struct crowd_results *o, const struct crowd_resu
 			}
 			k++;
 		}
+		if (!opt->metric && compare_failures(o, n, name, vo, vn, &rows[k]))
+			k++;
 	}
 	return k;
 }
@@ -138,13 +196,15 @@ static void print_text(const struct crowd_results *o, const struct crowd_results
 	for (size_t i = 0; i < k; i++) {
 		const struct row *r = &rows[i];
 		char ci[80];
-		snprintf(ci, sizeof(ci), "[%s, %s]", fmt_ratio(r->c.ratio_lo, d, sizeof(d)),
-			 fmt_ratio(r->c.ratio_hi, e, sizeof(e)));
+		if (r->metric)
+			snprintf(ci, sizeof(ci), "[%s, %s]", fmt_ratio(r->c.ratio_lo, d, sizeof(d)),
+				 fmt_ratio(r->c.ratio_hi, e, sizeof(e)));
+		else
+			snprintf(ci, sizeof(ci), "-");
 		bool bad = r->c.verdict == CROWD_VERDICT_REGRESSED;
 		printf("%-8s %-24s %5zu %5zu %10s %10s %7s %17s %7s  %s%s\n", r->backend,
-		       r->metric->name, r->c.n_old, r->c.n_new,
-		       fmt_value(r->metric, r->c.median_old, a, sizeof(a)),
-		       fmt_value(r->metric, r->c.median_new, b, sizeof(b)),
+		       r->metric ? r->metric->name : "failures", r->c.n_old, r->c.n_new,
+		       fmt_side(r, false, a, sizeof(a)), fmt_side(r, true, b, sizeof(b)),
 		       fmt_ratio(r->c.ratio, c, sizeof(c)), ci, fmt_p(r->c.p, p, sizeof(p)),
 		       bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict), bad ? "  <<<" : "");
 	}
@@ -168,9 +228,8 @@ static void print_markdown(const struct crowd_results *o, const struct crowd_res
 		const struct row *r = &rows[i];
 		bool bad = r->c.verdict == CROWD_VERDICT_REGRESSED;
 		printf("| %s | %s | %zu | %zu | %s | %s | %s | [%s, %s] | %s | %s%s%s |\n",
-		       r->backend, r->metric->name, r->c.n_old, r->c.n_new,
-		       fmt_value(r->metric, r->c.median_old, a, sizeof(a)),
-		       fmt_value(r->metric, r->c.median_new, b, sizeof(b)),
+		       r->backend, r->metric ? r->metric->name : "failures", r->c.n_old, r->c.n_new,
+		       fmt_side(r, false, a, sizeof(a)), fmt_side(r, true, b, sizeof(b)),
 		       fmt_ratio(r->c.ratio, c, sizeof(c)), fmt_ratio(r->c.ratio_lo, d, sizeof(d)),
 		       fmt_ratio(r->c.ratio_hi, e, sizeof(e)), fmt_p(r->c.p, p, sizeof(p)),
 		       bad ? "**" : "", bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict),
@@ -192,13 +251,20 @@ static int print_json(const struct crowd_results *o, const struct crowd_results 
 		const struct row *r = &rows[i];
 		json_array_append_new(
 			arr, json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:o,s:[o,o],s:f,s:s}",
-				       "backend", r->backend, "metric", r->metric->name, "unit",
-				       r->metric->unit, "higher_is_better", r->metric->higher_is_better,
+				       "backend", r->backend, "metric",
+				       r->metric ? r->metric->name : "failures", "unit",
+				       r->metric ? r->metric->unit : "fraction", "higher_is_better",
+				       r->metric ? r->metric->higher_is_better : false,
 				       "n_old", (json_int_t)r->c.n_old, "n_new", (json_int_t)r->c.n_new,
 				       "median_old", r->c.median_old, "median_new", r->c.median_new,
 				       "ratio", num_or_null(r->c.ratio), "ci95",
 				       num_or_null(r->c.ratio_lo), num_or_null(r->c.ratio_hi), "p",
 				       r->c.p, "verdict", crowd_verdict_name(r->c.verdict)));
+		if (!r->metric) {
+			json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+			json_object_set_new(last, "failed_old", json_integer((json_int_t)r->f_old));
+			json_object_set_new(last, "failed_new", json_integer((json_int_t)r->f_new));
+		}
 	}
 	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->run, "new", n->run,
 				 "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
@@ -221,7 +287,7 @@ static int compare_two(const char *old_dir, const char *new_dir, const struct co
 	if (o.workload[0] && n.workload[0] && strcmp(o.workload, n.workload))
 		crowd_usage_error("compare", "workloads differ: %s ran '%s', %s ran '%s'; compare runs of the same workload",
 				  old_dir, o.workload, new_dir, n.workload);
-	size_t cap = (size_t)CROWD_MAX_BACKENDS * crowd_metrics_len;
+	size_t cap = (size_t)CROWD_MAX_BACKENDS * (crowd_metrics_len + 1);
 	_cleanup_free_ struct row *rows = calloc(cap, sizeof(*rows));
 	if (!rows)
 		return CROWD_EXIT_FAIL;

@@ -81,6 +81,15 @@ expect_rc 1 "$CROWD" compare "$T/old" "$T/lowrps"
 grep -Eq "^core +rps .*REGRESSED" <<<"$OUT" || fail "rps drop not flagged: $OUT"
 grep -Eq "^core +spinup_ns .*REGRESSED" <<<"$OUT" && fail "unchanged spin-up flagged: $OUT"
 
+# failures: 30 of 100 rows failing in NEW is a regression even though the ok rows match
+cp -r "$T/same" "$T/failing"
+awk -F, -v OFS=, 'NR > 1 && NR <= 31 {$5 = "failed"} {print}' "$T/same/samples.csv" >"$T/failing/samples.csv"
+expect_rc 1 "$CROWD" compare "$T/old" "$T/failing"
+grep -Eq "^core +failures +100 +100 +0/100 +30/100 .*REGRESSED" <<<"$OUT" || fail "failures not flagged: $OUT"
+grep -Eq "^core +spinup_ns .*REGRESSED" <<<"$OUT" && fail "spin-up of the ok rows flagged: $OUT"
+expect_rc 0 "$CROWD" compare "$T/failing" "$T/old"
+grep -Eq "^core +failures .*improved" <<<"$OUT" || fail "fewer failures not improved: $OUT"
+
 # noisy n=5 with a 10% shift: no verdict the data cannot support
 gen "$T/n5old" 6 5 1.0 0.5
 gen "$T/n5new" 7 5 1.10 0.5
