@@ -7,7 +7,8 @@
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"
 [ -x "$ROOTFS/bin/sh" ] || skip "build/rootfs missing: run make"
-REG=/run/crowd/$CROWD_CGROUP_TOP
+# The registry lives on tmpfs: /run/crowd, or /dev/shm/crowd when /run is on a disk.
+if [ "$(stat -f -c %T /run)" = tmpfs ]; then REG=/run/crowd/$CROWD_CGROUP_TOP; else REG=/dev/shm/crowd/$CROWD_CGROUP_TOP; fi
 
 # Nothing there: exit 0, nothing removed.
 expect_rc 0 "$CROWD" clean

@@ -7,7 +7,8 @@
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"
 [ -x "$ROOTFS/bin/sh" ] || skip "build/rootfs missing: run make"
-REG=/run/crowd/$CROWD_CGROUP_TOP
+# The registry lives on tmpfs: /run/crowd, or /dev/shm/crowd when /run is on a disk.
+if [ "$(stat -f -c %T /run)" = tmpfs ]; then REG=/run/crowd/$CROWD_CGROUP_TOP; else REG=/dev/shm/crowd/$CROWD_CGROUP_TOP; fi
 trap '"$CROWD" clean >/dev/null 2>&1' EXIT
 
 run_in() { expect_rc 0 "$CROWD" run "$@"; }
@@ -126,7 +127,7 @@ read -r a b c <<<"${L[1]}"
 expect_rc 2 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$CROWD" run --rootless --memory-max 64M -- /bin/true
 grep -q "memory-max" <<<"$ERR" || fail "rootless limits: $ERR"
 expect_rc 2 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$CROWD" run -- /bin/true
-rmdir "/tmp/crowd-$nobody" 2>/dev/null
+rmdir "/dev/shm/crowd-$nobody" 2>/dev/null
 
 # Bad input: exit 2, one line naming the option, nothing created.
 for args in "--memory-max 5X" "--ns pid,bogus" "--pids-max -1" "--rootfs /etc/passwd" "--caps some" "--cpu-max x"; do

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "registry.h"
@@ -64,6 +66,13 @@ bool crowd_uuid_valid(const char *s)
 	return true;
 }
 
+static bool is_tmpfs(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+}
+
+/* Records live in memory (tmpfs): on a disk they cost a journalled create per container. */
 int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err)
 {
 	const char *top = getenv("CROWD_CGROUP_TOP");
@@ -74,12 +83,14 @@ int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err)
 		top = "crowd";
 	if (strchr(top, '/') || !strcmp(top, "..") || !strcmp(top, "."))
 		return crowd_error_set(err, EINVAL, "CROWD_CGROUP_TOP '%.64s': one path component please", top);
-	if (geteuid() == 0)
+	if (geteuid() == 0 && is_tmpfs("/run"))
 		n = snprintf(buf, len, "/run/crowd/%s", top);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/dev/shm/crowd/%s", top);
 	else if (xdg && *xdg == '/')
 		n = snprintf(buf, len, "%s/crowd/%s", xdg, top);
 	else
-		n = snprintf(buf, len, "/tmp/crowd-%u/%s", (unsigned)geteuid(), top);
+		n = snprintf(buf, len, "/dev/shm/crowd-%u/%s", (unsigned)geteuid(), top);
 	if (n < 0 || (size_t)n >= len)
 		return crowd_error_set(err, ENAMETOOLONG, "registry directory name too long");
 	return 0;

@@ -2,8 +2,9 @@
  * its pids. In memory for the run, plus one small record per container on disk
  * (<dir>/<id>: pid, start time, pid-namespace inode, cgroup paths) so that `crowd clean`
  * finds the processes of a crashed harness even when they are in no cgroup.
- * <dir> is /run/crowd/<top> for root, else $XDG_RUNTIME_DIR/crowd/<top> or
- * /tmp/crowd-<uid>/<top>; <top> is CROWD_CGROUP_TOP or "crowd". */
+ * <dir> is on tmpfs: /run/crowd/<top> for root (/dev/shm/crowd/<top> when /run is not a
+ * tmpfs), else $XDG_RUNTIME_DIR/crowd/<top> or /dev/shm/crowd-<uid>/<top>; <top> is
+ * CROWD_CGROUP_TOP or "crowd". */
 #ifndef CROWD_REGISTRY_H
 #define CROWD_REGISTRY_H
 
