@@ -11,10 +11,6 @@
 #include "memory.h"
 #include "util.h"
 
-/* Weak until the cgroup layer is in every build: an absent one leaves the layout unknown. */
-#pragma weak crowd_cg_detect
-#pragma weak crowd_cg_layout_name
-
 static void host_cpu_model(struct crowd_host *h)
 {
 	FILE *f = fopen("/proc/cpuinfo", "re");
@@ -159,7 +155,7 @@ int crowd_host_probe(struct crowd_host *ret, struct crowd_error *err)
 		ret->mem_total_bytes = mi.total_bytes;
 		ret->mem_available_bytes = mi.available_bytes;
 	}
-	if (crowd_cg_detect && crowd_cg_detect("/sys/fs/cgroup", &layout, NULL) == 0)
+	if (crowd_cg_detect("/sys/fs/cgroup", &layout, NULL) == 0)
 		snprintf(ret->cgroup_layout, sizeof(ret->cgroup_layout), "%s",
 			 crowd_cg_layout_name(layout));
 	host_namespaces(ret);
