@@ -590,6 +590,14 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 double crowd_load_jain(const double *x, size_t n)
 {
 	double sum = 0, sumsq = 0;
@@ -710,7 +718,7 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 	struct crowd_hist *all = calloc(1, sizeof(*all));
 	struct crowd_hist *th = calloc(1, sizeof(*th));
 	double *rps = calloc(n, sizeof(*rps));
-	size_t started = 0;
+	size_t started = 0, *owner = NULL;
 	if (!ti || !w || !conns || !cptr || !all || !th || !rps) {
 		r = crowd_error_errno(err, ENOMEM, "load: allocating %zu connections", nconns);
 		goto out_free;
@@ -724,7 +732,27 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 			any_netns = true;
 	}
 
-	/* Connection k (target k / C) belongs to worker k % T: every target spread evenly. */
+	/* Connection k (target k / C) goes to a worker through a fixed pseudo-random shuffle dealt
+	 * round-robin: workers get equal shares, and no pattern in the targets' order (backends
+	 * interleaved A, B, A, B...) can line up with the workers and give one kind of target a
+	 * thread of its own. */
+	owner = calloc(nconns, sizeof(*owner));
+	if (!owner) {
+		r = crowd_error_errno(err, ENOMEM, "load: allocating %zu connections", nconns);
+		goto out_free;
+	}
+	for (size_t k = 0; k < nconns; k++)
+		owner[k] = k;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ nconns;
+	for (size_t k = nconns - 1; k > 0; k--) {
+		size_t j = (size_t)(splitmix64(&seed) % (k + 1)), x = owner[k];
+		owner[k] = owner[j];
+		owner[j] = x;
+	}
+	for (size_t pos = 0; pos < nconns; pos++)
+		cptr[pos] = &conns[owner[pos]];
+	for (size_t pos = 0; pos < nconns; pos++)
+		owner[cptr[pos] - conns] = pos % nthreads;
 	for (size_t i = 0; i < nthreads; i++) {
 		w[i].run = &run;
 		w[i].epfd = -1;
@@ -738,7 +766,7 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 		}
 	}
 	for (size_t k = 0; k < nconns; k++) {
-		struct worker *wk = &w[k % nthreads];
+		struct worker *wk = &w[owner[k]];
 		struct conn *c = &conns[k];
 		c->fd = -1;
 		c->target = k / o->connections;
@@ -878,6 +906,7 @@ out_free:
 	free(w);
 	free(conns);
 	free(cptr);
+	free(owner);
 	free(all);
 	free(th);
 	free(rps);
