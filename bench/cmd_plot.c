@@ -32,8 +32,8 @@ static void usage(FILE *f)
 		   "  -o, --out DIR     output folder (created if missing; its parent must exist)\n"
 		   "  -q, --quiet       print nothing but errors\n"
 		   "  -h, --help        this text\n\n"
-		   "Scripts are looked up in $CROWD_DATADIR, next to the binary (../scripts) and in "
-		   "%s.\n",
+		   "Scripts are looked up in $CROWD_DATADIR, next to the binary (../scripts,\n"
+		   "../share/crowd) and in %s.\n",
 		CROWD_DATADIR);
 }
 
@@ -55,25 +55,28 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The folder holding the .gp scripts: $CROWD_DATADIR, ../scripts next to the binary, the
- * installed data folder. */
+/* The folder holding the .gp scripts: $CROWD_DATADIR, ../scripts next to the binary (a
+ * build tree), ../share/crowd next to it (an installed or DESTDIR-staged tree), the
+ * compiled-in data folder. */
 static int find_scripts(char *buf, size_t len)
 {
+	static char rel[2][PATH_MAX + 32];
 	char exe[PATH_MAX], path[PATH_MAX + 64];
 	const char *env = getenv("CROWD_DATADIR");
-	const char *cands[4];
+	const char *cands[5];
 	size_t n = 0;
 	if (env && *env)
 		cands[n++] = env;
 	ssize_t l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	static char rel[PATH_MAX + 16];
 	if (l > 0) {
 		exe[l] = '\0';
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(rel, sizeof(rel), "%s/../scripts", exe);
-			cands[n++] = rel;
+			snprintf(rel[0], sizeof(rel[0]), "%s/../scripts", exe);
+			snprintf(rel[1], sizeof(rel[1]), "%s/../share/crowd", exe);
+			cands[n++] = rel[0];
+			cands[n++] = rel[1];
 		}
 	}
 	cands[n++] = CROWD_DATADIR;
@@ -430,7 +433,7 @@ int crowd_cmd_plot(int argc, char **argv)
 	char scripts[PATH_MAX];
 	if (find_scripts(scripts, sizeof(scripts)) < 0) {
 		crowd_warn("plot", "gnuplot scripts not found (looked in $CROWD_DATADIR, "
-				   "../scripts next to crowd, %s)",
+				   "../scripts and ../share/crowd next to crowd, %s)",
 			   CROWD_DATADIR);
 		return CROWD_EXIT_FAIL;
 	}
