@@ -17,7 +17,8 @@ set key noenhanced box opaque width 1
 set grid ytics lc rgb '#dddddd' lt 1
 set border lc rgb '#444444'
 set bmargin 6
-set label 1000 footnote at screen 0.01, screen 0.015 left font ',9' textcolor rgb '#555555' noenhanced
+footfont = strlen(footnote) > 200 ? ',7' : ',9'
+set label 1000 footnote at screen 0.01, screen 0.015 left font footfont textcolor rgb '#555555' noenhanced
 # Okabe-Ito palette: readable for colour-blind readers and in grey.
 set linetype 1 lc rgb '#0072B2' pt 7
 set linetype 2 lc rgb '#D55E00' pt 5

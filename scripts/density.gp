@@ -7,19 +7,20 @@ f(i) = sprintf('%s/density-%d.dat', datadir, i)
 pre(i) = n > 1 ? word(titles, i).': ' : ''
 set multiplot layout 2,1 title figtitle.': containers added until a stop condition' noenhanced
 set lmargin at screen 0.08
-set rmargin at screen 0.76
+set rmargin at screen (n > 1 ? 0.62 : 0.76)
 set tmargin 2
 set bmargin 3
 set xrange [0:*]
 set offsets 0, graph 0.05, graph 0.1, 0
 set grid xtics lc rgb '#eeeeee'
-set key at screen 0.99, graph 1 right top noenhanced font ',11'
+keyfont = n > 1 ? ',10' : ',11'
+set key at screen 0.99, graph 1 right top noenhanced font keyfont samplen 3
 set xzeroaxis lt -1 lc rgb '#888888'
 do for [i=1:n] {
 	s = real(word(stops, i))
 	if (s >= 0) {
 		set arrow i from first s, graph 0 to first s, graph 1 nohead dt 2 lw 2 lc rgb '#C00000' front
-		set label 100+i sprintf('stop: %s at N=%d', word(reasons, i), int(s)) at first s, graph (0.94 - 0.07*(i-1)) right offset -0.5,0 font ',10' textcolor rgb '#C00000' noenhanced front
+		set label 100+i sprintf('%sstop: %s at N=%d', pre(i), word(reasons, i), int(s)) at first s, graph (0.94 - 0.07*(i-1)) right offset -0.5,0 font ',10' textcolor rgb '#C00000' noenhanced front
 	}
 }
 set ylabel 'memory per container (MiB)'
