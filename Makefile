@@ -73,6 +73,13 @@ $(B)/workloads/%: workloads/%/*.c $(WL_COMMON) $(wildcard workloads/common/*.h w
 	@mkdir -p $(dir $@)
 	$(WL_CC) $(WL_CFLAGS) -o $@ $(wildcard workloads/$*/*.c) $(WL_COMMON)
 
+# The vm backend's kernel (Debian's, unpacked to ELF for PVH) and initramfs; not part of
+# `all` because it needs linux-image-amd64 installed (scripts/deps.sh does that).
+.PHONY: vm
+vm: $(B)/vm/initramfs.cpio.gz
+$(B)/vm/initramfs.cpio.gz: $(WL_BINS) scripts/mkvm.sh
+	scripts/mkvm.sh $(B)/vm
+
 rootfs: $(B)/rootfs/.stamp
 $(B)/rootfs/.stamp: $(WL_BINS) scripts/mkrootfs.sh
 	scripts/mkrootfs.sh $(B)/rootfs $(WL_BINS)

@@ -38,6 +38,9 @@ struct crowd_backend_run {
 	char scratch[PATH_MAX];     /* a private directory for this backend's files, removed after */
 	char invocation[1024];      /* how the peer was invoked (host.json) */
 	char unapplied[256];        /* limits the backend could not apply (host.json), "" if none */
+	char accel[8];              /* vm: the accelerator that ran ("kvm", "tcg"), "" otherwise */
+	char ready_kind[16];        /* how readiness was seen when not the workload's own kind
+				     * ("console" for vm), "" otherwise */
 	void *priv;
 };
 

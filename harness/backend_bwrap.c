@@ -84,10 +84,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	}
 	if ((r = crowd_peer_rootfs(cfg, b->rootfs, sizeof(b->rootfs), err)) < 0)
 		goto fail;
-	if (mkdir(run->scratch, 0700) < 0 && errno != EEXIST) {
-		r = crowd_error_errno(err, errno, "mkdir %s", run->scratch);
+	if ((r = crowd_peer_scratch(run, err)) < 0)
 		goto fail;
-	}
 	add(b, b->bin);
 	add(b, "--die-with-parent");
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(unshare_map); i++)
@@ -212,7 +210,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	}
 	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &wr, .n_keep = fd_ready ? 1 : 0,
 				     .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
-				     .flags = CROWD_PEER_PDEATHSIG};
+				     .flags = 0};
 	int r = crowd_peer_spawn(&s, &c->pid, &c->pidfd, err);
 	if (r < 0)
 		return crowd_error_prefix(err, "bwrap");
@@ -315,7 +313,7 @@ static void close_run(struct crowd_backend_run *run)
 {
 	free(run->priv);
 	run->priv = NULL;
-	rmdir(run->scratch);
+	crowd_peer_scratch_remove(run);
 }
 
 const struct crowd_backend crowd_backend_bwrap = {

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "config.h"
 #include "util.h"
 
@@ -428,4 +430,51 @@ void crowd_peer_kill_tree(pid_t *pid, int *pidfd)
 		}
 	}
 	crowd_peer_kill(pid, pidfd);
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	if (crowd_peer_fmt(tmp, sizeof(tmp), "%s", path) < 0)
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static const char *scratch_top(void)
+{
+	const char *t = getenv("CROWD_CGROUP_TOP");
+	return t && *t && !strchr(t, '/') ? t : "crowd";
+}
+
+int crowd_peer_scratch(struct crowd_backend_run *run, struct crowd_error *err)
+{
+	if (!run->scratch[0] &&
+	    crowd_peer_fmt(run->scratch, sizeof(run->scratch), "/tmp/crowd-%s/%s-%s", scratch_top(),
+			   run->run_name[0] ? run->run_name : "run", run->backend->name) < 0)
+		return crowd_error_set(err, ENAMETOOLONG, "scratch path too long");
+	int r = mkdir_p(run->scratch);
+	if (r < 0)
+		return crowd_error_errno(err, -r, "mkdir %s", run->scratch);
+	return 0;
+}
+
+void crowd_peer_scratch_remove(struct crowd_backend_run *run)
+{
+	char parent[PATH_MAX];
+	if (!run->scratch[0])
+		return;
+	crowd_peer_rmtree(run->scratch, NULL);
+	if (crowd_peer_fmt(parent, sizeof(parent), "/tmp/crowd-%s", scratch_top()) == 0 &&
+	    !strncmp(run->scratch, parent, strlen(parent)))
+		rmdir(parent);
 }

@@ -14,7 +14,8 @@ enum {
 	/* In the child: a private mount namespace showing cgroup2 at /sys/fs/cgroup (what crun
 	 * needs on a hybrid host). */
 	CROWD_PEER_CGROUP2_NS = 1u << 0,
-	/* SIGKILL the child when the calling thread exits. */
+	/* SIGKILL the child when the calling *thread* exits: only for children that the same
+	 * thread waits for (crowd_peer_run), never for instances a starter thread spawns. */
 	CROWD_PEER_PDEATHSIG = 1u << 1,
 };
 
@@ -74,6 +75,13 @@ pid_t crowd_peer_find_netns_child(pid_t pid);
 
 /* snprintf that says when it truncated: 0, or -ENAMETOOLONG (buf then holds the cut text). */
 int crowd_peer_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Make the backend's scratch directory: run->scratch when the launcher named one, else
+ * /tmp/crowd-<top>/<run_name>-<backend> (top: $CROWD_CGROUP_TOP or "crowd"), written back
+ * into run->scratch. crowd_peer_scratch_remove() deletes it (and the parent if empty). */
+struct crowd_backend_run;
+int crowd_peer_scratch(struct crowd_backend_run *run, struct crowd_error *err);
+void crowd_peer_scratch_remove(struct crowd_backend_run *run);
 
 /* Where a run's rootfs is: cfg->rootfs made absolute (must be a directory), or "/" for the
  * host (cfg->rootfs NULL). */

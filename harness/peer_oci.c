@@ -102,23 +102,6 @@ int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_
 	return 0;
 }
 
-static int mkdir_p(const char *path, struct crowd_error *err)
-{
-	char tmp[PATH_MAX];
-	crowd_peer_fmt(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return crowd_error_errno(err, errno, "mkdir %s", tmp);
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return crowd_error_errno(err, errno, "mkdir %s", tmp);
-	return 0;
-}
-
 int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend_run *run,
 			struct crowd_error *err)
 {
@@ -133,7 +116,7 @@ int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend
 	}
 	if ((r = crowd_peer_rootfs(run->cfg, o->rootfs, sizeof(o->rootfs), err)) < 0)
 		goto fail;
-	if ((r = mkdir_p(run->scratch, err)) < 0)
+	if ((r = crowd_peer_scratch(run, err)) < 0)
 		goto fail;
 	crowd_peer_fmt(o->root, sizeof(o->root), "%s/state", run->scratch);
 	if (mkdir(o->root, 0700) < 0 && errno != EEXIST) {
@@ -268,8 +251,8 @@ int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	argv[n] = NULL;
 	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &wr, .n_keep = 1, .stdin_fd = -1,
 				     .stdout_fd = logfd, .stderr_fd = logfd,
-				     .flags = CROWD_PEER_PDEATHSIG |
-					      (rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0)};
+				     /* no PDEATHSIG: the starting thread may end before the container */
+				     .flags = rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0};
 	if ((r = crowd_peer_spawn(&s, &c->rt_pid, &c->rt_pidfd, err)) < 0)
 		return crowd_error_prefix(err, "%s", rt->name);
 	inst->pid = c->rt_pid;
@@ -442,6 +425,7 @@ void crowd_peer_oci_close(struct crowd_backend_run *run)
 	crowd_peer_rmtree(o->root, NULL);
 	if (o->bundle[0])
 		crowd_peer_rmtree(o->bundle, NULL);
+	crowd_peer_scratch_remove(run);
 	free(o);
 	run->priv = NULL;
 }
