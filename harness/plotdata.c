@@ -113,7 +113,7 @@ static int csv_record(struct csv *c, char fields[][256], int max)
 	int n = 0;
 	bool eol = false;
 	while (!eol) {
-		char tmp[256];
+		char tmp[256] = "";
 		if (csv_field(c, n < max ? fields[n] : tmp, 256, &eol))
 			break;
 		n++;
@@ -494,16 +494,18 @@ static void run_freep(struct crowd_plot_run **r)
 
 int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct crowd_error *err)
 {
-	__attribute__((cleanup(run_freep))) struct crowd_plot_run *r = calloc(1, sizeof(*r));
-	if (!r)
-		return crowd_error_errno(err, ENOMEM, "%s", dir);
 	struct stat st;
+	char real[PATH_MAX];
 	if (stat(dir, &st) < 0)
 		return crowd_error_errno(err, errno, "results folder '%s'", dir);
 	if (!S_ISDIR(st.st_mode))
 		return crowd_error_set(err, ENOTDIR, "%s: not a folder", dir);
-	if (!realpath(dir, r->dir))
+	if (!realpath(dir, real))
 		return crowd_error_errno(err, errno, "%s", dir);
+	__attribute__((cleanup(run_freep))) struct crowd_plot_run *r = calloc(1, sizeof(*r));
+	if (!r)
+		return crowd_error_errno(err, ENOMEM, "%s", dir);
+	memcpy(r->dir, real, sizeof(real));
 	const char *base = strrchr(r->dir, '/');
 	base = base && base[1] ? base + 1 : r->dir;
 	size_t blen = strnlen(base, sizeof(r->name) - 1);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # crowd plot: every figure from the committed results folders under tests/data, as PNG, SVG
 # and PDF; overlays; index.html; skipped figures; bad input (exit 2); gnuplot errors (exit 1).
+# shellcheck source=/dev/null
 . "$(dirname "$0")/lib.sh"
 CROWD=${CROWD_BIN:-$CROWD}
 DATA="$TOP/tests/data"
@@ -86,7 +87,7 @@ grep -q 'stop: slo-spinup-p99 at N=40' "$T/overlay/density.svg" || fail "density
 for f in $ALL; do
 	grep -q 'AMD EPYC 7B13.*crowd 0.1.0 (3993971)' "$T/overlay/$f.svg" || fail "$f.svg lacks the footnote"
 done
-n=$(ls "$T/overlay/plot-data"/spinup-cdf-*.dat | wc -l)
+n=$(find "$T/overlay/plot-data" -name "spinup-cdf-*.dat" | wc -l)
 [ "$n" -eq 10 ] || fail "overlay has $n CDF series, want 10 (6 + 3 + 1)"
 # Aggregate rps against N from density.csv: count * rps_per_instance.
 want=$(awk -F, 'NR==2 {printf "%d %.3f", $2, $2*$9}' "$DENS/density.csv")
