@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,16 +105,15 @@ static int child_fds(struct child_ctx *c, struct crowd_error *err)
 	return 0;
 }
 
-static int child_setup(struct child_ctx *c, struct crowd_error *err)
+/* Setup that needs nothing from the parent: without a user namespace it runs while the
+ * parent attaches the child to its v1 cgroups and writes its registry record. */
+static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 {
 	const struct crowd_ctr_spec *spec = c->spec;
-	sigset_t none;
 	int r;
 
 	if (c->pod_pidfd >= 0 && setns(c->pod_pidfd, CROWD_POD_NS) < 0)
 		return ERRNO_SET(err, errno, "joining the pod's namespaces");
-	if (c->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0)
-		return ERRNO_SET(err, errno, "unshare cgroup namespace");
 	if ((c->ns & CLONE_NEWUTS) && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		return ERRNO_SET(err, errno, "sethostname %s", c->hostname);
 	if ((c->ns & CLONE_NEWNET) && (r = crowd_net_lo_up(err)) < 0)
@@ -127,7 +127,19 @@ static int child_setup(struct child_ctx *c, struct crowd_error *err)
 	} else if (chdir("/") < 0) {
 		return ERRNO_SET(err, errno, "chdir /");
 	}
-	if ((r = crowd_caps_apply(spec->caps, err)) < 0)
+	return 0;
+}
+
+/* After the parent released us: we are in our cgroups (and mapped, in a user namespace). */
+static int child_setup_late(struct child_ctx *c, struct crowd_error *err)
+{
+	sigset_t none;
+	int r;
+
+	/* The cgroup namespace is rooted where we are now: in the container's leaf. */
+	if (c->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0)
+		return ERRNO_SET(err, errno, "unshare cgroup namespace");
+	if ((r = crowd_caps_apply(c->spec->caps, err)) < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ERRNO_SET(err, errno, "PR_SET_NO_NEW_PRIVS");
@@ -186,12 +198,18 @@ static _Noreturn void child_main(struct child_ctx *c)
 	 * if the parent is already gone the read below sees EOF. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close(c->parent_sock);
+	/* In a user namespace nothing works before the parent wrote the id maps. */
+	bool early = !c->userns;
+	if (early && child_setup_early(c, &m.err) < 0) {
+		child_send(c->sock, &m);
+		_exit(127);
+	}
 	do
 		n = read(c->sock, &b, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(127);
-	if (child_setup(c, &m.err) == 0) {
+	if ((early || child_setup_early(c, &m.err) == 0) && child_setup_late(c, &m.err) == 0) {
 		m.kind = MSG_SETUP;
 		m.t_ns = crowd_now_ns();
 		child_send(c->sock, &m);
@@ -246,6 +264,97 @@ static pid_t ctr_clone(unsigned long flags, int cg_fd, int *ret_pidfd, bool *ret
 	if (pid < 0)
 		return ERRNO_SET(err, errno, "clone");
 	return pid;
+}
+
+/* PR_SET_PDEATHSIG fires when the parent *thread* exits, not the process: a container
+ * cloned by a launcher thread that then ends would be killed. So every clone is made by one
+ * spawner thread that lives as long as the process; other threads hand it their request. */
+struct spawn_req {
+	struct child_ctx *c;
+	unsigned long flags;
+	int cg_fd;
+	pid_t pid;
+	int pidfd;
+	bool in_cgroup, done;
+	struct crowd_error err;
+	struct spawn_req *next;
+};
+
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spawn_cond = PTHREAD_COND_INITIALIZER;
+static struct spawn_req *spawn_head;
+static pthread_once_t spawn_once = PTHREAD_ONCE_INIT;
+static bool spawn_running;
+
+static void *spawn_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&spawn_lock);
+		while (!spawn_head)
+			pthread_cond_wait(&spawn_cond, &spawn_lock);
+		struct spawn_req *q = spawn_head;
+		spawn_head = q->next;
+		pthread_mutex_unlock(&spawn_lock);
+
+		q->pid = ctr_clone(q->flags, q->cg_fd, &q->pidfd, &q->in_cgroup, &q->err);
+		if (q->pid == 0)
+			child_main(q->c);
+		pthread_mutex_lock(&spawn_lock);
+		q->done = true;
+		pthread_cond_broadcast(&spawn_cond);
+		pthread_mutex_unlock(&spawn_lock);
+	}
+	return NULL;
+}
+
+static void spawn_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+
+	/* The spawner takes no signals: they stay with the threads that expect them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	spawn_running = pthread_create(&t, &attr, spawn_main, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Clone through the spawner thread (directly from the main thread, or when the spawner
+ * could not be started). */
+static pid_t ctr_spawn(struct child_ctx *c, unsigned long flags, int cg_fd, int *ret_pidfd,
+		       bool *ret_in_cgroup, struct crowd_error *err)
+{
+	struct spawn_req q = {.c = c, .flags = flags, .cg_fd = cg_fd, .pidfd = -1};
+
+	/* The main thread lives as long as the process: it may clone itself, saving a handoff. */
+	if (gettid() != getpid())
+		pthread_once(&spawn_once, spawn_start);
+	if (gettid() == getpid() || !spawn_running) {
+		pid_t pid = ctr_clone(flags, cg_fd, ret_pidfd, ret_in_cgroup, err);
+		if (pid == 0)
+			child_main(c);
+		return pid;
+	}
+	pthread_mutex_lock(&spawn_lock);
+	struct spawn_req **tail = &spawn_head;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = &q;
+	pthread_cond_broadcast(&spawn_cond);
+	while (!q.done)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
+	pthread_mutex_unlock(&spawn_lock);
+	*ret_pidfd = q.pidfd;
+	*ret_in_cgroup = q.in_cgroup;
+	if (q.pid < 0 && err)
+		*err = q.err;
+	return q.pid;
 }
 
 static void ctr_kill_reap(pid_t pid, int pidfd)
@@ -393,10 +502,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	c.parent_sock = sock_p;
 	c.ready_w = ready_w;
 
-	pid = ctr_clone(c.ns & ~(unsigned long)CLONE_NEWCGROUP, ret->cg ? crowd_cg_clone_fd(ret->cg) : -1,
+	pid = ctr_spawn(&c, c.ns & ~(unsigned long)CLONE_NEWCGROUP, ret->cg ? crowd_cg_clone_fd(ret->cg) : -1,
 			&ret->pidfd, &in_cgroup, err);
-	if (pid == 0)
-		child_main(&c);
 	if (pid < 0) {
 		r = pid;
 		goto fail;
@@ -415,7 +522,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		goto fail_child;
 	if ((r = crowd_reg_add(ret->id, pid, ret->pidns_ino, ret->cg, err)) < 0)
 		goto fail_child;
-	if (write(sock_p, "r", 1) != 1) {
+	/* A child that failed early has exited: its report is still in the socket. */
+	if (send(sock_p, "r", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE && errno != ECONNRESET) {
 		r = crowd_error_errno(err, errno, "releasing the container");
 		goto fail_reg;
 	}
