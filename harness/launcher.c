@@ -28,7 +28,8 @@
 struct crowd_launch_slot {
 	int64_t t_event_ns;  /* when the observer saw the fd readable (absolute) */
 	int evented;         /* set by the observer, cleared by the launcher (atomics) */
-	bool in_flight;      /* started, neither ready nor failed */
+	bool in_flight;      /* on the in-flight list: starting or waiting for ready */
+	bool starting;       /* a starter is inside backend start() for it */
 	bool armed;          /* registered in the epoll set */
 };
 
@@ -185,6 +186,13 @@ int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 		goto fail;
 	}
 
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	l->fl = calloc(l->cfg->concurrency ? l->cfg->concurrency : 1, sizeof(*l->fl));
+	if (!l->fl) {
+		r = crowd_error_set(err, ENOMEM, "launcher: out of memory");
+		goto fail;
+	}
 	l->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -248,17 +256,29 @@ static void disarm(struct crowd_launch *l, size_t k)
 	}
 }
 
+/* Take k off the in-flight list (lock held). */
+static void fl_remove(struct crowd_launch *l, size_t k)
+{
+	for (size_t i = 0; i < l->n_fl; i++)
+		if (l->fl[i] == k) {
+			l->fl[i] = l->fl[--l->n_fl];
+			break;
+		}
+	l->slots[k].in_flight = false;
+	pthread_cond_broadcast(&l->cv);
+}
+
 static void finish_ready(struct crowd_launch *l, size_t k, int64_t t_abs)
 {
 	struct crowd_inst *inst = &l->insts[k];
 	inst->ready = true;
 	inst->sample.t_ready_ns = rel(l, t_abs);
 	inst->sample.spinup_ns = inst->sample.t_ready_ns - inst->sample.t_request_ns;
-	l->slots[k].in_flight = false;
+	fl_remove(l, k);
 	l->n_ready++;
 }
 
-/* Ask the backend about an instance whose fd the observer saw readable. */
+/* Ask the backend about an instance whose fd the observer saw readable (lock held). */
 static void handle_event(struct crowd_launch *l, size_t k)
 {
 	struct crowd_inst *inst = &l->insts[k];
@@ -275,36 +295,41 @@ static void handle_event(struct crowd_launch *l, size_t k)
 		epoll_ctl(l->ep_fd, EPOLL_CTL_MOD, inst->ready_fd, &ev);
 	} else {
 		disarm(l, k);
-		s->in_flight = false;
+		fl_remove(l, k);
 		inst_failed(l, inst, &e);
 	}
 }
 
-/* Harvest what the observer stamped, and time out the slow ones. Returns the time until the
- * nearest deadline in ms (-1: none in flight). */
-static int harvest(struct crowd_launch *l, size_t from)
+/* Harvest what the observer stamped and time out the slow ones (lock held). Returns the time
+ * until the nearest deadline in ms (-1: none). Only the in-flight list is walked, so a step
+ * costs O(window), not O(instances). */
+static int harvest(struct crowd_launch *l)
 {
 	int64_t now = crowd_now_ns(), nearest = INT64_MAX;
-	for (size_t k = from; k < l->n_insts; k++) {
+	for (size_t i = 0; i < l->n_fl;) {
+		size_t k = l->fl[i];
 		struct crowd_launch_slot *s = &l->slots[k];
-		if (!s->in_flight)
+		if (s->starting) {
+			i++;
 			continue;
+		}
 		if (__atomic_exchange_n(&s->evented, 0, __ATOMIC_ACQUIRE))
 			handle_event(l, k);
 		if (!s->in_flight)
-			continue;
+			continue; /* removed: l->fl[i] is another one now */
 		int64_t deadline = l->t0_ns + l->insts[k].sample.t_request_ns + l->timeout_ns;
 		if (now >= deadline) {
 			struct crowd_error e;
 			crowd_error_set(&e, ETIMEDOUT, "not ready after %lld ms",
 					(long long)(l->timeout_ns / 1000000));
 			disarm(l, k);
-			s->in_flight = false;
+			fl_remove(l, k);
 			inst_failed(l, &l->insts[k], &e);
 			continue;
 		}
 		if (deadline < nearest)
 			nearest = deadline;
+		i++;
 	}
 	if (nearest == INT64_MAX)
 		return -1;
@@ -314,45 +339,53 @@ static int harvest(struct crowd_launch *l, size_t from)
 static void wait_wake(struct crowd_launch *l, int timeout_ms)
 {
 	struct pollfd p = {.fd = l->wake_fd, .events = POLLIN};
-	if (!l->stop && poll(&p, 1, timeout_ms) > 0) {
+	if (poll(&p, 1, timeout_ms) > 0) {
 		uint64_t v;
 		ssize_t n = read(l->wake_fd, &v, sizeof(v));
 		(void)n;
 	}
 }
 
-static void start_one(struct crowd_launch *l, size_t k, struct crowd_launch_backend *lb)
+/* Start instance k, reserved by the caller (in flight, starting). Runs without the lock, so
+ * several starters can be inside backend start() at once; returns with the lock held. */
+static void start_one(struct crowd_launch *l, size_t k)
 {
 	struct crowd_inst *inst = &l->insts[k];
 	struct crowd_launch_slot *s = &l->slots[k];
+	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
 	struct crowd_error e = {0};
 
 	inst->sample.t_request_ns = rel(l, crowd_now_ns());
 	int r = lb->backend->start(&lb->run, inst, &e);
-	inst->started = true; /* stop() is called even on a half-started one */
-	if (r < 0) {
-		inst_failed(l, inst, &e);
-		return;
-	}
-	l->n_started++;
-	if (inst->ready_fd < 0) {
-		/* Nothing to wait on: the backend decides at once. */
-		r = lb->backend->ready(&lb->run, inst, &e);
-		if (r > 0)
-			finish_ready(l, k, crowd_now_ns());
+	bool armed = false;
+	if (r == 0 && inst->ready_fd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = k};
+		if (epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, inst->ready_fd, &ev) < 0)
+			r = crowd_error_errno(&e, errno, "epoll_ctl on the ready fd");
 		else
-			inst_failed(l, inst, &e);
-		return;
+			armed = true;
 	}
-	s->in_flight = true;
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = k};
-	if (epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, inst->ready_fd, &ev) < 0) {
-		crowd_error_errno(&e, errno, "epoll_ctl on the ready fd");
-		s->in_flight = false;
+	int rr = 1;
+	if (r == 0 && inst->ready_fd < 0) /* nothing to wait on: the backend decides at once */
+		rr = lb->backend->ready(&lb->run, inst, &e);
+
+	pthread_mutex_lock(&l->lock);
+	inst->started = true; /* stop() is called even on a half-started one */
+	s->armed = armed;
+	s->starting = false;
+	if (r < 0) {
+		fl_remove(l, k);
 		inst_failed(l, inst, &e);
-		return;
+	} else {
+		l->n_started++;
+		if (rr <= 0) {
+			fl_remove(l, k);
+			inst_failed(l, inst, &e);
+		} else if (inst->ready_fd < 0) {
+			finish_ready(l, k, crowd_now_ns());
+		}
 	}
-	s->armed = true;
+	wake(l->wake_fd);
 }
 
 static void new_row(struct crowd_launch *l, size_t k)
@@ -370,63 +403,119 @@ static void new_row(struct crowd_launch *l, size_t k)
 	inst->sample.index = (int)lb->count++;
 }
 
-static size_t in_flight(const struct crowd_launch *l, size_t from)
-{
-	size_t n = 0;
-	for (size_t k = from; k < l->n_insts; k++)
-		n += l->slots[k].in_flight;
-	return n;
-}
-
 static void mark_interrupted(struct crowd_launch *l, size_t k)
 {
 	struct crowd_inst *inst = &l->insts[k];
 	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
 	inst->sample.status = CROWD_STATUS_INTERRUPTED;
 	snprintf(inst->sample.error, sizeof(inst->sample.error), "interrupted before ready");
-	l->slots[k].in_flight = false;
 	disarm(l, k);
+	fl_remove(l, k);
 	l->n_interrupted++;
 	lb->interrupted++;
+}
+
+/* A starter: take the next row while the window has room, start it, repeat. Starters live
+ * until teardown: a child may hold PR_SET_PDEATHSIG, which fires when the thread that made it
+ * exits, so the threads that start instances must outlive them. */
+static void *starter_main(void *arg)
+{
+	struct crowd_launch *l = arg;
+	unsigned window = l->cfg->concurrency ? l->cfg->concurrency : 1;
+	pthread_mutex_lock(&l->lock);
+	while (!l->quit_starters) {
+		if (l->stop || l->cancel || l->n_insts >= l->grow_target || l->n_fl >= window) {
+			pthread_cond_wait(&l->cv, &l->lock);
+			continue;
+		}
+		size_t k = l->n_insts++;
+		new_row(l, k);
+		l->slots[k].in_flight = l->slots[k].starting = true;
+		l->fl[l->n_fl++] = k;
+		l->busy++;
+		pthread_mutex_unlock(&l->lock);
+		start_one(l, k); /* returns locked */
+		l->busy--;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* Make the starters once: as many as the window, at most one per CPU (each mostly waits in
+ * backend start()). They block every signal: the command's handler runs on its own thread. */
+static int starters_spawn(struct crowd_launch *l, struct crowd_error *err)
+{
+	if (l->n_starters)
+		return 0;
+	unsigned window = l->cfg->concurrency ? l->cfg->concurrency : 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = window < (cpus > 0 ? (unsigned)cpus : 1) ? window : (unsigned)cpus;
+	if (n < 1)
+		n = 1;
+	if (n > CROWD_ARRAY_SIZE(l->starters))
+		n = CROWD_ARRAY_SIZE(l->starters);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned i = 0; i < n; i++) {
+		if (pthread_create(&l->starters[l->n_starters], NULL, starter_main, l) != 0)
+			break;
+		l->n_starters++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!l->n_starters)
+		return crowd_error_set(err, EAGAIN, "launcher: no starter thread");
+	return 0;
+}
+
+static void starters_join(struct crowd_launch *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->quit_starters = true;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->lock);
+	for (unsigned i = 0; i < l->n_starters; i++)
+		pthread_join(l->starters[i], NULL);
+	l->n_starters = 0;
 }
 
 int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_interrupted,
 		      struct crowd_error *err)
 {
-	size_t target = (size_t)per_backend * l->n_avail, from = l->n_insts;
-	unsigned window = l->cfg->concurrency ? l->cfg->concurrency : 1;
+	size_t target = (size_t)per_backend * l->n_avail;
 	if (target > l->cap)
 		target = l->cap;
-	bool cancelled = false;
-	int64_t last_progress = 0;
+	int r = starters_spawn(l, err);
+	if (r < 0)
+		return r;
 
-	while (!l->stop && !cancelled) {
-		int timeout_ms = harvest(l, from);
-		if (l->stop_on_failure && l->first_failure.code) {
-			cancelled = true;
-			break;
+	pthread_mutex_lock(&l->lock);
+	l->grow_target = target;
+	l->cancel = false;
+	pthread_cond_broadcast(&l->cv);
+	int64_t last_progress = 0;
+	for (;;) {
+		int timeout_ms = harvest(l);
+		if (l->stop_on_failure && l->first_failure.code && !l->cancel) {
+			l->cancel = true;
+			pthread_cond_broadcast(&l->cv);
 		}
-		size_t fl = in_flight(l, from);
-		if (l->n_insts < target && fl < window) {
-			size_t k = l->n_insts++;
-			new_row(l, k);
-			start_one(l, k, &l->be[l->avail[k % l->n_avail]]);
-		} else if (fl == 0) {
+		if (l->busy == 0 &&
+		    (l->stop || l->cancel || (l->n_insts >= target && l->n_fl == 0)))
 			break;
-		} else {
-			wait_wake(l, timeout_ms);
-		}
+		pthread_mutex_unlock(&l->lock);
 		int64_t now = crowd_now_ns();
 		if (l->progress && now - last_progress >= 20000000) {
 			last_progress = now;
 			l->progress(l, l->progress_ctx);
 		}
+		wait_wake(l, timeout_ms);
+		pthread_mutex_lock(&l->lock);
 	}
-	if (l->stop || cancelled) {
-		harvest(l, from); /* keep what became ready meanwhile */
-		for (size_t k = from; k < l->n_insts; k++)
-			if (l->slots[k].in_flight)
-				mark_interrupted(l, k);
+	if (l->stop || l->cancel) {
+		harvest(l); /* keep what became ready meanwhile */
+		while (l->n_fl)
+			mark_interrupted(l, l->fl[0]);
 		if (l->stop && fill_interrupted)
 			while (l->n_insts < target) {
 				size_t k = l->n_insts++;
@@ -438,13 +527,15 @@ int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_in
 				crowd_launch_backend_of(l, &l->insts[k])->interrupted++;
 			}
 	}
+	l->grow_target = l->n_insts; /* park the starters */
+	pthread_mutex_unlock(&l->lock);
 	if (l->progress)
 		l->progress(l, l->progress_ctx);
 	if (l->stop) {
 		l->interrupted = true;
 		return crowd_error_set(err, EINTR, "interrupted");
 	}
-	if (cancelled) {
+	if (l->cancel) {
 		*err = l->first_failure;
 		return -ECANCELED;
 	}
@@ -642,6 +733,7 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 						      e.msg);
 		}
 	}
+	starters_join(l);
 	stop_observer(l);
 	for (unsigned i = 0; i < l->n_be; i++) {
 		struct crowd_launch_backend *lb = &l->be[i];
@@ -672,6 +764,8 @@ void crowd_launch_free(struct crowd_launch *l)
 		struct crowd_error e;
 		crowd_launch_teardown(l, &e);
 	}
+	if (l->n_starters)
+		starters_join(l);
 	stop_observer(l);
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (l->be[i].opened && l->be[i].backend->close)
@@ -682,6 +776,7 @@ void crowd_launch_free(struct crowd_launch *l)
 		munmap(l->slots, l->cap * sizeof(*l->slots));
 	if (l->extra)
 		munmap(l->extra, l->cap * sizeof(*l->extra));
+	free(l->fl);
 	crowd_closep(&l->ep_fd);
 	crowd_closep(&l->wake_fd);
 	crowd_closep(&l->quit_fd);

@@ -63,6 +63,16 @@ struct crowd_launch {
 	crowd_launch_progress_fn progress;
 	void *progress_ctx;
 
+	/* Between the starter threads and the thread in grow(). */
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	size_t *fl, n_fl;            /* in flight: starting or waiting for ready (<= -j) */
+	size_t grow_target;
+	unsigned busy;               /* starters inside a start */
+	bool cancel, quit_starters;
+	pthread_t starters[64];
+	unsigned n_starters;
+
 	int ep_fd, wake_fd, quit_fd;
 	pthread_t observer;
 	bool observer_running;
@@ -75,6 +85,8 @@ int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 		      struct crowd_launch **ret, struct crowd_error *err);
 
 /* Start instances until each available backend has per_backend of them, interleaved, and wait
+ * (starter threads, one per CPU at most, each call backend start(); at most -j instances are
+ * starting or waiting for readiness at any time)
  * until each is ready, failed or timed out. Returns 0; -EINTR when interrupted (unfinished rows
  * marked "interrupted", unstarted ones added as "interrupted" rows when fill_interrupted);
  * -ECANCELED when stop_on_failure and an instance failed (first_failure says why). */
