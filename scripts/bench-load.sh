@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: crowd's load generator against wrk on the same server (crowd's httpd, or
 # nginx-light with a temporary config when httpd is not built), same connections, threads and
-# duration, interleaved in one run (the order alternates each round). Prints requests/s of each
-# round, the medians and the ratio crowd/wrk (target: >= 0.90).
+# duration, interleaved in one run (the order alternates each round). Prints requests/s, errors
+# and client CPU (CPU seconds per second of load) of each round, the medians and the ratio
+# crowd/wrk (target: >= 0.90).
 #
 # Environment: CONNECTIONS (10), DURATION (5s), THREADS (online CPUs), ROUNDS (3),
 # SERVER (httpd|nginx, default httpd when built), STRICT=1 exits 1 when the ratio is below 0.90.
@@ -77,9 +78,16 @@ done
 (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || die "server did not start: $(cat "$tmp/server.log" 2>/dev/null)"
 
 run_wrk() {
-	wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" "$url" >"$tmp/wrk.out" 2>&1 ||
-		die "wrk failed: $(cat "$tmp/wrk.out")"
-	awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out"
+	local TIMEFORMAT='%U %S'
+	{ time wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" "$url" >"$tmp/wrk.out" 2>&1; } \
+		2>"$tmp/wrk.time" || die "wrk failed: $(cat "$tmp/wrk.out")"
+	# requests/s, errors ("Socket errors" and non-2xx lines), CPU seconds per second of load
+	awk -v t="$(cat "$tmp/wrk.time")" '
+		/^Requests\/sec:/ { rps = $2 }
+		/requests in/ { d = $4; sub(/s,?$/, "", d) }
+		/Socket errors:/ { gsub(/[^0-9 ]/, " "); n = split($0, a, " "); for (i = 1; i <= n; i++) e += a[i] }
+		/Non-2xx or 3xx responses:/ { e += $NF }
+		END { split(t, c, " "); printf "%s %d %.2f\n", rps, e, (d > 0) ? (c[1] + c[2]) / d : 0 }' "$tmp/wrk.out"
 }
 run_crowd() {
 	"$CROWD" load "$url" --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" \
@@ -90,17 +98,17 @@ run_crowd() {
 echo "server: $server_desc at $url"
 echo "load:   $CONNECTIONS connections, $THREADS threads, $DURATION per run, $ROUNDS rounds (order alternates)"
 echo "host:   $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %14s %14s %8s %12s %10s\n' round wrk_rps crowd_rps ratio crowd_errors crowd_cpu
+printf '%-6s %12s %12s %7s %10s %12s %8s %9s\n' round wrk_rps crowd_rps ratio wrk_errors crowd_errors wrk_cpu crowd_cpu
 wrk_all=() crowd_all=()
 for r in $(seq "$ROUNDS"); do
 	if [ $((r % 2)) -eq 1 ]; then
-		w=$(run_wrk); read -r c e cpu <<<"$(run_crowd)"
+		read -r w we wcpu <<<"$(run_wrk)"; read -r c e cpu <<<"$(run_crowd)"
 	else
-		read -r c e cpu <<<"$(run_crowd)"; w=$(run_wrk)
+		read -r c e cpu <<<"$(run_crowd)"; read -r w we wcpu <<<"$(run_wrk)"
 	fi
 	wrk_all+=("$w") crowd_all+=("$c")
-	printf '%-6s %14s %14s %8s %12s %10s\n' "$r" "$w" "$c" \
-		"$(awk -v a="$c" -v b="$w" 'BEGIN{printf "%.3f", (b > 0) ? a / b : 0}')" "$e" "$cpu"
+	printf '%-6s %12s %12s %7s %10s %12s %8s %9s\n' "$r" "$w" "$c" \
+		"$(awk -v a="$c" -v b="$w" 'BEGIN{printf "%.3f", (b > 0) ? a / b : 0}')" "$we" "$e" "$wcpu" "$cpu"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mw=$(median "${wrk_all[@]}")
