@@ -26,6 +26,7 @@ fi
 
 tmp=$(mktemp -d /tmp/crowd-bench-load.XXXXXX)
 server_pid=
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
 	if [ -n "$server_pid" ]; then
 		kill "$server_pid" 2>/dev/null || true

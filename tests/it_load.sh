@@ -2,6 +2,7 @@
 # crowd load as a user runs it: bad input exits 2 and names it; a refused port counts connect
 # errors and exits 1 without hanging; a real server (crowd's httpd, else nginx) gets load with
 # no errors; SIGINT stops early with a summary.
+# shellcheck disable=SC1091
 . "$(dirname "$0")/lib.sh"
 [ -x "$CROWD" ] || skip "build/crowd not built"
 command -v python3 >/dev/null || skip "python3 needed to pick a free port"
@@ -39,6 +40,7 @@ PY
 port=$(free_port)
 tmp=$(mktemp -d)
 pid=
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 if [ -x "$TOP/build/workloads/httpd" ]; then
