@@ -24,16 +24,17 @@ static const char *const formats[] = {"png", "svg", "pdf"};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crowd plot DIR... [--format png|svg|pdf] [--out DIR] [--quiet]\n\n"
-		   "Figures from one or more results folders with gnuplot; several folders overlay\n"
-		   "in one figure. Writes the figures, their data (plot-data/) and index.html into\n"
-		   "--out (default: the first DIR).\n\n"
-		   "  -f, --format FMT  png (default), svg or pdf\n"
-		   "  -o, --out DIR     output folder (created if missing; its parent must exist)\n"
-		   "  -q, --quiet       print nothing but errors\n"
-		   "  -h, --help        this text\n\n"
-		   "Scripts are looked up in $CROWD_DATADIR, next to the binary (../scripts,\n"
-		   "../share/crowd) and in %s.\n",
+	fprintf(f,
+		"usage: crowd plot DIR... [--format png|svg|pdf] [--out DIR] [--quiet]\n\n"
+		"Figures from one or more results folders with gnuplot; several folders overlay\n"
+		"in one figure. Writes the figures, their data (plot-data/) and index.html into\n"
+		"--out (default: the first DIR).\n\n"
+		"  -f, --format FMT  png (default), svg or pdf\n"
+		"  -o, --out DIR     output folder (created if missing; its parent must exist)\n"
+		"  -q, --quiet       print nothing but errors\n"
+		"  -h, --help        this text\n\n"
+		"Scripts are looked up in $CROWD_DATADIR, next to the binary (../scripts,\n"
+		"../share/crowd) and in %s.\n",
 		CROWD_DATADIR);
 }
 
@@ -368,11 +369,11 @@ static int mkdir_one(const char *path)
 int crowd_cmd_plot(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"out", required_argument, NULL, 'o'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *fmt = "png", *out_opt = NULL;
 	bool quiet = false;
@@ -396,11 +397,13 @@ int crowd_cmd_plot(int argc, char **argv)
 			return CROWD_EXIT_OK;
 		default:
 			if (optopt)
-				crowd_usage_error("plot", "option -%c needs a value or is unknown "
-							  "(allowed: --format, --out, --quiet, --help)",
+				crowd_usage_error("plot",
+						  "option -%c needs a value or is unknown "
+						  "(allowed: --format, --out, --quiet, --help)",
 						  optopt);
-			crowd_usage_error("plot", "unknown option '%s' (allowed: --format, --out, "
-						  "--quiet, --help)",
+			crowd_usage_error("plot",
+					  "unknown option '%s' (allowed: --format, --out, "
+					  "--quiet, --help)",
 					  argv[optind - 1]);
 		}
 	}
@@ -432,13 +435,15 @@ int crowd_cmd_plot(int argc, char **argv)
 
 	char scripts[PATH_MAX];
 	if (find_scripts(scripts, sizeof(scripts)) < 0) {
-		crowd_warn("plot", "gnuplot scripts not found (looked in $CROWD_DATADIR, "
-				   "../scripts and ../share/crowd next to crowd, %s)",
+		crowd_warn("plot",
+			   "gnuplot scripts not found (looked in $CROWD_DATADIR, "
+			   "../scripts and ../share/crowd next to crowd, %s)",
 			   CROWD_DATADIR);
 		return CROWD_EXIT_FAIL;
 	}
 	if (!find_gnuplot()) {
-		crowd_warn("plot", "gnuplot not found on PATH (Debian: apt-get install gnuplot-nox)");
+		crowd_warn("plot",
+			   "gnuplot not found on PATH (Debian: apt-get install gnuplot-nox)");
 		return CROWD_EXIT_FAIL;
 	}
 	char out[PATH_MAX];
@@ -448,8 +453,9 @@ int crowd_cmd_plot(int argc, char **argv)
 		if (r == 0 && (stat(out_opt, &st) < 0 || !S_ISDIR(st.st_mode)))
 			r = -ENOTDIR;
 		if (r < 0 || !realpath(out_opt, out)) {
-			crowd_warn("plot", "--out '%s': cannot create the folder: %s (its parent "
-					   "must exist)",
+			crowd_warn("plot",
+				   "--out '%s': cannot create the folder: %s (its parent "
+				   "must exist)",
 				   out_opt, strerror(r < 0 ? -r : errno));
 			return CROWD_EXIT_USAGE;
 		}

@@ -13,7 +13,7 @@
 
 #include "util.h"
 
-#define NS_PER_MS 1e6
+#define NS_PER_MS     1e6
 #define BYTES_PER_MIB 1048576.0
 
 static void fclosep(FILE **f)
@@ -191,18 +191,12 @@ enum sample_field {
 	F_COUNT,
 };
 static const char *const sample_field_names[F_COUNT] = {
-	[F_BACKEND] = "backend",
-	[F_STATUS] = "status",
-	[F_T_REQUEST] = "t_request_ns",
-	[F_T_CGROUP] = "t_cgroup_ns",
-	[F_T_CLONE] = "t_clone_ns",
-	[F_T_SETUP] = "t_setup_ns",
-	[F_T_READY] = "t_ready_ns",
-	[F_T_FIRST_RESPONSE] = "t_first_response_ns",
-	[F_SPINUP] = "spinup_ns",
-	[F_CGROUP_BYTES] = "cgroup_bytes",
-	[F_PSS_BYTES] = "pss_bytes",
-	[F_RPS] = "rps",
+    [F_BACKEND] = "backend",	    [F_STATUS] = "status",
+    [F_T_REQUEST] = "t_request_ns", [F_T_CGROUP] = "t_cgroup_ns",
+    [F_T_CLONE] = "t_clone_ns",	    [F_T_SETUP] = "t_setup_ns",
+    [F_T_READY] = "t_ready_ns",	    [F_T_FIRST_RESPONSE] = "t_first_response_ns",
+    [F_SPINUP] = "spinup_ns",	    [F_CGROUP_BYTES] = "cgroup_bytes",
+    [F_PSS_BYTES] = "pss_bytes",    [F_RPS] = "rps",
 };
 
 static struct crowd_plot_backend *run_backend(struct crowd_plot_run *r, const char *name)
@@ -234,11 +228,10 @@ static int add_sample(struct crowd_plot_backend *b, const double *v)
 	ph[CROWD_PLOT_SPINUP_MS] = v[F_SPINUP] / NS_PER_MS;
 	ph[CROWD_PLOT_PHASE_CGROUP_MS] = (v[F_T_CGROUP] - v[F_T_REQUEST]) / NS_PER_MS;
 	ph[CROWD_PLOT_PHASE_CLONE_MS] =
-		(v[F_T_CLONE] - first_present(v[F_T_CGROUP], v[F_T_REQUEST], NAN)) / NS_PER_MS;
+	    (v[F_T_CLONE] - first_present(v[F_T_CGROUP], v[F_T_REQUEST], NAN)) / NS_PER_MS;
 	ph[CROWD_PLOT_PHASE_SETUP_MS] = (v[F_T_SETUP] - v[F_T_CLONE]) / NS_PER_MS;
 	ph[CROWD_PLOT_PHASE_READY_MS] =
-		(v[F_T_READY] - first_present(v[F_T_SETUP], v[F_T_CLONE], v[F_T_REQUEST])) /
-		NS_PER_MS;
+	    (v[F_T_READY] - first_present(v[F_T_SETUP], v[F_T_CLONE], v[F_T_REQUEST])) / NS_PER_MS;
 	ph[CROWD_PLOT_PHASE_FIRST_RESPONSE_MS] = (v[F_T_FIRST_RESPONSE] - v[F_T_READY]) / NS_PER_MS;
 	ph[CROWD_PLOT_CGROUP_MIB] = v[F_CGROUP_BYTES] / BYTES_PER_MIB;
 	ph[CROWD_PLOT_PSS_MIB] = v[F_PSS_BYTES] / BYTES_PER_MIB;
@@ -305,23 +298,17 @@ static int read_samples(struct crowd_plot_run *r, struct crowd_error *err)
 }
 
 static const char *const density_names[] = {
-	"count",
-	"spinup_p50_ns",
-	"spinup_p99_ns",
-	"mem_available_per_instance_bytes",
-	"slab_per_instance_bytes",
-	"cgroup_per_instance_bytes",
-	"pss_per_instance_bytes",
-	"rps_per_instance",
+    "count",
+    "spinup_p50_ns",
+    "spinup_p99_ns",
+    "mem_available_per_instance_bytes",
+    "slab_per_instance_bytes",
+    "cgroup_per_instance_bytes",
+    "pss_per_instance_bytes",
+    "rps_per_instance",
 };
-static const double density_scale[] = {1,
-				       NS_PER_MS,
-				       NS_PER_MS,
-				       BYTES_PER_MIB,
-				       BYTES_PER_MIB,
-				       BYTES_PER_MIB,
-				       BYTES_PER_MIB,
-				       1};
+static const double density_scale[] = {
+    1, NS_PER_MS, NS_PER_MS, BYTES_PER_MIB, BYTES_PER_MIB, BYTES_PER_MIB, BYTES_PER_MIB, 1};
 
 static int read_density(struct crowd_plot_run *r, struct crowd_error *err)
 {
@@ -371,14 +358,14 @@ static int read_density(struct crowd_plot_run *r, struct crowd_error *err)
 			r->steps = ns;
 		}
 		r->steps[r->n_steps++] = (struct crowd_plot_density_step){
-			.count = v[0],
-			.spinup_p50_ms = v[1],
-			.spinup_p99_ms = v[2],
-			.mem_available_mib = v[3],
-			.slab_mib = v[4],
-			.cgroup_mib = v[5],
-			.pss_mib = v[6],
-			.rps_per_instance = v[7],
+		    .count = v[0],
+		    .spinup_p50_ms = v[1],
+		    .spinup_p99_ms = v[2],
+		    .mem_available_mib = v[3],
+		    .slab_mib = v[4],
+		    .cgroup_mib = v[5],
+		    .pss_mib = v[6],
+		    .rps_per_instance = v[7],
 		};
 	}
 	if (r->n_steps == 0)
@@ -425,14 +412,14 @@ static int read_summary(struct crowd_plot_run *r, struct crowd_error *err)
 		return ret;
 	r->summary = s;
 	const char *ver = json_str(s, "crowd_version"), *git = json_str(s, "git");
-	snprintf(r->version, sizeof(r->version), "crowd %s%s%s%s", ver ? ver : "?",
-		 git ? " (" : "", git ? git : "", git ? ")" : "");
+	snprintf(r->version, sizeof(r->version), "crowd %s%s%s%s", ver ? ver : "?", git ? " (" : "",
+		 git ? git : "", git ? ")" : "");
 	json_t *bes = json_object_get(s, "backends");
 	for (unsigned i = 0; i < r->n_backends; i++) {
 		struct crowd_plot_backend *b = &r->backend[i];
 		json_t *be = json_object_get(bes, b->name);
-		double host = json_num(json_object_get(be, "host"),
-				       "mem_available_delta_bytes_per_instance");
+		double host =
+		    json_num(json_object_get(be, "host"), "mem_available_delta_bytes_per_instance");
 		b->host_mib = host / BYTES_PER_MIB;
 		b->total_rps = json_num(json_object_get(be, "load"), "total_rps");
 		const char *accel = json_str(be, "accel");
@@ -538,7 +525,7 @@ int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct cro
 /* ---- gnuplot variables ---- */
 
 static int job_append(struct crowd_plot_job *job, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int job_append(struct crowd_plot_job *job, const char *fmt, ...)
 {
 	size_t len = strlen(job->vars);
@@ -697,7 +684,7 @@ static int prep_spinup_cdf(struct crowd_plot_run *const *runs, size_t n, const c
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < runs[i]->n_backends; b++) {
 			const struct crowd_plot_values *c =
-				&runs[i]->backend[b].col[CROWD_PLOT_SPINUP_MS];
+			    &runs[i]->backend[b].col[CROWD_PLOT_SPINUP_MS];
 			if (c->n == 0)
 				continue;
 			FILE *f = dat_open(datadir, "spinup-cdf", (int)t.n + 1, err);
@@ -723,9 +710,8 @@ static int prep_spinup_cdf(struct crowd_plot_run *const *runs, size_t n, const c
 }
 
 static const enum crowd_plot_column phase_columns[] = {
-	CROWD_PLOT_PHASE_CGROUP_MS, CROWD_PLOT_PHASE_CLONE_MS,
-	CROWD_PLOT_PHASE_SETUP_MS,  CROWD_PLOT_PHASE_READY_MS,
-	CROWD_PLOT_PHASE_FIRST_RESPONSE_MS,
+    CROWD_PLOT_PHASE_CGROUP_MS, CROWD_PLOT_PHASE_CLONE_MS,	    CROWD_PLOT_PHASE_SETUP_MS,
+    CROWD_PLOT_PHASE_READY_MS,	CROWD_PLOT_PHASE_FIRST_RESPONSE_MS,
 };
 
 /* Median of each phase per backend, one row each; absent phases are 0 (not drawn). */
@@ -768,8 +754,7 @@ static int prep_phases(struct crowd_plot_run *const *runs, size_t n, const char 
 		return job_skip(job, "no container backend has phase timestamps");
 	job_setnum(job, "rows", rows);
 	job_setnum(job, "first_response", first_response);
-	return crowd_plot_job_setstr(job, "note",
-				     vm ? "vm left out: see containers-vs-vm" : "");
+	return crowd_plot_job_setstr(job, "note", vm ? "vm left out: see containers-vs-vm" : "");
 }
 
 /* Memory per container: p50 with p10..p90 of cgroup and PSS, and the host view. */
@@ -780,7 +765,8 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 	FILE *f = dat_open(datadir, "memory", -1, err);
 	if (!f)
 		return -err->code;
-	fprintf(f, "backend cgroup_p50 cgroup_p10 cgroup_p90 pss_p50 pss_p10 pss_p90 host host host\n");
+	fprintf(
+	    f, "backend cgroup_p50 cgroup_p10 cgroup_p90 pss_p50 pss_p10 pss_p90 host host host\n");
 	unsigned rows = 0;
 	bool has[3] = {false, false, false}; /* cgroup, PSS, host view */
 	for (size_t i = 0; i < n; i++)
@@ -822,8 +808,7 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 	snprintf(kinds, sizeof(kinds), "%s%s%s", has[0] ? "1 " : "", has[1] ? "2 " : "",
 		 has[2] ? "3" : "");
 	crowd_plot_job_setstr(job, "kinds", kinds);
-	return crowd_plot_job_setstr(job, "note",
-				     vm ? "vm left out: see containers-vs-vm" : "");
+	return crowd_plot_job_setstr(job, "note", vm ? "vm left out: see containers-vs-vm" : "");
 }
 
 /* Requests/s per container: one data block per series (separated by two blank lines). */
@@ -837,7 +822,8 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 		return -err->code;
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < runs[i]->n_backends; b++) {
-			const struct crowd_plot_values *c = &runs[i]->backend[b].col[CROWD_PLOT_RPS];
+			const struct crowd_plot_values *c =
+			    &runs[i]->backend[b].col[CROWD_PLOT_RPS];
 			if (c->n == 0)
 				continue;
 			char title[200];
@@ -853,7 +839,8 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 	if (r < 0)
 		return r;
 	if (t.n == 0)
-		return job_skip(job, "no sample has requests/s (run with load, e.g. --duration 5s)");
+		return job_skip(job,
+				"no sample has requests/s (run with load, e.g. --duration 5s)");
 	job_setnum(job, "n", t.n);
 	job_setstyles(job, &st);
 	return crowd_plot_job_setstr(job, "titles", t.s);
@@ -1025,12 +1012,12 @@ static int prep_vm(struct crowd_plot_run *const *runs, size_t n, const char *dat
 }
 
 const struct crowd_plot_figure crowd_plot_figures[] = {
-	{"spinup-cdf", "spinup-cdf.gp", "Spin-up latency CDF", prep_spinup_cdf},
-	{"phases", "phases.gp", "Spin-up phases (median)", prep_phases},
-	{"memory", "memory.gp", "Memory per container", prep_memory},
-	{"throughput", "throughput.gp", "Requests/s per container", prep_throughput},
-	{"rps-vs-n", "rps-vs-n.gp", "Aggregate requests/s against N", prep_rps_vs_n},
-	{"density", "density.gp", "Density", prep_density},
-	{"containers-vs-vm", "containers-vs-vm.gp", "Containers against VMs", prep_vm},
-	{NULL, NULL, NULL, NULL},
+    {"spinup-cdf", "spinup-cdf.gp", "Spin-up latency CDF", prep_spinup_cdf},
+    {"phases", "phases.gp", "Spin-up phases (median)", prep_phases},
+    {"memory", "memory.gp", "Memory per container", prep_memory},
+    {"throughput", "throughput.gp", "Requests/s per container", prep_throughput},
+    {"rps-vs-n", "rps-vs-n.gp", "Aggregate requests/s against N", prep_rps_vs_n},
+    {"density", "density.gp", "Density", prep_density},
+    {"containers-vs-vm", "containers-vs-vm.gp", "Containers against VMs", prep_vm},
+    {NULL, NULL, NULL, NULL},
 };

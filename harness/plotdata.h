@@ -33,29 +33,29 @@ struct crowd_plot_values {
 
 struct crowd_plot_backend {
 	char name[32];
-	unsigned count, failures;             /* rows and rows whose status is not ok */
+	unsigned count, failures; /* rows and rows whose status is not ok */
 	struct crowd_plot_values col[CROWD_PLOT_NCOLUMNS];
-	double host_mib;                      /* summary.json host view per instance, NAN if absent */
-	double total_rps;                     /* summary.json load.total_rps, NAN if absent */
-	char accel[16];                       /* vm: "kvm" or "tcg" from summary.json, or "" */
+	double host_mib;  /* summary.json host view per instance, NAN if absent */
+	double total_rps; /* summary.json load.total_rps, NAN if absent */
+	char accel[16];	  /* vm: "kvm" or "tcg" from summary.json, or "" */
 };
 
 struct crowd_plot_density_step {
 	double count, spinup_p50_ms, spinup_p99_ms, mem_available_mib, slab_mib, cgroup_mib,
-		pss_mib, rps_per_instance;
+	    pss_mib, rps_per_instance;
 };
 
 struct crowd_plot_run {
 	char dir[PATH_MAX];
-	char name[128];                       /* folder name (symlinks resolved) */
-	char host[256];                       /* one line from host.json for the footnote */
-	char version[64];                     /* crowd version and git commit of the run */
-	void *summary;                        /* json_t * of summary.json */
+	char name[128];	  /* folder name (symlinks resolved) */
+	char host[256];	  /* one line from host.json for the footnote */
+	char version[64]; /* crowd version and git commit of the run */
+	void *summary;	  /* json_t * of summary.json */
 	struct crowd_plot_backend backend[CROWD_PLOT_MAX_BACKENDS];
 	unsigned n_backends;
 	struct crowd_plot_density_step *steps; /* density.csv, NULL when absent */
 	size_t n_steps;
-	double density_max_count;             /* NAN when no density result */
+	double density_max_count; /* NAN when no density result */
 	char density_stop[48];
 };
 

@@ -47,9 +47,9 @@ static const struct crowd_plot_backend *find(const struct crowd_plot_run *r, con
 }
 
 static const char *header =
-	"backend,workload,index,id,status,t_request_ns,t_cgroup_ns,t_clone_ns,t_setup_ns,"
-	"t_ready_ns,t_first_response_ns,spinup_ns,teardown_ns,cgroup_bytes,pss_bytes,rss_bytes,"
-	"rps,error\n";
+    "backend,workload,index,id,status,t_request_ns,t_cgroup_ns,t_clone_ns,t_setup_ns,"
+    "t_ready_ns,t_first_response_ns,spinup_ns,teardown_ns,cgroup_bytes,pss_bytes,rss_bytes,"
+    "rps,error\n";
 
 START_TEST(test_quantile)
 {
@@ -135,8 +135,9 @@ START_TEST(test_malformed)
 	char text[1024];
 	make_tmp();
 	write_text(tmp, "summary.json", "{\"crowd_version\": \"0.1.0\", \"backends\": {}}\n");
-	snprintf(text, sizeof(text), "%score,httpd,0,a,ok,1,2,3,4,5,,4,9,10,11,12,,\n"
-				     "core,httpd,1,b,ok,1,2,3,4,x5,,4,9,10,11,12,,\n",
+	snprintf(text, sizeof(text),
+		 "%score,httpd,0,a,ok,1,2,3,4,5,,4,9,10,11,12,,\n"
+		 "core,httpd,1,b,ok,1,2,3,4,x5,,4,9,10,11,12,,\n",
 		 header);
 	write_text(tmp, "samples.csv", text);
 	ck_assert_int_eq(crowd_plot_run_read(tmp, &r, &err), -EINVAL);
@@ -208,7 +209,8 @@ START_TEST(test_figures)
 	memset(&job, 0, sizeof(job));
 	ck_assert_int_eq(figure("spinup-cdf")->prepare(runs, 1, tmp, &job, &err), 0);
 	ck_assert(!job.skip);
-	ck_assert_msg(strstr(job.vars, "n=6;") && strstr(job.vars, "titles='core process crun runc bwrap vm'"),
+	ck_assert_msg(strstr(job.vars, "n=6;") &&
+			  strstr(job.vars, "titles='core process crun runc bwrap vm'"),
 		      "%s", job.vars);
 
 	memset(&job, 0, sizeof(job));
@@ -237,7 +239,7 @@ START_TEST(test_figures)
 		      "%s", job.vars);
 	/* core has the same colour in both folders, told apart by dash type */
 	ck_assert_msg(strstr(job.vars, "lts='1 2 3 4 5 6 1 2 3'") &&
-			      strstr(job.vars, "dts='1 1 1 1 1 1 2 2 2'"),
+			  strstr(job.vars, "dts='1 1 1 1 1 1 2 2 2'"),
 		      "%s", job.vars);
 	crowd_plot_run_free(r2);
 	crowd_plot_run_free(r);
