@@ -6,7 +6,8 @@
 # crun cannot manage cgroups on this hybrid layout; it runs with --cgroup-manager=disabled
 # in a private mount namespace with cgroup2 mounted at /sys/fs/cgroup, entered by nsenter.
 # That nsenter costs an exec of its own, so it is measured alone too and crun's median is
-# also given without it. runc runs as is (it uses the v1 hierarchies).
+# also given without it. runc runs as is (it uses the v1 hierarchies). Wall times on a
+# shared host are noisy; the CPU time (user+sys, children included) is printed as well.
 #
 # usage: scripts/bench-run.sh [RUNS]    (default 200; needs root, hyperfine, crun, runc)
 # Results: results/runs/bench-run-<time>/hyperfine.json (raw times) and summary.txt.
@@ -65,26 +66,46 @@ $crun_cmd || { echo "bench-run: crun failed: $crun_cmd" >&2; exit 1; }
 $runc_cmd || { echo "bench-run: runc failed: $runc_cmd" >&2; exit 1; }
 "$CROWD" run -- /bin/true || { echo "bench-run: crowd run failed" >&2; exit 1; }
 
-hyperfine -N --style basic --warmup 5 --runs "$RUNS" --export-json "$out/hyperfine.json" \
-	-n crowd "$CROWD run -- /bin/true" \
-	-n crun "$crun_cmd" \
-	-n runc "$runc_cmd" \
-	-n nsenter "nsenter -t $holder -m /bin/true" \
-	-n process "$ROOTFS/bin/true" >"$out/hyperfine.txt" 2>&1 ||
-	{ cat "$out/hyperfine.txt" >&2; exit 1; }
+# Side by side: rounds of 5 runs of each command, one round after another, so that the
+# load of this shared host drifts over all of them alike.
+per=5
+rounds=$(((RUNS + per - 1) / per))
+for r in $(seq "$rounds"); do
+	hyperfine -N --style none --warmup 1 --runs $per --export-json "$out/round-$r.json" \
+		-n crowd "$CROWD run -- /bin/true" \
+		-n crun "$crun_cmd" \
+		-n runc "$runc_cmd" \
+		-n nsenter "nsenter -t $holder -m /bin/true" \
+		-n process "$ROOTFS/bin/true" >>"$out/hyperfine.txt" 2>&1 ||
+		{ cat "$out/hyperfine.txt" >&2; exit 1; }
+done
+python3 - "$out" "$rounds" <<'PY'
+import glob, json, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+times, cpu = {}, {}
+for f in sorted(glob.glob(out + "/round-*.json")):
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+        cpu.setdefault(r["command"], []).append(r["user"] + r["system"])
+json.dump({"rounds": rounds, "times_s": times, "cpu_mean_s_per_round": cpu}, open(out + "/hyperfine.json", "w"))
+PY
+rm -f "$out"/round-*.json
 
 python3 - "$out/hyperfine.json" "$RUNS" <<'PY' | tee "$out/summary.txt"
 import json, statistics, sys
-d = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-med = {k: statistics.median(v["times"]) * 1e3 for k, v in d.items()}
-print(f"crowd run vs crun vs runc: /bin/true in build/rootfs, {sys.argv[2]} runs each (hyperfine -N, 5 warm-up runs each)")
+j = json.load(open(sys.argv[1]))
+d = j["times_s"]
+cpu = {k: statistics.mean(v) * 1e3 for k, v in j["cpu_mean_s_per_round"].items()}
+med = {k: statistics.median(v) * 1e3 for k, v in d.items()}
+print(f"crowd run vs crun vs runc: /bin/true in build/rootfs, {len(d['crowd'])} runs each (hyperfine -N, rounds of 5 interleaved)")
 for k in ["crowd", "crun", "runc", "nsenter", "process"]:
-    t = d[k]["times"]
-    print(f"  {k:8s} median {med[k]:7.2f} ms   mean {statistics.mean(t)*1e3:7.2f} ms   min {min(t)*1e3:6.2f} ms   max {max(t)*1e3:7.2f} ms")
+    t = d[k]
+    print(f"  {k:8s} median {med[k]:7.2f} ms   mean {statistics.mean(t)*1e3:7.2f} ms   min {min(t)*1e3:6.2f} ms   max {max(t)*1e3:7.2f} ms   cpu {cpu[k]:6.2f} ms")
 crun_net = med["crun"] - med["nsenter"]
 print(f"  crun without the nsenter wrapper: {crun_net:.2f} ms")
 print(f"ratio crowd/crun {med['crowd']/med['crun']:.3f} (without nsenter: {med['crowd']/crun_net:.3f}); target <= 0.333")
 print(f"ratio crowd/runc {med['crowd']/med['runc']:.3f}")
+print(f"cpu time (user+sys, mean) crowd/crun {cpu['crowd']/cpu['crun']:.3f} (without nsenter: {cpu['crowd']/(cpu['crun']-cpu['nsenter']):.3f}), crowd/runc {cpu['crowd']/cpu['runc']:.3f}")
 print(f"ratio crowd/process {med['crowd']/med['process']:.2f}")
 PY
 echo "raw times: $out/hyperfine.json"
