@@ -70,10 +70,16 @@ static void print_summary(const char *url, const struct crowd_load_opts *o,
 	char a[32], b[32], c[32], d[32], e[32], f[32];
 	printf("Running %s test @ %s\n", crowd_units_format_time((double)o->duration_ns, a, sizeof(a)),
 	       url);
-	printf("  %u threads and %u connections%s\n", t->threads, o->connections,
-	       o->pipeline > 1 ? "" : ", no pipelining");
+	if (o->pipeline > 1)
+		printf("  %u threads and %u connections, pipeline %u\n", t->threads, o->connections,
+		       o->pipeline);
+	else
+		printf("  %u threads and %u connections, no pipelining\n", t->threads, o->connections);
 	printf("  Latency   %9s %9s %9s %9s %9s %9s\n", "mean", "stdev", "p50", "p90", "p99", "max");
-	printf("            %9s %9s %9s %9s %9s %9s\n",
+	if (t->requests == 0)
+		printf("            %9s %9s %9s %9s %9s %9s\n", "-", "-", "-", "-", "-", "-");
+	else
+		printf("            %9s %9s %9s %9s %9s %9s\n",
 	       crowd_units_format_time(t->mean_ns, a, sizeof(a)),
 	       crowd_units_format_time(t->stddev_ns, b, sizeof(b)),
 	       crowd_units_format_time((double)t->p50_ns, c, sizeof(c)),
