@@ -43,10 +43,11 @@ int crowd_cmd_clean(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: crowd clean\n\n"
 			       "Kill and remove everything crowd left behind: processes of containers in the\n"
-			       "registry (found by pid namespace, also outside any cgroup), cgroups under\n"
+			       "registry (the recorded init, checked by pid and start time, and its pid\n"
+			       "namespace; also outside any cgroup), cgroups under\n"
 			       "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, and mounts\n"
 			       "under the registry directory. Idempotent. Exit 0 when all is gone, 3 when\n"
-			       "something could not be removed, 1 on another failure.\n");
+			       "something could not be removed, 1 on another failure, 2 on bad input.\n");
 			return CROWD_EXIT_OK;
 		}
 		crowd_usage_error("clean", "'%s': unknown argument (crowd clean takes no arguments)", argv[i]);
