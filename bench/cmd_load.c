@@ -80,12 +80,12 @@ static void print_summary(const char *url, const struct crowd_load_opts *o,
 		printf("            %9s %9s %9s %9s %9s %9s\n", "-", "-", "-", "-", "-", "-");
 	else
 		printf("            %9s %9s %9s %9s %9s %9s\n",
-	       crowd_units_format_time(t->mean_ns, a, sizeof(a)),
-	       crowd_units_format_time(t->stddev_ns, b, sizeof(b)),
-	       crowd_units_format_time((double)t->p50_ns, c, sizeof(c)),
-	       crowd_units_format_time((double)t->p90_ns, d, sizeof(d)),
-	       crowd_units_format_time((double)t->p99_ns, e, sizeof(e)),
-	       crowd_units_format_time((double)t->max_ns, f, sizeof(f)));
+		       crowd_units_format_time(t->mean_ns, a, sizeof(a)),
+		       crowd_units_format_time(t->stddev_ns, b, sizeof(b)),
+		       crowd_units_format_time((double)t->p50_ns, c, sizeof(c)),
+		       crowd_units_format_time((double)t->p90_ns, d, sizeof(d)),
+		       crowd_units_format_time((double)t->p99_ns, e, sizeof(e)),
+		       crowd_units_format_time((double)t->max_ns, f, sizeof(f)));
 	printf("  %llu requests in %s, %s read\n", (unsigned long long)t->requests,
 	       crowd_units_format_time((double)t->duration_ns, a, sizeof(a)),
 	       crowd_units_format_size((double)t->bytes, b, sizeof(b)));
