@@ -86,6 +86,8 @@ int crowd_cmd_bench(int argc, char **argv)
 		crowd_fleet_print_json(&f, stdout);
 	else
 		crowd_fleet_print(&f, stdout);
+	if (!cfg.json)
+		printf("\nresults: %s\n", f.dir);
 	fflush(stdout);
 
 	if (tr < 0) {

@@ -231,6 +231,7 @@ int crowd_cmd_density(int argc, char **argv)
 	} else {
 		crowd_fleet_print(&f, stdout);
 		print_density(&f, &res, stdout);
+		printf("\nresults: %s\n", f.dir);
 	}
 	fflush(stdout);
 	if (tr < 0) {

@@ -2,6 +2,7 @@
 #include "fleet.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,8 +217,33 @@ static const struct {
 	{"rps", "req/s per inst"},
 };
 
+/* Statistics of one metric of one backend: from summary.json when it was written (the
+ * bootstrap is not cheap at 10,000 samples), else computed here. */
+static bool metric_stats(json_t *summary, const char *backend, const struct crowd_metric *m,
+			 const struct crowd_sample *s, size_t n, double *vals, struct crowd_stats *st)
+{
+	json_t *j = json_object_get(json_object_get(json_object_get(json_object_get(summary, "backends"),
+								    backend), "metrics"), m->name);
+	if (summary) {
+		if (!json_is_object(j))
+			return false;
+		json_t *ci = json_object_get(j, "ci95_p50");
+		st->n = (size_t)json_integer_value(json_object_get(j, "n"));
+		st->p50 = json_number_value(json_object_get(j, "p50"));
+		st->p90 = json_number_value(json_object_get(j, "p90"));
+		st->p99 = json_number_value(json_object_get(j, "p99"));
+		st->max = json_number_value(json_object_get(j, "max"));
+		st->mean = json_number_value(json_object_get(j, "mean"));
+		st->ci95_lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : NAN;
+		st->ci95_hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : NAN;
+		return true;
+	}
+	size_t nv = crowd_metric_values(m, s, n, backend, vals);
+	return nv && crowd_stats_summarize(vals, nv, CROWD_STATS_SEED, st, NULL) == 0;
+}
+
 static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_sample *s,
-			  size_t n, double *vals, FILE *out)
+			  size_t n, double *vals, json_t *summary, FILE *out)
 {
 	struct crowd_launch *l = f->l;
 	struct crowd_launch_backend *lb = &l->be[b];
@@ -232,11 +258,8 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 		"mean", "p50 95% CI");
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(rows); i++) {
 		const struct crowd_metric *m = crowd_metric_find(rows[i].metric);
-		if (!m)
-			continue;
-		size_t nv = crowd_metric_values(m, s, n, name, vals);
 		struct crowd_stats st;
-		if (!nv || crowd_stats_summarize(vals, nv, CROWD_STATS_SEED, &st, NULL) < 0)
+		if (!m || !metric_stats(summary, name, m, s, n, vals, &st))
 			continue;
 		char a[24], bb[24], c[24], d[24], e[24], lo[24], hi[24];
 		fprintf(out, "  %-16s %10s %10s %10s %10s %10s  [%s, %s]\n", rows[i].label,
@@ -298,8 +321,12 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available)
 			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name, l->be[i].reason);
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/summary.json", f->dir);
+	json_t *summary = json_load_file(path, 0, NULL);
 	for (unsigned i = 0; i < l->n_avail; i++)
-		print_backend(f, l->avail[i], s, l->n_insts, vals, out);
+		print_backend(f, l->avail[i], s, l->n_insts, vals, summary, out);
+	json_decref(summary);
 	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
 		char x[24], y[24];
 		fprintf(out, "\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
@@ -313,7 +340,6 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 	}
 	if (f->load_error[0])
 		fprintf(out, "\nload failed: %s\n", f->load_error);
-	fprintf(out, "\nresults: %s\n", f->dir);
 	free(s);
 	free(vals);
 }

@@ -48,7 +48,8 @@ void crowd_fleet_progress_done(struct crowd_fleet *f);
 void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_t seed);
 /* Write samples.csv, summary.json, host.json; point results/runs/latest at it. */
 int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err);
-/* The summary: one table per backend, unavailable ones with their reason. */
+/* The summary: one table per backend (figures from summary.json when written), unavailable
+ * ones with their reason. */
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out);
 /* A size that may be negative ("-12.0KiB"); "-" for NAN. */
 const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len);
