@@ -439,6 +439,53 @@ START_TEST(ctr_survives_thread_exit)
 }
 END_TEST
 
+struct thread_pod {
+	struct crowd_cg_run *run;
+	struct crowd_pod *pod;
+	int r;
+	struct crowd_error err;
+};
+
+static void *pod_in_thread(void *arg)
+{
+	struct thread_pod *t = arg;
+	struct crowd_ctr_spec spec;
+	crowd_ctr_spec_init(&spec);
+	t->r = crowd_pod_create(t->run, &spec, &t->pod, &t->err);
+	return NULL;
+}
+
+/* A pod made by a thread that ends keeps its infra process: a member can still join. */
+START_TEST(pod_survives_thread_exit)
+{
+	if (!root_ready("pod_survives_thread_exit"))
+		return;
+	struct crowd_error err = {0};
+	struct thread_pod t = {0};
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr ctr;
+	char out[256];
+	char *argv[] = {"/bin/hostname", NULL};
+	pthread_t th;
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "thrpod", &t.run, &err), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, pod_in_thread, &t), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_msg(t.r == 0, "%s", t.err.msg);
+	usleep(100000);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	spec.pod = t.pod;
+	int st = run_capture(t.run, &spec, out, sizeof(out), &ctr);
+	ck_assert_msg(st == 0, "member: %d %s", st, out);
+	ck_assert_str_eq(out, "crowd-pod\n");
+	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
+	ck_assert_int_eq(crowd_pod_destroy(t.pod, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(t.run, &err), 0);
+}
+END_TEST
+
 /* --rootless through the library: root inside maps to the caller outside. */
 START_TEST(ctr_rootless_maps)
 {
@@ -485,6 +532,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, pod_members_share);
 	tcase_add_test(tc, ctr_rootless_maps);
 	tcase_add_test(tc, ctr_survives_thread_exit);
+	tcase_add_test(tc, pod_survives_thread_exit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,6 @@
  * ipc and uts namespaces; members join them with setns on its pidfd, as Kubernetes pods
  * share the pause container's namespaces. */
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include "pod.h"
 #include "registry.h"
+#include "spawn.h"
 #include "util.h"
 
 #define ERRNO_SET(err, code, fmt, ...)                                                         \
@@ -55,11 +55,20 @@ int crowd_pod_netns_fd(const struct crowd_pod *pod)
 	return pod ? pod->netns_fd : -1;
 }
 
-static _Noreturn void infra_main(int sock, const char *hostname)
+struct infra_ctx {
+	int sock, parent_sock;
+	const char *hostname;
+};
+
+static void infra_main(void *arg)
 {
+	const struct infra_ctx *c = arg;
+	const char *hostname = c->hostname;
+	int sock = c->sock;
 	struct crowd_error e = {0};
 	sigset_t all;
 
+	close(c->parent_sock);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() == 1)
 		_exit(127);
@@ -115,28 +124,17 @@ int crowd_pod_create(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec
 	sock_p = sv[0];
 	sock_c = sv[1];
 
-	struct clone_args args = {
-		.flags = CLONE_PIDFD | CROWD_POD_NS,
-		.pidfd = (uint64_t)(uintptr_t)&pod->pidfd,
-		.exit_signal = SIGCHLD,
+	struct infra_ctx ic = {
+		.sock = sock_c,
+		.parent_sock = sock_p,
+		.hostname = spec && spec->hostname ? spec->hostname : "crowd-pod",
 	};
-	int cgfd = pod->cg ? crowd_cg_clone_fd(pod->cg) : -1;
-	if (cgfd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgfd;
-	}
-	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0 && cgfd >= 0) {
-		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	}
+	bool in_cgroup;
+	pid_t pid = crowd_spawn(CROWD_POD_NS, pod->cg ? crowd_cg_clone_fd(pod->cg) : -1, infra_main, &ic,
+				&pod->pidfd, &in_cgroup, err);
 	if (pid < 0) {
-		r = crowd_error_errno(err, errno, "pod: clone3 of the infra process");
+		r = crowd_error_prefix(err, "pod: the infra process");
 		goto fail;
-	}
-	if (pid == 0) {
-		close(sock_p);
-		infra_main(sock_c, spec && spec->hostname ? spec->hostname : "crowd-pod");
 	}
 	pod->pid = pid;
 	crowd_closep(&sock_c);

@@ -1,0 +1,24 @@
+/* Making the processes of containers and pods: clone3 with CLONE_PIDFD and CLONE_INTO_CGROUP
+ * where the kernel has them, falling back to clone3 without CLONE_INTO_CGROUP, then to clone.
+ * PR_SET_PDEATHSIG follows the parent *thread*: a child cloned by a launcher thread that then
+ * ended would be killed. So clones are made by one spawner thread that lives as long as the
+ * process (the main thread, which lives as long, clones itself). */
+#ifndef CROWD_SPAWN_H
+#define CROWD_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Runs in the child; must not return (end with execve or _exit). */
+typedef void (*crowd_spawn_fn)(void *arg);
+
+/* Clone with flags (CLONE_NEW*; CLONE_PIDFD is added) into the cgroup2 directory cg_fd
+ * (-1: none), run fn(arg) in the child. Returns the pid; *ret_pidfd is a pidfd or -1,
+ * *ret_in_cgroup tells whether CLONE_INTO_CGROUP was used. fn sees a copy of the caller's
+ * memory, taken while other threads may hold locks: no malloc, stdio or locale in it. */
+pid_t crowd_spawn(unsigned long flags, int cg_fd, crowd_spawn_fn fn, void *arg, int *ret_pidfd,
+		  bool *ret_in_cgroup, struct crowd_error *err);
+
+#endif
