@@ -30,6 +30,8 @@ enum mode {
 	SRV_PARTIAL,   /* half a response, then closes */
 	SRV_SILENT,    /* reads requests, never answers */
 	SRV_500,       /* 500 Internal Server Error */
+	SRV_BIG,       /* 200000-byte body: many reads per response */
+	SRV_DRIP,      /* the response in pieces: status line, headers and body split */
 };
 
 struct server {
@@ -86,6 +88,22 @@ static int respond(int fd, enum mode m)
 		return 0;
 	case SRV_500:
 		return send_all(fd, e500, sizeof(e500) - 1);
+	case SRV_BIG: {
+		static char big[200000 + 64];
+		int h = snprintf(big, 64, "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n");
+		memset(big + h, 'x', 200000);
+		return send_all(fd, big, (size_t)h + 200000);
+	}
+	case SRV_DRIP: {
+		static const char *const piece[] = {"HTTP/1.1 2", "00 OK\r\nContent-Le", "ngth: 5\r\n\r",
+						    "\nhe", "llo"};
+		for (size_t i = 0; i < sizeof(piece) / sizeof(piece[0]); i++) {
+			if (send_all(fd, piece[i], strlen(piece[i])) < 0)
+				return -1;
+			usleep(2000);
+		}
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -271,6 +289,81 @@ START_TEST(test_chunked)
 	run1(s.port, 2, 500, 2000, 1, &r, &tot);
 	ck_assert_uint_gt(r.requests, 50);
 	ck_assert_uint_eq(r.errors, 0);
+}
+END_TEST
+
+START_TEST(test_big_and_split_responses)
+{
+	struct server big, drip;
+	server_start(&big, SRV_BIG);
+	server_start(&drip, SRV_DRIP);
+	struct crowd_load_result r;
+	struct crowd_load_totals tot;
+	run1(big.port, 2, 500, 2000, 1, &r, &tot);
+	ck_assert_uint_gt(r.requests, 10);
+	ck_assert_uint_eq(r.errors, 0);
+	ck_assert_uint_ge(r.bytes, r.requests * 200000);
+	/* every response arrives in 5 pieces 2 ms apart: ~10 ms each, 1 connection */
+	run1(drip.port, 1, 500, 2000, 1, &r, &tot);
+	ck_assert_uint_eq(r.errors, 0);
+	ck_assert_msg(r.requests >= 15 && r.requests <= 50, "%llu requests",
+		      (unsigned long long)r.requests);
+	ck_assert_int_ge(r.p50_ns, 8000000);
+}
+END_TEST
+
+START_TEST(test_ipv6_loopback)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		printf("test_ipv6_loopback: skipped, no ::1 here (%s)\n", strerror(errno));
+		close(fd);
+		return;
+	}
+	ck_assert_int_eq(listen(fd, 64), 0);
+	socklen_t l = sizeof(a);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	static struct server s;
+	s.mode = SRV_OK;
+	s.lfd = fd;
+	s.port = ntohs(a.sin6_port);
+	ck_assert_int_eq(pthread_create(&s.tid, NULL, server_main, &s), 0);
+	struct crowd_load_target t = {.netns_fd = -1, .addr = "::1", .port = s.port};
+	struct crowd_load_opts o = {.connections = 2, .duration_ns = 300000000LL, .threads = 1};
+	struct crowd_load_result r;
+	struct crowd_error err = {0};
+	ck_assert_int_eq(crowd_load_run(&t, 1, &o, &r, NULL, NULL, &err), 0);
+	ck_assert_uint_gt(r.requests, 10);
+	ck_assert_uint_eq(r.errors, 0);
+}
+END_TEST
+
+/* A netns fd that is no network namespace: the run fails with a message, leaks nothing. */
+START_TEST(test_bad_netns_fd)
+{
+	if (geteuid() != 0) {
+		printf("test_bad_netns_fd: skipped, needs root (setns)\n");
+		return;
+	}
+	struct server s;
+	server_start(&s, SRV_OK);
+	struct crowd_load_target t = target_of(s.port);
+	t.netns_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(t.netns_fd, 0);
+	struct crowd_load_opts o = {.connections = 2, .duration_ns = 300000000LL, .threads = 2};
+	struct crowd_load_result r;
+	struct crowd_error err = {0};
+	int before = 0, after = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		before += fcntl(fd, F_GETFD) >= 0;
+	ck_assert_int_lt(crowd_load_run(&t, 1, &o, &r, NULL, NULL, &err), 0);
+	ck_assert_msg(strstr(err.msg, "setns") != NULL, "message: %s", err.msg);
+	for (int fd = 0; fd < 1024; fd++)
+		after += fcntl(fd, F_GETFD) >= 0;
+	ck_assert_int_eq(before, after);
+	close(t.netns_fd);
 }
 END_TEST
 
@@ -542,6 +635,9 @@ static Suite *load_suite(void)
 	tcase_add_test(tc, test_known_rate);
 	tcase_add_test(tc, test_pipeline);
 	tcase_add_test(tc, test_chunked);
+	tcase_add_test(tc, test_big_and_split_responses);
+	tcase_add_test(tc, test_ipv6_loopback);
+	tcase_add_test(tc, test_bad_netns_fd);
 	tcase_add_test(tc, test_connection_close_is_clean);
 	tcase_add_test(tc, test_server_closes);
 	tcase_add_test(tc, test_partial);
