@@ -20,6 +20,7 @@
 #include "container.h"
 #include "registry.h"
 #include "rootfs.h"
+#include "spawn.h"
 #include "util.h"
 
 static char rootfs[PATH_MAX];
@@ -398,6 +399,47 @@ START_TEST(pod_members_share)
 }
 END_TEST
 
+/* Every rung of the clone ladder makes a working container in its cgroup leaf. */
+START_TEST(ctr_clone_fallbacks)
+{
+	if (!root_ready("ctr_clone_fallbacks"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr ctr;
+	char *argv[] = {"/bin/sh", "-c", "echo $$; sleep 0.3", NULL};
+	char path[64], cg[4096];
+	int p[2], st;
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "ladder", &run, &err), 0);
+	for (unsigned skip = 0; skip <= 2; skip++) {
+		crowd_spawn_skip = skip;
+		crowd_ctr_spec_init(&spec);
+		spec.rootfs = rootfs;
+		spec.argv = argv;
+		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+		spec.stdio[1] = p[1];
+		int r = crowd_ctr_start(run, &spec, &ctr, &err);
+		close(p[1]);
+		ck_assert_msg(r == 0, "skip %u: %s", skip, err.msg);
+		ck_assert_int_ge(ctr.pidfd, 0);
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)ctr.pid);
+		ck_assert_int_gt(crowd_read_file(path, cg, sizeof(cg), &err), 0);
+		ck_assert_msg(strstr(cg, ctr.id), "skip %u: not in its leaf: %s", skip, cg);
+		char out[16] = "";
+		ck_assert_int_gt(crowd_read_all(p[0], out, sizeof(out) - 1), 0);
+		close(p[0]);
+		ck_assert_str_eq(out, "1\n");
+		ck_assert_int_eq(crowd_ctr_wait(&ctr, &st, &err), 0);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
+	}
+	crowd_spawn_skip = 0;
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
 struct thread_start {
 	struct crowd_cg_run *run;
 	struct crowd_ctr ctr;
@@ -532,6 +574,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, pod_members_share);
 	tcase_add_test(tc, ctr_rootless_maps);
 	tcase_add_test(tc, ctr_survives_thread_exit);
+	tcase_add_test(tc, ctr_clone_fallbacks);
 	tcase_add_test(tc, pod_survives_thread_exit);
 	suite_add_tcase(s, tc);
 	return s;

@@ -21,4 +21,7 @@ typedef void (*crowd_spawn_fn)(void *arg);
 pid_t crowd_spawn(unsigned long flags, int cg_fd, crowd_spawn_fn fn, void *arg, int *ret_pidfd,
 		  bool *ret_in_cgroup, struct crowd_error *err);
 
+/* For tests of the fallbacks: skip the first N ways (1: no CLONE_INTO_CGROUP, 2: no clone3). */
+extern unsigned crowd_spawn_skip;
+
 #endif
