@@ -956,6 +956,50 @@ START_TEST(test_real_oom)
 }
 END_TEST
 
+/* Runs sharing a <top> open and close concurrently: one removing the empty <top> must not
+ * make another's open fail. */
+START_TEST(test_real_concurrent_runs)
+{
+	enum crowd_cg_layout lay;
+	pid_t kids[3];
+
+	if (!need_root("test_real_concurrent_runs"))
+		return;
+	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
+		printf("skip test_real_concurrent_runs: no cgroup file system\n");
+		return;
+	}
+	set_top();
+	for (int k = 0; k < 3; k++) {
+		kids[k] = fork();
+		ck_assert_int_ge(kids[k], 0);
+		if (kids[k] > 0)
+			continue;
+		for (int i = 0; i < 40; i++) {
+			struct crowd_error err = { 0 };
+			struct crowd_cg_run *run = NULL;
+			struct crowd_cg *cg = NULL;
+			char name[32];
+			snprintf(name, sizeof(name), "r%d-%d", k, i);
+			if (crowd_cg_run_open(NULL, name, &run, &err) < 0 ||
+			    crowd_cg_create(run, "leaf", NULL, &cg, &err) < 0 ||
+			    crowd_cg_destroy(cg, &err) < 0 || crowd_cg_run_close(run, &err) < 0) {
+				fprintf(stderr, "run %s: %s\n", name, err.msg);
+				_exit(1);
+			}
+		}
+		_exit(0);
+	}
+	for (int k = 0; k < 3; k++) {
+		int status;
+		ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker %d failed", k);
+	}
+	ck_assert(!exists("/sys/fs/cgroup/memory/%s", top));
+	ck_assert(!exists("/sys/fs/cgroup/unified/%s", top));
+}
+END_TEST
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1079,6 +1123,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(root, test_real_sweep);
 	tcase_add_test(root, test_real_detect_hybrid);
 	tcase_add_test(root, test_real_oom);
+	tcase_add_test(root, test_real_concurrent_runs);
 	tcase_add_test(root, test_real_rate);
 	suite_add_tcase(s, root);
 	return s;

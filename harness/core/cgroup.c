@@ -416,17 +416,27 @@ int cg_hier_open_run(struct crowd_cg_run *run, unsigned i, struct crowd_error *e
 	_cleanup_close_ int mnt_fd = open(h->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (mnt_fd < 0)
 		return crowd_error_errno(err, errno, "open %s", h->mnt);
-	r = cg_mkdirat(mnt_fd, run->top, true, err);
-	if (r < 0)
-		return crowd_error_prefix(err, "%s", h->mnt);
-	h->top_fd = openat(mnt_fd, run->top, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (h->top_fd < 0)
-		return crowd_error_errno(err, errno, "open %s/%s", h->mnt, run->top);
-	if (cpuset && (r = cg1_cpuset_inherit(mnt_fd, h->top_fd, err)) < 0)
-		return crowd_error_prefix(err, "%s/%s", h->mnt, run->top);
-	r = cg_mkdirat(h->top_fd, run->name, true, err);
-	if (r < 0)
-		return crowd_error_prefix(err, "%s/%s", h->mnt, run->top);
+	/* Another run closing may remove an empty <top> between our mkdir and our use of it:
+	 * then make it again. */
+	for (int tries = 0;; tries++) {
+		crowd_closep(&h->top_fd);
+		r = cg_mkdirat(mnt_fd, run->top, true, err);
+		if (r < 0)
+			return crowd_error_prefix(err, "%s", h->mnt);
+		h->top_fd = openat(mnt_fd, run->top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (h->top_fd < 0 && errno == ENOENT && tries < 5)
+			continue;
+		if (h->top_fd < 0)
+			return crowd_error_errno(err, errno, "open %s/%s", h->mnt, run->top);
+		r = cpuset ? cg1_cpuset_inherit(mnt_fd, h->top_fd, err) : 0;
+		if (r == 0)
+			r = cg_mkdirat(h->top_fd, run->name, true, err);
+		if ((r == -ENOENT || r == -ENODEV) && tries < 5)
+			continue;
+		if (r < 0)
+			return crowd_error_prefix(err, "%s/%s", h->mnt, run->top);
+		break;
+	}
 	h->run_fd = openat(h->top_fd, run->name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (h->run_fd < 0) {
 		r = crowd_error_errno(err, errno, "open %s/%s/%s", h->mnt, run->top, run->name);
