@@ -846,13 +846,28 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 	return crowd_plot_job_setstr(job, "titles", t.s);
 }
 
-/* Aggregate requests/s against N: a density folder gives a curve; plain runs give a point
- * per folder and backend, joined across folders. */
+/* Requests/s against N, per container and in aggregate. A density folder gives a curve:
+ * density.csv has the mean over the containers loaded at each step, so its aggregate is that
+ * mean times N (an estimate; the title says so). Plain runs give one point per folder and
+ * backend (load.total_rps, else the sum over the samples), joined across folders in order of
+ * N. Data: rps-vs-n-<i>.dat "count per_container aggregate". */
+struct rps_point {
+	double count, per, agg;
+	const char *folder;
+};
+
+static int cmp_point(const void *a, const void *b)
+{
+	const struct rps_point *x = a, *y = b;
+	return (x->count > y->count) - (x->count < y->count);
+}
+
 static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const char *datadir,
 			 struct crowd_plot_job *job, struct crowd_error *err)
 {
 	struct titles t = {0};
 	struct styles st = {0};
+	char est[256] = "";
 	unsigned most = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct crowd_plot_run *r = runs[i];
@@ -861,25 +876,28 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 		FILE *f = dat_open(datadir, "rps-vs-n", (int)t.n + 1, err);
 		if (!f)
 			return -err->code;
-		fprintf(f, "# count total_rps\n");
+		fprintf(f, "# count rps_per_container aggregate_rps(estimate: mean x N)\n");
 		unsigned pts = 0;
-		for (size_t s = 0; s < r->n_steps; s++)
-			if (!isnan(r->steps[s].rps_per_instance)) {
-				fprintf(f, "%.0f %.3f\n", r->steps[s].count,
-					r->steps[s].count * r->steps[s].rps_per_instance);
-				pts++;
-			}
+		for (size_t s = 0; s < r->n_steps; s++) {
+			const struct crowd_plot_density_step *d = &r->steps[s];
+			if (isnan(d->rps_per_instance) || d->rps_per_instance < 0)
+				continue;
+			fprintf(f, "%.0f %.3f %.3f\n", d->count, d->rps_per_instance,
+				d->count * d->rps_per_instance);
+			pts++;
+		}
 		int rc = dat_close(f, "rps-vs-n", err);
 		if (rc < 0)
 			return rc;
 		if (pts == 0)
 			continue;
-		char title[200];
+		char title[200], full[220];
 		series_title(title, sizeof(title), r, NULL, n);
-		char full[220];
 		snprintf(full, sizeof(full), "%s(density)", title);
 		titles_add(&t, full);
 		styles_add(&st, backend_lt(runs, n, r->n_backends ? r->backend[0].name : ""), 2);
+		size_t l = strlen(est);
+		snprintf(est + l, sizeof(est) - l, "%s1", l ? " " : "");
 		most = pts > most ? pts : most;
 	}
 	/* Plain runs: one series per backend name across the folders. */
@@ -895,27 +913,39 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 				names[nn++] = nm;
 		}
 	for (unsigned k = 0; k < nn; k++) {
+		struct rps_point pt[64];
+		unsigned pts = 0;
+		for (size_t i = 0; i < n && pts < CROWD_ARRAY_SIZE(pt); i++)
+			for (unsigned b = 0; b < runs[i]->n_backends && !runs[i]->steps; b++) {
+				const struct crowd_plot_backend *be = &runs[i]->backend[b];
+				const struct crowd_plot_values *c = &be->col[CROWD_PLOT_RPS];
+				if (strcmp(be->name, names[k]) || c->n == 0)
+					continue;
+				double sum = 0;
+				for (size_t j = 0; j < c->n; j++)
+					sum += c->v[j];
+				double agg = isnan(be->total_rps) ? sum : be->total_rps;
+				pt[pts++] = (struct rps_point){(double)c->n, agg / (double)c->n,
+							       agg, runs[i]->name};
+				break;
+			}
+		if (pts == 0)
+			continue;
+		qsort(pt, pts, sizeof(pt[0]), cmp_point);
 		FILE *f = dat_open(datadir, "rps-vs-n", (int)t.n + 1, err);
 		if (!f)
 			return -err->code;
-		fprintf(f, "# count total_rps folder\n");
-		unsigned pts = 0;
-		for (size_t i = 0; i < n; i++)
-			for (unsigned b = 0; b < runs[i]->n_backends && !runs[i]->steps; b++) {
-				const struct crowd_plot_backend *be = &runs[i]->backend[b];
-				if (strcmp(be->name, names[k]) || isnan(be->total_rps))
-					continue;
-				fprintf(f, "%zu %.3f %s\n", be->col[CROWD_PLOT_RPS].n,
-					be->total_rps, runs[i]->name);
-				pts++;
-			}
+		fprintf(f, "# count rps_per_container aggregate_rps folder\n");
+		for (unsigned j = 0; j < pts; j++)
+			fprintf(f, "%.0f %.3f %.3f %s\n", pt[j].count, pt[j].per, pt[j].agg,
+				pt[j].folder);
 		int rc = dat_close(f, "rps-vs-n", err);
 		if (rc < 0)
 			return rc;
-		if (pts == 0)
-			continue;
 		titles_add(&t, names[k]);
 		styles_add(&st, backend_lt(runs, n, names[k]), 1);
+		size_t l = strlen(est);
+		snprintf(est + l, sizeof(est) - l, "%s0", l ? " " : "");
 		most = pts > most ? pts : most;
 	}
 	if (most < 2)
@@ -923,6 +953,7 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 				     "or several folders with load at different N");
 	job_setnum(job, "n", t.n);
 	job_setstyles(job, &st);
+	crowd_plot_job_setstr(job, "est", est);
 	return crowd_plot_job_setstr(job, "titles", t.s);
 }
 
@@ -1016,7 +1047,7 @@ const struct crowd_plot_figure crowd_plot_figures[] = {
     {"phases", "phases.gp", "Spin-up phases (median)", prep_phases},
     {"memory", "memory.gp", "Memory per container", prep_memory},
     {"throughput", "throughput.gp", "Requests/s per container", prep_throughput},
-    {"rps-vs-n", "rps-vs-n.gp", "Aggregate requests/s against N", prep_rps_vs_n},
+    {"rps-vs-n", "rps-vs-n.gp", "Requests/s against N", prep_rps_vs_n},
     {"density", "density.gp", "Density", prep_density},
     {"containers-vs-vm", "containers-vs-vm.gp", "Containers against VMs", prep_vm},
     {NULL, NULL, NULL, NULL},

@@ -89,9 +89,13 @@ for f in $ALL; do
 done
 n=$(find "$T/overlay/plot-data" -name "spinup-cdf-*.dat" | wc -l)
 [ "$n" -eq 10 ] || fail "overlay has $n CDF series, want 10 (6 + 3 + 1)"
-# Aggregate rps against N from density.csv: count * rps_per_instance.
-want=$(awk -F, 'NR==2 {printf "%d %.3f", $2, $2*$9}' "$DENS/density.csv")
+# Requests/s against N from density.csv: per container as written, aggregate = that x count.
+want=$(awk -F, 'NR==2 {printf "%d %.3f %.3f", $2, $9, $2*$9}' "$DENS/density.csv")
 [ "$(sed -n 2p "$T/overlay/plot-data/rps-vs-n-1.dat")" = "$want" ] || fail "rps-vs-n first point, want '$want'"
+# and per backend across the two plain folders: load.total_rps of each, in order of N.
+want=$(jq -r '.backends.core.load.total_rps' "$SMALL/summary.json")
+awk '$4=="results-small" {print $3}' "$T/overlay/plot-data/rps-vs-n-2.dat" | grep -qx "$(printf %.3f "$want")" ||
+	fail "rps-vs-n core total is not summary.json's $want"
 
 # 3. The density folder alone, as PNG; and PDF output.
 expect_rc 0 "$CROWD" plot "$DENS" --out "$T/dens"
