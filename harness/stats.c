@@ -272,8 +272,10 @@ static double mwu_exact_p(size_t m, size_t n, double u)
 	return p > 1 ? 1 : p;
 }
 
-int crowd_stats_mann_whitney(const double *a, size_t n_a, const double *b, size_t n_b,
-			     struct crowd_mwu *ret, struct crowd_error *err)
+/* U of a, its mean and tie-corrected variance under "no difference"; ret_ties is the sum
+ * of t^3 - t over tie groups. */
+static int mwu_parts(const double *a, size_t n_a, const double *b, size_t n_b, double *ret_u,
+		     double *ret_mu, double *ret_var, double *ret_ties, struct crowd_error *err)
 {
 	if (n_a == 0 || n_b == 0)
 		return crowd_error_set(err, EINVAL, "Mann-Whitney: empty sample");
@@ -302,7 +304,37 @@ int crowd_stats_mann_whitney(const double *a, size_t n_a, const double *b, size_
 		i = j + 1;
 	}
 	double m = (double)n_a, n = (double)n_b;
-	double u = rank_a - m * (m + 1) / 2;
+	*ret_u = rank_a - m * (m + 1) / 2;
+	*ret_mu = m * n / 2;
+	*ret_var = N > 1 ? m * n / 12 * ((m + n + 1) - ties / ((m + n) * (m + n - 1))) : 0;
+	*ret_ties = ties;
+	return 0;
+}
+
+/* Two-sided p of a standardized sum d with variance var, continuity-corrected by cc. */
+static void normal_p(double d, double var, double cc, struct crowd_mwu *ret)
+{
+	ret->exact = 0;
+	if (var <= 0) { /* every value equal: no evidence of a difference */
+		ret->z = 0;
+		ret->p = 1;
+		return;
+	}
+	double c = d > 0 ? -cc : (d < 0 ? cc : 0);
+	if (fabs(d) <= cc)
+		c = -d;
+	ret->z = (d + c) / sqrt(var);
+	double p = 2 * (1 - crowd_stats_norm_cdf(fabs(ret->z)));
+	ret->p = p > 1 ? 1 : p;
+}
+
+int crowd_stats_mann_whitney(const double *a, size_t n_a, const double *b, size_t n_b,
+			     struct crowd_mwu *ret, struct crowd_error *err)
+{
+	double u, mu, var, ties;
+	int r = mwu_parts(a, n_a, b, n_b, &u, &mu, &var, &ties, err);
+	if (r < 0)
+		return r;
 	ret->u = u;
 	if (ties == 0 && n_a <= 20 && n_b <= 20) {
 		ret->p = mwu_exact_p(n_a, n_b, u);
@@ -312,19 +344,34 @@ int crowd_stats_mann_whitney(const double *a, size_t n_a, const double *b, size_
 			return crowd_error_errno(err, ENOMEM, "Mann-Whitney exact");
 		return 0;
 	}
-	double mu = m * n / 2;
-	double var = m * n / 12 * ((m + n + 1) - ties / ((m + n) * (m + n - 1)));
-	ret->exact = 0;
-	if (var <= 0) { /* every value equal: no evidence of a difference */
-		ret->z = 0;
-		ret->p = 1;
-		return 0;
+	normal_p(u - mu, var, 0.5, ret);
+	return 0;
+}
+
+int crowd_stats_mann_whitney_strat(const double *const *a, const size_t *n_a,
+				   const double *const *b, const size_t *n_b, size_t rounds,
+				   struct crowd_mwu *ret, struct crowd_error *err)
+{
+	double sum = 0, var = 0, usum = 0;
+	size_t used = 0;
+	for (size_t i = 0; i < rounds; i++) {
+		double u, mu, v, ties;
+		if (!n_a[i] || !n_b[i])
+			continue;
+		int r = mwu_parts(a[i], n_a[i], b[i], n_b[i], &u, &mu, &v, &ties, err);
+		if (r < 0)
+			return r;
+		/* van Elteren: weight 1/(N_i + 1) so big rounds do not drown small ones */
+		double w = 1.0 / (double)(n_a[i] + n_b[i] + 1);
+		sum += w * (u - mu);
+		var += w * w * v;
+		usum += u;
+		used++;
 	}
-	double d = u - mu;
-	double cc = d > 0 ? -0.5 : (d < 0 ? 0.5 : 0);
-	ret->z = (d + cc) / sqrt(var);
-	double p = 2 * (1 - crowd_stats_norm_cdf(fabs(ret->z)));
-	ret->p = p > 1 ? 1 : p;
+	if (!used)
+		return crowd_error_set(err, EINVAL, "Mann-Whitney: no round has both samples");
+	ret->u = usum;
+	normal_p(sum, var, 0, ret);
 	return 0;
 }
 
@@ -384,6 +431,108 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 	/* The bootstrap CI of a median can be too narrow on lumpy (multi-modal, tied) data;
 	 * asking the rank test to agree keeps such cases at "no change". */
 	bool sig = ret->p < CROWD_STATS_ALPHA;
+	bool up = sig && ret->ratio_lo > 1 && ret->ratio - 1 > threshold;
+	bool down = sig && ret->ratio_hi < 1 && 1 - ret->ratio > threshold;
+	if (up)
+		ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
+	else if (down)
+		ret->verdict = higher_is_better ? CROWD_VERDICT_REGRESSED : CROWD_VERDICT_IMPROVED;
+	return 0;
+}
+
+/* Log of the ratio of medians of one bootstrap draw of round (o, n); NAN when the old median
+ * is not > 0 or the new one < 0. */
+static double draw_log_ratio(struct crowd_rng *r, const double *o, size_t no, const double *n,
+			     size_t nn, double *t_o, double *t_n)
+{
+	double a = resample_median(r, o, no, t_o), b = resample_median(r, n, nn, t_n);
+	return a > 0 && b > 0 ? log(b / a) : NAN;
+}
+
+int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
+			       const double *const *new_, const size_t *n_new, size_t rounds,
+			       bool higher_is_better, double threshold, uint64_t seed,
+			       struct crowd_stats_cmp *ret, struct crowd_error *err)
+{
+	size_t to = 0, tn = 0, maxn = 0;
+	int r;
+
+	if (rounds == 0)
+		return crowd_error_set(err, EINVAL, "compare: no rounds");
+	for (size_t i = 0; i < rounds; i++) {
+		if (!n_old[i] || !n_new[i])
+			return crowd_error_set(err, EINVAL, "compare: round %zu has no samples on a side", i + 1);
+		to += n_old[i];
+		tn += n_new[i];
+		maxn = n_old[i] > maxn ? n_old[i] : maxn;
+		maxn = n_new[i] > maxn ? n_new[i] : maxn;
+	}
+	_cleanup_free_ double *po = malloc(to * sizeof(double));
+	_cleanup_free_ double *pn = malloc(tn * sizeof(double));
+	_cleanup_free_ double *t_o = malloc(maxn * sizeof(double));
+	_cleanup_free_ double *t_n = malloc(maxn * sizeof(double));
+	_cleanup_free_ double *draws = malloc(CROWD_STATS_RESAMPLES * sizeof(double));
+	if (!po || !pn || !t_o || !t_n || !draws)
+		return crowd_error_errno(err, ENOMEM, "compare");
+	for (size_t i = 0, ko = 0, kn = 0; i < rounds; i++) {
+		memcpy(po + ko, old[i], n_old[i] * sizeof(double));
+		memcpy(pn + kn, new_[i], n_new[i] * sizeof(double));
+		ko += n_old[i];
+		kn += n_new[i];
+	}
+	/* Without a positive median in every round there is no log ratio to average: compare
+	 * the pooled samples instead (the rank test below still stratifies). */
+	double sum = 0;
+	bool logs = true;
+	for (size_t i = 0; i < rounds && logs; i++) {
+		double a = crowd_stats_median(old[i], n_old[i]), b = crowd_stats_median(new_[i], n_new[i]);
+		logs = a > 0 && b > 0;
+		if (logs)
+			sum += log(b / a);
+	}
+	if (!logs || rounds == 1) {
+		r = crowd_stats_compare(po, to, pn, tn, higher_is_better, threshold, seed, ret, err);
+		if (r < 0 || rounds == 1)
+			return r;
+	} else {
+		*ret = (struct crowd_stats_cmp){ .n_old = to, .n_new = tn };
+		ret->median_old = crowd_stats_median(po, to);
+		ret->median_new = crowd_stats_median(pn, tn);
+		ret->ratio = exp(sum / (double)rounds);
+		/* two levels: rounds with replacement, then samples within each drawn round */
+		struct crowd_rng rng;
+		crowd_rng_seed(&rng, seed);
+		unsigned k = 0;
+		for (unsigned d = 0; d < CROWD_STATS_RESAMPLES; d++) {
+			double s = 0;
+			bool ok = true;
+			for (size_t i = 0; i < rounds && ok; i++) {
+				size_t j = crowd_rng_below(&rng, rounds);
+				double l = draw_log_ratio(&rng, old[j], n_old[j], new_[j], n_new[j], t_o, t_n);
+				ok = !isnan(l);
+				s += l;
+			}
+			if (ok)
+				draws[k++] = exp(s / (double)rounds);
+		}
+		if (k == 0)
+			return crowd_error_set(err, EDOM, "compare: no bootstrap draw had positive medians");
+		crowd_stats_sort(draws, k);
+		ret->ratio_lo = crowd_stats_percentile_sorted(draws, k, 2.5);
+		ret->ratio_hi = crowd_stats_percentile_sorted(draws, k, 97.5);
+	}
+	struct crowd_mwu mwu;
+	r = crowd_stats_mann_whitney_strat(new_, n_new, old, n_old, rounds, &mwu, err);
+	if (r < 0)
+		return r;
+	ret->p = mwu.p;
+	ret->verdict = CROWD_VERDICT_NO_CHANGE;
+	bool sig = ret->p < CROWD_STATS_ALPHA;
+	if (isinf(ret->ratio)) {
+		if (sig)
+			ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
+		return 0;
+	}
 	bool up = sig && ret->ratio_lo > 1 && ret->ratio - 1 > threshold;
 	bool down = sig && ret->ratio_hi < 1 && 1 - ret->ratio > threshold;
 	if (up)

@@ -73,6 +73,13 @@ struct crowd_mwu {
 int crowd_stats_mann_whitney(const double *a, size_t n_a, const double *b, size_t n_b,
 			     struct crowd_mwu *ret, struct crowd_error *err);
 
+/* Stratified Mann–Whitney (van Elteren): samples compared only within their round, the
+ * rounds' U statistics combined with weights 1/(N_i+1), normal approximation with ties.
+ * A drift that moves a whole round (a busy minute) cancels out. u is the sum of the U's. */
+int crowd_stats_mann_whitney_strat(const double *const *a, const size_t *n_a,
+				   const double *const *b, const size_t *n_b, size_t rounds,
+				   struct crowd_mwu *ret, struct crowd_error *err);
+
 /* Jain's fairness index (sum x)^2 / (n * sum x^2): 1 all equal, 1/n one takes all.
  * NAN when n == 0 or all zero. */
 double crowd_stats_jain(const double *x, size_t n);
@@ -101,6 +108,17 @@ struct crowd_stats_cmp {
 int crowd_stats_compare(const double *old, size_t n_old, const double *new_, size_t n_new,
 			bool higher_is_better, double threshold, uint64_t seed,
 			struct crowd_stats_cmp *ret, struct crowd_error *err);
+
+/* The same verdict over interleaved rounds (OLD_1, NEW_1, OLD_2, NEW_2, ... run
+ * alternately): ratio = geometric mean over rounds of median(NEW_i)/median(OLD_i); its 95% CI
+ * from a two-level bootstrap (rounds with replacement, then samples within each); p from
+ * the stratified Mann–Whitney. A round-wide drift of the machine affects both sides of a
+ * round alike and drops out. median_old/new are of the pooled samples. rounds == 1 is
+ * crowd_stats_compare; a round without positive medians falls back to the pooled ratio. */
+int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
+			       const double *const *new_, const size_t *n_new, size_t rounds,
+			       bool higher_is_better, double threshold, uint64_t seed,
+			       struct crowd_stats_cmp *ret, struct crowd_error *err);
 
 /* Standard normal CDF. */
 double crowd_stats_norm_cdf(double z);

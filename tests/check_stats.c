@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -213,11 +214,85 @@ START_TEST(compare_zero_medians)
 }
 END_TEST
 
+START_TEST(mwu_stratified)
+{
+	/* One round is the plain test without continuity correction: same |z| up to it. */
+	double a[] = { 1, 2, 2, 4 }, b[] = { 2, 3, 5, 6 };
+	const double *as[] = { a }, *bs[] = { b };
+	size_t na[] = { 4 }, nb[] = { 4 };
+	struct crowd_mwu m;
+	struct crowd_error err = { 0 };
+	ck_assert_int_eq(crowd_stats_mann_whitney_strat(as, na, bs, nb, 1, &m, &err), 0);
+	ck_assert_double_eq_tol(m.z, -5 / sqrt(16.0 / 12 * (9 - 24.0 / 56)), 1e-9);
+	/* Two rounds far apart in level but the same order inside: the pooled test sees
+	 * nothing (the levels mix), the stratified one sees b above a in both. */
+	double a1[20], b1[20], a2[20], b2[20];
+	for (int i = 0; i < 20; i++) {
+		a1[i] = i;
+		b1[i] = i + 10.5;
+		a2[i] = 1000 + i + 10.5;
+		b2[i] = 1000 + i;
+	}
+	const double *A[] = { a1, b2 }, *B[] = { b1, a2 };
+	size_t n20[] = { 20, 20 };
+	ck_assert_int_eq(crowd_stats_mann_whitney_strat(A, n20, B, n20, 2, &m, &err), 0);
+	ck_assert(m.p < 0.001);
+	ck_assert(m.z < 0);
+}
+END_TEST
+
+/* Interleaved rounds where the machine's load shifts each side of each round by its own
+ * factor (sd 10%), and no true change: pooling every round into one sample makes those
+ * shifts look like evidence; the rounds comparison must keep false positives near 5%,
+ * and still catch a true 30% slowdown. */
+START_TEST(compare_rounds_drift)
+{
+	enum { K = 8, N = 40, EXP = 40 };
+	static double o[K][N], nw[K][N], po[K * N], pn[K * N];
+	const double *op[K], *np[K];
+	size_t no[K], nn[K];
+	struct crowd_rng r;
+	struct crowd_error err = { 0 };
+	struct crowd_stats_cmp c;
+	unsigned fp_pool = 0, fp_rounds = 0, caught = 0;
+
+	crowd_rng_seed(&r, 77);
+	for (int i = 0; i < K; i++) {
+		op[i] = o[i];
+		np[i] = nw[i];
+		no[i] = nn[i] = N;
+	}
+	for (int e = 0; e < 2 * EXP; e++) {
+		double effect = e < EXP ? 1.0 : 1.3;
+		for (int i = 0; i < K; i++) {
+			double fo = exp(0.1 * crowd_rng_normal(&r)), fn = exp(0.1 * crowd_rng_normal(&r));
+			lognormal(&r, o[i], N, 1e6 * fo, 0.2);
+			lognormal(&r, nw[i], N, 1e6 * fn * effect, 0.2);
+			memcpy(po + i * N, o[i], sizeof(o[i]));
+			memcpy(pn + i * N, nw[i], sizeof(nw[i]));
+		}
+		ck_assert_int_eq(crowd_stats_compare_rounds(op, no, np, nn, K, false, 0.05, e, &c, &err), 0);
+		if (e < EXP) {
+			fp_rounds += c.verdict != CROWD_VERDICT_NO_CHANGE;
+			ck_assert_int_eq(crowd_stats_compare(po, K * N, pn, K * N, false, 0.05, e, &c, &err), 0);
+			fp_pool += c.verdict != CROWD_VERDICT_NO_CHANGE;
+		} else {
+			caught += c.verdict == CROWD_VERDICT_REGRESSED;
+		}
+	}
+	printf("drifting rounds: false positives pooled %u/%d, rounds %u/%d; 30%% caught %u/%d\n",
+	       fp_pool, EXP, fp_rounds, EXP, caught, EXP);
+	ck_assert_msg(fp_rounds <= EXP / 10, "rounds false positives %u/%d", fp_rounds, EXP);
+	ck_assert_msg(fp_pool > fp_rounds, "pooling should suffer from the drift (%u vs %u)", fp_pool, fp_rounds);
+	ck_assert_msg(caught >= EXP * 8 / 10, "30%% slowdown caught only %u/%d", caught, EXP);
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
 	Suite *s = suite_create("stats");
 	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, percentile_type7);
 	tcase_add_test(tc, mean_stddev_summary);
 	tcase_add_test(tc, jain);
@@ -228,6 +303,8 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, compare_verdicts);
 	tcase_add_test(tc, compare_false_positive_rate);
 	tcase_add_test(tc, compare_zero_medians);
+	tcase_add_test(tc, mwu_stratified);
+	tcase_add_test(tc, compare_rounds_drift);
 	suite_add_tcase(s, tc);
 	return s;
 }
