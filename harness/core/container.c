@@ -448,8 +448,10 @@ int crowd_ctr_destroy(struct crowd_ctr *ctr, struct crowd_error *err)
 
 	if (!ctr)
 		return 0;
-	/* On a failed kill still reap and try to remove below; report the first error. */
-	if (ctr->cg)
+	/* A running init: kill the whole container first (on failure still reap and try to
+	 * remove below; the first error is reported). A reaped one was killed with its
+	 * stragglers by crowd_cg_destroy. */
+	if (ctr->cg && !ctr->reaped)
 		r = crowd_cg_kill(ctr->cg, err);
 	if (ctr->pid > 0 && !ctr->reaped) {
 		int st;
