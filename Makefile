@@ -94,6 +94,11 @@ run: deps
 	$(B)/crowd bench
 	@if command -v gnuplot >/dev/null; then $(B)/crowd plot results/runs/latest; fi
 
+# Figures of the newest run, or of DIRS="a b" overlaid, with crowd plot (docs/plot.md).
+.PHONY: plot
+plot: $(B)/crowd
+	$(B)/crowd plot $(or $(DIRS),results/runs/latest)
+
 check: deps
 	$(MAKE) all tests
 	scripts/run-tests.sh
