@@ -1000,6 +1000,105 @@ START_TEST(test_real_concurrent_runs)
 }
 END_TEST
 
+/* A legacy host for real: the v1 hierarchies bind-mounted on a tmpfs (no cgroup2) in a
+ * private mount namespace. Limits in every v1 controller, a process tree killed through the
+ * freezer, then a leftover swept the v1 way. */
+START_TEST(test_real_legacy)
+{
+	static const char *const hs[] = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer" };
+	struct crowd_error err = { 0 };
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg = NULL;
+	struct crowd_cg_limits l = full_limits();
+	enum crowd_cg_layout lay;
+	char p[1024], src[256];
+	int wfd, status;
+
+	if (!need_root("test_real_legacy"))
+		return;
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
+		snprintf(src, sizeof(src), "/sys/fs/cgroup/%s", hs[i]);
+		if (!is_cgroup_mount(src, false)) {
+			printf("skip test_real_legacy: no v1 %s hierarchy\n", hs[i]);
+			return;
+		}
+	}
+	fake_setup();
+	cg_fs = real_fs_ops;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		printf("skip test_real_legacy: no private mount namespace: %s\n", strerror(errno));
+		return;
+	}
+	ck_assert_int_eq(mount("tmpfs", tmp, "tmpfs", 0, "size=64k"), 0);
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
+		snprintf(src, sizeof(src), "/sys/fs/cgroup/%s", hs[i]);
+		snprintf(p, sizeof(p), "%s/%s", tmp, hs[i]);
+		ck_assert_int_eq(mkdir(p, 0755), 0);
+		ck_assert_int_eq(mount(src, p, NULL, MS_BIND, NULL), 0);
+	}
+	ck_assert_int_eq(crowd_cg_detect(tmp, &lay, NULL), 0);
+	ck_assert_int_eq(lay, CROWD_CG_LEGACY);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	snprintf(l.cpuset_cpus, sizeof(l.cpuset_cpus), "0");
+	ck_assert_msg(crowd_cg_run_open(tmp, "legacy", &run, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_cg_run_layout(run), CROWD_CG_LEGACY);
+	ck_assert_msg(crowd_cg_create(run, "leaf", &l, &cg, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_cg_clone_fd(cg), -1);
+	ck_assert_str_eq(slurp("%s/cpu.cfs_quota_us", crowd_cg_path(cg, "cpu")), "50000\n");
+	ck_assert_str_eq(slurp("%s/cpuset.cpus", crowd_cg_path(cg, "cpuset")), "0\n");
+	ck_assert_str_eq(slurp("%s/cpuset.mems", crowd_cg_path(cg, "cpuset")), "0\n");
+	pid_t pid = spawn_waiter(&wfd);
+	ck_assert_msg(crowd_cg_attach(cg, pid, &err) == 0, "%s", err.msg);
+	ck_assert(cgroup_line(pid, "cpuset:", "/legacy/leaf"));
+	ck_assert(cgroup_line(pid, "cpu:", "/legacy/leaf"));
+	/* a second process in the leaf, not our child's child: found through cgroup.procs */
+	int wfd2;
+	pid_t pid2 = spawn_waiter(&wfd2);
+	ck_assert_int_eq(crowd_cg_attach(cg, pid2, &err), 0);
+	pid_t *pids = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(crowd_cg_pids(cg, &pids, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	free(pids);
+	ck_assert_msg(crowd_cg_kill(cg, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(waitpid(pid2, &status, 0), pid2);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_str_eq(slurp("%s/freezer.state", crowd_cg_path(cg, "freezer")), "THAWED\n");
+	char leafp[CROWD_ARRAY_SIZE(hs)][512];
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++)
+		snprintf(leafp[i], sizeof(leafp[i]), "%s", crowd_cg_path(cg, hs[i]));
+	ck_assert_msg(crowd_cg_destroy(cg, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++)
+		ck_assert_msg(!exists("%s", leafp[i]), "%s left", leafp[i]);
+
+	/* a leftover leaf with a live process: the sweep freezes, kills, thaws, removes */
+	ck_assert_int_eq(crowd_cg_create(run, "left", NULL, &cg, &err), 0);
+	pid = spawn_waiter(&wfd2);
+	ck_assert_int_eq(crowd_cg_attach(cg, pid, &err), 0);
+	unsigned removed = 0, left = 0;
+	ck_assert_msg(crowd_cg_sweep(tmp, &removed, &left, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(left, 0);
+	ck_assert_uint_eq(removed, 6 * 2 + 4); /* top and run everywhere, the leaf in 4 */
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++)
+		ck_assert(!exists("/sys/fs/cgroup/%s/%s", hs[i], top));
+	ck_assert_int_eq(crowd_cg_destroy(cg, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	close(wfd);
+	close(wfd2);
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
+		snprintf(p, sizeof(p), "%s/%s", tmp, hs[i]);
+		umount2(p, MNT_DETACH);
+	}
+	umount2(tmp, MNT_DETACH);
+	rmdir(tmp);
+}
+END_TEST
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1122,6 +1221,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(root, test_real_clone_into);
 	tcase_add_test(root, test_real_sweep);
 	tcase_add_test(root, test_real_detect_hybrid);
+	tcase_add_test(root, test_real_legacy);
 	tcase_add_test(root, test_real_oom);
 	tcase_add_test(root, test_real_concurrent_runs);
 	tcase_add_test(root, test_real_rate);
