@@ -30,6 +30,8 @@ struct conn {
 	int fd;
 	bool closing;  /* close once out[] and the body are sent */
 	bool want_out; /* waiting for EPOLLOUT (input paused) */
+	bool peer_eof; /* read returned 0 */
+	bool lingering; /* answer sent and write side shut: drain input until EOF, then close */
 	struct conn *prev, *next; /* timeout list, oldest deadline first */
 	uint64_t deadline_ms;
 	uint64_t body_left;    /* filler bytes to send after out[] */
@@ -92,8 +94,10 @@ static void conn_touch(struct server *s, struct conn *c)
 	c->deadline_ms = s->cfg->timeout_ms ? s->now_ms + s->cfg->timeout_ms : UINT64_MAX;
 	if (s->tail == c)
 		return;
-	list_unlink(s, c);
+	if (c->prev || s->head == c)
+		list_unlink(s, c);
 	c->prev = s->tail;
+	c->next = NULL;
 	if (s->tail)
 		s->tail->next = c;
 	else
@@ -234,6 +238,20 @@ static int conn_flush(struct server *s, struct conn *c)
 	return 1;
 }
 
+/* Closing with the answer sent. Closing a socket that still has unread input makes the
+ * kernel send a reset, which can destroy the answer (a 431, say) before the client reads
+ * it; so shut the write side and drop input until the client's EOF or the timeout. */
+static void conn_linger(struct server *s, struct conn *c)
+{
+	if (c->peer_eof || shutdown(c->fd, SHUT_WR) < 0 || conn_want_out(s, c, false) < 0) {
+		conn_close(s, c);
+		return;
+	}
+	c->lingering = true;
+	c->in_off = c->in_len = 0;
+	conn_touch(s, c);
+}
+
 /* Flush, answer what the freed room allows, repeat; then pick what to wait for. */
 static void conn_run(struct server *s, struct conn *c)
 {
@@ -249,7 +267,7 @@ static void conn_run(struct server *s, struct conn *c)
 			return;
 		}
 		if (c->closing) {
-			conn_close(s, c);
+			conn_linger(s, c);
 			return;
 		}
 		if (!c->in_len || c->discard_left)
@@ -266,6 +284,12 @@ static void conn_readable(struct server *s, struct conn *c)
 {
 	ssize_t n;
 
+	if (c->lingering) {
+		n = read(c->fd, c->in, sizeof(c->in));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_close(s, c);
+		return;
+	}
 	if (c->in_off && c->in_len)
 		memmove(c->in, c->in + c->in_off, c->in_len);
 	c->in_off = 0;
@@ -282,6 +306,7 @@ static void conn_readable(struct server *s, struct conn *c)
 	}
 	if (n == 0) {
 		/* Peer is done sending: answer what it asked, then close. */
+		c->peer_eof = true;
 		conn_process(s, c);
 		c->closing = true;
 		c->in_len = 0;
@@ -314,7 +339,7 @@ static void accept_all(struct server *s)
 			return;
 		}
 		c->fd = fd;
-		c->closing = c->want_out = false;
+		c->closing = c->want_out = c->peer_eof = c->lingering = false;
 		c->prev = c->next = NULL;
 		c->body_left = c->discard_left = 0;
 		c->in_off = c->in_len = c->out_off = c->out_len = 0;
