@@ -684,12 +684,18 @@ const char *crowd_cg_path(const struct crowd_cg *ccg, const char *hierarchy)
 	}
 	if (hi < 0 || !(cg->present & (1u << hi)))
 		return NULL;
-	if (!cg->paths[hi] && asprintf(&cg->paths[hi], "%s/%s/%s/%s", run->h[hi].mnt, run->top,
-				       run->name, cg->leaf) < 0) {
-		cg->paths[hi] = NULL;
+	char *p = __atomic_load_n(&cg->paths[hi], __ATOMIC_ACQUIRE), *expected = NULL;
+	if (p)
+		return p;
+	if (asprintf(&p, "%s/%s/%s/%s", run->h[hi].mnt, run->top, run->name, cg->leaf) < 0)
 		return NULL;
+	/* Two threads may ask at once: one string wins, the other is freed. */
+	if (!__atomic_compare_exchange_n(&cg->paths[hi], &expected, p, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		free(p);
+		p = expected;
 	}
-	return cg->paths[hi];
+	return p;
 }
 
 int crowd_cg_kill(struct crowd_cg *cg, struct crowd_error *err)
