@@ -15,12 +15,16 @@
 #include "util.h"
 
 static const char compare_help[] =
-	"usage: crowd compare OLD NEW [--threshold PCT] [--json | --markdown] [--metric NAME]\n"
+	"usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"
+	"                     [--metric NAME]\n"
 	"       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n\n"
 	"Compare two results folders. For each backend and metric present in both: medians, the\n"
 	"ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
 	"p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
-	"exceeds the threshold in the bad direction (lower is better, except rps).\n\n"
+	"exceeds the threshold in the bad direction and p < 0.05 (lower is better, except rps).\n"
+	"More pairs are interleaved rounds (run OLD, NEW, OLD, NEW, ...): the ratio is the\n"
+	"geometric mean of the rounds' ratios, so a machine that drifts between rounds does not\n"
+	"look like a change.\n\n"
 	"  --threshold PCT  smallest change that counts, in percent (default 5)\n"
 	"  --json           the comparison as JSON on stdout\n"
 	"  --markdown       the comparison as a Markdown table (for a pull request)\n"
@@ -105,92 +109,183 @@ static const char *fmt_ratio(double r, char *buf, size_t len)
 	return buf;
 }
 
-/* 1 per failed row, 0 per ok row of backend b (interrupted rows left out); returns count. */
+/* OLD and NEW folders: round i is (o[i], n[i]), run alternately so a drifting machine
+ * hurts both sides of a round alike. k == 1 is the plain two-folder comparison. */
+struct sides {
+	struct crowd_results *o, *n;
+	size_t k;
+};
+
+static bool in_all(const struct crowd_results *r, size_t k, const char *b)
+{
+	for (size_t i = 0; i < k; i++)
+		if (!has_backend(&r[i], b))
+			return false;
+	return true;
+}
+
+/* Per-round value arrays for one metric (or the failure flags); freed with rounds_free. */
+struct rounds {
+	double **v;
+	size_t *n;
+	size_t k, failed; /* failed: total failures (failure flags only) */
+};
+
+static void rounds_free(struct rounds *r)
+{
+	for (size_t i = 0; r->v && i < r->k; i++)
+		free(r->v[i]);
+	free(r->v);
+	free(r->n);
+	r->v = NULL;
+	r->n = NULL;
+}
+
+/* 1 per failed row, 0 per ok row of backend b (interrupted rows left out). */
 static size_t failure_flags(const struct crowd_results *r, const char *b, double *ret,
 			    size_t *ret_failed)
 {
-	size_t k = 0, f = 0;
+	size_t k = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		if (strcmp(r->samples[i].backend, b) || r->samples[i].status == CROWD_STATUS_INTERRUPTED)
 			continue;
 		ret[k] = r->samples[i].status == CROWD_STATUS_FAILED;
-		f += ret[k] > 0;
+		*ret_failed += ret[k] > 0;
 		k++;
 	}
-	*ret_failed = f;
 	return k;
 }
 
+/* Values of metric m (NULL: failure flags) of backend b in each of the k folders; false
+ * when a folder has none or memory runs out. */
+static bool rounds_get(const struct crowd_results *r, size_t k, const struct crowd_metric *m,
+		       const char *b, struct rounds *ret)
+{
+	*ret = (struct rounds){ .v = calloc(k, sizeof(double *)), .n = calloc(k, sizeof(size_t)), .k = k };
+	if (!ret->v || !ret->n)
+		goto fail;
+	for (size_t i = 0; i < k; i++) {
+		ret->v[i] = malloc((r[i].n ? r[i].n : 1) * sizeof(double));
+		if (!ret->v[i])
+			goto fail;
+		ret->n[i] = m ? crowd_metric_values(m, r[i].samples, r[i].n, b, ret->v[i])
+			      : failure_flags(&r[i], b, ret->v[i], &ret->failed);
+		if (!ret->n[i])
+			goto fail;
+	}
+	return true;
+fail:
+	rounds_free(ret);
+	return false;
+}
+
+static size_t rounds_total(const struct rounds *r)
+{
+	size_t t = 0;
+	for (size_t i = 0; i < r->k; i++)
+		t += r->n[i];
+	return t;
+}
+
 /* Failures: any significant rise of the failure rate is a regression, whatever the
- * threshold (a benchmark should not fail at all). Mann–Whitney on the 0/1 flags. */
-static bool compare_failures(const struct crowd_results *o, const struct crowd_results *n,
-			     const char *b, double *vo, double *vn, struct row *r)
+ * threshold (a benchmark should not fail at all). Mann–Whitney (stratified by round) on
+ * the 0/1 flags. */
+static bool compare_failures(const struct sides *s, const char *b, struct row *r)
 {
 	struct crowd_mwu mwu;
 	struct crowd_error err = { 0 };
-	size_t no = failure_flags(o, b, vo, &r->f_old), nn = failure_flags(n, b, vn, &r->f_new);
-	if (!no || !nn)
+	struct rounds o, n;
+	if (!rounds_get(s->o, s->k, NULL, b, &o))
 		return false;
+	if (!rounds_get(s->n, s->k, NULL, b, &n)) {
+		rounds_free(&o);
+		return false;
+	}
 	r->backend = b;
 	r->metric = NULL;
-	r->c = (struct crowd_stats_cmp){ .n_old = no, .n_new = nn, .p = 1 };
-	r->c.median_old = (double)r->f_old / (double)no;
-	r->c.median_new = (double)r->f_new / (double)nn;
+	r->f_old = o.failed;
+	r->f_new = n.failed;
+	r->c = (struct crowd_stats_cmp){ .n_old = rounds_total(&o), .n_new = rounds_total(&n), .p = 1 };
+	r->c.median_old = (double)r->f_old / (double)r->c.n_old;
+	r->c.median_new = (double)r->f_new / (double)r->c.n_new;
 	r->c.ratio = r->c.median_old > 0 ? r->c.median_new / r->c.median_old
 					 : (r->c.median_new > 0 ? INFINITY : 1);
 	r->c.ratio_lo = r->c.ratio_hi = NAN;
-	if ((r->f_old || r->f_new) && crowd_stats_mann_whitney(vn, nn, vo, no, &mwu, &err) == 0)
+	if ((r->f_old || r->f_new) &&
+	    crowd_stats_mann_whitney_strat((const double *const *)n.v, n.n,
+					   (const double *const *)o.v, o.n, s->k, &mwu, &err) == 0)
 		r->c.p = mwu.p;
 	if (r->c.p < CROWD_STATS_ALPHA)
 		r->c.verdict = r->c.median_new > r->c.median_old ? CROWD_VERDICT_REGRESSED
 								 : CROWD_VERDICT_IMPROVED;
+	rounds_free(&o);
+	rounds_free(&n);
 	return true;
 }
 
-/* All rows OLD vs NEW; returns how many (rows has room for CROWD_MAX_BACKENDS * metrics). */
-static size_t compare_all(const struct crowd_results *o, const struct crowd_results *n,
-			  const struct compare_opts *opt, struct row *rows)
+/* All rows OLD vs NEW; returns how many (rows has room for CROWD_MAX_BACKENDS * (metrics+1)). */
+static size_t compare_all(const struct sides *s, const struct compare_opts *opt, struct row *rows)
 {
 	struct crowd_error err = { 0 };
 	size_t k = 0;
-	_cleanup_free_ double *vo = malloc(o->n * sizeof(double));
-	_cleanup_free_ double *vn = malloc(n->n * sizeof(double));
-	if (!vo || !vn)
-		return 0;
-	for (unsigned b = 0; b < o->n_backends; b++) {
-		const char *name = o->backends[b];
-		if (!has_backend(n, name))
+	for (unsigned b = 0; b < s->o[0].n_backends; b++) {
+		const char *name = s->o[0].backends[b];
+		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (unsigned m = 0; m < crowd_metrics_len; m++) {
 			const struct crowd_metric *met = &crowd_metrics[m];
+			struct rounds o, n;
 			if (opt->metric && opt->metric != met)
 				continue;
-			size_t no = crowd_metric_values(met, o->samples, o->n, name, vo);
-			size_t nn = crowd_metric_values(met, n->samples, n->n, name, vn);
-			if (!no || !nn)
+			if (!rounds_get(s->o, s->k, met, name, &o))
 				continue;
+			if (!rounds_get(s->n, s->k, met, name, &n)) {
+				rounds_free(&o);
+				continue;
+			}
 			struct row *r = &rows[k];
 			r->backend = name;
 			r->metric = met;
-			if (crowd_stats_compare(vo, no, vn, nn, met->higher_is_better, opt->threshold,
-						CROWD_STATS_SEED + m, &r->c, &err) < 0) {
+			int rc = crowd_stats_compare_rounds((const double *const *)o.v, o.n,
+							    (const double *const *)n.v, n.n, s->k,
+							    met->higher_is_better, opt->threshold,
+							    CROWD_STATS_SEED + m, &r->c, &err);
+			rounds_free(&o);
+			rounds_free(&n);
+			if (rc < 0) {
 				crowd_warn("compare", "%s %s: %s", name, met->name, err.msg);
 				continue;
 			}
 			k++;
 		}
-		if (!opt->metric && compare_failures(o, n, name, vo, vn, &rows[k]))
+		if (!opt->metric && compare_failures(s, name, &rows[k]))
 			k++;
 	}
 	return k;
 }
 
-static void print_text(const struct crowd_results *o, const struct crowd_results *n,
-		       const struct compare_opts *opt, const struct row *rows, size_t k)
+/* "a" or "a, b, c" of the run names of one side. */
+static const char *run_names(const struct crowd_results *r, size_t k, char *buf, size_t len)
 {
-	char a[32], b[32], c[32], d[32], e[32], p[16];
-	printf("OLD %s\nNEW %s\nworkload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n",
-	       o->run, n->run, n->workload, opt->threshold * 100);
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < k && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r[i].run);
+	return buf;
+}
+
+static void print_text(const struct sides *s, const struct compare_opts *opt,
+		       const struct row *rows, size_t k)
+{
+	char a[32], b[32], c[32], d[32], e[32], p[16], names[1024];
+	const struct crowd_results *o = &s->o[0], *n = &s->n[0];
+	printf("OLD %s\n", run_names(s->o, s->k, names, sizeof(names)));
+	printf("NEW %s\n", run_names(s->n, s->k, names, sizeof(names)));
+	if (s->k > 1)
+		printf("%zu interleaved rounds: ratio = geometric mean of the rounds' NEW/OLD medians, "
+		       "CI by two-level bootstrap, p by Mann-Whitney stratified by round\n", s->k);
+	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n", n->workload,
+	       opt->threshold * 100);
 	printf("%-8s %-24s %5s %5s %10s %10s %7s %17s %7s  %s\n", "backend", "metric", "n_old",
 	       "n_new", "old p50", "new p50", "ratio", "95% CI", "p", "verdict");
 	for (size_t i = 0; i < k; i++) {
@@ -216,12 +311,13 @@ static void print_text(const struct crowd_results *o, const struct crowd_results
 			printf("(backend %s only in NEW)\n", n->backends[i]);
 }
 
-static void print_markdown(const struct crowd_results *o, const struct crowd_results *n,
-			   const struct compare_opts *opt, const struct row *rows, size_t k)
+static void print_markdown(const struct sides *s, const struct compare_opts *opt,
+			   const struct row *rows, size_t k)
 {
-	char a[32], b[32], c[32], d[32], e[32], p[16];
-	printf("**crowd compare** `%s` → `%s` (workload %s, threshold %g%%)\n\n", o->run, n->run,
-	       n->workload, opt->threshold * 100);
+	char a[32], b[32], c[32], d[32], e[32], p[16], on[1024], nn[1024];
+	printf("**crowd compare** `%s` → `%s` (workload %s, threshold %g%%%s)\n\n",
+	       run_names(s->o, s->k, on, sizeof(on)), run_names(s->n, s->k, nn, sizeof(nn)),
+	       s->n[0].workload, opt->threshold * 100, s->k > 1 ? ", interleaved rounds" : "");
 	printf("| backend | metric | n old | n new | old p50 | new p50 | NEW/OLD | 95%% CI | p | verdict |\n");
 	printf("|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
 	for (size_t i = 0; i < k; i++) {
@@ -242,10 +338,10 @@ static json_t *num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static int print_json(const struct crowd_results *o, const struct crowd_results *n,
-		      const struct compare_opts *opt, const struct row *rows, size_t k,
-		      bool regressed)
+static int print_json(const struct sides *s, const struct compare_opts *opt,
+		      const struct row *rows, size_t k, bool regressed)
 {
+	const struct crowd_results *o = &s->o[0], *n = &s->n[0];
 	json_t *arr = json_array();
 	for (size_t i = 0; i < k; i++) {
 		const struct row *r = &rows[i];
@@ -270,6 +366,14 @@ static int print_json(const struct crowd_results *o, const struct crowd_results 
 				 "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
 				 "regressed", regressed, "comparisons", arr);
 	json_object_set_new(root, "workload", json_string(n->workload));
+	json_object_set_new(root, "rounds", json_integer((json_int_t)s->k));
+	json_t *od = json_array(), *nd = json_array();
+	for (size_t i = 0; i < s->k; i++) {
+		json_array_append_new(od, json_string(s->o[i].dir));
+		json_array_append_new(nd, json_string(s->n[i].dir));
+	}
+	json_object_set_new(root, "old_dirs", od);
+	json_object_set_new(root, "new_dirs", nd);
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(root);
 	if (!text)
@@ -279,44 +383,56 @@ static int print_json(const struct crowd_results *o, const struct crowd_results 
 	return 0;
 }
 
-static int compare_two(const char *old_dir, const char *new_dir, const struct compare_opts *opt)
+static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 {
-	struct crowd_results o, n;
-	load_or_exit(old_dir, &o);
-	load_or_exit(new_dir, &n);
-	if (o.workload[0] && n.workload[0] && strcmp(o.workload, n.workload))
-		crowd_usage_error("compare", "workloads differ: %s ran '%s', %s ran '%s'; compare runs of the same workload",
-				  old_dir, o.workload, new_dir, n.workload);
+	_cleanup_free_ struct crowd_results *o = calloc(k, sizeof(*o));
+	_cleanup_free_ struct crowd_results *n = calloc(k, sizeof(*n));
+	if (!o || !n)
+		return CROWD_EXIT_FAIL;
+	struct sides s = { o, n, k };
+	for (size_t i = 0; i < k; i++) {
+		load_or_exit(dirs[2 * i], &o[i]);
+		load_or_exit(dirs[2 * i + 1], &n[i]);
+	}
+	for (size_t i = 0; i < 2 * k; i++) {
+		const struct crowd_results *x = i % 2 ? &n[i / 2] : &o[i / 2];
+		if (o[0].workload[0] && x->workload[0] && strcmp(o[0].workload, x->workload))
+			crowd_usage_error("compare", "workloads differ: %s ran '%s', %s ran '%s'; compare runs of the same workload",
+					  dirs[0], o[0].workload, dirs[i], x->workload);
+	}
 	size_t cap = (size_t)CROWD_MAX_BACKENDS * (crowd_metrics_len + 1);
 	_cleanup_free_ struct row *rows = calloc(cap, sizeof(*rows));
 	if (!rows)
 		return CROWD_EXIT_FAIL;
-	size_t k = compare_all(&o, &n, opt, rows);
-	if (k == 0) {
+	size_t nrows = compare_all(&s, opt, rows);
+	if (nrows == 0) {
 		char ob[160] = "", nb[160] = "";
-		for (unsigned i = 0; i < o.n_backends; i++)
-			snprintf(ob + strlen(ob), sizeof(ob) - strlen(ob), "%s%s", i ? "," : "", o.backends[i]);
-		for (unsigned i = 0; i < n.n_backends; i++)
-			snprintf(nb + strlen(nb), sizeof(nb) - strlen(nb), "%s%s", i ? "," : "", n.backends[i]);
-		crowd_usage_error("compare", "nothing to compare: OLD has backends %s, NEW has %s%s%s, no metric with ok samples in both",
+		for (unsigned i = 0; i < o[0].n_backends; i++)
+			snprintf(ob + strlen(ob), sizeof(ob) - strlen(ob), "%s%s", i ? "," : "", o[0].backends[i]);
+		for (unsigned i = 0; i < n[0].n_backends; i++)
+			snprintf(nb + strlen(nb), sizeof(nb) - strlen(nb), "%s%s", i ? "," : "", n[0].backends[i]);
+		crowd_usage_error("compare", "nothing to compare: OLD has backends %s, NEW has %s%s%s, no metric with ok samples in every folder",
 				  ob, nb, opt->metric ? ", metric " : "", opt->metric ? opt->metric->name : "");
 	}
 	bool regressed = false;
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < nrows; i++)
 		regressed |= rows[i].c.verdict == CROWD_VERDICT_REGRESSED;
+	int rc = regressed ? CROWD_EXIT_FAIL : CROWD_EXIT_OK;
 	if (opt->json) {
-		if (print_json(&o, &n, opt, rows, k, regressed) < 0)
-			return CROWD_EXIT_FAIL;
+		if (print_json(&s, opt, rows, nrows, regressed) < 0)
+			rc = CROWD_EXIT_FAIL;
 	} else if (opt->markdown) {
-		print_markdown(&o, &n, opt, rows, k);
+		print_markdown(&s, opt, rows, nrows);
 	} else {
-		print_text(&o, &n, opt, rows, k);
+		print_text(&s, opt, rows, nrows);
 		printf("\n%s\n", regressed ? "REGRESSION: at least one metric got worse beyond the threshold"
 					   : "no regression");
 	}
-	crowd_results_free(&o);
-	crowd_results_free(&n);
-	return regressed ? CROWD_EXIT_FAIL : CROWD_EXIT_OK;
+	for (size_t i = 0; i < k; i++) {
+		crowd_results_free(&o[i]);
+		crowd_results_free(&n[i]);
+	}
+	return rc;
 }
 
 /* ---- history ---- */
@@ -480,7 +596,7 @@ int crowd_cmd_compare(int argc, char **argv)
 	}
 	if (opt.backend || opt.data)
 		crowd_usage_error("compare", "--backend and --data go with --history");
-	if (rest != 2)
-		crowd_usage_error("compare", "expected two results folders, OLD and NEW, got %d", rest);
-	return compare_two(argv[optind], argv[optind + 1], &opt);
+	if (rest < 2 || rest % 2)
+		crowd_usage_error("compare", "expected results folders in pairs, OLD NEW [OLD NEW ...], got %d", rest);
+	return compare_sides(argv + optind, (size_t)rest / 2, &opt);
 }
