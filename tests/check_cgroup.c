@@ -28,29 +28,29 @@
 /* ---- a fake cgroup file system in a temporary directory ---- */
 
 static const char *const stub_files[][2] = {
-	{ "cgroup.procs", "" },
-	{ "cgroup.controllers", "" },
-	{ "cgroup.subtree_control", "" },
-	{ "cgroup.events", "populated 0\nfrozen 0\n" },
-	{ "cgroup.kill", "" },
-	{ "memory.max", "max\n" },
-	{ "memory.current", "12345\n" },
-	{ "memory.peak", "23456\n" },
-	{ "memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\noom_group_kill 0\n" },
-	{ "pids.max", "max\n" },
-	{ "pids.current", "3\n" },
-	{ "cpu.max", "max 100000\n" },
-	{ "cpu.stat", "usage_usec 777\nuser_usec 500\nsystem_usec 277\n" },
-	{ "cpuset.cpus", "\n" },
-	{ "cpuset.mems", "\n" },
-	{ "memory.limit_in_bytes", "9223372036854771712\n" },
-	{ "memory.usage_in_bytes", "4096\n" },
-	{ "memory.max_usage_in_bytes", "8192\n" },
-	{ "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 5\n" },
-	{ "cpu.cfs_quota_us", "-1\n" },
-	{ "cpu.cfs_period_us", "100000\n" },
-	{ "cpuacct.usage", "424242\n" },
-	{ "freezer.state", "THAWED\n" },
+    {"cgroup.procs", ""},
+    {"cgroup.controllers", ""},
+    {"cgroup.subtree_control", ""},
+    {"cgroup.events", "populated 0\nfrozen 0\n"},
+    {"cgroup.kill", ""},
+    {"memory.max", "max\n"},
+    {"memory.current", "12345\n"},
+    {"memory.peak", "23456\n"},
+    {"memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\noom_group_kill 0\n"},
+    {"pids.max", "max\n"},
+    {"pids.current", "3\n"},
+    {"cpu.max", "max 100000\n"},
+    {"cpu.stat", "usage_usec 777\nuser_usec 500\nsystem_usec 277\n"},
+    {"cpuset.cpus", "\n"},
+    {"cpuset.mems", "\n"},
+    {"memory.limit_in_bytes", "9223372036854771712\n"},
+    {"memory.usage_in_bytes", "4096\n"},
+    {"memory.max_usage_in_bytes", "8192\n"},
+    {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 5\n"},
+    {"cpu.cfs_quota_us", "-1\n"},
+    {"cpu.cfs_period_us", "100000\n"},
+    {"cpuacct.usage", "424242\n"},
+    {"freezer.state", "THAWED\n"},
 };
 static const char *fake_missing; /* a stub file new directories do not get */
 
@@ -106,7 +106,7 @@ static int fake_rmdirat(int dirfd, const char *name)
 	return unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
-static const struct cg_fs_ops fake_fs = { fake_mkdirat, fake_rmdirat };
+static const struct cg_fs_ops fake_fs = {fake_mkdirat, fake_rmdirat};
 static char tmp[256];
 static char top[64];
 
@@ -154,7 +154,7 @@ static void fake_v1_roots(const char *const *names)
 		close(fd);
 	}
 }
-static const char *const all_v1[] = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", NULL };
+static const char *const all_v1[] = {"memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", NULL};
 
 static char *slurp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *slurp(const char *fmt, ...)
@@ -204,7 +204,8 @@ START_TEST(test_parse_keyed)
 	ck_assert_int_eq(cg_parse_keyed("usage_usec 777\nuser_usec 500\n", "user_usec", &v), 0);
 	ck_assert_int_eq(v, 500);
 	/* oom_kill must not match oom_kill_disable */
-	ck_assert_int_eq(cg_parse_keyed("oom_kill_disable 1\nunder_oom 0\noom_kill 7\n", "oom_kill", &v), 0);
+	ck_assert_int_eq(
+	    cg_parse_keyed("oom_kill_disable 1\nunder_oom 0\noom_kill 7\n", "oom_kill", &v), 0);
 	ck_assert_int_eq(v, 7);
 	ck_assert_int_eq(cg_parse_keyed("low 0\nhigh 0\nmax 9\noom 2\noom_kill 3\n", "oom", &v), 0);
 	ck_assert_int_eq(v, 2);
@@ -236,7 +237,7 @@ END_TEST
 
 START_TEST(test_detect)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	enum crowd_cg_layout l = CROWD_CG_UNIFIED;
 	char p[512];
 
@@ -264,7 +265,7 @@ END_TEST
 
 START_TEST(test_v2_limits_and_stats)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = full_limits();
@@ -272,7 +273,8 @@ START_TEST(test_v2_limits_and_stats)
 
 	fake_setup();
 	fake_v2_root(tmp);
-	ck_assert_msg(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "run", &run, &err) == 0, "%s", err.msg);
+	ck_assert_msg(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "run", &run, &err) == 0,
+		      "%s", err.msg);
 	ck_assert_int_eq(crowd_cg_run_layout(run), CROWD_CG_UNIFIED);
 	/* memory and pids on from the root down (stats need them); <top> did not have them. */
 	ck_assert_str_eq(slurp("%s/cgroup.subtree_control", tmp), "+memory +pids");
@@ -334,7 +336,7 @@ END_TEST
 /* The leaf stays populated: destroy reports the timeout instead of pretending. */
 START_TEST(test_v2_wait_empty_bounded)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	fake_setup();
 	int fd = open(tmp, O_PATH | O_DIRECTORY);
 	write_text(fd, "cgroup.events", "populated 1\nfrozen 0\n");
@@ -350,7 +352,7 @@ END_TEST
 
 static void v2_fail_closed(const char *missing, const struct crowd_cg_limits *l)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 
@@ -369,7 +371,7 @@ static void v2_fail_closed(const char *missing, const struct crowd_cg_limits *l)
 
 START_TEST(test_v2_fail_closed)
 {
-	static const char *const knobs[] = { "memory.max", "pids.max", "cpu.max", "cpuset.cpus" };
+	static const char *const knobs[] = {"memory.max", "pids.max", "cpu.max", "cpuset.cpus"};
 	struct crowd_cg_limits l = full_limits();
 	v2_fail_closed(knobs[_i], &l);
 }
@@ -377,18 +379,21 @@ END_TEST
 
 START_TEST(test_bad_names)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
 
 	fake_setup();
 	fake_v2_root(tmp);
-	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "a/b", &run, &err), -EINVAL);
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "a/b", &run, &err),
+			 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "a/b"));
-	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "..", &run, &err), -EINVAL);
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "..", &run, &err),
+			 -EINVAL);
 	setenv("CROWD_CGROUP_TOP", "x/y", 1);
-	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "r", &run, &err), -EINVAL);
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "r", &run, &err),
+			 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "CROWD_CGROUP_TOP"));
 	ck_assert(!exists("%s/x", tmp));
 	setenv("CROWD_CGROUP_TOP", top, 1);
@@ -411,7 +416,7 @@ END_TEST
 
 START_TEST(test_v1_limits_and_stats)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL, *plain = NULL;
 	struct crowd_cg_limits l = full_limits();
@@ -419,7 +424,8 @@ START_TEST(test_v1_limits_and_stats)
 
 	fake_setup();
 	fake_v1_roots(all_v1);
-	ck_assert_msg(cg_run_open_layout(tmp, CROWD_CG_LEGACY, false, "run", &run, &err) == 0, "%s", err.msg);
+	ck_assert_msg(cg_run_open_layout(tmp, CROWD_CG_LEGACY, false, "run", &run, &err) == 0, "%s",
+		      err.msg);
 	/* cpuset levels inherit cpus/mems from their parents */
 	ck_assert_str_eq(slurp("%s/cpuset/%s/cpuset.cpus", tmp, top), "0-1\n");
 	ck_assert_str_eq(slurp("%s/cpuset/%s/run/cpuset.mems", tmp, top), "0\n");
@@ -488,9 +494,9 @@ END_TEST
 
 START_TEST(test_v1_fail_closed)
 {
-	static const char *const knobs[] = { "memory.limit_in_bytes", "pids.max", "cpu.cfs_quota_us",
-					     "cpu.cfs_period_us", "cpuset.cpus" };
-	struct crowd_error err = { 0 };
+	static const char *const knobs[] = {"memory.limit_in_bytes", "pids.max", "cpu.cfs_quota_us",
+					    "cpu.cfs_period_us", "cpuset.cpus"};
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = full_limits();
@@ -500,7 +506,8 @@ START_TEST(test_v1_fail_closed)
 	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_LEGACY, false, "run", &run, &err), 0);
 	fake_missing = knobs[_i];
 	ck_assert_int_eq(crowd_cg_create(run, "c1", &l, &cg, &err), -ENOENT);
-	ck_assert_msg(strstr(err.msg, knobs[_i]), "error '%s' does not name %s", err.msg, knobs[_i]);
+	ck_assert_msg(strstr(err.msg, knobs[_i]), "error '%s' does not name %s", err.msg,
+		      knobs[_i]);
 	for (const char *const *h = all_v1; *h; h++)
 		ck_assert_msg(!exists("%s/%s/%s/run/c1", tmp, *h, top), "c1 left in %s", *h);
 	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
@@ -511,8 +518,8 @@ END_TEST
 
 START_TEST(test_v1_missing_hierarchy)
 {
-	static const char *const some[] = { "memory", "cpuacct", "freezer", NULL };
-	struct crowd_error err = { 0 };
+	static const char *const some[] = {"memory", "cpuacct", "freezer", NULL};
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
@@ -538,7 +545,7 @@ END_TEST
 
 START_TEST(test_hybrid_fake)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
@@ -586,7 +593,7 @@ END_TEST
 
 START_TEST(test_sweep_fake)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	unsigned removed = 99, left = 99;
 	char p[512];
 
@@ -594,13 +601,15 @@ START_TEST(test_sweep_fake)
 	fake_v1_roots(all_v1);
 	/* leftovers: <top>/r1/{a,b/deeper} and <top>/r2 in every hierarchy */
 	for (const char *const *h = all_v1; *h; h++) {
-		static const char *const dirs[] = { "", "/r1", "/r1/a", "/r1/b", "/r1/b/deeper", "/r2" };
+		static const char *const dirs[] = {"",	    "/r1",	    "/r1/a",
+						   "/r1/b", "/r1/b/deeper", "/r2"};
 		for (size_t i = 0; i < CROWD_ARRAY_SIZE(dirs); i++) {
 			snprintf(p, sizeof(p), "%s/%s/%s%s", tmp, *h, top, dirs[i]);
 			ck_assert_int_eq(fake_mkdirat(AT_FDCWD, p, 0755), 0);
 		}
 	}
-	ck_assert_msg(cg_sweep_layout(tmp, CROWD_CG_LEGACY, false, &removed, &left, &err) == 0, "%s", err.msg);
+	ck_assert_msg(cg_sweep_layout(tmp, CROWD_CG_LEGACY, false, &removed, &left, &err) == 0,
+		      "%s", err.msg);
 	ck_assert_uint_eq(removed, 6 * 6);
 	ck_assert_uint_eq(left, 0);
 	for (const char *const *h = all_v1; *h; h++)
@@ -679,19 +688,20 @@ static bool cgroup_line(pid_t pid, const char *prefix, const char *suffix)
 
 START_TEST(test_real_v1_leaf)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
 	struct crowd_cg_stats st;
 	char paths[CG_NCTRL + 1][512], want[256];
-	static const char *const hs[] = { "memory", "pids", "cpuacct", "freezer", "unified" };
+	static const char *const hs[] = {"memory", "pids", "cpuacct", "freezer", "unified"};
 	int wfd;
 
 	if (!need_root("test_real_v1_leaf"))
 		return;
 	set_top();
-	if (!is_cgroup_mount("/sys/fs/cgroup/memory", false) || !is_cgroup_mount("/sys/fs/cgroup/pids", false)) {
+	if (!is_cgroup_mount("/sys/fs/cgroup/memory", false) ||
+	    !is_cgroup_mount("/sys/fs/cgroup/pids", false)) {
 		printf("skip test_real_v1_leaf: no v1 memory and pids hierarchies\n");
 		return;
 	}
@@ -699,7 +709,8 @@ START_TEST(test_real_v1_leaf)
 	l.memory_max_bytes = 64 << 20;
 	l.pids_max = 16;
 	ck_assert_msg(crowd_cg_create(run, "leaf", &l, &cg, &err) == 0, "%s", err.msg);
-	ck_assert_str_eq(slurp("%s/memory.limit_in_bytes", crowd_cg_path(cg, "memory")), "67108864\n");
+	ck_assert_str_eq(slurp("%s/memory.limit_in_bytes", crowd_cg_path(cg, "memory")),
+			 "67108864\n");
 	ck_assert_str_eq(slurp("%s/pids.max", crowd_cg_path(cg, "pids")), "16\n");
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
 		const char *p = crowd_cg_path(cg, hs[i]);
@@ -746,14 +757,15 @@ END_TEST
 /* The cgroup2 mount on its own (controller-less here): procs, kill, events, remove. */
 START_TEST(test_real_v2)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL, *bad = NULL;
 	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
 	struct crowd_cg_stats st;
-	const char *root = is_cgroup_mount("/sys/fs/cgroup/unified", true) ? "/sys/fs/cgroup/unified"
-			   : is_cgroup_mount("/sys/fs/cgroup", true)       ? "/sys/fs/cgroup"
-									   : NULL;
+	const char *root = is_cgroup_mount("/sys/fs/cgroup/unified", true)
+			       ? "/sys/fs/cgroup/unified"
+			   : is_cgroup_mount("/sys/fs/cgroup", true) ? "/sys/fs/cgroup"
+								     : NULL;
 	char leafp[512], want[256], ev[128];
 	int wfd;
 
@@ -805,7 +817,7 @@ END_TEST
  * cgroup.kill reaches it. */
 START_TEST(test_real_clone_into)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	char want[256];
@@ -820,7 +832,7 @@ START_TEST(test_real_clone_into)
 	}
 	ck_assert_msg(crowd_cg_run_open(NULL, "clrun", &run, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(crowd_cg_create(run, "leaf", NULL, &cg, &err), 0);
-	struct clone_args a = { 0 };
+	struct clone_args a = {0};
 	a.flags = CLONE_INTO_CGROUP;
 	a.exit_signal = SIGCHLD;
 	a.cgroup = (uint64_t)crowd_cg_clone_fd(cg);
@@ -847,7 +859,7 @@ END_TEST
 
 START_TEST(test_real_sweep)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	unsigned removed = 0, left = 0;
@@ -867,8 +879,9 @@ START_TEST(test_real_sweep)
 	pid_t pid = spawn_waiter(&wfd);
 	ck_assert_int_eq(crowd_cg_attach(cg, pid, &err), 0);
 	char busy[512], nested[600];
-	snprintf(busy, sizeof(busy), "%s", crowd_cg_path(cg, "memory") ? crowd_cg_path(cg, "memory")
-									: crowd_cg_path(cg, "unified"));
+	snprintf(busy, sizeof(busy), "%s",
+		 crowd_cg_path(cg, "memory") ? crowd_cg_path(cg, "memory")
+					     : crowd_cg_path(cg, "unified"));
 	snprintf(nested, sizeof(nested), "%s/nested", busy);
 	ck_assert_int_eq(mkdir(nested, 0755), 0);
 	/* forget the objects without removing anything */
@@ -905,7 +918,8 @@ START_TEST(test_real_detect_hybrid)
 		return;
 	fake_setup();
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		printf("skip test_real_detect_hybrid: no private mount namespace: %s\n", strerror(errno));
+		printf("skip test_real_detect_hybrid: no private mount namespace: %s\n",
+		       strerror(errno));
 		return;
 	}
 	ck_assert_int_eq(mount("tmpfs", tmp, "tmpfs", 0, "size=64k"), 0);
@@ -927,7 +941,7 @@ END_TEST
 /* The kernel's OOM killer inside a memory-limited leaf shows up in oom_kills. */
 START_TEST(test_real_oom)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
@@ -976,7 +990,7 @@ START_TEST(test_real_concurrent_runs)
 		if (kids[k] > 0)
 			continue;
 		for (int i = 0; i < 40; i++) {
-			struct crowd_error err = { 0 };
+			struct crowd_error err = {0};
 			struct crowd_cg_run *run = NULL;
 			struct crowd_cg *cg = NULL;
 			char name[32];
@@ -1005,8 +1019,8 @@ END_TEST
  * freezer, then a leftover swept the v1 way. */
 START_TEST(test_real_legacy)
 {
-	static const char *const hs[] = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer" };
-	struct crowd_error err = { 0 };
+	static const char *const hs[] = {"memory", "pids", "cpu", "cpuacct", "cpuset", "freezer"};
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	struct crowd_cg *cg = NULL;
 	struct crowd_cg_limits l = full_limits();
@@ -1116,7 +1130,7 @@ static int64_t median_us(int64_t *v, size_t n)
  * asserts every step worked and nothing is left. N from CROWD_CG_BENCH_N (default 100). */
 START_TEST(test_real_rate)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_cg_run *run = NULL;
 	enum crowd_cg_layout lay;
 	const char *ns = getenv("CROWD_CG_BENCH_N");
@@ -1145,7 +1159,7 @@ START_TEST(test_real_rate)
 		int64_t t0 = crowd_now_ns();
 		ck_assert_msg(crowd_cg_create(run, name, &l, &cgs[i], &err) == 0, "%s", err.msg);
 		int64_t t1 = crowd_now_ns();
-		struct clone_args a = { 0 };
+		struct clone_args a = {0};
 		a.exit_signal = SIGCHLD;
 		if (crowd_cg_clone_fd(cgs[i]) >= 0) {
 			a.flags = CLONE_INTO_CGROUP;
@@ -1238,8 +1252,8 @@ int main(void)
 	srunner_free(sr);
 	/* Whatever a failed test left under its top (crowd-check-<this pid>-*). */
 	if (geteuid() == 0) {
-		static const char *const dirs[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified",
-						    "/sys/fs/cgroup" };
+		static const char *const dirs[] = {"/sys/fs/cgroup/memory",
+						   "/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
 		char prefix[64];
 		snprintf(prefix, sizeof(prefix), "crowd-check-%d-", (int)getpid());
 		for (size_t i = 0; i < CROWD_ARRAY_SIZE(dirs); i++) {
@@ -1259,7 +1273,8 @@ int main(void)
 	}
 	/* and the temporary directories of the fake file systems */
 	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf /dev/shm/crowd-check-cgroup-%d-* /tmp/crowd-check-cgroup-%d-*",
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf /dev/shm/crowd-check-cgroup-%d-* /tmp/crowd-check-cgroup-%d-*",
 		 (int)getpid(), (int)getpid());
 	if (system(cmd) != 0)
 		failed++;

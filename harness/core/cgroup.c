@@ -20,13 +20,12 @@
 #include "util.h"
 
 #define CG_DEFAULT_ROOT "/sys/fs/cgroup"
-#define CG_DEFAULT_TOP "crowd"
-#define CG_NAME_MAX 128
+#define CG_DEFAULT_TOP	"crowd"
+#define CG_NAME_MAX	128
 
 const struct cg_ctrl_desc cg_ctrl_table[CG_NCTRL] = {
-	{ CG_MEMORY, "memory", true },   { CG_PIDS, "pids", true },
-	{ CG_CPU, "cpu", true },         { CG_CPUACCT, "cpuacct", false },
-	{ CG_CPUSET, "cpuset", true },   { CG_FREEZER, "freezer", false },
+    {CG_MEMORY, "memory", true},    {CG_PIDS, "pids", true},	 {CG_CPU, "cpu", true},
+    {CG_CPUACCT, "cpuacct", false}, {CG_CPUSET, "cpuset", true}, {CG_FREEZER, "freezer", false},
 };
 
 static int real_mkdirat(int dirfd, const char *name, mode_t mode)
@@ -37,13 +36,13 @@ static int real_rmdirat(int dirfd, const char *name)
 {
 	return unlinkat(dirfd, name, AT_REMOVEDIR);
 }
-static const struct cg_fs_ops real_fs = { real_mkdirat, real_rmdirat };
+static const struct cg_fs_ops real_fs = {real_mkdirat, real_rmdirat};
 const struct cg_fs_ops *cg_fs = &real_fs;
 
 static const char *const layout_names[] = {
-	[CROWD_CG_UNIFIED] = "unified",
-	[CROWD_CG_LEGACY] = "legacy",
-	[CROWD_CG_HYBRID] = "hybrid",
+    [CROWD_CG_UNIFIED] = "unified",
+    [CROWD_CG_LEGACY] = "legacy",
+    [CROWD_CG_HYBRID] = "hybrid",
 };
 
 const char *crowd_cg_layout_name(enum crowd_cg_layout l)
@@ -106,7 +105,7 @@ int cg_rmdirat(int dirfd, const char *name, struct crowd_error *err)
 			return 0;
 		if (errno != EBUSY || i + 1 >= CG_RMDIR_TRIES)
 			return crowd_error_errno(err, errno, "rmdir %s", name);
-		struct timespec ts = { 0, sleep_ns };
+		struct timespec ts = {0, sleep_ns};
 		nanosleep(&ts, NULL);
 		if (sleep_ns < 10000000)
 			sleep_ns *= 2;
@@ -220,8 +219,7 @@ int cg_parse_pids(const char *text, pid_t **ret, size_t *ret_n)
 	return 0;
 }
 
-int cg_read_pidsat(int dirfd, const char *name, pid_t **ret, size_t *ret_n,
-		   struct crowd_error *err)
+int cg_read_pidsat(int dirfd, const char *name, pid_t **ret, size_t *ret_n, struct crowd_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = cg_read_allat(dirfd, name, &text, err);
@@ -280,7 +278,8 @@ int cg_stats_read(struct crowd_cg *cg, const struct cg_stat_desc *t, size_t n, b
 			if (r == -ENOENT)
 				continue;
 			if (r < 0)
-				return crowd_error_set(err, EINVAL, "%s: bad '%s' line", name, t[i].key);
+				return crowd_error_set(err, EINVAL, "%s: bad '%s' line", name,
+						       t[i].key);
 		} else {
 			r = cg_read_int64at(dirfd, name, &v, err);
 			if (r == -ENOENT)
@@ -360,7 +359,8 @@ static unsigned v2_controllers(const char *mnt)
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
 	if (crowd_read_file(path, buf, sizeof(buf), NULL) < 0)
 		return 0;
-	for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+	for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w;
+	     w = strtok_r(NULL, " \n", &save))
 		for (unsigned c = 0; c < CG_NCTRL; c++)
 			if (cg_ctrl_table[c].v2 && strcmp(w, cg_ctrl_table[c].name) == 0)
 				mask |= cg_ctrl_table[c].bit;
@@ -400,9 +400,9 @@ static int hier_discover(struct crowd_cg_run *run, const char *root, enum crowd_
 }
 
 static const struct cg_backend *const layout_backends[] = {
-	[CROWD_CG_UNIFIED] = &cg_backend_v2,
-	[CROWD_CG_LEGACY] = &cg_backend_v1,
-	[CROWD_CG_HYBRID] = &cg_backend_hybrid,
+    [CROWD_CG_UNIFIED] = &cg_backend_v2,
+    [CROWD_CG_LEGACY] = &cg_backend_v1,
+    [CROWD_CG_HYBRID] = &cg_backend_hybrid,
 };
 
 /* Open <mnt>/<top>/<run> of hierarchy i, making what is missing; v1 cpuset levels get
@@ -639,7 +639,7 @@ int crowd_cg_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_
 
 	if (cg->v2_fd >= 0)
 		return cg_read_pidsat(cg->v2_fd, "cgroup.procs", ret, ret_n, err);
-	static const unsigned pref[] = { CG_PIDS, CG_MEMORY, CG_FREEZER, CG_CPUACCT };
+	static const unsigned pref[] = {CG_PIDS, CG_MEMORY, CG_FREEZER, CG_CPUACCT};
 	for (unsigned k = 0; k < CROWD_ARRAY_SIZE(pref); k++) {
 		int hi = cg_hier_index(cg->run, pref[k]);
 		if (hi >= 0 && (cg->present & (1u << hi)))
@@ -652,7 +652,7 @@ int crowd_cg_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_
 
 int crowd_cg_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err)
 {
-	*ret = (struct crowd_cg_stats){ -1, -1, -1, -1, -1 };
+	*ret = (struct crowd_cg_stats){-1, -1, -1, -1, -1};
 	int r = cg->run->be->stats(cg, ret, err);
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s stats", cg->leaf);
@@ -715,8 +715,8 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err)
 		/* Removed behind our back (crowd clean): gone is what we wanted. */
 		bool left = false;
 		for (unsigned i = 0; i < cg->run->nh; i++)
-			if ((cg->present & (1u << i)) &&
-			    faccessat(cg->run->h[i].run_fd, cg->leaf, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			if ((cg->present & (1u << i)) && faccessat(cg->run->h[i].run_fd, cg->leaf,
+								   F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 				left = true;
 		if (!left)
 			r = 0;
@@ -779,7 +779,7 @@ int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs
 		    unsigned *ret_removed, unsigned *ret_left, struct crowd_error *err)
 {
 	struct crowd_cg_run *run = calloc(1, sizeof(*run));
-	struct sweep s = { 0 };
+	struct sweep s = {0};
 	int r;
 
 	*ret_removed = *ret_left = 0;
@@ -803,8 +803,7 @@ int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs
 			bool fr = !h->v2 && (h->ctrls & CG_FREEZER);
 			if ((pass == 0) != h->v2 || (pass == 1 && !fr) || (pass == 2 && fr))
 				continue;
-			_cleanup_close_ int mnt_fd =
-				open(h->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			_cleanup_close_ int mnt_fd = open(h->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (mnt_fd < 0)
 				continue;
 			s.v2 = h->v2;

@@ -24,19 +24,19 @@ enum {
 struct cg_ctrl_desc {
 	unsigned bit;
 	const char *name; /* v1 mount name under the root and v2 controller name */
-	bool v2;          /* also a cgroup2 controller crowd enables */
+	bool v2;	  /* also a cgroup2 controller crowd enables */
 };
 extern const struct cg_ctrl_desc cg_ctrl_table[CG_NCTRL];
 
 /* One mounted hierarchy: the cgroup2 one, or a v1 one holding one or more controllers. */
 #define CG_MAX_HIER (CG_NCTRL + 1)
 struct cg_hier {
-	char name[16];  /* "unified" or the first v1 controller name */
+	char name[16];	/* "unified" or the first v1 controller name */
 	unsigned ctrls; /* v1 controllers mounted there; 0 for cgroup2 */
 	bool v2;
-	char *mnt;      /* <root>/<name>, or <root> for a unified layout */
-	int top_fd;     /* <mnt>/<top>, O_PATH|O_DIRECTORY, or -1 */
-	int run_fd;     /* <mnt>/<top>/<run>, O_PATH|O_DIRECTORY, or -1 */
+	char *mnt;  /* <root>/<name>, or <root> for a unified layout */
+	int top_fd; /* <mnt>/<top>, O_PATH|O_DIRECTORY, or -1 */
+	int run_fd; /* <mnt>/<top>/<run>, O_PATH|O_DIRECTORY, or -1 */
 };
 
 struct cg_backend;
@@ -48,16 +48,16 @@ struct crowd_cg_run {
 	char *name;
 	unsigned nh;
 	struct cg_hier h[CG_MAX_HIER];
-	int v2;                /* index of the cgroup2 hierarchy in h, or -1 */
-	unsigned v2_avail;     /* controllers the cgroup2 root offers */
-	unsigned v2_enabled;   /* enabled down to the run (atomic: leaves may be made in threads) */
+	int v2;		     /* index of the cgroup2 hierarchy in h, or -1 */
+	unsigned v2_avail;   /* controllers the cgroup2 root offers */
+	unsigned v2_enabled; /* enabled down to the run (atomic: leaves may be made in threads) */
 };
 
 struct crowd_cg {
 	struct crowd_cg_run *run;
 	char *leaf;
-	unsigned present; /* bit i: the leaf exists in run->h[i] */
-	int v2_fd;        /* O_PATH|O_DIRECTORY of the cgroup2 leaf, or -1 */
+	unsigned present;	  /* bit i: the leaf exists in run->h[i] */
+	int v2_fd;		  /* O_PATH|O_DIRECTORY of the cgroup2 leaf, or -1 */
 	char *paths[CG_MAX_HIER]; /* made on demand by crowd_cg_path */
 };
 
@@ -67,7 +67,8 @@ struct cg_backend {
 	/* Make <top>/<run> in each hierarchy; run->h[i].run_fd set on success. */
 	int (*run_open)(struct crowd_cg_run *run, struct crowd_error *err);
 	/* Make the leaf and write its limits; on failure remove what it made. */
-	int (*create)(struct crowd_cg *cg, const struct crowd_cg_limits *lim, struct crowd_error *err);
+	int (*create)(struct crowd_cg *cg, const struct crowd_cg_limits *lim,
+		      struct crowd_error *err);
 	int (*attach)(struct crowd_cg *cg, pid_t pid, struct crowd_error *err);
 	int (*stats)(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err);
 	int (*kill)(struct crowd_cg *cg, struct crowd_error *err);
@@ -104,11 +105,11 @@ const char *cg_leaf_file(const struct crowd_cg *cg, const char *file, char *buf,
 /* Stats from a table of files; v1 looks each controller's hierarchy up, v2 uses the leaf fd.
  * Missing files leave -1. */
 struct cg_stat_desc {
-	unsigned ctrl;    /* v1 controller holding the file */
+	unsigned ctrl; /* v1 controller holding the file */
 	const char *file;
-	const char *key;  /* NULL: the file is one number; else "key N" line */
+	const char *key; /* NULL: the file is one number; else "key N" line */
 	int64_t scale;
-	size_t off;       /* offsetof(struct crowd_cg_stats, field) */
+	size_t off; /* offsetof(struct crowd_cg_stats, field) */
 };
 int cg_stats_read(struct crowd_cg *cg, const struct cg_stat_desc *t, size_t n, bool v1,
 		  struct crowd_cg_stats *ret, struct crowd_error *err);
@@ -137,6 +138,6 @@ int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs
 		    unsigned *ret_removed, unsigned *ret_left, struct crowd_error *err);
 
 #define CG_WAIT_EMPTY_NS (10LL * 1000000000LL)
-#define CG_RMDIR_TRIES 200
+#define CG_RMDIR_TRIES	 200
 
 #endif

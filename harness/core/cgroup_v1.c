@@ -20,7 +20,7 @@
 
 static void sleep_ns(long ns)
 {
-	struct timespec ts = { 0, ns };
+	struct timespec ts = {0, ns};
 	nanosleep(&ts, NULL);
 }
 
@@ -43,7 +43,7 @@ static bool blank(const char *s)
  * default); give it the parent's. */
 int cg1_cpuset_inherit(int parent_fd, int child_fd, struct crowd_error *err)
 {
-	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	char buf[512];
 
 	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(files); i++) {
@@ -76,8 +76,8 @@ static int leaf_write(struct crowd_cg *cg, unsigned ctrl, const char *file, cons
 	int hi = cg_hier_index(cg->run, ctrl);
 	if (hi < 0 || !(cg->present & (1u << hi)))
 		return crowd_error_set(err, ENOENT, "%s: no such cgroup hierarchy", file);
-	int r = crowd_write_fileat(cg->run->h[hi].run_fd, cg_leaf_file(cg, file, path, sizeof(path)),
-				   value, err);
+	int r = crowd_write_fileat(cg->run->h[hi].run_fd,
+				   cg_leaf_file(cg, file, path, sizeof(path)), value, err);
 	if (r < 0)
 		crowd_error_prefix(err, "%s", cg->run->h[hi].mnt);
 	return r;
@@ -102,9 +102,11 @@ static int cpuset_setup(struct crowd_cg *cg, unsigned hi, const struct crowd_cg_
 
 	if (fd < 0)
 		return crowd_error_errno(err, errno, "open %s", cg->leaf);
-	if (l->cpuset_cpus[0] && (r = crowd_write_fileat(fd, "cpuset.cpus", l->cpuset_cpus, err)) < 0)
+	if (l->cpuset_cpus[0] &&
+	    (r = crowd_write_fileat(fd, "cpuset.cpus", l->cpuset_cpus, err)) < 0)
 		return r;
-	if (l->cpuset_mems[0] && (r = crowd_write_fileat(fd, "cpuset.mems", l->cpuset_mems, err)) < 0)
+	if (l->cpuset_mems[0] &&
+	    (r = crowd_write_fileat(fd, "cpuset.mems", l->cpuset_mems, err)) < 0)
 		return r;
 	return cg1_cpuset_inherit(run_fd, fd, err);
 }
@@ -116,10 +118,10 @@ static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 		unsigned ctrl;
 		const char *file;
 	} limit_files[] = {
-		{ CG_MEMORY, "memory.limit_in_bytes" },
-		{ CG_PIDS, "pids.max" },
-		{ CG_CPU, "cpu.cfs_quota_us" },
-		{ CG_CPUSET, "cpuset.cpus" },
+	    {CG_MEMORY, "memory.limit_in_bytes"},
+	    {CG_PIDS, "pids.max"},
+	    {CG_CPU, "cpu.cfs_quota_us"},
+	    {CG_CPUSET, "cpuset.cpus"},
 	};
 	struct crowd_cg_run *run = cg->run;
 	unsigned lim = limits_ctrls(l), need = V1_BASE | lim;
@@ -182,9 +184,9 @@ static int v1_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
 			    (pass == 0) != !!(h->ctrls & CG_CPUSET))
 				continue;
 			char path[PATH_MAX];
-			int r = crowd_write_fileat(h->run_fd,
-						   cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
-						   v, err);
+			int r = crowd_write_fileat(
+			    h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)), v,
+			    err);
 			if (r < 0)
 				return crowd_error_prefix(err, "%s", h->mnt);
 		}
@@ -192,13 +194,13 @@ static int v1_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
 }
 
 static const struct cg_stat_desc v1_stats_table[] = {
-	{ CG_MEMORY, "memory.usage_in_bytes", NULL, 1,
-	  offsetof(struct crowd_cg_stats, memory_current_bytes) },
-	{ CG_MEMORY, "memory.max_usage_in_bytes", NULL, 1,
-	  offsetof(struct crowd_cg_stats, memory_peak_bytes) },
-	{ CG_PIDS, "pids.current", NULL, 1, offsetof(struct crowd_cg_stats, pids_current) },
-	{ CG_CPUACCT, "cpuacct.usage", NULL, 1, offsetof(struct crowd_cg_stats, cpu_usage_ns) },
-	{ CG_MEMORY, "memory.oom_control", "oom_kill", 1, offsetof(struct crowd_cg_stats, oom_kills) },
+    {CG_MEMORY, "memory.usage_in_bytes", NULL, 1,
+     offsetof(struct crowd_cg_stats, memory_current_bytes)},
+    {CG_MEMORY, "memory.max_usage_in_bytes", NULL, 1,
+     offsetof(struct crowd_cg_stats, memory_peak_bytes)},
+    {CG_PIDS, "pids.current", NULL, 1, offsetof(struct crowd_cg_stats, pids_current)},
+    {CG_CPUACCT, "cpuacct.usage", NULL, 1, offsetof(struct crowd_cg_stats, cpu_usage_ns)},
+    {CG_MEMORY, "memory.oom_control", "oom_kill", 1, offsetof(struct crowd_cg_stats, oom_kills)},
 };
 
 static int v1_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err)
@@ -272,7 +274,7 @@ static int v1_kill_leaf(struct crowd_cg *cg, struct crowd_error *err)
 	if (hi < 0 || !(cg->present & (1u << hi)))
 		return 0;
 	_cleanup_close_ int fd =
-		openat(cg->run->h[hi].run_fd, cg->leaf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	    openat(cg->run->h[hi].run_fd, cg->leaf, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return crowd_error_errno(err, errno, "open %s/%s", cg->run->h[hi].mnt, cg->leaf);
 	int r = cg1_kill_dir(fd, fr, err);
@@ -298,8 +300,8 @@ static int v1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
 			r = 0;
 		} else if (r < 0) {
 			if (errno == EBUSY) {
-				_cleanup_close_ int fd = openat(h->run_fd, cg->leaf,
-								O_PATH | O_DIRECTORY | O_CLOEXEC);
+				_cleanup_close_ int fd =
+				    openat(h->run_fd, cg->leaf, O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (fd >= 0)
 					cg1_kill_dir(fd, h->ctrls & CG_FREEZER, NULL);
 			}
@@ -330,13 +332,13 @@ static int v1_remove(struct crowd_cg *cg, struct crowd_error *err)
 }
 
 const struct cg_backend cg_backend_v1 = {
-	.name = "v1",
-	.run_open = v1_run_open,
-	.create = v1_create,
-	.attach = v1_attach,
-	.stats = v1_stats,
-	.kill = v1_kill_leaf,
-	.remove = v1_remove,
+    .name = "v1",
+    .run_open = v1_run_open,
+    .create = v1_create,
+    .attach = v1_attach,
+    .stats = v1_stats,
+    .kill = v1_kill_leaf,
+    .remove = v1_remove,
 };
 
 /* ---- hybrid: v1 for limits and stats, a cgroup2 leaf to track and kill ---- */
@@ -389,11 +391,11 @@ static int hy_remove(struct crowd_cg *cg, struct crowd_error *err)
 }
 
 const struct cg_backend cg_backend_hybrid = {
-	.name = "hybrid",
-	.run_open = v1_run_open,
-	.create = hy_create,
-	.attach = hy_attach,
-	.stats = v1_stats,
-	.kill = hy_kill,
-	.remove = hy_remove,
+    .name = "hybrid",
+    .run_open = v1_run_open,
+    .create = hy_create,
+    .attach = hy_attach,
+    .stats = v1_stats,
+    .kill = hy_kill,
+    .remove = hy_remove,
 };

@@ -36,7 +36,8 @@ static int v2_enable(struct crowd_cg_run *run, unsigned want, struct crowd_error
 				 cg_ctrl_table[c].name);
 		}
 	/* The root's subtree_control only when <top> does not already get them. */
-	if (crowd_read_fileat(h->top_fd, "cgroup.controllers", have_buf, sizeof(have_buf), NULL) < 0)
+	if (crowd_read_fileat(h->top_fd, "cgroup.controllers", have_buf, sizeof(have_buf), NULL) <
+	    0)
 		have_buf[0] = '\0';
 	bool top_has = true;
 	for (unsigned c = 0; c < CG_NCTRL; c++) {
@@ -46,7 +47,8 @@ static int v2_enable(struct crowd_cg_run *run, unsigned want, struct crowd_error
 		size_t l = strlen(cg_ctrl_table[c].name);
 		bool found = false;
 		while ((w = strstr(w, cg_ctrl_table[c].name))) {
-			if ((w == have_buf || w[-1] == ' ') && (w[l] == ' ' || w[l] == '\n' || !w[l]))
+			if ((w == have_buf || w[-1] == ' ') &&
+			    (w[l] == ' ' || w[l] == '\n' || !w[l]))
 				found = true;
 			w += l;
 		}
@@ -177,11 +179,11 @@ static int v2_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
 }
 
 static const struct cg_stat_desc v2_stats_table[] = {
-	{ 0, "memory.current", NULL, 1, offsetof(struct crowd_cg_stats, memory_current_bytes) },
-	{ 0, "memory.peak", NULL, 1, offsetof(struct crowd_cg_stats, memory_peak_bytes) },
-	{ 0, "pids.current", NULL, 1, offsetof(struct crowd_cg_stats, pids_current) },
-	{ 0, "cpu.stat", "usage_usec", 1000, offsetof(struct crowd_cg_stats, cpu_usage_ns) },
-	{ 0, "memory.events", "oom_kill", 1, offsetof(struct crowd_cg_stats, oom_kills) },
+    {0, "memory.current", NULL, 1, offsetof(struct crowd_cg_stats, memory_current_bytes)},
+    {0, "memory.peak", NULL, 1, offsetof(struct crowd_cg_stats, memory_peak_bytes)},
+    {0, "pids.current", NULL, 1, offsetof(struct crowd_cg_stats, pids_current)},
+    {0, "cpu.stat", "usage_usec", 1000, offsetof(struct crowd_cg_stats, cpu_usage_ns)},
+    {0, "memory.events", "oom_kill", 1, offsetof(struct crowd_cg_stats, oom_kills)},
 };
 
 static int v2_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err)
@@ -203,7 +205,7 @@ int cg2_kill_fd(int dirfd, struct crowd_error *err)
 			return r;
 		for (size_t i = 0; i < n; i++)
 			kill(pids[i], SIGKILL);
-		struct timespec ts = { 0, 1000000 };
+		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);
 	}
 	return crowd_error_set(err, ETIMEDOUT, "cgroup.procs: processes keep appearing");
@@ -240,17 +242,17 @@ int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err)
 			return 0;
 		int64_t left = deadline - crowd_now_ns();
 		if (left <= 0)
-			return crowd_error_set(err, ETIMEDOUT,
-					       "cgroup.events: still populated after %" PRId64 " ms",
-					       timeout_ns / 1000000);
-		struct pollfd p = { .fd = fd, .events = POLLPRI };
+			return crowd_error_set(
+			    err, ETIMEDOUT, "cgroup.events: still populated after %" PRId64 " ms",
+			    timeout_ns / 1000000);
+		struct pollfd p = {.fd = fd, .events = POLLPRI};
 		/* The kernel rate-limits cgroup.events wake-ups (10 ms) though the state is
 		 * current on read: re-read on short slices, growing to 5 ms. */
 		long slice_ns = 20000L << (tries < 8 ? tries : 8);
 		tries++;
 		if (slice_ns > left)
 			slice_ns = (long)left;
-		struct timespec ts = { 0, slice_ns };
+		struct timespec ts = {0, slice_ns};
 		if (ppoll(&p, 1, &ts, NULL) < 0 && errno != EINTR)
 			return crowd_error_errno(err, errno, "poll cgroup.events");
 	}
@@ -276,11 +278,11 @@ static int v2_remove(struct crowd_cg *cg, struct crowd_error *err)
 }
 
 const struct cg_backend cg_backend_v2 = {
-	.name = "v2",
-	.run_open = v2_run_open,
-	.create = v2_create,
-	.attach = v2_attach,
-	.stats = v2_stats,
-	.kill = v2_kill,
-	.remove = v2_remove,
+    .name = "v2",
+    .run_open = v2_run_open,
+    .create = v2_create,
+    .attach = v2_attach,
+    .stats = v2_stats,
+    .kill = v2_kill,
+    .remove = v2_remove,
 };
