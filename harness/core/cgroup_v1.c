@@ -117,11 +117,12 @@ static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 	static const struct {
 		unsigned ctrl;
 		const char *file;
+		const char *hier;
 	} limit_files[] = {
-	    {CG_MEMORY, "memory.limit_in_bytes"},
-	    {CG_PIDS, "pids.max"},
-	    {CG_CPU, "cpu.cfs_quota_us"},
-	    {CG_CPUSET, "cpuset.cpus"},
+	    {CG_MEMORY, "memory.limit_in_bytes", "memory"},
+	    {CG_PIDS, "pids.max", "pids"},
+	    {CG_CPU, "cpu.cfs_quota_us", "cpu"},
+	    {CG_CPUSET, "cpuset.cpus", "cpuset"},
 	};
 	struct crowd_cg_run *run = cg->run;
 	unsigned lim = limits_ctrls(l), need = V1_BASE | lim;
@@ -131,11 +132,7 @@ static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 	for (unsigned k = 0; k < CROWD_ARRAY_SIZE(limit_files); k++)
 		if ((lim & limit_files[k].ctrl) && cg_hier_index(run, limit_files[k].ctrl) < 0)
 			return crowd_error_set(err, ENOENT, "%s: no %s cgroup hierarchy",
-					       limit_files[k].file,
-					       limit_files[k].file[0] == 'm'   ? "memory"
-					       : limit_files[k].file[1] == 'i' ? "pids"
-					       : limit_files[k].file[3] == '.' ? "cpu"
-									       : "cpuset");
+					       limit_files[k].file, limit_files[k].hier);
 	for (unsigned i = 0; i < run->nh && r == 0; i++) {
 		struct cg_hier *h = &run->h[i];
 		if (h->v2 || !(h->ctrls & need))
