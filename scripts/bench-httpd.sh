@@ -140,7 +140,10 @@ for r in $(seq "$rounds"); do
 	else
 		b=$(run_wrk "$port_b" nginx); a=$(run_wrk "$port_a" crowd)
 	fi
-	[ -n "$a" ] && [ -n "$b" ] || { echo "bench-httpd: wrk gave no result" >&2; exit 1; }
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		echo "bench-httpd: wrk gave no result" >&2
+		exit 1
+	fi
 	printf '%-6s %14s %14s\n' "$r" "$a" "$b"
 	a_all+=("$a") b_all+=("$b")
 done

@@ -27,7 +27,10 @@ if LC_ALL=C readelf -l "$busybox" 2>/dev/null | grep -q 'Requesting program inte
 fi
 wls=""
 for w in "$@"; do
-	[ -f "$w" ] && [ -x "$w" ] || { echo "mkrootfs: workload '$w': not an executable file" >&2; exit 2; }
+	if [ ! -f "$w" ] || [ ! -x "$w" ]; then
+		echo "mkrootfs: workload '$w': not an executable file" >&2
+		exit 2
+	fi
 	case "$w" in /*) ;; *) w="$PWD/$w" ;; esac
 	case "$w" in *[[:space:]]*) echo "mkrootfs: workload '$w': no spaces in paths, please" >&2; exit 2 ;; esac
 	wls="$wls $w"

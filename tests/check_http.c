@@ -97,8 +97,10 @@ START_TEST(test_split_every_position)
 		struct http_parser p;
 		struct http_response resp;
 		http_parser_init(&p);
-		ck_assert_msg(http_parse(&p, s, cut, HTTP_HEAD_MAX) == HTTP_PARSE_MORE, "cut %zu", cut);
-		ck_assert_msg(http_parse(&p, s, len, HTTP_HEAD_MAX) == HTTP_PARSE_DONE, "cut %zu", cut);
+		ck_assert_msg(http_parse(&p, s, cut, HTTP_HEAD_MAX) == HTTP_PARSE_MORE, "cut %zu",
+			      cut);
+		ck_assert_msg(http_parse(&p, s, len, HTTP_HEAD_MAX) == HTTP_PARSE_DONE, "cut %zu",
+			      cut);
 		ck_assert_uint_eq(p.req.head_len, len);
 		http_route(&p.req, s, &resp);
 		ck_assert_int_eq(resp.status, 200);
@@ -157,13 +159,14 @@ START_TEST(test_methods)
 {
 	struct http_response resp;
 
-	ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", &resp),
-			 405);
+	ck_assert_int_eq(
+	    status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", &resp), 405);
 	ck_assert(resp.allow);
 	ck_assert(!resp.close);
 	ck_assert_int_eq(status_of("DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 405);
 	ck_assert_int_eq(status_of("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 405);
-	ck_assert_int_eq(status_of("get / HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 405); /* case matters */
+	ck_assert_int_eq(status_of("get / HTTP/1.1\r\nHost: a\r\n\r\n", NULL),
+			 405); /* case matters */
 	ck_assert_int_eq(status_of("G@T / HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 400);
 	ck_assert_int_eq(status_of("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", &resp), 200);
 	ck_assert(resp.head_only);
@@ -177,23 +180,23 @@ START_TEST(test_garbage)
 	struct http_response resp;
 	static const char tls[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};
 	static const char *const bad[] = {
-		"hello\r\n\r\n",
-		"GET /\r\n\r\n",                                /* HTTP/0.9 */
-		"GET  / HTTP/1.1\r\nHost: a\r\n\r\n",           /* two spaces */
-		"GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
-		"GET / HTTX/1.1\r\nHost: a\r\n\r\n",
-		"GET / HTTP/1.1\r\n\r\n",                       /* no Host */
-		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", /* two */
-		"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x01z\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
-		"GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
-		"GET relative HTTP/1.1\r\nHost: a\r\n\r\n",
-		"\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", /* too many blank lines */
+	    "hello\r\n\r\n",
+	    "GET /\r\n\r\n",			  /* HTTP/0.9 */
+	    "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", /* two spaces */
+	    "GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
+	    "GET / HTTX/1.1\r\nHost: a\r\n\r\n",
+	    "GET / HTTP/1.1\r\n\r\n",			    /* no Host */
+	    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", /* two */
+	    "GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x01z\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+	    "GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
+	    "GET relative HTTP/1.1\r\nHost: a\r\n\r\n",
+	    "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", /* too many blank lines */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -207,12 +210,12 @@ START_TEST(test_garbage)
 	ck_assert_int_eq(p.req.status, 400);
 	ck_assert_int_eq(parse_str(&p, "GE"), HTTP_PARSE_MORE);
 	ck_assert_int_eq(status_of("GET / HTTP/2.0\r\nHost: a\r\n\r\n", NULL), 505);
-	ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n",
-				   NULL),
-			 413);
-	ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
-				   NULL),
-			 501);
+	ck_assert_int_eq(
+	    status_of("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n", NULL),
+	    413);
+	ck_assert_int_eq(
+	    status_of("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", NULL),
+	    501);
 }
 END_TEST
 
@@ -224,8 +227,8 @@ START_TEST(test_lenient_forms)
 	/* Bare LF line ends, a leading empty line, a folded-free OWS value, absolute-form. */
 	ck_assert_int_eq(status_of("GET / HTTP/1.1\nHost: a\n\n", NULL), 200);
 	ck_assert_int_eq(status_of("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 200);
-	ck_assert_int_eq(status_of("GET http://a.example/bytes/3?q HTTP/1.1\r\nHost: a\r\n\r\n", &resp),
-			 200);
+	ck_assert_int_eq(
+	    status_of("GET http://a.example/bytes/3?q HTTP/1.1\r\nHost: a\r\n\r\n", &resp), 200);
 	ck_assert_uint_eq(resp.body_len, 3);
 	ck_assert_int_eq(status_of("GET http://a.example HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 200);
 	ck_assert_int_eq(parse_str(&p, "GET / HTTP/1.0\r\n\r\n"), HTTP_PARSE_DONE); /* no Host ok */
@@ -243,7 +246,8 @@ START_TEST(test_bytes_route)
 	ck_assert_ptr_null(resp.body);
 	ck_assert_int_eq(status_of("GET /bytes/1048577 HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 400);
 	ck_assert_int_eq(
-		status_of("GET /bytes/184467440737095516160000 HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 400);
+	    status_of("GET /bytes/184467440737095516160000 HTTP/1.1\r\nHost: a\r\n\r\n", NULL),
+	    400);
 	ck_assert_int_eq(status_of("GET /bytes/12?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", &resp), 200);
 	ck_assert_uint_eq(resp.body_len, 12);
 	ck_assert_int_eq(status_of("GET /bytes/ HTTP/1.1\r\nHost: a\r\n\r\n", NULL), 404);
@@ -264,8 +268,9 @@ START_TEST(test_keep_alive)
 	ck_assert_int_eq(parse_str(&p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
 			 HTTP_PARSE_DONE);
 	ck_assert(!p.req.keep_alive);
-	ck_assert_int_eq(parse_str(&p, "GET / HTTP/1.1\r\nHost: a\r\nconnection: Upgrade, CLOSE \r\n\r\n"),
-			 HTTP_PARSE_DONE);
+	ck_assert_int_eq(
+	    parse_str(&p, "GET / HTTP/1.1\r\nHost: a\r\nconnection: Upgrade, CLOSE \r\n\r\n"),
+	    HTTP_PARSE_DONE);
 	ck_assert(!p.req.keep_alive);
 	ck_assert_int_eq(parse_str(&p, "GET / HTTP/1.0\r\n\r\n"), HTTP_PARSE_DONE);
 	ck_assert(!p.req.keep_alive);

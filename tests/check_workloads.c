@@ -68,9 +68,9 @@ START_TEST(test_ready_notify)
 	setenv("CROWD_READY_FD", buf, 1);
 	ck_assert_int_eq(wl_ready_notify(), 0);
 	ck_assert_ptr_null(getenv("CROWD_READY_FD")); /* children will not signal again */
-	ck_assert_int_eq(fcntl(p[1], F_GETFD), -1);    /* and it was closed */
+	ck_assert_int_eq(fcntl(p[1], F_GETFD), -1);   /* and it was closed */
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	ck_assert_int_eq(read(p[0], &c, 1), 0);         /* exactly one byte, then EOF */
+	ck_assert_int_eq(read(p[0], &c, 1), 0); /* exactly one byte, then EOF */
 	close(p[0]);
 	setenv("CROWD_READY_FD", "x", 1);
 	ck_assert_int_eq(wl_ready_notify(), -EINVAL);

@@ -45,8 +45,7 @@ struct unit {
 	uint64_t mult;
 };
 
-static int parse_with_units(const char *text, const struct unit *units, uint64_t max,
-			    uint64_t *ret)
+static int parse_with_units(const char *text, const struct unit *units, uint64_t max, uint64_t *ret)
 {
 	const char *end;
 	uint64_t v;
@@ -66,21 +65,21 @@ static int parse_with_units(const char *text, const struct unit *units, uint64_t
 }
 
 static const struct unit size_units[] = {
-	{"", 1},
-	{"b", 1},
-	{"k", 1ULL << 10},
-	{"kb", 1ULL << 10},
-	{"kib", 1ULL << 10},
-	{"m", 1ULL << 20},
-	{"mb", 1ULL << 20},
-	{"mib", 1ULL << 20},
-	{"g", 1ULL << 30},
-	{"gb", 1ULL << 30},
-	{"gib", 1ULL << 30},
-	{"t", 1ULL << 40},
-	{"tb", 1ULL << 40},
-	{"tib", 1ULL << 40},
-	{NULL, 0},
+    {"", 1},
+    {"b", 1},
+    {"k", 1ULL << 10},
+    {"kb", 1ULL << 10},
+    {"kib", 1ULL << 10},
+    {"m", 1ULL << 20},
+    {"mb", 1ULL << 20},
+    {"mib", 1ULL << 20},
+    {"g", 1ULL << 30},
+    {"gb", 1ULL << 30},
+    {"gib", 1ULL << 30},
+    {"t", 1ULL << 40},
+    {"tb", 1ULL << 40},
+    {"tib", 1ULL << 40},
+    {NULL, 0},
 };
 
 int wl_parse_size(const char *text, uint64_t max, uint64_t *ret_bytes)
@@ -89,7 +88,7 @@ int wl_parse_size(const char *text, uint64_t max, uint64_t *ret_bytes)
 }
 
 static const struct unit time_units[] = {
-	{"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60000}, {"h", 3600000}, {NULL, 0},
+    {"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60000}, {"h", 3600000}, {NULL, 0},
 };
 
 int wl_parse_duration_ms(const char *text, uint64_t max_ms, uint64_t *ret_ms)

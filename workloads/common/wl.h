@@ -26,7 +26,7 @@ bool wl_opt(const char *prog, int argc, char **argv, int *i, const char *name,
 
 /* Print "PROG: MESSAGE" (one line) to stderr and exit 2: bad input. */
 __attribute__((noreturn, format(printf, 2, 3))) void wl_usage_fail(const char *prog,
-								      const char *fmt, ...);
+								   const char *fmt, ...);
 /* Print "PROG: MESSAGE: strerror(-err)" to stderr and exit 1: runtime failure. */
 __attribute__((noreturn, format(printf, 3, 4))) void wl_die(const char *prog, int err,
 							    const char *fmt, ...);

@@ -8,7 +8,7 @@
 
 #include "wl.h"
 
-#define CPU_UNIT_ITERS (1u << 18)
+#define CPU_UNIT_ITERS	    (1u << 18)
 #define CPU_MAX_DURATION_MS (7ULL * 24 * 3600 * 1000)
 
 static volatile sig_atomic_t stop_requested;
@@ -39,11 +39,11 @@ static uint64_t cpu_unit(uint64_t x)
 }
 
 static const char usage[] =
-	"usage: cpu [--duration TIME] [--help]\n"
-	"Burn CPU in fixed work units until SIGTERM/SIGINT or TIME elapses, then print\n"
-	"'units=N elapsed_ms=T units_per_s=R' on stdout and exit 0.\n"
-	"  --duration TIME  stop after TIME (s, ms, m suffixes; default 0 = until a signal)\n"
-	"Writes one byte to the fd in $CROWD_READY_FD (if set) before starting.\n";
+    "usage: cpu [--duration TIME] [--help]\n"
+    "Burn CPU in fixed work units until SIGTERM/SIGINT or TIME elapses, then print\n"
+    "'units=N elapsed_ms=T units_per_s=R' on stdout and exit 0.\n"
+    "  --duration TIME  stop after TIME (s, ms, m suffixes; default 0 = until a signal)\n"
+    "Writes one byte to the fd in $CROWD_READY_FD (if set) before starting.\n";
 
 int main(int argc, char **argv)
 {
@@ -59,8 +59,9 @@ int main(int argc, char **argv)
 		}
 		if (wl_opt("cpu", argc, argv, &i, "--duration", &v)) {
 			if (wl_parse_duration_ms(v, CPU_MAX_DURATION_MS, &duration_ms) < 0)
-				wl_usage_fail("cpu", "--duration '%s': want a time 0..7d like 10s or 500ms",
-					      v);
+				wl_usage_fail(
+				    "cpu", "--duration '%s': want a time 0..7d like 10s or 500ms",
+				    v);
 			continue;
 		}
 		wl_usage_fail("cpu", "unknown argument '%s'", argv[i]);
@@ -80,8 +81,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	end = now_ms();
-	printf("units=%llu elapsed_ms=%llu units_per_s=%.1f check=%llx\n", (unsigned long long)units,
-	       (unsigned long long)(end - start),
+	printf("units=%llu elapsed_ms=%llu units_per_s=%.1f check=%llx\n",
+	       (unsigned long long)units, (unsigned long long)(end - start),
 	       end > start ? (double)units * 1000.0 / (double)(end - start) : 0.0,
 	       (unsigned long long)(x & 0xffff));
 	return 0;

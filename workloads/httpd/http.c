@@ -72,8 +72,8 @@ static int parse_request_line(struct http_parser *p, const char *line, size_t of
 	if (line[t] == '/') {
 		ps = t;
 	} else if (j - t > 7 && (lc_eq(line + t, 7, "http://") || lc_eq(line + t, 8, "https://"))) {
-		for (ps = t + (line[t + 4] == ':' ? 7 : 8); ps < j && line[ps] != '/' && line[ps] != '?';
-		     ps++)
+		for (ps = t + (line[t + 4] == ':' ? 7 : 8);
+		     ps < j && line[ps] != '/' && line[ps] != '?'; ps++)
 			;
 	} else if (r->method == HTTP_OTHER) {
 		ps = j; /* "*" (asterisk-form) and the like: 405 anyway */
@@ -164,8 +164,8 @@ static enum http_parse_result finish(struct http_parser *p, size_t head_len)
 		return fail(p, 400); /* RFC 9112 3.2: exactly one Host */
 	if (p->hosts > 1)
 		return fail(p, 400);
-	r->keep_alive = r->version_minor >= 1 ? !p->conn_close
-					     : (p->conn_keep_alive && !p->conn_close);
+	r->keep_alive =
+	    r->version_minor >= 1 ? !p->conn_close : (p->conn_keep_alive && !p->conn_close);
 	r->head_len = head_len;
 	return HTTP_PARSE_DONE;
 }
@@ -183,8 +183,8 @@ enum http_parse_result http_parse(struct http_parser *p, const char *buf, size_t
 		if (!nl) {
 			/* Reject a method that cannot be one before the line even ends
 			 * (TLS hellos, binary junk) instead of waiting for a timeout. */
-			for (size_t k = p->pos; !p->have_request_line && !p->method_done && k < limit;
-			     k++) {
+			for (size_t k = p->pos;
+			     !p->have_request_line && !p->method_done && k < limit; k++) {
 				unsigned char c = (unsigned char)buf[k];
 				if (c == ' ' && k > start)
 					p->method_done = true;
@@ -232,15 +232,15 @@ struct status_text {
 };
 
 static const struct status_text statuses[] = {
-	{200, "OK", HTTP_ROOT_BODY},
-	{400, "Bad Request", "Bad Request\n"},
-	{404, "Not Found", "Not Found\n"},
-	{405, "Method Not Allowed", "Method Not Allowed\n"},
-	{413, "Content Too Large", "Content Too Large\n"},
-	{414, "URI Too Long", "URI Too Long\n"},
-	{431, "Request Header Fields Too Large", "Request Header Fields Too Large\n"},
-	{501, "Not Implemented", "Not Implemented\n"},
-	{505, "HTTP Version Not Supported", "HTTP Version Not Supported\n"},
+    {200, "OK", HTTP_ROOT_BODY},
+    {400, "Bad Request", "Bad Request\n"},
+    {404, "Not Found", "Not Found\n"},
+    {405, "Method Not Allowed", "Method Not Allowed\n"},
+    {413, "Content Too Large", "Content Too Large\n"},
+    {414, "URI Too Long", "URI Too Long\n"},
+    {431, "Request Header Fields Too Large", "Request Header Fields Too Large\n"},
+    {501, "Not Implemented", "Not Implemented\n"},
+    {505, "HTTP Version Not Supported", "HTTP Version Not Supported\n"},
 };
 
 static const struct status_text *status_find(int status)

@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_HEAD_MAX     4096       /* request line + headers; larger: 431 (or 414) */
-#define HTTP_BODY_MAX     (1u << 20) /* request bodies are read and dropped; larger: 413 */
-#define HTTP_BYTES_MAX    (1u << 20) /* largest N of GET /bytes/N */
-#define HTTP_RESP_HEAD_MAX 256       /* room http_write_head() may need */
-#define HTTP_DATE_LEN     29         /* "Sun, 06 Nov 1994 08:49:37 GMT" */
-#define HTTP_ROOT_BODY    "Hello from crowd\n"
+#define HTTP_HEAD_MAX	   4096	      /* request line + headers; larger: 431 (or 414) */
+#define HTTP_BODY_MAX	   (1u << 20) /* request bodies are read and dropped; larger: 413 */
+#define HTTP_BYTES_MAX	   (1u << 20) /* largest N of GET /bytes/N */
+#define HTTP_RESP_HEAD_MAX 256	      /* room http_write_head() may need */
+#define HTTP_DATE_LEN	   29	      /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+#define HTTP_ROOT_BODY	   "Hello from crowd\n"
 
 enum http_method {
 	HTTP_GET,
@@ -32,17 +32,17 @@ enum http_parse_result {
 
 struct http_request {
 	enum http_method method;
-	uint8_t version_minor;   /* HTTP/1.<minor> */
-	bool keep_alive;         /* connection may carry another request */
-	size_t target_off;       /* path (no query) as offsets into the buffer */
+	uint8_t version_minor; /* HTTP/1.<minor> */
+	bool keep_alive;       /* connection may carry another request */
+	size_t target_off;     /* path (no query) as offsets into the buffer */
 	size_t target_len;
 	uint64_t content_length; /* body bytes following the head (to be dropped) */
-	size_t head_len;         /* bytes of request line + headers + blank line */
-	int status;              /* on HTTP_PARSE_ERROR: 400, 413, 414, 431, 501 or 505 */
+	size_t head_len;	 /* bytes of request line + headers + blank line */
+	int status;		 /* on HTTP_PARSE_ERROR: 400, 413, 414, 431, 501 or 505 */
 };
 
 struct http_parser {
-	size_t pos;        /* next byte to scan */
+	size_t pos;	   /* next byte to scan */
 	size_t line_start; /* first byte of the line being scanned */
 	unsigned empty_lines;
 	bool have_request_line;
@@ -60,11 +60,11 @@ enum http_parse_result http_parse(struct http_parser *p, const char *buf, size_t
 struct http_response {
 	int status;
 	uint64_t body_len;
-	const char *body; /* NULL: body_len filler bytes (for /bytes/N) */
-	bool close;       /* add "Connection: close" and close after sending */
+	const char *body;	/* NULL: body_len filler bytes (for /bytes/N) */
+	bool close;		/* add "Connection: close" and close after sending */
 	bool keep_alive_header; /* HTTP/1.0 keep-alive: say so */
-	bool head_only;   /* HEAD: headers (with Content-Length) but no body */
-	bool allow;       /* 405: add "Allow: GET, HEAD" */
+	bool head_only;		/* HEAD: headers (with Content-Length) but no body */
+	bool allow;		/* 405: add "Allow: GET, HEAD" */
 };
 
 /* Decide the answer to a parsed request; buf is the buffer the request was parsed from. */

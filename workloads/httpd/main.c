@@ -8,16 +8,16 @@
 #include "wl.h"
 
 static const char usage[] =
-	"usage: httpd [--port N] [--bind ADDR] [--timeout TIME] [--max-conns N] [--help]\n"
-	"Tiny HTTP/1.1 server: GET / answers a fixed body, GET /bytes/N answers N bytes\n"
-	"(N <= 1048576), HEAD too, anything else 404; other methods 405. Keep-alive, pipelining.\n"
-	"  --port N         TCP port 1..65535 (default: $PORT, else 8080)\n"
-	"  --bind ADDR      IPv4 or IPv6 address (default: [::] dual stack, or 0.0.0.0)\n"
-	"  --timeout TIME   close a connection that completes no request for TIME\n"
-	"                   (idle keep-alive and slow clients alike; ms/s/m; default 15s; 0: never)\n"
-	"  --max-conns N    connections at once, 1..1000000 (default 4096)\n"
-	"Writes one byte to the fd in $CROWD_READY_FD (if set) after listen(). Exits 0 on\n"
-	"SIGTERM or SIGINT.\n";
+    "usage: httpd [--port N] [--bind ADDR] [--timeout TIME] [--max-conns N] [--help]\n"
+    "Tiny HTTP/1.1 server: GET / answers a fixed body, GET /bytes/N answers N bytes\n"
+    "(N <= 1048576), HEAD too, anything else 404; other methods 405. Keep-alive, pipelining.\n"
+    "  --port N         TCP port 1..65535 (default: $PORT, else 8080)\n"
+    "  --bind ADDR      IPv4 or IPv6 address (default: [::] dual stack, or 0.0.0.0)\n"
+    "  --timeout TIME   close a connection that completes no request for TIME\n"
+    "                   (idle keep-alive and slow clients alike; ms/s/m; default 15s; 0: never)\n"
+    "  --max-conns N    connections at once, 1..1000000 (default 4096)\n"
+    "Writes one byte to the fd in $CROWD_READY_FD (if set) after listen(). Exits 0 on\n"
+    "SIGTERM or SIGINT.\n";
 
 int main(int argc, char **argv)
 {
@@ -43,11 +43,13 @@ int main(int argc, char **argv)
 		} else if (wl_opt("httpd", argc, argv, &i, "--bind", &v)) {
 			unsigned char a[16];
 			if (inet_pton(AF_INET6, v, a) != 1 && inet_pton(AF_INET, v, a) != 1)
-				wl_usage_fail("httpd", "--bind '%s': want an IPv4 or IPv6 address", v);
+				wl_usage_fail("httpd", "--bind '%s': want an IPv4 or IPv6 address",
+					      v);
 			cfg.bind = v;
 		} else if (wl_opt("httpd", argc, argv, &i, "--timeout", &v)) {
 			if (wl_parse_duration_ms(v, 86400000, &cfg.timeout_ms) < 0)
-				wl_usage_fail("httpd", "--timeout '%s': want a time 0..24h like 15s", v);
+				wl_usage_fail("httpd",
+					      "--timeout '%s': want a time 0..24h like 15s", v);
 		} else if (wl_opt("httpd", argc, argv, &i, "--max-conns", &v)) {
 			if (wl_parse_uint(v, 1000000, &n) < 0 || n == 0)
 				wl_usage_fail("httpd", "--max-conns '%s': want 1..1000000", v);

@@ -19,23 +19,23 @@
 #include "http.h"
 #include "wl.h"
 
-#define OUT_CAP     2048 /* queued response heads and small bodies of pipelined requests */
-#define FILLER_LEN  4096 /* /bytes/N bodies are written from this, FILLER_IOV at a time */
-#define FILLER_IOV  16
-#define MAX_EVENTS  64
-#define TAG_LISTEN  ((void *)1)
-#define TAG_SIGNAL  ((void *)2)
+#define OUT_CAP	   2048 /* queued response heads and small bodies of pipelined requests */
+#define FILLER_LEN 4096 /* /bytes/N bodies are written from this, FILLER_IOV at a time */
+#define FILLER_IOV 16
+#define MAX_EVENTS 64
+#define TAG_LISTEN ((void *)1)
+#define TAG_SIGNAL ((void *)2)
 
 struct conn {
 	int fd;
-	bool closing;  /* close once out[] and the body are sent */
-	bool want_out; /* waiting for EPOLLOUT (input paused) */
-	bool peer_eof; /* read returned 0 */
+	bool closing;	/* close once out[] and the body are sent */
+	bool want_out;	/* waiting for EPOLLOUT (input paused) */
+	bool peer_eof;	/* read returned 0 */
 	bool lingering; /* answer sent and write side shut: drain input until EOF, then close */
 	struct conn *prev, *next; /* timeout list, oldest deadline first */
 	uint64_t deadline_ms;
-	uint64_t body_left;    /* filler bytes to send after out[] */
-	uint64_t discard_left; /* request body bytes to drop */
+	uint64_t body_left;	 /* filler bytes to send after out[] */
+	uint64_t discard_left;	 /* request body bytes to drop */
 	uint32_t in_off, in_len; /* unparsed input: in[in_off .. in_off+in_len) */
 	uint32_t out_off, out_len;
 	struct http_parser parser;
@@ -167,7 +167,8 @@ static void conn_process(struct server *s, struct conn *c)
 		enum http_parse_result r;
 
 		if (c->discard_left) {
-			uint32_t n = c->discard_left < c->in_len ? (uint32_t)c->discard_left : c->in_len;
+			uint32_t n =
+			    c->discard_left < c->in_len ? (uint32_t)c->discard_left : c->in_len;
 			c->discard_left -= n;
 			c->in_off += n;
 			c->in_len -= n;
@@ -329,7 +330,8 @@ static void accept_all(struct server *s)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				listen_toggle(s, false); /* back on when a connection closes */
 			return;
 		}
@@ -466,8 +468,9 @@ int httpd_serve(const struct httpd_config *cfg, const char **ret_what)
 		if (s.head) {
 			uint64_t now = mono_ms();
 			timeout = s.head->deadline_ms <= now ? 0
-				  : s.head->deadline_ms - now > 60000 ? 60000
-								      : (int)(s.head->deadline_ms - now);
+				  : s.head->deadline_ms - now > 60000
+				      ? 60000
+				      : (int)(s.head->deadline_ms - now);
 		}
 		n = epoll_wait(s.ep, evs, MAX_EVENTS, timeout);
 		if (n < 0) {

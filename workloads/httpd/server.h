@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 struct httpd_config {
-	const char *bind;    /* address to listen on; NULL: [::] dual stack, else 0.0.0.0 */
+	const char *bind; /* address to listen on; NULL: [::] dual stack, else 0.0.0.0 */
 	uint16_t port;
 	uint32_t max_conns;  /* connections held at once; accept pauses at the limit */
 	uint64_t timeout_ms; /* a connection that completes no request (and sends nothing) this

@@ -9,9 +9,9 @@
 #include "wl.h"
 
 static const char usage[] =
-	"usage: idle [--help]\n"
-	"Wait for SIGTERM or SIGINT and exit 0; reap children meanwhile (pid 1 duty).\n"
-	"Writes one byte to the fd in $CROWD_READY_FD (if set) once waiting.\n";
+    "usage: idle [--help]\n"
+    "Wait for SIGTERM or SIGINT and exit 0; reap children meanwhile (pid 1 duty).\n"
+    "Writes one byte to the fd in $CROWD_READY_FD (if set) once waiting.\n";
 
 int main(int argc, char **argv)
 {

@@ -11,11 +11,11 @@
 #define MEM_MAX_BYTES (1ULL << 40)
 
 static const char usage[] =
-	"usage: mem [--bytes SIZE] [--help]\n"
-	"Touch SIZE bytes of anonymous memory (every page written), signal ready, hold them\n"
-	"until SIGTERM or SIGINT, exit 0.\n"
-	"  --bytes SIZE  bytes to touch, K/M/G/T suffixes (binary), 0..1T (default 64M)\n"
-	"Writes one byte to the fd in $CROWD_READY_FD (if set) after touching.\n";
+    "usage: mem [--bytes SIZE] [--help]\n"
+    "Touch SIZE bytes of anonymous memory (every page written), signal ready, hold them\n"
+    "until SIGTERM or SIGINT, exit 0.\n"
+    "  --bytes SIZE  bytes to touch, K/M/G/T suffixes (binary), 0..1T (default 64M)\n"
+    "Writes one byte to the fd in $CROWD_READY_FD (if set) after touching.\n";
 
 int main(int argc, char **argv)
 {
