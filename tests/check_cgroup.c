@@ -334,6 +334,32 @@ START_TEST(test_v2_limits_and_stats)
 END_TEST
 
 /* The leaf stays populated: destroy reports the timeout instead of pretending. */
+/* <top> already gets the controllers (the usual systemd host): the root is not written. */
+START_TEST(test_v2_root_untouched)
+{
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg = NULL;
+	struct crowd_cg_limits l = full_limits();
+	char p[512];
+
+	fake_setup();
+	fake_v2_root(tmp);
+	snprintf(p, sizeof(p), "%s/%s", tmp, top);
+	ck_assert_int_eq(fake_mkdirat(AT_FDCWD, p, 0755), 0);
+	int fd = open(p, O_PATH | O_DIRECTORY);
+	write_text(fd, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	close(fd);
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "run", &run, &err), 0);
+	ck_assert_int_eq(crowd_cg_create(run, "c1", &l, &cg, &err), 0);
+	ck_assert_str_eq(slurp("%s/cgroup.subtree_control", tmp), "");
+	ck_assert_str_eq(slurp("%s/%s/cgroup.subtree_control", tmp, top), "+cpu +cpuset");
+	ck_assert_int_eq(crowd_cg_destroy(cg, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	ck_assert(!exists("%s/%s", tmp, top));
+}
+END_TEST
+
 START_TEST(test_v2_wait_empty_bounded)
 {
 	struct crowd_error err = {0};
@@ -1218,6 +1244,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, test_parse_pids);
 	tcase_add_test(tc, test_detect);
 	tcase_add_test(tc, test_v2_limits_and_stats);
+	tcase_add_test(tc, test_v2_root_untouched);
 	tcase_add_test(tc, test_v2_wait_empty_bounded);
 	tcase_add_loop_test(tc, test_v2_fail_closed, 0, 4);
 	tcase_add_test(tc, test_bad_names);
