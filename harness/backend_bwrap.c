@@ -27,6 +27,7 @@ struct bwrap_run {
 	char *argv[128]; /* everything up to and including "--"; the workload argv follows */
 	unsigned argc;
 	unsigned seq;
+	char exe_name[256]; /* file name the workload's binary resolves to in the rootfs */
 };
 
 struct bwrap_inst {
@@ -86,10 +87,20 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		goto fail;
 	if ((r = crowd_peer_scratch(run, err)) < 0)
 		goto fail;
+	/* /bin/sleep in a busybox rootfs runs as "busybox": compare what the path resolves to. */
+	const char *a0 = cfg->workload.argv[0] ? cfg->workload.argv[0] : "";
+	char full[PATH_MAX], *real = NULL;
+	if (crowd_peer_fmt(full, sizeof(full), "%s/%s", strcmp(b->rootfs, "/") ? b->rootfs : "",
+			   a0) == 0)
+		real = realpath(full, NULL);
+	const char *name = strrchr(real ? real : a0, '/');
+	snprintf(b->exe_name, sizeof(b->exe_name), "%s", name ? name + 1 : (real ? real : a0));
+	free(real);
 	add(b, b->bin);
 	add(b, "--die-with-parent");
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(unshare_map); i++)
-		if (cfg->ns & unshare_map[i].flag)
+		if ((cfg->ns & unshare_map[i].flag) ||
+		    (unshare_map[i].flag == CLONE_NEWUSER && cfg->rootless))
 			add(b, unshare_map[i].opt);
 	add(b, "--ro-bind");
 	add(b, b->rootfs);
@@ -221,11 +232,9 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	return 0;
 }
 
-/* Some descendant of pid executes a file named like the workload's argv[0]. */
-static bool runs_workload(pid_t pid, const char *path)
+/* Some descendant of pid executes a file named base (the workload's binary). */
+static bool runs_workload(pid_t pid, const char *base)
 {
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
 	pid_t p = pid;
 	for (int depth = 0; depth < 4 && (p = crowd_peer_first_child(p)); depth++) {
 		char link[64], exe[PATH_MAX];
@@ -263,7 +272,8 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		crowd_peer_log_tail(c->log, tail, sizeof(tail));
 		return crowd_error_set(err, EIO, "bwrap exited%s%s", tail[0] ? ": " : "", tail);
 	}
-	if (!fd_ready && !runs_workload(c->pid, cfg->workload.argv[0]))
+	struct bwrap_run *b = run->priv;
+	if (!fd_ready && !runs_workload(c->pid, b->exe_name))
 		return 0;
 	c->ctr_pid = crowd_peer_first_child(c->pid);
 	if (cfg->ns & CLONE_NEWNET) {

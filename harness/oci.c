@@ -53,7 +53,11 @@ static json_t *caps_array(enum crowd_caps_profile p)
 			json_array_append_new(a, json_string(crowd_caps_default_names[i]));
 		break;
 	case CROWD_CAPS_ALL:
+		/* Every capability crowd itself may hold: asking for one outside its bounding
+		 * set (CAP_SYS_RESOURCE is missing on some hosts) makes capset fail. */
 		for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
+			if (cap_get_bound(c) != 1)
+				continue;
 			char *name = cap_to_name(c);
 			if (!name)
 				continue;
@@ -95,7 +99,7 @@ static json_t *mounts_array(const struct crowd_config *cfg)
 	if (cfg->ns & CLONE_NEWIPC)
 		json_array_append_new(m, mount_obj("/dev/mqueue", "mqueue", "mqueue", mq_o, 3));
 	/* sysfs can only be mounted fresh in a network namespace of one's own. */
-	if ((cfg->ns & CLONE_NEWNET) && !(cfg->ns & CLONE_NEWUSER))
+	if ((cfg->ns & CLONE_NEWNET) && !(cfg->ns & CLONE_NEWUSER) && !cfg->rootless)
 		json_array_append_new(m, mount_obj("/sys", "sysfs", "sysfs", sys_o, 4));
 	else
 		json_array_append_new(m, mount_obj("/sys", "none", "/sys", sysb_o, 5));
@@ -181,14 +185,15 @@ static json_t *build(const struct crowd_oci_opts *o)
 	json_t *ns = json_array();
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(ns_map); i++)
 		/* OCI runtimes always set up a mount namespace; crowd says so in unapplied. */
-		if ((cfg->ns & ns_map[i].flag) || ns_map[i].flag == CLONE_NEWNS)
+		if ((cfg->ns & ns_map[i].flag) || ns_map[i].flag == CLONE_NEWNS ||
+		    (ns_map[i].flag == CLONE_NEWUSER && cfg->rootless))
 			json_array_append_new(ns, json_pack("{s:s}", "type", ns_map[i].type));
 
 	json_t *linux_ = json_pack("{s:o, s:o, s:o}", "namespaces", ns, "maskedPaths",
 				   str_array(masked_paths, CROWD_ARRAY_SIZE(masked_paths)),
 				   "readonlyPaths",
 				   str_array(readonly_paths, CROWD_ARRAY_SIZE(readonly_paths)));
-	if (cfg->ns & CLONE_NEWUSER) {
+	if ((cfg->ns & CLONE_NEWUSER) || cfg->rootless) {
 		/* Root in the container is the caller outside, as with the core's --rootless. */
 		json_t *map = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
 					(int)getuid(), "size", 1);
