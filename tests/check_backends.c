@@ -2,6 +2,7 @@
  * probe, open, start, ready, stats, stop, close on real peers; and the OCI config they
  * generate. Root-only cases skip with a printed reason. */
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +245,30 @@ START_TEST(oci_config_matches_cfg)
 				  "bounding")),
 			  0);
 	ck_assert_ptr_null(json_object_get(j, "hostname"));
+	json_decref(j);
+
+	/* --caps all: only what crowd itself may hold, so capset cannot fail; --rootless: a user
+	 * namespace with root mapped to the caller */
+	cfg.caps = CROWD_CAPS_ALL;
+	cfg.rootless = true;
+	j = oci_for(&cfg);
+	json_t *bnd = json_object_get(
+		json_object_get(json_object_get(j, "process"), "capabilities"), "bounding");
+	ck_assert_uint_gt(json_array_size(bnd), 14);
+	size_t i;
+	json_t *v;
+	json_array_foreach(bnd, i, v)
+	{
+		cap_value_t c;
+		char lower[64] = "";
+		for (size_t k = 0; json_string_value(v)[k] && k + 1 < sizeof(lower); k++)
+			lower[k] = (char)tolower((unsigned char)json_string_value(v)[k]);
+		ck_assert_msg(cap_from_name(lower, &c) == 0, "unknown cap %s", lower);
+		ck_assert_msg(cap_get_bound(c) == 1, "%s is outside crowd's bounding set", lower);
+	}
+	ck_assert(has_ns(j, "user"));
+	json_t *um = json_array_get(json_object_get(json_object_get(j, "linux"), "uidMappings"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(um, "hostID")), (int)getuid());
 	json_decref(j);
 	crowd_workload_inst_free(&cfg.workload);
 }
