@@ -109,6 +109,35 @@ done
 echo "false positives: $fp of 30"
 [ $fp -le 3 ] || fail "false-positive rate too high: $fp of 30"
 
+# interleaved rounds: each round's NEW half ran under a different load than its OLD half
+# (+-7%, alternating), with no change of the code. One pair alone is flagged; the six rounds
+# together are not. A true 25% slowdown on top is still caught.
+args=() slow=()
+i=0
+for d in 1.07 0.93 1.06 0.94 1.08 0.92; do
+	i=$((i + 1))
+	lvl=$(awk -v i=$i 'BEGIN {print 1 + i / 10}')
+	gen "$T/r-old$i" $((300 + i)) 100 "$lvl" 0.05
+	gen "$T/r-new$i" $((400 + i)) 100 "$(awk -v a="$lvl" -v b="$d" 'BEGIN {print a * b}')" 0.05
+	gen "$T/r-slow$i" $((500 + i)) 100 "$(awk -v a="$lvl" -v b="$d" 'BEGIN {print a * b * 1.25}')" 0.05
+	args+=("$T/r-old$i" "$T/r-new$i")
+	slow+=("$T/r-old$i" "$T/r-slow$i")
+done
+expect_rc 1 "$CROWD" compare "$T/r-old1" "$T/r-new1" --metric spinup_ns
+expect_rc 0 "$CROWD" compare "${args[@]}" --metric spinup_ns
+grep -q "6 interleaved rounds" <<<"$OUT" || fail "rounds not announced: $OUT"
+grep -Eq "^core +spinup_ns +600 +600 .*no change" <<<"$OUT" || fail "drift flagged over rounds: $OUT"
+expect_rc 1 "$CROWD" compare "${slow[@]}" --metric spinup_ns --json
+python3 - "$OUT" <<'PY' || fail "rounds --json: $OUT"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["rounds"] == 6 and len(d["old_dirs"]) == 6
+c = d["comparisons"][0]
+assert c["verdict"] == "regressed" and 1.15 < c["ratio"] < 1.35, c
+PY
+expect_rc 2 "$CROWD" compare "$T/r-old1" "$T/r-new1" "$T/r-old2"
+grep -q "in pairs" <<<"$ERR" || fail "odd folder count: $ERR"
+
 # history: folders given out of order come back oldest first; --data for plot
 gen "$T/h1" 11 20 1.0 0.05 idle 2026-01-03T00:00:00Z
 gen "$T/h2" 12 20 1.2 0.05 idle 2026-01-01T00:00:00Z
