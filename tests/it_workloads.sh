@@ -49,10 +49,17 @@ start_ready() {
 
 # stop PID SIG WANT_RC: signal and reap; fail unless it exits WANT_RC within 5 s.
 stop() {
-	local rc
+	local rc st=""
 	kill -"$2" "$1"
-	for _ in $(seq 100); do [ -e "/proc/$1/stat" ] && grep -q ') Z' "/proc/$1/stat" && break
-		[ -e "/proc/$1" ] || break; sleep 0.05; done
+	for _ in $(seq 100); do
+		st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+		{ [ -z "$st" ] || [ "$st" = Z ]; } && break
+		sleep 0.05
+	done
+	if [ -n "$st" ] && [ "$st" != Z ]; then
+		kill -KILL "$1"
+		fail "pid $1 still running 5s after SIG$2"
+	fi
 	wait "$1"
 	rc=$?
 	[ "$rc" -eq "$3" ] || fail "pid $1 exited $rc after SIG$2, want $3"
@@ -165,7 +172,7 @@ sleep 0.2 # let the earlier stop's SIGINT settle before hupping
 start_ready idle3 "$W/idle"
 kill -HUP "$PID" 2>/dev/null
 sleep 0.1
-wait "$PID"
+wait "$PID" 2>/dev/null
 [ $? -eq $((128 + 1)) ] || fail "idle: SIGHUP should keep its default action"
 
 start_ready mem "$W/mem" --bytes 8M
@@ -230,6 +237,16 @@ if [ "$(id -u)" -eq 0 ] && unshare --pid --fork true 2>/dev/null; then
 	wait "$UP"
 	rc=$?
 	[ "$rc" -eq 0 ] || fail "idle as pid 1 exited $rc on SIGTERM"
+	# httpd as pid 1 of its own pid and network namespaces: SIGTERM from outside, exit 0.
+	unshare --pid --net --fork --kill-child -- "$W/httpd" --port 8080 &
+	UP=$!
+	PIDS+=("$UP")
+	sleep 0.5
+	hp=$(pgrep -P "$UP" -x httpd) || fail "httpd not running as a namespace's pid 1"
+	kill -TERM "$hp"
+	wait "$UP"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "httpd as pid 1 exited $rc on SIGTERM"
 else
 	echo "note: not root or no pid namespaces; pid-1 behaviour not checked"
 fi
