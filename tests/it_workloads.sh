@@ -168,12 +168,6 @@ start_ready idle "$W/idle"
 stop "$PID" TERM 0
 start_ready idle2 "$W/idle"
 stop "$PID" INT 0
-sleep 0.2 # let the earlier stop's SIGINT settle before hupping
-start_ready idle3 "$W/idle"
-kill -HUP "$PID" 2>/dev/null
-sleep 0.1
-wait "$PID" 2>/dev/null
-[ $? -eq $((128 + 1)) ] || fail "idle: SIGHUP should keep its default action"
 
 start_ready mem "$W/mem" --bytes 8M
 rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID/status")
