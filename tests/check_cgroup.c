@@ -323,6 +323,12 @@ START_TEST(test_v2_limits_and_stats)
 	ck_assert_str_eq(slurp("%s/%s/run/c2/memory.max", tmp, top), "max\n");
 	ck_assert_str_eq(slurp("%s/%s/run/c2/cpu.max", tmp, top), "max 100000\n");
 
+	/* cgroups made inside the leaf are removed with it */
+	char nested[600];
+	snprintf(nested, sizeof(nested), "%s/%s/run/c1/inner", tmp, top);
+	ck_assert_int_eq(fake_mkdirat(AT_FDCWD, nested, 0755), 0);
+	strcat(nested, "/deeper");
+	ck_assert_int_eq(fake_mkdirat(AT_FDCWD, nested, 0755), 0);
 	ck_assert_int_eq(crowd_cg_destroy(cg, &err), 0);
 	ck_assert(!exists("%s/%s/run/c1", tmp, top));
 	ck_assert_int_eq(crowd_cg_destroy(cg2, &err), 0);
@@ -766,6 +772,15 @@ START_TEST(test_real_v1_leaf)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(pids[0], pid);
 	free(pids);
+
+	/* cgroups made inside the leaf (as a container with its own cgroup tree would) go too */
+	char nested[600];
+	snprintf(nested, sizeof(nested), "%s/nested", crowd_cg_path(cg, "memory"));
+	ck_assert_int_eq(mkdir(nested, 0755), 0);
+	if (crowd_cg_path(cg, "unified")) {
+		snprintf(nested, sizeof(nested), "%s/nested", crowd_cg_path(cg, "unified"));
+		ck_assert_int_eq(mkdir(nested, 0755), 0);
+	}
 
 	ck_assert_msg(crowd_cg_destroy(cg, &err) == 0, "%s", err.msg);
 	int status;

@@ -775,6 +775,21 @@ static void sweep_dir(struct sweep *s, int parent_fd, const char *name, unsigned
 	}
 }
 
+int cg_rmdir_tree(int parent_fd, const char *name, bool v2, bool freezer, struct crowd_error *err)
+{
+	if (cg_fs->rmdirat(parent_fd, name) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY)
+		return crowd_error_errno(err, errno, "rmdir %s", name);
+	struct sweep s = {.v2 = v2, .freezer = freezer};
+	sweep_dir(&s, parent_fd, name, 0);
+	if (!s.left)
+		return 0;
+	if (err)
+		*err = s.first;
+	return -(s.first.code ? s.first.code : EBUSY);
+}
+
 int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
 		    unsigned *ret_removed, unsigned *ret_left, struct crowd_error *err)
 {

@@ -84,6 +84,9 @@ extern const struct cg_backend cg_backend_hybrid;
 int cg_mkdirat(int dirfd, const char *name, bool exist_ok, struct crowd_error *err);
 /* rmdir with bounded retries while the kernel still says EBUSY. 0 when gone (or absent). */
 int cg_rmdirat(int dirfd, const char *name, struct crowd_error *err);
+/* rmdir; when the kernel says EBUSY (cgroups made inside the leaf, or processes), kill and
+ * remove what is below depth first, then retry as cg_rmdirat does. */
+int cg_rmdir_tree(int parent_fd, const char *name, bool v2, bool freezer, struct crowd_error *err);
 /* Read a file holding one integer; -ENOENT (without filling err) when it does not exist. */
 int cg_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_error *err);
 /* Value of "key N" in a flat keyed file ("usage_usec 12\n..."); -ENOENT if absent. */

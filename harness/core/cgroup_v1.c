@@ -281,7 +281,7 @@ static int v1_kill_leaf(struct crowd_cg *cg, struct crowd_error *err)
 }
 
 /* rmdir in each v1 hierarchy; one that stays busy holds a process that escaped the kill
- * (moved only there): kill it in that hierarchy and try again. */
+ * (moved only there) or cgroups made inside the leaf: those are killed and removed first. */
 static int v1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
 {
 	int ret = 0;
@@ -292,18 +292,7 @@ static int v1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
 
 		if (h->v2 || !(cg->present & (1u << i)))
 			continue;
-		r = cg_fs->rmdirat(h->run_fd, cg->leaf);
-		if (r < 0 && errno == ENOENT) {
-			r = 0;
-		} else if (r < 0) {
-			if (errno == EBUSY) {
-				_cleanup_close_ int fd =
-				    openat(h->run_fd, cg->leaf, O_PATH | O_DIRECTORY | O_CLOEXEC);
-				if (fd >= 0)
-					cg1_kill_dir(fd, h->ctrls & CG_FREEZER, NULL);
-			}
-			r = cg_rmdirat(h->run_fd, cg->leaf, &e);
-		}
+		r = cg_rmdir_tree(h->run_fd, cg->leaf, false, h->ctrls & CG_FREEZER, &e);
 		if (r == 0) {
 			cg->present &= ~(1u << i);
 		} else if (ret == 0) {
@@ -381,7 +370,7 @@ static int hy_remove(struct crowd_cg *cg, struct crowd_error *err)
 	if (r < 0)
 		return r;
 	crowd_closep(&cg->v2_fd);
-	r = cg_rmdirat(cg->run->h[cg->run->v2].run_fd, cg->leaf, err);
+	r = cg_rmdir_tree(cg->run->h[cg->run->v2].run_fd, cg->leaf, true, false, err);
 	if (r == 0)
 		cg->present &= ~(1u << cg->run->v2);
 	return r;

@@ -271,7 +271,7 @@ static int v2_remove(struct crowd_cg *cg, struct crowd_error *err)
 	if (r < 0)
 		return r;
 	crowd_closep(&cg->v2_fd);
-	r = cg_rmdirat(cg->run->h[cg->run->v2].run_fd, cg->leaf, err);
+	r = cg_rmdir_tree(cg->run->h[cg->run->v2].run_fd, cg->leaf, true, false, err);
 	if (r == 0)
 		cg->present &= ~(1u << cg->run->v2);
 	return r;
