@@ -124,6 +124,11 @@ read -r a b c <<<"${L[1]}"
 [ "$a $b $c" = "0 $nobody 1" ] || fail "rootless uid_map '${L[1]}', want 0 $nobody 1"
 [ "${L[2]}" = deny ] || fail "rootless setgroups '${L[2]}'"
 [ "${L[3]}" = 1 ] || fail "rootless: not pid 1"
+# Rootless without a pid namespace of its own: the host's /proc is bound (a user namespace
+# may not mount one), still masked.
+OUT=$(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$CROWD" run --rootless --ns user,mnt -- \
+	/bin/sh -c 'id -u; grep -c " /proc/keys " /proc/self/mountinfo' 2>&1) || fail "rootless --ns user,mnt: $OUT"
+[ "$OUT" = "$(printf '0\n1')" ] || fail "rootless --ns user,mnt: $OUT"
 expect_rc 2 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$CROWD" run --rootless --memory-max 64M -- /bin/true
 grep -q "memory-max" <<<"$ERR" || fail "rootless limits: $ERR"
 expect_rc 2 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$CROWD" run -- /bin/true

@@ -126,6 +126,10 @@ static int setup_proc(bool userns, struct crowd_error *err)
 {
 	const unsigned long pflags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int r = mount_at("proc", "proc", "proc", pflags, NULL, false, err);
+	/* A user namespace may mount proc only for a pid namespace it owns; without one of
+	 * its own, the host's /proc is bound instead (masked the same way below). */
+	if (r == -EPERM && userns && mount("/proc", "proc", NULL, MS_BIND | MS_REC, NULL) == 0)
+		r = 0;
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_files); i++)
