@@ -89,7 +89,9 @@ static void spec_fill(const struct crowd_config *cfg, int index, struct crowd_ct
 	crowd_place_limits(cfg, index, &spec->limits);
 	spec->caps = cfg->caps;
 	spec->rootless = cfg->rootless;
-	spec->ready_pipe = true;
+	/* Workloads that cannot signal (cmd:) are ready once exec succeeded, which
+	 * crowd_ctr_start has seen by the time it returns. */
+	spec->ready_pipe = cfg->workload.desc->ready == CROWD_READY_FD;
 	spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
 }
 
@@ -185,6 +187,11 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct core_inst *ci = inst->priv;
+	if (inst->ready_fd < 0) {
+		crowd_closep(&ci->ctr.pidfd);
+		inst->pidfd = -1;
+		return 1; /* exec succeeded: all a cmd: workload can tell */
+	}
 	char c;
 	ssize_t n = read(inst->ready_fd, &c, 1);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -65,11 +65,14 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	char portenv[32], readyenv[32];
 	snprintf(portenv, sizeof(portenv), "PORT=%u", port);
 	snprintf(readyenv, sizeof(readyenv), "CROWD_READY_FD=%d", READY_FD);
-	char *envp[] = {"PATH=/bin:/usr/bin:/sbin:/usr/sbin", readyenv, port ? portenv : NULL, NULL};
+	char *envp[] = {readyenv, "PATH=/bin:/usr/bin:/sbin:/usr/sbin", port ? portenv : NULL, NULL};
 
 	cpu_set_t cpus;
 	bool pin = crowd_place_cpus(cfg, inst->sample.index, &cpus) > 0;
 
+	/* With a workload that signals: the ready pipe, its write end inherited as fd 3. Without
+	 * (cmd:): an exec-status pipe closed by a successful exec, carrying errno otherwise. */
+	bool signals = cfg->workload.desc->ready == CROWD_READY_FD;
 	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int pfd[2];
 	if (devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0)
@@ -93,6 +96,13 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 			sched_setaffinity(0, sizeof(cpus), &cpus);
 		if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
 			_exit(127);
+		if (!signals) {
+			execve(p->argv[0], p->argv, envp + 1); /* no CROWD_READY_FD */
+			int e = errno;
+			ssize_t w = write(wfd, &e, sizeof(e));
+			(void)w;
+			_exit(127);
+		}
 		if (wfd == READY_FD) {
 			if (fcntl(wfd, F_SETFD, 0) < 0)
 				_exit(127);
@@ -107,6 +117,13 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	inst->port = port;
 	snprintf(inst->addr, sizeof(inst->addr), "127.0.0.1");
 	snprintf(inst->sample.id, sizeof(inst->sample.id), "pid-%d", (int)pid);
+	if (!signals) {
+		crowd_closep(&wfd);
+		int e = 0;
+		if (crowd_read_all(rfd, &e, sizeof(e)) == sizeof(e))
+			return crowd_error_errno(err, e, "process: exec %s", p->argv[0]);
+		return 0; /* ready_fd -1: ready once exec succeeded */
+	}
 	inst->ready_fd = crowd_steal_fd(rfd);
 	return 0;
 }
@@ -114,6 +131,8 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	(void)run;
+	if (inst->ready_fd < 0)
+		return 1; /* exec succeeded (checked in start) */
 	char c;
 	ssize_t n = read(inst->ready_fd, &c, 1);
 	if (n == 1) {
