@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,116 @@ static const char *run_names(const struct crowd_results *r, size_t k, char *buf,
 	return buf;
 }
 
+/* One number per run from summary.json (host view, load totals): shown beside the table,
+ * without a verdict, since one value per run has no spread to test against. */
+static const struct {
+	const char *name;
+	const char *unit;
+	size_t off;
+} run_values[] = {
+	{ "host_mem_available_per_instance", "bytes",
+	  offsetof(struct crowd_results_backend, mem_available_delta_per_instance) },
+	{ "host_slab_per_instance", "bytes", offsetof(struct crowd_results_backend, slab_delta_per_instance) },
+	{ "load_total_rps", "req/s", offsetof(struct crowd_results_backend, total_rps) },
+	{ "load_jain_fairness", "", offsetof(struct crowd_results_backend, jain) },
+};
+
+/* Mean over the k folders of run value v of backend b; NAN when a folder lacks it. */
+static double run_value(const struct crowd_results *r, size_t k, const char *b, size_t v)
+{
+	double sum = 0;
+	for (size_t i = 0; i < k; i++) {
+		const struct crowd_results_backend *x = crowd_results_info(&r[i], b);
+		if (!x)
+			return NAN;
+		double d = *(const double *)((const char *)x + run_values[v].off);
+		if (isnan(d))
+			return NAN;
+		sum += d;
+	}
+	return sum / (double)k;
+}
+
+static const char *fmt_run_value(size_t v, double x, char *buf, size_t len)
+{
+	if (!strcmp(run_values[v].unit, "bytes")) {
+		/* host deltas can be negative: format the size of |x| with the sign */
+		char t[24];
+		crowd_units_format_size(fabs(x), t, sizeof(t));
+		snprintf(buf, len, "%s%s", x < 0 ? "-" : "", t);
+		return buf;
+	}
+	if (!strcmp(run_values[v].unit, "req/s"))
+		return crowd_units_format_count(x, buf, len);
+	snprintf(buf, len, "%.3f", x);
+	return buf;
+}
+
+/* Differences in how the two sides were measured, one line each into print(). */
+static void measurement_notes(const struct sides *s, const char *b,
+			      void (*print)(const char *line, void *ctx), void *ctx)
+{
+	char line[256];
+	for (size_t i = 0; i < s->k; i++) {
+		const struct crowd_results_backend *o = crowd_results_info(&s->o[i], b);
+		const struct crowd_results_backend *n = crowd_results_info(&s->n[i], b);
+		if (!o || !n)
+			continue;
+		if (strcmp(o->ready_kind, n->ready_kind)) {
+			snprintf(line, sizeof(line), "%s: readiness seen differently: OLD %s, NEW %s", b,
+				 o->ready_kind[0] ? o->ready_kind : "?", n->ready_kind[0] ? n->ready_kind : "?");
+			print(line, ctx);
+			return;
+		}
+		if (strcmp(o->accel, n->accel)) {
+			snprintf(line, sizeof(line), "%s: accelerator differs: OLD %s, NEW %s", b,
+				 o->accel[0] ? o->accel : "?", n->accel[0] ? n->accel : "?");
+			print(line, ctx);
+			return;
+		}
+	}
+}
+
+static void print_note_text(const char *line, void *ctx)
+{
+	printf("%snote: %s\n", (const char *)ctx, line);
+}
+
+static void print_note_json(const char *line, void *ctx)
+{
+	json_array_append_new(ctx, json_string(line));
+}
+
+static void print_run_values_text(const struct sides *s, const char *prefix, bool markdown)
+{
+	bool header = false;
+	for (unsigned b = 0; b < s->o[0].n_backends; b++) {
+		const char *name = s->o[0].backends[b];
+		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+			continue;
+		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
+			double o = run_value(s->o, s->k, name, v), n = run_value(s->n, s->k, name, v);
+			char a[32], c[32];
+			if (isnan(o) || isnan(n))
+				continue;
+			if (!header) {
+				if (markdown)
+					printf("\n| backend | one value per run (no test) | old | new |\n|---|---|--:|--:|\n");
+				else
+					printf("\n%sone value per run%s (no test possible):\n", prefix,
+					       s->k > 1 ? ", mean over rounds" : "");
+				header = true;
+			}
+			if (markdown)
+				printf("| %s | %s | %s | %s |\n", name, run_values[v].name,
+				       fmt_run_value(v, o, a, sizeof(a)), fmt_run_value(v, n, c, sizeof(c)));
+			else
+				printf("%s%-8s %-34s %10s %10s\n", prefix, name, run_values[v].name,
+				       fmt_run_value(v, o, a, sizeof(a)), fmt_run_value(v, n, c, sizeof(c)));
+		}
+	}
+}
+
 static void print_text(const struct sides *s, const struct compare_opts *opt,
 		       const struct row *rows, size_t k)
 {
@@ -309,6 +420,9 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 	for (unsigned i = 0; i < n->n_backends; i++)
 		if (!has_backend(o, n->backends[i]))
 			printf("(backend %s only in NEW)\n", n->backends[i]);
+	print_run_values_text(s, "", false);
+	for (unsigned i = 0; i < o->n_backends; i++)
+		measurement_notes(s, o->backends[i], print_note_text, "");
 }
 
 static void print_markdown(const struct sides *s, const struct compare_opts *opt,
@@ -331,6 +445,9 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 		       bad ? "**" : "", bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict),
 		       bad ? "**" : "");
 	}
+	print_run_values_text(s, "", true);
+	for (unsigned i = 0; i < s->o[0].n_backends; i++)
+		measurement_notes(s, s->o[0].backends[i], print_note_text, "\n");
 }
 
 static json_t *num_or_null(double v)
@@ -374,6 +491,22 @@ static int print_json(const struct sides *s, const struct compare_opts *opt,
 	}
 	json_object_set_new(root, "old_dirs", od);
 	json_object_set_new(root, "new_dirs", nd);
+	json_t *rv = json_array(), *notes = json_array();
+	for (unsigned b = 0; b < o->n_backends; b++) {
+		const char *name = o->backends[b];
+		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+			continue;
+		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
+			double ov = run_value(s->o, s->k, name, v), nv = run_value(s->n, s->k, name, v);
+			if (!isnan(ov) && !isnan(nv))
+				json_array_append_new(rv, json_pack("{s:s,s:s,s:s,s:f,s:f}", "backend", name,
+								    "name", run_values[v].name, "unit",
+								    run_values[v].unit, "old", ov, "new", nv));
+		}
+		measurement_notes(s, name, print_note_json, notes);
+	}
+	json_object_set_new(root, "run_values", rv);
+	json_object_set_new(root, "notes", notes);
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(root);
 	if (!text)

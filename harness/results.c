@@ -951,6 +951,42 @@ static void json_str(json_t *root, const char *key, char *dst, size_t len)
 		snprintf(dst, len, "%s", v);
 }
 
+static double json_num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void read_backend_info(json_t *backends, struct crowd_results *ret)
+{
+	const char *name;
+	json_t *b;
+	if (!json_is_object(backends))
+		return;
+	json_object_foreach (backends, name, b) {
+		if (ret->n_info >= CROWD_MAX_BACKENDS)
+			break;
+		struct crowd_results_backend *x = &ret->info[ret->n_info++];
+		json_t *host = json_object_get(b, "host"), *load = json_object_get(b, "load");
+		snprintf(x->name, sizeof(x->name), "%s", name);
+		json_str(b, "ready_kind", x->ready_kind, sizeof(x->ready_kind));
+		json_str(b, "accel", x->accel, sizeof(x->accel));
+		x->mem_available_delta_per_instance = json_num(host, "mem_available_delta_bytes_per_instance");
+		x->slab_delta_per_instance = json_num(host, "slab_delta_bytes_per_instance");
+		x->total_rps = json_num(load, "total_rps");
+		x->jain = json_num(load, "jain_fairness");
+	}
+}
+
+const struct crowd_results_backend *crowd_results_info(const struct crowd_results *r,
+						       const char *name)
+{
+	for (unsigned i = 0; i < r->n_info; i++)
+		if (!strcmp(r->info[i].name, name))
+			return &r->info[i];
+	return NULL;
+}
+
 int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_error *err)
 {
 	char path[PATH_MAX];
@@ -1002,6 +1038,7 @@ int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_
 		json_str(root, "workload", ret->workload, sizeof(ret->workload));
 		json_str(root, "started", ret->started, sizeof(ret->started));
 		json_str(root, "git", ret->git, sizeof(ret->git));
+		read_backend_info(json_object_get(root, "backends"), ret);
 		json_decref(root);
 	}
 	snprintf(path, sizeof(path), "%s/density.csv", dir);

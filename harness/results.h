@@ -117,6 +117,14 @@ size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_samp
 			   const char *backend, double *ret);
 
 /* ---- reading a results folder back ---- */
+/* What summary.json says of one backend beyond the samples; NAN / "" when absent. */
+struct crowd_results_backend {
+	char name[16];
+	char ready_kind[16];
+	char accel[16];
+	double mem_available_delta_per_instance, slab_delta_per_instance;
+	double total_rps, jain;
+};
 struct crowd_results {
 	char dir[PATH_MAX];
 	char run[128];          /* summary.json "run", else the folder name */
@@ -128,6 +136,8 @@ struct crowd_results {
 	size_t n;
 	char backends[CROWD_MAX_BACKENDS][16]; /* in order of first appearance */
 	unsigned n_backends;
+	struct crowd_results_backend info[CROWD_MAX_BACKENDS]; /* from summary.json */
+	unsigned n_info;
 	struct crowd_density_step *steps; /* density.csv, NULL when absent */
 	size_t n_steps;
 };
@@ -135,6 +145,9 @@ struct crowd_results {
  * the file and line in err; a missing folder or samples.csv is -ENOENT. */
 int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_error *err);
 void crowd_results_free(struct crowd_results *r);
+/* The summary.json facts of backend name, NULL when summary.json did not have it. */
+const struct crowd_results_backend *crowd_results_info(const struct crowd_results *r,
+						       const char *name);
 /* Read one samples.csv (*ret and *ret_extra malloc'd, free() them). */
 int crowd_results_read_samples(const char *path, struct crowd_sample **ret,
 			       struct crowd_sample_extra **ret_extra, size_t *ret_n,

@@ -269,6 +269,18 @@ START_TEST(folder_write_read)
 	ck_assert_uint_eq(r.n_backends, 2);
 	ck_assert_str_eq(r.backends[1], "process");
 	ck_assert_ptr_null(r.steps);
+	const struct crowd_results_backend *ci = crowd_results_info(&r, "core");
+	const struct crowd_results_backend *pi = crowd_results_info(&r, "process");
+	ck_assert_ptr_nonnull(ci);
+	ck_assert_ptr_nonnull(pi);
+	ck_assert_str_eq(ci->ready_kind, "fd");
+	ck_assert_double_eq(ci->mem_available_delta_per_instance, 123456);
+	ck_assert_double_eq(ci->slab_delta_per_instance, -10);
+	ck_assert(isnan(ci->total_rps));
+	ck_assert_double_eq(pi->total_rps, 99.5);
+	ck_assert_double_eq(pi->jain, 0.9);
+	ck_assert(isnan(pi->mem_available_delta_per_instance));
+	ck_assert_ptr_null(crowd_results_info(&r, "vm"));
 	crowd_results_free(&r);
 }
 END_TEST

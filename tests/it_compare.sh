@@ -90,6 +90,25 @@ grep -Eq "^core +spinup_ns .*REGRESSED" <<<"$OUT" && fail "spin-up of the ok row
 expect_rc 0 "$CROWD" compare "$T/failing" "$T/old"
 grep -Eq "^core +failures .*improved" <<<"$OUT" || fail "fewer failures not improved: $OUT"
 
+# one value per run from summary.json is shown without a verdict; a readiness kind that
+# differs is noted
+python3 - "$T/old/summary.json" fd 1000 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["backends"] = {"core": {"ready_kind": sys.argv[2], "host": {"mem_available_delta_bytes_per_instance": float(sys.argv[3]), "slab_delta_bytes_per_instance": -2048.0}}}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+python3 - "$T/same/summary.json" tcp 4096 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["backends"] = {"core": {"ready_kind": sys.argv[2], "host": {"mem_available_delta_bytes_per_instance": float(sys.argv[3]), "slab_delta_bytes_per_instance": 0.0}}}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect_rc 0 "$CROWD" compare "$T/old" "$T/same"
+grep -Eq "^core +host_mem_available_per_instance +1000B? +4.00KiB$" <<<"$OUT" || fail "run values: $OUT"
+grep -Eq "^core +host_slab_per_instance +-2.00KiB +0B?$" <<<"$OUT" || fail "negative run value: $OUT"
+grep -q "^note: core: readiness seen differently: OLD fd, NEW tcp$" <<<"$OUT" || fail "ready kind note: $OUT"
+
 # noisy n=5 with a 10% shift: no verdict the data cannot support
 gen "$T/n5old" 6 5 1.0 0.5
 gen "$T/n5new" 7 5 1.10 0.5
