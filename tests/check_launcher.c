@@ -1,0 +1,335 @@
+/* The launcher through the process backend, with tiny shell "workloads" in a scratch rootfs:
+ * readiness and phase order, the -j window, timeouts, early exits, stop on failure, interrupt,
+ * teardown leaving no process; and the placement and argv helpers. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "launcher.h"
+#include "placement.h"
+
+static char base[64];
+
+/* <base>/<name>/bin/idle holding a shell script. */
+static void make_rootfs(const char *name, const char *script)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", base, name);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/%s/bin", base, name);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/%s/bin/idle", base, name);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\n%s\n", script);
+	fclose(f);
+	chmod(p, 0755);
+}
+
+static void setup(void)
+{
+	snprintf(base, sizeof(base), "/tmp/crowd-check-launcher.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	make_rootfs("ok", "echo x >&3\nexec sleep 30");
+	make_rootfs("never", "exec sleep 30");
+	make_rootfs("dies", "exit 3");
+	char top[64];
+	snprintf(top, sizeof(top), "crowd-check-launcher-%d", (int)getpid());
+	setenv("CROWD_CGROUP_TOP", top, 1);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static char rootfs_path[128];
+
+static void config(struct crowd_config *cfg, const char *rootfs, unsigned n, unsigned j)
+{
+	struct crowd_error err = {0};
+	crowd_config_init(cfg);
+	ck_assert_int_eq(crowd_workload_parse("idle", &cfg->workload, &err), 0);
+	snprintf(rootfs_path, sizeof(rootfs_path), "%s/%s", base, rootfs);
+	cfg->rootfs = rootfs_path;
+	cfg->backends[0] = "process";
+	cfg->n_backends = 1;
+	cfg->count = n;
+	cfg->concurrency = j;
+	cfg->load = false;
+}
+
+START_TEST(ready_and_phases)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "ok", 6, 2);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 6, &l, &err), 0);
+	ck_assert_int_eq(crowd_launch_grow(l, 6, false, &err), 0);
+	ck_assert_uint_eq(l->n_insts, 6);
+	ck_assert_uint_eq(l->n_ready, 6);
+	ck_assert_uint_eq(l->n_failed, 0);
+	pid_t pids[6];
+	for (size_t k = 0; k < 6; k++) {
+		const struct crowd_sample *s = &l->insts[k].sample;
+		ck_assert_int_eq(s->index, (int)k);
+		ck_assert_str_eq(s->backend, "process");
+		ck_assert_str_eq(s->workload, "idle");
+		ck_assert_int_eq(s->status, CROWD_STATUS_OK);
+		ck_assert_int_ge(s->t_request_ns, 0);
+		ck_assert_int_gt(s->t_clone_ns, s->t_request_ns);
+		ck_assert_int_gt(s->t_ready_ns, s->t_clone_ns);
+		ck_assert_int_eq(s->t_cgroup_ns, -1);
+		ck_assert_int_eq(s->spinup_ns, s->t_ready_ns - s->t_request_ns);
+		pids[k] = l->insts[k].pid;
+		ck_assert_int_gt(pids[k], 0);
+		ck_assert_int_eq(kill(pids[k], 0), 0);
+	}
+	ck_assert_int_eq(crowd_launch_measure(l, 0, &err), 0);
+	ck_assert(l->have_mem_after);
+	for (size_t k = 0; k < 6; k++)
+		ck_assert_int_gt(l->insts[k].sample.rss_bytes, 0);
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	for (size_t k = 0; k < 6; k++) {
+		ck_assert_int_ge(l->insts[k].sample.teardown_ns, 0);
+		ck_assert_int_eq(kill(pids[k], 0), -1);
+		ck_assert_int_eq(errno, ESRCH);
+	}
+	crowd_launch_free(l);
+}
+END_TEST
+
+/* At most -j instances between request and ready at any request time. */
+static void check_window(unsigned j)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "ok", 8, j);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 8, &l, &err), 0);
+	ck_assert_int_eq(crowd_launch_grow(l, 8, false, &err), 0);
+	ck_assert_uint_eq(l->n_ready, 8);
+	for (size_t k = 0; k < 8; k++) {
+		unsigned busy = 0;
+		int64_t t = l->insts[k].sample.t_request_ns;
+		for (size_t m = 0; m < 8; m++)
+			busy += l->insts[m].sample.t_request_ns <= t && t < l->insts[m].sample.t_ready_ns;
+		ck_assert_uint_le(busy, j);
+	}
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+}
+
+START_TEST(window_one)
+{
+	check_window(1);
+}
+END_TEST
+
+START_TEST(window_three)
+{
+	check_window(3);
+}
+END_TEST
+
+START_TEST(timeout_is_a_failed_row)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "never", 2, 2);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 2, &l, &err), 0);
+	l->timeout_ns = 300000000;
+	ck_assert_int_eq(crowd_launch_grow(l, 2, false, &err), 0);
+	ck_assert_uint_eq(l->n_failed, 2);
+	ck_assert_uint_eq(l->n_ready, 0);
+	for (size_t k = 0; k < 2; k++) {
+		ck_assert_int_eq(l->insts[k].sample.status, CROWD_STATUS_FAILED);
+		ck_assert_ptr_nonnull(strstr(l->insts[k].sample.error, "not ready after 300 ms"));
+	}
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+}
+END_TEST
+
+START_TEST(early_exit_is_a_failed_row)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "dies", 3, 1);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 3, &l, &err), 0);
+	ck_assert_int_eq(crowd_launch_grow(l, 3, false, &err), 0);
+	ck_assert_uint_eq(l->n_failed, 3);
+	ck_assert_ptr_nonnull(strstr(l->insts[0].sample.error, "exited 3"));
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+}
+END_TEST
+
+START_TEST(stop_on_failure)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "dies", 5, 1);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 5, &l, &err), 0);
+	l->stop_on_failure = true;
+	ck_assert_int_eq(crowd_launch_grow(l, 5, false, &err), -ECANCELED);
+	ck_assert_uint_eq(l->n_insts, 1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "exited 3"));
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+}
+END_TEST
+
+START_TEST(interrupt_marks_rows)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "ok", 5, 1);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 5, &l, &err), 0);
+	crowd_launch_interrupt(l);
+	ck_assert_int_eq(crowd_launch_grow(l, 5, true, &err), -EINTR);
+	ck_assert(l->interrupted);
+	ck_assert_uint_eq(l->n_insts, 5);
+	for (size_t k = 0; k < 5; k++)
+		ck_assert_int_eq(l->insts[k].sample.status, CROWD_STATUS_INTERRUPTED);
+	ck_assert_uint_eq(l->be[0].interrupted, 5);
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+}
+END_TEST
+
+START_TEST(grow_in_steps)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "ok", 6, 2);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 6, &l, &err), 0);
+	ck_assert_int_eq(crowd_launch_grow(l, 2, false, &err), 0);
+	ck_assert_uint_eq(l->n_ready, 2);
+	ck_assert_int_eq(crowd_launch_grow(l, 6, false, &err), 0);
+	ck_assert_uint_eq(l->n_ready, 6);
+	ck_assert_int_eq(l->insts[5].sample.index, 5);
+	/* Capacity bounds the rows. */
+	ck_assert_int_eq(crowd_launch_grow(l, 9, false, &err), 0);
+	ck_assert_uint_eq(l->n_insts, 6);
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+}
+END_TEST
+
+START_TEST(unknown_backends_only)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "ok", 1, 1);
+	snprintf(rootfs_path, sizeof(rootfs_path), "%s/nothing-here", base);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 1, &l, &err), -ENODEV);
+	ck_assert_ptr_nonnull(strstr(err.msg, "process: workload binary"));
+	ck_assert_ptr_null(l);
+}
+END_TEST
+
+START_TEST(argv_port)
+{
+	struct crowd_config cfg;
+	struct crowd_error err = {0};
+	crowd_config_init(&cfg);
+	ck_assert_int_eq(crowd_workload_parse("httpd", &cfg.workload, &err), 0);
+	char *argv[8], buf[256];
+	ck_assert_int_eq(crowd_launch_argv(&cfg, "/r", 20007, argv, 8, buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(argv[0], "/r/bin/httpd");
+	ck_assert_str_eq(argv[1], "--port");
+	ck_assert_str_eq(argv[2], "20007");
+	ck_assert_ptr_null(argv[3]);
+	ck_assert_int_eq(crowd_launch_argv(&cfg, NULL, 0, argv, 8, buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(argv[0], "/bin/httpd");
+	ck_assert_str_eq(argv[2], "8080");
+	unsigned p = crowd_launch_free_port(7);
+	ck_assert_uint_ge(p, 20000);
+	crowd_workload_inst_free(&cfg.workload);
+}
+END_TEST
+
+START_TEST(placement)
+{
+	struct crowd_config cfg;
+	crowd_config_init(&cfg);
+	cpu_set_t a, b;
+	ck_assert_int_eq(crowd_place_cpus(&cfg, 0, &a), 0); /* none */
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg.placement = CROWD_PLACE_SPREAD;
+	cfg.count = 8;
+	int c0 = crowd_place_cpus(&cfg, 0, &a);
+	ck_assert_int_ge(c0, 1);
+	/* Round-robin over cores: i and i + cores share a core; with 2+ cores, 0 and 1 do not. */
+	int cores = 0;
+	for (int i = 1; i < 64 && !cores; i++) {
+		crowd_place_cpus(&cfg, i, &b);
+		if (CPU_EQUAL(&a, &b))
+			cores = i;
+	}
+	ck_assert_int_ge(cores, 1);
+	ck_assert_int_le(cores, n);
+	struct crowd_cg_limits lim = CROWD_CG_LIMITS_NONE;
+	ck_assert_int_eq(crowd_place_limits(&cfg, 0, &lim), c0);
+	ck_assert_str_ne(lim.cpuset_cpus, "");
+	ck_assert_str_ne(lim.cpuset_mems, "");
+	/* Compact: ceil(8 / PUs) consecutive instances on one PU. */
+	cfg.placement = CROWD_PLACE_COMPACT;
+	ck_assert_int_eq(crowd_place_cpus(&cfg, 0, &a), 1);
+	crowd_place_cpus(&cfg, 1, &b);
+	if (n <= 4)
+		ck_assert(CPU_EQUAL(&a, &b));
+	crowd_place_cpus(&cfg, 7, &b);
+	if (n >= 2)
+		ck_assert(!CPU_EQUAL(&a, &b));
+	ck_assert_str_eq(crowd_place_name(CROWD_PLACE_COMPACT), "compact");
+}
+END_TEST
+
+static Suite *launcher_suite(void)
+{
+	Suite *s = suite_create("launcher");
+	TCase *tc = tcase_create("process");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, ready_and_phases);
+	tcase_add_test(tc, window_one);
+	tcase_add_test(tc, window_three);
+	tcase_add_test(tc, timeout_is_a_failed_row);
+	tcase_add_test(tc, early_exit_is_a_failed_row);
+	tcase_add_test(tc, stop_on_failure);
+	tcase_add_test(tc, interrupt_marks_rows);
+	tcase_add_test(tc, grow_in_steps);
+	tcase_add_test(tc, unknown_backends_only);
+	suite_add_tcase(s, tc);
+	TCase *h = tcase_create("helpers");
+	tcase_add_test(h, argv_port);
+	tcase_add_test(h, placement);
+	suite_add_tcase(s, h);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(launcher_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0;
+}
