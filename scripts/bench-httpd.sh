@@ -123,35 +123,51 @@ nginx_worker=$(pgrep -P "$nginx_pid" | head -1)
 httpd_idle_rss=$(rss_kb "$httpd_pid")
 nginx_idle_rss=$(( $(rss_kb "$nginx_pid") + $(rss_kb "$nginx_worker") ))
 
-# run_wrk PORT NAME: requests/s on stdout; errors wrk saw (timeouts, non-2xx) on stderr.
+hz=$(getconf CLK_TCK)
+cpu_ticks() { # utime+stime of the given pids, in clock ticks
+	local t=0 p
+	for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+	echo "$t"
+}
+# run_wrk PORT NAME PID...: "REQUESTS/S CPU_US_PER_REQUEST" of the server (PIDs) on stdout;
+# errors wrk saw (timeouts, non-2xx) on stderr.
 run_wrk() {
-	"${wrk_pin[@]}" wrk -t"$threads" -c"$conns" -d"${duration}s" "http://127.0.0.1:$1/" 2>&1 |
-		awk -v who="$2" '/^Requests\/sec:/ {print $2}
-			/Non-2xx|Socket errors/ {sub(/^ +/, ""); print "  (" who ": " $0 ")" > "/dev/stderr"}'
+	local port=$1 who=$2 t0 t1 out
+	shift 2
+	t0=$(cpu_ticks "$@")
+	out=$("${wrk_pin[@]}" wrk -t"$threads" -c"$conns" -d"${duration}s" "http://127.0.0.1:$port/" 2>&1)
+	t1=$(cpu_ticks "$@")
+	awk -v who="$who" -v ticks=$((t1 - t0)) -v hz="$hz" '
+		/ requests in / {n = $1}
+		/^Requests\/sec:/ {rps = $2}
+		/Non-2xx|Socket errors/ {sub(/^ +/, ""); print "  (" who ": " $0 ")" > "/dev/stderr"}
+		END {if (n > 0 && rps != "") printf "%s %.2f\n", rps, ticks * 1e6 / hz / n}' <<<"$out"
 }
 
 echo "wrk -t$threads -c$conns -d${duration}s, $rounds rounds (interleaved), body ${#a_body}+1 bytes;" \
 	"servers on CPU ${srv_pin[2]:-any}, wrk on CPU ${wrk_pin[2]:-any}; $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
-printf '%-6s %14s %14s\n' round crowd-httpd nginx-1worker
-a_all=() b_all=()
+printf '%-6s %14s %14s %16s %16s\n' round crowd-req/s nginx-req/s crowd-cpu-us/req nginx-cpu-us/req
+a_all=() b_all=() ac_all=() bc_all=()
 for r in $(seq "$rounds"); do
 	if [ $((r % 2)) = 1 ]; then
-		a=$(run_wrk "$port_a" crowd); b=$(run_wrk "$port_b" nginx)
+		a=$(run_wrk "$port_a" crowd "$httpd_pid"); b=$(run_wrk "$port_b" nginx "$nginx_pid" "$nginx_worker")
 	else
-		b=$(run_wrk "$port_b" nginx); a=$(run_wrk "$port_a" crowd)
+		b=$(run_wrk "$port_b" nginx "$nginx_pid" "$nginx_worker"); a=$(run_wrk "$port_a" crowd "$httpd_pid")
 	fi
 	if [ -z "$a" ] || [ -z "$b" ]; then
 		echo "bench-httpd: wrk gave no result" >&2
 		exit 1
 	fi
-	printf '%-6s %14s %14s\n' "$r" "$a" "$b"
-	a_all+=("$a") b_all+=("$b")
+	printf '%-6s %14s %14s %16s %16s\n' "$r" "${a% *}" "${b% *}" "${a#* }" "${b#* }"
+	a_all+=("${a% *}") b_all+=("${b% *}") ac_all+=("${a#* }") bc_all+=("${b#* }")
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 ma=$(median "${a_all[@]}") mb=$(median "${b_all[@]}")
-printf '%-6s %14.2f %14.2f\n' median "$ma" "$mb"
-awk -v a="$ma" -v b="$mb" 'BEGIN {printf "ratio crowd/nginx (median requests/s): %.3f\n", a / b}'
+mac=$(median "${ac_all[@]}") mbc=$(median "${bc_all[@]}")
+printf '%-6s %14.2f %14.2f %16.2f %16.2f\n' median "$ma" "$mb" "$mac" "$mbc"
+awk -v a="$ma" -v b="$mb" -v ac="$mac" -v bc="$mbc" 'BEGIN {
+	printf "ratio crowd/nginx: requests/s %.3f (higher is better), CPU per request %.3f (lower is better)\n", a / b, ac / bc}'
 sleep 0.5
 echo "idle RSS: crowd httpd ${httpd_idle_rss} KiB (after load: $(rss_kb "$httpd_pid") KiB);" \
 	"nginx master+worker ${nginx_idle_rss} KiB"

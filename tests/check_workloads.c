@@ -72,6 +72,13 @@ START_TEST(test_ready_notify)
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
 	ck_assert_int_eq(read(p[0], &c, 1), 0); /* exactly one byte, then EOF */
 	close(p[0]);
+	/* A reader that is gone: no SIGPIPE death, no error. */
+	ck_assert_int_eq(pipe(p), 0);
+	close(p[0]);
+	snprintf(buf, sizeof(buf), "%d", p[1]);
+	setenv("CROWD_READY_FD", buf, 1);
+	ck_assert_int_eq(wl_ready_notify(), 0);
+	ck_assert_int_eq(fcntl(p[1], F_GETFD), -1);
 	setenv("CROWD_READY_FD", "x", 1);
 	ck_assert_int_eq(wl_ready_notify(), -EINVAL);
 	setenv("CROWD_READY_FD", "1000", 1);

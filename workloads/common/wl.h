@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 /* Write one byte to the fd named by CROWD_READY_FD (if set) and close it. Quietly does
- * nothing when the variable is absent; -errno when it is set but unusable. */
+ * nothing when the variable is absent or the reader is gone (EPIPE); -errno when it is set
+ * but unusable (not a number, not an open fd). */
 int wl_ready_notify(void);
 
 /* "64M", "16k", "4096", "1G": bytes, binary multiples (K/M/G/T, optional "iB"/"B").
