@@ -35,7 +35,13 @@ struct bwrap_inst {
 	int pidfd;
 	pid_t ctr_pid; /* bwrap's child: pid 1 of the new pid namespace (or the workload) */
 	char log[PATH_MAX];
+	struct crowd_cg *cg; /* crowd's leaf around bwrap (bwrap makes no cgroup) */
 };
+
+static int attach_cb(pid_t pid, void *ctx, struct crowd_error *err)
+{
+	return crowd_cg_attach(ctx, pid, err);
+}
 
 /* --ns flag -> bwrap option */
 static const struct {
@@ -162,8 +168,15 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		snprintf(run->invocation + off, sizeof(run->invocation) - off,
 			 " WORKLOAD... (readiness fd 3 inherited)");
 
-	char limits[160];
-	crowd_oci_limits_text(cfg, limits, sizeof(limits));
+	char limits[160] = "";
+	if (!run->cg)
+		crowd_oci_limits_text(cfg, limits, sizeof(limits));
+	else {
+		size_t l = strlen(run->invocation);
+		crowd_peer_fmt(run->invocation + l, sizeof(run->invocation) - l,
+			       "; before exec crowd moves bwrap into the leaf <top>/<run>/<id> of its "
+			       "own cgroups, which apply the limits");
+	}
 	crowd_peer_fmt(run->unapplied, sizeof(run->unapplied), "%s%smasked /proc paths%s",
 		       limits, limits[0] ? "; " : "", cfg->pod_size > 1 ? "; pod-size" : "");
 	if (limits[0]) {
@@ -192,6 +205,14 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		snprintf(inst->sample.id, sizeof(inst->sample.id), "bwrap-%d-%u", inst->sample.index,
 			 seq);
 	crowd_peer_fmt(c->log, sizeof(c->log), "%s/bwrap-%u.log", run->scratch, seq);
+	if (run->cg) {
+		char leaf[64];
+		snprintf(leaf, sizeof(leaf), "bwrap-%d-%u", inst->sample.index, seq);
+		int q = crowd_cg_create(run->cg, leaf, &cfg->limits, &c->cg, err);
+		if (q < 0)
+			return crowd_error_prefix(err, "bwrap");
+		inst->sample.t_cgroup_ns = crowd_now_ns() - run->t0_ns;
+	}
 
 	char *argv[CROWD_ARRAY_SIZE(b->argv) + CROWD_ARRAY_SIZE(cfg->workload.argv)];
 	size_t n = 0;
@@ -221,10 +242,13 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	}
 	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &wr, .n_keep = fd_ready ? 1 : 0,
 				     .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
-				     .flags = 0};
+				     .flags = 0, .in_parent = c->cg ? attach_cb : NULL, .ctx = c->cg};
 	int r = crowd_peer_spawn(&s, &c->pid, &c->pidfd, err);
-	if (r < 0)
+	if (r < 0) {
+		crowd_cg_destroy(c->cg, NULL);
+		c->cg = NULL;
 		return crowd_error_prefix(err, "bwrap");
+	}
 	inst->pid = c->pid;
 	inst->pidfd = c->pidfd;
 	inst->ready_fd = crowd_steal_fd(rd);
@@ -297,17 +321,28 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	pid_t top = c && c->ctr_pid ? c->ctr_pid : (c ? c->pid : 0);
 	if (!top)
 		return crowd_error_set(err, ESRCH, "bwrap: no process");
+	if (c->cg) {
+		struct crowd_cg_stats st;
+		if (crowd_cg_stats(c->cg, &st, NULL) == 0 && st.memory_current_bytes >= 0)
+			inst->sample.cgroup_bytes = st.memory_current_bytes;
+	}
 	return crowd_mem_tree(top, &inst->sample.pss_bytes, &inst->sample.rss_bytes, err);
 }
 
 static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	(void)run;
-	(void)err;
 	struct bwrap_inst *c = inst->priv;
+	int ret = 0;
 	if (!c)
 		return 0;
 	crowd_peer_kill_tree(&c->pid, &c->pidfd);
+	if (c->cg) {
+		struct crowd_error e = {0};
+		if (crowd_cg_destroy(c->cg, &e) < 0)
+			ret = crowd_error_set(err, e.code ? e.code : EBUSY, "%s", e.msg);
+		c->cg = NULL;
+	}
 	inst->pid = 0;
 	inst->pidfd = -1;
 	unlink(c->log);
@@ -316,7 +351,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	free(c);
 	inst->priv = NULL;
 	inst->stopped = true;
-	return 0;
+	return ret;
 }
 
 static void close_run(struct crowd_backend_run *run)

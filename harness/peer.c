@@ -36,7 +36,7 @@ static char *const default_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sb
 
 /* The child after fork: only async-signal-safe calls; reports errno through errfd. */
 static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *s, int devnull,
-						 int errfd)
+						 int errfd, int gofd)
 {
 	int e = 0;
 	int stdio[3] = {s->stdin_fd, s->stdout_fd, s->stderr_fd};
@@ -48,6 +48,8 @@ static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *
 		goto fail;
 	/* Move everything we keep above the target range first so dup2 cannot clobber. */
 	if ((errfd = fcntl(errfd, F_DUPFD_CLOEXEC, base + 20)) < 0)
+		goto fail;
+	if (gofd >= 0 && (gofd = fcntl(gofd, F_DUPFD_CLOEXEC, base + 21)) < 0)
 		goto fail;
 	for (int i = 0; i < 3; i++)
 		if ((stdio[i] = fcntl(stdio[i] >= 0 ? stdio[i] : devnull, F_DUPFD, base)) < 0)
@@ -62,7 +64,7 @@ static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *
 		if (dup2(tmp[i], 3 + (int)i) < 0)
 			goto fail;
 	for (int fd = 3 + (int)n; fd < base + 64; fd++)
-		if (fd != errfd)
+		if (fd != errfd && fd != gofd)
 			close(fd);
 	if (syscall(SYS_close_range, (unsigned)base + 64, ~0U, 0) < 0 && errno != ENOSYS)
 		goto fail;
@@ -74,6 +76,17 @@ static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *
 		if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  NULL) < 0)
 			goto fail;
+	}
+	if (gofd >= 0) {
+		char b;
+		ssize_t got;
+		do
+			got = read(gofd, &b, 1);
+		while (got < 0 && errno == EINTR);
+		if (got != 1) {
+			errno = ECANCELED;
+			goto fail;
+		}
 	}
 	execve(s->argv[0], s->argv, s->envp ? s->envp : default_env);
 fail:
@@ -94,12 +107,28 @@ int crowd_peer_spawn(const struct crowd_peer_spawn *s, pid_t *ret_pid, int *ret_
 	_cleanup_close_ int rd = p[0];
 	_cleanup_close_ int wr = p[1];
 
+	int g[2] = {-1, -1};
+	if (s->in_parent && pipe2(g, O_CLOEXEC) < 0)
+		return crowd_error_errno(err, errno, "pipe");
+	_cleanup_close_ int go_rd = g[0];
+	_cleanup_close_ int go_wr = g[1];
+
 	pid_t pid = fork();
 	if (pid < 0)
 		return crowd_error_errno(err, errno, "fork for %s", s->argv[0]);
 	if (pid == 0)
-		child_exec(s, devnull, wr);
+		child_exec(s, devnull, wr, go_rd);
 	crowd_closep(&wr);
+	if (s->in_parent) {
+		crowd_closep(&go_rd);
+		int r = s->in_parent(pid, s->ctx, err);
+		if (r < 0 || crowd_write_all(go_wr, "g", 1) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return r < 0 ? r : crowd_error_errno(err, EPIPE, "start %s", s->argv[0]);
+		}
+		crowd_closep(&go_wr);
+	}
 	int e = 0;
 	ssize_t n;
 	do

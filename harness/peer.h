@@ -28,6 +28,11 @@ struct crowd_peer_spawn {
 	int stdout_fd;         /* -1: /dev/null */
 	int stderr_fd;         /* -1: /dev/null */
 	unsigned flags;        /* CROWD_PEER_* */
+	/* Optional: called in the parent after fork while the child waits before exec (e.g. to
+	 * move it into a cgroup, so the runtime and everything it starts are inside). Failure
+	 * kills and reaps the child. */
+	int (*in_parent)(pid_t pid, void *ctx, struct crowd_error *err);
+	void *ctx;
 };
 
 /* fork + exec; *ret_pidfd is a pidfd of the child or -1 where the kernel gives none. An exec

@@ -47,7 +47,14 @@ struct oci_inst {
 	pid_t ctr_pid;         /* the container's init on the host */
 	int ctr_pidfd;
 	bool fd_ready;         /* readiness through CROWD_READY_FD (else: started = ready) */
+	struct crowd_cg *cg;   /* crowd's leaf around a runtime without a cgroup manager */
 };
+
+/* In the parent, before the runtime execs: into the instance's cgroup. */
+static int attach_cb(pid_t pid, void *ctx, struct crowd_error *err)
+{
+	return crowd_cg_attach(ctx, pid, err);
+}
 
 /* Where runc may make cgroups: every v1 hierarchy and the unified one. */
 static const char *const hier[] = {
@@ -126,7 +133,10 @@ int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend
 	char limits[200];
 	crowd_oci_limits_text(run->cfg, limits, sizeof(limits));
 	if (rt->cgroup_disabled) {
-		/* Nothing per container in the config: one bundle serves every container. */
+		/* Nothing per container in the config: one bundle serves every container. With the
+		 * runtime's own cgroup manager disabled, crowd puts the runtime (and so the
+		 * container) in a leaf of the run's cgroup before exec: limits and memory.current
+		 * as for the core. */
 		crowd_peer_fmt(o->bundle, sizeof(o->bundle), "%s/bundle", run->scratch);
 		if (mkdir(o->bundle, 0700) < 0 && errno != EEXIST) {
 			r = crowd_error_errno(err, errno, "mkdir %s", o->bundle);
@@ -139,9 +149,12 @@ int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend
 		crowd_peer_fmt(run->invocation, sizeof(run->invocation),
 			 "fork, unshare(CLONE_NEWNS), mount cgroup2 on /sys/fs/cgroup, exec %s "
 			 "--root %s --cgroup-manager=disabled run --bundle %s --preserve-fds 1 "
-			 "--pid-file <scratch>/<id>.pid <id> (not detached; readiness fd 3)",
-			 o->bin, o->root, o->bundle);
-		if (limits[0])
+			 "--pid-file <scratch>/<id>.pid <id> (not detached; readiness fd 3)%s",
+			 o->bin, o->root, o->bundle,
+			 run->cg ? "; before exec crowd moves it into the leaf <top>/<run>/<id> of "
+				   "its own cgroups, which apply the limits" :
+				   "");
+		if (limits[0] && !run->cg)
 			crowd_peer_fmt(run->unapplied, sizeof(run->unapplied),
 				 "%s (no cgroup: --cgroup-manager=disabled on a hybrid host)", limits);
 	} else {
@@ -189,7 +202,7 @@ int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 		return crowd_error_set(err, ENOMEM, "%s: out of memory", rt->name);
 	c->rt_pidfd = c->ctr_pidfd = -1;
 	c->fd_ready = run->cfg->workload.desc && run->cfg->workload.desc->ready == CROWD_READY_FD;
-	crowd_peer_fmt(c->id, sizeof(c->id), "crowd-%d-%u", inst->sample.index, o->seq++);
+	crowd_peer_fmt(c->id, sizeof(c->id), "%s-%d-%u", rt->name, inst->sample.index, o->seq++);
 	if (!inst->sample.id[0])
 		crowd_peer_fmt(inst->sample.id, sizeof(inst->sample.id), "%s", c->id);
 	crowd_peer_fmt(c->pidfile, sizeof(c->pidfile), "%s/%s.pid", run->scratch, c->id);
@@ -233,6 +246,12 @@ int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	if (logfd < 0)
 		return crowd_error_errno(err, errno, "open %s", c->log);
 
+	if (rt->cgroup_disabled && run->cg) {
+		if ((r = crowd_cg_create(run->cg, c->id, &run->cfg->limits, &c->cg, err)) < 0)
+			return crowd_error_prefix(err, "%s", rt->name);
+		inst->sample.t_cgroup_ns = crowd_now_ns() - run->t0_ns;
+	}
+
 	char *argv[20];
 	int n = 0;
 	argv[n++] = o->bin;
@@ -252,9 +271,13 @@ int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &wr, .n_keep = 1, .stdin_fd = -1,
 				     .stdout_fd = logfd, .stderr_fd = logfd,
 				     /* no PDEATHSIG: the starting thread may end before the container */
-				     .flags = rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0};
-	if ((r = crowd_peer_spawn(&s, &c->rt_pid, &c->rt_pidfd, err)) < 0)
+				     .flags = rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0,
+				     .in_parent = c->cg ? attach_cb : NULL, .ctx = c->cg};
+	if ((r = crowd_peer_spawn(&s, &c->rt_pid, &c->rt_pidfd, err)) < 0) {
+		crowd_cg_destroy(c->cg, NULL);
+		c->cg = NULL;
 		return crowd_error_prefix(err, "%s", rt->name);
+	}
 	inst->pid = c->rt_pid;
 	inst->pidfd = c->rt_pidfd;
 	inst->ready_fd = crowd_steal_fd(rd);
@@ -336,7 +359,11 @@ int crowd_peer_oci_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
 	int r = crowd_mem_tree(c->ctr_pid, &inst->sample.pss_bytes, &inst->sample.rss_bytes, err);
 	if (r < 0)
 		return r;
-	if (o->cg_parent[0]) {
+	if (c->cg) {
+		struct crowd_cg_stats st;
+		if (crowd_cg_stats(c->cg, &st, NULL) == 0 && st.memory_current_bytes >= 0)
+			inst->sample.cgroup_bytes = st.memory_current_bytes;
+	} else if (o->cg_parent[0]) {
 		char path[PATH_MAX];
 		int64_t v;
 		crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/memory%s/%s/memory.usage_in_bytes",
@@ -394,6 +421,12 @@ int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
 		char rel[256];
 		crowd_peer_fmt(rel, sizeof(rel), "%s/%s", o->cg_parent, c->id);
 		cg_rmdir_all(rel);
+	}
+	if (c->cg) {
+		struct crowd_error e = {0};
+		if (crowd_cg_destroy(c->cg, &e) < 0 && !ret)
+			ret = crowd_error_set(err, e.code ? e.code : EBUSY, "%s", e.msg);
+		c->cg = NULL;
 	}
 	if (c->bundle[0] && crowd_peer_rmtree(c->bundle, err) < 0 && !ret)
 		ret = -EBUSY;

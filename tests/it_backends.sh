@@ -16,12 +16,13 @@ col() { awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = 
 
 # What each backend claims to see. must: non-empty on every ok row; never: always empty.
 declare -A MUST NEVER
-MUST[crun]="t_request_ns t_ready_ns spinup_ns teardown_ns pss_bytes rss_bytes"
-NEVER[crun]="t_cgroup_ns t_clone_ns t_setup_ns cgroup_bytes"
+# crun (cgroup manager disabled) and bwrap run inside a leaf crowd makes in the run's cgroup.
+MUST[crun]="t_request_ns t_cgroup_ns t_ready_ns spinup_ns teardown_ns cgroup_bytes pss_bytes rss_bytes"
+NEVER[crun]="t_clone_ns t_setup_ns"
 MUST[runc]="t_request_ns t_ready_ns spinup_ns teardown_ns pss_bytes rss_bytes cgroup_bytes"
 NEVER[runc]="t_cgroup_ns t_clone_ns t_setup_ns"
-MUST[bwrap]="t_request_ns t_ready_ns spinup_ns teardown_ns pss_bytes rss_bytes"
-NEVER[bwrap]="t_cgroup_ns t_clone_ns t_setup_ns cgroup_bytes"
+MUST[bwrap]="t_request_ns t_cgroup_ns t_ready_ns spinup_ns teardown_ns cgroup_bytes pss_bytes rss_bytes"
+NEVER[bwrap]="t_clone_ns t_setup_ns"
 MUST[vm]="t_request_ns t_ready_ns spinup_ns teardown_ns pss_bytes rss_bytes"
 NEVER[vm]="t_cgroup_ns t_clone_ns t_setup_ns cgroup_bytes"
 
@@ -68,6 +69,19 @@ for b in crun runc bwrap vm; do
 	ran=$((ran + 1))
 done
 [ "$ran" -gt 0 ] || fail "no peer backend could run here"
+
+# Limits: runc applies them itself, crun and bwrap through crowd's cgroup. None is reported
+# unapplied, and they bite: the mem workload (16 MiB) cannot get ready under 8M, can under 64M.
+peers=crun,runc,bwrap
+expect_rc 0 "$CROWD" bench -n 1 --backend $peers --workload mem --memory-max 64M --pids-max 50 \
+	--no-load --quiet --out "$tmp/limits"
+grep -q '"unapplied": "memory-max' "$tmp/limits/host.json" && fail "a peer left --memory-max unapplied"
+[ "$(col "$tmp/limits/samples.csv" status | sort -u)" = ok ] || fail "mem under 64M failed"
+expect_rc 1 "$CROWD" bench -n 1 --backend $peers --workload mem --memory-max 8M --no-load --quiet \
+	--out "$tmp/oom"
+[ "$(col "$tmp/oom/samples.csv" status | sort -u)" = failed ] ||
+	fail "mem (16 MiB) got ready under --memory-max 8M on some peer: $(cut -d, -f1,5 "$tmp/oom/samples.csv")"
+assert_nothing_left
 
 # Where nothing is installed next to it (no rootfs, no VM images), every backend says why.
 mkdir -p "$tmp/bare"
