@@ -420,7 +420,8 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 	for (unsigned i = 0; i < n->n_backends; i++)
 		if (!has_backend(o, n->backends[i]))
 			printf("(backend %s only in NEW)\n", n->backends[i]);
-	print_run_values_text(s, "", false);
+	if (!opt->metric)
+		print_run_values_text(s, "", false);
 	for (unsigned i = 0; i < o->n_backends; i++)
 		measurement_notes(s, o->backends[i], print_note_text, "");
 }
@@ -445,7 +446,8 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 		       bad ? "**" : "", bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict),
 		       bad ? "**" : "");
 	}
-	print_run_values_text(s, "", true);
+	if (!opt->metric)
+		print_run_values_text(s, "", true);
 	for (unsigned i = 0; i < s->o[0].n_backends; i++)
 		measurement_notes(s, s->o[0].backends[i], print_note_text, "\n");
 }
