@@ -74,6 +74,7 @@ int crowd_cmd_bench(int argc, char **argv)
 	f.phase = "teardown";
 	struct crowd_error terr = {0};
 	int tr = crowd_launch_teardown(l, &terr);
+	crowd_fleet_progress_done(&f);
 	crowd_fleet_signals(NULL);
 
 	int rc = CROWD_EXIT_OK;

@@ -211,6 +211,7 @@ int crowd_cmd_density(int argc, char **argv)
 		fprintf(stderr, "density: tearing down %zu instances...\n", l->n_insts);
 	struct crowd_error terr = {0};
 	int tr = crowd_launch_teardown(l, &terr);
+	crowd_fleet_progress_done(&f);
 	crowd_fleet_signals(NULL);
 
 	int rc = CROWD_EXIT_OK;

@@ -81,8 +81,14 @@ void crowd_fleet_progress(const struct crowd_launch *l, void *ctx)
 	for (unsigned i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[width] = '\0';
-	fprintf(stderr, "\r\033[K[%s] %s started %zu/%u  ready %u  failed %u  %.0f/s  ETA %s", bar,
-		f->phase, l->n_insts, f->target, l->n_ready, l->n_failed, rate, eta);
+	if (l->n_stopped) {
+		fprintf(stderr, "\r\033[Ktearing down %u/%zu", l->n_stopped, l->n_insts);
+		fflush(stderr);
+		f->drawn = true;
+		return;
+	}
+	fprintf(stderr, "\r\033[K[%s] started %zu/%u  ready %u  failed %u  %.0f/s  ETA %s", bar,
+		l->n_insts, f->target, l->n_ready, l->n_failed, rate, eta);
 	fflush(stderr);
 	f->drawn = true;
 }

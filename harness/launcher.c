@@ -723,6 +723,9 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 		int r = lb->backend->stop(&lb->run, inst, &e);
 		inst->sample.teardown_ns = crowd_now_ns() - t;
 		inst->stopped = true;
+		l->n_stopped++;
+		if (l->progress && (l->n_stopped % 64) == 0)
+			l->progress(l, l->progress_ctx);
 		if (r < 0) {
 			size_t n = strlen(inst->sample.error);
 			snprintf(inst->sample.error + n, sizeof(inst->sample.error) - n, "%sstop: %s",

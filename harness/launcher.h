@@ -52,6 +52,7 @@ struct crowd_launch {
 	struct crowd_launch_slot *slots;
 
 	unsigned n_started, n_ready, n_failed, n_interrupted;
+	unsigned n_stopped;          /* teardown progress */
 	struct crowd_meminfo mem_before, mem_after;
 	bool have_mem_before, have_mem_after;
 	int64_t timeout_ns;          /* per instance, request to ready */
