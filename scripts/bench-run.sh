@@ -50,6 +50,11 @@ c["hostname"] = "crowd"
 json.dump(c, open(path, "w"), indent=1)
 PY
 
+# A private copy of crowd: `make` in a shared checkout may replace build/crowd mid-run.
+cp "$CROWD" "$work/crowd"
+CROWD="$work/crowd"
+crowd_cmd="$CROWD run --rootfs $ROOTFS -- /bin/true"
+
 # A mount namespace where /sys/fs/cgroup is cgroup2, held open by a sleeping process.
 unshare -m --propagation private sleep 100000 &
 holder=$!
@@ -64,7 +69,7 @@ runc_cmd="runc run -b $work crowd-bench-runc-$$"
 # Each must work once before it is timed.
 $crun_cmd || { echo "bench-run: crun failed: $crun_cmd" >&2; exit 1; }
 $runc_cmd || { echo "bench-run: runc failed: $runc_cmd" >&2; exit 1; }
-"$CROWD" run -- /bin/true || { echo "bench-run: crowd run failed" >&2; exit 1; }
+$crowd_cmd || { echo "bench-run: crowd run failed: $crowd_cmd" >&2; exit 1; }
 
 # Side by side: rounds of 5 runs of each command, one round after another, so that the
 # load of this shared host drifts over all of them alike.
@@ -72,7 +77,7 @@ per=5
 rounds=$(((RUNS + per - 1) / per))
 for r in $(seq "$rounds"); do
 	hyperfine -N --style none --warmup 1 --runs $per --export-json "$out/round-$r.json" \
-		-n crowd "$CROWD run -- /bin/true" \
+		-n crowd "$crowd_cmd" \
 		-n crun "$crun_cmd" \
 		-n runc "$runc_cmd" \
 		-n nsenter "nsenter -t $holder -m /bin/true" \
