@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Requests/s of crowd's httpd against Debian's nginx-light (one worker, same body), side by
-# side: wrk on loopback, rounds interleaved A B B A A B ... so drift hits both alike. Also
-# prints each server's resident memory when idle (VmRSS from /proc/PID/status).
+# side: wrk on loopback, rounds interleaved A B B A A B ... so drift hits both alike. Prints
+# requests/s and the server's CPU time per request (utime+stime from /proc/PID/stat over the
+# run divided by requests served: steadier than requests/s on a shared, busy host), the
+# ratios of the medians, and each server's resident memory when idle (VmRSS).
 #
 # usage: scripts/bench-httpd.sh [--rounds N] [--duration S] [--connections C] [--threads T]
 #                               [--no-pin]
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
 	--connections) isnum "${2:-}" 1 10000 || die2 "--connections '${2:-}': want 1..10000"; conns=$2; shift ;;
 	--threads) isnum "${2:-}" 1 64 || die2 "--threads '${2:-}': want 1..64"; threads=$2; shift ;;
 	--no-pin) pin=0 ;;
-	-h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die2 "unknown argument '$1' (try --help)" ;;
 	esac
 	shift
@@ -144,7 +146,7 @@ run_wrk() {
 		END {if (n > 0 && rps != "") printf "%s %.2f\n", rps, ticks * 1e6 / hz / n}' <<<"$out"
 }
 
-echo "wrk -t$threads -c$conns -d${duration}s, $rounds rounds (interleaved), body ${#a_body}+1 bytes;" \
+echo "wrk -t$threads -c$conns -d${duration}s, $rounds rounds (interleaved), body $((${#a_body} + 1)) bytes;" \
 	"servers on CPU ${srv_pin[2]:-any}, wrk on CPU ${wrk_pin[2]:-any}; $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 printf '%-6s %14s %14s %16s %16s\n' round crowd-req/s nginx-req/s crowd-cpu-us/req nginx-cpu-us/req
 a_all=() b_all=() ac_all=() bc_all=()

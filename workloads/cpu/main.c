@@ -41,7 +41,7 @@ static uint64_t cpu_unit(uint64_t x)
 static const char usage[] =
     "usage: cpu [--duration TIME] [--help]\n"
     "Burn CPU in fixed work units until SIGTERM/SIGINT or TIME elapses, then print\n"
-    "'units=N elapsed_ms=T units_per_s=R' on stdout and exit 0.\n"
+    "'units=N elapsed_ms=T units_per_s=R check=X' on stdout and exit 0.\n"
     "  --duration TIME  stop after TIME (s, ms, m suffixes; default 0 = until a signal)\n"
     "Writes one byte to the fd in $CROWD_READY_FD (if set) before starting.\n";
 
