@@ -35,22 +35,29 @@ static void clean_mounts(const char *dir, unsigned *removed, unsigned *left)
 int crowd_cmd_clean(int argc, char **argv)
 {
 	struct crowd_error err = {0};
-	unsigned killed = 0, records = 0, rec_left = 0, cgs = 0, cg_left = 0, mounts = 0, mnt_left = 0;
+	unsigned killed = 0, records = 0, rec_left = 0, cgs = 0, cg_left = 0, mounts = 0,
+		 mnt_left = 0;
 	char dir[256];
 	int rc = CROWD_EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: crowd clean\n\n"
-			       "Kill and remove everything crowd left behind: processes of containers in the\n"
-			       "registry (the recorded init, checked by pid and start time, and its pid\n"
+			       "Kill and remove everything crowd left behind: processes of "
+			       "containers in the\n"
+			       "registry (the recorded init, checked by pid and start time, and "
+			       "its pid\n"
 			       "namespace; also outside any cgroup), cgroups under\n"
-			       "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, and mounts\n"
-			       "under the registry directory. Idempotent. Exit 0 when all is gone, 3 when\n"
-			       "something could not be removed, 1 on another failure, 2 on bad input.\n");
+			       "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, "
+			       "and mounts\n"
+			       "under the registry directory. Idempotent. Exit 0 when all is gone, "
+			       "3 when\n"
+			       "something could not be removed, 1 on another failure, 2 on bad "
+			       "input.\n");
 			return CROWD_EXIT_OK;
 		}
-		crowd_usage_error("clean", "'%s': unknown argument (crowd clean takes no arguments)", argv[i]);
+		crowd_usage_error(
+		    "clean", "'%s': unknown argument (crowd clean takes no arguments)", argv[i]);
 	}
 	if (crowd_reg_dir(dir, sizeof(dir), &err) < 0)
 		crowd_usage_error("clean", "%s", err.msg);
@@ -64,13 +71,15 @@ int crowd_cmd_clean(int argc, char **argv)
 		crowd_report("clean", &err);
 		rc = CROWD_EXIT_FAIL;
 	}
-	printf("crowd clean: killed %u process%s, removed %u registry record%s, %u cgroup%s, %u mount%s\n",
+	printf("crowd clean: killed %u process%s, removed %u registry record%s, %u cgroup%s, %u "
+	       "mount%s\n",
 	       killed, killed == 1 ? "" : "es", records, records == 1 ? "" : "s", cgs,
 	       cgs == 1 ? "" : "s", mounts, mounts == 1 ? "" : "s");
 	if (rec_left || cg_left || mnt_left) {
-		fprintf(stderr, "crowd clean: left behind: %u registry record%s, %u cgroup%s, %u mount%s\n",
-			rec_left, rec_left == 1 ? "" : "s", cg_left, cg_left == 1 ? "" : "s", mnt_left,
-			mnt_left == 1 ? "" : "s");
+		fprintf(stderr,
+			"crowd clean: left behind: %u registry record%s, %u cgroup%s, %u mount%s\n",
+			rec_left, rec_left == 1 ? "" : "s", cg_left, cg_left == 1 ? "" : "s",
+			mnt_left, mnt_left == 1 ? "" : "s");
 		rc = CROWD_EXIT_LEFTOVER;
 	}
 	return rc;

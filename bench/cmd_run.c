@@ -21,7 +21,8 @@
 #include "util.h"
 
 /* Signals crowd passes on to the container's init. */
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,   SIGQUIT,
+				SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 /* Of those, the ones whose default action ends a process. */
 static bool sig_terminates(int sig)
 {
@@ -51,21 +52,22 @@ static bool sig_caught(pid_t pid, int sig)
 static const char *run_cgroup_root(bool limits)
 {
 	enum crowd_cg_layout layout;
-	if (limits || crowd_cg_detect("/sys/fs/cgroup", &layout, NULL) < 0 || layout != CROWD_CG_HYBRID)
+	if (limits || crowd_cg_detect("/sys/fs/cgroup", &layout, NULL) < 0 ||
+	    layout != CROWD_CG_HYBRID)
 		return NULL;
 	return "/sys/fs/cgroup/unified";
 }
 
 static const struct crowd_opts_cmd run_cmd = {
-	.name = "run",
-	.synopsis = "crowd run [OPTIONS] -- CMD [ARG...]",
-	.description =
-		"Run CMD in one container through crowd's runtime core, attached: stdin, stdout and\n"
-		"stderr are passed through, signals (INT TERM HUP QUIT USR1 USR2 WINCH CONT) are\n"
-		"forwarded, and crowd exits with CMD's status, or 128+N when signal N ended it.\n"
-		"Exit codes: CMD's status; 1 when the container could not start; 2 bad input;\n"
-		"3 when teardown left something behind.",
-	.groups = CROWD_OPTS_CONTAINER,
+    .name = "run",
+    .synopsis = "crowd run [OPTIONS] -- CMD [ARG...]",
+    .description =
+	"Run CMD in one container through crowd's runtime core, attached: stdin, stdout and\n"
+	"stderr are passed through, signals (INT TERM HUP QUIT USR1 USR2 WINCH CONT) are\n"
+	"forwarded, and crowd exits with CMD's status, or 128+N when signal N ended it.\n"
+	"Exit codes: CMD's status; 1 when the container could not start; 2 bad input;\n"
+	"3 when teardown left something behind.",
+    .groups = CROWD_OPTS_CONTAINER,
 };
 
 int crowd_cmd_run(int argc, char **argv)
@@ -83,9 +85,11 @@ int crowd_cmd_run(int argc, char **argv)
 	crowd_config_init(&cfg);
 	int first = crowd_opts_parse(&run_cmd, argc, argv, &cfg);
 	if (first >= argc)
-		crowd_usage_error("run", "missing command (usage: crowd run [OPTIONS] -- CMD [ARG...])");
+		crowd_usage_error("run",
+				  "missing command (usage: crowd run [OPTIONS] -- CMD [ARG...])");
 	if (cfg.pod_size > 1)
-		crowd_usage_error("run", "--pod-size %u: crowd run starts one container (allowed: 1)",
+		crowd_usage_error("run",
+				  "--pod-size %u: crowd run starts one container (allowed: 1)",
 				  cfg.pod_size);
 	bool rootless = cfg.rootless || (cfg.ns & CLONE_NEWUSER);
 	bool limits = cfg.limits.memory_max_bytes >= 0 || cfg.limits.pids_max >= 0 ||
@@ -94,8 +98,10 @@ int crowd_cmd_run(int argc, char **argv)
 		if (!rootless)
 			crowd_usage_error("run", "needs root, or --rootless for a user namespace");
 		if (limits)
-			crowd_usage_error("run", "--memory-max/--pids-max/--cpu-max/--cpuset: cgroup limits "
-				"need root (an unprivileged --rootless run has no delegated cgroup here)");
+			crowd_usage_error(
+			    "run", "--memory-max/--pids-max/--cpu-max/--cpuset: cgroup limits "
+				   "need root (an unprivileged --rootless run has no delegated "
+				   "cgroup here)");
 	}
 
 	crowd_ctr_spec_init(&spec);
@@ -139,15 +145,18 @@ int crowd_cmd_run(int argc, char **argv)
 
 	struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = ctr.pidfd, .events = POLLIN}};
 	for (;;) {
-		if (poll(pfd, ctr.pidfd >= 0 ? 2 : 1, ctr.pidfd >= 0 ? -1 : 100) < 0 && errno != EINTR)
+		if (poll(pfd, ctr.pidfd >= 0 ? 2 : 1, ctr.pidfd >= 0 ? -1 : 100) < 0 &&
+		    errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				int sig = (int)si.ssi_signo;
 				crowd_ctr_signal(&ctr, sig, NULL);
-				if (sig_terminates(sig) && (cfg.ns & CLONE_NEWPID) && !sig_caught(ctr.pid, sig)) {
-					/* The kernel drops it at a pid-namespace init without a handler. */
+				if (sig_terminates(sig) && (cfg.ns & CLONE_NEWPID) &&
+				    !sig_caught(ctr.pid, sig)) {
+					/* The kernel drops it at a pid-namespace init without a
+					 * handler. */
 					killed_by = sig;
 					crowd_ctr_signal(&ctr, SIGKILL, NULL);
 				}
@@ -172,13 +181,17 @@ int crowd_cmd_run(int argc, char **argv)
 	} else if (WIFSIGNALED(status)) {
 		rc = 128 + WTERMSIG(status);
 		struct crowd_cg_stats st;
-		if (WTERMSIG(status) == SIGKILL && ctr.cg && crowd_cg_stats(ctr.cg, &st, NULL) == 0 &&
-		    st.oom_kills > 0) {
+		if (WTERMSIG(status) == SIGKILL && ctr.cg &&
+		    crowd_cg_stats(ctr.cg, &st, NULL) == 0 && st.oom_kills > 0) {
 			char lim[32] = "?";
 			if (cfg.limits.memory_max_bytes >= 0)
-				crowd_units_format_size((double)cfg.limits.memory_max_bytes, lim, sizeof(lim));
-			crowd_warn("run", "container %s was killed by the OOM killer (memory-max %s, %" PRId64
-				   " OOM kill%s)", ctr.id, lim, st.oom_kills, st.oom_kills == 1 ? "" : "s");
+				crowd_units_format_size((double)cfg.limits.memory_max_bytes, lim,
+							sizeof(lim));
+			crowd_warn(
+			    "run",
+			    "container %s was killed by the OOM killer (memory-max %s, %" PRId64
+			    " OOM kill%s)",
+			    ctr.id, lim, st.oom_kills, st.oom_kills == 1 ? "" : "s");
 		}
 	}
 	if (crowd_ctr_destroy(&ctr, &err) < 0) {

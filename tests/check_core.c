@@ -225,8 +225,8 @@ static bool root_ready(const char *what)
 }
 
 /* Run argv in a container with stdout to a pipe; return the exit status and the output. */
-static int run_capture(struct crowd_cg_run *run, struct crowd_ctr_spec *spec, char *out,
-		       size_t len, struct crowd_ctr *ctr)
+static int run_capture(struct crowd_cg_run *run, struct crowd_ctr_spec *spec, char *out, size_t len,
+		       struct crowd_ctr *ctr)
 {
 	struct crowd_error err = {0};
 	int p[2], st = -1;
@@ -251,7 +251,9 @@ static void assert_leaf_gone(struct crowd_cg_run *run, const char *id)
 	(void)run;
 	/* The leaf is named after the id under <top>/<run>; search the memory hierarchy. */
 	char cmd[768];
-	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup/memory/%s /sys/fs/cgroup/unified/%s -name '%s' 2>/dev/null | grep -q .",
+	snprintf(cmd, sizeof(cmd),
+		 "find /sys/fs/cgroup/memory/%s /sys/fs/cgroup/unified/%s -name '%s' 2>/dev/null | "
+		 "grep -q .",
 		 top, top, id);
 	ck_assert_msg(system(cmd) != 0, "cgroup leaf %s left behind", id);
 }
@@ -265,7 +267,9 @@ START_TEST(ctr_start_pid1_phases)
 	struct crowd_ctr_spec spec;
 	struct crowd_ctr ctr;
 	char out[4096];
-	char *argv[] = {"/bin/sh", "-c", "echo $$; hostname; sleep 5 & sleep 0.2; echo $(ls /proc/$!/fd); kill $!", NULL};
+	char *argv[] = {"/bin/sh", "-c",
+			"echo $$; hostname; sleep 5 & sleep 0.2; echo $(ls /proc/$!/fd); kill $!",
+			NULL};
 
 	ck_assert_int_eq(crowd_cg_run_open(NULL, "ctr", &run, &err), 0);
 	crowd_ctr_spec_init(&spec);
@@ -302,7 +306,10 @@ START_TEST(ctr_ready_fd)
 	struct crowd_ctr ctr;
 	char out[4096], b = 0;
 	/* The fds a process started by the init inherits (the shell holds pipes of its own). */
-	char *argv[] = {"/bin/sh", "-c", "sleep 5 & sleep 0.2; echo $(ls /proc/$!/fd) fd=$CROWD_READY_FD; kill $!; printf r >&$CROWD_READY_FD", NULL};
+	char *argv[] = {"/bin/sh", "-c",
+			"sleep 5 & sleep 0.2; echo $(ls /proc/$!/fd) fd=$CROWD_READY_FD; kill $!; "
+			"printf r >&$CROWD_READY_FD",
+			NULL};
 
 	ck_assert_int_eq(crowd_cg_run_open(NULL, "ready", &run, &err), 0);
 	crowd_ctr_spec_init(&spec);
@@ -344,7 +351,8 @@ START_TEST(ctr_child_errors)
 	spec.rootfs = rootfs;
 	spec.argv = argv;
 	ck_assert_int_eq(crowd_ctr_start(run, &spec, &ctr, &err), -ENOENT);
-	ck_assert_msg(strstr(err.msg, "exec nosuchcommand") && strstr(err.msg, "PATH"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "exec nosuchcommand") && strstr(err.msg, "PATH"), "%s",
+		      err.msg);
 	assert_leaf_gone(run, ctr.id);
 
 	spec.argv = argv_ok;
@@ -373,7 +381,8 @@ START_TEST(pod_members_share)
 	struct crowd_ctr_spec spec;
 	struct crowd_ctr a, b;
 	char out_a[512], out_b[512], want[64];
-	char *argv[] = {"/bin/sh", "-c", "readlink /proc/self/ns/net; hostname; ip -o link show lo", NULL};
+	char *argv[] = {"/bin/sh", "-c", "readlink /proc/self/ns/net; hostname; ip -o link show lo",
+			NULL};
 	struct stat st;
 
 	ck_assert_int_eq(crowd_cg_run_open(NULL, "pod", &run, &err), 0);
@@ -475,7 +484,8 @@ START_TEST(ctr_survives_thread_exit)
 	ck_assert_int_eq(pthread_join(th, NULL), 0);
 	ck_assert_msg(t.r == 0, "%s", t.err.msg);
 	ck_assert_int_eq(crowd_ctr_wait(&t.ctr, &st, &err), 0);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "container ended with status 0x%x", st);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "container ended with status 0x%x",
+		      st);
 	ck_assert_int_eq(crowd_ctr_destroy(&t.ctr, &err), 0);
 	ck_assert_int_eq(crowd_cg_run_close(t.run, &err), 0);
 }
@@ -537,7 +547,8 @@ START_TEST(ctr_rootless_maps)
 	struct crowd_ctr_spec spec;
 	struct crowd_ctr ctr;
 	char out[512];
-	char *argv[] = {"/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/setgroups; id -u", NULL};
+	char *argv[] = {"/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/setgroups; id -u",
+			NULL};
 
 	crowd_ctr_spec_init(&spec);
 	spec.rootfs = rootfs;
@@ -545,7 +556,8 @@ START_TEST(ctr_rootless_maps)
 	spec.rootless = true;
 	int st = run_capture(NULL, &spec, out, sizeof(out), &ctr);
 	ck_assert_msg(st == 0, "status %d: %s", st, out);
-	ck_assert_msg(strstr(out, "0          0          1") && strstr(out, "deny") && strstr(out, "\n0\n"),
+	ck_assert_msg(strstr(out, "0          0          1") && strstr(out, "deny") &&
+			  strstr(out, "\n0\n"),
 		      "output: %s", out);
 	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
 }

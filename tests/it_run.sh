@@ -70,7 +70,7 @@ run_in -- /bin/sh -c '
 	[ "$(head -c 4 /dev/zero | wc -c)" = 4 ] || echo "no /dev/zero"
 	[ ! -e /dev/sda ] && [ ! -e /dev/vda ] || echo "host disks visible"
 	echo done'
-[ "$OUT" = done ] || fail "rootfs setup: $OUT"
+[ "$OUT" = "done" ] || fail "rootfs setup: $OUT"
 
 # --rootfs host: no pivot, still a fresh /proc (pid 1 is the container init).
 run_in --rootfs host -- /bin/sh -c 'echo $$; cat /proc/1/comm; test -e /usr/bin/test && echo hostroot'

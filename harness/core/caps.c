@@ -9,28 +9,28 @@
 #include "caps.h"
 
 const char *const crowd_caps_default_names[] = {
-	"CAP_CHOWN",	  "CAP_DAC_OVERRIDE", "CAP_FSETID",	      "CAP_FOWNER",
-	"CAP_MKNOD",	  "CAP_NET_RAW",      "CAP_SETGID",	      "CAP_SETUID",
-	"CAP_SETFCAP",	  "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-	"CAP_KILL",	  "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",
 };
 const unsigned crowd_caps_default_len =
-	sizeof(crowd_caps_default_names) / sizeof(crowd_caps_default_names[0]);
+    sizeof(crowd_caps_default_names) / sizeof(crowd_caps_default_names[0]);
 
 static const cap_value_t caps_default[] = {
-	CAP_CHOWN,	  CAP_DAC_OVERRIDE, CAP_FSETID,		  CAP_FOWNER,
-	CAP_MKNOD,	  CAP_NET_RAW,	    CAP_SETGID,		  CAP_SETUID,
-	CAP_SETFCAP,	  CAP_SETPCAP,	    CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-	CAP_KILL,	  CAP_AUDIT_WRITE,
+    CAP_CHOWN,	 CAP_DAC_OVERRIDE, CAP_FSETID,		 CAP_FOWNER,
+    CAP_MKNOD,	 CAP_NET_RAW,	   CAP_SETGID,		 CAP_SETUID,
+    CAP_SETFCAP, CAP_SETPCAP,	   CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+    CAP_KILL,	 CAP_AUDIT_WRITE,
 };
 
 static const struct {
 	const char *name;
 	enum crowd_caps_profile profile;
 } caps_profiles[] = {
-	{"default", CROWD_CAPS_DEFAULT},
-	{"none", CROWD_CAPS_NONE},
-	{"all", CROWD_CAPS_ALL},
+    {"default", CROWD_CAPS_DEFAULT},
+    {"none", CROWD_CAPS_NONE},
+    {"all", CROWD_CAPS_ALL},
 };
 
 static cap_t caps_scratch;
@@ -47,7 +47,8 @@ int crowd_caps_parse(const char *text, enum crowd_caps_profile *ret, struct crow
 			*ret = caps_profiles[i].profile;
 			return 0;
 		}
-	return crowd_error_set(err, EINVAL, "unknown capability profile '%.32s' (allowed: default, none, all)",
+	return crowd_error_set(err, EINVAL,
+			       "unknown capability profile '%.32s' (allowed: default, none, all)",
 			       text ? text : "");
 }
 
@@ -80,7 +81,8 @@ int crowd_caps_apply(enum crowd_caps_profile p, struct crowd_error *err)
 	cap_value_t max = (cap_value_t)cap_max_bits();
 
 	if (!caps_scratch)
-		return crowd_error_set(err, ENOMEM, "capabilities: no memory for the capability set");
+		return crowd_error_set(err, ENOMEM,
+				       "capabilities: no memory for the capability set");
 	if (cap_reset_ambient() < 0 && errno != EINVAL)
 		return crowd_error_set(err, errno, "capabilities: clearing the ambient set failed");
 	if (cap_clear(caps_scratch) < 0)
@@ -90,8 +92,9 @@ int crowd_caps_apply(enum crowd_caps_profile p, struct crowd_error *err)
 	for (cap_value_t c = 0; c < max; c++) {
 		if (!caps_wanted(p, c)) {
 			if (cap_drop_bound(c) < 0 && errno != EINVAL)
-				return crowd_error_set(err, errno,
-						       "capabilities: dropping %d from the bounding set failed", c);
+				return crowd_error_set(
+				    err, errno,
+				    "capabilities: dropping %d from the bounding set failed", c);
 			continue;
 		}
 		if (cap_get_bound(c) != 1)

@@ -24,7 +24,7 @@
 #include "userns.h"
 #include "util.h"
 
-#define ERRNO_SET(err, code, fmt, ...)                                                         \
+#define ERRNO_SET(err, code, fmt, ...)                                                             \
 	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -44,14 +44,14 @@ struct ctr_msg {
 /* Everything the child needs, prepared by the parent before clone. */
 struct child_ctx {
 	const struct crowd_ctr_spec *spec;
-	unsigned long ns;      /* namespaces the child got from clone */
-	bool unshare_cgroup;   /* cgroup ns: after the parent attached us to the leaf */
+	unsigned long ns;    /* namespaces the child got from clone */
+	bool unshare_cgroup; /* cgroup ns: after the parent attached us to the leaf */
 	bool userns;
 	int sock, parent_sock; /* sync socketpair ends */
-	int ready_w;           /* readiness pipe, write end, or -1 */
-	int pod_pidfd;         /* -1: no pod */
+	int ready_w;	       /* readiness pipe, write end, or -1 */
+	int pod_pidfd;	       /* -1: no pod */
 	char *const *envp;
-	const char *path;      /* PATH for the argv[0] lookup */
+	const char *path; /* PATH for the argv[0] lookup */
 	const char *hostname;
 };
 
@@ -244,15 +244,17 @@ static int ctr_await(int sock, pid_t pid, struct crowd_ctr *ctr, struct crowd_er
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return crowd_error_errno(err, errno, "reading the container's setup report");
+			return crowd_error_errno(err, errno,
+						 "reading the container's setup report");
 		if (n == 0) {
 			if (setup)
 				return 0;
-			return crowd_error_set(err, ECHILD, "container init (pid %d) died during setup",
-					       (int)pid);
+			return crowd_error_set(
+			    err, ECHILD, "container init (pid %d) died during setup", (int)pid);
 		}
 		if ((size_t)n != sizeof(m))
-			return crowd_error_set(err, EPROTO, "short setup report from the container");
+			return crowd_error_set(err, EPROTO,
+					       "short setup report from the container");
 		if (m.kind == MSG_ERROR) {
 			m.err.msg[sizeof(m.err.msg) - 1] = '\0';
 			*err = m.err;
@@ -270,10 +272,10 @@ static char **ctr_env(const struct crowd_ctr_spec *spec, int ready_w, char *read
 		      size_t ready_len, const char **ret_path)
 {
 	static char *const minimal[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=/",
-		"TERM=xterm",
-		NULL,
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	    "HOME=/",
+	    "TERM=xterm",
+	    NULL,
 	};
 	char *const *src = spec->envp ? spec->envp : minimal;
 	size_t n = 0;
@@ -302,7 +304,8 @@ static char **ctr_env(const struct crowd_ctr_spec *spec, int ready_w, char *read
 int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    struct crowd_ctr *ret, struct crowd_error *err)
 {
-	struct child_ctx c = {.spec = spec, .ready_w = -1, .pod_pidfd = -1, .sock = -1, .parent_sock = -1};
+	struct child_ctx c = {
+	    .spec = spec, .ready_w = -1, .pod_pidfd = -1, .sock = -1, .parent_sock = -1};
 	_cleanup_free_ char **env = NULL;
 	_cleanup_close_ int sock_p = -1, sock_c = -1, ready_r = -1, ready_w = -1;
 	char ready_buf[32];
@@ -320,13 +323,15 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	if (c.userns)
 		c.ns |= CLONE_NEWUSER;
 	if (spec->rootfs && !(c.ns & CLONE_NEWNS))
-		return crowd_error_set(err, EINVAL,
-				       "a rootfs needs the mnt namespace (add mnt to --ns, or use --rootfs host)");
+		return crowd_error_set(
+		    err, EINVAL,
+		    "a rootfs needs the mnt namespace (add mnt to --ns, or use --rootfs host)");
 	if (spec->pod) {
 		c.pod_pidfd = crowd_pod_pidfd(spec->pod);
 		c.ns &= ~(unsigned long)CROWD_POD_NS;
 		if (c.userns)
-			return crowd_error_set(err, EINVAL, "pods with --rootless are not supported");
+			return crowd_error_set(err, EINVAL,
+					       "pods with --rootless are not supported");
 	}
 	c.unshare_cgroup = c.ns & CLONE_NEWCGROUP;
 	c.hostname = spec->hostname ? spec->hostname : "crowd";
@@ -338,9 +343,10 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		if ((r = crowd_cg_create(run, leaf, &spec->limits, &ret->cg, err)) < 0)
 			return r;
 	} else if (limits_set(&spec->limits)) {
-		return crowd_error_set(err, EPERM,
-				       "cgroup limits were asked but there is no cgroup to apply them "
-				       "(needs root or a delegated cgroup)");
+		return crowd_error_set(
+		    err, EPERM,
+		    "cgroup limits were asked but there is no cgroup to apply them "
+		    "(needs root or a delegated cgroup)");
 	}
 	ret->t_cgroup_ns = crowd_now_ns();
 
@@ -368,8 +374,9 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	c.parent_sock = sock_p;
 	c.ready_w = ready_w;
 
-	pid = crowd_spawn(c.ns & ~(unsigned long)CLONE_NEWCGROUP, ret->cg ? crowd_cg_clone_fd(ret->cg) : -1,
-			  child_main, &c, &ret->pidfd, &in_cgroup, err);
+	pid = crowd_spawn(c.ns & ~(unsigned long)CLONE_NEWCGROUP,
+			  ret->cg ? crowd_cg_clone_fd(ret->cg) : -1, child_main, &c, &ret->pidfd,
+			  &in_cgroup, err);
 	if (pid < 0) {
 		r = pid;
 		goto fail;

@@ -7,13 +7,10 @@
 #include "error.h"
 
 const struct crowd_ns_desc crowd_ns_table[] = {
-	{"pid", CLONE_NEWPID, "pid"},
-	{"mnt", CLONE_NEWNS, "mnt"},
-	{"uts", CLONE_NEWUTS, "uts"},
-	{"ipc", CLONE_NEWIPC, "ipc"},
-	{"net", CLONE_NEWNET, "net"},
-	{"user", CLONE_NEWUSER, "user"},
-	{"cgroup", CLONE_NEWCGROUP, "cgroup"},
+    {"pid", CLONE_NEWPID, "pid"},	   {"mnt", CLONE_NEWNS, "mnt"},
+    {"uts", CLONE_NEWUTS, "uts"},	   {"ipc", CLONE_NEWIPC, "ipc"},
+    {"net", CLONE_NEWNET, "net"},	   {"user", CLONE_NEWUSER, "user"},
+    {"cgroup", CLONE_NEWCGROUP, "cgroup"},
 };
 const unsigned crowd_ns_table_len = sizeof(crowd_ns_table) / sizeof(crowd_ns_table[0]);
 
@@ -55,13 +52,15 @@ int crowd_ns_parse(const char *list, unsigned long *ret_flags, struct crowd_erro
 		size_t n = strcspn(p, ",");
 		unsigned i;
 		for (i = 0; i < crowd_ns_table_len; i++)
-			if (strlen(crowd_ns_table[i].name) == n && !strncmp(p, crowd_ns_table[i].name, n))
+			if (strlen(crowd_ns_table[i].name) == n &&
+			    !strncmp(p, crowd_ns_table[i].name, n))
 				break;
 		if (i == crowd_ns_table_len) {
 			ns_allowed(allowed, sizeof(allowed));
-			return crowd_error_set(err, EINVAL,
-					       "unknown namespace '%.*s' (allowed: all, none, or a list of %s)",
-					       (int)(n > 32 ? 32 : n), p, allowed);
+			return crowd_error_set(
+			    err, EINVAL,
+			    "unknown namespace '%.*s' (allowed: all, none, or a list of %s)",
+			    (int)(n > 32 ? 32 : n), p, allowed);
 		}
 		flags |= crowd_ns_table[i].flag;
 		p += n;
@@ -69,9 +68,9 @@ int crowd_ns_parse(const char *list, unsigned long *ret_flags, struct crowd_erro
 			p++;
 			if (!*p) {
 				ns_allowed(allowed, sizeof(allowed));
-				return crowd_error_set(err, EINVAL,
-						       "trailing ',' in namespace list (allowed: %s)",
-						       allowed);
+				return crowd_error_set(
+				    err, EINVAL, "trailing ',' in namespace list (allowed: %s)",
+				    allowed);
 			}
 		}
 	}
@@ -92,7 +91,8 @@ void crowd_ns_format(unsigned long flags, char *buf, size_t len)
 	for (unsigned i = 0; i < crowd_ns_table_len; i++) {
 		if (!(flags & crowd_ns_table[i].flag) || off >= len)
 			continue;
-		int n = snprintf(buf + off, len - off, "%s%s", off ? "," : "", crowd_ns_table[i].name);
+		int n =
+		    snprintf(buf + off, len - off, "%s%s", off ? "," : "", crowd_ns_table[i].name);
 		if (n < 0)
 			break;
 		off += (size_t)n;

@@ -19,7 +19,7 @@
 #include "spawn.h"
 #include "util.h"
 
-#define ERRNO_SET(err, code, fmt, ...)                                                         \
+#define ERRNO_SET(err, code, fmt, ...)                                                             \
 	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
 
 struct crowd_pod {
@@ -125,13 +125,13 @@ int crowd_pod_create(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec
 	sock_c = sv[1];
 
 	struct infra_ctx ic = {
-		.sock = sock_c,
-		.parent_sock = sock_p,
-		.hostname = spec && spec->hostname ? spec->hostname : "crowd-pod",
+	    .sock = sock_c,
+	    .parent_sock = sock_p,
+	    .hostname = spec && spec->hostname ? spec->hostname : "crowd-pod",
 	};
 	bool in_cgroup;
-	pid_t pid = crowd_spawn(CROWD_POD_NS, pod->cg ? crowd_cg_clone_fd(pod->cg) : -1, infra_main, &ic,
-				&pod->pidfd, &in_cgroup, err);
+	pid_t pid = crowd_spawn(CROWD_POD_NS, pod->cg ? crowd_cg_clone_fd(pod->cg) : -1, infra_main,
+				&ic, &pod->pidfd, &in_cgroup, err);
 	if (pid < 0) {
 		r = crowd_error_prefix(err, "pod: the infra process");
 		goto fail;
@@ -172,7 +172,8 @@ int crowd_pod_destroy(struct crowd_pod *pod, struct crowd_error *err)
 	if (!pod)
 		return 0;
 	if (pod->pid > 0) {
-		if (pod->pidfd < 0 || syscall(SYS_pidfd_send_signal, pod->pidfd, SIGKILL, NULL, 0) < 0)
+		if (pod->pidfd < 0 ||
+		    syscall(SYS_pidfd_send_signal, pod->pidfd, SIGKILL, NULL, 0) < 0)
 			kill(pod->pid, SIGKILL);
 		while (waitpid(pod->pid, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -21,8 +21,8 @@ static size_t reg_len, reg_cap;
 static char reg_dir_cache[256];
 static bool reg_dir_made;
 
-static const char *const cg_hierarchies[] = {"unified", "memory", "pids", "cpu", "cpuacct",
-					     "cpuset", "freezer"};
+static const char *const cg_hierarchies[] = {"unified", "memory", "pids",   "cpu",
+					     "cpuacct", "cpuset", "freezer"};
 
 int crowd_uuid_new(char out[CROWD_UUID_LEN + 1], struct crowd_error *err)
 {
@@ -82,7 +82,8 @@ int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err)
 	if (!top || !*top)
 		top = "crowd";
 	if (strchr(top, '/') || !strcmp(top, "..") || !strcmp(top, "."))
-		return crowd_error_set(err, EINVAL, "CROWD_CGROUP_TOP '%.64s': one path component please", top);
+		return crowd_error_set(err, EINVAL,
+				       "CROWD_CGROUP_TOP '%.64s': one path component please", top);
 	if (geteuid() == 0 && is_tmpfs("/run"))
 		n = snprintf(buf, len, "/run/crowd/%s", top);
 	else if (geteuid() == 0)
@@ -351,7 +352,8 @@ int crowd_reg_sweep(unsigned *ret_killed, unsigned *ret_removed, unsigned *ret_l
 		return r;
 	DIR *d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : crowd_error_errno(err, errno, "registry: opendir %s", dir);
+		return errno == ENOENT ? 0
+				       : crowd_error_errno(err, errno, "registry: opendir %s", dir);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')

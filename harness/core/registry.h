@@ -21,8 +21,8 @@
 struct crowd_reg_entry {
 	char id[CROWD_UUID_LEN + 1];
 	pid_t pid;
-	uint64_t pidns_ino;    /* 0: unknown */
-	uint64_t start_ticks;  /* /proc/PID/stat starttime, to tell a reused pid apart; 0: unknown */
+	uint64_t pidns_ino;   /* 0: unknown */
+	uint64_t start_ticks; /* /proc/PID/stat starttime, to tell a reused pid apart; 0: unknown */
 };
 
 /* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lower case. */

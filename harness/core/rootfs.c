@@ -14,34 +14,34 @@
 #include "rootfs.h"
 #include "util.h"
 
-#define ERRNO_SET(err, code, fmt, ...)                                                         \
+#define ERRNO_SET(err, code, fmt, ...)                                                             \
 	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
 
 /* Docker's masked paths: files get /dev/null bound over them, directories an empty
  * read-only tmpfs. Absent ones are skipped. */
 static const char *const masked_files[] = {
-	"proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug",
-	"proc/latency_stats", "proc/timer_stats", "proc/interrupts",
+    "proc/kcore",	  "proc/keys",	      "proc/timer_list", "proc/sched_debug",
+    "proc/latency_stats", "proc/timer_stats", "proc/interrupts",
 };
 static const char *const masked_dirs[] = {"proc/acpi", "proc/scsi", "proc/asound"};
 static const char *const readonly_paths[] = {
-	"proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus", "proc/fs",
+    "proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus", "proc/fs",
 };
 
 static const struct {
 	const char *host; /* name + 1 is the path relative to the new root */
 	unsigned major, minor;
 } devices[] = {
-	{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-	{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 static const struct {
 	const char *target, *name;
 } dev_links[] = {
-	{"/proc/self/fd", "dev/fd"},
-	{"/proc/self/fd/0", "dev/stdin"},
-	{"/proc/self/fd/1", "dev/stdout"},
-	{"/proc/self/fd/2", "dev/stderr"},
+    {"/proc/self/fd", "dev/fd"},
+    {"/proc/self/fd/0", "dev/stdin"},
+    {"/proc/self/fd/1", "dev/stdout"},
+    {"/proc/self/fd/2", "dev/stderr"},
 };
 
 int crowd_rootfs_default(char *buf, size_t len, struct crowd_error *err)
@@ -55,8 +55,8 @@ int crowd_rootfs_default(char *buf, size_t len, struct crowd_error *err)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			if ((size_t)snprintf(buf, len, "%s/rootfs", exe) < len && stat(buf, &st) == 0 &&
-			    S_ISDIR(st.st_mode))
+			if ((size_t)snprintf(buf, len, "%s/rootfs", exe) < len &&
+			    stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
 				return 0;
 		}
 	}
@@ -69,12 +69,14 @@ int crowd_rootfs_check(const char *path, struct crowd_error *err)
 {
 	struct stat st;
 	if (!path || !*path)
-		return crowd_error_set(err, EINVAL, "rootfs: empty path (allowed: a directory or 'host')");
+		return crowd_error_set(err, EINVAL,
+				       "rootfs: empty path (allowed: a directory or 'host')");
 	if (stat(path, &st) < 0)
 		return crowd_error_errno(err, errno, "rootfs '%s'", path);
 	if (!S_ISDIR(st.st_mode))
-		return crowd_error_set(err, ENOTDIR, "rootfs '%s' is not a directory (allowed: a directory or 'host')",
-				       path);
+		return crowd_error_set(
+		    err, ENOTDIR, "rootfs '%s' is not a directory (allowed: a directory or 'host')",
+		    path);
 	if (st.st_ino == 2 && !strcmp(path, "/"))
 		return crowd_error_set(err, EINVAL, "rootfs '/': use 'host' for the host root");
 	return 0;
@@ -154,13 +156,15 @@ static int setup_proc(bool userns, struct crowd_error *err)
 
 static int setup_dev(bool userns, struct crowd_error *err)
 {
-	int r = mount_at("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k", false, err);
+	int r = mount_at("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k", false,
+			 err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(devices); i++) {
 		const char *name = devices[i].host + 1;
 		if (!userns) {
-			if (mknod(name, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor)) < 0)
+			if (mknod(name, S_IFCHR | 0666,
+				  makedev(devices[i].major, devices[i].minor)) < 0)
 				return ERRNO_SET(err, errno, "mknod /%s", name);
 			continue;
 		}
@@ -192,7 +196,8 @@ static int enter_pivot(const char *rootfs, bool with_proc, bool userns, struct c
 		return r;
 	if ((r = setup_dev(userns, err)) < 0)
 		return r;
-	if ((r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, err)) < 0)
+	if ((r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, err)) <
+	    0)
 		return r;
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return ERRNO_SET(err, errno, "pivot_root into %s", rootfs);

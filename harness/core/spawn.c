@@ -10,7 +10,7 @@
 
 #include "spawn.h"
 
-#define ERRNO_SET(err, code, fmt, ...)                                                         \
+#define ERRNO_SET(err, code, fmt, ...)                                                             \
 	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
 
 static pid_t clone3_raw(struct clone_args *args)
@@ -26,9 +26,9 @@ static pid_t ctr_clone(unsigned long flags, int cg_fd, int *ret_pidfd, bool *ret
 		       struct crowd_error *err)
 {
 	struct clone_args args = {
-		.flags = flags | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = flags | CLONE_PIDFD,
+	    .pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	pid_t pid = -1;
 

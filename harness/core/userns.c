@@ -19,7 +19,8 @@ static int write_proc(pid_t pid, const char *file, const char *text, struct crow
 	int e = errno;
 	close(fd);
 	if (n != (ssize_t)len)
-		return crowd_error_errno(err, n < 0 ? e : EIO, "user namespace: writing '%.*s' to %s",
+		return crowd_error_errno(err, n < 0 ? e : EIO,
+					 "user namespace: writing '%.*s' to %s",
 					 (int)strcspn(text, "\n"), text, path);
 	return 0;
 }
@@ -48,7 +49,8 @@ bool crowd_userns_available(char *reason, size_t len)
 		return false;
 	}
 	if (geteuid() != 0 &&
-	    crowd_read_file("/proc/sys/kernel/unprivileged_userns_clone", buf, sizeof(buf), NULL) > 0 &&
+	    crowd_read_file("/proc/sys/kernel/unprivileged_userns_clone", buf, sizeof(buf), NULL) >
+		0 &&
 	    buf[0] == '0') {
 		snprintf(reason, len, "kernel.unprivileged_userns_clone is 0");
 		return false;
