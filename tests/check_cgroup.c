@@ -782,10 +782,11 @@ START_TEST(test_real_v1_leaf)
 		ck_assert_int_eq(mkdir(nested, 0755), 0);
 	}
 
-	ck_assert_msg(crowd_cg_destroy(cg, &err) == 0, "%s", err.msg);
+	ck_assert_msg(crowd_cg_kill(cg, &err) == 0, "%s", err.msg);
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_msg(crowd_cg_destroy(cg, &err) == 0, "%s", err.msg);
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++)
 		ck_assert_msg(!paths[i][0] || !exists("%s", paths[i]), "%s left", paths[i]);
 	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
