@@ -446,6 +446,36 @@ END_TEST
 
 /* ---- (a) v1 and hybrid against the fake ---- */
 
+/* A second leaf of the same name fails without touching the first; a root that does not
+ * exist is named in the error. */
+START_TEST(test_duplicate_leaf)
+{
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg = NULL, *dup = NULL;
+	struct crowd_cg_limits l = full_limits();
+	char p[512];
+
+	fake_setup();
+	fake_v1_roots(all_v1);
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_LEGACY, false, "run", &run, &err), 0);
+	ck_assert_int_eq(crowd_cg_create(run, "c1", &l, &cg, &err), 0);
+	ck_assert_int_eq(crowd_cg_create(run, "c1", &l, &dup, &err), -EEXIST);
+	ck_assert_ptr_null(dup);
+	ck_assert_ptr_nonnull(strstr(err.msg, "c1"));
+	for (const char *const *h = all_v1; *h; h++)
+		ck_assert(exists("%s/%s/%s/run/c1", tmp, *h, top));
+	ck_assert_str_eq(slurp("%s/memory/%s/run/c1/memory.limit_in_bytes", tmp, top), "67108864");
+	ck_assert_int_eq(crowd_cg_destroy(cg, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	ck_assert(!exists("%s/memory/%s", tmp, top));
+
+	snprintf(p, sizeof(p), "%s/nope", tmp);
+	ck_assert_int_eq(crowd_cg_run_open(p, "run", &run, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, p));
+}
+END_TEST
+
 START_TEST(test_v1_limits_and_stats)
 {
 	struct crowd_error err = {0};
@@ -1267,6 +1297,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, test_v1_limits_and_stats);
 	tcase_add_loop_test(tc, test_v1_fail_closed, 0, 5);
 	tcase_add_test(tc, test_v1_missing_hierarchy);
+	tcase_add_test(tc, test_duplicate_leaf);
 	tcase_add_test(tc, test_hybrid_fake);
 	tcase_add_test(tc, test_sweep_fake);
 	suite_add_tcase(s, tc);
