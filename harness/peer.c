@@ -34,6 +34,21 @@ static size_t children_of(pid_t pid, pid_t *out, size_t max);
 static char *const default_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 				    NULL};
 
+/* close_range(2), or a loop where the kernel lacks it (bounded by RLIMIT_NOFILE). */
+static int close_range_compat(unsigned lo, unsigned hi)
+{
+	if (lo > hi)
+		return 0;
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
+	long max = sysconf(_SC_OPEN_MAX);
+	for (unsigned fd = lo; fd <= hi && (long)fd < max; fd++)
+		close((int)fd);
+	return 0;
+}
+
 /* The child after fork: only async-signal-safe calls; reports errno through errfd. */
 static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *s, int devnull,
 						 int errfd, int gofd)
@@ -63,10 +78,12 @@ static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *
 	for (unsigned i = 0; i < n; i++)
 		if (dup2(tmp[i], 3 + (int)i) < 0)
 			goto fail;
-	for (int fd = 3 + (int)n; fd < base + 64; fd++)
-		if (fd != errfd && fd != gofd)
-			close(fd);
-	if (syscall(SYS_close_range, (unsigned)base + 64, ~0U, 0) < 0 && errno != ENOSYS)
+	/* Close everything from 3+n up except errfd and gofd, which may sit anywhere above (a
+	 * busy crowd has thousands of fds open). */
+	int lo = errfd < gofd || gofd < 0 ? errfd : gofd, hi = errfd < gofd ? gofd : errfd;
+	if (close_range_compat(3 + n, (unsigned)lo - 1) < 0 ||
+	    (hi != lo && close_range_compat((unsigned)lo + 1, (unsigned)hi - 1) < 0) ||
+	    close_range_compat((unsigned)hi + 1, ~0U) < 0)
 		goto fail;
 	if (s->flags & CROWD_PEER_CGROUP2_NS) {
 		if (unshare(CLONE_NEWNS) < 0)

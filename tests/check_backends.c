@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -306,6 +307,48 @@ START_TEST(peer_spawn_fds_and_errors)
 }
 END_TEST
 
+static int in_parent_cb(pid_t pid, void *ctx, struct crowd_error *err)
+{
+	(void)err;
+	*(pid_t *)ctx = pid;
+	return 0;
+}
+
+/* With many fds open (a busy crowd), the child still waits for the parent's go and reports
+ * exec errors; nothing but 0-3 reaches the program. */
+START_TEST(peer_spawn_many_fds)
+{
+	int fds[600];
+	for (size_t i = 0; i < 600; i++)
+		ck_assert_int_ge(fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC), 0);
+	int p[2];
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	char *argv[] = {"/bin/sh", "-c", "ls /proc/self/fd | tr '\\n' ' '", NULL};
+	pid_t seen = 0, pid;
+	int pidfd = -1;
+	struct crowd_error err = {0};
+	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &p[1], .n_keep = 1, .stdin_fd = -1,
+				     .stdout_fd = p[1], .stderr_fd = -1, .in_parent = in_parent_cb,
+				     .ctx = &seen};
+	ck_assert_msg(crowd_peer_spawn(&s, &pid, &pidfd, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(seen, pid);
+	close(p[1]);
+	char out[128] = "";
+	ssize_t n = crowd_read_all(p[0], out, sizeof(out) - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+	ck_assert_str_eq(out, "0 1 2 3 4 "); /* 3: the kept fd, 4: ls reading /proc/self/fd */
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char *bad[] = {"/nonexistent/prog", NULL};
+	s.argv = bad;
+	ck_assert_int_eq(crowd_peer_spawn(&s, &pid, &pidfd, &err), -ENOENT);
+	for (size_t i = 0; i < 600; i++)
+		close(fds[i]);
+}
+END_TEST
+
 START_TEST(peer_rmtree)
 {
 	char tmpl[] = "/tmp/crowd-check-rm-XXXXXX";
@@ -333,6 +376,7 @@ static Suite *backends_suite(void)
 	tcase_add_test(u, oci_limits_text);
 	tcase_add_test(u, peer_spawn_fds_and_errors);
 	tcase_add_test(u, peer_rmtree);
+	tcase_add_test(u, peer_spawn_many_fds);
 	suite_add_tcase(s, u);
 	TCase *t = tcase_create("peers");
 	tcase_set_timeout(t, 120);
