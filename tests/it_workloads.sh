@@ -147,6 +147,21 @@ else
 	echo "note: no IPv6 loopback; dual stack not checked"
 fi
 
+# --max-conns: at the limit accept() pauses; the next client is served once one closes.
+pm=$(free_port)
+start_ready httpd-mc "$W/httpd" --bind 127.0.0.1 --port "$pm" --max-conns 1
+exec 4<>"/dev/tcp/127.0.0.1/$pm"
+printf 'GET / HTTP/1.1\r\nHost: t\r\n\r\n' >&4
+[ "$(timeout 2 head -c 15 <&4)" = "HTTP/1.1 200 OK" ] || fail "max-conns: first client"
+exec 5<>"/dev/tcp/127.0.0.1/$pm"
+printf 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&5
+timeout 0.5 cat <&5 >"$T/mc.out"
+[ ! -s "$T/mc.out" ] || fail "max-conns 1: a second connection was served while the first was open"
+exec 4<&-
+[ "$(timeout 3 cat <&5 | statuses)" = "200 " ] || fail "max-conns: second client not served after the first left"
+exec 5<&-
+stop "$PID" TERM 0
+
 # SIGTERM with a client connected: clean exit 0.
 exec 4<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET / HTTP/1.1\r\nHost: t\r\n' >&4

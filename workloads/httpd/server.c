@@ -19,12 +19,13 @@
 #include "http.h"
 #include "wl.h"
 
-#define OUT_CAP	   2048 /* queued response heads and small bodies of pipelined requests */
-#define FILLER_LEN 4096 /* /bytes/N bodies are written from this, FILLER_IOV at a time */
-#define FILLER_IOV 16
-#define MAX_EVENTS 64
-#define TAG_LISTEN ((void *)1)
-#define TAG_SIGNAL ((void *)2)
+#define OUT_CAP		2048 /* queued response heads and small bodies of pipelined requests */
+#define FILLER_LEN	4096 /* /bytes/N bodies are written from this, FILLER_IOV at a time */
+#define FILLER_IOV	16
+#define MAX_EVENTS	64
+#define ACCEPT_RETRY_MS 100 /* after EMFILE and the like */
+#define TAG_LISTEN	((void *)1)
+#define TAG_SIGNAL	((void *)2)
 
 struct conn {
 	int fd;
@@ -47,6 +48,7 @@ struct server {
 	const struct httpd_config *cfg;
 	int ep, lfd, sfd;
 	bool accepting;
+	uint64_t accept_retry_ms; /* out of fds or memory: try accept() again then */
 	uint32_t nconns;
 	struct conn *head, *tail;
 	uint64_t now_ms;
@@ -331,8 +333,11 @@ static void accept_all(struct server *s)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
-				listen_toggle(s, false); /* back on when a connection closes */
+			    errno == ENOMEM) {
+				/* Back on when a connection closes, or in a moment if none will. */
+				listen_toggle(s, false);
+				s->accept_retry_ms = s->now_ms + ACCEPT_RETRY_MS;
+			}
 			return;
 		}
 		c = malloc(sizeof(*c));
@@ -499,6 +504,11 @@ int httpd_serve(const struct httpd_config *cfg, const char **ret_what)
 			}
 		}
 		expire(&s);
+		if (s.accept_retry_ms && s.accept_retry_ms <= s.now_ms) {
+			s.accept_retry_ms = 0;
+			if (s.nconns < cfg->max_conns)
+				listen_toggle(&s, true);
+		}
 	}
 	r = 0;
 out:
