@@ -26,10 +26,12 @@
 static char rootfs[PATH_MAX];
 static char top[64];
 
+/* main() names one top for the whole suite (CK_FORK children inherit it) and sweeps it at
+ * the end, so a failed test leaves nothing behind. */
 static void set_top(void)
 {
-	snprintf(top, sizeof(top), "crowd-check-core-%d", (int)getpid());
-	setenv("CROWD_CGROUP_TOP", top, 1);
+	const char *t = getenv("CROWD_CGROUP_TOP");
+	snprintf(top, sizeof(top), "%s", t ? t : "crowd");
 }
 
 /* ---- namespaces ---- */
@@ -290,6 +292,10 @@ START_TEST(ctr_start_pid1_phases)
 	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
 	assert_leaf_gone(run, ctr.id);
 	ck_assert_uint_eq(crowd_reg_count(), 0);
+	/* The last record out removed the registry directory. */
+	char dir[256];
+	ck_assert_int_eq(crowd_reg_dir(dir, sizeof(dir), &err), 0);
+	ck_assert_msg(access(dir, F_OK) != 0, "registry directory %s left", dir);
 	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
 }
 END_TEST
@@ -594,9 +600,19 @@ static Suite *core_suite(void)
 
 int main(void)
 {
+	char name[64];
+	snprintf(name, sizeof(name), "crowd-check-core-%d", (int)getpid());
+	setenv("CROWD_CGROUP_TOP", name, 1);
 	SRunner *sr = srunner_create(core_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	unsigned killed, removed, left, cgs = 0, cg_left = 0;
+	crowd_reg_sweep(&killed, &removed, &left, NULL);
+	if (geteuid() == 0)
+		crowd_cg_sweep(NULL, &cgs, &cg_left, NULL);
+	if (killed || removed || cgs)
+		printf("swept after the suite: %u processes, %u records, %u cgroups\n", killed,
+		       removed, cgs);
 	return failed != 0;
 }

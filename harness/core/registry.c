@@ -203,6 +203,13 @@ unlock:
 			n += snprintf(text + n, sizeof(text) - (size_t)n, "cgroup=%s\n", p);
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		/* Another crowd with the same <top> removed the directory when it emptied it. */
+		char dir[sizeof(reg_dir_cache)];
+		snprintf(dir, sizeof(dir), "%s", reg_dir_cache);
+		if (mkdir_p(dir, 0700) == 0)
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
 	if (fd < 0 || crowd_write_all(fd, text, strlen(text)) < 0) {
 		int e2 = errno;
 		if (fd >= 0)
@@ -227,9 +234,12 @@ void crowd_reg_remove(const char *id)
 			break;
 		}
 	snprintf(path, sizeof(path), "%s/%s", reg_dir_cache, id);
-	pthread_mutex_unlock(&reg_lock);
 	if (found)
 		unlink(path);
+	/* The last one out removes the directory (made again by the next add). */
+	if (found && reg_len == 0 && reg_dir_made && rmdir(reg_dir_cache) == 0)
+		reg_dir_made = false;
+	pthread_mutex_unlock(&reg_lock);
 }
 
 int crowd_reg_lookup(const char *id, struct crowd_reg_entry *ret)
