@@ -24,7 +24,8 @@
 #include "util.h"
 
 #define BUF_LEN 8192
-#define RETRY_NS (10 * 1000000LL)  /* wait before reconnecting after a failed connect */
+#define RETRY_NS (10 * 1000000LL)  /* wait before reconnecting after a failed connect, */
+#define RETRY_MAX_NS (100 * 1000000LL) /* doubling up to this while connects keep failing */
 #define TICK_NS (10 * 1000000LL)   /* deadline scan period and longest epoll wait */
 #define DEFAULT_TIMEOUT_NS (2 * 1000000000LL)
 #define MAX_EVENTS 256
@@ -70,6 +71,7 @@ struct conn {
 	struct tstats *st;
 	enum conn_state state;
 	int64_t deadline_ns; /* timeout when connecting/active, retry time when idle */
+	int64_t retry_ns;    /* next backoff after a failed connect; 0 after a success */
 	bool want_out;
 	size_t wr_off;
 	unsigned inflight;
@@ -159,12 +161,21 @@ static int conn_events(struct worker *w, struct conn *c, uint32_t events, int op
 
 static void conn_open(struct worker *w, struct conn *c, int64_t now);
 
+/* After a failed connect: try again later, waiting longer each time it keeps failing. */
+static void conn_backoff(struct conn *c, int64_t now)
+{
+	c->retry_ns = c->retry_ns ? c->retry_ns * 2 : RETRY_NS;
+	if (c->retry_ns > RETRY_MAX_NS)
+		c->retry_ns = RETRY_MAX_NS;
+	c->deadline_ns = now + c->retry_ns;
+}
+
 /* Close, count nothing, and connect again at once (or after RETRY_NS when asked). */
 static void conn_restart(struct worker *w, struct conn *c, int64_t now, bool backoff)
 {
 	conn_close(c);
 	if (backoff) {
-		c->deadline_ns = now + RETRY_NS;
+		conn_backoff(c, now);
 		return;
 	}
 	conn_open(w, c, now);
@@ -213,7 +224,7 @@ static void conn_open(struct worker *w, struct conn *c, int64_t now)
 		if (w->err)
 			return;
 		c->st->connect_errors++;
-		c->deadline_ns = now + RETRY_NS;
+		conn_backoff(c, now);
 		return;
 	}
 	c->fd = fd;
@@ -232,6 +243,7 @@ static void conn_open(struct worker *w, struct conn *c, int64_t now)
 	}
 	if (r == 0) {
 		c->state = CONN_ACTIVE;
+		c->retry_ns = 0;
 		conn_send_batch(w, c, now);
 		return;
 	}
@@ -256,6 +268,7 @@ static void conn_connected(struct worker *w, struct conn *c, int64_t now)
 		return;
 	}
 	c->state = CONN_ACTIVE;
+	c->retry_ns = 0;
 	conn_send_batch(w, c, now);
 }
 
