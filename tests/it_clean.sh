@@ -10,6 +10,8 @@ need_root
 # The registry lives on tmpfs: /run/crowd, or /dev/shm/crowd when /run is on a disk.
 if [ "$(stat -f -c %T /run)" = tmpfs ]; then REG=/run/crowd/$CROWD_CGROUP_TOP; else REG=/dev/shm/crowd/$CROWD_CGROUP_TOP; fi
 
+trap 'rmdir "$REG/not-a-record" 2>/dev/null; "$CROWD" clean >/dev/null 2>&1' EXIT
+
 # Nothing there: exit 0, nothing removed.
 expect_rc 0 "$CROWD" clean
 [ "$OUT" = "crowd clean: killed 0 processes, removed 0 registry records, 0 cgroups, 0 mounts" ] ||
