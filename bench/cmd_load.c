@@ -191,6 +191,7 @@ int crowd_cmd_load(int argc, char **argv)
 		print_json(url, &o, &r, &tot);
 	else
 		print_summary(url, &o, &tot);
+	fflush(stdout);
 	if (r.first_response_ns < 0) {
 		fprintf(stderr, "crowd load: no successful (2xx) response from %s\n", url);
 		return CROWD_EXIT_FAIL;
