@@ -4,12 +4,13 @@
 # limit, or MAX), every httpd checked to answer HTTP at the end of its ramp. Prints the answer
 # line of each run and where its results folder is.
 # Usage: scripts/bench-density.sh [MAX [STEP]]   (defaults 20000 and 500). Needs root.
+# Environment: CROWD (the binary, default build/crowd), WORKLOADS (default "httpd idle").
 set -eu
 cd "$(dirname "$0")/.."
 MAX=${1:-20000}
 STEP=${2:-500}
 NS=pid,mnt,uts,ipc,net,cgroup
-CROWD=build/crowd
+CROWD=${CROWD:-build/crowd}
 [ -x "$CROWD" ] || { echo "bench-density: build/crowd missing: run make" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "bench-density: needs root" >&2; exit 77; }
 export CROWD_CGROUP_TOP=${CROWD_CGROUP_TOP:-crowd-bench-density}
@@ -17,7 +18,7 @@ out=results/runs/bench-density-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 echo "host: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), RLIMIT_NOFILE hard $(ulimit -Hn), pid_max $(cat /proc/sys/kernel/pid_max)"
 
-for wl in idle httpd; do
+for wl in ${WORKLOADS:-httpd idle}; do
 	load=()
 	[ "$wl" = httpd ] && load=(--load --load-sample 50 --duration 1s)
 	start=$(date +%s)

@@ -4,12 +4,12 @@
 # t_request)); and the ratio of the core's median spin-up to the process floor's, measured
 # side by side (interleaved) in one run. Targets (issue 4): core median <= 3x process;
 # >= 500 containers/s at -j 2.
-# Usage: scripts/bench-launch.sh [N]   (N default 1000). Needs root.
+# Usage: scripts/bench-launch.sh [N]   (N default 1000). Needs root. CROWD: the binary.
 set -eu
 cd "$(dirname "$0")/.."
 N=${1:-1000}
 NS=pid,mnt,uts,ipc,cgroup
-CROWD=build/crowd
+CROWD=${CROWD:-build/crowd}
 [ -x "$CROWD" ] || { echo "bench-launch: build/crowd missing: run make" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "bench-launch: needs root" >&2; exit 77; }
 export CROWD_CGROUP_TOP=${CROWD_CGROUP_TOP:-crowd-bench-launch}
