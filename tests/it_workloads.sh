@@ -324,4 +324,18 @@ if [ "$(id -u)" -eq 0 ]; then
 usage: idle [--help]" ] || fail "chroot into the rootfs"
 fi
 
+# ---------------------------------------------------------------- benchmark script
+if command -v wrk >/dev/null && [ -x "$(command -v nginx || echo /usr/sbin/nginx)" ]; then
+	before=$(find /tmp -maxdepth 1 -name 'crowd-bench-httpd.*' | wc -l)
+	expect_rc 0 "$TOP/scripts/bench-httpd.sh" --rounds 1 --duration 1 --connections 4
+	grep -Eq '^ratio crowd/nginx: requests/s [0-9.]+' <<<"$OUT" || fail "bench-httpd: no ratio: $OUT"
+	grep -Eq '^idle RSS: crowd httpd [0-9]+ KiB' <<<"$OUT" || fail "bench-httpd: no RSS: $OUT"
+	after=$(find /tmp -maxdepth 1 -name 'crowd-bench-httpd.*' | wc -l)
+	[ "$after" -le "$before" ] || fail "bench-httpd left its temporary folder"
+	! pgrep -f 'crowd-bench-httpd\.' >/dev/null || fail "bench-httpd left a server running"
+	expect_rc 2 "$TOP/scripts/bench-httpd.sh" --rounds 0
+else
+	echo "note: wrk or nginx missing; bench-httpd not checked"
+fi
+
 echo "it_workloads: all checks passed"
