@@ -133,13 +133,59 @@ double crowd_stats_stddev(const double *x, size_t n)
 	return sqrt((double)(ss / (n - 1)));
 }
 
+/* Put the k-th smallest of a[0..n-1] at a[k], smaller ones before, larger after
+ * (quickselect, median-of-three pivot): O(n) on average where a sort is O(n log n). */
+static double select_kth(double *a, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		double x = a[lo], y = a[mid], z = a[hi];
+		double pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
+}
+
+/* The type 7 median of a (reordered), without sorting. */
+static double median_select(double *a, size_t n)
+{
+	if (n % 2)
+		return select_kth(a, n, n / 2);
+	double lo = select_kth(a, n, n / 2 - 1), hi = a[n / 2];
+	for (size_t i = n / 2 + 1; i < n; i++)
+		if (a[i] < hi)
+			hi = a[i];
+	return lo + (hi - lo) / 2;
+}
+
 /* Median of a bootstrap resample of x, using tmp (n slots). */
 static double resample_median(struct crowd_rng *r, const double *x, size_t n, double *tmp)
 {
 	for (size_t i = 0; i < n; i++)
 		tmp[i] = x[crowd_rng_below(r, n)];
-	crowd_stats_sort(tmp, n);
-	return crowd_stats_percentile_sorted(tmp, n, 50);
+	return median_select(tmp, n);
 }
 
 int crowd_stats_median_ci(const double *x, size_t n, unsigned resamples, double level,
