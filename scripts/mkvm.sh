@@ -15,8 +15,10 @@ case "${1:-}" in -h | --help) sed -n '2,9p' "$0"; exit 0 ;; esac
 
 die() { echo "mkvm: $*" >&2; exit 1; }
 
-kernel=${KERNEL:-$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)}
-[ -n "$kernel" ] && [ -r "$kernel" ] || die "no kernel in /boot (apt-get install linux-image-amd64)"
+kernel=${KERNEL:-$(find /boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort -V | tail -1)}
+if [ -z "$kernel" ] || [ ! -r "$kernel" ]; then
+	die "no kernel in /boot (apt-get install linux-image-amd64)"
+fi
 kver=${kernel##*/vmlinuz-}
 moddir=/lib/modules/$kver
 [ -x "$wl/vminit" ] || die "$wl/vminit missing: run make first"
@@ -37,7 +39,7 @@ unpack() { # MAGIC (grep -P bytes) TOOL...
 	done
 	return 1
 }
-if [ ! -s "$out/vmlinux" ] || [ "$kernel" -nt "$out/vmlinux" ]; then
+if [ ! -s "$out/vmlinux" ] || [ -n "$(find "$kernel" -newer "$out/vmlinux")" ]; then
 	unpack "\\xfd\\x37\\x7a\\x58\\x5a\\x00" xz -dc ||
 		unpack "\\x1f\\x8b\\x08" gzip -dc ||
 		unpack "\\x28\\xb5\\x2f\\xfd" zstd -dc ||
