@@ -631,7 +631,7 @@ static int history(char **dirs, int n, const struct compare_opts *opt)
 			       fmt_value(m, st.p50, a, sizeof(a)), ci,
 			       fmt_value(m, st.p90, e, sizeof(e)), fmt_value(m, st.p99, f, sizeof(f)));
 			if (data)
-				fprintf(data, "%d %s %s %s %zu %.17g %.17g %.17g %.17g %.17g\n", i,
+				fprintf(data, "%d %s %s %s %zu %.15g %.15g %.15g %.15g %.15g\n", i,
 					r->started[0] ? r->started : "-", r->run, name, st.n, st.p50,
 					st.ci95_lo, st.ci95_hi, st.p90, st.p99);
 			rows++;

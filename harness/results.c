@@ -463,7 +463,7 @@ static int dump_json(json_t *j, const char *path, struct crowd_error *err)
 		return crowd_error_errno(err, ENOMEM, "build %s", path);
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) < 0) {
+	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) < 0) {
 		int e = errno ? errno : EIO;
 		unlink(tmp);
 		return crowd_error_errno(err, e, "write %s", path);
@@ -818,9 +818,16 @@ static const char *const density_columns[] = {
 /* Doubles: bytes and rps; %.17g round-trips, absent (< 0 except slab) written empty. */
 static void csv_double(FILE *f, double v, bool may_be_negative)
 {
+	char buf[32];
 	if (isnan(v) || (!may_be_negative && v < 0))
 		return;
-	fprintf(f, "%.17g", v);
+	/* the shortest of %.15g..%.17g that reads back exactly */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fputs(buf, f);
 }
 
 int crowd_results_write_density(const char *dir, const struct crowd_density_step *steps,
