@@ -33,9 +33,12 @@ if [ -n "${CONNECTIONS:-}" ]; then conn=(--connections "$CONNECTIONS"); fi
 run() {
 	local name=$1 round=$2; shift 2
 	local dir="$out/$name-$round"
-	"$CROWD" bench --backend core,process -n "$N" --workload httpd --duration "$DURATION" \
-		"${conn[@]}" --quiet --out "$dir" "$@" >"$dir.log" 2>&1 ||
-		die "crowd bench ($name) failed: $(tail -5 "$dir.log")"
+	if ! "$CROWD" bench --backend core,process -n "$N" --workload httpd --duration "$DURATION" \
+		"${conn[@]}" --quiet --out "$dir" "$@" >"$dir.log" 2>&1; then
+		# Failed instances still leave a results folder: report the round, keep it out of the medians.
+		[ -f "$dir/summary.json" ] || die "crowd bench ($name) failed: $(tail -5 "$dir.log")"
+		echo "  ($name round $round: $(tail -1 "$dir.log" | sed 's/^crowd bench: //'))"
+	fi
 	python3 - "$dir/summary.json" "$name" "$round" <<'PY' >>"$out/rows" || die "no load results in $dir"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -70,8 +73,9 @@ for v in netns-per-ctr no-netns; do
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	$1 == v { n++; c[n] = $5; p[n] = $6; q[n] = $7 }
-	END { printf "median %-13s core %.0f req/s, process %.0f req/s, ratio core/process %.3f (%d rounds)\n", v, med(c, n), med(p, n), med(q, n), n }' "$out/rows"
+	$1 == v && $3 == n_ && $4 == n_ { n++; c[n] = $5; p[n] = $6; q[n] = $7 }
+	$1 == v && ($3 != n_ || $4 != n_) { skipped++ }
+	END { printf "median %-13s core %.0f req/s, process %.0f req/s, ratio core/process %.3f (%d rounds%s)\n", v, med(c, n), med(p, n), med(q, n), n, skipped ? sprintf("; %d with failed instances left out", skipped) : "" }' n_="$N" "$out/rows"
 done
 echo "ratio: aggregate requests/s of the containers over that of the plain processes (1.0: no cost)"
 echo "client_cpu: load generator CPU seconds per second of load (near $(nproc): the client is the limit)"
