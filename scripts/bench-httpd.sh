@@ -132,17 +132,17 @@ cpu_ticks() { # utime+stime of the given pids, in clock ticks
 	echo "$t"
 }
 # run_wrk PORT NAME PID...: "REQUESTS/S CPU_US_PER_REQUEST" of the server (PIDs) on stdout;
-# errors wrk saw (timeouts, non-2xx) on stderr.
+# errors wrk saw (timeouts, non-2xx) appended to $tmp/wrk-errors, printed after the round.
 run_wrk() {
 	local port=$1 who=$2 t0 t1 out
 	shift 2
 	t0=$(cpu_ticks "$@")
 	out=$("${wrk_pin[@]}" wrk -t"$threads" -c"$conns" -d"${duration}s" "http://127.0.0.1:$port/" 2>&1)
 	t1=$(cpu_ticks "$@")
-	awk -v who="$who" -v ticks=$((t1 - t0)) -v hz="$hz" '
+	awk -v errs="$tmp/wrk-errors" -v who="$who" -v ticks=$((t1 - t0)) -v hz="$hz" '
 		/ requests in / {n = $1}
 		/^Requests\/sec:/ {rps = $2}
-		/Non-2xx|Socket errors/ {sub(/^ +/, ""); print "  (" who ": " $0 ")" > "/dev/stderr"}
+		/Non-2xx|Socket errors/ {sub(/^ +/, ""); print "  (" who ": " $0 ")" >> errs}
 		END {if (n > 0 && rps != "") printf "%s %.2f\n", rps, ticks * 1e6 / hz / n}' <<<"$out"
 }
 
@@ -161,6 +161,10 @@ for r in $(seq "$rounds"); do
 		exit 1
 	fi
 	printf '%-6s %14s %14s %16s %16s\n' "$r" "${a% *}" "${b% *}" "${a#* }" "${b#* }"
+	if [ -s "$tmp/wrk-errors" ]; then
+		cat "$tmp/wrk-errors"
+		rm -f "$tmp/wrk-errors"
+	fi
 	a_all+=("${a% *}") b_all+=("${b% *}") ac_all+=("${a#* }") bc_all+=("${b#* }")
 done
 
