@@ -286,7 +286,8 @@ fi
 
 # ---------------------------------------------------------------- rootfs
 [ -d "$ROOTFS" ] || fail "$ROOTFS missing: run make"
-file -L "$ROOTFS/bin/busybox" | grep -q 'statically linked' || fail "busybox in rootfs not static"
+hdr=$(LC_ALL=C readelf -lh "$ROOTFS/bin/busybox" 2>&1) || fail "rootfs bin/busybox is not ELF: $hdr"
+! grep -q "program interpreter" <<<"$hdr" || fail "busybox in rootfs is not static"
 [ "$(readlink "$ROOTFS/bin/sh")" = busybox ] || fail "bin/sh is not a busybox link"
 [ "$(readlink "$ROOTFS/bin/ls")" = busybox ] || fail "bin/ls is not a busybox link"
 for w in httpd idle cpu mem; do
