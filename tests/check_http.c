@@ -329,6 +329,73 @@ START_TEST(test_interleaved_parsers)
 }
 END_TEST
 
+/* Random mutations of valid requests, parsed whole and in random pieces: both ways must
+ * agree, and whatever is found must lie inside the bytes given. */
+START_TEST(test_random_consistency)
+{
+	static const char *const seeds[] = {
+	    "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+	    "HEAD /bytes/123 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	    "POST /x?y HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n",
+	    "GET http://h/p HTTP/1.1\nHost: b\nConnection: close\n\n",
+	};
+	static const char alphabet[] = "GETHOST /:\r\n\r\n\t,0123456789xX-\x01\x7f\xff";
+	unsigned seed = 12345;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		char buf[256];
+		const char *src = seeds[iter % 4];
+		size_t len = strlen(src);
+		struct http_parser whole, parts;
+		enum http_parse_result rw, rp = HTTP_PARSE_MORE;
+
+		memcpy(buf, src, len);
+		for (int m = (int)(rand_r(&seed) % 4); m > 0; m--) {
+			size_t at = (size_t)rand_r(&seed) % len;
+			switch (rand_r(&seed) % 3) {
+			case 0: /* replace */
+				buf[at] = alphabet[(size_t)rand_r(&seed) % (sizeof(alphabet) - 1)];
+				break;
+			case 1: /* delete */
+				memmove(buf + at, buf + at + 1, len - at - 1);
+				len--;
+				break;
+			default: /* insert */
+				if (len + 1 < sizeof(buf)) {
+					memmove(buf + at + 1, buf + at, len - at);
+					buf[at] = alphabet[(size_t)rand_r(&seed) %
+							   (sizeof(alphabet) - 1)];
+					len++;
+				}
+			}
+		}
+		rw = parse_all(&whole, buf, len);
+		http_parser_init(&parts);
+		for (size_t n = 0; n < len && rp == HTTP_PARSE_MORE;) {
+			n += 1 + (size_t)rand_r(&seed) % 7;
+			if (n > len)
+				n = len;
+			rp = http_parse(&parts, buf, n, HTTP_HEAD_MAX);
+		}
+		ck_assert_msg(rw == rp, "iteration %d: whole %d, pieces %d", iter, rw, rp);
+		if (rw == HTTP_PARSE_ERROR) {
+			ck_assert_int_eq(whole.req.status, parts.req.status);
+		} else if (rw == HTTP_PARSE_DONE) {
+			struct http_response resp;
+			ck_assert_uint_eq(whole.req.head_len, parts.req.head_len);
+			ck_assert_uint_le(whole.req.head_len, len);
+			ck_assert_uint_le(whole.req.target_off + whole.req.target_len,
+					  whole.req.head_len);
+			ck_assert_uint_eq(whole.req.target_off, parts.req.target_off);
+			ck_assert(whole.req.keep_alive == parts.req.keep_alive);
+			http_route(&whole.req, buf, &resp);
+			ck_assert(resp.status == 200 || resp.status == 400 || resp.status == 404 ||
+				  resp.status == 405);
+		}
+	}
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -345,6 +412,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_keep_alive);
 	tcase_add_test(tc, test_write_head);
 	tcase_add_test(tc, test_interleaved_parsers);
+	tcase_add_test(tc, test_random_consistency);
 	suite_add_tcase(s, tc);
 	return s;
 }
