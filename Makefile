@@ -5,6 +5,7 @@
 # make bench      run the benchmarks shipped in scripts/bench-*.sh
 # make regress    short core benchmark compared with results/reference/baseline
 # make baseline   refresh results/reference/baseline
+# make regress-ab REV=<commit>  that commit vs this tree, interleaved
 # make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -46,7 +47,7 @@ WL_LIB_OBJS := $(WL_LIB_SRCS:%.c=$(B)/obj/%.o)
 CHECK_SRCS := $(sort $(wildcard tests/check_*.c))
 CHECK_BINS := $(CHECK_SRCS:tests/%.c=$(B)/tests/%)
 
-.PHONY: all deps run check test bench install clean format lint rootfs workloads regress baseline
+.PHONY: all deps run check test bench install clean format lint rootfs workloads regress baseline regress-ab
 all: $(B)/crowd $(B)/libcrowd.a workloads rootfs
 
 deps:
@@ -66,12 +67,14 @@ $(B)/libwl.a: $(WL_LIB_OBJS)
 	@rm -f $@ && ar rcs $@ $^
 
 $(B)/crowd: $(BENCH_OBJS) $(B)/libcrowd.a
-	$(CC) $(XCFLAGS) -o $@ $(BENCH_OBJS) $(B)/libcrowd.a $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(XCFLAGS) -o $@ $(BENCH_OBJS) $(B)/libcrowd.a $(LIBS)
 
 workloads: $(WL_BINS)
 $(B)/workloads/%: workloads/%/*.c $(WL_COMMON) $(wildcard workloads/common/*.h workloads/*/*.h)
 	@mkdir -p $(dir $@)
-	$(WL_CC) $(WL_CFLAGS) -o $@ $(wildcard workloads/$*/*.c) $(WL_COMMON)
+	@echo "  CC      $@ (static)"
+	@$(WL_CC) $(WL_CFLAGS) -o $@ $(wildcard workloads/$*/*.c) $(WL_COMMON)
 
 # The vm backend's kernel (Debian's, unpacked to ELF for PVH) and initramfs; not part of
 # `all` because it needs linux-image-amd64 installed (scripts/deps.sh does that).
@@ -87,7 +90,8 @@ $(B)/rootfs/.stamp: $(WL_BINS) scripts/mkrootfs.sh
 
 $(B)/tests/%: tests/%.c $(B)/libcrowd.a $(B)/libwl.a $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(XCPPFLAGS) $(XCFLAGS) -Itests -o $@ $< $(B)/libwl.a $(B)/libcrowd.a $(LIBS) $(CHECK_LIBS)
+	@echo "  CC      $@"
+	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -Itests -o $@ $< $(B)/libwl.a $(B)/libcrowd.a $(LIBS) $(CHECK_LIBS)
 
 run: deps
 	$(MAKE) all
@@ -117,6 +121,10 @@ regress: all
 
 baseline: all
 	scripts/regress.sh baseline
+
+# make regress-ab REV=<commit>: that commit and this tree run alternately, compared by rounds.
+regress-ab: all
+	scripts/regress.sh ab $(REV)
 
 bench-%: all
 	scripts/bench-$*.sh
