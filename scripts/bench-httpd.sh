@@ -37,7 +37,7 @@ command -v wrk >/dev/null || { echo "bench-httpd: wrk not installed (apt-get ins
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "bench-httpd: nginx not installed (apt-get install nginx-light)" >&2; exit 1; }
 
-tmp=$(mktemp -d /tmp/crowd-bench-httpd.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/crowd-bench-httpd.XXXXXX")
 httpd_pid="" nginx_pid=""
 cleanup() {
 	[ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null && wait "$httpd_pid" 2>/dev/null

@@ -279,7 +279,8 @@ static void conn_run(struct server *s, struct conn *c)
 		if (!c->out_len && !c->body_left)
 			break; /* nothing answerable yet: wait for more input */
 	}
-	if (conn_want_out(s, c, false) < 0)
+	/* All answered that can be; a client that sent EOF will send nothing more. */
+	if (c->peer_eof || conn_want_out(s, c, false) < 0)
 		conn_close(s, c);
 }
 
@@ -308,11 +309,9 @@ static void conn_readable(struct server *s, struct conn *c)
 		return;
 	}
 	if (n == 0) {
-		/* Peer is done sending: answer what it asked, then close. */
+		/* Peer is done sending: answer what it asked (conn_run closes after that). */
 		c->peer_eof = true;
 		conn_process(s, c);
-		c->closing = true;
-		c->in_len = 0;
 		conn_run(s, c);
 		return;
 	}
