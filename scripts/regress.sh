@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# make regress / make baseline: a short core benchmark compared with the committed baseline.
+# make regress / make baseline / make regress-ab: a short core benchmark compared with a
+# reference.
 #   scripts/regress.sh run        bench into build/regress-run, crowd compare against
 #                                 results/reference/baseline; exit 1 on a regression
 #   scripts/regress.sh baseline   bench and store the result as the new baseline
+#   scripts/regress.sh ab [REV]   build REV (default HEAD) from git into build/regress-ab/,
+#                                 then run it and this tree's build/crowd alternately,
+#                                 REGRESS_ROUNDS rounds (default 6) of REGRESS_N (default
+#                                 100), and compare all rounds: a busy machine's drift hits
+#                                 both alike, so this holds where a stored baseline cannot
 # Environment: REGRESS_N (containers, default 200), REGRESS_ARGS (extra bench options),
 # REGRESS_THRESHOLD (percent, default 5), CI=true or REGRESS_REPORT_ONLY=1: report, exit 0
 # (CI machines differ from the one the baseline came from).
@@ -16,8 +22,8 @@ export CROWD_CGROUP_TOP=${CROWD_CGROUP_TOP:-crowd-regress-$$}
 mode=${1:-run}
 
 case $mode in
-run | baseline) ;;
-*) echo "usage: $0 run|baseline" >&2; exit 2 ;;
+run | baseline | ab) ;;
+*) echo "usage: $0 run|baseline|ab [REV]" >&2; exit 2 ;;
 esac
 [ -x "$CROWD" ] || { echo "regress: $CROWD missing, run make" >&2; exit 2; }
 
@@ -27,6 +33,42 @@ bench() {
 	"$CROWD" bench -n "$N" --workload idle --backend core --no-load --quiet --out "$1" \
 		${REGRESS_ARGS:-} >/dev/null
 }
+
+if [ "$mode" = ab ]; then
+	rev=${2:-${REGRESS_REV:-HEAD}}
+	sha=$(git rev-parse --short "$rev^{commit}" 2>/dev/null) ||
+		{ echo "regress: '$rev' is not a commit of this repository" >&2; exit 2; }
+	ref=build/regress-ab/$sha
+	if [ ! -x "$ref/build/crowd" ] || [ ! -d "$ref/build/rootfs" ]; then
+		echo "regress: building $sha in $ref" >&2
+		rm -rf "$ref"
+		mkdir -p "$ref"
+		if ! git archive "$sha" | tar -x -C "$ref"; then
+			echo "regress: cannot export $sha" >&2
+			exit 1
+		fi
+		make -C "$ref" build/crowd workloads rootfs >"$ref.log" 2>&1 ||
+			{ echo "regress: building $sha failed, see $ref.log" >&2; exit 1; }
+	fi
+	rounds=${REGRESS_ROUNDS:-6}
+	N=${REGRESS_N_AB:-${REGRESS_N:-100}}
+	runs=build/regress-ab/runs
+	rm -rf "$runs"
+	pairs=()
+	for i in $(seq 1 "$rounds"); do
+		# each binary uses the rootfs built beside it
+		CROWD="$ref/build/crowd" bench "$runs/$sha-$i" || { echo "regress: $sha benchmark failed" >&2; exit 1; }
+		bench "$runs/tree-$i" || { echo "regress: benchmark failed" >&2; exit 1; }
+		pairs+=("$runs/$sha-$i" "$runs/tree-$i")
+	done
+	"$CROWD" compare "${pairs[@]}" --threshold "${REGRESS_THRESHOLD:-5}"
+	rc=$?
+	if [ $rc -eq 1 ] && { [ "${CI:-}" = true ] || [ "${REGRESS_REPORT_ONLY:-0}" = 1 ]; }; then
+		echo "regress: report only (CI=${CI:-} REGRESS_REPORT_ONLY=${REGRESS_REPORT_ONLY:-0}): not failing"
+		exit 0
+	fi
+	exit $rc
+fi
 
 if [ "$mode" = baseline ]; then
 	tmp=build/regress-baseline
