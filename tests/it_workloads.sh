@@ -288,6 +288,21 @@ if command -v valgrind >/dev/null; then
 	stop "$PID" TERM 0
 	exec 4<&- 6<&-
 	[ ! -s "$T/vg.err" ] || fail "valgrind: $(cat "$T/vg.err")"
+	# The other three, same way: ready, work, signal, exit 0 with nothing reported.
+	vg=(valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=9)
+	for w in idle mem cpu; do
+		cc -std=gnu11 -O1 -g -D_GNU_SOURCE -I"$TOP/workloads/common" -o "$T/$w-vg" \
+			"$TOP"/workloads/$w/*.c "$TOP"/workloads/common/*.c || fail "host build of $w"
+	done
+	start_ready vg-idle "${vg[@]}" "$T/idle-vg"
+	stop "$PID" TERM 0
+	start_ready vg-mem "${vg[@]}" "$T/mem-vg" --bytes 1M
+	stop "$PID" INT 0
+	start_ready vg-cpu "${vg[@]}" "$T/cpu-vg" --duration 200ms
+	wait "$PID" || fail "cpu under valgrind exited $?"
+	for w in idle mem cpu; do
+		[ ! -s "$T/vg-$w.err" ] || fail "valgrind $w: $(cat "$T/vg-$w.err")"
+	done
 else
 	echo "note: valgrind not installed; leak check skipped"
 fi
