@@ -5,7 +5,7 @@
 #                                 results/reference/baseline; exit 1 on a regression
 #   scripts/regress.sh baseline   bench and store the result as the new baseline
 #   scripts/regress.sh ab [REV]   build REV (default HEAD) from git into build/regress-ab/,
-#                                 then run it and this tree's build/crowd alternately,
+#                                 then run it and this tree's build/crowd alternately (ABBA),
 #                                 REGRESS_ROUNDS rounds (default 6) of REGRESS_N (default
 #                                 100), and compare all rounds: a busy machine's drift hits
 #                                 both alike, so this holds where a stored baseline cannot
@@ -56,9 +56,15 @@ if [ "$mode" = ab ]; then
 	rm -rf "$runs"
 	pairs=()
 	for i in $(seq 1 "$rounds"); do
-		# each binary uses the rootfs built beside it
-		CROWD="$ref/build/crowd" bench "$runs/$sha-$i" || { echo "regress: $sha benchmark failed" >&2; exit 1; }
-		bench "$runs/tree-$i" || { echo "regress: benchmark failed" >&2; exit 1; }
+		# Each binary uses the rootfs built beside it. Odd rounds run REV first, even ones
+		# second (ABBA): whatever favours the first (or second) run of a pair cancels out.
+		for side in $((i % 2)) $(((i + 1) % 2)); do
+			if [ "$side" = 1 ]; then
+				CROWD="$ref/build/crowd" bench "$runs/$sha-$i" || { echo "regress: $sha benchmark failed" >&2; exit 1; }
+			else
+				bench "$runs/tree-$i" || { echo "regress: benchmark failed" >&2; exit 1; }
+			fi
+		done
 		pairs+=("$runs/$sha-$i" "$runs/tree-$i")
 	done
 	"$CROWD" compare "${pairs[@]}" --threshold "${REGRESS_THRESHOLD:-5}"
