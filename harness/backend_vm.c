@@ -327,6 +327,17 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		goto fail;
 	}
 
+	/* Extra guest kernel parameters from the user (e.g. mitigations=off), recorded in the
+	 * invocation like everything else. */
+	const char *extra = getenv("CROWD_VM_APPEND");
+	if (extra && *extra) {
+		size_t l = strlen(vr->append);
+		if (crowd_peer_fmt(vr->append + l, sizeof(vr->append) - l, " %s", extra) < 0) {
+			r = crowd_error_set(err, E2BIG, "vm: CROWD_VM_APPEND makes the kernel command "
+							"line too long");
+			goto fail;
+		}
+	}
 	char why[200] = "";
 	char tsc[64] = "";
 	const char *want = cfg->vm_accel ? cfg->vm_accel : "auto";
