@@ -486,6 +486,18 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 	return 0;
 }
 
+/* Two-sided 95% quantile of Student's t with df degrees of freedom. */
+static double t975(size_t df)
+{
+	static const double t[] = { 0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+				    2.306,  2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+				    2.120,  2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+				    2.064,  2.060,  2.056, 2.052, 2.048, 2.045, 2.042 };
+	if (df < CROWD_ARRAY_SIZE(t))
+		return t[df];
+	return df <= 60 ? 2.000 : df <= 120 ? 1.980 : 1.960;
+}
+
 /* Log of the ratio of medians of one bootstrap draw of round (o, n); NAN when the old median
  * is not > 0 or the new one < 0. */
 static double draw_log_ratio(struct crowd_rng *r, const double *o, size_t no, const double *n,
@@ -566,6 +578,18 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 		crowd_stats_sort(draws, k);
 		ret->ratio_lo = crowd_stats_percentile_sorted(draws, k, 2.5);
 		ret->ratio_hi = crowd_stats_percentile_sorted(draws, k, 97.5);
+		/* A bootstrap over a handful of rounds cannot see how much rounds differ (two
+		 * rounds give three possible draws), so the interval is also never narrower than
+		 * Student's t on the rounds' log ratios, k-1 degrees of freedom. */
+		double mean = sum / (double)rounds, ss = 0;
+		for (size_t i = 0; i < rounds; i++) {
+			double d = log(crowd_stats_median(new_[i], n_new[i]) /
+				       crowd_stats_median(old[i], n_old[i])) - mean;
+			ss += d * d;
+		}
+		double half = t975(rounds - 1) * sqrt(ss / (double)(rounds - 1) / (double)rounds);
+		ret->ratio_lo = fmin(ret->ratio_lo, exp(mean - half));
+		ret->ratio_hi = fmax(ret->ratio_hi, exp(mean + half));
 	}
 	struct crowd_mwu mwu;
 	r = crowd_stats_mann_whitney_strat(new_, n_new, old, n_old, rounds, &mwu, err);

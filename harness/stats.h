@@ -113,7 +113,9 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
  * alternately): ratio = geometric mean over rounds of median(NEW_i)/median(OLD_i); its 95% CI
  * from a two-level bootstrap (rounds with replacement, then samples within each); p from
  * the stratified Mann–Whitney. A round-wide drift of the machine affects both sides of a
- * round alike and drops out. median_old/new are of the pooled samples. rounds == 1 is
+ * round alike and drops out. The CI is widened to at least Student's t on the rounds' log
+ * ratios (k-1 df), since few rounds cannot show their own spread to a bootstrap.
+ * median_old/new are of the pooled samples. rounds == 1 is
  * crowd_stats_compare; a round without positive medians falls back to the pooled ratio. */
 int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 			       const double *const *new_, const size_t *n_new, size_t rounds,
