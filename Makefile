@@ -104,7 +104,7 @@ plot: $(B)/crowd
 	$(B)/crowd plot $(or $(DIRS),results/runs/latest)
 
 check: deps
-	$(MAKE) all tests
+	$(MAKE) all vm tests
 	scripts/run-tests.sh
 
 tests: $(CHECK_BINS)
