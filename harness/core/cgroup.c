@@ -633,6 +633,78 @@ int crowd_cg_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
 	return r;
 }
 
+void crowd_cg_attach_close(struct crowd_cg_attach *a)
+{
+	crowd_closep(&a->v2_fd);
+	for (unsigned i = 0; i < a->n; i++)
+		crowd_closep(&a->fds[i]);
+	a->n = 0;
+}
+
+int crowd_cg_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struct crowd_error *err)
+{
+	char path[PATH_MAX];
+
+	ret->v2_fd = -1;
+	ret->n = 0;
+	ret->names[CROWD_CG_ATTACH_MAX] = NULL;
+	if (cg->v2_fd >= 0 &&
+	    (ret->v2_fd = openat(cg->v2_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0)
+		return crowd_error_errno(err, errno, "cgroup %s: open %s/cgroup.procs", cg->leaf,
+					 cg->run->h[cg->run->v2].mnt);
+	if (cg->v2_fd >= 0)
+		ret->names[CROWD_CG_ATTACH_MAX] = cg->run->h[cg->run->v2].mnt;
+	/* The same order as the v1 attach: cpuset first, its cpus/mems are set. */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < cg->run->nh; i++) {
+			const struct cg_hier *h = &cg->run->h[i];
+			if (h->v2 || !(cg->present & (1u << i)) ||
+			    (pass == 0) != !!(h->ctrls & CG_CPUSET))
+				continue;
+			if (ret->n == CROWD_CG_ATTACH_MAX) {
+				crowd_cg_attach_close(ret);
+				return crowd_error_set(err, E2BIG, "cgroup %s: too many hierarchies",
+						       cg->leaf);
+			}
+			int fd = openat(h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
+					O_WRONLY | O_CLOEXEC);
+			if (fd < 0) {
+				int e = errno;
+				crowd_cg_attach_close(ret);
+				return crowd_error_errno(err, e, "cgroup %s: open %s/%s", cg->leaf, h->mnt,
+							 path);
+			}
+			ret->names[ret->n] = h->mnt;
+			ret->fds[ret->n++] = fd;
+		}
+	return 0;
+}
+
+static int attach_write(int fd, const char *name, struct crowd_error *err)
+{
+	ssize_t n;
+	do
+		n = write(fd, "0", 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return 0;
+	int e = n < 0 ? errno : EIO;
+	return crowd_error_set(err, e, "joining the cgroup under %s: %s", name ? name : "?",
+			       strerrordesc_np(e));
+}
+
+int crowd_cg_attach_self(const struct crowd_cg_attach *a, bool in_v2, struct crowd_error *err)
+{
+	int r;
+	if (a->v2_fd >= 0 && !in_v2 &&
+	    (r = attach_write(a->v2_fd, a->names[CROWD_CG_ATTACH_MAX], err)) < 0)
+		return r;
+	for (unsigned i = 0; i < a->n; i++)
+		if ((r = attach_write(a->fds[i], a->names[i], err)) < 0)
+			return r;
+	return 0;
+}
+
 int crowd_cg_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_error *err)
 {
 	char path[PATH_MAX];

@@ -64,6 +64,23 @@ int crowd_cg_create(struct crowd_cg_run *run, const char *leaf, const struct cro
 int crowd_cg_clone_fd(const struct crowd_cg *cg);
 /* Move pid into the leaf in every hierarchy it is not already in. */
 int crowd_cg_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err);
+/* Joining a leaf from inside: the cgroup.procs files a new process writes "0" to, opened
+ * by the parent before clone so the child attaches itself (no round trip to the parent).
+ * v2_fd is the cgroup2 leaf's, needed only when clone3(CLONE_INTO_CGROUP) did not place the
+ * child there; fds are the v1 ones in attach order (cpuset first). */
+#define CROWD_CG_ATTACH_MAX 8
+struct crowd_cg_attach {
+	int v2_fd;
+	unsigned n;
+	int fds[CROWD_CG_ATTACH_MAX];
+	const char *names[CROWD_CG_ATTACH_MAX + 1]; /* hierarchy mount points, for errors */
+};
+int crowd_cg_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret,
+			 struct crowd_error *err);
+/* In the child: join every hierarchy (cgroup2 too unless in_v2). No malloc. */
+int crowd_cg_attach_self(const struct crowd_cg_attach *a, bool in_v2, struct crowd_error *err);
+/* Close the fds (the parent, after clone). A zeroed-then-opened or failed one is fine. */
+void crowd_cg_attach_close(struct crowd_cg_attach *a);
 /* The pids in the leaf (cgroup.procs); *ret is malloc'd. */
 int crowd_cg_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_error *err);
 int crowd_cg_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err);

@@ -53,6 +53,7 @@ struct child_ctx {
 	char *const *envp;
 	const char *path; /* PATH for the argv[0] lookup */
 	const char *hostname;
+	struct crowd_cg_attach attach; /* without a user namespace the child joins its cgroups */
 };
 
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec)
@@ -105,8 +106,8 @@ static int child_fds(struct child_ctx *c, struct crowd_error *err)
 	return 0;
 }
 
-/* Setup that needs nothing from the parent: without a user namespace it runs while the
- * parent attaches the child to its v1 cgroups and writes its registry record. */
+/* Setup inside the container's namespaces, once it is in its cgroups (and mapped, in a user
+ * namespace). Without a user namespace it runs while the parent writes the registry. */
 static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 {
 	const struct crowd_ctr_spec *spec = c->spec;
@@ -130,7 +131,7 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 	return 0;
 }
 
-/* After the parent released us: we are in our cgroups (and mapped, in a user namespace). */
+/* We are in our cgroups now (and mapped, in a user namespace). */
 static int child_setup_late(struct child_ctx *c, struct crowd_error *err)
 {
 	sigset_t none;
@@ -195,22 +196,30 @@ static _Noreturn void child_main(void *arg)
 	char b;
 	ssize_t n;
 
-	/* A killed harness takes its containers with it. Set before waiting for the release:
-	 * if the parent is already gone the read below sees EOF. */
+	/* A killed harness takes its containers with it. Set before looking at the socket: if
+	 * the parent is already gone, the socket shows it (hang-up, or EOF on the release). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close(c->parent_sock);
-	/* In a user namespace nothing works before the parent wrote the id maps. */
-	bool early = !c->userns;
-	if (early && child_setup_early(c, &m.err) < 0) {
-		child_send(c->sock, &m);
-		_exit(127);
+	if (c->userns) {
+		/* In a user namespace nothing works before the parent wrote the id maps. */
+		do
+			n = read(c->sock, &b, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(127);
+	} else {
+		/* Nothing to wait for: the child joins its cgroups itself (first, so what its
+		 * setup allocates is charged to the container) while the parent writes the
+		 * registry. One round trip between the two less on every start. */
+		struct pollfd pfd = {.fd = c->sock, .events = POLLOUT};
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
+			_exit(127);
+		if (crowd_cg_attach_self(&c->attach, crowd_spawn_in_cgroup, &m.err) < 0) {
+			child_send(c->sock, &m);
+			_exit(127);
+		}
 	}
-	do
-		n = read(c->sock, &b, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(127);
-	if ((early || child_setup_early(c, &m.err) == 0) && child_setup_late(c, &m.err) == 0) {
+	if (child_setup_early(c, &m.err) == 0 && child_setup_late(c, &m.err) == 0) {
 		m.kind = MSG_SETUP;
 		m.t_ns = crowd_now_ns();
 		child_send(c->sock, &m);
@@ -304,8 +313,12 @@ static char **ctr_env(const struct crowd_ctr_spec *spec, int ready_w, char *read
 int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    struct crowd_ctr *ret, struct crowd_error *err)
 {
-	struct child_ctx c = {
-	    .spec = spec, .ready_w = -1, .pod_pidfd = -1, .sock = -1, .parent_sock = -1};
+	struct child_ctx c = {.spec = spec,
+			      .ready_w = -1,
+			      .pod_pidfd = -1,
+			      .sock = -1,
+			      .parent_sock = -1,
+			      .attach = {.v2_fd = -1}};
 	_cleanup_free_ char **env = NULL;
 	_cleanup_close_ int sock_p = -1, sock_c = -1, ready_r = -1, ready_w = -1;
 	char ready_buf[32];
@@ -348,6 +361,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    "cgroup limits were asked but there is no cgroup to apply them "
 		    "(needs root or a delegated cgroup)");
 	}
+	if (ret->cg && !c.userns && (r = crowd_cg_attach_open(ret->cg, &c.attach, err)) < 0)
+		goto fail;
 	ret->t_cgroup_ns = crowd_now_ns();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -383,20 +398,22 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	}
 	ret->t_clone_ns = crowd_now_ns();
 	ret->pid = pid;
+	crowd_cg_attach_close(&c.attach);
 	crowd_closep(&sock_c);
 	crowd_closep(&ready_w);
 	if (ret->pidfd < 0)
 		ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	ret->pidns_ino = crowd_reg_pidns_ino(pid);
-	if (ret->cg && (r = crowd_cg_attach(ret->cg, pid, err)) < 0)
+	if (c.userns && ret->cg && (r = crowd_cg_attach(ret->cg, pid, err)) < 0)
 		goto fail_child;
 	if (c.userns && (r = crowd_userns_map(pid, geteuid(), getegid(), err)) < 0)
 		goto fail_child;
 	if ((r = crowd_reg_add(ret->id, pid, ret->pidns_ino, ret->cg, err)) < 0)
 		goto fail_child;
 	/* A child that failed early has exited: its report is still in the socket. */
-	if (send(sock_p, "r", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE && errno != ECONNRESET) {
+	if (c.userns && send(sock_p, "r", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE &&
+	    errno != ECONNRESET) {
 		r = crowd_error_errno(err, errno, "releasing the container");
 		goto fail_reg;
 	}
@@ -411,6 +428,7 @@ fail_child:
 	ctr_kill_reap(pid, ret->pidfd);
 	ret->pid = 0;
 fail:
+	crowd_cg_attach_close(&c.attach);
 	crowd_closep(&ret->pidfd);
 	crowd_cg_destroy(ret->cg, NULL);
 	ret->cg = NULL;

@@ -73,6 +73,14 @@ struct spawn_req {
 	struct spawn_req *next;
 };
 
+bool crowd_spawn_in_cgroup;
+static __thread bool spawn_here;
+
+void crowd_spawn_thread_durable(bool on)
+{
+	spawn_here = on;
+}
+
 static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t spawn_cond = PTHREAD_COND_INITIALIZER;
 static struct spawn_req *spawn_head;
@@ -92,6 +100,7 @@ static void *spawn_main(void *arg)
 
 		q->pid = ctr_clone(q->flags, q->cg_fd, &q->pidfd, &q->in_cgroup, &q->err);
 		if (q->pid == 0) {
+			crowd_spawn_in_cgroup = q->in_cgroup;
 			q->fn(q->arg);
 			_exit(127);
 		}
@@ -127,12 +136,16 @@ pid_t crowd_spawn(unsigned long flags, int cg_fd, crowd_spawn_fn fn, void *arg, 
 {
 	struct spawn_req q = {.fn = fn, .arg = arg, .flags = flags, .cg_fd = cg_fd, .pidfd = -1};
 
-	/* The main thread lives as long as the process: it may clone itself, saving a handoff. */
-	if (gettid() != getpid())
+	/* The main thread lives as long as the process, and a thread that said it outlives its
+	 * children may clone itself: each saves two thread switches, which on a loaded host cost
+	 * more than the clone. */
+	bool here = spawn_here || gettid() == getpid();
+	if (!here)
 		pthread_once(&spawn_once, spawn_start);
-	if (gettid() == getpid() || !spawn_running) {
+	if (here || !spawn_running) {
 		pid_t pid = ctr_clone(flags, cg_fd, ret_pidfd, ret_in_cgroup, err);
 		if (pid == 0) {
+			crowd_spawn_in_cgroup = *ret_in_cgroup;
 			fn(arg);
 			_exit(127);
 		}

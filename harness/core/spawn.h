@@ -21,6 +21,14 @@ typedef void (*crowd_spawn_fn)(void *arg);
 pid_t crowd_spawn(unsigned long flags, int cg_fd, crowd_spawn_fn fn, void *arg, int *ret_pidfd,
 		  bool *ret_in_cgroup, struct crowd_error *err);
 
+/* In the child (set before fn runs): whether CLONE_INTO_CGROUP placed it in cg_fd. */
+extern bool crowd_spawn_in_cgroup;
+
+/* The calling thread promises to outlive every process it spawns from now on (a launcher's
+ * worker that is joined only after its containers are torn down): it clones directly
+ * instead of handing the clone to the spawner thread. Thread-local; false undoes it. */
+void crowd_spawn_thread_durable(bool on);
+
 /* For tests of the fallbacks: skip the first N ways (1: no CLONE_INTO_CGROUP, 2: no clone3). */
 extern unsigned crowd_spawn_skip;
 
