@@ -30,25 +30,29 @@ static void usage(FILE *f)
 		   "2 bad input, 3 cleanup left something behind, 128+N killed by signal N.\n");
 }
 
+/* "crowd CMD: message" on one line of stderr. */
+static void vwarn(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "crowd %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void crowd_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "crowd %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(CROWD_EXIT_USAGE);
 }
 
 void crowd_warn(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "crowd %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int crowd_report(const char *cmd, const struct crowd_error *err)

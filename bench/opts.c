@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "rootfs.h"
 #include "util.h"
 #include "cli.h"
 #include "units.h"
@@ -193,20 +194,8 @@ static void parse_backends(const char *cmd, const char *arg, struct crowd_config
 const char *crowd_opts_default_rootfs(void)
 {
 	static char path[PATH_MAX];
-	char exe[PATH_MAX];
-	struct stat st;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(path, sizeof(path), "%.*s/rootfs", (int)(sizeof(path) - 8), exe);
-			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				return path;
-		}
-	}
-	snprintf(path, sizeof(path), "%s/rootfs", CROWD_DATADIR);
+	if (crowd_rootfs_default(path, sizeof(path), NULL) < 0)
+		snprintf(path, sizeof(path), "%s/rootfs", CROWD_DATADIR);
 	return path;
 }
 

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "histogram.h"
+#include "stats.h"
 #include "util.h"
 
 #define BUF_LEN 8192
@@ -603,24 +604,10 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 double crowd_load_jain(const double *x, size_t n)
 {
-	double sum = 0, sumsq = 0;
-	for (size_t i = 0; i < n; i++) {
-		sum += x[i];
-		sumsq += x[i] * x[i];
-	}
-	if (n == 0 || sumsq <= 0)
-		return 0.0;
-	return sum * sum / ((double)n * sumsq);
+	double j = crowd_stats_jain(x, n);
+	return isnan(j) ? 0.0 : j;
 }
 
 static int target_prepare(const struct crowd_load_target *t, unsigned pipeline,
@@ -758,7 +745,7 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 		owner[k] = k;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ nconns;
 	for (size_t k = nconns - 1; k > 0; k--) {
-		size_t j = (size_t)(splitmix64(&seed) % (k + 1)), x = owner[k];
+		size_t j = (size_t)(crowd_rng_splitmix64(&seed) % (k + 1)), x = owner[k];
 		owner[k] = owner[j];
 		owner[j] = x;
 	}

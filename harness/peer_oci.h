@@ -29,4 +29,27 @@ int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
 			struct crowd_error *err);
 void crowd_peer_oci_close(struct crowd_backend_run *run);
 
+/* The backends-table entry of one OCI runtime: `var` named crowd_backend_<name>, driven by
+ * the crowd_peer_oci_* functions with the runtime description `rt`. */
+#define CROWD_PEER_OCI_BACKEND(var, rt, help_text)                                             \
+	static int var##_probe(const struct crowd_config *cfg, char *reason, size_t len)      \
+	{                                                                                      \
+		return crowd_peer_oci_probe(&(rt), cfg, reason, len);                          \
+	}                                                                                      \
+	static int var##_open(struct crowd_backend_run *run, struct crowd_error *err)         \
+	{                                                                                      \
+		return crowd_peer_oci_open(&(rt), run, err);                                   \
+	}                                                                                      \
+	const struct crowd_backend var = {                                                     \
+		.name = (rt).name,                                                             \
+		.help = (help_text),                                                           \
+		.probe = var##_probe,                                                          \
+		.open = var##_open,                                                            \
+		.start = crowd_peer_oci_start,                                                 \
+		.ready = crowd_peer_oci_ready,                                                 \
+		.stats = crowd_peer_oci_stats,                                                 \
+		.stop = crowd_peer_oci_stop,                                                   \
+		.close = crowd_peer_oci_close,                                                 \
+	}
+
 #endif

@@ -175,6 +175,84 @@ static int parse_number(const char *s, double *ret)
 	return 0;
 }
 
+/* A CSV file read whole: its header, where each wanted column is, and the current row. */
+struct csv_table {
+	char path[PATH_MAX + 32];
+	char *buf;
+	struct csv c;
+	int nh;
+	unsigned line; /* of the current row */
+	const char *const *names;
+	int idx[CSV_MAX_COLUMNS];
+	char fields[CSV_MAX_COLUMNS][256];
+};
+
+static void csv_table_freep(struct csv_table **t)
+{
+	if (*t) {
+		free((*t)->buf);
+		free(*t);
+	}
+}
+#define _cleanup_csv_table_ __attribute__((cleanup(csv_table_freep)))
+
+/* Read dir/name and find the ncols named columns in its header (each must be there). */
+static int csv_table_open(const char *dir, const char *name, const char *const *names,
+			  size_t ncols, struct csv_table **ret, struct crowd_error *err)
+{
+	_cleanup_csv_table_ struct csv_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return crowd_error_errno(err, ENOMEM, "%s/%s", dir, name);
+	snprintf(t->path, sizeof(t->path), "%s/%s", dir, name);
+	int r = read_whole(t->path, &t->buf, err);
+	if (r < 0)
+		return r;
+	t->c = (struct csv){.buf = t->buf, .p = t->buf, .line = 1};
+	t->nh = csv_record(&t->c, t->fields, CSV_MAX_COLUMNS);
+	t->names = names;
+	for (size_t f = 0; f < ncols && f < CSV_MAX_COLUMNS; f++) {
+		t->idx[f] = column_index(t->fields, t->nh, names[f]);
+		if (t->idx[f] < 0)
+			return crowd_error_set(err, EINVAL, "%s: header has no column '%s'", t->path,
+					       names[f]);
+	}
+	*ret = crowd_steal_ptr(t);
+	return 0;
+}
+
+/* The next row that is not blank: 1, 0 at the end, <0 when its field count is off. */
+static int csv_table_next(struct csv_table *t, struct crowd_error *err)
+{
+	for (;;) {
+		t->line = t->c.line;
+		int n = csv_record(&t->c, t->fields, CSV_MAX_COLUMNS);
+		if (n == 0)
+			return 0;
+		if (n == 1 && !t->fields[0][0])
+			continue;
+		if (n != t->nh)
+			return crowd_error_set(err, EINVAL, "%s line %u: %d fields, header has %d",
+					       t->path, t->line, n, t->nh);
+		return 1;
+	}
+}
+
+/* Wanted column f of the current row. */
+static const char *csv_table_field(const struct csv_table *t, size_t f)
+{
+	return t->fields[t->idx[f]];
+}
+
+/* Wanted column f of the current row as a number (NAN when empty). */
+static int csv_table_number(const struct csv_table *t, size_t f, double *ret,
+			    struct crowd_error *err)
+{
+	if (parse_number(csv_table_field(t, f), ret) < 0)
+		return crowd_error_set(err, EINVAL, "%s line %u: %s '%s' is not a number",
+				       t->path, t->line, t->names[f], csv_table_field(t, f));
+	return 0;
+}
+
 enum sample_field {
 	F_BACKEND,
 	F_STATUS,
@@ -244,52 +322,29 @@ static int add_sample(struct crowd_plot_backend *b, const double *v)
 
 static int read_samples(struct crowd_plot_run *r, struct crowd_error *err)
 {
-	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/samples.csv", r->dir);
-	_cleanup_free_ char *buf = NULL;
-	int ret = read_whole(path, &buf, err);
+	_cleanup_csv_table_ struct csv_table *t = NULL;
+	int ret = csv_table_open(r->dir, "samples.csv", sample_field_names, F_COUNT, &t, err);
 	if (ret < 0)
 		return ret;
-
-	static char fields[CSV_MAX_COLUMNS][256];
-	char header[CSV_MAX_COLUMNS][256];
-	struct csv c = {.buf = buf, .p = buf, .line = 1};
-	int nh = csv_record(&c, header, CSV_MAX_COLUMNS);
-	int idx[F_COUNT];
-	for (int f = 0; f < F_COUNT; f++) {
-		idx[f] = column_index(header, nh, sample_field_names[f]);
-		if (idx[f] < 0)
-			return crowd_error_set(err, EINVAL, "%s: header has no column '%s'", path,
-					       sample_field_names[f]);
-	}
-	for (;;) {
-		unsigned line = c.line;
-		int n = csv_record(&c, fields, CSV_MAX_COLUMNS);
-		if (n == 0)
-			break;
-		if (n == 1 && !fields[0][0])
-			continue; /* blank line */
-		if (n != nh)
-			return crowd_error_set(err, EINVAL, "%s line %u: %d fields, header has %d",
-					       path, line, n, nh);
+	while ((ret = csv_table_next(t, err)) > 0) {
 		double v[F_COUNT];
 		for (int f = F_T_REQUEST; f < F_COUNT; f++)
-			if (parse_number(fields[idx[f]], &v[f]) < 0)
-				return crowd_error_set(err, EINVAL,
-						       "%s line %u: %s '%s' is not a number", path,
-						       line, sample_field_names[f], fields[idx[f]]);
-		struct crowd_plot_backend *b = run_backend(r, fields[idx[F_BACKEND]]);
+			if ((ret = csv_table_number(t, (size_t)f, &v[f], err)) < 0)
+				return ret;
+		struct crowd_plot_backend *b = run_backend(r, csv_table_field(t, F_BACKEND));
 		if (!b)
 			return crowd_error_set(err, EINVAL, "%s line %u: more than %d backends",
-					       path, line, CROWD_PLOT_MAX_BACKENDS);
+					       t->path, t->line, CROWD_PLOT_MAX_BACKENDS);
 		b->count++;
-		if (strcmp(fields[idx[F_STATUS]], "ok")) {
+		if (strcmp(csv_table_field(t, F_STATUS), "ok")) {
 			b->failures++;
 			continue;
 		}
 		if (add_sample(b, v) < 0)
-			return crowd_error_errno(err, ENOMEM, "%s", path);
+			return crowd_error_errno(err, ENOMEM, "%s", t->path);
 	}
+	if (ret < 0)
+		return ret;
 	for (unsigned i = 0; i < r->n_backends; i++)
 		for (int k = 0; k < CROWD_PLOT_NCOLUMNS; k++)
 			qsort(r->backend[i].col[k].v, r->backend[i].col[k].n, sizeof(double),
@@ -316,38 +371,17 @@ static int read_density(struct crowd_plot_run *r, struct crowd_error *err)
 	snprintf(path, sizeof(path), "%s/density.csv", r->dir);
 	if (access(path, F_OK) < 0)
 		return 0;
-	_cleanup_free_ char *buf = NULL;
-	int ret = read_whole(path, &buf, err);
+	_cleanup_csv_table_ struct csv_table *t = NULL;
+	int ret = csv_table_open(r->dir, "density.csv", density_names,
+				 CROWD_ARRAY_SIZE(density_names), &t, err);
 	if (ret < 0)
 		return ret;
-	static char fields[CSV_MAX_COLUMNS][256];
-	char header[CSV_MAX_COLUMNS][256];
-	struct csv c = {.buf = buf, .p = buf, .line = 1};
-	int nh = csv_record(&c, header, CSV_MAX_COLUMNS);
-	int idx[CROWD_ARRAY_SIZE(density_names)];
-	for (size_t f = 0; f < CROWD_ARRAY_SIZE(density_names); f++) {
-		idx[f] = column_index(header, nh, density_names[f]);
-		if (idx[f] < 0)
-			return crowd_error_set(err, EINVAL, "%s: header has no column '%s'", path,
-					       density_names[f]);
-	}
 	size_t cap = 0;
-	for (;;) {
-		unsigned line = c.line;
-		int n = csv_record(&c, fields, CSV_MAX_COLUMNS);
-		if (n == 0)
-			break;
-		if (n == 1 && !fields[0][0])
-			continue;
-		if (n != nh)
-			return crowd_error_set(err, EINVAL, "%s line %u: %d fields, header has %d",
-					       path, line, n, nh);
+	while ((ret = csv_table_next(t, err)) > 0) {
 		double v[CROWD_ARRAY_SIZE(density_names)];
 		for (size_t f = 0; f < CROWD_ARRAY_SIZE(density_names); f++) {
-			if (parse_number(fields[idx[f]], &v[f]) < 0)
-				return crowd_error_set(err, EINVAL,
-						       "%s line %u: %s '%s' is not a number", path,
-						       line, density_names[f], fields[idx[f]]);
+			if ((ret = csv_table_number(t, f, &v[f], err)) < 0)
+				return ret;
 			v[f] /= density_scale[f];
 		}
 		if (r->n_steps == cap) {
@@ -368,6 +402,8 @@ static int read_density(struct crowd_plot_run *r, struct crowd_error *err)
 		    .rps_per_instance = v[7],
 		};
 	}
+	if (ret < 0)
+		return ret;
 	if (r->n_steps == 0)
 		return crowd_error_set(err, EINVAL, "%s: no rows", path);
 	return 0;

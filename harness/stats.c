@@ -6,7 +6,7 @@
 #include "stats.h"
 #include "util.h"
 
-static uint64_t splitmix64(uint64_t *x)
+uint64_t crowd_rng_splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -17,7 +17,7 @@ static uint64_t splitmix64(uint64_t *x)
 void crowd_rng_seed(struct crowd_rng *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
+		r->s[i] = crowd_rng_splitmix64(&seed);
 }
 
 static inline uint64_t rotl(uint64_t x, int k)
@@ -446,6 +446,20 @@ const char *crowd_verdict_name(enum crowd_verdict v)
 	return (unsigned)v < CROWD_ARRAY_SIZE(verdict_names) ? verdict_names[v] : "?";
 }
 
+/* The verdict from p, the ratio and its CI: a change counts when the rank test is
+ * significant, the CI excludes 1 and the ratio moved by more than threshold (an infinite
+ * ratio, old median 0, needs only the rank test). */
+static void set_verdict(struct crowd_stats_cmp *ret, bool higher_is_better, double threshold)
+{
+	bool sig = ret->p < CROWD_STATS_ALPHA;
+	bool up = sig && (isinf(ret->ratio) || (ret->ratio_lo > 1 && ret->ratio - 1 > threshold));
+	bool down = sig && ret->ratio_hi < 1 && 1 - ret->ratio > threshold;
+	if (up)
+		ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
+	else if (down)
+		ret->verdict = higher_is_better ? CROWD_VERDICT_REGRESSED : CROWD_VERDICT_IMPROVED;
+}
+
 int crowd_stats_compare(const double *old, size_t n_old, const double *new_, size_t n_new,
 			bool higher_is_better, double threshold, uint64_t seed,
 			struct crowd_stats_cmp *ret, struct crowd_error *err)
@@ -466,8 +480,7 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 	if (ret->median_old == 0) {
 		ret->ratio = ret->median_new == 0 ? 1 : INFINITY;
 		ret->ratio_lo = ret->ratio_hi = ret->ratio;
-		if (ret->median_new != 0 && ret->p < CROWD_STATS_ALPHA)
-			ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
+		set_verdict(ret, higher_is_better, threshold);
 		return 0;
 	}
 	r = crowd_stats_ratio_ci(old, n_old, new_, n_new, CROWD_STATS_RESAMPLES, 0.95, seed,
@@ -476,13 +489,7 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 		return r;
 	/* The bootstrap CI of a median can be too narrow on lumpy (multi-modal, tied) data;
 	 * asking the rank test to agree keeps such cases at "no change". */
-	bool sig = ret->p < CROWD_STATS_ALPHA;
-	bool up = sig && ret->ratio_lo > 1 && ret->ratio - 1 > threshold;
-	bool down = sig && ret->ratio_hi < 1 && 1 - ret->ratio > threshold;
-	if (up)
-		ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
-	else if (down)
-		ret->verdict = higher_is_better ? CROWD_VERDICT_REGRESSED : CROWD_VERDICT_IMPROVED;
+	set_verdict(ret, higher_is_better, threshold);
 	return 0;
 }
 
@@ -597,17 +604,6 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 		return r;
 	ret->p = mwu.p;
 	ret->verdict = CROWD_VERDICT_NO_CHANGE;
-	bool sig = ret->p < CROWD_STATS_ALPHA;
-	if (isinf(ret->ratio)) {
-		if (sig)
-			ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
-		return 0;
-	}
-	bool up = sig && ret->ratio_lo > 1 && ret->ratio - 1 > threshold;
-	bool down = sig && ret->ratio_hi < 1 && 1 - ret->ratio > threshold;
-	if (up)
-		ret->verdict = higher_is_better ? CROWD_VERDICT_IMPROVED : CROWD_VERDICT_REGRESSED;
-	else if (down)
-		ret->verdict = higher_is_better ? CROWD_VERDICT_REGRESSED : CROWD_VERDICT_IMPROVED;
+	set_verdict(ret, higher_is_better, threshold);
 	return 0;
 }

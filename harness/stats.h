@@ -20,6 +20,8 @@ struct crowd_rng {
 	uint64_t s[4];
 };
 void crowd_rng_seed(struct crowd_rng *r, uint64_t seed);
+/* One splitmix64 step: a cheap stream from a 64-bit state (seeding, shuffles). */
+uint64_t crowd_rng_splitmix64(uint64_t *state);
 uint64_t crowd_rng_next(struct crowd_rng *r);
 /* Uniform in [0, n), n > 0, without modulo bias. */
 uint64_t crowd_rng_below(struct crowd_rng *r, uint64_t n);

@@ -22,6 +22,7 @@
 #include "oci.h"
 #include "peer.h"
 #include "util.h"
+#include "testutil.h"
 
 static char rootfs[PATH_MAX];
 
@@ -396,9 +397,5 @@ int main(void)
 {
 	if (!getenv("CROWD_CGROUP_TOP"))
 		setenv("CROWD_CGROUP_TOP", "crowd-check-backends", 1);
-	SRunner *sr = srunner_create(backends_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(backends_suite());
 }

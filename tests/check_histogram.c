@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "histogram.h"
+#include "testutil.h"
 
 static int cmp64(const void *a, const void *b)
 {
@@ -118,9 +119,5 @@ static Suite *histogram_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(histogram_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(histogram_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../workloads/httpd/http.h"
+#include "testutil.h"
 
 /* Parse a whole buffer with a fresh parser. */
 static enum http_parse_result parse_all(struct http_parser *p, const char *buf, size_t len)
@@ -419,11 +420,5 @@ static Suite *http_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(http_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(http_suite());
 }

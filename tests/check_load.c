@@ -20,6 +20,7 @@
 
 #include "load.h"
 #include "util.h"
+#include "testutil.h"
 
 enum mode {
 	SRV_OK,        /* keep-alive, Content-Length */
@@ -685,9 +686,5 @@ static Suite *load_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(load_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(load_suite());
 }

@@ -11,21 +11,19 @@
 #include <unistd.h>
 
 #include "plotdata.h"
+#include "testutil.h"
 
 static const char *small = "tests/data/results-small";
 static char tmp[64];
 
 static void make_tmp(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/crowd-check-plotdata.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	crowd_test_mkdtemp(tmp, sizeof(tmp), "crowd-check-plotdata");
 }
 
 static void rm_tmp(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	ck_assert_int_eq(system(cmd), 0);
+	crowd_test_rmtree(tmp);
 }
 
 static void write_text(const char *dir, const char *name, const char *text)
@@ -273,9 +271,5 @@ static Suite *plotdata_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(plotdata_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(plotdata_suite());
 }

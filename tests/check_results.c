@@ -10,20 +10,18 @@
 #include <unistd.h>
 
 #include "results.h"
+#include "testutil.h"
 
 static char tmpdir[64];
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_results.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	crowd_test_mkdtemp(tmpdir, sizeof(tmpdir), "check_results");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	crowd_test_rmtree(tmpdir);
 }
 
 /* Six samples over two backends with every kind of field: absent phases, a failure with a
@@ -349,9 +347,5 @@ static Suite *results_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(results_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(results_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stats.h"
+#include "testutil.h"
 
 #define EPS 1e-9
 
@@ -311,9 +312,5 @@ static Suite *stats_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(stats_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(stats_suite());
 }

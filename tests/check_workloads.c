@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "wl.h"
+#include "testutil.h"
 
 START_TEST(test_parse_size)
 {
@@ -100,11 +101,5 @@ static Suite *workloads_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(workloads_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(workloads_suite());
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../workloads/httpd/server.h"
+#include "testutil.h"
 
 static pid_t server_pid = -1;
 static uint16_t server_port;
@@ -253,11 +254,5 @@ static Suite *httpd_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(httpd_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return crowd_test_run(httpd_suite());
 }
