@@ -321,11 +321,7 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	pid_t top = c && c->ctr_pid ? c->ctr_pid : (c ? c->pid : 0);
 	if (!top)
 		return crowd_error_set(err, ESRCH, "bwrap: no process");
-	if (c->cg) {
-		struct crowd_cg_stats st;
-		if (crowd_cg_stats(c->cg, &st, NULL) == 0 && st.memory_current_bytes >= 0)
-			inst->sample.cgroup_bytes = st.memory_current_bytes;
-	}
+	crowd_peer_cg_memory(c->cg, inst);
 	return crowd_mem_tree(top, &inst->sample.pss_bytes, &inst->sample.rss_bytes, err);
 }
 
@@ -333,24 +329,13 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 {
 	(void)run;
 	struct bwrap_inst *c = inst->priv;
-	int ret = 0;
 	if (!c)
 		return 0;
 	crowd_peer_kill_tree(&c->pid, &c->pidfd);
-	if (c->cg) {
-		struct crowd_error e = {0};
-		if (crowd_cg_destroy(c->cg, &e) < 0)
-			ret = crowd_error_set(err, e.code ? e.code : EBUSY, "%s", e.msg);
-		c->cg = NULL;
-	}
-	inst->pid = 0;
-	inst->pidfd = -1;
+	int ret = crowd_peer_cg_destroy(&c->cg, err);
 	unlink(c->log);
-	crowd_closep(&inst->netns_fd);
-	crowd_closep(&inst->ready_fd);
 	free(c);
-	inst->priv = NULL;
-	inst->stopped = true;
+	crowd_peer_inst_stopped(inst);
 	return ret;
 }
 

@@ -451,12 +451,8 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	if (!c)
 		return 0;
 	crowd_peer_kill(&c->pid, &c->pidfd);
-	inst->pid = 0;
-	inst->pidfd = -1;
-	crowd_closep(&inst->ready_fd);
 	free(c);
-	inst->priv = NULL;
-	inst->stopped = true;
+	crowd_peer_inst_stopped(inst);
 	return 0;
 }
 

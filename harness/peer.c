@@ -524,3 +524,30 @@ void crowd_peer_scratch_remove(struct crowd_backend_run *run)
 	    !strncmp(run->scratch, parent, strlen(parent)))
 		rmdir(parent);
 }
+
+void crowd_peer_cg_memory(struct crowd_cg *cg, struct crowd_inst *inst)
+{
+	struct crowd_cg_stats st;
+	if (cg && crowd_cg_stats(cg, &st, NULL) == 0 && st.memory_current_bytes >= 0)
+		inst->sample.cgroup_bytes = st.memory_current_bytes;
+}
+
+int crowd_peer_cg_destroy(struct crowd_cg **cg, struct crowd_error *err)
+{
+	struct crowd_error e = {0};
+	int r = 0;
+	if (*cg && crowd_cg_destroy(*cg, &e) < 0)
+		r = crowd_error_set(err, e.code ? e.code : EBUSY, "%s", e.msg);
+	*cg = NULL;
+	return r;
+}
+
+void crowd_peer_inst_stopped(struct crowd_inst *inst)
+{
+	inst->pid = 0;
+	inst->pidfd = -1; /* the backend's own copy, closed with its state */
+	crowd_closep(&inst->netns_fd);
+	crowd_closep(&inst->ready_fd);
+	inst->priv = NULL;
+	inst->stopped = true;
+}

@@ -97,4 +97,15 @@ int crowd_peer_rootfs(const struct crowd_config *cfg, char *buf, size_t len,
 /* The tail (last line that is not empty) of a log file, for error messages. */
 void crowd_peer_log_tail(const char *path, char *buf, size_t len);
 
+/* An instance's own cgroup: its memory use into the sample (left alone when unreadable);
+ * destroy it and clear *cg (error with the core's message). Both accept NULL. */
+struct crowd_cg;
+struct crowd_inst;
+void crowd_peer_cg_memory(struct crowd_cg *cg, struct crowd_inst *inst);
+int crowd_peer_cg_destroy(struct crowd_cg **cg, struct crowd_error *err);
+
+/* The end of every peer's stop, after its own state (inst->priv) is freed: close the
+ * instance's fds, forget its pids and mark it stopped. */
+void crowd_peer_inst_stopped(struct crowd_inst *inst);
+
 #endif

@@ -360,9 +360,7 @@ int crowd_peer_oci_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
 	if (r < 0)
 		return r;
 	if (c->cg) {
-		struct crowd_cg_stats st;
-		if (crowd_cg_stats(c->cg, &st, NULL) == 0 && st.memory_current_bytes >= 0)
-			inst->sample.cgroup_bytes = st.memory_current_bytes;
+		crowd_peer_cg_memory(c->cg, inst);
 	} else if (o->cg_parent[0]) {
 		char path[PATH_MAX];
 		int64_t v;
@@ -397,8 +395,6 @@ int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
 	if (c->rt_pid > 0 && crowd_peer_wait(c->rt_pid, c->rt_pidfd, 5000, NULL) < 0)
 		crowd_peer_kill(&c->rt_pid, NULL);
 	c->rt_pid = 0;
-	inst->pid = 0;
-	inst->pidfd = -1; /* c->rt_pidfd is closed below */
 
 	/* A foreground `run` deletes its container when it exits; delete -f only what is left. */
 	char state[PATH_MAX];
@@ -423,22 +419,16 @@ int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
 		cg_rmdir_all(rel);
 	}
 	if (c->cg) {
-		struct crowd_error e = {0};
-		if (crowd_cg_destroy(c->cg, &e) < 0 && !ret)
-			ret = crowd_error_set(err, e.code ? e.code : EBUSY, "%s", e.msg);
-		c->cg = NULL;
+		int r = crowd_peer_cg_destroy(&c->cg, ret ? NULL : err);
+		if (r < 0 && !ret)
+			ret = r;
 	}
 	if (c->bundle[0] && crowd_peer_rmtree(c->bundle, err) < 0 && !ret)
 		ret = -EBUSY;
 	unlink(c->pidfile);
 	unlink(c->log);
-	if (inst->netns_fd >= 0)
-		crowd_closep(&inst->netns_fd);
-	if (inst->ready_fd >= 0)
-		crowd_closep(&inst->ready_fd);
 	inst_free(c);
-	inst->priv = NULL;
-	inst->stopped = true;
+	crowd_peer_inst_stopped(inst);
 	return ret;
 }
 
