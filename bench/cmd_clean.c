@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "cli.h"
+#include "peer.h"
 #include "registry.h"
 
 /* Mount points under the registry directory (crowd mounts nothing else on the host). */
@@ -36,7 +37,7 @@ int crowd_cmd_clean(int argc, char **argv)
 {
 	struct crowd_error err = {0};
 	unsigned killed = 0, records = 0, rec_left = 0, cgs = 0, cg_left = 0, mounts = 0,
-		 mnt_left = 0;
+		 mnt_left = 0, peers = 0, dirs = 0, peer_left = 0;
 	char dir[256];
 	int rc = CROWD_EXIT_OK;
 
@@ -49,8 +50,12 @@ int crowd_cmd_clean(int argc, char **argv)
 			       "its pid\n"
 			       "namespace; also outside any cgroup), cgroups under\n"
 			       "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, "
-			       "and mounts\n"
-			       "under the registry directory. Idempotent. Exit 0 when all is gone, "
+			       "mounts\n"
+			       "under the registry directory, and the peer backends' scratch "
+			       "directories\n"
+			       "/tmp/crowd-<top> (crun/runc containers still there are deleted "
+			       "with\n"
+			       "'RUNTIME delete -f' first). Idempotent. Exit 0 when all is gone, "
 			       "3 when\n"
 			       "something could not be removed, 1 on another failure, 2 on bad "
 			       "input.\n");
@@ -67,19 +72,27 @@ int crowd_cmd_clean(int argc, char **argv)
 		crowd_report("clean", &err);
 		rc = CROWD_EXIT_FAIL;
 	}
+	/* Before the cgroups: a runtime's delete finds its containers by its own state. */
+	if (crowd_peer_sweep(&peers, &dirs, &peer_left, &err) < 0) {
+		crowd_report("clean", &err);
+		rc = CROWD_EXIT_FAIL;
+	}
 	if (crowd_cg_sweep(NULL, &cgs, &cg_left, &err) < 0) {
 		crowd_report("clean", &err);
 		rc = CROWD_EXIT_FAIL;
 	}
 	printf("crowd clean: killed %u process%s, removed %u registry record%s, %u cgroup%s, %u "
-	       "mount%s\n",
+	       "mount%s, %u peer container%s, %u scratch dir%s\n",
 	       killed, killed == 1 ? "" : "es", records, records == 1 ? "" : "s", cgs,
-	       cgs == 1 ? "" : "s", mounts, mounts == 1 ? "" : "s");
-	if (rec_left || cg_left || mnt_left) {
+	       cgs == 1 ? "" : "s", mounts, mounts == 1 ? "" : "s", peers, peers == 1 ? "" : "s",
+	       dirs, dirs == 1 ? "" : "s");
+	if (rec_left || cg_left || mnt_left || peer_left) {
 		fprintf(stderr,
-			"crowd clean: left behind: %u registry record%s, %u cgroup%s, %u mount%s\n",
+			"crowd clean: left behind: %u registry record%s, %u cgroup%s, %u mount%s, "
+			"%u peer container%s or scratch dir%s\n",
 			rec_left, rec_left == 1 ? "" : "s", cg_left, cg_left == 1 ? "" : "s",
-			mnt_left, mnt_left == 1 ? "" : "s");
+			mnt_left, mnt_left == 1 ? "" : "s", peer_left, peer_left == 1 ? "" : "s",
+			peer_left == 1 ? "" : "s");
 		rc = CROWD_EXIT_LEFTOVER;
 	}
 	return rc;

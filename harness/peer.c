@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "peer_oci.h"
 #include "util.h"
 
 #ifndef SYS_pidfd_open
@@ -496,17 +497,24 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static const char *scratch_top(void)
+const char *crowd_peer_top(void)
 {
 	const char *t = getenv("CROWD_CGROUP_TOP");
 	return t && *t && !strchr(t, '/') ? t : "crowd";
 }
 
+int crowd_peer_scratch_root(char *buf, size_t len)
+{
+	return crowd_peer_fmt(buf, len, "/tmp/crowd-%s", crowd_peer_top());
+}
+
 int crowd_peer_scratch(struct crowd_backend_run *run, struct crowd_error *err)
 {
+	char root[PATH_MAX];
 	if (!run->scratch[0] &&
-	    crowd_peer_fmt(run->scratch, sizeof(run->scratch), "/tmp/crowd-%s/%s-%s", scratch_top(),
-			   run->run_name[0] ? run->run_name : "run", run->backend->name) < 0)
+	    (crowd_peer_scratch_root(root, sizeof(root)) < 0 ||
+	     crowd_peer_fmt(run->scratch, sizeof(run->scratch), "%s/%s-%s", root,
+			    run->run_name[0] ? run->run_name : "run", run->backend->name) < 0))
 		return crowd_error_set(err, ENAMETOOLONG, "scratch path too long");
 	int r = mkdir_p(run->scratch);
 	if (r < 0)
@@ -520,7 +528,7 @@ void crowd_peer_scratch_remove(struct crowd_backend_run *run)
 	if (!run->scratch[0])
 		return;
 	crowd_peer_rmtree(run->scratch, NULL);
-	if (crowd_peer_fmt(parent, sizeof(parent), "/tmp/crowd-%s", scratch_top()) == 0 &&
+	if (crowd_peer_scratch_root(parent, sizeof(parent)) == 0 &&
 	    !strncmp(run->scratch, parent, strlen(parent)))
 		rmdir(parent);
 }
@@ -550,4 +558,104 @@ void crowd_peer_inst_stopped(struct crowd_inst *inst)
 	crowd_closep(&inst->ready_fd);
 	inst->priv = NULL;
 	inst->stopped = true;
+}
+
+int crowd_peer_sweep(unsigned *ret_containers, unsigned *ret_dirs, unsigned *ret_left,
+		     struct crowd_error *err)
+{
+	char root[PATH_MAX];
+	*ret_containers = *ret_dirs = *ret_left = 0;
+	if (crowd_peer_scratch_root(root, sizeof(root)) < 0)
+		return crowd_error_set(err, ENAMETOOLONG, "scratch path too long");
+	DIR *d = opendir(root);
+	if (!d)
+		return errno == ENOENT ? 0 : crowd_error_errno(err, errno, "open %s", root);
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    crowd_peer_fmt(path, sizeof(path), "%s/%s", root, de->d_name) < 0)
+			continue;
+		struct crowd_error e = {0};
+		crowd_peer_oci_sweep_run(path, ret_containers, ret_left, &e);
+		if (e.code && !ret)
+			ret = crowd_error_set(err, e.code, "%s", e.msg);
+		/* A runtime's waiting `run` may still be writing or removing its state as the
+		 * kill lands: try again for a while. */
+		int r;
+		for (int i = 0; i < 40; i++) {
+			e = (struct crowd_error){0};
+			r = crowd_peer_rmtree(path, &e);
+			if (r == 0 && access(path, F_OK) < 0)
+				break;
+			if (r == 0)
+				r = crowd_error_set(&e, ENOTEMPTY, "remove %s: refilled while removed", path);
+			usleep(50000);
+		}
+		if (r < 0) {
+			(*ret_left)++;
+			if (!ret)
+				ret = crowd_error_set(err, e.code, "%s", e.msg);
+		} else {
+			(*ret_dirs)++;
+		}
+	}
+	closedir(d);
+	if (rmdir(root) < 0 && errno != ENOENT && errno != ENOTEMPTY && !ret)
+		ret = crowd_error_errno(err, errno, "remove %s", root);
+	return ret;
+}
+
+/* Whether /proc/PID/cmdline holds a then b as consecutive arguments. */
+static bool cmdline_has(const char *pid, const char *a, const char *b)
+{
+	char path[64], buf[8192];
+	if (crowd_peer_fmt(path, sizeof(path), "/proc/%s/cmdline", pid) < 0)
+		return false;
+	ssize_t n = crowd_read_file(path, buf, sizeof(buf), NULL);
+	if (n <= 0)
+		return false;
+	const char *prev = NULL;
+	for (const char *p = buf; p < buf + n; p += strlen(p) + 1) {
+		if (prev && !strcmp(prev, a) && !strcmp(p, b))
+			return true;
+		prev = p;
+	}
+	return false;
+}
+
+unsigned crowd_peer_kill_by_args(const char *a, const char *b)
+{
+	pid_t pids[256];
+	size_t n = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < CROWD_ARRAY_SIZE(pids)) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || atoi(de->d_name) == getpid())
+			continue;
+		if (cmdline_has(de->d_name, a, b))
+			pids[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	/* Not our children: wait until they are gone (or only zombies) for up to 2 s. */
+	for (int round = 0; round < 200; round++) {
+		bool alive = false;
+		for (size_t i = 0; i < n && !alive; i++) {
+			char path[64], st[512];
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[i]);
+			if (crowd_read_file(path, st, sizeof(st), NULL) > 0) {
+				const char *rp = strrchr(st, ')');
+				alive = rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+			}
+		}
+		if (!alive)
+			break;
+		usleep(10000);
+	}
+	return (unsigned)n;
 }

@@ -87,6 +87,20 @@ int crowd_peer_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((f
 struct crowd_backend_run;
 int crowd_peer_scratch(struct crowd_backend_run *run, struct crowd_error *err);
 void crowd_peer_scratch_remove(struct crowd_backend_run *run);
+/* SIGKILL every process (but this one) whose command line has the arguments a then b, e.g.
+ * "--root" and a run's state directory, and wait up to 2 s for them to die; how many. */
+unsigned crowd_peer_kill_by_args(const char *a, const char *b);
+
+/* $CROWD_CGROUP_TOP when it is one path component, else "crowd"; and /tmp/crowd-<top>, the
+ * parent of every run's scratch (0, or -ENAMETOOLONG). */
+const char *crowd_peer_top(void);
+int crowd_peer_scratch_root(char *buf, size_t len);
+/* crowd clean's part for the peers: in each scratch directory under /tmp/crowd-<top>, the
+ * containers an OCI runtime still has state of are deleted (`RUNTIME delete -f`, which kills
+ * them); then every scratch directory is removed. Counts what was deleted and removed, and
+ * what could not be (containers and directories). */
+int crowd_peer_sweep(unsigned *ret_containers, unsigned *ret_dirs, unsigned *ret_left,
+		     struct crowd_error *err);
 
 /* Where a run's rootfs is: cfg->rootfs made absolute (must be a directory), or "/" for the
  * host (cfg->rootfs NULL). */

@@ -1,6 +1,7 @@
 /* crun and runc behind the backend interface (see peer_oci.h). */
 #include "peer_oci.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -72,11 +73,6 @@ static void cg_rmdir_all(const char *rel)
 			rmdir(path);
 }
 
-static const char *cg_top(void)
-{
-	const char *t = getenv("CROWD_CGROUP_TOP");
-	return t && *t ? t : "crowd";
-}
 
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
 			 char *reason, size_t len)
@@ -158,7 +154,7 @@ int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend
 			crowd_peer_fmt(run->unapplied, sizeof(run->unapplied),
 				 "%s (no cgroup: --cgroup-manager=disabled on a hybrid host)", limits);
 	} else {
-		crowd_peer_fmt(o->cg_parent, sizeof(o->cg_parent), "/%s/%s-%s", cg_top(), run->run_name,
+		crowd_peer_fmt(o->cg_parent, sizeof(o->cg_parent), "/%s/%s-%s", crowd_peer_top(), run->run_name,
 			 rt->name);
 		crowd_peer_fmt(run->invocation, sizeof(run->invocation),
 			 "%s --root %s run --bundle <scratch>/<id> --preserve-fds 1 --pid-file "
@@ -378,6 +374,20 @@ int crowd_peer_oci_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
 	return 0;
 }
 
+/* `RUNTIME --root ROOT delete -f ID`: kills the container and removes its state. */
+static int delete_force(const struct crowd_oci_runtime *rt, char *bin, char *root, char *id,
+			struct crowd_error *err)
+{
+	char *argv[] = {bin, "--root", root, "delete", "-f", id, NULL};
+	char *argv_d[] = {bin, "--root", root, "--cgroup-manager=disabled", "delete", "-f", id, NULL};
+	char out[256];
+	int r = crowd_peer_run(rt->cgroup_disabled ? argv_d : argv,
+			       rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0, 10000, out, sizeof(out), err);
+	if (r > 0)
+		return crowd_error_set(err, EBUSY, "%s delete -f %s: %s", rt->name, id, out);
+	return r < 0 ? r : 0;
+}
+
 int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
 			struct crowd_error *err)
 {
@@ -399,20 +409,8 @@ int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
 	/* A foreground `run` deletes its container when it exits; delete -f only what is left. */
 	char state[PATH_MAX];
 	crowd_peer_fmt(state, sizeof(state), "%s/%s", o->root, c->id);
-	if (access(state, F_OK) == 0) {
-		char *argv[] = {o->bin, "--root", o->root, "delete", "-f", c->id, NULL};
-		char *argv_d[] = {o->bin, "--root", o->root, "--cgroup-manager=disabled", "delete",
-				  "-f", c->id, NULL};
-		char out[256];
-		int r = crowd_peer_run(o->rt->cgroup_disabled ? argv_d : argv,
-				       o->rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0, 10000, out,
-				       sizeof(out), err);
-		if (r > 0)
-			ret = crowd_error_set(err, EBUSY, "%s delete -f %s: %s", o->rt->name, c->id,
-					      out);
-		else if (r < 0)
-			ret = r;
-	}
+	if (access(state, F_OK) == 0)
+		ret = delete_force(o->rt, o->bin, o->root, c->id, err);
 	if (o->cg_parent[0]) {
 		char rel[256];
 		crowd_peer_fmt(rel, sizeof(rel), "%s/%s", o->cg_parent, c->id);
@@ -442,7 +440,7 @@ void crowd_peer_oci_close(struct crowd_backend_run *run)
 		 * on empty ones, so nobody else's are touched. */
 		char rel[256];
 		cg_rmdir_all(o->cg_parent);
-		crowd_peer_fmt(rel, sizeof(rel), "/%s", cg_top());
+		crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top());
 		cg_rmdir_all(rel);
 	}
 	crowd_peer_rmtree(o->root, NULL);
@@ -451,4 +449,75 @@ void crowd_peer_oci_close(struct crowd_backend_run *run)
 	crowd_peer_scratch_remove(run);
 	free(o);
 	run->priv = NULL;
+}
+
+/* Whether `RUNTIME --root ROOT state ID` knows the container. */
+static bool known_to(const struct crowd_oci_runtime *rt, char *bin, char *root, char *id)
+{
+	char *argv[] = {bin, "--root", root, "state", id, NULL};
+	return crowd_peer_run(argv, rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0, 10000, NULL, 0,
+			      NULL) == 0;
+}
+
+void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left,
+			      struct crowd_error *err)
+{
+	static const struct crowd_oci_runtime *const runtimes[] = {&crowd_oci_crun, &crowd_oci_runc};
+	const struct crowd_oci_runtime *rt = NULL;
+	const char *dash = strrchr(dir, '-');
+	for (size_t i = 0; dash && i < CROWD_ARRAY_SIZE(runtimes); i++)
+		if (!strcmp(dash + 1, runtimes[i]->name))
+			rt = runtimes[i];
+	char root[PATH_MAX], bin[PATH_MAX];
+	if (!rt || crowd_peer_fmt(root, sizeof(root), "%s/state", dir) < 0)
+		return;
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	bool have_bin = crowd_peer_which(rt->name, bin, sizeof(bin)) == 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* One the runtime does not know was killed mid-create: what it had started is in
+		 * a cgroup the cgroup sweep empties. */
+		if (have_bin && !known_to(rt, bin, root, de->d_name))
+			continue;
+		struct crowd_error e = {0};
+		/* The waiting `RUNTIME run` may remove the state itself as the kill lands, making
+		 * delete fail on a container that is gone all the same. */
+		if (have_bin && (delete_force(rt, bin, root, de->d_name, &e) == 0 ||
+				 !known_to(rt, bin, root, de->d_name))) {
+			(*deleted)++;
+			continue;
+		}
+		(*left)++;
+		if (err && !err->code)
+			crowd_error_set(err, e.code ? e.code : ENOENT, "%s", have_bin ? e.msg :
+					"container state left but no runtime binary to delete it");
+	}
+	closedir(d);
+	/* The runtimes' waiting `run` processes: they would recreate the state directory on
+	 * their way out, after the scratch is gone. */
+	crowd_peer_kill_by_args("--root", root);
+	if (rt->cgroup_disabled)
+		return;
+	/* The runtime's parent <top>/<run>-<runtime> in every hierarchy, also those crowd's own
+	 * sweep does not walk (runc makes one in name=systemd, blkio, devices...), then <top>
+	 * where that left it empty. */
+	const char *base = strrchr(dir, '/');
+	char rel[PATH_MAX];
+	if (base && crowd_peer_fmt(rel, sizeof(rel), "/%s/%s", crowd_peer_top(), base + 1) == 0) {
+		for (size_t i = 0; i < CROWD_ARRAY_SIZE(hier); i++) {
+			char path[PATH_MAX];
+			if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/%s%s", hier[i], rel) == 0 &&
+			    rmdir(path) < 0 && errno != ENOENT) {
+				(*left)++;
+				if (err && !err->code)
+					crowd_error_errno(err, errno, "remove cgroup %s", path);
+			}
+		}
+	}
+	crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top());
+	cg_rmdir_all(rel);
 }

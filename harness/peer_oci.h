@@ -15,6 +15,16 @@ struct crowd_oci_runtime {
 	bool cgroup_disabled; /* --cgroup-manager=disabled: no cgroup, limits unapplied */
 };
 
+/* The runtimes the backends table drives (backend_crun.c, backend_runc.c). */
+extern const struct crowd_oci_runtime crowd_oci_crun, crowd_oci_runc;
+
+/* For crowd clean: when dir (a run's scratch, <run>-<runtime>) is an OCI runtime's, delete
+ * -f every container left in its state directory that the runtime knows, and remove runc's
+ * parent cgroups; counts deleted and failed ones, the first failure into err (when its code
+ * is still 0). */
+void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left,
+			      struct crowd_error *err);
+
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
 			 char *reason, size_t len);
 int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend_run *run,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # crowd clean: removes what a killed harness left (cgroups, registry records, processes that
-# escaped PDEATHSIG), prints what it removed, is idempotent, and exits 3 when something
-# could not be removed.
+# escaped PDEATHSIG, crun/runc containers and the peers' scratch dirs), prints what it removed,
+# is idempotent, and exits 3 when something could not be removed.
 # needs: root
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -10,11 +10,12 @@ need_root
 # The registry lives on tmpfs: /run/crowd, or /dev/shm/crowd when /run is on a disk.
 if [ "$(stat -f -c %T /run)" = tmpfs ]; then REG=/run/crowd/$CROWD_CGROUP_TOP; else REG=/dev/shm/crowd/$CROWD_CGROUP_TOP; fi
 
-trap 'rmdir "$REG/not-a-record" 2>/dev/null; "$CROWD" clean >/dev/null 2>&1' EXIT
+trap 'rmdir "$REG/not-a-record" 2>/dev/null; "$CROWD" clean >/dev/null 2>&1; rm -rf "/tmp/crowd-$CROWD_CGROUP_TOP-out"' EXIT
 
+EMPTY="crowd clean: killed 0 processes, removed 0 registry records, 0 cgroups, 0 mounts, 0 peer containers, 0 scratch dirs"
 # Nothing there: exit 0, nothing removed.
 expect_rc 0 "$CROWD" clean
-[ "$OUT" = "crowd clean: killed 0 processes, removed 0 registry records, 0 cgroups, 0 mounts" ] ||
+[ "$OUT" = "$EMPTY" ] ||
 	fail "empty clean: $OUT"
 
 # A harness killed mid-run leaves its cgroups and record; clean removes them.
@@ -43,6 +44,44 @@ grep -q "killed 1 process, removed 1 registry record" <<<"$OUT" || fail "clean o
 wait $sp 2>/dev/null
 kill -0 $sp 2>/dev/null && fail "recorded process $sp survived clean"
 
+# A harness killed while crun/runc containers serve: their runtime state and bundles stay in
+# /tmp/crowd-<top>/ and the containers keep running; clean deletes them through the runtime
+# and removes the scratch dirs and runc's cgroups (also in name=systemd, blkio, devices).
+SCR=/tmp/crowd-$CROWD_CGROUP_TOP
+peers=""
+"$CROWD" info >/tmp/crowd-it-clean-info.$$ 2>&1
+for b in crun runc; do
+	grep -Eq "^  $b +available" /tmp/crowd-it-clean-info.$$ && peers="$peers${peers:+,}$b"
+done
+rm -f /tmp/crowd-it-clean-info.$$
+if [ -n "$peers" ]; then
+	n_peers=$(tr , '\n' <<<"$peers" | wc -l)
+	"$CROWD" bench --backend "$peers" -n 2 --workload httpd --duration 60s --quiet \
+		--out "$SCR-out" >/dev/null 2>&1 &
+	bp=$!
+	for _ in $(seq 600); do
+		[ "$(find "$SCR" -mindepth 3 -maxdepth 3 -path '*/state/*' 2>/dev/null | wc -l)" -ge $((2 * n_peers)) ] && break
+		sleep 0.1
+	done
+	sleep 1
+	kill -KILL $bp
+	wait $bp 2>/dev/null
+	left=$(find "$SCR" -mindepth 3 -maxdepth 3 -path '*/state/*' | wc -l)
+	[ "$left" -ge 1 ] || fail "expected runtime state under $SCR after killing the bench"
+	pgrep -f -- "--root $SCR/" >/dev/null || fail "expected runtime processes under $SCR to run"
+	expect_rc 0 "$CROWD" clean
+	grep -Eq ", $left peer containers?, $n_peers scratch dirs?\$" <<<"$OUT" || fail "clean output: $OUT"
+	[ ! -e "$SCR" ] || fail "$SCR left behind: $(find "$SCR" | head -5)"
+	pgrep -f -- "--root $SCR/" >/dev/null && fail "runtime processes of $SCR survived clean"
+	left=$(find /sys/fs/cgroup -maxdepth 2 -name "$CROWD_CGROUP_TOP" | head -3)
+	[ -z "$left" ] || fail "cgroups left behind: $left"
+	rm -rf "$SCR-out"
+	expect_rc 0 "$CROWD" clean
+	[ "$OUT" = "$EMPTY" ] || fail "clean after peers: $OUT"
+else
+	echo "crun and runc unavailable: peer part not run"
+fi
+
 # Something that cannot be removed: exit 3 and say what.
 mkdir -p "$REG/not-a-record"
 expect_rc 3 "$CROWD" clean
@@ -51,7 +90,7 @@ rmdir "$REG/not-a-record"
 # Idempotent.
 expect_rc 0 "$CROWD" clean
 expect_rc 0 "$CROWD" clean
-[ "$OUT" = "crowd clean: killed 0 processes, removed 0 registry records, 0 cgroups, 0 mounts" ] ||
+[ "$OUT" = "$EMPTY" ] ||
 	fail "second clean: $OUT"
 expect_rc 2 "$CROWD" clean --bogus
 assert_nothing_left
