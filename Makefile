@@ -14,6 +14,15 @@ CC      ?= cc
 B       := build
 VERSION := 0.1.0
 GIT     := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# build/version.h names the version and commit. It is rewritten only when they change, and
+# only the files that include it depend on it, so a new HEAD rebuilds just those (and the
+# results never name an older commit than the one built).
+VERSION_H := $(B)/version.h
+$(shell mkdir -p $(B) && printf '#define CROWD_VERSION "%s"\n#define CROWD_GIT "%s"\n' \
+	'$(VERSION)' '$(GIT)' >$(VERSION_H).tmp && \
+	{ cmp -s $(VERSION_H).tmp $(VERSION_H) || mv $(VERSION_H).tmp $(VERSION_H); }; \
+	rm -f $(VERSION_H).tmp)
+VERSION_USERS := $(shell grep -l '^\#include "version.h"' harness/*.c harness/core/*.c bench/*.c 2>/dev/null)
 
 PKGS    := libcap hwloc jansson
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wswitch-enum
@@ -24,8 +33,8 @@ CFLAGS  ?= -O2 -g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-XCPPFLAGS := -D_GNU_SOURCE -Iharness -Iharness/core -Iworkloads/common \
-	-DCROWD_VERSION='"$(VERSION)"' -DCROWD_GIT='"$(GIT)"' -DCROWD_DATADIR='"$(PREFIX)/share/crowd"'
+XCPPFLAGS := -D_GNU_SOURCE -Iharness -Iharness/core -Iworkloads/common -I$(B) \
+	-DCROWD_DATADIR='"$(PREFIX)/share/crowd"'
 XCFLAGS := -std=gnu11 $(WARN) $(WERROR) $(CFLAGS) $(PKG_CFLAGS)
 LIBS    := $(PKG_LIBS) -lm -lpthread
 
@@ -58,6 +67,8 @@ $(B)/obj/%.o: %.c $(wildcard harness/*.h harness/core/*.h bench/*.h workloads/co
 	@echo "  CC      $<"
 	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -c -o $@ $<
 
+$(VERSION_USERS:%.c=$(B)/obj/%.o): $(VERSION_H)
+
 $(B)/libcrowd.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
@@ -88,7 +99,7 @@ $(B)/rootfs/.stamp: $(WL_BINS) scripts/mkrootfs.sh
 	scripts/mkrootfs.sh $(B)/rootfs $(WL_BINS)
 	@touch $@
 
-$(B)/tests/%: tests/%.c $(B)/libcrowd.a $(B)/libwl.a $(wildcard tests/*.h)
+$(B)/tests/%: tests/%.c $(B)/libcrowd.a $(B)/libwl.a $(wildcard tests/*.h) $(VERSION_H)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -Itests -o $@ $< $(B)/libwl.a $(B)/libcrowd.a $(LIBS) $(CHECK_LIBS)

@@ -11,6 +11,7 @@
 #include "opts.h"
 #include "units.h"
 #include "util.h"
+#include "version.h"
 
 static const char info_help[] =
 	"usage: crowd info [--json]\n\n"

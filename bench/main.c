@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "version.h"
 
 const struct crowd_command crowd_commands[] = {
 	{"info", "host, cgroup layout, namespaces, capabilities, backends available", crowd_cmd_info},

@@ -12,6 +12,7 @@
 #include "results.h"
 #include "stats.h"
 #include "util.h"
+#include "version.h"
 
 /* ---- metrics ---- */
 

@@ -11,6 +11,7 @@
 
 #include "results.h"
 #include "testutil.h"
+#include "version.h"
 
 static char tmpdir[64];
 
