@@ -54,6 +54,7 @@ struct child_ctx {
 	const char *path; /* PATH for the argv[0] lookup */
 	const char *hostname;
 	struct crowd_cg_attach attach; /* without a user namespace the child joins its cgroups */
+	int rootfs_tmpl;	       /* mount namespace to copy, or -1: clone one and pivot */
 };
 
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec)
@@ -121,7 +122,10 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 		return r;
 	if ((r = child_fds(c, err)) < 0)
 		return r;
-	if (c->ns & CLONE_NEWNS) {
+	if (c->rootfs_tmpl >= 0) {
+		if ((r = crowd_rootfs_enter_template(c->rootfs_tmpl, true, err)) < 0)
+			return r;
+	} else if (c->ns & CLONE_NEWNS) {
 		bool proc = (c->ns & CLONE_NEWPID) || spec->rootfs;
 		if ((r = crowd_rootfs_enter(spec->rootfs, proc, c->userns, err)) < 0)
 			return r;
@@ -318,7 +322,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 			      .pod_pidfd = -1,
 			      .sock = -1,
 			      .parent_sock = -1,
-			      .attach = {.v2_fd = -1}};
+			      .attach = {.v2_fd = -1},
+			      .rootfs_tmpl = -1};
 	_cleanup_free_ char **env = NULL;
 	_cleanup_close_ int sock_p = -1, sock_c = -1, ready_r = -1, ready_w = -1;
 	char ready_buf[32];
@@ -361,6 +366,9 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    "cgroup limits were asked but there is no cgroup to apply them "
 		    "(needs root or a delegated cgroup)");
 	}
+	if (spec->rootfs && !c.userns &&
+	    (r = crowd_rootfs_template(spec->rootfs, &c.rootfs_tmpl, err)) < 0)
+		goto fail;
 	if (ret->cg && !c.userns && (r = crowd_cg_attach_open(ret->cg, &c.attach, err)) < 0)
 		goto fail;
 	ret->t_cgroup_ns = crowd_now_ns();
@@ -389,7 +397,11 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	c.parent_sock = sock_p;
 	c.ready_w = ready_w;
 
-	pid = crowd_spawn(c.ns & ~(unsigned long)CLONE_NEWCGROUP,
+	/* With a template the child joins a mount namespace instead of copying ours. */
+	unsigned long cflags = c.ns & ~(unsigned long)CLONE_NEWCGROUP;
+	if (c.rootfs_tmpl >= 0)
+		cflags &= ~(unsigned long)CLONE_NEWNS;
+	pid = crowd_spawn(cflags,
 			  ret->cg ? crowd_cg_clone_fd(ret->cg) : -1, child_main, &c, &ret->pidfd,
 			  &in_cgroup, err);
 	if (pid < 0) {

@@ -2,16 +2,24 @@
  * harness held locks at clone time: no malloc, no stdio, no strerror (locale) here. */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rootfs.h"
+#include "spawn.h"
 #include "util.h"
 
 #define ERRNO_SET(err, code, fmt, ...)                                                             \
@@ -222,6 +230,163 @@ int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct c
 		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			r = ERRNO_SET(err, errno, "mounting a fresh /proc");
 	}
+	umask(old);
+	return r;
+}
+
+/* ---- template: pivot once, copy per container ------------------------------------------ *
+ * pivot_root walks every task on the host (chroot_fs_refs) and detaching the old root waits
+ * for an expedited RCU grace period: both grow with the number of live containers. A mount
+ * namespace that is already pivoted into the rootfs (read-only, old root detached) is made
+ * once per rootfs by a helper process and held by an fd; each container joins it and
+ * unshares a private copy (one mount), then mounts its own /proc, /dev and /tmp. */
+
+#define TEMPLATE_MAX 4
+static pthread_mutex_t tmpl_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char path[PATH_MAX];
+	int fd;
+} tmpl[TEMPLATE_MAX];
+static unsigned tmpl_n;
+
+struct tmpl_ctx {
+	const char *rootfs;
+	int sock, parent_sock;
+};
+
+static int tmpl_build(const char *rootfs, struct crowd_error *err)
+{
+	static const char *const points[] = {"proc", "dev", "tmp"};
+	struct stat st;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return ERRNO_SET(err, errno, "making / private");
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return ERRNO_SET(err, errno, "binding rootfs %s", rootfs);
+	if (chdir(rootfs) < 0)
+		return ERRNO_SET(err, errno, "chdir %s", rootfs);
+	/* The mount points containers need, made now: the root is read-only after this. */
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(points); i++)
+		if (stat(points[i], &st) < 0 && mkdir(points[i], 0755) < 0)
+			return ERRNO_SET(err, errno, "mkdir %s/%s", rootfs, points[i]);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return ERRNO_SET(err, errno, "pivot_root into %s", rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		return ERRNO_SET(err, errno, "detaching the old root");
+	if (chdir("/") < 0)
+		return ERRNO_SET(err, errno, "chdir /");
+	return remount_ro("/", 0, false, err);
+}
+
+static _Noreturn void tmpl_main(void *arg)
+{
+	struct tmpl_ctx *c = arg;
+	struct crowd_error e = {0};
+	char b;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close(c->parent_sock);
+	umask(0);
+	tmpl_build(c->rootfs, &e);
+	send(c->sock, &e, sizeof(e), MSG_NOSIGNAL);
+	/* Stay until the parent holds the namespace (it kills us, or goes away). */
+	while (read(c->sock, &b, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static int tmpl_make(const char *rootfs, int *ret_fd, struct crowd_error *err)
+{
+	struct tmpl_ctx c = {.rootfs = rootfs};
+	struct crowd_error ce;
+	char path[64];
+	bool in_cg;
+	int sv[2], pidfd = -1, r = 0;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return crowd_error_errno(err, errno, "rootfs template: socketpair");
+	c.parent_sock = sv[0];
+	c.sock = sv[1];
+	pid_t pid = crowd_spawn(CLONE_NEWNS, -1, tmpl_main, &c, &pidfd, &in_cg, err);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return crowd_error_prefix(err, "rootfs template");
+	}
+	ssize_t n;
+	while ((n = recv(sv[0], &ce, sizeof(ce), 0)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(ce)) {
+		r = crowd_error_set(err, ECHILD, "rootfs template: the helper died");
+	} else if (ce.code) {
+		ce.msg[sizeof(ce.msg) - 1] = '\0';
+		*err = ce;
+		r = -ce.code;
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+		*ret_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*ret_fd < 0)
+			r = crowd_error_errno(err, errno, "rootfs template: open %s", path);
+	}
+	kill(pid, SIGKILL);
+	close(sv[0]);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
+}
+
+int crowd_rootfs_template(const char *rootfs, int *ret_fd, struct crowd_error *err)
+{
+	int r = 0;
+
+	*ret_fd = -1;
+	pthread_mutex_lock(&tmpl_lock);
+	for (unsigned i = 0; i < tmpl_n; i++)
+		if (!strcmp(tmpl[i].path, rootfs)) {
+			*ret_fd = tmpl[i].fd;
+			goto out;
+		}
+	if (strlen(rootfs) >= sizeof(tmpl[0].path)) {
+		r = crowd_error_set(err, ENAMETOOLONG, "rootfs path too long");
+		goto out;
+	}
+	if ((r = tmpl_make(rootfs, ret_fd, err)) < 0)
+		goto out;
+	if (tmpl_n < TEMPLATE_MAX) {
+		snprintf(tmpl[tmpl_n].path, sizeof(tmpl[0].path), "%s", rootfs);
+		tmpl[tmpl_n++].fd = *ret_fd;
+	} else {
+		/* Containers being made may be joining the cached ones: none is replaced. */
+		r = crowd_error_set(err, EMFILE, "more than %d rootfs directories in one process",
+				    TEMPLATE_MAX);
+		close(*ret_fd);
+		*ret_fd = -1;
+	}
+out:
+	pthread_mutex_unlock(&tmpl_lock);
+	return r;
+}
+
+int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, struct crowd_error *err)
+{
+	mode_t old = umask(0);
+	int r = 0;
+
+	if (setns(tmpl_fd, CLONE_NEWNS) < 0)
+		r = ERRNO_SET(err, errno, "joining the rootfs template");
+	else if (unshare(CLONE_NEWNS) < 0)
+		r = ERRNO_SET(err, errno, "unshare mnt namespace");
+	else if (chdir("/") < 0)
+		r = ERRNO_SET(err, errno, "chdir /");
+	/* /dev first: the masks bind its null node (the host's is not reachable here). */
+	else if ((r = setup_dev(false, err)) < 0)
+		;
+	else if (with_proc && (r = setup_proc(false, err)) < 0)
+		;
+	else
+		r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, err);
 	umask(old);
 	return r;
 }

@@ -20,4 +20,12 @@ int crowd_rootfs_check(const char *path, struct crowd_error *err);
  * instead of mknod, remounts keep locked flags. */
 int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err);
 
+/* In the parent: an fd of a mount namespace pivoted into rootfs (read-only, old root
+ * detached), made on first use and kept for the life of the process (owned by the cache; do
+ * not close). For containers without a user namespace. */
+int crowd_rootfs_template(const char *rootfs, int *ret_fd, struct crowd_error *err);
+/* In the child (not in a new mount namespace yet): join a private copy of the template,
+ * then a fresh /proc (when with_proc), /dev and /tmp as crowd_rootfs_enter makes them. */
+int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, struct crowd_error *err);
+
 #endif
