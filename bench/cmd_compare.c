@@ -297,7 +297,8 @@ static double run_value(const struct crowd_results *r, size_t k, const char *b, 
 		const struct crowd_results_backend *x = crowd_results_info(&r[i], b);
 		if (!x)
 			return NAN;
-		double d = *(const double *)((const char *)x + run_values[v].off);
+		double d;
+		memcpy(&d, (const char *)x + run_values[v].off, sizeof(d));
 		if (isnan(d))
 			return NAN;
 		sum += d;

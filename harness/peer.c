@@ -89,7 +89,7 @@ static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *
 	if (s->flags & CROWD_PEER_CGROUP2_NS) {
 		if (unshare(CLONE_NEWNS) < 0)
 			goto fail;
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) /* type ignored */
 			goto fail;
 		if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  NULL) < 0)

@@ -19,7 +19,7 @@ case $RUNS in '' | *[!0-9]*) echo "bench-run: RUNS '$RUNS': not allowed (a numbe
 [ "$(id -u)" -eq 0 ] || { echo "bench-run: needs root (crun and runc run rootful here)" >&2; exit 77; }
 CROWD=$PWD/build/crowd
 ROOTFS=$PWD/build/rootfs
-[ -x "$CROWD" ] && [ -x "$ROOTFS/bin/true" ] || { echo "bench-run: build/crowd or build/rootfs missing: run make" >&2; exit 1; }
+if [ ! -x "$CROWD" ] || [ ! -x "$ROOTFS/bin/true" ]; then echo "bench-run: build/crowd or build/rootfs missing: run make" >&2; exit 1; fi
 for t in hyperfine crun runc nsenter unshare python3; do
 	command -v $t >/dev/null || { echo "bench-run: $t not installed (scripts/deps.sh)" >&2; exit 1; }
 done

@@ -3,6 +3,7 @@
 # Every backend crowd lists: `crowd bench -n 3` on each one available here, checking that its
 # rows are ok and carry exactly the phases and memory figures it claims (no invented ones);
 # every unavailable one is reported by `crowd info` with a reason. Nothing may be left behind.
+# shellcheck source=tests/lib.sh
 source "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || skip "build/crowd missing: run make"

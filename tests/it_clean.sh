@@ -3,6 +3,7 @@
 # escaped PDEATHSIG, crun/runc containers and the peers' scratch dirs), prints what it removed,
 # is idempotent, and exits 3 when something could not be removed.
 # needs: root
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"
@@ -25,7 +26,7 @@ for _ in $(seq 100); do pgrep -x -f "sleep 979" >/dev/null && break; sleep 0.05;
 kill -KILL $pid
 wait $pid 2>/dev/null
 [ -d "/sys/fs/cgroup/memory/$CROWD_CGROUP_TOP" ] || fail "expected the killed run's cgroups to remain"
-[ "$(ls "$REG" | wc -l)" = 1 ] || fail "expected one registry record in $REG"
+[ "$(find "$REG" -mindepth 1 -maxdepth 1 | wc -l)" = 1 ] || fail "expected one registry record in $REG"
 expect_rc 0 "$CROWD" clean
 grep -Eq "removed 1 registry record, [1-9][0-9]* cgroups" <<<"$OUT" || fail "clean output: $OUT"
 assert_nothing_left

@@ -2,6 +2,7 @@
 # crowd compare on synthetic results folders: a 10% slowdown is flagged, an identical run is
 # not, the false-positive rate over same-distribution pairs stays low, a noisy n=5 sample gives
 # "no change", rps counts higher as better, --history orders by time, bad input exits 2.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"
 command -v python3 >/dev/null || skip "needs python3 to generate synthetic results"

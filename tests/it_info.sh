@@ -1,6 +1,7 @@
 #!/bin/bash
 # crowd info: the table names every fact and every backend; --json parses and holds the keys
 # with values that match this host; bad input exits 2.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"
 command -v python3 >/dev/null || skip "needs python3 to parse JSON"
@@ -45,4 +46,24 @@ fi
 expect_rc 2 "$CROWD" info --bogus
 grep -q -- "--bogus" <<<"$ERR" || fail "bad option not named: $ERR"
 expect_rc 2 "$CROWD" info extra
+
+# valgrind: no error and no leak in crowd's own code for info, compare and plot
+# (tests/valgrind.supp holds the one library suppression, libcap's).
+if command -v valgrind >/dev/null; then
+	vg=(valgrind -q --suppressions="$TOP/tests/valgrind.supp" --leak-check=full
+		"--show-leak-kinds=definite,indirect,possible"
+		"--errors-for-leak-kinds=definite,indirect,possible" --error-exitcode=99)
+	vgtmp=$(mktemp -d /tmp/crowd-it-info-vg.XXXXXX)
+	trap 'rm -rf "$vgtmp"' EXIT
+	for cmd in "info" "info --json" \
+		"compare $TOP/tests/data/results-small $TOP/tests/data/results-small-after" \
+		"plot --out $vgtmp $TOP/tests/data/results-small"; do
+		# shellcheck disable=SC2086 # word splitting of cmd is wanted
+		"${vg[@]}" "$CROWD" $cmd >/dev/null 2>"$vgtmp/err"
+		rc=$?
+		[ "$rc" != 99 ] || fail "valgrind crowd $cmd: $(grep '==' "$vgtmp/err" | head -20)"
+	done
+else
+	echo "valgrind not installed: valgrind part not run"
+fi
 echo "ok"

@@ -3,6 +3,7 @@
 # errors and exits 1 without hanging; a real server (crowd's httpd, else nginx) gets load with
 # no errors; SIGINT stops early with a summary.
 # shellcheck disable=SC1091
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ -x "$CROWD" ] || skip "build/crowd not built"
 command -v python3 >/dev/null || skip "python3 needed to pick a free port"

@@ -2,6 +2,7 @@
 # crowd plot: every figure from the committed results folders under tests/data, as PNG, SVG
 # and PDF; overlays; index.html; skipped figures; bad input (exit 2); gnuplot errors (exit 1).
 # shellcheck source=/dev/null
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 CROWD=${CROWD_BIN:-$CROWD}
 DATA="$TOP/tests/data"

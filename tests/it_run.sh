@@ -3,6 +3,8 @@
 # profiles, masked and read-only paths, fds, memory.max and pids.max, rootless maps), exit
 # codes and forwarded signals, bad input, and nothing left behind, also after SIGKILL.
 # needs: root
+# shellcheck disable=SC2016 # the single-quoted scripts are for the container's shell
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"
@@ -18,10 +20,10 @@ assert_clean() {
 	assert_nothing_left
 	local p f left=""
 	# Zombies do not count: their parent died and this host's pid 1 reaps them late.
-	for f in $(grep -l "/$CROWD_CGROUP_TOP/" /proc/[0-9]*/cgroup 2>/dev/null); do
+	while read -r f; do
 		p=${f#/proc/}; p=${p%/cgroup}
 		[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] || left="$left $p"
-	done
+	done < <(grep -l "/$CROWD_CGROUP_TOP/" /proc/[0-9]*/cgroup 2>/dev/null)
 	[ -z "$left" ] || fail "processes left in crowd cgroups:$left"
 	[ ! -e "$REG" ] || fail "registry $REG left: $(ls "$REG")"
 }
@@ -31,7 +33,7 @@ assert_clean() {
 run_in -- /bin/sh -c 'echo $$; hostname; grep NoNewPrivs /proc/self/status; sleep 5 & sleep 0.2; echo $(ls /proc/$!/fd); kill $!; readlink /proc/self/ns/pid'
 mapfile -t L <<<"$OUT"
 [ "${L[0]}" = 1 ] || fail "init is pid ${L[0]}, not 1"
-[ "${L[1]}" = crowd ] && [ "${L[1]}" != "$(hostname)" ] || fail "hostname '${L[1]}'"
+{ [ "${L[1]}" = crowd ] && [ "${L[1]}" != "$(hostname)" ]; } || fail "hostname '${L[1]}'"
 [[ "${L[2]}" =~ NoNewPrivs:[[:space:]]+1 ]] || fail "no_new_privs: ${L[2]}"
 [ "${L[3]}" = "0 1 2" ] || fail "fds open in the container: '${L[3]}' (want 0 1 2)"
 [ "${L[4]}" != "$(readlink /proc/self/ns/pid)" ] || fail "same pid namespace as the host"
@@ -110,7 +112,7 @@ grep -q "OOM killer" <<<"$ERR" || fail "OOM kill not reported: $ERR"
 expect_rc 0 "$CROWD" run -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait'
 OUT=$("$CROWD" run --pids-max 4 -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait' 2>&1)
 rc=$?
-[ $rc -ne 0 ] && grep -q "can't fork" <<<"$OUT" || fail "--pids-max 4 did not stop forks (exit $rc): $OUT"
+{ [ $rc -ne 0 ] && grep -q "can't fork" <<<"$OUT"; } || fail "--pids-max 4 did not stop forks (exit $rc): $OUT"
 assert_clean
 
 # Rootless, started by an unprivileged user: root inside is the caller outside.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: the variables are for the tests
 # Helpers for integration tests (tests/it_*.sh). Source it; each test exits 0 on pass,
 # 77 to skip (last line says why), anything else on failure.
 set -u
