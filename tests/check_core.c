@@ -497,6 +497,79 @@ START_TEST(ctr_survives_thread_exit)
 }
 END_TEST
 
+static void *start_durable(void *arg)
+{
+	crowd_spawn_thread_durable(true);
+	start_in_thread(arg);
+	crowd_spawn_thread_durable(false);
+	return NULL;
+}
+
+/* A thread that says it outlives its containers clones them itself: proven by the contract's
+ * other side, the container dies (PDEATHSIG) when that thread ends first. */
+START_TEST(ctr_durable_thread_clones_itself)
+{
+	if (!root_ready("ctr_durable_thread_clones_itself"))
+		return;
+	struct crowd_error err = {0};
+	struct thread_start t = {0};
+	pthread_t th;
+	int st;
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "dur", &t.run, &err), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, start_durable, &t), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_msg(t.r == 0, "%s", t.err.msg);
+	ck_assert_int_eq(crowd_ctr_wait(&t.ctr, &st, &err), 0);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+		      "container of an ended durable thread: status 0x%x, not SIGKILL", st);
+	ck_assert_int_eq(crowd_ctr_destroy(&t.ctr, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(t.run, &err), 0);
+}
+END_TEST
+
+/* Containers on one rootfs share one template mount namespace (one fd, made once) but each
+ * gets its own copy: a read-only root, masked /proc files, and a /tmp of its own. */
+START_TEST(rootfs_template_private_copies)
+{
+	if (!root_ready("rootfs_template_private_copies"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr a, b;
+	struct crowd_ctr_spec spec;
+	char out[256];
+	int fd1, fd2;
+	static char *wr[] = {"/bin/sh", "-c",
+			     "touch /tmp/mine && ls /tmp; touch /ro 2>/dev/null || echo ro; "
+			     "[ -c /proc/keys ] && echo masked",
+			     NULL};
+
+	ck_assert_int_eq(crowd_rootfs_template(rootfs, &fd1, &err), 0);
+	ck_assert_int_eq(crowd_rootfs_template(rootfs, &fd2, &err), 0);
+	ck_assert_int_ge(fd1, 0);
+	ck_assert_int_eq(fd1, fd2);
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "tmpl", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = wr;
+	int st = run_capture(run, &spec, out, sizeof(out), &a);
+	ck_assert_msg(st == 0, "status %d: %s", st, out);
+	ck_assert_str_eq(out, "mine\nro\nmasked\n");
+	st = run_capture(run, &spec, out, sizeof(out), &b);
+	ck_assert_msg(st == 0, "status %d: %s", st, out);
+	ck_assert_str_eq(out, "mine\nro\nmasked\n"); /* not two files: /tmp is private */
+	ck_assert_int_eq(crowd_ctr_destroy(&a, &err), 0);
+	ck_assert_int_eq(crowd_ctr_destroy(&b, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	/* Nothing of the template is mounted where the host sees it. */
+	char mi[65536], abs[PATH_MAX];
+	ck_assert_ptr_nonnull(realpath(rootfs, abs));
+	ck_assert_int_gt(crowd_read_file("/proc/self/mountinfo", mi, sizeof(mi), &err), 0);
+	ck_assert_ptr_null(strstr(mi, abs));
+}
+END_TEST
+
 struct thread_pod {
 	struct crowd_cg_run *run;
 	struct crowd_pod *pod;
@@ -592,6 +665,8 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, pod_members_share);
 	tcase_add_test(tc, ctr_rootless_maps);
 	tcase_add_test(tc, ctr_survives_thread_exit);
+	tcase_add_test(tc, ctr_durable_thread_clones_itself);
+	tcase_add_test(tc, rootfs_template_private_copies);
 	tcase_add_test(tc, ctr_clone_fallbacks);
 	tcase_add_test(tc, pod_survives_thread_exit);
 	suite_add_tcase(s, tc);
