@@ -396,11 +396,11 @@ int crowd_cmd_plot(int argc, char **argv)
 			usage(stdout);
 			return CROWD_EXIT_OK;
 		default:
-			if (optopt)
+			if (optopt && strchr("fo", optopt))
 				crowd_usage_error("plot",
-						  "option -%c needs a value or is unknown "
+						  "option '%s' needs a value "
 						  "(allowed: --format, --out, --quiet, --help)",
-						  optopt);
+						  argv[optind - 1]);
 			crowd_usage_error("plot",
 					  "unknown option '%s' (allowed: --format, --out, "
 					  "--quiet, --help)",

@@ -72,6 +72,50 @@ static const struct opt_desc opt_table[] = {
 	{{"help", no_argument, NULL, OPT_HELP}, 0, NULL, "this help"},
 };
 
+/* CPU lists ("0-3,6"): bit n of set for each CPU named; -EINVAL when malformed. */
+static int cpulist_parse(const char *list, unsigned char *set, unsigned max)
+{
+	const char *p = list;
+	while (*p) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		if (*p == '-') {
+			hi = strtoul(++p, &end, 10);
+			if (end == p || hi < lo)
+				return -EINVAL;
+			p = end;
+		}
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			return -EINVAL;
+		for (unsigned long n = lo; n <= hi; n++) {
+			if (n >= max)
+				return 0;
+			set[n / 8] |= (unsigned char)(1u << (n % 8));
+		}
+	}
+	return 1;
+}
+
+/* 1 when every CPU of list is in online, 0 when one is not, -EINVAL when list is malformed. */
+static int cpulist_within(const char *list, const char *online)
+{
+	unsigned char want[512] = {0}, have[512] = {0};
+	int r = cpulist_parse(list, want, 8 * sizeof(want));
+	if (r <= 0)
+		return r < 0 ? r : 0;
+	if (cpulist_parse(online, have, 8 * sizeof(have)) < 0)
+		return 1; /* cannot tell: the kernel will */
+	for (size_t i = 0; i < sizeof(want); i++)
+		if (want[i] & ~have[i])
+			return 0;
+	return 1;
+}
+
 uint64_t crowd_opts_size(const char *cmd, const char *opt, const char *arg, uint64_t min,
 			 uint64_t max)
 {
@@ -312,12 +356,22 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 		case OPT_CPU_MAX:
 			parse_cpu_max(c, a, cfg);
 			break;
-		case OPT_CPUSET:
+		case OPT_CPUSET: {
+			char online[256] = "";
 			if (!*a || strspn(a, "0123456789,-") != strlen(a) ||
 			    strlen(a) >= sizeof(cfg->limits.cpuset_cpus))
 				crowd_usage_error(c, "--cpuset '%s': not allowed (a CPU list like 0-1 or 0,2)", a);
+			if (crowd_read_file("/sys/devices/system/cpu/online", online, sizeof(online), NULL) > 0) {
+				online[strcspn(online, "\n")] = '\0';
+				int r = cpulist_within(a, online);
+				if (r < 0)
+					crowd_usage_error(c, "--cpuset '%s': not allowed (a CPU list like 0-1 or 0,2)", a);
+				if (r == 0)
+					crowd_usage_error(c, "--cpuset '%s': not allowed (online CPUs here: %s)", a, online);
+			}
 			snprintf(cfg->limits.cpuset_cpus, sizeof(cfg->limits.cpuset_cpus), "%s", a);
 			break;
+		}
 		case OPT_CAPS:
 			if (crowd_caps_parse(a, &cfg->caps, &err) < 0)
 				crowd_usage_error(c, "--caps '%s': unknown (allowed: default, none, all)", a);

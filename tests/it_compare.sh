@@ -188,4 +188,11 @@ expect_rc 2 "$CROWD" compare "$T/old" "$T/corrupt"
 grep -q "samples.csv:102" <<<"$ERR" || fail "corrupt line not named: $ERR"
 [ -z "$OUT" ] || fail "bad input printed to stdout: $OUT"
 expect_rc 2 "$CROWD" compare --bogus "$T/old" "$T/same"
+for args in "$T/old /etc/passwd" "$T/old $T/same --threshold -1" "$T/old $T/same --threshold 101"; do
+	# shellcheck disable=SC2086 # split into arguments on purpose
+	expect_rc 2 "$CROWD" compare $args
+	[ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "$args: not one line: $ERR"
+	last=${args##* }
+	case $ERR in *"$last"*) ;; *) fail "$args: message does not name '$last': $ERR" ;; esac
+done
 echo "ok"

@@ -22,6 +22,15 @@ case $ERR in *--duration*) ;; *) fail "duration message: $ERR" ;; esac
 expect_rc 2 "$CROWD" load http://127.0.0.1:8080/ --pipeline 0
 expect_rc 2 "$CROWD" load http://127.0.0.1:8080/ --bogus
 [ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "usage error is not one line: $ERR"
+# Each names the input it refuses, on one line.
+for args in "http://127.0.0.1:0/" "http://127.0.0.1:99999/" "http://127.0.0.1:8080/ --threads 0" \
+	"http://127.0.0.1:8080/ --timeout x" "http://127.0.0.1:8080/ extra" "notaurl"; do
+	# shellcheck disable=SC2086 # split into arguments on purpose
+	expect_rc 2 "$CROWD" load $args
+	[ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ] || fail "$args: not one line: $ERR"
+	last=${args##* }
+	case $ERR in *"$last"*) ;; *) fail "$args: message does not name '$last': $ERR" ;; esac
+done
 
 # Nothing listens: connect errors counted, exit 1, and it ends on time.
 port=$(free_port)

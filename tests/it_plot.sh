@@ -129,6 +129,9 @@ expect_rc 2 "$CROWD" plot "$SMALL" --format gif --out "$T/bad3"
 echo "$ERR" | grep -q "png, svg, pdf" || fail "message does not list the formats: $ERR"
 expect_rc 2 "$CROWD" plot "$SMALL" --out "$T/no/such/parent"
 expect_rc 2 "$CROWD" plot "$SMALL" --colour red --out "$T/bad4"
+expect_rc 2 "$CROWD" plot "$SMALL" --out
+grep -q "option '--out' needs a value" <<<"$ERR" || fail "missing value not named: $ERR"
+[ "$(wc -l <<<"$ERR")" = 1 ] || fail "more than one line: $ERR"
 for d in bad1 bad2 bad3 bad4 no; do [ ! -e "$T/$d" ] || fail "bad input created $T/$d"; done
 cp -r "$SMALL" "$T/garbled"
 sed -i '3s/,ok,[0-9]*,/,ok,12x,/' "$T/garbled/samples.csv"

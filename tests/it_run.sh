@@ -137,13 +137,17 @@ expect_rc 2 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$CR
 rmdir "/dev/shm/crowd-$nobody" 2>/dev/null
 
 # Bad input: exit 2, one line naming the option, nothing created.
-for args in "--memory-max 5X" "--ns pid,bogus" "--pids-max -1" "--rootfs /etc/passwd" "--caps some" "--cpu-max x"; do
+for args in "--memory-max 5X" "--ns pid,bogus" "--pids-max -1" "--rootfs /etc/passwd" "--caps some" "--cpu-max x" \
+	"--cpuset 4095" "--cpuset 1-0" "--cpuset 0," "--cpu-max 0/100000" "--memory-max 0" "--bogus"; do
 	# shellcheck disable=SC2086
 	expect_rc 2 "$CROWD" run $args -- /bin/true
 	[ "$(wc -l <<<"$ERR")" = 1 ] || fail "$args: more than one line: $ERR"
 	grep -q -- "${args%% *}" <<<"$ERR" || fail "$args: message does not name the option: $ERR"
 done
 expect_rc 2 "$CROWD" run
+grep -q "missing command" <<<"$ERR" || fail "no command: $ERR"
+expect_rc 2 "$CROWD" run --cpuset 4095 -- /bin/true
+grep -q "online CPUs here" <<<"$ERR" || fail "--cpuset beyond the online CPUs: $ERR"
 assert_clean
 
 # SIGKILL of crowd run mid-run: the container dies with it (PDEATHSIG); clean removes the rest.
