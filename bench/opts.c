@@ -272,6 +272,49 @@ static void print_help(const struct crowd_opts_cmd *cmd)
 		printf("%s", cmd->extra_help);
 }
 
+/* --out: the nearest part of the path that exists must be a directory (the rest is made). */
+static void check_out(const char *cmd, const char *out)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (snprintf(path, sizeof(path), "%s", out) >= (int)sizeof(path))
+		crowd_usage_error(cmd, "--out '%s': path too long", out);
+	for (;;) {
+		if (stat(path, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				crowd_usage_error(cmd, "--out '%s': %s is not a directory (allowed: a "
+						  "directory path)", out, path);
+			return;
+		}
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return; /* what is left is "/" or the current directory */
+		*slash = '\0';
+	}
+}
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+/* --workload cmd:PATH: PATH must be an executable file in the rootfs or, for the process
+ * backend, on the host; found in neither, no backend could run it. */
+static void check_cmd(const char *cmd, const struct crowd_config *cfg)
+{
+	const char *exe = cfg->workload.argv[0];
+	char path[PATH_MAX];
+	if (!exe || is_executable(exe))
+		return;
+	bool host = !cfg->rootfs || !strcmp(cfg->rootfs, "host");
+	if (!host && snprintf(path, sizeof(path), "%s%s", cfg->rootfs, exe) < (int)sizeof(path) &&
+	    is_executable(path))
+		return;
+	crowd_usage_error(cmd, "--workload 'cmd:%s': no executable file %s in the rootfs %s nor on "
+			  "the host", exe, exe, host ? "(host)" : cfg->rootfs);
+}
+
 int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 		     struct crowd_config *cfg)
 {
@@ -436,6 +479,10 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 		cfg->backends[0] = "core";
 		cfg->n_backends = 1;
 	}
+	if ((cmd->groups & CROWD_OPTS_FLEET) && cfg->out)
+		check_out(c, cfg->out);
+	if ((cmd->groups & CROWD_OPTS_FLEET) && cfg->workload.desc == &cfg->workload.cmd_desc)
+		check_cmd(c, cfg);
 	if ((cmd->groups & CROWD_OPTS_LOAD) && cfg->workload.desc && !cfg->workload.desc->http) {
 		if (load_set && cfg->load)
 			crowd_usage_error(c, "--load: workload '%s' does not serve HTTP (allowed with httpd)",
