@@ -497,6 +497,42 @@ START_TEST(ctr_survives_thread_exit)
 }
 END_TEST
 
+/* How a container ended, seen without reaping it: the exit status, then a signal. */
+START_TEST(ctr_peek_exit_status)
+{
+	if (!root_ready("ctr_peek_exit_status"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr ctr;
+	struct crowd_ctr_spec spec;
+	static char *ex[] = {"/bin/sh", "-c", "exit 3", NULL};
+	static char *sl[] = {"/bin/sleep", "30", NULL};
+	int st = -1;
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "peek", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = ex;
+	ck_assert_msg(crowd_ctr_start(run, &spec, &ctr, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_ctr_peek_exit(&ctr, 5000, &st), 1);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	st = -1;
+	ck_assert_int_eq(crowd_ctr_wait(&ctr, &st, &err), 0); /* not reaped by the peek */
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
+
+	spec.argv = sl;
+	ck_assert_msg(crowd_ctr_start(run, &spec, &ctr, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_ctr_peek_exit(&ctr, 0, &st), 0);
+	ck_assert_int_eq(crowd_ctr_signal(&ctr, SIGKILL, &err), 0); /* init ignores TERM */
+	ck_assert_int_eq(crowd_ctr_peek_exit(&ctr, 5000, &st), 1);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	ck_assert_int_eq(crowd_ctr_destroy(&ctr, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
 static void *start_durable(void *arg)
 {
 	crowd_spawn_thread_durable(true);
@@ -666,6 +702,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, ctr_rootless_maps);
 	tcase_add_test(tc, ctr_survives_thread_exit);
 	tcase_add_test(tc, ctr_durable_thread_clones_itself);
+	tcase_add_test(tc, ctr_peek_exit_status);
 	tcase_add_test(tc, rootfs_template_private_copies);
 	tcase_add_test(tc, ctr_clone_fallbacks);
 	tcase_add_test(tc, pod_survives_thread_exit);

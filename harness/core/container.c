@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -464,6 +465,40 @@ int crowd_ctr_wait(struct crowd_ctr *ctr, int *ret_status, struct crowd_error *e
 	if (ret_status)
 		*ret_status = ctr->status;
 	return 0;
+}
+
+int crowd_ctr_peek_exit(const struct crowd_ctr *ctr, int timeout_ms, int *ret_status)
+{
+	siginfo_t si;
+
+	if (ctr->reaped) {
+		*ret_status = ctr->status;
+		return 1;
+	}
+	if (ctr->pid <= 0)
+		return -ECHILD;
+	if (ctr->pidfd >= 0 && timeout_ms > 0) {
+		struct pollfd p = {.fd = ctr->pidfd, .events = POLLIN};
+		while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+			;
+	}
+	for (int64_t end = crowd_now_ns() + (int64_t)timeout_ms * 1000000;;) {
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)ctr->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+			return -errno;
+		if (si.si_pid == ctr->pid)
+			break;
+		/* Without a pidfd: poll the zombie state in 1 ms steps. */
+		if (ctr->pidfd >= 0 || crowd_now_ns() >= end)
+			return 0;
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (si.si_code == CLD_EXITED)
+		*ret_status = (si.si_status & 0xff) << 8;
+	else
+		*ret_status = (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+	return 1;
 }
 
 int crowd_ctr_signal(struct crowd_ctr *ctr, int sig, struct crowd_error *err)

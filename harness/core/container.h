@@ -74,6 +74,10 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    struct crowd_ctr *ret, struct crowd_error *err);
 /* Wait for the container's init to exit (blocking); ret_status is a wait status. */
 int crowd_ctr_wait(struct crowd_ctr *ctr, int *ret_status, struct crowd_error *err);
+/* Without reaping (crowd_ctr_wait still can): how init ended, as a wait status, once it has.
+ * Waits up to timeout_ms for it (a workload that closed its readiness pipe by exiting may
+ * not be a zombie yet). 1: ended, *ret_status set; 0: still running; negative errno. */
+int crowd_ctr_peek_exit(const struct crowd_ctr *ctr, int timeout_ms, int *ret_status);
 /* Send sig to the container's init. */
 int crowd_ctr_signal(struct crowd_ctr *ctr, int sig, struct crowd_error *err);
 /* Kill every process through the cgroup, reap, remove the cgroup, close fds. */
