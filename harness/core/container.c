@@ -39,6 +39,7 @@ enum { MSG_SETUP = 1, MSG_ERROR = 2 };
 struct ctr_msg {
 	int kind;
 	int64_t t_ns;
+	int64_t t_start_ns; /* when the child first ran: clone returned there */
 	struct crowd_error err;
 };
 
@@ -197,7 +198,7 @@ static int child_exec(struct child_ctx *c, struct crowd_error *err)
 static _Noreturn void child_main(void *arg)
 {
 	struct child_ctx *c = arg;
-	struct ctr_msg m = {.kind = MSG_ERROR};
+	struct ctr_msg m = {.kind = MSG_ERROR, .t_start_ns = crowd_now_ns()};
 	char b;
 	ssize_t n;
 
@@ -277,6 +278,10 @@ static int ctr_await(int sock, pid_t pid, struct crowd_ctr *ctr, struct crowd_er
 			return -err->code;
 		}
 		ctr->t_setup_ns = m.t_ns;
+		/* clone returns twice; the child, running its setup at once, may be done before
+		 * the parent's return is stamped: t_clone is the earlier of the two. */
+		if (m.t_start_ns > 0 && m.t_start_ns < ctr->t_clone_ns)
+			ctr->t_clone_ns = m.t_start_ns;
 		setup = true;
 	}
 }

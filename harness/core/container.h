@@ -62,7 +62,7 @@ struct crowd_ctr {
 	struct crowd_cg *cg;
 	uint64_t pidns_ino;          /* inode of /proc/PID/ns/pid */
 	int64_t t_cgroup_ns;         /* CLOCK_MONOTONIC: cgroup made, limits written */
-	int64_t t_clone_ns;          /* clone returned in the parent */
+	int64_t t_clone_ns;          /* clone returned (the earlier of parent and child) */
 	int64_t t_setup_ns;          /* child finished setup, just before exec (sent by the child) */
 	bool reaped;
 	int status;                  /* wait status once reaped */
