@@ -146,7 +146,8 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 		crowd_fleet_signed_size(per, each, sizeof(each)),
 		crowd_units_format_time((double)r->ramp_ns, ramp, sizeof(ramp)));
 	if (r->checked)
-		fprintf(out, "HTTP at the end: %zu of %zu answered\n", r->answering, r->checked);
+		fprintf(out, "HTTP at the end: %zu of %zu answered (%zu on a second or third try)\n",
+			r->answering, r->checked, r->retried - (r->checked - r->answering));
 }
 
 int crowd_cmd_density(int argc, char **argv)

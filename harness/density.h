@@ -34,6 +34,7 @@ struct crowd_density_result {
 	int64_t ramp_ns;                /* first start to the end of the last step */
 	int64_t budget_bytes;           /* the memory budget in bytes, -1: none */
 	size_t answering, checked;      /* final check: instances that answered HTTP / loaded */
+	size_t retried;                 /* of those, how many needed a second try */
 	int64_t pids_current;           /* pids in the run's cgroup at the end, -1 unknown */
 };
 

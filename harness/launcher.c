@@ -583,16 +583,25 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 		}
 		n = subset;
 	}
-	if (n == 0) {
-		free(idx);
+	int r = n ? crowd_launch_load_list(l, idx, n, LOAD_CHUNK, l->cfg->duration_ns, ret, err) : 0;
+	free(idx);
+	return r;
+}
+
+int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, size_t chunk,
+			   int64_t duration_ns, struct crowd_launch_load ret[CROWD_MAX_BACKENDS],
+			   struct crowd_error *err)
+{
+	memset(ret, 0, sizeof(*ret) * CROWD_MAX_BACKENDS);
+	if (n == 0)
 		return 0;
-	}
+	if (chunk == 0)
+		chunk = LOAD_CHUNK;
 	struct crowd_load_target *t = calloc(n, sizeof(*t));
 	struct crowd_load_result *res = calloc(n, sizeof(*res));
 	double *rps = calloc(n, sizeof(*rps));
 	int *own = calloc(n, sizeof(*own));
 	if (!t || !res || !rps || !own) {
-		free(idx);
 		free(t);
 		free(res);
 		free(rps);
@@ -604,7 +613,7 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 		self_ns.st_ino = 0;
 	struct crowd_load_opts o = {
 		.connections = l->cfg->connections ? l->cfg->connections : 1,
-		.duration_ns = l->cfg->duration_ns,
+		.duration_ns = duration_ns,
 	};
 	int64_t cpu_ns = 0, dur_ns = 0;
 	int r = 0;
@@ -613,8 +622,8 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 	 * chunks also because the load generator's clock starts before its connections are made:
 	 * at 2000 targets in a crowded host, setns+connect for all of them outlasted a 1 s load
 	 * and those targets got no request at all. */
-	for (size_t c0 = 0; c0 < n && r == 0 && !l->stop; c0 += LOAD_CHUNK) {
-		size_t cn = n - c0 < LOAD_CHUNK ? n - c0 : LOAD_CHUNK;
+	for (size_t c0 = 0; c0 < n && r == 0 && !l->stop; c0 += chunk) {
+		size_t cn = n - c0 < chunk ? n - c0 : chunk;
 		for (size_t i = c0; i < c0 + cn; i++) {
 			const struct crowd_inst *inst = &l->insts[idx[i]];
 			own[i] = -1;
@@ -671,7 +680,6 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 			lr->duration_ns = dur_ns;
 		}
 	}
-	free(idx);
 	free(t);
 	free(res);
 	free(rps);
