@@ -40,6 +40,7 @@ struct vm_run {
 struct vm_inst {
 	pid_t pid;
 	int pidfd;
+	char pidfile[PATH_MAX]; /* QEMU's -pidfile, in the run's scratch */
 	char line[4096]; /* console bytes not yet seen as whole lines */
 	size_t len;
 	char last[200];  /* last console line, for error messages */
@@ -142,7 +143,8 @@ static int probe(const struct crowd_config *cfg, char *reason, size_t len)
 }
 
 /* QEMU's argv for one instance; strings live in vr and the given port text. */
-static void vm_argv(const struct vm_run *vr, const char *accel, const char *netdev, char **argv)
+static void vm_argv(const struct vm_run *vr, const char *accel, const char *netdev,
+		    const char *pidfile, char **argv)
 {
 	size_t n = 0;
 	argv[n++] = (char *)vr->qemu;
@@ -173,12 +175,17 @@ static void vm_argv(const struct vm_run *vr, const char *accel, const char *netd
 	argv[n++] = (char *)netdev;
 	argv[n++] = "-device";
 	argv[n++] = "virtio-net-device,netdev=n0";
+	if (pidfile) {
+		/* Also how `crowd clean` finds a QEMU a killed crowd left running. */
+		argv[n++] = "-pidfile";
+		argv[n++] = (char *)pidfile;
+	}
 	argv[n] = NULL;
 }
 
 /* Spawn QEMU with its stdout (the serial console) on a non-blocking pipe. */
 static int vm_spawn(const struct vm_run *vr, const char *accel, unsigned host_port,
-		    pid_t *ret_pid, int *ret_pidfd, int *ret_console, struct crowd_error *err)
+		    const char *pidfile, pid_t *ret_pid, int *ret_pidfd, int *ret_console, struct crowd_error *err)
 {
 	char netdev[128];
 	if (host_port)
@@ -187,7 +194,7 @@ static int vm_spawn(const struct vm_run *vr, const char *accel, unsigned host_po
 	else
 		snprintf(netdev, sizeof(netdev), "user,id=n0");
 	char *argv[40];
-	vm_argv(vr, accel, netdev, argv);
+	vm_argv(vr, accel, netdev, pidfile, argv);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return crowd_error_errno(err, errno, "pipe");
@@ -252,7 +259,7 @@ static int trial_boot(const struct vm_run *vr, const char *accel, int timeout_ms
 	if (q)
 		memmove(q, q + 6, strlen(q + 6) + 1);
 	int64_t t0 = crowd_now_ns();
-	int r = vm_spawn(&loud, accel, 0, &pid, &pidfd, &con, err);
+	int r = vm_spawn(&loud, accel, 0, NULL, &pid, &pidfd, &con, err);
 	if (r < 0)
 		return r;
 	struct vm_inst c = {0};
@@ -377,7 +384,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 			 vr->guest_port);
 	else
 		snprintf(netdev, sizeof(netdev), "user,id=n0");
-	vm_argv(vr, vr->accel, netdev, argv);
+	vm_argv(vr, vr->accel, netdev, NULL, argv);
 	off = (size_t)snprintf(run->invocation, sizeof(run->invocation), "[%s] ", why);
 	for (size_t i = 0; argv[i] && off < sizeof(run->invocation); i++) {
 		bool q = strchr(argv[i], ' ') != NULL;
@@ -393,6 +400,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	if (cfg->limits.memory_max_bytes > 0 && uo < ul)
 		snprintf(u + uo, ul - uo, "%smemory-max applied as guest RAM (-m %s)", uo ? "; " : "",
 			 vr->mem);
+	if ((r = crowd_peer_scratch(run, err)) < 0)
+		goto fail;
 	run->priv = vr;
 	return 0;
 fail:
@@ -414,7 +423,11 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		return r;
 	if (!inst->sample.id[0])
 		snprintf(inst->sample.id, sizeof(inst->sample.id), "vm-%d", inst->sample.index);
-	if ((r = vm_spawn(vr, vr->accel, port, &c->pid, &c->pidfd, &inst->ready_fd, err)) < 0)
+	if (crowd_peer_fmt(c->pidfile, sizeof(c->pidfile), "%s/%s.pid", run->scratch,
+			   inst->sample.id) < 0)
+		return crowd_error_set(err, ENAMETOOLONG, "vm: pid file path too long");
+	if ((r = vm_spawn(vr, vr->accel, port, c->pidfile, &c->pid, &c->pidfd, &inst->ready_fd,
+			  err)) < 0)
 		return r;
 	inst->pid = c->pid;
 	inst->pidfd = c->pidfd;
@@ -451,6 +464,8 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	if (!c)
 		return 0;
 	crowd_peer_kill(&c->pid, &c->pidfd);
+	if (c->pidfile[0])
+		unlink(c->pidfile);
 	free(c);
 	crowd_peer_inst_stopped(inst);
 	return 0;
@@ -460,6 +475,7 @@ static void close_run(struct crowd_backend_run *run)
 {
 	free(run->priv);
 	run->priv = NULL;
+	crowd_peer_scratch_remove(run);
 }
 
 const struct crowd_backend crowd_backend_vm = {

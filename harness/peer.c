@@ -560,6 +560,29 @@ void crowd_peer_inst_stopped(struct crowd_inst *inst)
 	inst->stopped = true;
 }
 
+/* A vm run's scratch holds each QEMU's -pidfile: kill the QEMU still started with it. */
+static unsigned sweep_qemu(const char *dir)
+{
+	const char *dash = strrchr(dir, '-');
+	unsigned n = 0;
+	if (!dash || strcmp(dash, "-vm"))
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char file[PATH_MAX];
+		if (l < 5 || strcmp(de->d_name + l - 4, ".pid") ||
+		    crowd_peer_fmt(file, sizeof(file), "%s/%s", dir, de->d_name) < 0)
+			continue;
+		n += crowd_peer_kill_by_args("-pidfile", file);
+	}
+	closedir(d);
+	return n;
+}
+
 int crowd_peer_sweep(unsigned *ret_containers, unsigned *ret_dirs, unsigned *ret_left,
 		     struct crowd_error *err)
 {
@@ -579,6 +602,7 @@ int crowd_peer_sweep(unsigned *ret_containers, unsigned *ret_dirs, unsigned *ret
 			continue;
 		struct crowd_error e = {0};
 		crowd_peer_oci_sweep_run(path, ret_containers, ret_left, &e);
+		*ret_containers += sweep_qemu(path);
 		if (e.code && !ret)
 			ret = crowd_error_set(err, e.code, "%s", e.msg);
 		/* A runtime's waiting `run` may still be writing or removing its state as the

@@ -45,13 +45,19 @@ grep -q "killed 1 process, removed 1 registry record" <<<"$OUT" || fail "clean o
 wait $sp 2>/dev/null
 kill -0 $sp 2>/dev/null && fail "recorded process $sp survived clean"
 
-# A harness killed while crun/runc containers serve: their runtime state and bundles stay in
-# /tmp/crowd-<top>/ and the containers keep running; clean deletes them through the runtime
-# and removes the scratch dirs and runc's cgroups (also in name=systemd, blkio, devices).
+# A harness killed while crun/runc containers and a VM serve: their runtime state, bundles and
+# QEMU pid files stay in /tmp/crowd-<top>/ and the containers and QEMU keep running; clean
+# deletes the containers through the runtime, kills QEMU by its -pidfile, and removes the
+# scratch dirs and runc's cgroups (also in name=systemd, blkio, devices).
 SCR=/tmp/crowd-$CROWD_CGROUP_TOP
 peers=""
+# OCI containers with state, and QEMUs with a pid file
+instances() {
+	{ find "$SCR" -mindepth 3 -maxdepth 3 -path '*/state/*'
+	  find "$SCR" -mindepth 2 -maxdepth 2 -path '*-vm/*.pid'; } 2>/dev/null | wc -l
+}
 "$CROWD" info >/tmp/crowd-it-clean-info.$$ 2>&1
-for b in crun runc; do
+for b in crun runc vm; do
 	grep -Eq "^  $b +available" /tmp/crowd-it-clean-info.$$ && peers="$peers${peers:+,}$b"
 done
 rm -f /tmp/crowd-it-clean-info.$$
@@ -61,26 +67,26 @@ if [ -n "$peers" ]; then
 		--out "$SCR-out" >/dev/null 2>&1 &
 	bp=$!
 	for _ in $(seq 600); do
-		[ "$(find "$SCR" -mindepth 3 -maxdepth 3 -path '*/state/*' 2>/dev/null | wc -l)" -ge $((2 * n_peers)) ] && break
+		[ "$(instances)" -ge $((2 * n_peers)) ] && break
 		sleep 0.1
 	done
 	sleep 1
 	kill -KILL $bp
 	wait $bp 2>/dev/null
-	left=$(find "$SCR" -mindepth 3 -maxdepth 3 -path '*/state/*' | wc -l)
+	left=$(instances)
 	[ "$left" -ge 1 ] || fail "expected runtime state under $SCR after killing the bench"
-	pgrep -f -- "--root $SCR/" >/dev/null || fail "expected runtime processes under $SCR to run"
+	pgrep -f -- "(--root|-pidfile) $SCR/" >/dev/null || fail "expected runtime or QEMU processes of $SCR to run"
 	expect_rc 0 "$CROWD" clean
 	grep -Eq ", $left peer containers?, $n_peers scratch dirs?\$" <<<"$OUT" || fail "clean output: $OUT"
 	[ ! -e "$SCR" ] || fail "$SCR left behind: $(find "$SCR" | head -5)"
-	pgrep -f -- "--root $SCR/" >/dev/null && fail "runtime processes of $SCR survived clean"
+	pgrep -f -- "(--root|-pidfile) $SCR/" >/dev/null && fail "runtime or QEMU processes of $SCR survived clean"
 	left=$(find /sys/fs/cgroup -maxdepth 2 -name "$CROWD_CGROUP_TOP" | head -3)
 	[ -z "$left" ] || fail "cgroups left behind: $left"
 	rm -rf "$SCR-out"
 	expect_rc 0 "$CROWD" clean
 	[ "$OUT" = "$EMPTY" ] || fail "clean after peers: $OUT"
 else
-	echo "crun and runc unavailable: peer part not run"
+	echo "crun, runc and vm unavailable: peer part not run"
 fi
 
 # Something that cannot be removed: exit 3 and say what.
