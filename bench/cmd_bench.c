@@ -71,7 +71,6 @@ int crowd_cmd_bench(int argc, char **argv)
 			crowd_fleet_load(&f, 0, 0, 0);
 	}
 
-	f.phase = "teardown";
 	struct crowd_error terr = {0};
 	int tr = crowd_launch_teardown(l, &terr);
 	crowd_fleet_progress_done(&f);

@@ -44,7 +44,6 @@ int crowd_fleet_init(struct crowd_fleet *f, const char *cmd, struct crowd_config
 	f->cmd = cmd;
 	f->cfg = cfg;
 	f->started = time(NULL);
-	f->phase = "starting";
 	size_t off = (size_t)snprintf(f->argv_line, sizeof(f->argv_line), "crowd");
 	for (int i = 0; i < argc && off < sizeof(f->argv_line); i++)
 		off += (size_t)snprintf(f->argv_line + off, sizeof(f->argv_line) - off, " %s", argv[i]);

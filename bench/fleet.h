@@ -1,5 +1,5 @@
 /* What `crowd bench` and `crowd density` share on the command side: Ctrl-C handling, the
- * one-line progress display, the load phase per backend, the results folder and the printed
+ * one-line progress display, the load phase, the results folder and the printed
  * per-backend summary. */
 #ifndef CROWD_FLEET_H
 #define CROWD_FLEET_H
@@ -26,7 +26,6 @@ struct crowd_fleet {
 	unsigned target;                 /* instances the current grow aims at (all backends) */
 	int64_t last_draw_ns;
 	bool drawn;
-	const char *phase;               /* "starting", "load", "teardown" */
 	/* per backend (indexes of l->be) */
 	struct crowd_launch_load load[CROWD_MAX_BACKENDS];
 	char load_error[248];
