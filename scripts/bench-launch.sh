@@ -35,8 +35,8 @@ for j in 1 2; do
 done
 "$CROWD" bench -n "$N" -j 1 --backend core,process --workload idle --ns "$NS" --quiet \
 	--out "$out/core+process" >/dev/null
-read -r nc rc mc < <(rate "$out/core+process/samples.csv" core)
-read -r np rp mp < <(rate "$out/core+process/samples.csv" process)
+read -r nc _ mc < <(rate "$out/core+process/samples.csv" core)
+read -r np _ mp < <(rate "$out/core+process/samples.csv" process)
 echo "interleaved -j 1: core p50 $mc ms ($nc ready), process p50 $mp ms ($np ready)"
 awk -v c="$mc" -v p="$mp" 'BEGIN { printf "ratio core/process median spin-up: %.2f (target <= 3)\n", c / p }'
 echo "results: $out"

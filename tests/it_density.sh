@@ -41,7 +41,7 @@ expect_rc 0 "$CROWD" density --workload idle --step 10 --max-count 100 --quiet -
 	fail "not stopped by kernel-limit: $(json "$tmp/pids" 'd')"
 json "$tmp/pids" 'd["detail"]' | grep -q "pids.max=25" || fail "detail: $(json "$tmp/pids" 'd["detail"]')"
 n=$(json "$tmp/pids" 'd["max_count"]')
-[ "$n" -le 25 ] && [ "$n" -ge 20 ] || fail "max_count $n, expected 20..25 under pids.max=25"
+{ [ "$n" -le 25 ] && [ "$n" -ge 20 ]; } || fail "max_count $n, expected 20..25 under pids.max=25"
 rmdir /sys/fs/cgroup/pids/"$CROWD_CGROUP_TOP" 2>/dev/null || true
 assert_nothing_left
 
