@@ -120,6 +120,8 @@ int cg_stats_read(struct crowd_cg *cg, const struct cg_stat_desc *t, size_t n, b
 /* v2 pieces the hybrid backend reuses (cgroup_v2.c). */
 int cg2_leaf_make(struct crowd_cg *cg, struct crowd_error *err);
 int cg2_kill_fd(int dirfd, struct crowd_error *err);
+/* cg2_kill_fd unless cgroup.events says the leaf is empty. */
+int cg2_kill_populated(int dirfd, struct crowd_error *err);
 int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err);
 int cg2_pid_in_leaf(const struct crowd_cg *cg, pid_t pid);
 /* v1 pieces cgroup.c reuses (cgroup_v1.c): freeze, kill, thaw until empty; copy

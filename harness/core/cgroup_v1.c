@@ -125,7 +125,10 @@ static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 	    {CG_CPUSET, "cpuset.cpus", "cpuset"},
 	};
 	struct crowd_cg_run *run = cg->run;
-	unsigned lim = limits_ctrls(l), need = V1_BASE | lim;
+	/* Hybrid kills through the cgroup2 leaf (cgroup.kill): the freezer would cost a mkdir,
+	 * an attach and an rmdir per container, each under the host-wide cgroup_mutex. */
+	unsigned base = run->v2 >= 0 ? V1_BASE & ~(unsigned)CG_FREEZER : V1_BASE;
+	unsigned lim = limits_ctrls(l), need = base | lim;
 	char v[32];
 	int r = 0;
 
@@ -362,7 +365,7 @@ static int hy_kill(struct crowd_cg *cg, struct crowd_error *err)
 
 static int hy_remove(struct crowd_cg *cg, struct crowd_error *err)
 {
-	int r = cg2_kill_fd(cg->v2_fd, err);
+	int r = cg2_kill_populated(cg->v2_fd, err);
 	if (r == 0)
 		r = cg2_wait_empty(cg->v2_fd, CG_WAIT_EMPTY_NS, err);
 	if (r == 0)

@@ -226,6 +226,18 @@ static int events_populated(int fd, int *ret)
 }
 
 /* Wait for "populated 0": kernfs wakes POLLPRI pollers when cgroup.events changes. */
+/* cgroup.kill takes cgroup_mutex, which every cgroup mkdir, rmdir, attach and
+ * clone-into-cgroup on the host waits for: when the leaf is already empty (a destroy after
+ * the kill and reap), cgroup.events says so without that lock. */
+int cg2_kill_populated(int dirfd, struct crowd_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	int populated;
+	if (fd >= 0 && events_populated(fd, &populated) == 0 && !populated)
+		return 0;
+	return cg2_kill_fd(dirfd, err);
+}
+
 int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err)
 {
 	_cleanup_close_ int fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
@@ -265,7 +277,7 @@ static int v2_kill(struct crowd_cg *cg, struct crowd_error *err)
 
 static int v2_remove(struct crowd_cg *cg, struct crowd_error *err)
 {
-	int r = cg2_kill_fd(cg->v2_fd, err);
+	int r = cg2_kill_populated(cg->v2_fd, err);
 	if (r == 0)
 		r = cg2_wait_empty(cg->v2_fd, CG_WAIT_EMPTY_NS, err);
 	if (r < 0)
