@@ -2,7 +2,7 @@
 # Run every test: the Check unit suites (build/tests/check_*) and the integration scripts
 # (tests/it_*.sh). Prints one closing line "N passed, N failed, N skipped".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 pass=0 fail=0 skip=0
 failed=()
 log=build/tests/log
