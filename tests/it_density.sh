@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # crowd density on small numbers: stops on --max-count, on a tiny --memory-budget and on a
 # pids.max set on the run's parent cgroup, each naming its reason; density.csv has a row per
-# step; nothing is left behind after each. Bad options exit 2 with one line.
+# step; Ctrl-C exits 130; nothing is left behind after each. Bad options exit 2 with one line.
 # needs: root
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -43,6 +43,19 @@ json "$tmp/pids" 'd["detail"]' | grep -q "pids.max=25" || fail "detail: $(json "
 n=$(json "$tmp/pids" 'd["max_count"]')
 { [ "$n" -le 25 ] && [ "$n" -ge 20 ]; } || fail "max_count $n, expected 20..25 under pids.max=25"
 rmdir /sys/fs/cgroup/pids/"$CROWD_CGROUP_TOP" 2>/dev/null || true
+assert_nothing_left
+
+# Ctrl-C mid-ramp: exit 130, the steps so far written, every container torn down.
+"$CROWD" density --workload idle --step 100 --max-count 100000 --quiet --out "$tmp/int" \
+	>"$tmp/int.out" 2>&1 &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || fail "interrupted density exited $rc: $(cat "$tmp/int.out")"
+[ "$(json "$tmp/int" 'd["detail"]')" = interrupted ] || fail "interrupted run: $(json "$tmp/int" 'd')"
+[ -s "$tmp/int/density.csv" ] || fail "no density.csv after an interrupt"
 assert_nothing_left
 
 # Bad input.
