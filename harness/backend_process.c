@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,7 +144,15 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
+	/* EOF: the workload exited (its fds close before it becomes a zombie) or closed the fd.
+	 * Give an exit up to 100 ms to become visible, through a pidfd rather than a sleep. */
 	int st = 0;
+	int pfd = (int)syscall(SYS_pidfd_open, inst->pid, 0);
+	if (pfd >= 0) {
+		struct pollfd pp = {.fd = pfd, .events = POLLIN};
+		poll(&pp, 1, 100);
+		close(pfd);
+	}
 	if (waitpid(inst->pid, &st, WNOHANG) == inst->pid) {
 		inst->pid = 0;
 		if (WIFSIGNALED(st))
