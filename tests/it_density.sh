@@ -45,6 +45,13 @@ n=$(json "$tmp/pids" 'd["max_count"]')
 rmdir /sys/fs/cgroup/pids/"$CROWD_CGROUP_TOP" 2>/dev/null || true
 assert_nothing_left
 
+# Out of file descriptors: EMFILE is a kernel limit, named with its value.
+(ulimit -n 60 && ulimit -Hn 60 && "$CROWD" density --workload idle --step 10 --max-count 500 \
+	--quiet --out "$tmp/fds" >"$tmp/fds.out" 2>&1) || fail "EMFILE run failed: $(cat "$tmp/fds.out")"
+[ "$(json "$tmp/fds" 'd["stopped_by"]')" = kernel-limit ] || fail "EMFILE: $(json "$tmp/fds" 'd')"
+json "$tmp/fds" 'd["detail"]' | grep -q "RLIMIT_NOFILE=60" || fail "EMFILE detail: $(json "$tmp/fds" 'd["detail"]')"
+assert_nothing_left
+
 # Ctrl-C mid-ramp: exit 130, the steps so far written, every container torn down.
 "$CROWD" density --workload idle --step 100 --max-count 100000 --quiet --out "$tmp/int" \
 	>"$tmp/int.out" 2>&1 &
