@@ -118,6 +118,15 @@ void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_
 	crowd_fleet_progress_done(f);
 }
 
+/* How readiness was seen: the backend's own kind (a VM's console) or the workload's. */
+static const char *ready_kind_of(const struct crowd_fleet *f,
+					  const struct crowd_launch_backend *lb)
+{
+	if (lb->run.ready_kind[0])
+		return lb->run.ready_kind;
+	return crowd_ready_kind_name(f->cfg->workload.desc->ready);
+}
+
 /* Per-backend facts for summary.json: host deltas when one backend ran alone (with several,
  * the host cannot tell whose memory is whose), load totals, how readiness was seen. */
 static void fill_summaries(struct crowd_fleet *f)
@@ -129,7 +138,8 @@ static void fill_summaries(struct crowd_fleet *f)
 		struct crowd_launch_backend *lb = &l->be[b];
 		struct crowd_backend_summary *s = &f->bs[f->n_bs++];
 		crowd_backend_summary_init(s, lb->backend->name);
-		s->ready_kind = crowd_ready_kind_name(f->cfg->workload.desc->ready);
+		s->ready_kind = ready_kind_of(f, lb);
+		s->accel = lb->run.accel[0] ? lb->run.accel : NULL;
 		s->invocation = lb->run.invocation[0] ? lb->run.invocation : NULL;
 		s->unapplied = lb->run.unapplied[0] ? lb->run.unapplied : NULL;
 		unsigned ready = 0;
@@ -256,9 +266,9 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 	unsigned ok = 0;
 	for (size_t k = 0; k < n; k++)
 		ok += !strcmp(s[k].backend, name) && s[k].status == CROWD_STATUS_OK;
-	fprintf(out, "\n%s: %u %s, %u ok, %u failed, %u interrupted (ready: %s)\n", name, lb->count,
-		f->cfg->workload.name, ok, lb->failed, lb->interrupted,
-		crowd_ready_kind_name(f->cfg->workload.desc->ready));
+	fprintf(out, "\n%s: %u %s, %u ok, %u failed, %u interrupted (ready: %s%s%s)\n", name,
+		lb->count, f->cfg->workload.name, ok, lb->failed, lb->interrupted,
+		ready_kind_of(f, lb), lb->run.accel[0] ? ", accel " : "", lb->run.accel);
 	fprintf(out, "  %-16s %10s %10s %10s %10s %10s  %s\n", "", "p50", "p90", "p99", "max",
 		"mean", "p50 95% CI");
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(rows); i++) {
