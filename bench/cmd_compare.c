@@ -1,6 +1,7 @@
 /* crowd compare OLD NEW: did NEW get slower or fatter than OLD? For each backend and metric in
  * both folders: medians, NEW/OLD ratio with a bootstrap 95% CI, Mann–Whitney p, verdict.
  * crowd compare --history DIR...: one metric across many folders in time order. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "history.h"
 #include "results.h"
 #include "stats.h"
 #include "units.h"
@@ -571,83 +573,49 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 	return rc;
 }
 
-/* ---- history ---- */
-
-struct hist {
-	struct crowd_results r;
-	const char *arg;
-};
-
-static int cmp_hist(const void *a, const void *b)
-{
-	const struct hist *x = a, *y = b;
-	/* started is ISO 8601 UTC, so text order is time order; the folder name (which starts
-	 * with a timestamp) breaks ties and stands in when summary.json is absent */
-	int c = strcmp(x->r.started, y->r.started);
-	return c ? c : strcmp(x->r.run, y->r.run);
-}
+/* ---- history (computed by harness/history.c, shared with crowd plot --history) ---- */
 
 static int history(char **dirs, int n, const struct compare_opts *opt)
 {
 	struct crowd_error err = { 0 };
-	const struct crowd_metric *m = opt->metric ? opt->metric : crowd_metric_find("spinup_ns");
-	_cleanup_free_ struct hist *h = calloc((size_t)n, sizeof(*h));
+	struct crowd_history h;
+	int rc = crowd_history_compute(dirs, (size_t)n, opt->metric, opt->backend, &h, &err);
+	if (rc == -ENOMEM)
+		return crowd_report("compare", &err);
+	if (rc == -ENODATA)
+		crowd_usage_error("compare", "--history: %s", err.msg);
+	if (rc < 0)
+		crowd_usage_error("compare", "%s (expected a results folder holding samples.csv)",
+				  err.msg);
+	const struct crowd_metric *m = h.metric;
 	FILE *data = NULL;
-	size_t rows = 0;
-
-	if (!h)
-		return CROWD_EXIT_FAIL;
-	for (int i = 0; i < n; i++) {
-		h[i].arg = dirs[i];
-		load_or_exit(dirs[i], &h[i].r);
-	}
-	qsort(h, (size_t)n, sizeof(*h), cmp_hist);
-	if (opt->data && !(data = fopen(opt->data, "we")))
+	if (opt->data && !(data = fopen(opt->data, "we"))) {
+		crowd_history_free(&h);
 		crowd_usage_error("compare", "--data '%s': %m", opt->data);
-	if (data)
-		fprintf(data, "# crowd compare --history, metric %s (%s)\n"
-			      "# index started run backend n p50 ci95_lo ci95_hi p90 p99\n",
-			m->name, m->unit);
+	}
 	printf("metric %s, oldest first\n", m->name);
 	printf("%3s %-20s %-40s %-8s %5s %10s %21s %10s %10s\n", "#", "started", "run", "backend",
 	       "n", "p50", "95% CI of p50", "p90", "p99");
-	for (int i = 0; i < n; i++) {
-		const struct crowd_results *r = &h[i].r;
-		_cleanup_free_ double *v = malloc(r->n * sizeof(double));
-		if (!v)
-			return CROWD_EXIT_FAIL;
-		for (unsigned b = 0; b < r->n_backends; b++) {
-			const char *name = r->backends[b];
-			struct crowd_stats st;
-			char a[32], c[32], d[32], e[32], f[32], ci[80];
-			if (opt->backend && strcmp(opt->backend, name))
-				continue;
-			size_t k = crowd_metric_values(m, r->samples, r->n, name, v);
-			if (!k || crowd_stats_summarize(v, k, CROWD_STATS_SEED, &st, &err) < 0)
-				continue;
-			snprintf(ci, sizeof(ci), "[%s, %s]", fmt_value(m, st.ci95_lo, c, sizeof(c)),
-				 fmt_value(m, st.ci95_hi, d, sizeof(d)));
-			printf("%3d %-20s %-40.40s %-8s %5zu %10s %21s %10s %10s\n", i,
-			       r->started[0] ? r->started : "-", r->run, name, st.n,
-			       fmt_value(m, st.p50, a, sizeof(a)), ci,
-			       fmt_value(m, st.p90, e, sizeof(e)), fmt_value(m, st.p99, f, sizeof(f)));
-			if (data)
-				fprintf(data, "%d %s %s %s %zu %.15g %.15g %.15g %.15g %.15g\n", i,
-					r->started[0] ? r->started : "-", r->run, name, st.n, st.p50,
-					st.ci95_lo, st.ci95_hi, st.p90, st.p99);
-			rows++;
+	for (size_t i = 0; i < h.n; i++) {
+		const struct crowd_history_row *w = &h.rows[i];
+		const struct crowd_stats *st = &w->st;
+		char a[32], c[32], d[32], e[32], f[32], ci[80];
+		snprintf(ci, sizeof(ci), "[%s, %s]", fmt_value(m, st->ci95_lo, c, sizeof(c)),
+			 fmt_value(m, st->ci95_hi, d, sizeof(d)));
+		printf("%3zu %-20s %-40.40s %-8s %5zu %10s %21s %10s %10s\n", w->index, w->started,
+		       w->run, w->backend, st->n, fmt_value(m, st->p50, a, sizeof(a)), ci,
+		       fmt_value(m, st->p90, e, sizeof(e)), fmt_value(m, st->p99, f, sizeof(f)));
+	}
+	rc = CROWD_EXIT_OK;
+	if (data) {
+		int w = crowd_history_write_data(data, &h, NULL);
+		if (fclose(data) != 0 || w < 0) {
+			crowd_warn("compare", "write %s: %m", opt->data);
+			rc = CROWD_EXIT_FAIL;
 		}
 	}
-	for (int i = 0; i < n; i++)
-		crowd_results_free(&h[i].r);
-	if (data && fclose(data) != 0) {
-		crowd_warn("compare", "write %s: %m", opt->data);
-		return CROWD_EXIT_FAIL;
-	}
-	if (!rows)
-		crowd_usage_error("compare", "--history: no folder has ok samples of %s%s%s", m->name,
-				  opt->backend ? " for backend " : "", opt->backend ? opt->backend : "");
-	return CROWD_EXIT_OK;
+	crowd_history_free(&h);
+	return rc;
 }
 
 static double parse_threshold(const char *arg)
