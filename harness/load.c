@@ -49,6 +49,7 @@ struct tstats {
 	uint64_t requests, bytes, connect_errors, read_errors, write_errors, parse_errors,
 		timeouts, status_errors;
 	int64_t first_ns;
+	uint64_t unanswered; /* connections still waiting for a first response at the end */
 	struct crowd_hist hist;
 };
 
@@ -82,6 +83,7 @@ struct conn {
 	int status;
 	bool close_after;
 	unsigned gen; /* bumped on close: tells a caller its connection was replaced */
+	bool settled; /* connect phase: connected, or its failure counted */
 	size_t len;
 	char buf[BUF_LEN];
 };
@@ -99,6 +101,7 @@ struct worker {
 	int cur_netns; /* the target netns fd this thread is in, -1: its own */
 	int64_t cpu_ns;
 	int64_t exit_ns;
+	size_t unsettled; /* connect phase: connections neither connected nor failed yet */
 	int err;
 	struct crowd_error error;
 };
@@ -110,6 +113,13 @@ struct run {
 	int64_t start_ns, end_ns, timeout_ns;
 	volatile sig_atomic_t *stop;
 	volatile sig_atomic_t abort;
+	/* Connections are opened (in each target's netns) and confirmed before the clock starts:
+	 * start_ns/end_ns are set by the caller once every worker reached the barrier. */
+	volatile bool measuring;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t nready; /* workers done connecting */
+	bool go;       /* the clock started */
 };
 
 static int64_t thread_cpu_ns(void)
@@ -162,9 +172,19 @@ static int conn_events(struct worker *w, struct conn *c, uint32_t events, int op
 
 static void conn_open(struct worker *w, struct conn *c, int64_t now);
 
-/* After a failed connect: try again later, waiting longer each time it keeps failing. */
-static void conn_backoff(struct conn *c, int64_t now)
+/* Connect phase: this connection is done waiting (connected, or its failure was counted). */
+static void conn_settle(struct worker *w, struct conn *c)
 {
+	if (!c->settled) {
+		c->settled = true;
+		w->unsettled--;
+	}
+}
+
+/* After a failed connect: try again later, waiting longer each time it keeps failing. */
+static void conn_backoff(struct worker *w, struct conn *c, int64_t now)
+{
+	conn_settle(w, c);
 	c->retry_ns = c->retry_ns ? c->retry_ns * 2 : RETRY_NS;
 	if (c->retry_ns > RETRY_MAX_NS)
 		c->retry_ns = RETRY_MAX_NS;
@@ -176,7 +196,7 @@ static void conn_restart(struct worker *w, struct conn *c, int64_t now, bool bac
 {
 	conn_close(c);
 	if (backoff) {
-		conn_backoff(c, now);
+		conn_backoff(w, c, now);
 		return;
 	}
 	conn_open(w, c, now);
@@ -209,6 +229,14 @@ static void conn_write(struct worker *w, struct conn *c, int64_t now)
 
 static void conn_send_batch(struct worker *w, struct conn *c, int64_t now)
 {
+	if (!w->run->measuring) {
+		/* Connected before the clock started: wait for it, no request and no deadline. */
+		c->inflight = 0;
+		c->wr_off = w->run->ti[c->target].req_len;
+		c->deadline_ns = INT64_MAX;
+		conn_settle(w, c);
+		return;
+	}
 	c->wr_off = 0;
 	c->inflight = w->run->pipeline;
 	c->batch_ns = now;
@@ -225,7 +253,7 @@ static void conn_open(struct worker *w, struct conn *c, int64_t now)
 		if (w->err)
 			return;
 		c->st->connect_errors++;
-		conn_backoff(c, now);
+		conn_backoff(w, c, now);
 		return;
 	}
 	c->fd = fd;
@@ -507,6 +535,12 @@ static void conn_read(struct worker *w, struct conn *c)
 			return;
 		}
 		if (n == 0) {
+			if (c->inflight == 0 && c->len == 0) {
+				/* Closed while idle (waiting for the clock, or after the end): no request
+				 * was lost, connect again. */
+				conn_restart(w, c, crowd_now_ns(), false);
+				return;
+			}
 			if (c->ps == PARSE_BODY_EOF) {
 				response_done(w, c); /* close_after is set: it reconnects */
 				return;
@@ -556,6 +590,7 @@ static void scan_deadlines(struct worker *w, int64_t now)
 			conn_open(w, c, now);
 		} else {
 			c->st->timeouts++;
+			conn_settle(w, c);
 			conn_restart(w, c, now, false);
 		}
 	}
@@ -569,9 +604,43 @@ static void *worker_main(void *arg)
 	int64_t cpu0 = thread_cpu_ns();
 	int64_t now = crowd_now_ns();
 
+	/* Connect phase, before the clock: every connection is opened in its target's netns and
+	 * either connected or its failure counted (a refused or timed-out target is an error of
+	 * that target, retried during the load). */
+	w->unsettled = w->nconns;
 	for (size_t i = 0; i < w->nconns && !w->err; i++)
-		conn_open(w, w->conns[i], now);
-	int64_t next_scan = now + TICK_NS;
+		conn_open(w, w->conns[i], crowd_now_ns());
+	int64_t next_scan = crowd_now_ns() + TICK_NS;
+	while (w->unsettled > 0 && !w->err && !run->abort && !(run->stop && *run->stop)) {
+		int n = epoll_wait(w->epfd, events, MAX_EVENTS, (int)(TICK_NS / 1000000));
+		if (n < 0 && errno != EINTR) {
+			w->err = crowd_error_errno(&w->error, errno, "epoll_wait");
+			break;
+		}
+		for (int i = 0; i < n && !w->err; i++)
+			conn_event(w, events[i].data.ptr, events[i].events);
+		now = crowd_now_ns();
+		if (now >= next_scan) {
+			scan_deadlines(w, now);
+			next_scan = now + TICK_NS;
+		}
+	}
+	if (w->err)
+		run->abort = 1;
+	pthread_mutex_lock(&run->mu);
+	run->nready++;
+	pthread_cond_broadcast(&run->cv);
+	while (!run->go)
+		pthread_cond_wait(&run->cv, &run->mu);
+	pthread_mutex_unlock(&run->mu);
+
+	now = crowd_now_ns();
+	for (size_t i = 0; i < w->nconns && !w->err && !run->abort; i++) {
+		struct conn *c = w->conns[i];
+		if (c->state == CONN_ACTIVE && c->inflight == 0)
+			conn_send_batch(w, c, now);
+	}
+	next_scan = now + TICK_NS;
 	while (!w->err && !run->abort && !(run->stop && *run->stop)) {
 		now = crowd_now_ns();
 		if (now >= run->end_ns)
@@ -596,8 +665,12 @@ static void *worker_main(void *arg)
 	w->exit_ns = crowd_now_ns();
 	if (w->err)
 		run->abort = 1;
-	for (size_t i = 0; i < w->nconns; i++)
-		conn_close(w->conns[i]);
+	for (size_t i = 0; i < w->nconns; i++) {
+		struct conn *c = w->conns[i];
+		if (c->state == CONN_CONNECTING || (c->state == CONN_ACTIVE && c->inflight > 0))
+			c->st->unanswered++;
+		conn_close(c);
+	}
 	if (w->cur_netns >= 0 && w->own_netns >= 0 && setns(w->own_netns, CLONE_NEWNET) == 0)
 		w->cur_netns = -1;
 	w->cpu_ns = thread_cpu_ns() - cpu0;
@@ -710,6 +783,8 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 		.pipeline = pipeline,
 		.timeout_ns = o->timeout_ns ? o->timeout_ns : DEFAULT_TIMEOUT_NS,
 		.stop = stop,
+		.mu = PTHREAD_MUTEX_INITIALIZER,
+		.cv = PTHREAD_COND_INITIALIZER,
 	};
 	struct tinfo *ti = calloc(n, sizeof(*ti));
 	struct worker *w = calloc(nthreads, sizeof(*w));
@@ -796,8 +871,6 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 		}
 	}
 
-	run.start_ns = crowd_now_ns();
-	run.end_ns = run.start_ns + o->duration_ns;
 	for (; started < nthreads; started++) {
 		int e = pthread_create(&w[started].tid, NULL, worker_main, &w[started]);
 		if (e) {
@@ -806,6 +879,16 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 			break;
 		}
 	}
+	/* The measured duration starts once every connection is made (or has failed). */
+	pthread_mutex_lock(&run.mu);
+	while (run.nready < started)
+		pthread_cond_wait(&run.cv, &run.mu);
+	run.start_ns = crowd_now_ns();
+	run.end_ns = run.start_ns + o->duration_ns;
+	run.measuring = true;
+	run.go = true;
+	pthread_cond_broadcast(&run.cv);
+	pthread_mutex_unlock(&run.mu);
 	int64_t last_exit = run.start_ns;
 	for (size_t i = 0; i < started; i++) {
 		pthread_join(w[i].tid, NULL);
@@ -849,8 +932,18 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 				res->first_response_ns = st->first_ns;
 			crowd_hist_merge(th, &st->hist);
 		}
+		uint64_t unanswered = 0;
+		for (size_t j = 0; j < nthreads; j++)
+			if (w[j].stats[i])
+				unanswered += w[j].stats[i]->unanswered;
 		res->errors = res->connect_errors + res->read_errors + res->write_errors +
 			      res->parse_errors + res->timeouts + res->status_errors;
+		/* Never silently nothing: a target that gave no response in the whole load has its
+		 * unanswered connections counted as timeouts. */
+		if (res->requests == 0 && res->errors == 0 && unanswered) {
+			res->timeouts = unanswered;
+			res->errors = unanswered;
+		}
 		res->rps = (double)res->requests / secs;
 		res->bytes_per_s = (double)res->bytes / secs;
 		summarize(th, res);
