@@ -17,21 +17,32 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "history.h"
 #include "plotdata.h"
 #include "util.h"
 
 static const char *const formats[] = {"png", "svg", "pdf"};
+static const char allowed_opts[] =
+    "allowed: --format, --out, --quiet, --history, --metric, --backend, --help";
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: crowd plot DIR... [--format png|svg|pdf] [--out DIR] [--quiet]\n\n"
+		"usage: crowd plot DIR... [--format png|svg|pdf] [--out DIR] [--quiet]\n"
+		"       crowd plot --history DIR... [--metric NAME] [--backend NAME] [--format FMT]\n"
+		"                  [--out DIR] [--quiet]\n\n"
 		"Figures from one or more results folders with gnuplot; several folders overlay\n"
 		"in one figure. Writes the figures, their data (plot-data/) and index.html into\n"
-		"--out (default: the first DIR).\n\n"
+		"--out (default: the first DIR).\n"
+		"With --history: one trend figure, history-METRIC.FMT, of one metric across the\n"
+		"folders in time order (the numbers of crowd compare --history): median with its\n"
+		"95%% CI, p90 and p99 per backend.\n\n"
 		"  -f, --format FMT  png (default), svg or pdf\n"
 		"  -o, --out DIR     output folder (created if missing; its parent must exist)\n"
 		"  -q, --quiet       print nothing but errors\n"
+		"  -H, --history     the trend figure instead of the per-run figures\n"
+		"  -m, --metric NAME history: the metric (default spinup_ns; see crowd compare)\n"
+		"  -b, --backend NAME history: only this backend (default: all)\n"
 		"  -h, --help        this text\n\n"
 		"Scripts are looked up in $CROWD_DATADIR, next to the binary (../scripts,\n"
 		"../share/crowd) and in %s.\n",
@@ -313,6 +324,48 @@ static int write_index(const char *out, const char *fmt, const struct plot_runs 
 	return 0;
 }
 
+/* gnuplot draws fr->fig from job's variables into out/NAME.fmt; 0, or the exit code. */
+static int draw_figure(struct figure_result *fr, const struct crowd_plot_job *job,
+		       const char *out, const char *fmt, const char *scripts, const char *datadir,
+		       const char *footnote, bool quiet)
+{
+	const struct crowd_plot_figure *fig = fr->fig;
+	char outfile[PATH_MAX + 64], script[PATH_MAX + 64];
+	snprintf(outfile, sizeof(outfile), "%s/%s.%s", out, fig->name, fmt);
+	snprintf(script, sizeof(script), "%s/%s", scripts, fig->script);
+	unlink(outfile); /* never leave a stale figure from an earlier call */
+	struct crowd_plot_job all = {0};
+	crowd_plot_job_setstr(&all, "fmt", fmt);
+	crowd_plot_job_setstr(&all, "out", outfile);
+	crowd_plot_job_setstr(&all, "datadir", datadir);
+	crowd_plot_job_setstr(&all, "scriptdir", scripts);
+	crowd_plot_job_setstr(&all, "footnote", footnote);
+	crowd_plot_job_setstr(&all, "figtitle", fig->title);
+	if (strlen(all.vars) + strlen(job->vars) + 1 > sizeof(all.vars)) {
+		crowd_warn("plot", "%s: too many series for one figure", fig->name);
+		return CROWD_EXIT_FAIL;
+	}
+	strcat(all.vars, job->vars);
+	char msg[8192];
+	int st = run_gnuplot(all.vars, script, msg, sizeof(msg));
+	if (st != 0) {
+		unlink(outfile);
+		crowd_warn("plot", "gnuplot failed on %s (%s)%s%s", fig->name, script,
+			   msg[0] ? ":\n" : "", msg);
+		return CROWD_EXIT_FAIL;
+	}
+	if (msg[0])
+		crowd_warn("plot", "gnuplot on %s: %s", fig->name, msg);
+	if (!is_file(outfile)) {
+		crowd_warn("plot", "gnuplot wrote no %s", outfile);
+		return CROWD_EXIT_FAIL;
+	}
+	fr->written = true;
+	if (!quiet)
+		printf("wrote %s\n", outfile);
+	return 0;
+}
+
 /* Append the distinct values of one field of the runs, joined with sep. */
 static size_t append_distinct(const struct plot_runs *runs, size_t off, char *buf, size_t len,
 			      const char *sep, size_t k)
@@ -372,16 +425,24 @@ int crowd_cmd_plot(int argc, char **argv)
 	    {"format", required_argument, NULL, 'f'},
 	    {"out", required_argument, NULL, 'o'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"history", no_argument, NULL, 'H'},
+	    {"metric", required_argument, NULL, 'm'},
+	    {"backend", required_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *fmt = "png", *out_opt = NULL;
 	bool quiet = false;
+	struct {
+		bool on;
+		const struct crowd_metric *metric;
+		const char *metric_arg, *backend;
+	} hist_opt = {0};
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:qHm:b:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			fmt = optarg;
@@ -392,19 +453,24 @@ int crowd_cmd_plot(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'H':
+			hist_opt.on = true;
+			break;
+		case 'm':
+			hist_opt.metric_arg = optarg;
+			break;
+		case 'b':
+			hist_opt.backend = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return CROWD_EXIT_OK;
 		default:
-			if (optopt && strchr("fo", optopt))
-				crowd_usage_error("plot",
-						  "option '%s' needs a value "
-						  "(allowed: --format, --out, --quiet, --help)",
-						  argv[optind - 1]);
-			crowd_usage_error("plot",
-					  "unknown option '%s' (allowed: --format, --out, "
-					  "--quiet, --help)",
-					  argv[optind - 1]);
+			if (optopt && strchr("fomb", optopt))
+				crowd_usage_error("plot", "option '%s' needs a value (%s)",
+						  argv[optind - 1], allowed_opts);
+			crowd_usage_error("plot", "unknown option '%s' (%s)", argv[optind - 1],
+					  allowed_opts);
 		}
 	}
 	bool fmt_ok = false;
@@ -413,6 +479,16 @@ int crowd_cmd_plot(int argc, char **argv)
 	if (!fmt_ok)
 		crowd_usage_error("plot", "--format '%s' is not known (allowed: png, svg, pdf)",
 				  fmt);
+	if (!hist_opt.on && (hist_opt.metric_arg || hist_opt.backend))
+		crowd_usage_error("plot", "--metric and --backend go with --history");
+	if (hist_opt.metric_arg && !(hist_opt.metric = crowd_metric_find(hist_opt.metric_arg))) {
+		char names[512] = "";
+		for (unsigned i = 0; i < crowd_metrics_len; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 i ? ", " : "", crowd_metrics[i].name);
+		crowd_usage_error("plot", "--metric '%s' is not known (allowed: %s)",
+				  hist_opt.metric_arg, names);
+	}
 	if (optind >= argc)
 		crowd_usage_error("plot", "no results folder given (usage: crowd plot DIR... "
 					  "[--format png|svg|pdf] [--out DIR])");
@@ -431,6 +507,20 @@ int crowd_cmd_plot(int argc, char **argv)
 			return CROWD_EXIT_USAGE;
 		}
 		runs.n++;
+	}
+
+	/* the history before anything is created: a metric no folder has is bad input */
+	__attribute__((cleanup(crowd_history_free))) struct crowd_history h = {0};
+	if (hist_opt.on) {
+		struct crowd_error err = {0};
+		int r = crowd_history_compute(argv + optind, (size_t)(argc - optind),
+					      hist_opt.metric, hist_opt.backend, &h, &err);
+		if (r == -ENODATA) {
+			crowd_warn("plot", "--history: %s", err.msg);
+			return CROWD_EXIT_USAGE;
+		}
+		if (r < 0)
+			return crowd_report("plot", &err);
 	}
 
 	char scripts[PATH_MAX];
@@ -476,14 +566,30 @@ int crowd_cmd_plot(int argc, char **argv)
 	make_footnote(&runs, footnote, sizeof(footnote));
 	struct figure_result res[16];
 	size_t nres = 0, written = 0;
-	for (const struct crowd_plot_figure *fig = crowd_plot_figures; fig->name; fig++) {
+	if (hist_opt.on) {
+		struct crowd_error err = {0};
+		static char name[64], title[160];
+		static struct crowd_plot_figure hist_fig = {name, "history.gp", title, NULL};
+		snprintf(name, sizeof(name), "history-%s", h.metric->name);
+		struct crowd_plot_job job = {0};
+		r = crowd_plot_history_prepare(&h, datadir, &job, title, sizeof(title), &err);
+		if (r < 0)
+			return crowd_report("plot", &err);
+		struct figure_result *fr = &res[nres++];
+		*fr = (struct figure_result){.fig = &hist_fig};
+		r = draw_figure(fr, &job, out, fmt, scripts, datadir, footnote, quiet);
+		if (r)
+			return r;
+		written++;
+	}
+	for (const struct crowd_plot_figure *fig = crowd_plot_figures; !hist_opt.on && fig->name;
+	     fig++) {
 		struct figure_result *fr = &res[nres++];
 		*fr = (struct figure_result){.fig = fig};
 		struct crowd_plot_job job = {0};
 		struct crowd_error err = {0};
-		char outfile[PATH_MAX + 64], script[PATH_MAX + 64];
+		char outfile[PATH_MAX + 64];
 		snprintf(outfile, sizeof(outfile), "%s/%s.%s", out, fig->name, fmt);
-		snprintf(script, sizeof(script), "%s/%s", scripts, fig->script);
 		unlink(outfile); /* never leave a stale figure from an earlier call */
 		if (fig->prepare(runs.v, runs.n, datadir, &job, &err) < 0)
 			return crowd_report("plot", &err);
@@ -493,36 +599,10 @@ int crowd_cmd_plot(int argc, char **argv)
 				printf("skipped %s: %s\n", fig->name, job.skip_reason);
 			continue;
 		}
-		struct crowd_plot_job all = {0};
-		crowd_plot_job_setstr(&all, "fmt", fmt);
-		crowd_plot_job_setstr(&all, "out", outfile);
-		crowd_plot_job_setstr(&all, "datadir", datadir);
-		crowd_plot_job_setstr(&all, "scriptdir", scripts);
-		crowd_plot_job_setstr(&all, "footnote", footnote);
-		crowd_plot_job_setstr(&all, "figtitle", fig->title);
-		if (strlen(all.vars) + strlen(job.vars) + 1 > sizeof(all.vars)) {
-			crowd_warn("plot", "%s: too many series for one figure", fig->name);
-			return CROWD_EXIT_FAIL;
-		}
-		strcat(all.vars, job.vars);
-		char msg[8192];
-		int st = run_gnuplot(all.vars, script, msg, sizeof(msg));
-		if (st != 0) {
-			unlink(outfile);
-			crowd_warn("plot", "gnuplot failed on %s (%s)%s%s", fig->name, script,
-				   msg[0] ? ":\n" : "", msg);
-			return CROWD_EXIT_FAIL;
-		}
-		if (msg[0])
-			crowd_warn("plot", "gnuplot on %s: %s", fig->name, msg);
-		if (!is_file(outfile)) {
-			crowd_warn("plot", "gnuplot wrote no %s", outfile);
-			return CROWD_EXIT_FAIL;
-		}
-		fr->written = true;
+		r = draw_figure(fr, &job, out, fmt, scripts, datadir, footnote, quiet);
+		if (r)
+			return r;
 		written++;
-		if (!quiet)
-			printf("wrote %s\n", outfile);
 	}
 	r = write_index(out, fmt, &runs, res, nres, footnote);
 	if (r < 0) {

@@ -1088,3 +1088,105 @@ const struct crowd_plot_figure crowd_plot_figures[] = {
     {"containers-vs-vm", "containers-vs-vm.gp", "Containers against VMs", prep_vm},
     {NULL, NULL, NULL, NULL},
 };
+
+/* ---- the trend figure of crowd plot --history ---- */
+
+/* How a metric is drawn: its words on the axis and the unit it is shown in. */
+static const struct {
+	const char *metric, *what;
+} history_words[] = {
+    {"spinup_ns", "spin-up latency"},
+    {"phase_cgroup_ns", "phase cgroup"},
+    {"phase_clone_ns", "phase clone"},
+    {"phase_setup_ns", "phase setup"},
+    {"phase_ready_ns", "phase exec to ready"},
+    {"phase_first_response_ns", "phase first response"},
+    {"teardown_ns", "teardown"},
+    {"cgroup_bytes", "cgroup memory per container"},
+    {"pss_bytes", "PSS per container"},
+    {"rss_bytes", "RSS per container"},
+    {"rps", "requests/s per container"},
+};
+
+static const struct {
+	const char *unit, *shown;
+	double scale;
+} history_units[] = {
+    {"ns", "ms", 1e6},
+    {"bytes", "MiB", 1048576.0},
+    {"req/s", "req/s", 1},
+};
+
+int crowd_plot_history_prepare(const struct crowd_history *h, const char *datadir,
+			       struct crowd_plot_job *job, char *title, size_t title_len,
+			       struct crowd_error *err)
+{
+	const struct crowd_metric *m = h->metric;
+	const char *what = m->name, *shown = m->unit;
+	double scale = 1;
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(history_words); i++)
+		if (!strcmp(history_words[i].metric, m->name))
+			what = history_words[i].what;
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(history_units); i++)
+		if (!strcmp(history_units[i].unit, m->unit)) {
+			shown = history_units[i].shown;
+			scale = history_units[i].scale;
+		}
+
+	/* history.dat: every row, the same file as crowd compare --history --data */
+	FILE *f = dat_open(datadir, "history", -1, err);
+	if (!f)
+		return -err->code;
+	int r = crowd_history_write_data(f, h, NULL);
+	int c = dat_close(f, "history", err);
+	if (r < 0 || c < 0)
+		return r < 0 ? crowd_error_set(err, EIO, "writing history data") : c;
+	/* history-runs.dat: "index started run" of every folder, for the x labels */
+	if (!(f = dat_open(datadir, "history-runs", -1, err)))
+		return -err->code;
+	fprintf(f, "# index started run\n");
+	for (size_t i = 0; i < h->n_runs; i++) {
+		const char *started = "-";
+		for (size_t k = 0; k < h->n; k++)
+			if (h->rows[k].index == i)
+				started = h->rows[k].started;
+		fprintf(f, "%zu %s %s\n", i, started, h->runs[i]);
+	}
+	if ((c = dat_close(f, "history-runs", err)) < 0)
+		return c;
+	/* history-<i>.dat: the rows of backend i */
+	struct titles t = {0};
+	for (unsigned b = 0; b < h->n_backends; b++) {
+		if (!(f = dat_open(datadir, "history", (int)b + 1, err)))
+			return -err->code;
+		r = crowd_history_write_data(f, h, h->backends[b]);
+		c = dat_close(f, "history", err);
+		if (r < 0 || c < 0)
+			return r < 0 ? crowd_error_set(err, EIO, "writing history data") : c;
+		char word[40];
+		series_title(word, sizeof(word), NULL, h->backends[b], 1);
+		titles_add(&t, word);
+	}
+	/* a log axis when the values span more than 30x (a VM beside containers), and all
+	 * are positive */
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t k = 0; k < h->n; k++) {
+		const struct crowd_stats *s = &h->rows[k].st;
+		double v[] = {s->p50, s->ci95_lo, s->ci95_hi, s->p90, s->p99};
+		for (size_t j = 0; j < CROWD_ARRAY_SIZE(v); j++) {
+			lo = fmin(lo, v[j]);
+			hi = fmax(hi, v[j]);
+		}
+	}
+	bool logy = lo > 0 && hi / lo > 30;
+	char ylabel[128];
+	snprintf(ylabel, sizeof(ylabel), "%s (%s%s)", what, shown, logy ? ", log scale" : "");
+	snprintf(title, title_len, "Trend of %s over %zu results folders", what, h->n_runs);
+	job_setnum(job, "n", h->n_backends);
+	job_setnum(job, "nruns", (double)h->n_runs);
+	job_setnum(job, "scale", scale);
+	job_setnum(job, "logy", logy);
+	crowd_plot_job_setstr(job, "metric", m->name);
+	crowd_plot_job_setstr(job, "ylabel", ylabel);
+	return crowd_plot_job_setstr(job, "titles", t.s);
+}

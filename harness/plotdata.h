@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "history.h"
 
 #define CROWD_PLOT_MAX_BACKENDS 16
 
@@ -87,5 +88,15 @@ int crowd_plot_job_setstr(struct crowd_plot_job *job, const char *name, const ch
 
 /* p in [0,1] of sorted values, linear between closest ranks; NAN when n == 0. */
 double crowd_plot_quantile(const double *sorted, size_t n, double p);
+
+/* The trend figure of `crowd plot --history` (scripts/history.gp) from a history that
+ * crowd_history_compute made: writes datadir/history.dat (every row, the same file as
+ * `crowd compare --history --data`), history-<i>.dat (the rows of backend i, from 1) and
+ * history-runs.dat ("index started run" per folder); sets the gnuplot variables n, nruns,
+ * scale (base unit per shown unit), logy, metric, ylabel, titles; the figure title into
+ * title. */
+int crowd_plot_history_prepare(const struct crowd_history *h, const char *datadir,
+			       struct crowd_plot_job *job, char *title, size_t title_len,
+			       struct crowd_error *err);
 
 #endif
