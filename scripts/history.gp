@@ -16,7 +16,7 @@ lab(s, r) = s eq '-' ? r : (nruns > 8 ? s[6:10].' '.s[12:16] : s[1:10]."\n".s[12
 off(i) = n > 1 ? (i - (n + 1) / 2.0) * (0.4 / n) : 0
 set xrange [-0.5:nruns - 0.5]
 set xtics nomirror scale 0
-if (nruns > 8) set xtics rotate by 45 right font ',10'
+if (nruns > 8) { set xtics rotate by 45 right font ',10'; set bmargin 8 }
 set grid xtics lc rgb '#eeeeee' lt 1
 if (logy) {
 	set logscale y 10

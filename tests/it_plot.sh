@@ -152,4 +152,55 @@ echo "plot sin(x) with nonsense" >> "$T/gp/memory.gp"
 CROWD_DATADIR="$T/gp" expect_rc 1 "$CROWD" plot "$SMALL" --out "$T/gp-out"
 echo "$ERR" | grep -q 'memory.gp" line [0-9]*:' || fail "gnuplot's message lacks script and line: $ERR"
 [ ! -e "$T/gp-out/memory.png" ] || fail "failed figure left behind"
+# 8. The trend figure (crowd plot --history): three folders given newest first are ordered
+# by their start; the plotted data is exactly crowd compare --history --data's file.
+expect_rc 0 "$CROWD" plot --history "$DENS" "$AFTER" "$SMALL" --out "$T/hist"
+assert_png "$T/hist/history-spinup_ns.png"
+echo "$OUT" | grep -q "^wrote $T/hist/history-spinup_ns.png" || fail "no 'wrote' line: $OUT"
+[ ! -e "$T/hist/spinup-cdf.png" ] || fail "--history drew the per-run figures too"
+grep -q '<img src="history-spinup_ns.png"' "$T/hist/index.html" || fail "index.html lacks the trend figure"
+expect_rc 0 "$CROWD" compare --history "$SMALL" "$DENS" "$AFTER" --data "$T/compare-history.dat"
+cmp "$T/compare-history.dat" "$T/hist/plot-data/history.dat" || fail "plotted data differs from compare --history --data"
+# Folder order: index 0 results-small (05:00), 1 -after (05:15), 2 -density (05:30).
+want=$(jq -r '.run' "$SMALL/summary.json" "$AFTER/summary.json" "$DENS/summary.json" | awk '{print NR-1, $1}')
+got=$(awk '{print $1, $3}' "$T/hist/plot-data/history-runs.dat" | grep -v '^#')
+[ "$got" = "$want" ] || fail "history-runs.dat order '$got', want '$want'"
+# Per-backend series: together they are history.dat's rows; core's p50 and p99 are
+# summary.json's (same percentile rule); core ran in all three, vm only in the first.
+[ "$(cat "$T"/hist/plot-data/history-[0-9]*.dat | grep -v '^#' | sort)" = "$(grep -v '^#' "$T/hist/plot-data/history.dat" | sort)" ] ||
+	fail "per-backend series do not add up to history.dat"
+core=$(grep -l ' core ' "$T"/hist/plot-data/history-[0-9]*.dat)
+[ "$(grep -vc '^#' "$core")" -eq 3 ] || fail "core series has $(grep -vc '^#' "$core") points, want 3"
+for i in 0 1 2; do
+	d=$(sed -n "$((i + 1))p" <<<"$(echo "$SMALL $AFTER $DENS" | tr ' ' '\n')")
+	want=$(jq -r '.backends.core.metrics.spinup_ns | "\(.p50) \(.p99)"' "$d/summary.json")
+	got=$(awk -v i=$i '$1==i {printf "%.0f %.0f", $6, $10}' "$core")
+	[ "$got" = "$want" ] || fail "core p50/p99 of folder $i: '$got', summary.json '$want'"
+done
+[ "$(grep -c ' vm ' "$T/hist/plot-data/history.dat")" -eq 1 ] || fail "vm should have one point"
+# SVG: axis label with unit (log scale: vm beside containers), legend, footnote.
+expect_rc 0 "$CROWD" plot --history "$SMALL" "$AFTER" "$DENS" --format svg --out "$T/hist-svg"
+assert_svg "$T/hist-svg/history-spinup_ns.svg"
+grep -q 'spin-up latency (ms, log scale)' "$T/hist-svg/history-spinup_ns.svg" || fail "trend y label without unit"
+for b in core process crun runc bwrap vm; do
+	grep -q ">$b<" "$T/hist-svg/history-spinup_ns.svg" || fail "trend legend lacks $b"
+done
+grep -q 'AMD EPYC 7B13.*crowd 0.1.0 (3993971)' "$T/hist-svg/history-spinup_ns.svg" || fail "trend figure lacks the footnote"
+# A memory metric of one backend: MiB, linear, the same numbers as compare's.
+expect_rc 0 "$CROWD" plot --history "$SMALL" "$AFTER" "$DENS" --metric pss_bytes --backend core --format svg --out "$T/hist-pss"
+grep -q 'PSS per container (MiB)' "$T/hist-pss/history-pss_bytes.svg" || fail "PSS y label: want MiB, linear"
+[ ! -e "$T/hist-pss/plot-data/history-2.dat" ] || fail "--backend core drew other backends"
+expect_rc 0 "$CROWD" compare --history "$SMALL" "$AFTER" "$DENS" --metric pss_bytes --backend core --data "$T/pss.dat"
+cmp "$T/pss.dat" "$T/hist-pss/plot-data/history.dat" || fail "PSS data differs from compare's"
+# Bad input: exit 2, one line naming the input, nothing created.
+expect_rc 2 "$CROWD" plot --history --metric latency "$SMALL" --out "$T/hbad1"
+grep -q "'latency' is not known (allowed: spinup_ns" <<<"$ERR" || fail "unknown metric message: $ERR"
+expect_rc 2 "$CROWD" plot --history "$SMALL" --backend lxc --out "$T/hbad2"
+grep -q "no folder has ok samples of spinup_ns for backend lxc" <<<"$ERR" || fail "unknown backend message: $ERR"
+expect_rc 2 "$CROWD" plot --metric rps "$SMALL" --out "$T/hbad3"
+grep -q -- "--metric and --backend go with --history" <<<"$ERR" || fail "--metric without --history: $ERR"
+expect_rc 2 "$CROWD" plot --history "$SMALL" "$T/nope" --out "$T/hbad4"
+grep -q "nope" <<<"$ERR" || fail "missing folder not named: $ERR"
+expect_rc 2 "$CROWD" plot --history --out "$T/hbad5"
+for d in hbad1 hbad2 hbad3 hbad4 hbad5; do [ ! -e "$T/$d" ] || fail "bad input created $T/$d"; done
 echo "ok"
