@@ -257,10 +257,9 @@ static void final_check(struct crowd_launch *l, struct crowd_density_result *r)
 	}
 	r->checked = n;
 	struct crowd_launch_load res[CROWD_MAX_BACKENDS];
-	size_t chunk = 0;
 	int64_t dur = l->cfg->duration_ns;
 	for (int pass = 0; pass < 3 && n && !l->stop; pass++) {
-		if (crowd_launch_load_list(l, idx, n, chunk, dur, res, NULL) < 0)
+		if (crowd_launch_load_list(l, idx, n, 0, dur, res, NULL) < 0)
 			break;
 		size_t left = 0;
 		for (size_t i = 0; i < n; i++)
@@ -268,7 +267,6 @@ static void final_check(struct crowd_launch *l, struct crowd_density_result *r)
 				idx[left++] = idx[i];
 		n = left;
 		r->retried += pass ? 0 : n;
-		chunk = 50;
 		dur = dur < 2000000000LL ? 2000000000LL : dur;
 	}
 	r->answering = r->checked - n;
@@ -377,9 +375,10 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 	if (pids_limit(l, &pmax, &pcur, where, sizeof(where)))
 		r->pids_current = pcur;
 	r->ramp_ns = crowd_now_ns() - t_start;
-	/* Does every instance still answer? A short load over all of them; the ones that got no
-	 * response are tried again in small chunks with more time (on a crowded host the load
-	 * generator may spend a whole short load making its connections), twice at most. */
+	/* Does every instance still answer? A short load over all of them (connections are all
+	 * made before the load's clock starts); the ones that got no 2xx response (they count as
+	 * errors, never as nothing) are tried again with at least 2 s, twice at most: a slow
+	 * instance on a crowded host is not a dead one. */
 	if (http && o->final_check && !l->stop)
 		final_check(l, r);
 	return 0;

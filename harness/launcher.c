@@ -20,7 +20,6 @@
 #include "util.h"
 
 #define QUIT_TOKEN UINT64_MAX
-#define LOAD_CHUNK 500
 
 struct crowd_launch_slot {
 	int64_t t_event_ns;  /* when the observer saw the fd readable (absolute) */
@@ -580,7 +579,7 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 		}
 		n = subset;
 	}
-	int r = n ? crowd_launch_load_list(l, idx, n, LOAD_CHUNK, l->cfg->duration_ns, ret, err) : 0;
+	int r = n ? crowd_launch_load_list(l, idx, n, 0, l->cfg->duration_ns, ret, err) : 0;
 	free(idx);
 	return r;
 }
@@ -592,8 +591,6 @@ int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, 
 	memset(ret, 0, sizeof(*ret) * CROWD_MAX_BACKENDS);
 	if (n == 0)
 		return 0;
-	if (chunk == 0)
-		chunk = LOAD_CHUNK;
 	struct crowd_load_target *t = calloc(n, sizeof(*t));
 	struct crowd_load_result *res = calloc(n, sizeof(*res));
 	double *rps = calloc(n, sizeof(*rps));
@@ -614,11 +611,12 @@ int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, 
 	};
 	int64_t cpu_ns = 0, dur_ns = 0;
 	int r = 0;
-	/* In chunks: a target costs a socket per connection and, when the backend left it to us,
-	 * a network namespace fd opened only for its chunk (fds per process are limited). Small
-	 * chunks also because the load generator's clock starts before its connections are made:
-	 * at 2000 targets in a crowded host, setns+connect for all of them outlasted a 1 s load
-	 * and those targets got no request at all. */
+	/* All at once, unless the descriptors would not fit: a target costs a socket per
+	 * connection and, when the backend left it to us, a network namespace fd opened only for
+	 * its chunk. The load generator connects everything before its clock starts, so each
+	 * chunk gets its full measured duration whatever the number of targets. */
+	if (chunk == 0)
+		chunk = crowd_load_max_targets(o.connections, 1);
 	for (size_t c0 = 0; c0 < n && r == 0 && !l->stop; c0 += chunk) {
 		size_t cn = n - c0 < chunk ? n - c0 : chunk;
 		for (size_t i = c0; i < c0 + cn; i++) {

@@ -115,8 +115,8 @@ struct crowd_launch_load {
 int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64_t seed,
 		      struct crowd_launch_load ret[CROWD_MAX_BACKENDS], struct crowd_error *err);
 
-/* The same on the rows idx[0..n) (ready, listening ones), chunk targets at a time (0: 500),
- * each chunk loaded for duration_ns. */
+/* The same on the rows idx[0..n) (ready, listening ones), chunk targets at a time (0: as many
+ * as RLIMIT_NOFILE allows, usually all), each chunk loaded for duration_ns. */
 int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, size_t chunk,
 			   int64_t duration_ns, struct crowd_launch_load ret[CROWD_MAX_BACKENDS],
 			   struct crowd_error *err);

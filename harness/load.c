@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -723,17 +724,50 @@ static int target_prepare(const struct crowd_load_target *t, unsigned pipeline,
 	return 0;
 }
 
-/* Enough descriptors for every connection: raise the soft limit up to the hard one. */
-static int ensure_nofile(size_t need, struct crowd_error *err)
+/* Descriptors open in this process now (a launcher holds pidfds and netns fds by the
+ * thousand); 0 when /proc/self/fd cannot be read. */
+static size_t open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return 0;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+size_t crowd_load_max_targets(unsigned connections, unsigned extra_fds_per_target)
 {
 	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
+		return SIZE_MAX;
+	size_t used = open_fds() + MAX_THREADS * 2 + 64, per = (size_t)connections + extra_fds_per_target;
+	if (per == 0)
+		per = 1;
+	if (rl.rlim_max <= used + per)
+		return 1;
+	return (size_t)((rl.rlim_max - used) / per);
+}
+
+/* Enough descriptors for every connection, on top of those already open: raise the soft limit
+ * up to the hard one. */
+static int ensure_nofile(size_t nconns, size_t need, struct crowd_error *err)
+{
+	struct rlimit rl;
+	size_t open_now = open_fds();
+	need += open_now;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return crowd_error_errno(err, errno, "getrlimit(RLIMIT_NOFILE)");
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
 		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
 			return crowd_error_set(err, EMFILE,
-					       "%zu connections need %zu file descriptors; hard limit is %llu",
-					       need - 64, need, (unsigned long long)rl.rlim_max);
+					       "%zu connections need %zu file descriptors (%zu open already); "
+					       "RLIMIT_NOFILE hard limit is %llu",
+					       nconns, need, open_now, (unsigned long long)rl.rlim_max);
 		rl.rlim_cur = need;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			return crowd_error_errno(err, errno, "setrlimit(RLIMIT_NOFILE)");
@@ -774,7 +808,7 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 	if (nthreads > nconns)
 		nthreads = nconns;
 	bool any_netns = false;
-	int r = ensure_nofile(nconns + nthreads + 64, err);
+	int r = ensure_nofile(nconns, nconns + nthreads + 64, err);
 	if (r < 0)
 		return r;
 

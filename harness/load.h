@@ -56,11 +56,21 @@ struct crowd_load_opts {
 };
 
 /* Load n targets for o->duration_ns (or until *stop becomes non-zero; stop may be NULL).
+ * All connections are opened first, each in its target's network namespace, and every one is
+ * connected or has its failure counted before the measured duration starts: connecting to
+ * thousands of namespaces costs no target its share of the load. A target that never answered
+ * during the load has errors > 0 (connect errors, or its unanswered connections counted as
+ * timeouts): requests > 0 or errors > 0 for every target unless *stop ended it early.
  * ret: n results (required); tot: may be NULL. Errors of requests are counted, not returned;
  * a negative errno means the load could not run at all (bad options, no threads, setns). */
 int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct crowd_load_opts *o,
 		   struct crowd_load_result *ret, struct crowd_load_totals *tot,
 		   volatile sig_atomic_t *stop, struct crowd_error *err);
+
+/* How many targets of `connections` each (plus extra_fds_per_target descriptors the caller
+ * opens per target, e.g. a netns fd) one crowd_load_run can take under the RLIMIT_NOFILE hard
+ * limit, given the descriptors open now. SIZE_MAX: no limit. At least 1. */
+size_t crowd_load_max_targets(unsigned connections, unsigned extra_fds_per_target);
 
 /* Parse "http://HOST[:PORT][/PATH]" where HOST is a loopback address (127.0.0.0/8, ::1,
  * "localhost"). Anything else: -EINVAL with a message saying what is allowed. path_buf holds
