@@ -10,8 +10,13 @@ set xlabel 'results folder in time order (start time, UTC)' offset 0,-0.5
 set ylabel ylabel noenhanced
 f(i) = sprintf('%s/history-%d.dat', datadir, i)
 runs = datadir.'/history-runs.dat'
-# x label: the start time on two lines, or the folder name when the start is unknown.
-lab(s, r) = s eq '-' ? r : (nruns > 8 ? s[6:10].' '.s[12:16] : s[1:10]."\n".s[12:19])
+# x label: the start time on two lines (date, time); a run named by hand (not starting with
+# a digit like the default timestamped names) shows its name under the time instead of the
+# date; the run name alone when the start is unknown.
+named(r) = strstrt('0123456789', r[1:1]) == 0
+lab2(s, r) = named(r) ? s[12:19]."\n".r[1:18] : s[1:10]."\n".s[12:19]
+labn(s, r) = named(r) ? r[1:16] : s[6:10].' '.s[12:16]
+lab(s, r) = s eq '-' ? r[1:24] : (nruns > 8 ? labn(s, r) : lab2(s, r))
 # backends side by side around each folder, so their error bars do not hide each other
 off(i) = n > 1 ? (i - (n + 1) / 2.0) * (0.4 / n) : 0
 set xrange [-0.5:nruns - 0.5]
