@@ -663,16 +663,17 @@ int crowd_cg_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struc
 				continue;
 			if (ret->n == CROWD_CG_ATTACH_MAX) {
 				crowd_cg_attach_close(ret);
-				return crowd_error_set(err, E2BIG, "cgroup %s: too many hierarchies",
-						       cg->leaf);
+				return crowd_error_set(err, E2BIG,
+						       "cgroup %s: too many hierarchies", cg->leaf);
 			}
-			int fd = openat(h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
-					O_WRONLY | O_CLOEXEC);
+			int fd =
+			    openat(h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
+				   O_WRONLY | O_CLOEXEC);
 			if (fd < 0) {
 				int e = errno;
 				crowd_cg_attach_close(ret);
-				return crowd_error_errno(err, e, "cgroup %s: open %s/%s", cg->leaf, h->mnt,
-							 path);
+				return crowd_error_errno(err, e, "cgroup %s: open %s/%s", cg->leaf,
+							 h->mnt, path);
 			}
 			ret->names[ret->n] = h->mnt;
 			ret->fds[ret->n++] = fd;

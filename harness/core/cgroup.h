@@ -75,8 +75,7 @@ struct crowd_cg_attach {
 	int fds[CROWD_CG_ATTACH_MAX];
 	const char *names[CROWD_CG_ATTACH_MAX + 1]; /* hierarchy mount points, for errors */
 };
-int crowd_cg_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret,
-			 struct crowd_error *err);
+int crowd_cg_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struct crowd_error *err);
 /* In the child: join every hierarchy (cgroup2 too unless in_v2). No malloc. */
 int crowd_cg_attach_self(const struct crowd_cg_attach *a, bool in_v2, struct crowd_error *err);
 /* Close the fds (the parent, after clone). A zeroed-then-opened or failed one is fine. */

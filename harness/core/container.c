@@ -407,9 +407,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	unsigned long cflags = c.ns & ~(unsigned long)CLONE_NEWCGROUP;
 	if (c.rootfs_tmpl >= 0)
 		cflags &= ~(unsigned long)CLONE_NEWNS;
-	pid = crowd_spawn(cflags,
-			  ret->cg ? crowd_cg_clone_fd(ret->cg) : -1, child_main, &c, &ret->pidfd,
-			  &in_cgroup, err);
+	pid = crowd_spawn(cflags, ret->cg ? crowd_cg_clone_fd(ret->cg) : -1, child_main, &c,
+			  &ret->pidfd, &in_cgroup, err);
 	if (pid < 0) {
 		r = pid;
 		goto fail;

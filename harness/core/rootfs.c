@@ -386,7 +386,8 @@ int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, struct crowd_error 
 	else if (with_proc && (r = setup_proc(false, err)) < 0)
 		;
 	else
-		r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, err);
+		r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false,
+			     err);
 	umask(old);
 	return r;
 }
