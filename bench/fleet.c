@@ -355,6 +355,11 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 	}
 	if (f->load_error[0])
 		fprintf(out, "\nload failed: %s\n", f->load_error);
+	if (l->n_stopped && l->teardown_workers) {
+		char x[24];
+		fprintf(out, "\nteardown: %u instances in %s wall, %u in parallel\n", l->n_stopped,
+			crowd_units_format_time(l->teardown_wall_ns, x, sizeof(x)), l->teardown_workers);
+	}
 	free(s);
 	free(vals);
 }

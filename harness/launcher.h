@@ -53,6 +53,8 @@ struct crowd_launch {
 
 	unsigned n_started, n_ready, n_failed, n_interrupted;
 	unsigned n_stopped;          /* teardown progress */
+	unsigned teardown_workers;   /* threads that stopped instances in parallel (0: none yet) */
+	int64_t teardown_wall_ns;    /* the whole teardown of the instances, wall time */
 	struct crowd_meminfo mem_before, mem_after;
 	bool have_mem_before, have_mem_after;
 	int64_t timeout_ns;          /* per instance, request to ready */

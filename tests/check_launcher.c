@@ -302,6 +302,41 @@ START_TEST(placement)
 }
 END_TEST
 
+
+/* Teardown runs on a pool of workers: every instance stopped and reaped, each timed on its own
+ * within the whole teardown's wall time, the count of stopped ones exact. */
+START_TEST(parallel_teardown)
+{
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	enum { N = 40 };
+	config(&cfg, "ok", N, 4);
+	ck_assert_int_eq(crowd_launch_open(&cfg, N, &l, &err), 0);
+	ck_assert_int_eq(crowd_launch_grow(l, N, false, &err), 0);
+	ck_assert_uint_eq(l->n_ready, N);
+	pid_t pids[N];
+	for (size_t k = 0; k < N; k++)
+		pids[k] = l->insts[k].pid;
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	ck_assert_uint_eq(l->n_stopped, N);
+	ck_assert_uint_gt(l->teardown_workers, 1);
+	ck_assert_uint_le(l->teardown_workers, N);
+	ck_assert_int_gt(l->teardown_wall_ns, 0);
+	for (size_t k = 0; k < N; k++) {
+		ck_assert(l->insts[k].stopped);
+		ck_assert_int_ge(l->insts[k].sample.teardown_ns, 0);
+		ck_assert_int_le(l->insts[k].sample.teardown_ns, l->teardown_wall_ns);
+		ck_assert_int_eq(kill(pids[k], 0), -1);
+		ck_assert_int_eq(errno, ESRCH);
+	}
+	/* a second teardown finds nothing to stop */
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	ck_assert_uint_eq(l->n_stopped, N);
+	crowd_launch_free(l);
+}
+END_TEST
+
 static Suite *launcher_suite(void)
 {
 	Suite *s = suite_create("launcher");
@@ -317,6 +352,7 @@ static Suite *launcher_suite(void)
 	tcase_add_test(tc, interrupt_marks_rows);
 	tcase_add_test(tc, grow_in_steps);
 	tcase_add_test(tc, unknown_backends_only);
+	tcase_add_test(tc, parallel_teardown);
 	suite_add_tcase(s, tc);
 	TCase *h = tcase_create("helpers");
 	tcase_add_test(h, argv_port);
