@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "stats.h"
 #include "util.h"
 
@@ -417,6 +418,8 @@ static void mark_interrupted(struct crowd_launch *l, size_t k)
 static void *starter_main(void *arg)
 {
 	struct crowd_launch *l = arg;
+	/* Joined only after teardown: clone directly, no hand-off to the spawner thread. */
+	crowd_spawn_thread_durable(true);
 	unsigned window = l->cfg->concurrency ? l->cfg->concurrency : 1;
 	pthread_mutex_lock(&l->lock);
 	while (!l->quit_starters) {
