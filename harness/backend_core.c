@@ -28,6 +28,7 @@ struct core_run {
 struct core_inst {
 	struct crowd_ctr ctr;
 	bool have_ctr;
+	unsigned claimed; /* a port from the launcher's allocator, released in stop() */
 	char argbuf[1024];
 	char *argv[34];
 };
@@ -151,7 +152,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		if (pod)
 			port = wport + (unsigned)index % cfg->pod_size;
 		else if (!(cfg->ns & CLONE_NEWNET))
-			port = crowd_launch_free_port((unsigned)index);
+			port = ci->claimed = crowd_launch_port_claim();
 		else
 			port = wport;
 		if (!port)
@@ -240,6 +241,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	inst->netns_fd = -1; /* the pod's, if any: the pod closes it */
 	if (ci->have_ctr)
 		r = crowd_ctr_destroy(&ci->ctr, err);
+	crowd_launch_port_release(ci->claimed); /* after the listener is gone */
 	inst->ready_fd = inst->pidfd = -1;
 	inst->pid = 0;
 	free(ci);

@@ -25,6 +25,7 @@
 #define READY_FD 3
 
 struct proc_priv {
+	unsigned port; /* from the launcher's allocator, released in stop() */
 	char argbuf[1024];
 	char *argv[34];
 };
@@ -56,7 +57,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 
 	unsigned port = 0;
 	if (cfg->workload.desc->port) {
-		port = crowd_launch_free_port((unsigned)inst->sample.index);
+		port = p->port = crowd_launch_port_claim();
 		if (!port)
 			return crowd_error_set(err, EADDRINUSE, "process: no free TCP port");
 	}
@@ -190,6 +191,9 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 		}
 		inst->pid = 0;
 	}
+	struct proc_priv *p = inst->priv;
+	if (p)
+		crowd_launch_port_release(p->port); /* after the listener is gone */
 	free(inst->priv);
 	inst->priv = NULL;
 	return ret;

@@ -3,6 +3,9 @@
  * launcher so a backend links without the run engine. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,22 +13,82 @@
 
 #include "launcher.h"
 
-unsigned crowd_launch_free_port(unsigned hint)
+/* The ports handed out and not yet released, process-wide: two instances of a run (whatever
+ * their backend or index) never get the same one, even before either has bound it. A cursor
+ * walks the range so a released port is not handed out again soon (TIME_WAIT, slow exits). */
+#define PORT_LO 20000u
+#define PORT_SPAN 40000u
+static pthread_mutex_t port_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t port_taken[PORT_SPAN / 8];
+static unsigned port_cursor;
+
+static bool taken(unsigned i)
 {
-	for (unsigned i = 0; i < 20000; i++) {
-		unsigned port = 20000 + (hint + i) % 40000;
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return port_taken[i / 8] & (1u << (i % 8));
+}
+
+/* Nothing bound on the port on any address: a wildcard bind, dual stack where there is IPv6
+ * (the workloads listen on [::] by default), without SO_REUSEADDR. */
+static bool port_free_now(unsigned port)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r;
+	if (fd >= 0) {
+		int off = 0;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+		struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+					 .sin6_port = htons((uint16_t)port),
+					 .sin6_addr = IN6ADDR_ANY_INIT};
+		r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	} else {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
-			return 0;
+			return false;
 		struct sockaddr_in a = {.sin_family = AF_INET,
 					.sin_port = htons((uint16_t)port),
-					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
-		close(fd);
-		if (r == 0)
-			return port;
+					.sin_addr.s_addr = htonl(INADDR_ANY)};
+		r = bind(fd, (struct sockaddr *)&a, sizeof(a));
 	}
-	return 0;
+	close(fd);
+	return r == 0;
+}
+
+unsigned crowd_launch_port_claim(void)
+{
+	unsigned port = 0;
+	pthread_mutex_lock(&port_lock);
+	for (unsigned n = 0; n < PORT_SPAN; n++) {
+		unsigned i = (port_cursor + n) % PORT_SPAN;
+		if (taken(i) || !port_free_now(PORT_LO + i))
+			continue;
+		port_taken[i / 8] |= (uint8_t)(1u << (i % 8));
+		port_cursor = (i + 1) % PORT_SPAN;
+		port = PORT_LO + i;
+		break;
+	}
+	pthread_mutex_unlock(&port_lock);
+	return port;
+}
+
+void crowd_launch_port_release(unsigned port)
+{
+	if (port < PORT_LO || port >= PORT_LO + PORT_SPAN)
+		return;
+	unsigned i = port - PORT_LO;
+	pthread_mutex_lock(&port_lock);
+	port_taken[i / 8] &= (uint8_t)~(1u << (i % 8));
+	pthread_mutex_unlock(&port_lock);
+}
+
+bool crowd_launch_port_free(unsigned port)
+{
+	return port_free_now(port);
+}
+
+unsigned crowd_launch_free_port(unsigned hint)
+{
+	(void)hint;
+	return crowd_launch_port_claim();
 }
 
 int crowd_launch_argv(const struct crowd_config *cfg, const char *prefix, unsigned port,

@@ -2,11 +2,14 @@
  * readiness and phase order, the -j window, timeouts, early exits, stop on failure, interrupt,
  * teardown leaving no process; and the placement and argv helpers. */
 #include <check.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -261,7 +264,40 @@ START_TEST(argv_port)
 	ck_assert_str_eq(argv[2], "8080");
 	unsigned p = crowd_launch_free_port(7);
 	ck_assert_uint_ge(p, 20000);
+	crowd_launch_port_release(p);
 	crowd_workload_inst_free(&cfg.workload);
+}
+END_TEST
+
+/* Claims are distinct while held, and skip a port someone else has bound. */
+START_TEST(port_claims)
+{
+	unsigned first = crowd_launch_port_claim();
+	ck_assert_uint_ge(first, 20000);
+	crowd_launch_port_release(first);
+	/* Bind the next port the cursor would try, as another service would. */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+	unsigned busy = 0;
+	for (unsigned p = first + 1; p < first + 50 && !busy; p++) {
+		a.sin_port = htons((uint16_t)p);
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			busy = p;
+	}
+	ck_assert_uint_ne(busy, 0);
+	ck_assert(!crowd_launch_port_free(busy));
+	unsigned got[64];
+	for (unsigned i = 0; i < 64; i++) {
+		got[i] = crowd_launch_port_claim();
+		ck_assert_uint_ge(got[i], 20000);
+		ck_assert_uint_ne(got[i], busy);
+		for (unsigned j = 0; j < i; j++)
+			ck_assert_uint_ne(got[i], got[j]);
+	}
+	for (unsigned i = 0; i < 64; i++)
+		crowd_launch_port_release(got[i]);
+	close(fd);
 }
 END_TEST
 
@@ -356,6 +392,7 @@ static Suite *launcher_suite(void)
 	suite_add_tcase(s, tc);
 	TCase *h = tcase_create("helpers");
 	tcase_add_test(h, argv_port);
+	tcase_add_test(h, port_claims);
 	tcase_add_test(h, placement);
 	suite_add_tcase(s, h);
 	return s;
