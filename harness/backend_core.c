@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -208,9 +209,24 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		inst->pidfd = -1;
 		return 1;
 	}
-	if (n == 0)
+	if (n == 0) {
+		/* EOF: the workload exited (its fds close before it is a zombie) or closed the fd.
+		 * Give an exit up to 100 ms to become visible, so the row says how it ended. */
+		int st = 0;
+		if (crowd_ctr_peek_exit(&ci->ctr, 100, &st) == 1) {
+			if (WIFSIGNALED(st))
+				return crowd_error_set(err, ECHILD,
+						       "core: workload killed by signal %d (%s) "
+						       "before ready",
+						       WTERMSIG(st), strsignal(WTERMSIG(st)));
+			return crowd_error_set(err, ECHILD,
+					       "core: workload exited with status %d before ready%s",
+					       WEXITSTATUS(st),
+					       WEXITSTATUS(st) == 127 ? " (exec failed?)" : "");
+		}
 		return crowd_error_set(err, EPIPE,
-				       "core: workload exited or closed CROWD_READY_FD before ready");
+				       "core: workload closed CROWD_READY_FD before ready");
+	}
 	return crowd_error_errno(err, errno, "core: read ready fd");
 }
 

@@ -179,6 +179,50 @@ START_TEST(early_exit_is_a_failed_row)
 }
 END_TEST
 
+/* core: a workload that exits before ready leaves its exit status in the row's error. */
+START_TEST(core_exit_status)
+{
+	if (geteuid() != 0) {
+		printf("skip core_exit_status: needs root\n");
+		return;
+	}
+	const char *top = getenv("CROWD_TOP");
+	char rfs[256];
+	snprintf(rfs, sizeof(rfs), "%s/build/rootfs", top ? top : ".");
+	char mem[300];
+	snprintf(mem, sizeof(mem), "%s/bin/mem", rfs);
+	if (access(mem, X_OK) < 0) {
+		printf("skip core_exit_status: %s missing (make)\n", mem);
+		return;
+	}
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	crowd_config_init(&cfg);
+	ck_assert_int_eq(crowd_workload_parse("mem", &cfg.workload, &err), 0);
+	/* An unknown option: mem exits 2 (usage) before writing to its ready fd. */
+	for (size_t i = 1; cfg.workload.argv[i]; i++) {
+		free(cfg.workload.argv[i]);
+		cfg.workload.argv[i] = NULL;
+	}
+	cfg.workload.argv[1] = strdup("--no-such-option");
+	cfg.rootfs = rfs;
+	cfg.backends[0] = "core";
+	cfg.n_backends = 1;
+	cfg.count = 2;
+	cfg.concurrency = 1;
+	cfg.load = false;
+	ck_assert_int_eq(crowd_launch_open(&cfg, 2, &l, &err), 0);
+	ck_assert_int_eq(crowd_launch_grow(l, 2, false, &err), 0);
+	ck_assert_uint_eq(l->n_failed, 2);
+	ck_assert_msg(strstr(l->insts[0].sample.error, "exited with status 2 before ready"),
+		      "error: %s", l->insts[0].sample.error);
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+	crowd_workload_inst_free(&cfg.workload);
+}
+END_TEST
+
 START_TEST(stop_on_failure)
 {
 	struct crowd_config cfg;
@@ -385,6 +429,7 @@ static Suite *launcher_suite(void)
 	tcase_add_test(tc, timeout_is_a_failed_row);
 	tcase_add_test(tc, early_exit_is_a_failed_row);
 	tcase_add_test(tc, stop_on_failure);
+	tcase_add_test(tc, core_exit_status);
 	tcase_add_test(tc, interrupt_marks_rows);
 	tcase_add_test(tc, grow_in_steps);
 	tcase_add_test(tc, unknown_backends_only);
