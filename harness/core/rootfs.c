@@ -1,5 +1,6 @@
 /* Root filesystem setup. Runs in the cloned child, possibly while other threads of the
  * harness held locks at clone time: no malloc, no stdio, no strerror (locale) here. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -216,6 +217,43 @@ static int enter_pivot(const char *rootfs, bool with_proc, bool userns, struct c
 	return remount_ro("/", 0, userns, err);
 }
 
+/* Debug: CROWD_DEBUG_EXTRA_MOUNTS=N makes each container mount and unmount a tmpfs N times
+ * on a scratch directory under its private /tmp during setup, a deliberate slowdown for
+ * demonstrating crowd compare. Unset or empty: 0. Parsed by hand (no locale in the child). */
+#define EXTRA_MOUNTS_ENV "CROWD_DEBUG_EXTRA_MOUNTS"
+#define EXTRA_MOUNTS_MAX 100000
+
+static int debug_extra_mounts(struct crowd_error *err)
+{
+	const char *v = getenv(EXTRA_MOUNTS_ENV);
+	unsigned long n = 0;
+	if (!v || !*v)
+		return 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9' || n > EXTRA_MOUNTS_MAX)
+			return crowd_error_set(err, EINVAL,
+					       EXTRA_MOUNTS_ENV "='%s': want a count 0..%d", v,
+					       EXTRA_MOUNTS_MAX);
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (n > EXTRA_MOUNTS_MAX)
+		return crowd_error_set(err, EINVAL, EXTRA_MOUNTS_ENV "='%s': want a count 0..%d",
+				       v, EXTRA_MOUNTS_MAX);
+	if (!n)
+		return 0;
+	static const char dir[] = "/tmp/.crowd-debug-mounts";
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return ERRNO_SET(err, errno, EXTRA_MOUNTS_ENV ": mkdir %s", dir);
+	for (unsigned long i = 0; i < n; i++) {
+		if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k") < 0)
+			return ERRNO_SET(err, errno, EXTRA_MOUNTS_ENV ": mount %lu on %s", i + 1, dir);
+		if (umount2(dir, 0) < 0)
+			return ERRNO_SET(err, errno, EXTRA_MOUNTS_ENV ": umount %s", dir);
+	}
+	rmdir(dir);
+	return 0;
+}
+
 int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err)
 {
 	mode_t old = umask(0);
@@ -226,6 +264,8 @@ int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct c
 		r = ERRNO_SET(err, errno, "making / private");
 	} else if (rootfs) {
 		r = enter_pivot(rootfs, with_proc, userns, err);
+		if (r == 0)
+			r = debug_extra_mounts(err);
 	} else if (with_proc) {
 		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			r = ERRNO_SET(err, errno, "mounting a fresh /proc");
@@ -388,6 +428,8 @@ int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, struct crowd_error 
 	else
 		r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false,
 			     err);
+	if (r == 0)
+		r = debug_extra_mounts(err);
 	umask(old);
 	return r;
 }
