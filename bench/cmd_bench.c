@@ -35,7 +35,7 @@ int crowd_cmd_bench(int argc, char **argv)
 			       "write a results folder. Ctrl-C tears down what was started and exits 130.",
 		.groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
 		.extra = bench_opts,
-		.extra_help = "  --timeout TIME     per instance, request to ready (default 30s)\n",
+		.extra_help = "      --timeout TIME           per instance, request to ready (default 30s)\n",
 		.extra_fn = bench_extra,
 		.ctx = &timeout_ns,
 	};

@@ -163,14 +163,14 @@ int crowd_cmd_density(int argc, char **argv)
 		.groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
 		.extra = density_opts,
 		.extra_help =
-			"  --step K                 instances per step (default +10%, at least 10)\n"
-			"  --max-count N            stop at N per backend (default 100000)\n"
-			"  --memory-budget B|P%     stop when MemAvailable dropped by B bytes or P% of it\n"
-			"  --slo-spinup-p99 TIME    stop when a step's p99 spin-up exceeds TIME\n"
-			"  --slo-throughput-drop P  with --load: stop when req/s per instance falls P%\n"
-			"                           below the first step's\n"
-			"  --load-sample K          instances loaded per step with --load (default 20)\n"
-			"  --timeout TIME           per instance, request to ready (default 30s)\n",
+			"      --step K                 instances per step (default +10%, at least 10)\n"
+			"      --max-count N            stop at N per backend (default 100000)\n"
+			"      --memory-budget B|P%     stop when MemAvailable dropped by B bytes or P% of it\n"
+			"      --slo-spinup-p99 TIME    stop when a step's p99 spin-up exceeds TIME\n"
+			"      --slo-throughput-drop P  with --load: stop when req/s per instance falls P%\n"
+			"                               below the first step's\n"
+			"      --load-sample K          instances loaded per step with --load (default 20)\n"
+			"      --timeout TIME           per instance, request to ready (default 30s)\n",
 		.extra_fn = density_extra,
 		.ctx = &dc,
 	};

@@ -263,8 +263,10 @@ static void print_help(const struct crowd_opts_cmd *cmd)
 			continue;
 		char left[48];
 		int shortopt = d->opt.val < 256 ? d->opt.val : 0;
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s", shortopt ? "-" : "  ",
-			 shortopt ? shortopt : ' ', shortopt ? ", " : "  ", d->opt.name,
+		char shortpart[8] = "    ";
+		if (shortopt)
+			snprintf(shortpart, sizeof(shortpart), "-%c, ", shortopt);
+		snprintf(left, sizeof(left), "%s--%s%s%s", shortpart, d->opt.name,
 			 d->arg ? " " : "", d->arg ? d->arg : "");
 		printf("  %-28s %s\n", left, d->help);
 	}
