@@ -80,6 +80,16 @@ void crowd_launch_port_release(unsigned port)
 	pthread_mutex_unlock(&port_lock);
 }
 
+bool crowd_launch_port_held(unsigned port)
+{
+	if (port < PORT_LO || port >= PORT_LO + PORT_SPAN)
+		return false;
+	pthread_mutex_lock(&port_lock);
+	bool held = taken(port - PORT_LO);
+	pthread_mutex_unlock(&port_lock);
+	return held;
+}
+
 bool crowd_launch_port_free(unsigned port)
 {
 	return port_free_now(port);

@@ -275,6 +275,20 @@ static void finish_ready(struct crowd_launch *l, size_t k, int64_t t_abs)
 	l->n_ready++;
 }
 
+/* A workload that listens on the host's network and ended before ready: if its port is now
+ * bound by someone else, that is the likely cause (another program took it between the
+ * allocator's probe and the workload's bind). Say so in the error; there is no retry. */
+static void blame_port(const struct crowd_inst *inst, struct crowd_error *e)
+{
+	size_t len = strlen(e->msg);
+	if (!inst->port || len + 1 >= sizeof(e->msg) || !crowd_launch_port_held(inst->port))
+		return; /* not from the allocator: the workload has a network namespace */
+	if (crowd_launch_port_free(inst->port))
+		return;
+	snprintf(e->msg + len, sizeof(e->msg) - len, " (port %u is taken by another program)",
+		 inst->port);
+}
+
 /* Ask the backend about an instance whose fd the observer saw readable (lock held). */
 static void handle_event(struct crowd_launch *l, size_t k)
 {
@@ -293,6 +307,7 @@ static void handle_event(struct crowd_launch *l, size_t k)
 	} else {
 		disarm(l, k);
 		fl_remove(l, k);
+		blame_port(inst, &e);
 		inst_failed(l, inst, &e);
 	}
 }
@@ -377,6 +392,7 @@ static void start_one(struct crowd_launch *l, size_t k)
 		l->n_started++;
 		if (rr <= 0) {
 			fl_remove(l, k);
+			blame_port(inst, &e);
 			inst_failed(l, inst, &e);
 		} else if (inst->ready_fd < 0) {
 			finish_ready(l, k, crowd_now_ns());

@@ -143,6 +143,8 @@ struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
  * none is left. release gives it back (0 and ports outside the range are ignored). */
 unsigned crowd_launch_port_claim(void);
 void crowd_launch_port_release(unsigned port);
+/* Whether port is claimed (and not released). */
+bool crowd_launch_port_held(unsigned port);
 /* Whether nothing is bound to port now (a probe; says nothing about claims). */
 bool crowd_launch_port_free(unsigned port);
 /* Old name: a claim (hint ignored); release it with crowd_launch_port_release. */

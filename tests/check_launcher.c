@@ -223,6 +223,46 @@ START_TEST(core_exit_status)
 }
 END_TEST
 
+/* A workload whose port is taken by another program before it binds: the row says so. The
+ * fake httpd starts such a program on its --port (in its process group, so stop kills it)
+ * and exits 1. */
+START_TEST(port_taken_blamed)
+{
+	if (access("/usr/bin/python3", X_OK) < 0) {
+		printf("skip port_taken_blamed: no /usr/bin/python3\n");
+		return;
+	}
+	char p[256];
+	snprintf(p, sizeof(p), "%s/race/bin/httpd", base);
+	make_rootfs("race", "");
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\n"
+		   "/usr/bin/python3 -c 'import socket, sys, time\n"
+		   "s = socket.socket(); s.bind((\"0.0.0.0\", int(sys.argv[1]))); s.listen(1)\n"
+		   "open(sys.argv[2], \"w\").close(); time.sleep(30)' \"$2\" %s/race/held.$2 3>&- &\n"
+		   "while [ ! -e %s/race/held.$2 ]; do sleep 0.05; done\n"
+		   "exit 1\n",
+		base, base);
+	fclose(f);
+	chmod(p, 0755);
+	struct crowd_config cfg;
+	struct crowd_launch *l = NULL;
+	struct crowd_error err = {0};
+	config(&cfg, "race", 1, 1);
+	crowd_workload_inst_free(&cfg.workload);
+	ck_assert_int_eq(crowd_workload_parse("httpd", &cfg.workload, &err), 0);
+	ck_assert_int_eq(crowd_launch_open(&cfg, 1, &l, &err), 0);
+	ck_assert_int_eq(crowd_launch_grow(l, 1, false, &err), 0);
+	ck_assert_uint_eq(l->n_failed, 1);
+	ck_assert_msg(strstr(l->insts[0].sample.error, "is taken by another program"), "error: %s",
+		      l->insts[0].sample.error);
+	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
+	crowd_launch_free(l);
+	crowd_workload_inst_free(&cfg.workload);
+}
+END_TEST
+
 START_TEST(stop_on_failure)
 {
 	struct crowd_config cfg;
@@ -430,6 +470,7 @@ static Suite *launcher_suite(void)
 	tcase_add_test(tc, early_exit_is_a_failed_row);
 	tcase_add_test(tc, stop_on_failure);
 	tcase_add_test(tc, core_exit_status);
+	tcase_add_test(tc, port_taken_blamed);
 	tcase_add_test(tc, interrupt_marks_rows);
 	tcase_add_test(tc, grow_in_steps);
 	tcase_add_test(tc, unknown_backends_only);
