@@ -219,10 +219,9 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 						       "core: workload killed by signal %d (%s) "
 						       "before ready",
 						       WTERMSIG(st), strsignal(WTERMSIG(st)));
-			return crowd_error_set(err, ECHILD,
-					       "core: workload exited with status %d before ready%s",
-					       WEXITSTATUS(st),
-					       WEXITSTATUS(st) == 127 ? " (exec failed?)" : "");
+			return crowd_error_set(
+			    err, ECHILD, "core: workload exited with status %d before ready%s",
+			    WEXITSTATUS(st), WEXITSTATUS(st) == 127 ? " (exec failed?)" : "");
 		}
 		return crowd_error_set(err, EPIPE,
 				       "core: workload closed CROWD_READY_FD before ready");

@@ -16,7 +16,7 @@
 /* The ports handed out and not yet released, process-wide: two instances of a run (whatever
  * their backend or index) never get the same one, even before either has bound it. A cursor
  * walks the range so a released port is not handed out again soon (TIME_WAIT, slow exits). */
-#define PORT_LO 20000u
+#define PORT_LO	  20000u
 #define PORT_SPAN 40000u
 static pthread_mutex_t port_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t port_taken[PORT_SPAN / 8];
@@ -76,7 +76,7 @@ void crowd_launch_port_release(unsigned port)
 		return;
 	unsigned i = port - PORT_LO;
 	pthread_mutex_lock(&port_lock);
-	port_taken[i / 8] &= (uint8_t)~(1u << (i % 8));
+	port_taken[i / 8] &= (uint8_t) ~(1u << (i % 8));
 	pthread_mutex_unlock(&port_lock);
 }
 

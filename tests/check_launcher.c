@@ -237,12 +237,13 @@ START_TEST(port_taken_blamed)
 	make_rootfs("race", "");
 	FILE *f = fopen(p, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\n"
-		   "/usr/bin/python3 -c 'import socket, sys, time\n"
-		   "s = socket.socket(); s.bind((\"0.0.0.0\", int(sys.argv[1]))); s.listen(1)\n"
-		   "open(sys.argv[2], \"w\").close(); time.sleep(30)' \"$2\" %s/race/held.$2 3>&- &\n"
-		   "while [ ! -e %s/race/held.$2 ]; do sleep 0.05; done\n"
-		   "exit 1\n",
+	fprintf(f,
+		"#!/bin/sh\n"
+		"/usr/bin/python3 -c 'import socket, sys, time\n"
+		"s = socket.socket(); s.bind((\"0.0.0.0\", int(sys.argv[1]))); s.listen(1)\n"
+		"open(sys.argv[2], \"w\").close(); time.sleep(30)' \"$2\" %s/race/held.$2 3>&- &\n"
+		"while [ ! -e %s/race/held.$2 ]; do sleep 0.05; done\n"
+		"exit 1\n",
 		base, base);
 	fclose(f);
 	chmod(p, 0755);

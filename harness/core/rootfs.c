@@ -237,8 +237,8 @@ static int debug_extra_mounts(struct crowd_error *err)
 		n = n * 10 + (unsigned long)(*p - '0');
 	}
 	if (n > EXTRA_MOUNTS_MAX)
-		return crowd_error_set(err, EINVAL, EXTRA_MOUNTS_ENV "='%s': want a count 0..%d",
-				       v, EXTRA_MOUNTS_MAX);
+		return crowd_error_set(err, EINVAL, EXTRA_MOUNTS_ENV "='%s': want a count 0..%d", v,
+				       EXTRA_MOUNTS_MAX);
 	if (!n)
 		return 0;
 	static const char dir[] = "/tmp/.crowd-debug-mounts";
@@ -246,7 +246,8 @@ static int debug_extra_mounts(struct crowd_error *err)
 		return ERRNO_SET(err, errno, EXTRA_MOUNTS_ENV ": mkdir %s", dir);
 	for (unsigned long i = 0; i < n; i++) {
 		if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k") < 0)
-			return ERRNO_SET(err, errno, EXTRA_MOUNTS_ENV ": mount %lu on %s", i + 1, dir);
+			return ERRNO_SET(err, errno, EXTRA_MOUNTS_ENV ": mount %lu on %s", i + 1,
+					 dir);
 		if (umount2(dir, 0) < 0)
 			return ERRNO_SET(err, errno, EXTRA_MOUNTS_ENV ": umount %s", dir);
 	}
