@@ -8,6 +8,13 @@ failed=()
 log=build/tests/log
 mkdir -p "$log"
 
+# What crowd-named cgroups and mounts exist now; anything new after the tests is a leak.
+leftovers() {
+	find /sys/fs/cgroup -maxdepth 3 -type d -iname '*crowd*' 2>/dev/null | sort
+	grep -i crowd /proc/self/mountinfo 2>/dev/null | awk '{print $5}' | sort
+}
+before=$(leftovers)
+
 for t in build/tests/check_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
@@ -35,6 +42,14 @@ for t in tests/it_*.sh; do
 		fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (rc=$rc)"; tail -40 "$log/$name.out"
 	fi
 done
+
+left=$(comm -13 <(echo "$before") <(leftovers))
+if [ -n "$left" ]; then
+	fail=$((fail + 1)); failed+=("nothing-left-behind"); echo "FAIL nothing-left-behind:"
+	echo "$left" | head -20
+else
+	pass=$((pass + 1)); echo "PASS nothing-left-behind (no crowd cgroup or mount remains)"
+fi
 
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "$pass passed, $fail failed, $skip skipped"
