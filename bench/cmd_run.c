@@ -110,6 +110,7 @@ int crowd_cmd_run(int argc, char **argv)
 	spec.limits = cfg.limits;
 	spec.caps = cfg.caps;
 	spec.rootless = cfg.rootless;
+	spec.single = true;
 	spec.argv = argv + first;
 	spec.stdio[0] = STDIN_FILENO;
 	spec.stdio[1] = STDOUT_FILENO;

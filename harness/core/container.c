@@ -372,7 +372,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    "cgroup limits were asked but there is no cgroup to apply them "
 		    "(needs root or a delegated cgroup)");
 	}
-	if (spec->rootfs && !c.userns &&
+	/* The template pays off when containers share it; a single one pivots itself. */
+	if (spec->rootfs && !c.userns && !spec->single &&
 	    (r = crowd_rootfs_template(spec->rootfs, &c.rootfs_tmpl, err)) < 0)
 		goto fail;
 	if (ret->cg && !c.userns && (r = crowd_cg_attach_open(ret->cg, &c.attach, err)) < 0)

@@ -51,6 +51,8 @@ struct crowd_ctr_spec {
 	bool ready_pipe;             /* give the workload CROWD_READY_FD */
 	struct crowd_pod *pod;       /* join this pod's namespaces; NULL: none */
 	const char *cgroup_leaf;     /* NULL: the container id */
+	bool single;                 /* the only container with this rootfs in this process:
+				      * pivot in the child, no shared mount-ns template */
 };
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec);
 
