@@ -143,31 +143,6 @@ int cg_read_allat(int dirfd, const char *name, char **ret, struct crowd_error *e
 	return 0;
 }
 
-int cg_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_error *err)
-{
-	char buf[64];
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return -ENOENT;
-	if (fd < 0)
-		return crowd_error_errno(err, errno, "open %s", name);
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return crowd_error_errno(err, errno, "read %s", name);
-	buf[n] = '\0';
-	if (strncmp(buf, "max", 3) == 0) {
-		*ret = INT64_MAX;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	long long v = strtoll(buf, &end, 10);
-	if (errno || end == buf)
-		return crowd_error_set(err, EINVAL, "%s: not a number: '%.20s'", name, buf);
-	*ret = v;
-	return 0;
-}
-
 int cg_parse_keyed(const char *text, const char *key, int64_t *ret)
 {
 	size_t klen = strlen(key);
@@ -281,7 +256,7 @@ int cg_stats_read(struct crowd_cg *cg, const struct cg_stat_desc *t, size_t n, b
 				return crowd_error_set(err, EINVAL, "%s: bad '%s' line", name,
 						       t[i].key);
 		} else {
-			r = cg_read_int64at(dirfd, name, &v, err);
+			r = crowd_read_int64at(dirfd, name, &v, err);
 			if (r == -ENOENT)
 				continue;
 			if (r < 0)

@@ -88,7 +88,6 @@ int cg_rmdirat(int dirfd, const char *name, struct crowd_error *err);
  * remove what is below depth first, then retry as cg_rmdirat does. */
 int cg_rmdir_tree(int parent_fd, const char *name, bool v2, bool freezer, struct crowd_error *err);
 /* Read a file holding one integer; -ENOENT (without filling err) when it does not exist. */
-int cg_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_error *err);
 /* Value of "key N" in a flat keyed file ("usage_usec 12\n..."); -ENOENT if absent. */
 int cg_parse_keyed(const char *text, const char *key, int64_t *ret);
 /* Parse a cgroup.procs text into a malloc'd array. */

@@ -51,10 +51,10 @@ ssize_t crowd_read_file(const char *path, char *buf, size_t len, struct crowd_er
 	return crowd_read_fileat(AT_FDCWD, path, buf, len, err);
 }
 
-int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err)
+int crowd_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_error *err)
 {
 	char buf[64];
-	ssize_t n = crowd_read_file(path, buf, sizeof(buf), err);
+	ssize_t n = crowd_read_fileat(dirfd, name, buf, sizeof(buf), err);
 	if (n < 0)
 		return (int)n;
 	if (strncmp(buf, "max", 3) == 0) {
@@ -65,9 +65,14 @@ int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err)
 	errno = 0;
 	long long v = strtoll(buf, &end, 10);
 	if (errno || end == buf)
-		return crowd_error_set(err, EINVAL, "%s: not a number: '%.20s'", path, buf);
+		return crowd_error_set(err, EINVAL, "%s: not a number: '%.20s'", name, buf);
 	*ret = v;
 	return 0;
+}
+
+int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err)
+{
+	return crowd_read_int64at(AT_FDCWD, path, ret, err);
 }
 
 int crowd_write_all(int fd, const void *buf, size_t len)

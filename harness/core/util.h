@@ -58,6 +58,7 @@ ssize_t crowd_read_fileat(int dirfd, const char *name, char *buf, size_t len,
 			  struct crowd_error *err);
 /* Read a file holding one integer ("max" gives INT64_MAX). */
 int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err);
+int crowd_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_error *err);
 /* Write all bytes / read exactly len bytes, retrying on EINTR and short counts. */
 int crowd_write_all(int fd, const void *buf, size_t len);
 ssize_t crowd_read_all(int fd, void *buf, size_t len);
