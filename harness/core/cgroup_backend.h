@@ -122,6 +122,10 @@ int cg2_kill_fd(int dirfd, struct crowd_error *err);
 /* cg2_kill_fd unless cgroup.events says the leaf is empty. */
 int cg2_kill_populated(int dirfd, struct crowd_error *err);
 int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err);
+/* Kill and drain the cgroup2 leaf, run before_rmdir (may be NULL), then remove the leaf. */
+int cg2_leaf_remove(struct crowd_cg *cg,
+		    int (*before_rmdir)(struct crowd_cg *cg, struct crowd_error *err),
+		    struct crowd_error *err);
 int cg2_pid_in_leaf(const struct crowd_cg *cg, pid_t pid);
 /* v1 pieces cgroup.c reuses (cgroup_v1.c): freeze, kill, thaw until empty; copy
  * cpuset.cpus/mems from parent into child when the child's are empty. */

@@ -363,20 +363,10 @@ static int hy_kill(struct crowd_cg *cg, struct crowd_error *err)
 	return cg2_kill_fd(cg->v2_fd, err);
 }
 
+/* Killed and drained through cgroup2, the v1 leaves go first, then the cgroup2 leaf. */
 static int hy_remove(struct crowd_cg *cg, struct crowd_error *err)
 {
-	int r = cg2_kill_populated(cg->v2_fd, err);
-	if (r == 0)
-		r = cg2_wait_empty(cg->v2_fd, CG_WAIT_EMPTY_NS, err);
-	if (r == 0)
-		r = v1_leaves_remove(cg, err);
-	if (r < 0)
-		return r;
-	crowd_closep(&cg->v2_fd);
-	r = cg_rmdir_tree(cg->run->h[cg->run->v2].run_fd, cg->leaf, true, false, err);
-	if (r == 0)
-		cg->present &= ~(1u << cg->run->v2);
-	return r;
+	return cg2_leaf_remove(cg, v1_leaves_remove, err);
 }
 
 const struct cg_backend cg_backend_hybrid = {

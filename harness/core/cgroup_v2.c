@@ -275,11 +275,15 @@ static int v2_kill(struct crowd_cg *cg, struct crowd_error *err)
 	return cg2_kill_fd(cg->v2_fd, err);
 }
 
-static int v2_remove(struct crowd_cg *cg, struct crowd_error *err)
+int cg2_leaf_remove(struct crowd_cg *cg,
+		    int (*before_rmdir)(struct crowd_cg *cg, struct crowd_error *err),
+		    struct crowd_error *err)
 {
 	int r = cg2_kill_populated(cg->v2_fd, err);
 	if (r == 0)
 		r = cg2_wait_empty(cg->v2_fd, CG_WAIT_EMPTY_NS, err);
+	if (r == 0 && before_rmdir)
+		r = before_rmdir(cg, err);
 	if (r < 0)
 		return r;
 	crowd_closep(&cg->v2_fd);
@@ -287,6 +291,11 @@ static int v2_remove(struct crowd_cg *cg, struct crowd_error *err)
 	if (r == 0)
 		cg->present &= ~(1u << cg->run->v2);
 	return r;
+}
+
+static int v2_remove(struct crowd_cg *cg, struct crowd_error *err)
+{
+	return cg2_leaf_remove(cg, NULL, err);
 }
 
 const struct cg_backend cg_backend_v2 = {
