@@ -8,6 +8,7 @@
 
 #include "cgroup.h"
 #include "host.h"
+#include "hwloc_dl.h"
 #include "memory.h"
 #include "util.h"
 
@@ -49,7 +50,13 @@ static void host_topology(struct crowd_host *h)
 {
 	hwloc_topology_t topo;
 
+	struct crowd_error err = {0};
+
 	h->packages = h->numa_nodes = h->cores = h->pus = -1;
+	if (crowd_hwloc_load(&err) < 0) {
+		snprintf(h->topology_error, sizeof(h->topology_error), "hwloc: %.120s", err.msg);
+		return;
+	}
 	if (hwloc_topology_init(&topo) < 0) {
 		snprintf(h->topology_error, sizeof(h->topology_error), "hwloc_topology_init failed");
 		return;
@@ -72,8 +79,10 @@ static void host_topology(struct crowd_host *h)
 		hwloc_obj_t o = hwloc_get_obj_by_type(topo, cache_types[i].type, 0);
 		struct crowd_host_cache *c = &h->caches[h->n_caches++];
 		c->level = cache_types[i].level;
-		c->kind = o->attr->cache.type == HWLOC_OBJ_CACHE_UNIFIED ? "unified" : cache_types[i].kind;
-		c->size_bytes = o->attr ? (int64_t)o->attr->cache.size : -1;
+		c->kind = o && o->attr && o->attr->cache.type == HWLOC_OBJ_CACHE_UNIFIED
+				  ? "unified"
+				  : cache_types[i].kind;
+		c->size_bytes = o && o->attr ? (int64_t)o->attr->cache.size : -1;
 		c->count = (unsigned)n;
 	}
 	hwloc_topology_destroy(topo);

@@ -1,4 +1,5 @@
-/* Placement from the hwloc topology: see placement.h. The topology is loaded once. */
+/* Placement from the hwloc topology: see placement.h. The topology is loaded once, libhwloc
+ * with it (hwloc_dl.h). */
 #include "placement.h"
 
 #include <hwloc.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hwloc_dl.h"
 #include "util.h"
 
 #define MAX_UNITS 1024
@@ -19,6 +21,7 @@ static struct {
 	pthread_once_t once;
 	struct unit cores[MAX_UNITS], pus[MAX_UNITS];
 	int n_cores, n_pus;
+	struct crowd_error err; /* why there are no units */
 } topo = {.once = PTHREAD_ONCE_INIT};
 
 static int node_of(hwloc_topology_t t, hwloc_obj_t o)
@@ -54,13 +57,35 @@ static void fill(hwloc_topology_t t, hwloc_obj_type_t type, struct unit *u, int 
 static void load(void)
 {
 	hwloc_topology_t t;
-	if (hwloc_topology_init(&t) < 0)
+	if (crowd_hwloc_load(&topo.err) < 0) {
+		crowd_error_prefix(&topo.err, "hwloc");
 		return;
+	}
+	if (hwloc_topology_init(&t) < 0) {
+		crowd_error_errno(&topo.err, errno, "hwloc_topology_init");
+		return;
+	}
 	if (hwloc_topology_load(t) == 0) {
 		fill(t, HWLOC_OBJ_CORE, topo.cores, &topo.n_cores);
 		fill(t, HWLOC_OBJ_PU, topo.pus, &topo.n_pus);
+		if (!topo.n_cores || !topo.n_pus)
+			crowd_error_set(&topo.err, ENODEV, "hwloc: no cores or PUs in the topology");
+	} else {
+		crowd_error_errno(&topo.err, errno, "hwloc_topology_load");
 	}
 	hwloc_topology_destroy(t);
+}
+
+int crowd_place_check(const struct crowd_config *cfg, struct crowd_error *err)
+{
+	if (cfg->placement == CROWD_PLACE_NONE)
+		return 0;
+	pthread_once(&topo.once, load);
+	if (topo.n_cores && topo.n_pus)
+		return 0;
+	if (err)
+		*err = topo.err;
+	return -(topo.err.code ? topo.err.code : ENODEV);
 }
 
 static const struct unit *choose(const struct crowd_config *cfg, int index)
