@@ -1,6 +1,7 @@
 /* Capability profiles with libcap. The child calls crowd_caps_apply() after clone(), maybe
- * while other threads of the harness hold the malloc lock, so nothing here allocates at
- * apply time: the one cap_t it fills is allocated once when the library loads. */
+ * in the harness's own memory (CROWD_SPAWN_SHARE_VM) and while other threads hold the malloc
+ * lock, so nothing here allocates at apply time: the parent allocates the cap_t the child
+ * fills, one per container, and frees it once the child has exec'd. */
 #include <stdbool.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -32,13 +33,6 @@ static const struct {
     {"none", CROWD_CAPS_NONE},
     {"all", CROWD_CAPS_ALL},
 };
-
-static cap_t caps_scratch;
-
-__attribute__((constructor)) static void caps_init(void)
-{
-	caps_scratch = cap_init();
-}
 
 int crowd_caps_parse(const char *text, enum crowd_caps_profile *ret, struct crowd_error *err)
 {
@@ -76,7 +70,7 @@ static bool caps_wanted(enum crowd_caps_profile p, cap_value_t c)
 	return false;
 }
 
-int crowd_caps_apply(enum crowd_caps_profile p, struct crowd_error *err)
+int crowd_caps_apply(enum crowd_caps_profile p, cap_t caps_scratch, struct crowd_error *err)
 {
 	cap_value_t max = (cap_value_t)cap_max_bits();
 

@@ -2,6 +2,8 @@
 #ifndef CROWD_CAPS_H
 #define CROWD_CAPS_H
 
+#include <sys/capability.h>
+
 #include "container.h"
 #include "error.h"
 
@@ -14,7 +16,16 @@ int crowd_caps_parse(const char *text, enum crowd_caps_profile *ret, struct crow
 const char *crowd_caps_profile_name(enum crowd_caps_profile p);
 
 /* In the child: set bounding, permitted, effective to the profile; clear inheritable and
- * ambient. Call after all privileged setup, just before no_new_privs and exec. */
-int crowd_caps_apply(enum crowd_caps_profile p, struct crowd_error *err);
+ * ambient. Call after all privileged setup, just before no_new_privs and exec. scratch is a
+ * cap_t from cap_init() that the parent made for this child alone (the child may share the
+ * parent's memory and must not allocate); NULL is reported as out of memory. */
+int crowd_caps_apply(enum crowd_caps_profile p, cap_t scratch, struct crowd_error *err);
+
+static inline void crowd_cap_freep(cap_t *c)
+{
+	if (*c)
+		cap_free(*c);
+}
+#define _cleanup_cap_ __attribute__((cleanup(crowd_cap_freep)))
 
 #endif

@@ -1,6 +1,8 @@
 /* crowd_ctr_*: one container = clone3 into fresh namespaces and a cgroup, set up in the
- * child, exec. The child runs between clone() and execve() in a copy of a possibly
- * multithreaded harness: it must not malloc, use stdio or strerror (all prepared here). */
+ * child, exec. The child runs between clone() and execve() in a possibly multithreaded
+ * harness's memory (shared, CROWD_SPAWN_SHARE_VM, or a copy for a user namespace, whose
+ * child must wait for the parent): it must not malloc, use stdio or strerror, nor write
+ * any global (all prepared here, in struct child_ctx). */
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -57,6 +59,7 @@ struct child_ctx {
 	const char *hostname;
 	struct crowd_cg_attach attach; /* without a user namespace the child joins its cgroups */
 	int rootfs_tmpl;	       /* mount namespace to copy, or -1: clone one and pivot */
+	cap_t caps;		       /* this child's scratch set for crowd_caps_apply */
 };
 
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec)
@@ -146,11 +149,21 @@ static int child_setup_late(struct child_ctx *c, struct crowd_error *err)
 	/* The cgroup namespace is rooted where we are now: in the container's leaf. */
 	if (c->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0)
 		return ERRNO_SET(err, errno, "unshare cgroup namespace");
-	if ((r = crowd_caps_apply(c->spec->caps, err)) < 0)
+	if ((r = crowd_caps_apply(c->spec->caps, c->caps, err)) < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ERRNO_SET(err, errno, "PR_SET_NO_NEW_PRIVS");
-	/* The harness may block signals or ignore SIGPIPE; the workload starts clean. */
+	/* The harness may block signals or ignore SIGPIPE; the workload starts clean. A handler
+	 * of the harness must not run here, in its memory, once signals are unblocked. */
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction sa;
+		if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN) {
+			sa.sa_handler = SIG_DFL;
+			sa.sa_flags = 0;
+			sigaction(s, &sa, NULL);
+		}
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -195,7 +208,7 @@ static int child_exec(struct child_ctx *c, struct crowd_error *err)
 			       first == ENOENT ? " in the container's PATH" : "");
 }
 
-static _Noreturn void child_main(void *arg)
+static _Noreturn void child_main(void *arg, bool in_cgroup)
 {
 	struct child_ctx *c = arg;
 	struct ctr_msg m = {.kind = MSG_ERROR, .t_start_ns = crowd_now_ns()};
@@ -220,7 +233,7 @@ static _Noreturn void child_main(void *arg)
 		struct pollfd pfd = {.fd = c->sock, .events = POLLOUT};
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
 			_exit(127);
-		if (crowd_cg_attach_self(&c->attach, crowd_spawn_in_cgroup, &m.err) < 0) {
+		if (crowd_cg_attach_self(&c->attach, in_cgroup, &m.err) < 0) {
 			child_send(c->sock, &m);
 			_exit(127);
 		}
@@ -332,6 +345,7 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 			      .rootfs_tmpl = -1};
 	_cleanup_free_ char **env = NULL;
 	_cleanup_close_ int sock_p = -1, sock_c = -1, ready_r = -1, ready_w = -1;
+	_cleanup_cap_ cap_t caps = NULL;
 	char ready_buf[32];
 	int sv[2], rp[2], r;
 	bool in_cgroup;
@@ -358,6 +372,9 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 					       "pods with --rootless are not supported");
 	}
 	c.unshare_cgroup = c.ns & CLONE_NEWCGROUP;
+	if (!(caps = cap_init()))
+		return crowd_error_set(err, ENOMEM, "out of memory");
+	c.caps = caps;
 	c.hostname = spec->hostname ? spec->hostname : "crowd";
 	if ((r = crowd_uuid_new(ret->id, err)) < 0)
 		return r;
@@ -408,8 +425,10 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	unsigned long cflags = c.ns & ~(unsigned long)CLONE_NEWCGROUP;
 	if (c.rootfs_tmpl >= 0)
 		cflags &= ~(unsigned long)CLONE_NEWNS;
-	pid = crowd_spawn(cflags, ret->cg ? crowd_cg_clone_fd(ret->cg) : -1, child_main, &c,
-			  &ret->pidfd, &in_cgroup, err);
+	/* A child in a user namespace waits for its id maps: it needs a copy of our memory. */
+	pid = crowd_spawn(cflags, c.userns ? 0 : CROWD_SPAWN_SHARE_VM,
+			  ret->cg ? crowd_cg_clone_fd(ret->cg) : -1, child_main, &c, &ret->pidfd,
+			  &in_cgroup, err);
 	if (pid < 0) {
 		r = pid;
 		goto fail;

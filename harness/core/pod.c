@@ -60,8 +60,9 @@ struct infra_ctx {
 	const char *hostname;
 };
 
-static void infra_main(void *arg)
+static void infra_main(void *arg, bool in_cgroup)
 {
+	(void)in_cgroup;
 	const struct infra_ctx *c = arg;
 	const char *hostname = c->hostname;
 	int sock = c->sock;
@@ -130,7 +131,7 @@ int crowd_pod_create(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec
 	    .hostname = spec && spec->hostname ? spec->hostname : "crowd-pod",
 	};
 	bool in_cgroup;
-	pid_t pid = crowd_spawn(CROWD_POD_NS, pod->cg ? crowd_cg_clone_fd(pod->cg) : -1, infra_main,
+	pid_t pid = crowd_spawn(CROWD_POD_NS, 0, pod->cg ? crowd_cg_clone_fd(pod->cg) : -1, infra_main,
 				&ic, &pod->pidfd, &in_cgroup, err);
 	if (pid < 0) {
 		r = crowd_error_prefix(err, "pod: the infra process");

@@ -319,8 +319,9 @@ static int tmpl_build(const char *rootfs, struct crowd_error *err)
 	return remount_ro("/", 0, false, err);
 }
 
-static _Noreturn void tmpl_main(void *arg)
+static _Noreturn void tmpl_main(void *arg, bool in_cgroup)
 {
+	(void)in_cgroup;
 	struct tmpl_ctx *c = arg;
 	struct crowd_error e = {0};
 	char b;
@@ -348,7 +349,7 @@ static int tmpl_make(const char *rootfs, int *ret_fd, struct crowd_error *err)
 		return crowd_error_errno(err, errno, "rootfs template: socketpair");
 	c.parent_sock = sv[0];
 	c.sock = sv[1];
-	pid_t pid = crowd_spawn(CLONE_NEWNS, -1, tmpl_main, &c, &pidfd, &in_cg, err);
+	pid_t pid = crowd_spawn(CLONE_NEWNS, 0, -1, tmpl_main, &c, &pidfd, &in_cg, err);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);

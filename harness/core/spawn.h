@@ -11,18 +11,24 @@
 
 #include "error.h"
 
-/* Runs in the child; must not return (end with execve or _exit). */
-typedef void (*crowd_spawn_fn)(void *arg);
+/* Runs in the child; must not return (end with execve or _exit). in_cgroup: whether
+ * CLONE_INTO_CGROUP placed it in the cgroup given to crowd_spawn. */
+typedef void (*crowd_spawn_fn)(void *arg, bool in_cgroup);
+
+/* crowd_spawn options. SHARE_VM: the child runs in the caller's memory, on a stack of its
+ * own, while the calling thread sleeps until it execs or exits (CLONE_VM|CLONE_VFORK, as
+ * posix_spawn does): no page-table copy and no copy-on-write faults. fn must then write
+ * nothing but its own stack and kernel state (no globals, no thread-locals, no malloc) and
+ * must never wait for the parent. Where the architecture has no support, a copy is made. */
+enum { CROWD_SPAWN_SHARE_VM = 1u << 0 };
 
 /* Clone with flags (CLONE_NEW*; CLONE_PIDFD is added) into the cgroup2 directory cg_fd
  * (-1: none), run fn(arg) in the child. Returns the pid; *ret_pidfd is a pidfd or -1,
- * *ret_in_cgroup tells whether CLONE_INTO_CGROUP was used. fn sees a copy of the caller's
- * memory, taken while other threads may hold locks: no malloc, stdio or locale in it. */
-pid_t crowd_spawn(unsigned long flags, int cg_fd, crowd_spawn_fn fn, void *arg, int *ret_pidfd,
-		  bool *ret_in_cgroup, struct crowd_error *err);
-
-/* In the child (set before fn runs): whether CLONE_INTO_CGROUP placed it in cg_fd. */
-extern bool crowd_spawn_in_cgroup;
+ * *ret_in_cgroup tells whether CLONE_INTO_CGROUP was used. Without SHARE_VM, fn sees a copy
+ * of the caller's memory taken while other threads may hold locks: no malloc, stdio or
+ * locale in it either way. */
+pid_t crowd_spawn(unsigned long flags, unsigned opts, int cg_fd, crowd_spawn_fn fn, void *arg,
+		  int *ret_pidfd, bool *ret_in_cgroup, struct crowd_error *err);
 
 /* The calling thread promises to outlive every process it spawns from now on (a launcher's
  * worker that is joined only after its containers are torn down): it clones directly
