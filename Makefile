@@ -36,7 +36,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # opened with dlopen when a topology is needed, harness/hwloc_dl.c; only its headers are
 # used), so crowd loads libc and libm only. tests/it_startup.sh holds that.
 STATIC_PKGS := libcap jansson
-PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic
+PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 XCPPFLAGS := -D_GNU_SOURCE -Iharness -Iharness/core -Iworkloads/common -I$(B) \
 	-DCROWD_DATADIR='"$(PREFIX)/share/crowd"'
