@@ -1,5 +1,6 @@
 /* The runtime core: namespace and capability profile parsing, container ids, the registry,
  * and (as root) real containers started with crowd_ctr_start, checked from inside. */
+#include <dirent.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -414,6 +415,72 @@ START_TEST(pod_members_share)
 }
 END_TEST
 
+/* Each container gets a network namespace of its own with lo up, made by the maker thread
+ * (netns.h) while the container starts; the maker goes back home after each one, so every
+ * thread of ours is still in our own namespace, and it holds no fd to the ones it made. */
+START_TEST(ctr_netns_own_and_maker_home)
+{
+	if (!root_ready("ctr_netns_own_and_maker_home"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr a, b;
+	char out_a[512], out_b[512], home[64], path[PATH_MAX], link[64];
+	char *argv[] = {"/bin/sh", "-c", "readlink /proc/self/ns/net; ip -o link show lo", NULL};
+
+	ssize_t hn = readlink("/proc/self/ns/net", home, sizeof(home) - 1);
+	ck_assert_int_gt(hn, 0);
+	home[hn] = '\0';
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "netns", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	ck_assert_int_eq(run_capture(run, &spec, out_a, sizeof(out_a), &a), 0);
+	ck_assert_int_eq(run_capture(run, &spec, out_b, sizeof(out_b), &b), 0);
+	ck_assert_msg(!strncmp(out_a, "net:[", 5) && strncmp(out_a, home, strlen(home)),
+		      "a: %s (ours %s)", out_a, home);
+	ck_assert_msg(strncmp(out_a, out_b, strcspn(out_a, "\n")), "a and b share: %s / %s",
+		      out_a, out_b);
+	ck_assert_msg(strstr(out_a, "UP") && strstr(out_b, "UP"), "lo not up: %s / %s", out_a,
+		      out_b);
+	/* Every thread of ours (the maker among them) is at home. */
+	DIR *d = opendir("/proc/self/task");
+	ck_assert_ptr_nonnull(d);
+	unsigned threads = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/ns/net", e->d_name);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		ck_assert_int_gt(n, 0);
+		link[n] = '\0';
+		ck_assert_msg(!strcmp(link, home), "thread %s in %s, not %s", e->d_name, link, home);
+		threads++;
+	}
+	closedir(d);
+	ck_assert_uint_ge(threads, 2); /* the maker runs */
+	/* No fd of ours holds another namespace (the maker closes what it sent; it keeps one
+	 * to its home). */
+	d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			ck_assert_msg(strncmp(link, "net:[", 5) || !strcmp(link, home),
+				      "fd %s holds %s", e->d_name, link);
+		}
+	}
+	closedir(d);
+	ck_assert_int_eq(crowd_ctr_destroy(&a, &err), 0);
+	ck_assert_int_eq(crowd_ctr_destroy(&b, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
 /* Every rung of the clone ladder makes a working container in its cgroup leaf. */
 START_TEST(ctr_clone_fallbacks)
 {
@@ -699,6 +766,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, ctr_ready_fd);
 	tcase_add_test(tc, ctr_child_errors);
 	tcase_add_test(tc, pod_members_share);
+	tcase_add_test(tc, ctr_netns_own_and_maker_home);
 	tcase_add_test(tc, ctr_rootless_maps);
 	tcase_add_test(tc, ctr_survives_thread_exit);
 	tcase_add_test(tc, ctr_durable_thread_clones_itself);

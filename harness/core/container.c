@@ -20,6 +20,7 @@
 
 #include "caps.h"
 #include "container.h"
+#include "netns.h"
 #include "pod.h"
 #include "registry.h"
 #include "rootfs.h"
@@ -60,6 +61,7 @@ struct child_ctx {
 	struct crowd_cg_attach attach; /* without a user namespace the child joins its cgroups */
 	int rootfs_tmpl;	       /* mount namespace to copy, or -1: clone one and pivot */
 	cap_t caps;		       /* this child's scratch set for crowd_caps_apply */
+	bool netns_join;	       /* the network namespace comes over sock (netns.h) */
 };
 
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec)
@@ -123,7 +125,7 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 		return ERRNO_SET(err, errno, "joining the pod's namespaces");
 	if ((c->ns & CLONE_NEWUTS) && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		return ERRNO_SET(err, errno, "sethostname %s", c->hostname);
-	if ((c->ns & CLONE_NEWNET) && (r = crowd_net_lo_up(err)) < 0)
+	if ((c->ns & CLONE_NEWNET) && !c->netns_join && (r = crowd_net_lo_up(err)) < 0)
 		return r;
 	if ((r = child_fds(c, err)) < 0)
 		return r;
@@ -137,6 +139,9 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 	} else if (chdir("/") < 0) {
 		return ERRNO_SET(err, errno, "chdir /");
 	}
+	/* Last: the maker thread had all of the above to make it. */
+	if (c->netns_join && (r = crowd_netns_join(c->sock, err)) < 0)
+		return r;
 	return 0;
 }
 
@@ -346,6 +351,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	_cleanup_free_ char **env = NULL;
 	_cleanup_close_ int sock_p = -1, sock_c = -1, ready_r = -1, ready_w = -1;
 	_cleanup_cap_ cap_t caps = NULL;
+	/* Declared after sock_p: waited for (the maker is done with sock_p) before it closes. */
+	__attribute__((cleanup(crowd_netns_job_wait))) struct crowd_netns_job netns = {.sock = -1};
 	char ready_buf[32];
 	int sv[2], rp[2], r;
 	bool in_cgroup;
@@ -376,6 +383,15 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		return crowd_error_set(err, ENOMEM, "out of memory");
 	c.caps = caps;
 	c.hostname = spec->hostname ? spec->hostname : "crowd";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return crowd_error_errno(err, errno, "socketpair");
+	sock_p = sv[0];
+	sock_c = sv[1];
+	/* The network namespace is made by the maker thread from now on, while the cgroup is
+	 * made, the clone runs and the child mounts its root (none without root: the clone's
+	 * own CLONE_NEWNET then fails and says why, as it always did). */
+	if ((c.ns & CLONE_NEWNET) && !c.userns && geteuid() == 0)
+		c.netns_join = crowd_netns_job_start(&netns, sock_p) == 0;
 	if ((r = crowd_uuid_new(ret->id, err)) < 0)
 		return r;
 
@@ -397,12 +413,6 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		goto fail;
 	ret->t_cgroup_ns = crowd_now_ns();
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = crowd_error_errno(err, errno, "socketpair");
-		goto fail;
-	}
-	sock_p = sv[0];
-	sock_c = sv[1];
 	if (spec->ready_pipe) {
 		if (pipe2(rp, O_CLOEXEC) < 0) {
 			r = crowd_error_errno(err, errno, "pipe2");
@@ -423,6 +433,8 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 
 	/* With a template the child joins a mount namespace instead of copying ours. */
 	unsigned long cflags = c.ns & ~(unsigned long)CLONE_NEWCGROUP;
+	if (c.netns_join)
+		cflags &= ~(unsigned long)CLONE_NEWNET;
 	if (c.rootfs_tmpl >= 0)
 		cflags &= ~(unsigned long)CLONE_NEWNS;
 	/* A child in a user namespace waits for its id maps: it needs a copy of our memory. */

@@ -1,0 +1,211 @@
+/* Network namespaces made by a helper thread: see netns.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "pod.h"
+
+#define ERRNO_SET(err, code, fmt, ...)                                                             \
+	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
+
+static pthread_mutex_t maker_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t maker_cond = PTHREAD_COND_INITIALIZER;
+static struct crowd_netns_job *maker_head;
+static pthread_once_t maker_once = PTHREAD_ONCE_INIT;
+static bool maker_running;
+static int maker_home = -1; /* the maker's own network namespace, to go back to */
+
+/* The answer: a crowd_error (code 0: the namespace fd rides along). */
+static void maker_send(int sock, const struct crowd_error *e, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)e, .iov_len = sizeof(*e)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	/* A child that died already: EPIPE, nobody to tell. */
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/* Make one: unshare into it, bring lo up, hold it by an fd, go home. A maker that cannot go
+ * home stops making (its thread would make the next one inside this one): *ret_lost. */
+static int maker_make(int *ret_fd, bool *ret_lost, struct crowd_error *err)
+{
+	int r = 0;
+
+	*ret_fd = -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		return ERRNO_SET(err, errno, "creating the network namespace");
+	if ((r = crowd_net_lo_up(err)) == 0 &&
+	    (*ret_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+		r = ERRNO_SET(err, errno, "opening the new network namespace");
+	if (setns(maker_home, CLONE_NEWNET) < 0) {
+		r = ERRNO_SET(err, errno, "network namespace maker: going back to its namespace");
+		*ret_lost = true;
+	}
+	if (r < 0 && *ret_fd >= 0) {
+		close(*ret_fd);
+		*ret_fd = -1;
+	}
+	return r;
+}
+
+static void *maker_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&maker_lock);
+		while (!maker_head)
+			pthread_cond_wait(&maker_cond, &maker_lock);
+		struct crowd_netns_job *job = maker_head;
+		maker_head = job->next;
+		pthread_mutex_unlock(&maker_lock);
+
+		struct crowd_error e = {0};
+		bool lost = false;
+		int fd;
+		maker_make(&fd, &lost, &e);
+		maker_send(job->sock, &e, fd);
+		if (fd >= 0)
+			close(fd);
+
+		pthread_mutex_lock(&maker_lock);
+		job->done = true;
+		if (lost)
+			maker_running = false;
+		pthread_cond_broadcast(&maker_cond);
+		/* Stopped (could not go home): answer the rest with an error. */
+		while (!maker_running && maker_head) {
+			struct crowd_netns_job *q = maker_head;
+			maker_head = q->next;
+			crowd_error_set(&e, EIO, "network namespace maker stopped");
+			maker_send(q->sock, &e, -1);
+			q->done = true;
+			pthread_cond_broadcast(&maker_cond);
+		}
+		bool stop = !maker_running;
+		pthread_mutex_unlock(&maker_lock);
+		if (stop)
+			return NULL;
+	}
+}
+
+static void maker_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+
+	maker_home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (maker_home < 0)
+		return;
+	/* The maker takes no signals: they stay with the threads that expect them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	maker_running = pthread_create(&t, &attr, maker_main, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!maker_running) {
+		close(maker_home);
+		maker_home = -1;
+	}
+}
+
+int crowd_netns_job_start(struct crowd_netns_job *job, int sock)
+{
+	job->sock = -1;
+	job->done = false;
+	job->next = NULL;
+	pthread_once(&maker_once, maker_start);
+	pthread_mutex_lock(&maker_lock);
+	if (!maker_running) {
+		pthread_mutex_unlock(&maker_lock);
+		return -ENOSYS;
+	}
+	job->sock = sock;
+	struct crowd_netns_job **tail = &maker_head;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = job;
+	pthread_cond_broadcast(&maker_cond);
+	pthread_mutex_unlock(&maker_lock);
+	return 0;
+}
+
+void crowd_netns_job_wait(struct crowd_netns_job *job)
+{
+	if (job->sock < 0)
+		return;
+	pthread_mutex_lock(&maker_lock);
+	while (!job->done)
+		pthread_cond_wait(&maker_cond, &maker_lock);
+	pthread_mutex_unlock(&maker_lock);
+	job->sock = -1;
+}
+
+int crowd_netns_join(int sock, struct crowd_error *err)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct crowd_error e;
+	struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t n;
+	int fd = -1;
+
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return ERRNO_SET(err, errno, "receiving the network namespace");
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (n != (ssize_t)sizeof(e)) {
+		if (fd >= 0)
+			close(fd);
+		return crowd_error_set(err, EPROTO, "no network namespace from the maker");
+	}
+	if (e.code) {
+		if (fd >= 0)
+			close(fd);
+		e.msg[sizeof(e.msg) - 1] = '\0';
+		*err = e;
+		return -e.code;
+	}
+	if (fd < 0)
+		return crowd_error_set(err, EPROTO, "the network namespace fd did not arrive");
+	int r = 0;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		r = ERRNO_SET(err, errno, "joining the network namespace");
+	close(fd);
+	return r;
+}
