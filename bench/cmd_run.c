@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "container.h"
+#include "netns.h"
 #include "opts.h"
 #include "registry.h"
 #include "units.h"
@@ -103,6 +104,11 @@ int crowd_cmd_run(int argc, char **argv)
 				   "need root (an unprivileged --rootless run has no delegated "
 				   "cgroup here)");
 	}
+
+	/* The container's network namespace is made by a helper thread from now on, while the
+	 * cgroups, the registry and the clone are made (harness/core/netns.h). */
+	if (geteuid() == 0 && !rootless && (cfg.ns & CLONE_NEWNET) && cfg.pod_size != 1)
+		crowd_netns_prefetch();
 
 	crowd_ctr_spec_init(&spec);
 	spec.ns = cfg.ns;

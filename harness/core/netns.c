@@ -20,6 +20,12 @@ static struct crowd_netns_job *maker_head;
 static pthread_once_t maker_once = PTHREAD_ONCE_INIT;
 static bool maker_running;
 static int maker_home = -1; /* the maker's own network namespace, to go back to */
+/* One namespace made on a prefetch, for the next job (under maker_lock). */
+static struct {
+	bool asked, made;
+	int fd;
+	struct crowd_error err;
+} ahead = {.fd = -1};
 
 /* The answer: a crowd_error (code 0: the namespace fd rides along). */
 static void maker_send(int sock, const struct crowd_error *e, int fd)
@@ -78,12 +84,35 @@ static void *maker_main(void *arg)
 			pthread_cond_wait(&maker_cond, &maker_lock);
 		struct crowd_netns_job *job = maker_head;
 		maker_head = job->next;
-		pthread_mutex_unlock(&maker_lock);
-
+		bool take = ahead.made;
 		struct crowd_error e = {0};
 		bool lost = false;
-		int fd;
-		maker_make(&fd, &lost, &e);
+		int fd = -1;
+		if (take) {
+			fd = ahead.fd;
+			e = ahead.err;
+			ahead.made = ahead.asked = false;
+			ahead.fd = -1;
+		}
+		pthread_mutex_unlock(&maker_lock);
+
+		if (!take)
+			maker_make(&fd, &lost, &e);
+		if (job->sock < 0) {
+			/* A prefetch: keep it for the next job. */
+			pthread_mutex_lock(&maker_lock);
+			ahead.fd = fd;
+			ahead.err = e;
+			ahead.made = true;
+			job->done = true;
+			if (lost)
+				maker_running = false;
+			pthread_cond_broadcast(&maker_cond);
+			pthread_mutex_unlock(&maker_lock);
+			if (lost)
+				return NULL;
+			continue;
+		}
 		maker_send(job->sock, &e, fd);
 		if (fd >= 0)
 			close(fd);
@@ -131,6 +160,24 @@ static void maker_start(void)
 		close(maker_home);
 		maker_home = -1;
 	}
+}
+
+static struct crowd_netns_job prefetch_job;
+
+void crowd_netns_prefetch(void)
+{
+	pthread_once(&maker_once, maker_start);
+	pthread_mutex_lock(&maker_lock);
+	if (maker_running && !ahead.asked) {
+		ahead.asked = true;
+		prefetch_job = (struct crowd_netns_job){.sock = -1};
+		struct crowd_netns_job **tail = &maker_head;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = &prefetch_job;
+		pthread_cond_broadcast(&maker_cond);
+	}
+	pthread_mutex_unlock(&maker_lock);
 }
 
 int crowd_netns_job_start(struct crowd_netns_job *job, int sock)

@@ -21,6 +21,11 @@ struct crowd_netns_job {
  * whoever reads the other end. 0: queued, the caller must crowd_netns_job_wait() before sock
  * is closed; -errno: no maker thread (the caller clones with CLONE_NEWNET itself). */
 int crowd_netns_job_start(struct crowd_netns_job *job, int sock);
+/* For a program about to start one container (crowd run): have the maker begin that
+ * container's namespace now, before the caller's own setup (cgroups, registry); the next
+ * crowd_netns_job_start() gets it. At most one is made ahead; one never claimed is freed
+ * with the process. */
+void crowd_netns_prefetch(void);
 /* Until the maker is done with job (no-op for a job never started: sock < 0). */
 void crowd_netns_job_wait(struct crowd_netns_job *job);
 /* In the child: receive the namespace from sock and setns into it; no allocation. */
