@@ -31,15 +31,19 @@ WERROR  := -Werror
 endif
 CFLAGS  ?= -O2 -g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# Every shared library costs build/crowd time at each exec (docs/run.md): libcap and jansson
-# are linked statically (Debian's -dev packages ship the .a), libhwloc not at all (it is
-# opened with dlopen when a topology is needed, harness/hwloc_dl.c; only its headers are
-# used), so crowd loads libc and libm only. tests/it_startup.sh holds that.
+# Every shared library costs build/crowd time at each exec, and so does the dynamic loader
+# itself (docs/run.md): build/crowd is linked fully static (glibc, libcap.a, libjansson.a,
+# libm, pthread) and has no NEEDED entry. libhwloc has no static archive worth linking, so
+# the topology comes from build/crowd-topo, a small helper linked normally with libhwloc
+# (harness/topo/crowd-topo.c) that crowd runs only when it needs a topology (topology.h).
+# Test programs keep the dynamic link (Check, valgrind). tests/it_startup.sh holds that.
 STATIC_PKGS := libcap jansson
+STATIC_LIBS := $(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null) -lm -lpthread
 PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic
+HWLOC_LIBS := $(shell pkg-config --libs hwloc 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 XCPPFLAGS := -D_GNU_SOURCE -Iharness -Iharness/core -Iworkloads/common -I$(B) \
-	-DCROWD_DATADIR='"$(PREFIX)/share/crowd"'
+	-DCROWD_DATADIR='"$(PREFIX)/share/crowd"' -DCROWD_LIBEXECDIR='"$(PREFIX)/libexec/crowd"'
 XCFLAGS := -std=gnu11 $(WARN) $(WERROR) $(CFLAGS) $(PKG_CFLAGS)
 LIBS    := $(PKG_LIBS) -lm -lpthread
 
@@ -62,7 +66,7 @@ CHECK_SRCS := $(sort $(wildcard tests/check_*.c))
 CHECK_BINS := $(CHECK_SRCS:tests/%.c=$(B)/tests/%)
 
 .PHONY: all deps run check test bench install clean format lint rootfs workloads regress baseline regress-ab
-all: $(B)/crowd $(B)/libcrowd.a workloads rootfs
+all: $(B)/crowd $(B)/crowd-topo $(B)/libcrowd.a workloads rootfs
 
 deps:
 	@scripts/deps.sh
@@ -83,8 +87,26 @@ $(B)/libwl.a: $(WL_LIB_OBJS)
 	@rm -f $@ && ar rcs $@ $^
 
 $(B)/crowd: $(BENCH_OBJS) $(B)/libcrowd.a
+	@echo "  LD      $@ (static)"
+	@$(CC) $(XCFLAGS) -static -o $@ $(BENCH_OBJS) $(B)/libcrowd.a $(STATIC_LIBS)
+
+# The topology helper: the only program linked with libhwloc (format in its source).
+$(B)/crowd-topo: harness/topo/crowd-topo.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -o $@ $< $(HWLOC_LIBS)
+
+# The same objects as build/crowd, linked dynamically, for valgrind (it cannot follow malloc
+# in a static binary): tests/it_info.sh. Not installed.
+$(B)/tests/crowd-dynamic: $(BENCH_OBJS) $(B)/libcrowd.a
+	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(XCFLAGS) -o $@ $(BENCH_OBJS) $(B)/libcrowd.a $(LIBS)
+
+# Test programs find the helper beside themselves, as crowd does.
+$(B)/tests/crowd-topo: | $(B)/crowd-topo
+	@mkdir -p $(dir $@)
+	@ln -sfn ../crowd-topo $@
 
 workloads: $(WL_BINS)
 $(B)/workloads/%: workloads/%/*.c $(WL_COMMON) $(wildcard workloads/common/*.h workloads/*/*.h)
@@ -104,7 +126,7 @@ $(B)/rootfs/.stamp: $(WL_BINS) scripts/mkrootfs.sh
 	scripts/mkrootfs.sh $(B)/rootfs $(WL_BINS)
 	@touch $@
 
-$(B)/tests/%: tests/%.c $(B)/libcrowd.a $(B)/libwl.a $(wildcard tests/*.h) $(VERSION_H)
+$(B)/tests/%: tests/%.c $(B)/libcrowd.a $(B)/libwl.a $(wildcard tests/*.h) $(VERSION_H) | $(B)/tests/crowd-topo
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -Itests -o $@ $< $(B)/libwl.a $(B)/libcrowd.a $(LIBS) $(CHECK_LIBS)
@@ -123,7 +145,7 @@ check: deps
 	$(MAKE) all vm tests
 	scripts/run-tests.sh
 
-tests: $(CHECK_BINS)
+tests: $(CHECK_BINS) $(B)/tests/crowd-dynamic $(B)/tests/crowd-topo
 test: check
 
 bench: deps
@@ -146,8 +168,9 @@ bench-%: all
 	scripts/bench-$*.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/crowd
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/crowd $(DESTDIR)$(PREFIX)/libexec/crowd
 	install -m 755 $(B)/crowd $(DESTDIR)$(PREFIX)/bin/crowd
+	install -m 755 $(B)/crowd-topo $(DESTDIR)$(PREFIX)/libexec/crowd/crowd-topo
 	cp -a $(B)/rootfs $(DESTDIR)$(PREFIX)/share/crowd/
 	cp -a scripts/*.gp $(DESTDIR)$(PREFIX)/share/crowd/ 2>/dev/null || true
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "placement.h"
 #include "rootfs.h"
 #include "util.h"
 #include "cli.h"
@@ -496,5 +497,9 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 	     cfg->limits.cpu_quota_us >= 0))
 		crowd_usage_error(c, "--rootless: cgroup limits need root here (no delegated cgroup); "
 				     "drop --memory-max/--pids-max/--cpu-max");
+	/* --placement needs the topology: without it placement would silently set nothing. */
+	if ((cmd->groups & CROWD_OPTS_FLEET) && crowd_place_check(cfg, &err) < 0)
+		crowd_usage_error(c, "--placement %s: no CPU topology: %s",
+				  crowd_place_name(cfg->placement), err.msg);
 	return optind;
 }

@@ -1,6 +1,5 @@
 /* Host facts (see host.h). */
 #include <dirent.h>
-#include <hwloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -8,8 +7,8 @@
 
 #include "cgroup.h"
 #include "host.h"
-#include "hwloc_dl.h"
 #include "memory.h"
+#include "topology.h"
 #include "util.h"
 
 static void host_cpu_model(struct crowd_host *h)
@@ -36,56 +35,28 @@ static void host_cpu_model(struct crowd_host *h)
 	fclose(f);
 }
 
-static const struct {
-	hwloc_obj_type_t type;
-	unsigned level;
-	const char *kind;
-} cache_types[] = {
-	{ HWLOC_OBJ_L1CACHE, 1, "data" },  { HWLOC_OBJ_L1ICACHE, 1, "instruction" },
-	{ HWLOC_OBJ_L2CACHE, 2, "unified" }, { HWLOC_OBJ_L3CACHE, 3, "unified" },
-	{ HWLOC_OBJ_L4CACHE, 4, "unified" }, { HWLOC_OBJ_L5CACHE, 5, "unified" },
-};
-
+/* From the crowd-topo helper (topology.h): counts -1 and the reason when it is unavailable. */
 static void host_topology(struct crowd_host *h)
 {
-	hwloc_topology_t topo;
-
-	struct crowd_error err = {0};
+	struct crowd_error err = { 0 };
+	const struct crowd_topo *t = crowd_topo_get(&err);
 
 	h->packages = h->numa_nodes = h->cores = h->pus = -1;
-	if (crowd_hwloc_load(&err) < 0) {
-		snprintf(h->topology_error, sizeof(h->topology_error), "hwloc: %.120s", err.msg);
+	if (!t) {
+		snprintf(h->topology_error, sizeof(h->topology_error), "%s", err.msg);
 		return;
 	}
-	if (hwloc_topology_init(&topo) < 0) {
-		snprintf(h->topology_error, sizeof(h->topology_error), "hwloc_topology_init failed");
-		return;
-	}
-	hwloc_topology_set_type_filter(topo, HWLOC_OBJ_L1ICACHE, HWLOC_TYPE_FILTER_KEEP_ALL);
-	if (hwloc_topology_load(topo) < 0) {
-		snprintf(h->topology_error, sizeof(h->topology_error), "hwloc_topology_load: %s",
-			 strerror(errno));
-		hwloc_topology_destroy(topo);
-		return;
-	}
-	h->packages = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
-	h->numa_nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
-	h->cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-	h->pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(cache_types); i++) {
-		int n = hwloc_get_nbobjs_by_type(topo, cache_types[i].type);
-		if (n <= 0 || h->n_caches >= CROWD_HOST_MAX_CACHES)
-			continue;
-		hwloc_obj_t o = hwloc_get_obj_by_type(topo, cache_types[i].type, 0);
+	h->packages = t->packages;
+	h->numa_nodes = t->numa_nodes;
+	h->cores = t->cores;
+	h->pus = t->pus;
+	for (unsigned i = 0; i < t->n_caches && h->n_caches < CROWD_HOST_MAX_CACHES; i++) {
 		struct crowd_host_cache *c = &h->caches[h->n_caches++];
-		c->level = cache_types[i].level;
-		c->kind = o && o->attr && o->attr->cache.type == HWLOC_OBJ_CACHE_UNIFIED
-				  ? "unified"
-				  : cache_types[i].kind;
-		c->size_bytes = o && o->attr ? (int64_t)o->attr->cache.size : -1;
-		c->count = (unsigned)n;
+		c->level = t->caches[i].level;
+		c->kind = t->caches[i].kind;
+		c->size_bytes = t->caches[i].size_bytes;
+		c->count = t->caches[i].count;
 	}
-	hwloc_topology_destroy(topo);
 }
 
 static void host_namespaces(struct crowd_host *h)

@@ -24,11 +24,11 @@ struct crowd_host {
 	char kernel_release[65]; /* "6.18.0" */
 	char machine[65];
 	char cpu_model[128];
-	/* hwloc; -1 when hwloc could not load the topology */
+	/* hwloc, through the crowd-topo helper (topology.h); -1 when it is unavailable */
 	int packages, numa_nodes, cores, pus;
 	struct crowd_host_cache caches[CROWD_HOST_MAX_CACHES];
 	unsigned n_caches;
-	char topology_error[128]; /* why the topology is missing, "" if present */
+	char topology_error[256]; /* why the topology is missing, "" if present */
 	int64_t mem_total_bytes, mem_available_bytes;
 	char cgroup_layout[16];   /* "unified", "legacy", "hybrid", "" if undetected */
 	char namespaces[160];     /* space-separated kinds in /proc/self/ns: "cgroup ipc mnt ..." */

@@ -1,107 +1,43 @@
-/* Placement from the hwloc topology: see placement.h. The topology is loaded once, libhwloc
- * with it (hwloc_dl.h). */
+/* Placement from the CPU topology: see placement.h. The topology comes from the crowd-topo
+ * helper, run once per process (topology.h). */
 #include "placement.h"
 
-#include <hwloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "hwloc_dl.h"
+#include "topology.h"
 #include "util.h"
-
-#define MAX_UNITS 1024
-
-struct unit {
-	cpu_set_t cpus;
-	int node; /* NUMA node, -1 unknown */
-};
-
-static struct {
-	pthread_once_t once;
-	struct unit cores[MAX_UNITS], pus[MAX_UNITS];
-	int n_cores, n_pus;
-	struct crowd_error err; /* why there are no units */
-} topo = {.once = PTHREAD_ONCE_INIT};
-
-static int node_of(hwloc_topology_t t, hwloc_obj_t o)
-{
-	hwloc_obj_t n = hwloc_get_ancestor_obj_by_type(t, HWLOC_OBJ_NUMANODE, o);
-	if (n)
-		return (int)n->os_index;
-	/* NUMA nodes hang off as memory children; the first node sharing the cpuset. */
-	hwloc_obj_t m = hwloc_get_next_obj_covering_cpuset_by_type(t, o->cpuset, HWLOC_OBJ_NUMANODE, NULL);
-	return m ? (int)m->os_index : 0;
-}
-
-static void fill(hwloc_topology_t t, hwloc_obj_type_t type, struct unit *u, int *n)
-{
-	int count = hwloc_get_nbobjs_by_type(t, type);
-	for (int i = 0; i < count && *n < MAX_UNITS; i++) {
-		hwloc_obj_t o = hwloc_get_obj_by_type(t, type, (unsigned)i);
-		struct unit *x = &u[*n];
-		CPU_ZERO(&x->cpus);
-		unsigned id;
-		hwloc_bitmap_foreach_begin(id, o->cpuset)
-		{
-			if (id < CPU_SETSIZE)
-				CPU_SET(id, &x->cpus);
-		}
-		hwloc_bitmap_foreach_end();
-		x->node = node_of(t, o);
-		if (CPU_COUNT(&x->cpus))
-			(*n)++;
-	}
-}
-
-static void load(void)
-{
-	hwloc_topology_t t;
-	if (crowd_hwloc_load(&topo.err) < 0) {
-		crowd_error_prefix(&topo.err, "hwloc");
-		return;
-	}
-	if (hwloc_topology_init(&t) < 0) {
-		crowd_error_errno(&topo.err, errno, "hwloc_topology_init");
-		return;
-	}
-	if (hwloc_topology_load(t) == 0) {
-		fill(t, HWLOC_OBJ_CORE, topo.cores, &topo.n_cores);
-		fill(t, HWLOC_OBJ_PU, topo.pus, &topo.n_pus);
-		if (!topo.n_cores || !topo.n_pus)
-			crowd_error_set(&topo.err, ENODEV, "hwloc: no cores or PUs in the topology");
-	} else {
-		crowd_error_errno(&topo.err, errno, "hwloc_topology_load");
-	}
-	hwloc_topology_destroy(t);
-}
 
 int crowd_place_check(const struct crowd_config *cfg, struct crowd_error *err)
 {
+	struct crowd_error why = { 0 };
+	const struct crowd_topo *t;
+
 	if (cfg->placement == CROWD_PLACE_NONE)
 		return 0;
-	pthread_once(&topo.once, load);
-	if (topo.n_cores && topo.n_pus)
-		return 0;
-	if (err)
-		*err = topo.err;
-	return -(topo.err.code ? topo.err.code : ENODEV);
+	t = crowd_topo_get(&why);
+	if (!t)
+		return crowd_error_set(err, why.code ? why.code : ENODEV, "%s", why.msg);
+	if (cfg->placement == CROWD_PLACE_SPREAD && t->cores < 1)
+		return crowd_error_set(err, ENODEV, "the topology has no cores");
+	return 0;
 }
 
-static const struct unit *choose(const struct crowd_config *cfg, int index)
+static const struct crowd_topo_unit *choose(const struct crowd_config *cfg, int index)
 {
-	pthread_once(&topo.once, load);
-	if (index < 0)
+	const struct crowd_topo *t;
+
+	if (index < 0 || cfg->placement == CROWD_PLACE_NONE || !(t = crowd_topo_get(NULL)))
 		return NULL;
 	switch (cfg->placement) {
 	case CROWD_PLACE_SPREAD:
-		return topo.n_cores ? &topo.cores[index % topo.n_cores] : NULL;
+		return t->cores > 0 ? &t->core[index % t->cores] : NULL;
 	case CROWD_PLACE_COMPACT: {
-		if (!topo.n_pus)
+		if (t->pus < 1)
 			return NULL;
 		unsigned n = cfg->count ? cfg->count : 1;
-		unsigned per = (n + (unsigned)topo.n_pus - 1) / (unsigned)topo.n_pus;
-		return &topo.pus[((unsigned)index / per) % (unsigned)topo.n_pus];
+		unsigned per = (n + (unsigned)t->pus - 1) / (unsigned)t->pus;
+		return &t->pu[((unsigned)index / per) % (unsigned)t->pus];
 	}
 	case CROWD_PLACE_NONE:
 		return NULL;
@@ -111,7 +47,7 @@ static const struct unit *choose(const struct crowd_config *cfg, int index)
 
 int crowd_place_cpus(const struct crowd_config *cfg, int index, cpu_set_t *ret)
 {
-	const struct unit *u = choose(cfg, index);
+	const struct crowd_topo_unit *u = choose(cfg, index);
 	CPU_ZERO(ret);
 	if (!u)
 		return 0;
@@ -121,7 +57,7 @@ int crowd_place_cpus(const struct crowd_config *cfg, int index, cpu_set_t *ret)
 
 int crowd_place_limits(const struct crowd_config *cfg, int index, struct crowd_cg_limits *lim)
 {
-	const struct unit *u = choose(cfg, index);
+	const struct crowd_topo_unit *u = choose(cfg, index);
 	if (!u)
 		return 0;
 	size_t off = 0;

@@ -19,7 +19,7 @@ int crowd_place_cpus(const struct crowd_config *cfg, int index, cpu_set_t *ret);
  * the number of CPUs, 0 when nothing was set. */
 int crowd_place_limits(const struct crowd_config *cfg, int index, struct crowd_cg_limits *lim);
 /* 0 when cfg->placement is none or the topology is known; else < 0 with the reason in err
- * (libhwloc missing, the topology not loadable), and placement would set nothing. */
+ * (the crowd-topo helper missing or failing, topology.h), and placement would set nothing. */
 int crowd_place_check(const struct crowd_config *cfg, struct crowd_error *err);
 /* "spread", "compact", "none". */
 const char *crowd_place_name(enum crowd_placement p);
