@@ -5,6 +5,7 @@
  * (each member then listens on its own port). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #define POD_NS (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 struct core_run {
+	/* Starters run start() side by side (-j): the pod table is theirs to share. */
+	pthread_mutex_t lock;
 	struct crowd_pod **pods;
 	size_t n_pods, cap_pods;
 };
@@ -58,6 +61,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	struct core_run *cr = calloc(1, sizeof(*cr));
 	if (!cr)
 		return crowd_error_set(err, ENOMEM, "core: out of memory");
+	pthread_mutex_init(&cr->lock, NULL);
 	run->priv = cr;
 	return 0;
 }
@@ -73,6 +77,7 @@ static void close_run(struct crowd_backend_run *run)
 			crowd_pod_destroy(cr->pods[i], &e);
 		}
 	free(cr->pods);
+	pthread_mutex_destroy(&cr->lock);
 	free(cr);
 	run->priv = NULL;
 }
@@ -97,9 +102,10 @@ static void spec_fill(const struct crowd_config *cfg, int index, struct crowd_ct
 	spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
 }
 
-/* The pod of member index, made when its first member starts. */
-static int pod_get(struct crowd_backend_run *run, int index, struct crowd_pod **ret,
-		   struct crowd_error *err)
+/* The pod of member index, made when its first member starts (under cr->lock: two members
+ * starting at once must not both make it). */
+static int pod_get_locked(struct crowd_backend_run *run, int index, struct crowd_pod **ret,
+			  struct crowd_error *err)
 {
 	struct core_run *cr = run->priv;
 	size_t p = (size_t)index / run->cfg->pod_size;
@@ -125,6 +131,16 @@ static int pod_get(struct crowd_backend_run *run, int index, struct crowd_pod **
 	}
 	*ret = cr->pods[p];
 	return 0;
+}
+
+static int pod_get(struct crowd_backend_run *run, int index, struct crowd_pod **ret,
+		   struct crowd_error *err)
+{
+	struct core_run *cr = run->priv;
+	pthread_mutex_lock(&cr->lock);
+	int r = pod_get_locked(run, index, ret, err);
+	pthread_mutex_unlock(&cr->lock);
+	return r;
 }
 
 static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)

@@ -62,6 +62,14 @@ echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["bac
 	fail "--json output is not the summary: $OUT"
 assert_nothing_left
 
+# Pods started by two starters at once: members of one pod share it, and every pod is torn
+# down (two members racing to make their pod once leaked the loser's cgroups).
+expect_rc 0 "$CROWD" bench -n 12 -j 2 --pod-size 3 --backend core --workload httpd --duration 200ms \
+	--quiet --out "$tmp/pods"
+[ "$(tail -n +2 "$tmp/pods/samples.csv" | awk -F, '$1 == "core" && $5 == "ok"' | wc -l)" -eq 12 ] ||
+	fail "pods: not 12 ok rows: $(cat "$tmp/pods/samples.csv")"
+assert_nothing_left
+
 # Placement pins and still runs.
 expect_rc 0 "$CROWD" bench -n 4 --backend core,process --workload idle --placement spread --quiet --out "$tmp/place"
 check_samples "$tmp/place/samples.csv" idle 4
