@@ -65,7 +65,10 @@ static int parse_cpus(struct parse *p, const char *w, cpu_set_t *ret)
 	if (!strcmp(w, "-"))
 		return 0;
 	char buf[8192];
-	if (strlen(w) >= sizeof(buf))
+	size_t n = strlen(w);
+	if (w[0] == ',' || w[n - 1] == ',' || strstr(w, ",,"))
+		return bad(p, EBADMSG, "bad PU list:", w);
+	if (n >= sizeof(buf))
 		return bad(p, ERANGE, "PU list too long", NULL);
 	strcpy(buf, w);
 	char *save = NULL;
@@ -76,8 +79,6 @@ static int parse_cpus(struct parse *p, const char *w, cpu_set_t *ret)
 			return r;
 		CPU_SET((int)id, ret);
 	}
-	if (!CPU_COUNT(ret))
-		return bad(p, EBADMSG, "empty PU list:", w);
 	return 0;
 }
 
