@@ -250,7 +250,12 @@ int crowd_topo_helper_path(char *buf, size_t len, struct crowd_error *err)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
+			/* build/crowd-topo, then $(PREFIX)/libexec/crowd/ as seen from
+			 * $(PREFIX)/bin/crowd (an install moved or made with another PREFIX) */
 			if ((size_t)snprintf(buf, len, "%s/" HELPER_NAME, exe) < len &&
+			    access(buf, X_OK) == 0)
+				return 0;
+			if ((size_t)snprintf(buf, len, "%s/../libexec/crowd/" HELPER_NAME, exe) < len &&
 			    access(buf, X_OK) == 0)
 				return 0;
 		}

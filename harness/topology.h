@@ -4,7 +4,8 @@
  * process, only when something needs a topology (crowd info, host.json, --placement).
  *
  * The helper is CROWD_TOPO_HELPER when set, else crowd-topo beside the running executable,
- * else $(PREFIX)/libexec/crowd/crowd-topo. A missing, failing, hanging (10 s) or garbled
+ * else ../libexec/crowd/crowd-topo from the executable's folder, else
+ * $(PREFIX)/libexec/crowd/crowd-topo. A missing, failing, hanging (10 s) or garbled
  * helper is an error with the reason; never a topology of zeros. */
 #ifndef CROWD_TOPOLOGY_H
 #define CROWD_TOPOLOGY_H
