@@ -10,7 +10,7 @@
 
 int crowd_place_check(const struct crowd_config *cfg, struct crowd_error *err)
 {
-	struct crowd_error why = { 0 };
+	struct crowd_error why = {0};
 	const struct crowd_topo *t;
 
 	if (cfg->placement == CROWD_PLACE_NONE)
@@ -84,9 +84,9 @@ int crowd_place_limits(const struct crowd_config *cfg, int index, struct crowd_c
 const char *crowd_place_name(enum crowd_placement p)
 {
 	static const char *const names[] = {
-		[CROWD_PLACE_NONE] = "none",
-		[CROWD_PLACE_SPREAD] = "spread",
-		[CROWD_PLACE_COMPACT] = "compact",
+	    [CROWD_PLACE_NONE] = "none",
+	    [CROWD_PLACE_SPREAD] = "spread",
+	    [CROWD_PLACE_COMPACT] = "compact",
 	};
 	return (unsigned)p < CROWD_ARRAY_SIZE(names) ? names[p] : "none";
 }

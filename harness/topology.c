@@ -20,13 +20,13 @@
 #define CROWD_LIBEXECDIR "/usr/local/libexec/crowd"
 #endif
 
-#define HELPER_NAME       "crowd-topo"
+#define HELPER_NAME	  "crowd-topo"
 #define HELPER_TIMEOUT_NS (10 * 1000000000LL)
 #define HELPER_MAX_OUTPUT (1 << 20)
 
 /* ---- parser ---- */
 
-static const char *const cache_kinds[] = { "data", "instruction", "unified" };
+static const char *const cache_kinds[] = {"data", "instruction", "unified"};
 
 struct parse {
 	unsigned line;
@@ -87,10 +87,10 @@ static const struct {
 	const char *name;
 	long long min, max;
 } counts[N_COUNTS] = {
-	[C_PACKAGES] = { "packages", 0, CROWD_TOPO_MAX_UNITS },
-	[C_NUMA] = { "numa_nodes", 0, CROWD_TOPO_MAX_UNITS },
-	[C_CORES] = { "cores", 0, CROWD_TOPO_MAX_UNITS },
-	[C_PUS] = { "pus", 1, CROWD_TOPO_MAX_UNITS },
+    [C_PACKAGES] = {"packages", 0, CROWD_TOPO_MAX_UNITS},
+    [C_NUMA] = {"numa_nodes", 0, CROWD_TOPO_MAX_UNITS},
+    [C_CORES] = {"cores", 0, CROWD_TOPO_MAX_UNITS},
+    [C_PUS] = {"pus", 1, CROWD_TOPO_MAX_UNITS},
 };
 
 /* One record (words in w[0..n-1]) into ret; seen[] marks the counts read. */
@@ -111,7 +111,7 @@ static int parse_record(struct parse *p, char **w, int n, struct crowd_topo *ret
 			return bad(p, EBADMSG, "count after the core/pu lines:", w[0]);
 		if ((r = num(p, w[1], counts[i].min, counts[i].max, &a)) < 0)
 			return r;
-		int *dst[N_COUNTS] = { &ret->packages, &ret->numa_nodes, &ret->cores, &ret->pus };
+		int *dst[N_COUNTS] = {&ret->packages, &ret->numa_nodes, &ret->cores, &ret->pus};
 		*dst[i] = (int)a;
 		seen[i] = true;
 		return 0;
@@ -143,11 +143,14 @@ static int parse_record(struct parse *p, char **w, int n, struct crowd_topo *ret
 		if (!seen[C_CORES] || !seen[C_PUS])
 			return bad(p, EBADMSG, "before the cores and pus counts:", w[0]);
 		if (n != 3)
-			return bad(p, EBADMSG, core ? "expected 'core NODE OS[,OS...]'"
-						    : "expected 'pu OS NODE'", NULL);
+			return bad(p, EBADMSG,
+				   core ? "expected 'core NODE OS[,OS...]'"
+					: "expected 'pu OS NODE'",
+				   NULL);
 		int *have = core ? n_core : n_pu;
 		if (*have >= (core ? ret->cores : ret->pus))
-			return bad(p, EBADMSG, core ? "more core lines than cores" : "more pu lines than pus",
+			return bad(p, EBADMSG,
+				   core ? "more core lines than cores" : "more pu lines than pus",
 				   NULL);
 		struct crowd_topo_unit *u = core ? &ret->core[*have] : &ret->pu[*have];
 		if ((r = num(p, core ? w[1] : w[2], -1, 4095, &a)) < 0)
@@ -168,11 +171,10 @@ static int parse_record(struct parse *p, char **w, int n, struct crowd_topo *ret
 	return bad(p, EBADMSG, "unknown record", w[0]);
 }
 
-int crowd_topo_parse(const char *text, size_t len, struct crowd_topo *ret,
-		     struct crowd_error *err)
+int crowd_topo_parse(const char *text, size_t len, struct crowd_topo *ret, struct crowd_error *err)
 {
-	struct parse p = { .line = 0, .err = err };
-	bool seen[N_COUNTS] = { false };
+	struct parse p = {.line = 0, .err = err};
+	bool seen[N_COUNTS] = {false};
 	int n_core = 0, n_pu = 0;
 	bool ended = false;
 	char line[8192];
@@ -222,13 +224,15 @@ int crowd_topo_parse(const char *text, size_t len, struct crowd_topo *ret,
 	if (!p.line)
 		return crowd_error_set(err, EBADMSG, "no output");
 	if (!ended)
-		return crowd_error_set(err, EBADMSG, "truncated: no 'end' line after line %u", p.line);
+		return crowd_error_set(err, EBADMSG, "truncated: no 'end' line after line %u",
+				       p.line);
 	for (int i = 0; i < N_COUNTS; i++)
 		if (!seen[i])
 			return crowd_error_set(err, EBADMSG, "no '%s' line", counts[i].name);
 	if (n_core != ret->cores || n_pu != ret->pus)
-		return crowd_error_set(err, EBADMSG, "%d core and %d pu lines for %d cores and %d pus",
-				       n_core, n_pu, ret->cores, ret->pus);
+		return crowd_error_set(err, EBADMSG,
+				       "%d core and %d pu lines for %d cores and %d pus", n_core,
+				       n_pu, ret->cores, ret->pus);
 	return 0;
 }
 
@@ -255,7 +259,8 @@ int crowd_topo_helper_path(char *buf, size_t len, struct crowd_error *err)
 			if ((size_t)snprintf(buf, len, "%s/" HELPER_NAME, exe) < len &&
 			    access(buf, X_OK) == 0)
 				return 0;
-			if ((size_t)snprintf(buf, len, "%s/../libexec/crowd/" HELPER_NAME, exe) < len &&
+			if ((size_t)snprintf(buf, len, "%s/../libexec/crowd/" HELPER_NAME, exe) <
+				len &&
 			    access(buf, X_OK) == 0)
 				return 0;
 		}
@@ -294,7 +299,7 @@ struct capture {
 /* Read the helper's stdout and stderr until both end, within the deadline. */
 static int drain(int out_fd, int err_fd, struct capture *c, struct crowd_error *err)
 {
-	struct pollfd pfd[2] = { { .fd = out_fd, .events = POLLIN }, { .fd = err_fd, .events = POLLIN } };
+	struct pollfd pfd[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
 	int64_t deadline = crowd_now_ns() + HELPER_TIMEOUT_NS;
 	size_t cap = 0;
 
@@ -321,8 +326,8 @@ static int drain(int out_fd, int err_fd, struct capture *c, struct crowd_error *
 			}
 			if (i == 1) {
 				size_t k = (size_t)n < sizeof(c->errline) - 1 - c->err_len
-						   ? (size_t)n
-						   : sizeof(c->errline) - 1 - c->err_len;
+					       ? (size_t)n
+					       : sizeof(c->errline) - 1 - c->err_len;
 				memcpy(c->errline + c->err_len, buf, k);
 				c->err_len += k;
 				c->errline[c->err_len] = '\0';
@@ -353,7 +358,7 @@ static int drain(int out_fd, int err_fd, struct capture *c, struct crowd_error *
  * status. The child calls only async-signal-safe functions (the harness may have threads). */
 static int spawn(const char *path, int out_fd, int err_fd, pid_t *ret)
 {
-	char *argv[] = { (char *)path, NULL };
+	char *argv[] = {(char *)path, NULL};
 	extern char **environ;
 	int status[2];
 
@@ -393,9 +398,9 @@ static int spawn(const char *path, int out_fd, int err_fd, pid_t *ret)
 
 static int run_helper(const char *path, struct crowd_topo *ret, struct crowd_error *err)
 {
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int out[2] = {-1, -1}, errp[2] = {-1, -1};
 	pid_t pid = -1;
-	struct capture c = { 0 };
+	struct capture c = {0};
 	int r, status;
 
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -459,7 +464,7 @@ static struct {
 	struct crowd_topo topo;
 	struct crowd_error err;
 	int r;
-} cached = { .once = PTHREAD_ONCE_INIT };
+} cached = {.once = PTHREAD_ONCE_INIT};
 
 static void load_once(void)
 {

@@ -19,7 +19,7 @@
 #define CROWD_TOPO_MAX_UNITS  CPU_SETSIZE
 
 struct crowd_topo_cache {
-	unsigned level;     /* 1..5 */
+	unsigned level;	    /* 1..5 */
 	const char *kind;   /* static: "data", "instruction", "unified" */
 	int64_t size_bytes; /* of one cache, -1 unknown */
 	unsigned count;
@@ -42,8 +42,7 @@ struct crowd_topo {
 /* Parse the helper's output (len bytes, need not be NUL-terminated) into *ret. 0, or
  * -EBADMSG (bad syntax, missing/unknown record, counts that disagree, no "end") or -ERANGE
  * (a number out of range) with the line number and what is wrong in err. */
-int crowd_topo_parse(const char *text, size_t len, struct crowd_topo *ret,
-		     struct crowd_error *err);
+int crowd_topo_parse(const char *text, size_t len, struct crowd_topo *ret, struct crowd_error *err);
 
 /* The helper's path as crowd_topo_get() would run it, in buf. */
 int crowd_topo_helper_path(char *buf, size_t len, struct crowd_error *err);

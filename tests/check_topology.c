@@ -108,25 +108,25 @@ START_TEST(test_parse_garbage)
 	static const struct {
 		const char *from, *to, *why;
 	} cases[] = {
-		{ "crowd-topo 1", "hello world", "line 1: not crowd-topo output: starts with 'hello'" },
-		{ "crowd-topo 1", "crowd-topo 2", "line 1: format version (crowd reads 1): '2'" },
-		{ "cores 4", "cores four", "line 4: not a number: 'four'" },
-		{ "cores 4", "cores 4x", "line 4: not a number: '4x'" },
-		{ "cores 4", "cores 4 4", "line 4: expected one number after 'cores'" },
-		{ "cores 4", "cores 0", "line 10: more core lines than cores" },
-		{ "packages 2", "packages 2\npackages 2", "line 3: repeated 'packages'" },
-		{ "cache 1 data", "cache 1 wet", "line 6: unknown cache kind 'wet'" },
-		{ "cache 1 data 49152 4", "cache 1 data 49152", "line 6: expected 'cache LEVEL" },
-		{ "core 0 0,4", "core 0 0,,", "line 10: bad PU list: '0,,'" },
-		{ "core 0 0,4", "core 0 a,4", "line 10: not a number: 'a'" },
-		{ "core 0 0,4", "core 0 ,4", "line 10: bad PU list: ',4'" },
-		{ "pu 0 0", "pu 0", "line 14: expected 'pu OS NODE'" },
-		{ "pu 0 0", "gpu 0 0", "line 14: unknown record 'gpu'" },
-		{ "end\n", "end\nmore\n", "line 23: text after 'end'" },
-		{ "end\n", "end\n\n", "line 23: text after 'end'" },
-		{ "cores 4\n", "cores 4\n\n", "line 5: empty line" },
-		{ "packages 2\n", "core 0 0\n", "line 2: before the cores and pus counts: 'core'" },
-		{ "core 0 0,4\n", "pus 8\ncore 0 0,4\n", "line 10: repeated 'pus'" },
+	    {"crowd-topo 1", "hello world", "line 1: not crowd-topo output: starts with 'hello'"},
+	    {"crowd-topo 1", "crowd-topo 2", "line 1: format version (crowd reads 1): '2'"},
+	    {"cores 4", "cores four", "line 4: not a number: 'four'"},
+	    {"cores 4", "cores 4x", "line 4: not a number: '4x'"},
+	    {"cores 4", "cores 4 4", "line 4: expected one number after 'cores'"},
+	    {"cores 4", "cores 0", "line 10: more core lines than cores"},
+	    {"packages 2", "packages 2\npackages 2", "line 3: repeated 'packages'"},
+	    {"cache 1 data", "cache 1 wet", "line 6: unknown cache kind 'wet'"},
+	    {"cache 1 data 49152 4", "cache 1 data 49152", "line 6: expected 'cache LEVEL"},
+	    {"core 0 0,4", "core 0 0,,", "line 10: bad PU list: '0,,'"},
+	    {"core 0 0,4", "core 0 a,4", "line 10: not a number: 'a'"},
+	    {"core 0 0,4", "core 0 ,4", "line 10: bad PU list: ',4'"},
+	    {"pu 0 0", "pu 0", "line 14: expected 'pu OS NODE'"},
+	    {"pu 0 0", "gpu 0 0", "line 14: unknown record 'gpu'"},
+	    {"end\n", "end\nmore\n", "line 23: text after 'end'"},
+	    {"end\n", "end\n\n", "line 23: text after 'end'"},
+	    {"cores 4\n", "cores 4\n\n", "line 5: empty line"},
+	    {"packages 2\n", "core 0 0\n", "line 2: before the cores and pus counts: 'core'"},
+	    {"core 0 0,4\n", "pus 8\ncore 0 0,4\n", "line 10: repeated 'pus'"},
 	};
 	struct crowd_error err;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -140,7 +140,10 @@ START_TEST(test_parse_garbage)
 	static const char nul[] = "crowd-topo 1\n\0pus 1\nend\n";
 	ck_assert_int_eq(crowd_topo_parse(nul, sizeof(nul) - 1, &topo, &err), -EBADMSG);
 	ck_assert_str_eq(err.msg, "a NUL byte in the output");
-	ck_assert_int_eq(parse("\x7f" "ELF\x02\x01\x01", &err), -EBADMSG);
+	ck_assert_int_eq(parse("\x7f"
+			       "ELF\x02\x01\x01",
+			       &err),
+			 -EBADMSG);
 }
 END_TEST
 
@@ -149,16 +152,16 @@ START_TEST(test_parse_overflow)
 	static const struct {
 		const char *from, *to, *why;
 	} cases[] = {
-		{ "pus 8", "pus 99999999999999999999", "line 5: out of range: '99999999999999999999'" },
-		{ "pus 8", "pus 1025", "line 5: out of range: '1025'" },
-		{ "pus 8", "pus 0", "line 5: out of range: '0'" },
-		{ "cores 4", "cores -2", "line 4: out of range: '-2'" },
-		{ "pu 7 1", "pu 1024 1", "line 21: out of range: '1024'" },
-		{ "pu 7 1", "pu 7 4096", "line 21: out of range: '4096'" },
-		{ "core 1 3,7", "core 1 3,70000", "line 13: out of range: '70000'" },
-		{ "cache 1 data 49152", "cache 9 data 49152", "line 6: out of range: '9'" },
-		{ "49152", "9223372036854775808", "line 6: out of range:" },
-		{ "cache 1 data 49152 4", "cache 1 data 49152 0", "line 6: out of range: '0'" },
+	    {"pus 8", "pus 99999999999999999999", "line 5: out of range: '99999999999999999999'"},
+	    {"pus 8", "pus 1025", "line 5: out of range: '1025'"},
+	    {"pus 8", "pus 0", "line 5: out of range: '0'"},
+	    {"cores 4", "cores -2", "line 4: out of range: '-2'"},
+	    {"pu 7 1", "pu 1024 1", "line 21: out of range: '1024'"},
+	    {"pu 7 1", "pu 7 4096", "line 21: out of range: '4096'"},
+	    {"core 1 3,7", "core 1 3,70000", "line 13: out of range: '70000'"},
+	    {"cache 1 data 49152", "cache 9 data 49152", "line 6: out of range: '9'"},
+	    {"49152", "9223372036854775808", "line 6: out of range:"},
+	    {"cache 1 data 49152 4", "cache 1 data 49152 0", "line 6: out of range: '0'"},
 	};
 	struct crowd_error err;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -198,7 +201,7 @@ static int count_fds(void)
 START_TEST(test_run_real_helper)
 {
 	char path[4096];
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	unsetenv("CROWD_TOPO_HELPER");
 	ck_assert_int_eq(crowd_topo_helper_path(path, sizeof(path), &err), 0);
 	ck_assert_msg(access(path, X_OK) == 0, "%s: run make", path);
@@ -244,17 +247,19 @@ START_TEST(test_run_broken_helpers)
 	static const struct {
 		const char *name, *body, *why;
 	} cases[] = {
-		{ "fails", "echo 'crowd-topo: hwloc_topology_load: nope' >&2; exit 3",
-		  "exit status 3: crowd-topo: hwloc_topology_load: nope" },
-		{ "silent-fail", "exit 1", "exit status 1" },
-		{ "killed", "kill -9 $$", "killed by signal 9" },
-		{ "empty", "exit 0", "bad output: no output" },
-		{ "garbage", "echo hello", "bad output: line 1: not crowd-topo output: starts with 'hello'" },
-		{ "truncated", "printf 'crowd-topo 1\\npackages 1\\nnuma_nodes 1\\ncores 1\\npus 1\\n'",
-		  "bad output: truncated: no 'end' line after line 5" },
-		{ "zeros", "printf 'crowd-topo 1\\npackages 0\\nnuma_nodes 0\\ncores 0\\npus 0\\nend\\n'",
-		  "bad output: line 5: out of range: '0'" },
-		{ "huge", "yes crowd-topo", "bad output: " }, /* stopped at 1 MiB, killed */
+	    {"fails", "echo 'crowd-topo: hwloc_topology_load: nope' >&2; exit 3",
+	     "exit status 3: crowd-topo: hwloc_topology_load: nope"},
+	    {"silent-fail", "exit 1", "exit status 1"},
+	    {"killed", "kill -9 $$", "killed by signal 9"},
+	    {"empty", "exit 0", "bad output: no output"},
+	    {"garbage", "echo hello",
+	     "bad output: line 1: not crowd-topo output: starts with 'hello'"},
+	    {"truncated", "printf 'crowd-topo 1\\npackages 1\\nnuma_nodes 1\\ncores 1\\npus 1\\n'",
+	     "bad output: truncated: no 'end' line after line 5"},
+	    {"zeros",
+	     "printf 'crowd-topo 1\\npackages 0\\nnuma_nodes 0\\ncores 0\\npus 0\\nend\\n'",
+	     "bad output: line 5: out of range: '0'"},
+	    {"huge", "yes crowd-topo", "bad output: "}, /* stopped at 1 MiB, killed */
 	};
 	struct crowd_error err;
 	crowd_test_mkdtemp(dir, sizeof(dir), "crowd-check-topo");
@@ -267,8 +272,8 @@ START_TEST(test_run_broken_helpers)
 		ck_assert_int_lt(crowd_topo_run(path, &topo, &err), 0);
 		if (!strcmp(cases[i].name, "huge"))
 			snprintf(want, sizeof(want), "topology helper %s: more than", path);
-		ck_assert_msg(strstr(err.msg, want) == err.msg, "%s: '%s', want '%s'", cases[i].name,
-			      err.msg, want);
+		ck_assert_msg(strstr(err.msg, want) == err.msg, "%s: '%s', want '%s'",
+			      cases[i].name, err.msg, want);
 		ck_assert_int_eq(topo.pus, -1);
 		ck_assert_int_eq(topo.cores, -1);
 		ck_assert_uint_eq(topo.n_caches, 0);
@@ -276,7 +281,8 @@ START_TEST(test_run_broken_helpers)
 	ck_assert_int_eq(count_fds(), fds);
 	/* missing, and not executable */
 	ck_assert_int_eq(crowd_topo_run("/nonexistent/crowd-topo", &topo, &err), -ENOENT);
-	ck_assert_str_eq(err.msg, "topology helper /nonexistent/crowd-topo: No such file or directory");
+	ck_assert_str_eq(err.msg,
+			 "topology helper /nonexistent/crowd-topo: No such file or directory");
 	const char *path = script("not-executable", "exit 0");
 	ck_assert_int_eq(chmod(path, 0644), 0);
 	ck_assert_int_eq(crowd_topo_run(path, &topo, &err), -EACCES);
@@ -284,7 +290,9 @@ START_TEST(test_run_broken_helpers)
 	path = script("not-a-program", "");
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
-	fputs("\x7f" "ELF garbage", f);
+	fputs("\x7f"
+	      "ELF garbage",
+	      f);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(crowd_topo_run(path, &topo, &err), -ENOEXEC);
 	ck_assert_ptr_nonnull(strstr(err.msg, "not-a-program: Exec format error"));
@@ -297,7 +305,7 @@ START_TEST(test_host_and_placement_without_topology)
 {
 	static struct crowd_host h;
 	struct crowd_config cfg;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	setenv("CROWD_TOPO_HELPER", "/nonexistent/crowd-topo", 1);
 	ck_assert_ptr_null(crowd_topo_get(&err));
 	ck_assert_int_eq(err.code, ENOENT);
@@ -315,7 +323,8 @@ START_TEST(test_host_and_placement_without_topology)
 	cfg.placement = CROWD_PLACE_COMPACT;
 	cfg.count = 2;
 	ck_assert_int_eq(crowd_place_check(&cfg, &err), -ENOENT);
-	ck_assert_str_eq(err.msg, "topology helper /nonexistent/crowd-topo: No such file or directory");
+	ck_assert_str_eq(err.msg,
+			 "topology helper /nonexistent/crowd-topo: No such file or directory");
 	cpu_set_t set;
 	ck_assert_int_eq(crowd_place_cpus(&cfg, 0, &set), 0);
 	ck_assert_int_eq(CPU_COUNT(&set), 0);
@@ -326,7 +335,7 @@ START_TEST(test_host_and_placement_with_topology)
 {
 	static struct crowd_host h;
 	struct crowd_config cfg;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	unsetenv("CROWD_TOPO_HELPER");
 	ck_assert_int_eq(crowd_host_probe(&h, NULL), 0);
 	ck_assert_str_eq(h.topology_error, "");

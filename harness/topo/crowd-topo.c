@@ -32,9 +32,9 @@ static const struct {
 	unsigned level;
 	const char *kind;
 } cache_types[] = {
-	{ HWLOC_OBJ_L1CACHE, 1, "data" },    { HWLOC_OBJ_L1ICACHE, 1, "instruction" },
-	{ HWLOC_OBJ_L2CACHE, 2, "unified" }, { HWLOC_OBJ_L3CACHE, 3, "unified" },
-	{ HWLOC_OBJ_L4CACHE, 4, "unified" }, { HWLOC_OBJ_L5CACHE, 5, "unified" },
+    {HWLOC_OBJ_L1CACHE, 1, "data"},    {HWLOC_OBJ_L1ICACHE, 1, "instruction"},
+    {HWLOC_OBJ_L2CACHE, 2, "unified"}, {HWLOC_OBJ_L3CACHE, 3, "unified"},
+    {HWLOC_OBJ_L4CACHE, 4, "unified"}, {HWLOC_OBJ_L5CACHE, 5, "unified"},
 };
 
 /* The NUMA node of o: in hwloc 2 nodes are memory children, so the first node whose cpuset
@@ -43,7 +43,8 @@ static int node_of(hwloc_topology_t t, hwloc_obj_t o)
 {
 	hwloc_obj_t n = hwloc_get_ancestor_obj_by_type(t, HWLOC_OBJ_NUMANODE, o);
 	if (!n)
-		n = hwloc_get_next_obj_covering_cpuset_by_type(t, o->cpuset, HWLOC_OBJ_NUMANODE, NULL);
+		n = hwloc_get_next_obj_covering_cpuset_by_type(t, o->cpuset, HWLOC_OBJ_NUMANODE,
+							       NULL);
 	return n ? (int)n->os_index : -1;
 }
 
@@ -61,8 +62,8 @@ static void print_topology(hwloc_topology_t t)
 			continue;
 		hwloc_obj_t o = hwloc_get_obj_by_type(t, cache_types[i].type, 0);
 		const char *kind = o && o->attr && o->attr->cache.type == HWLOC_OBJ_CACHE_UNIFIED
-					   ? "unified"
-					   : cache_types[i].kind;
+				       ? "unified"
+				       : cache_types[i].kind;
 		long long size = o && o->attr ? (long long)o->attr->cache.size : -1;
 		printf("cache %u %s %lld %d\n", cache_types[i].level, kind, size, n);
 	}
