@@ -369,6 +369,17 @@ START_TEST(ctr_child_errors)
 	ck_assert_msg(strstr(err.msg, "binding rootfs /nonexistent-crowd-rootfs"), "%s", err.msg);
 	assert_leaf_gone(run, ctr.id);
 
+	/* A child that fails after the network namespace maker sent it a namespace (made
+	 * ahead, so it is in the socket before the child runs) exits without reading it: its
+	 * own report must still be what crowd_ctr_start returns, not the socket's reset. */
+	crowd_netns_prefetch();
+	usleep(200000);
+	spec.single = true;
+	ck_assert_int_eq(crowd_ctr_start(run, &spec, &ctr, &err), -ENOENT);
+	ck_assert_msg(strstr(err.msg, "binding rootfs /nonexistent-crowd-rootfs"), "%s", err.msg);
+	assert_leaf_gone(run, ctr.id);
+	spec.single = false;
+
 	spec.rootfs = rootfs;
 	spec.ns = CLONE_NEWPID;
 	ck_assert_int_eq(crowd_ctr_start(run, &spec, &ctr, &err), -EINVAL);

@@ -274,7 +274,10 @@ static int ctr_await(int sock, pid_t pid, struct crowd_ctr *ctr, struct crowd_er
 
 	for (;;) {
 		ssize_t n = recv(sock, &m, sizeof(m), 0);
-		if (n < 0 && errno == EINTR)
+		/* A child that exited without reading what the network namespace maker sent it
+		 * resets the socket; the reset is reported before what the child queued (its
+		 * error report): read on. */
+		if (n < 0 && (errno == EINTR || errno == ECONNRESET))
 			continue;
 		if (n < 0)
 			return crowd_error_errno(err, errno,

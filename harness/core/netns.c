@@ -248,6 +248,9 @@ int crowd_netns_join(int sock, struct crowd_error *err)
 		*err = e;
 		return -e.code;
 	}
+	if (fd < 0 && (mh.msg_flags & MSG_CTRUNC))
+		return crowd_error_set(err, EMFILE,
+				       "receiving the network namespace: no free file descriptor");
 	if (fd < 0)
 		return crowd_error_set(err, EPROTO, "the network namespace fd did not arrive");
 	int r = 0;
