@@ -609,7 +609,7 @@ static void series_title(char *buf, size_t len, const struct crowd_plot_run *r, 
 	if (nruns > 1 && backend)
 		snprintf(buf, len, "%s:%s", r->name, backend);
 	else
-		snprintf(buf, len, "%s", backend ? backend : r->name);
+		snprintf(buf, len, "%s", backend ? backend : r ? r->name : "");
 	for (char *p = buf; *p; p++)
 		if (*p == ' ' || *p == '\t' || *p == '\'' || *p == '"')
 			*p = '_';

@@ -3,6 +3,7 @@
 # sample has its phases in order and memory, httpd rows have req/s, nothing is left; bad
 # options exit 2 with one line and create nothing.
 # needs: root
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"

@@ -2,6 +2,7 @@
 # Ctrl-C during crowd bench: stops starting, tears down what was started, writes the results
 # with "interrupted" rows, exits 130, leaves nothing behind.
 # needs: root
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"

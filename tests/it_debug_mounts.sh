@@ -3,6 +3,7 @@
 # variable (nothing left behind); N > 0 still starts them all, and slows the setup phase
 # (median over 15 with 200 extra mounts against 15 without).
 # needs: root
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"

@@ -3,6 +3,7 @@
 # pids.max set on the run's parent cgroup, each naming its reason; density.csv has a row per
 # step; Ctrl-C exits 130; nothing is left behind after each. Bad options exit 2 with one line.
 # needs: root
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"

@@ -4,6 +4,7 @@
 # run are handed the same port and none collides with the taken ones: every row is ok.
 # Before the launcher-wide allocator, instance i landed on i+1's port and exited before ready.
 # needs: root
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"
