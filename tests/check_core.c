@@ -495,6 +495,40 @@ START_TEST(ctr_netns_own_and_maker_home)
 }
 END_TEST
 
+/* A process forked from one whose network namespace maker runs has no maker thread: its
+ * containers still start (the namespace then comes from clone3). */
+START_TEST(ctr_start_after_fork)
+{
+	if (!root_ready("ctr_start_after_fork"))
+		return;
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_ctr_spec spec;
+	struct crowd_ctr a;
+	char out[512];
+	char *argv[] = {"/bin/sh", "-c", "ip -o link show lo", NULL};
+	int st;
+
+	ck_assert_int_eq(crowd_cg_run_open(NULL, "fork", &run, &err), 0);
+	crowd_ctr_spec_init(&spec);
+	spec.rootfs = rootfs;
+	spec.argv = argv;
+	ck_assert_int_eq(run_capture(run, &spec, out, sizeof(out), &a), 0);
+	ck_assert_int_eq(crowd_ctr_destroy(&a, &err), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct crowd_ctr b;
+		int ok = run_capture(run, &spec, out, sizeof(out), &b) == 0 && strstr(out, "UP") &&
+			 crowd_ctr_destroy(&b, &err) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the forked start failed (%d)", st);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+}
+END_TEST
+
 /* Every rung of the clone ladder makes a working container in its cgroup leaf. */
 START_TEST(ctr_clone_fallbacks)
 {
@@ -781,6 +815,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, ctr_child_errors);
 	tcase_add_test(tc, pod_members_share);
 	tcase_add_test(tc, ctr_netns_own_and_maker_home);
+	tcase_add_test(tc, ctr_start_after_fork);
 	tcase_add_test(tc, ctr_rootless_maps);
 	tcase_add_test(tc, ctr_survives_thread_exit);
 	tcase_add_test(tc, ctr_durable_thread_clones_itself);

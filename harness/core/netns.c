@@ -19,6 +19,7 @@ static pthread_cond_t maker_cond = PTHREAD_COND_INITIALIZER;
 static struct crowd_netns_job *maker_head;
 static pthread_once_t maker_once = PTHREAD_ONCE_INIT;
 static bool maker_running;
+static pid_t maker_pid; /* the process the maker runs in (a fork has no maker thread) */
 static int maker_home = -1; /* the maker's own network namespace, to go back to */
 /* One namespace made on a prefetch, for the next job (under maker_lock). */
 static struct {
@@ -154,6 +155,7 @@ static void maker_start(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 128 * 1024);
 	maker_running = pthread_create(&t, &attr, maker_main, NULL) == 0;
+	maker_pid = getpid();
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!maker_running) {
@@ -168,7 +170,7 @@ void crowd_netns_prefetch(void)
 {
 	pthread_once(&maker_once, maker_start);
 	pthread_mutex_lock(&maker_lock);
-	if (maker_running && !ahead.asked) {
+	if (maker_running && maker_pid == getpid() && !ahead.asked) {
 		ahead.asked = true;
 		prefetch_job = (struct crowd_netns_job){.sock = -1};
 		struct crowd_netns_job **tail = &maker_head;
@@ -187,7 +189,7 @@ int crowd_netns_job_start(struct crowd_netns_job *job, int sock)
 	job->next = NULL;
 	pthread_once(&maker_once, maker_start);
 	pthread_mutex_lock(&maker_lock);
-	if (!maker_running) {
+	if (!maker_running || maker_pid != getpid()) {
 		pthread_mutex_unlock(&maker_lock);
 		return -ENOSYS;
 	}
