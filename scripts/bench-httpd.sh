@@ -40,8 +40,15 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/crowd-bench-httpd.XXXXXX")
 httpd_pid="" nginx_pid=""
 cleanup() {
-	[ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null && wait "$httpd_pid" 2>/dev/null
-	[ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+	# No step may stop the cleanup under set -e (wait returns the killed server's status).
+	if [ -n "$httpd_pid" ]; then
+		kill "$httpd_pid" 2>/dev/null || true
+		wait "$httpd_pid" 2>/dev/null || true
+	fi
+	if [ -n "$nginx_pid" ]; then
+		kill -QUIT "$nginx_pid" 2>/dev/null || true
+		wait "$nginx_pid" 2>/dev/null || true
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

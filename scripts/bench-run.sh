@@ -29,7 +29,12 @@ mkdir -p "$out"
 work=$(mktemp -d /tmp/crowd-bench-run.XXXXXX)
 holder=""
 cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+	# Each step may fail (the holder gone already, wait's 143): none may stop the cleanup
+	# under set -e, or the work directory stays behind.
+	if [ -n "$holder" ]; then
+		kill "$holder" 2>/dev/null || true
+		wait "$holder" 2>/dev/null || true
+	fi
 	crun delete -f "crowd-bench-crun-$$" >/dev/null 2>&1 || true
 	runc delete -f "crowd-bench-runc-$$" >/dev/null 2>&1 || true
 	rm -rf "$work"
