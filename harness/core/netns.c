@@ -3,13 +3,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "netns.h"
 #include "pod.h"
+#include "util.h"
 
 #define ERRNO_SET(err, code, fmt, ...)                                                             \
 	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
@@ -99,26 +99,18 @@ static void *maker_main(void *arg)
 
 		if (!take)
 			maker_make(&fd, &lost, &e);
-		if (job->sock < 0) {
-			/* A prefetch: keep it for the next job. */
-			pthread_mutex_lock(&maker_lock);
+		if (job->sock >= 0) {
+			maker_send(job->sock, &e, fd);
+			if (fd >= 0)
+				close(fd);
+		}
+
+		pthread_mutex_lock(&maker_lock);
+		if (job->sock < 0) { /* a prefetch: kept for the next job */
 			ahead.fd = fd;
 			ahead.err = e;
 			ahead.made = true;
-			job->done = true;
-			if (lost)
-				maker_running = false;
-			pthread_cond_broadcast(&maker_cond);
-			pthread_mutex_unlock(&maker_lock);
-			if (lost)
-				return NULL;
-			continue;
 		}
-		maker_send(job->sock, &e, fd);
-		if (fd >= 0)
-			close(fd);
-
-		pthread_mutex_lock(&maker_lock);
 		job->done = true;
 		if (lost)
 			maker_running = false;
@@ -128,7 +120,8 @@ static void *maker_main(void *arg)
 			struct crowd_netns_job *q = maker_head;
 			maker_head = q->next;
 			crowd_error_set(&e, EIO, "network namespace maker stopped");
-			maker_send(q->sock, &e, -1);
+			if (q->sock >= 0)
+				maker_send(q->sock, &e, -1);
 			q->done = true;
 			pthread_cond_broadcast(&maker_cond);
 		}
@@ -141,23 +134,11 @@ static void *maker_main(void *arg)
 
 static void maker_start(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	sigset_t all, old;
-
 	maker_home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (maker_home < 0)
 		return;
-	/* The maker takes no signals: they stay with the threads that expect them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 128 * 1024);
-	maker_running = pthread_create(&t, &attr, maker_main, NULL) == 0;
+	maker_running = crowd_thread_detached(maker_main, NULL, 128 * 1024) == 0;
 	maker_pid = getpid();
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!maker_running) {
 		close(maker_home);
 		maker_home = -1;
@@ -166,6 +147,16 @@ static void maker_start(void)
 
 static struct crowd_netns_job prefetch_job;
 
+/* Under maker_lock. */
+static void maker_enqueue(struct crowd_netns_job *job)
+{
+	struct crowd_netns_job **tail = &maker_head;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = job;
+	pthread_cond_broadcast(&maker_cond);
+}
+
 void crowd_netns_prefetch(void)
 {
 	pthread_once(&maker_once, maker_start);
@@ -173,11 +164,7 @@ void crowd_netns_prefetch(void)
 	if (maker_running && maker_pid == getpid() && !ahead.asked) {
 		ahead.asked = true;
 		prefetch_job = (struct crowd_netns_job){.sock = -1};
-		struct crowd_netns_job **tail = &maker_head;
-		while (*tail)
-			tail = &(*tail)->next;
-		*tail = &prefetch_job;
-		pthread_cond_broadcast(&maker_cond);
+		maker_enqueue(&prefetch_job);
 	}
 	pthread_mutex_unlock(&maker_lock);
 }
@@ -194,11 +181,7 @@ int crowd_netns_job_start(struct crowd_netns_job *job, int sock)
 		return -ENOSYS;
 	}
 	job->sock = sock;
-	struct crowd_netns_job **tail = &maker_head;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = job;
-	pthread_cond_broadcast(&maker_cond);
+	maker_enqueue(job);
 	pthread_mutex_unlock(&maker_lock);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "spawn.h"
+#include "util.h"
 
 #define ERRNO_SET(err, code, fmt, ...)                                                             \
 	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
@@ -273,19 +274,7 @@ static void *spawn_main(void *arg)
 
 static void spawn_start(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	sigset_t all, old;
-
-	/* The spawner takes no signals: they stay with the threads that expect them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	spawn_running = pthread_create(&t, &attr, spawn_main, NULL) == 0;
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	spawn_running = crowd_thread_detached(spawn_main, NULL, 256 * 1024) == 0;
 }
 
 /* Clone through the spawner thread (directly from the main thread, or when the spawner

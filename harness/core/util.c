@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,4 +107,23 @@ ssize_t crowd_read_all(int fd, void *buf, size_t len)
 		off += (size_t)n;
 	}
 	return (ssize_t)off;
+}
+
+int crowd_thread_detached(void *(*fn)(void *), void *arg, size_t stack_size)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+	int r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if ((r = pthread_attr_init(&attr)) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, stack_size);
+		r = pthread_create(&t, &attr, fn, arg);
+		pthread_attr_destroy(&attr);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
 }

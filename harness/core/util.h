@@ -63,4 +63,8 @@ int crowd_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_e
 int crowd_write_all(int fd, const void *buf, size_t len);
 ssize_t crowd_read_all(int fd, void *buf, size_t len);
 
+/* A detached thread of stack_size bytes running fn(arg) that takes no signals (they stay with
+ * the threads that expect them): the library's long-lived workers. 0 or a positive errno. */
+int crowd_thread_detached(void *(*fn)(void *), void *arg, size_t stack_size);
+
 #endif
