@@ -17,12 +17,14 @@ GIT     := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # build/version.h names the version and commit. It is rewritten only when they change, and
 # only the files that include it depend on it, so a new HEAD rebuilds just those (and the
 # results never name an older commit than the one built).
+# The library's layers, lowest first (docs/architecture.md; scripts/check-layers.sh holds them).
+HARNESS_DIRS := harness/core harness/load harness/results harness/backends harness/engine
 VERSION_H := $(B)/version.h
 $(shell mkdir -p $(B) && printf '#define CROWD_VERSION "%s"\n#define CROWD_GIT "%s"\n' \
 	'$(VERSION)' '$(GIT)' >$(VERSION_H).tmp && \
 	{ cmp -s $(VERSION_H).tmp $(VERSION_H) || mv $(VERSION_H).tmp $(VERSION_H); }; \
 	rm -f $(VERSION_H).tmp)
-VERSION_USERS := $(shell grep -l '^\#include "version.h"' harness/*.c harness/core/*.c bench/*.c 2>/dev/null)
+VERSION_USERS := $(shell grep -l '^\#include "version.h"' $(HARNESS_DIRS:%=%/*.c) bench/*.c 2>/dev/null)
 
 PKGS    := libcap hwloc jansson
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wswitch-enum
@@ -35,19 +37,19 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # itself (docs/run.md): build/crowd is linked fully static (glibc, libcap.a, libjansson.a,
 # libm, pthread) and has no NEEDED entry. libhwloc has no static archive worth linking, so
 # the topology comes from build/crowd-topo, a small helper linked normally with libhwloc
-# (harness/topo/crowd-topo.c) that crowd runs only when it needs a topology (topology.h).
+# (harness/engine/topo/crowd-topo.c) that crowd runs only when it needs a topology (topology.h).
 # Test programs keep the dynamic link (Check, valgrind). tests/it_startup.sh holds that.
 STATIC_PKGS := libcap jansson
 STATIC_LIBS := $(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null) -lm -lpthread
 PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic
 HWLOC_LIBS := $(shell pkg-config --libs hwloc 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-XCPPFLAGS := -D_GNU_SOURCE -Iharness -Iharness/core -Iworkloads/common -I$(B) \
+XCPPFLAGS := -D_GNU_SOURCE -Iharness -Iworkloads/common -I$(B) \
 	-DCROWD_DATADIR='"$(PREFIX)/share/crowd"' -DCROWD_LIBEXECDIR='"$(PREFIX)/libexec/crowd"'
 XCFLAGS := -std=gnu11 $(WARN) $(WERROR) $(CFLAGS) $(PKG_CFLAGS)
 LIBS    := $(PKG_LIBS) -lm -lpthread
 
-LIB_SRCS   := $(sort $(wildcard harness/core/*.c harness/*.c))
+LIB_SRCS   := $(sort $(wildcard $(HARNESS_DIRS:%=%/*.c)))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/obj/%.o)
@@ -71,7 +73,7 @@ all: $(B)/crowd $(B)/crowd-topo $(B)/libcrowd.a workloads rootfs
 deps:
 	@scripts/deps.sh
 
-$(B)/obj/%.o: %.c $(wildcard harness/*.h harness/core/*.h bench/*.h workloads/common/*.h workloads/*/*.h)
+$(B)/obj/%.o: %.c $(wildcard $(HARNESS_DIRS:%=%/*.h) bench/*.h workloads/common/*.h workloads/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -c -o $@ $<
@@ -91,7 +93,7 @@ $(B)/crowd: $(BENCH_OBJS) $(B)/libcrowd.a
 	@$(CC) $(XCFLAGS) -static -o $@ $(BENCH_OBJS) $(B)/libcrowd.a $(STATIC_LIBS)
 
 # The topology helper: the only program linked with libhwloc (format in its source).
-$(B)/crowd-topo: harness/topo/crowd-topo.c
+$(B)/crowd-topo: harness/engine/topo/crowd-topo.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(XCPPFLAGS) $(XCFLAGS) -o $@ $< $(HWLOC_LIBS)
@@ -175,11 +177,11 @@ install: all
 	cp -a scripts/*.gp $(DESTDIR)$(PREFIX)/share/crowd/ 2>/dev/null || true
 
 format:
-	clang-format -i $(LIB_SRCS) $(BENCH_SRCS) $(wildcard harness/*.h harness/core/*.h bench/*.h workloads/*/*.[ch] tests/*.[ch])
+	clang-format -i $(LIB_SRCS) $(BENCH_SRCS) $(wildcard $(HARNESS_DIRS:%=%/*.h) bench/*.h workloads/*/*.[ch] tests/*.[ch])
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr -D_GNU_SOURCE -Iharness -Iharness/core harness bench workloads
+		--inline-suppr -D_GNU_SOURCE -Iharness harness bench workloads
 	shellcheck scripts/*.sh tests/*.sh .ci/run
 
 clean:

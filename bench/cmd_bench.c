@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "fleet.h"
-#include "launcher.h"
+#include "engine/launcher.h"
 #include "opts.h"
 
 enum { OPT_TIMEOUT = 1000 };

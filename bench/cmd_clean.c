@@ -7,10 +7,10 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "core/cgroup.h"
 #include "cli.h"
-#include "peer.h"
-#include "registry.h"
+#include "backends/peer.h"
+#include "core/registry.h"
 
 /* Mount points under the registry directory (crowd mounts nothing else on the host). */
 static void clean_mounts(const char *dir, unsigned *removed, unsigned *left)

@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "history.h"
-#include "results.h"
-#include "stats.h"
-#include "units.h"
-#include "util.h"
+#include "results/history.h"
+#include "results/results.h"
+#include "results/stats.h"
+#include "results/units.h"
+#include "core/util.h"
 
 static const char compare_help[] =
 	"usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"

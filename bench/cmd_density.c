@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "density.h"
+#include "engine/density.h"
 #include "fleet.h"
-#include "launcher.h"
+#include "engine/launcher.h"
 #include "opts.h"
-#include "units.h"
+#include "results/units.h"
 
 enum {
 	OPT_STEP = 1000,

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 #include "cli.h"
-#include "host.h"
+#include "engine/host.h"
 #include "opts.h"
-#include "units.h"
-#include "util.h"
+#include "results/units.h"
+#include "core/util.h"
 #include "version.h"
 
 static const char info_help[] =

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "load.h"
-#include "units.h"
+#include "load/load.h"
+#include "results/units.h"
 
 static volatile sig_atomic_t load_stop;
 

@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "history.h"
-#include "plotdata.h"
-#include "util.h"
+#include "results/history.h"
+#include "results/plotdata.h"
+#include "core/util.h"
 
 static const char *const formats[] = {"png", "svg", "pdf"};
 static const char allowed_opts[] =

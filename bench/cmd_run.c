@@ -13,13 +13,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
-#include "container.h"
-#include "netns.h"
+#include "engine/config.h"
+#include "core/container.h"
+#include "core/netns.h"
 #include "opts.h"
-#include "registry.h"
-#include "units.h"
-#include "util.h"
+#include "core/registry.h"
+#include "results/units.h"
+#include "core/util.h"
 
 /* Signals crowd passes on to the container's init. */
 static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,   SIGQUIT,

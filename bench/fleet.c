@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "stats.h"
-#include "units.h"
-#include "util.h"
+#include "results/stats.h"
+#include "results/units.h"
+#include "core/util.h"
 
 static struct crowd_launch *volatile sig_launch;
 

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "config.h"
-#include "launcher.h"
-#include "load.h"
-#include "results.h"
+#include "engine/config.h"
+#include "engine/launcher.h"
+#include "load/load.h"
+#include "results/results.h"
 
 struct crowd_fleet {
 	const char *cmd;                 /* "bench", "density" */

@@ -9,12 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "placement.h"
-#include "rootfs.h"
-#include "util.h"
+#include "core/caps.h"
+#include "engine/placement.h"
+#include "core/rootfs.h"
+#include "core/util.h"
 #include "cli.h"
-#include "units.h"
+#include "results/units.h"
 
 enum {
 	OPT_NS = 500,

@@ -7,8 +7,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "backend.h"
-#include "config.h"
+#include "backends/backend.h"
+#include "engine/config.h"
 
 /* Which groups of shared options a command takes. */
 enum {

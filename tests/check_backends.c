@@ -18,10 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "oci.h"
-#include "peer.h"
-#include "util.h"
+#include "backends/backend.h"
+#include "backends/oci.h"
+#include "backends/peer.h"
+#include "core/util.h"
 #include "testutil.h"
 
 static char rootfs[PATH_MAX];

@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "cgroup_backend.h"
-#include "util.h"
+#include "core/cgroup.h"
+#include "core/cgroup_backend.h"
+#include "core/util.h"
 
 /* ---- a fake cgroup file system in a temporary directory ---- */
 

@@ -16,14 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "cgroup.h"
-#include "container.h"
-#include "netns.h"
-#include "registry.h"
-#include "rootfs.h"
-#include "spawn.h"
-#include "util.h"
+#include "core/caps.h"
+#include "core/cgroup.h"
+#include "core/container.h"
+#include "core/netns.h"
+#include "core/registry.h"
+#include "core/rootfs.h"
+#include "core/spawn.h"
+#include "core/util.h"
 
 static char rootfs[PATH_MAX];
 static char top[64];

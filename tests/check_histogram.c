@@ -3,7 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "histogram.h"
+#include "load/histogram.h"
 #include "testutil.h"
 
 static int cmp64(const void *a, const void *b)

@@ -1,4 +1,4 @@
-/* harness/history.c: one metric across results folders in time order, shared by
+/* harness/results/history.c: one metric across results folders in time order, shared by
  * `crowd compare --history` and `crowd plot --history`. Uses the committed folders under
  * tests/data (run from the repository top). */
 #include <check.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "history.h"
+#include "results/history.h"
 #include "testutil.h"
 
 static char small[] = "tests/data/results-small";

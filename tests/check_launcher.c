@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "launcher.h"
-#include "placement.h"
+#include "engine/config.h"
+#include "engine/launcher.h"
+#include "engine/placement.h"
 
 static char base[64];
 

@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "load.h"
-#include "util.h"
+#include "load/load.h"
+#include "core/util.h"
 #include "testutil.h"
 
 enum mode {

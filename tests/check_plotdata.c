@@ -1,4 +1,4 @@
-/* harness/plotdata.c: reading results folders back for `crowd plot` and the data files each
+/* harness/results/plotdata.c: reading results folders back for `crowd plot` and the data files each
  * figure gets. Uses the committed folders under tests/data (run from the repository top). */
 #include <check.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plotdata.h"
+#include "results/plotdata.h"
 #include "testutil.h"
 
 static const char *small = "tests/data/results-small";

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "results/results.h"
 #include "testutil.h"
 #include "version.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
+#include "results/stats.h"
 #include "testutil.h"
 
 #define EPS 1e-9

@@ -1,4 +1,4 @@
-/* The CPU topology from the crowd-topo helper (harness/topology.c): the line-format parser on
+/* The CPU topology from the crowd-topo helper (harness/engine/topology.c): the line-format parser on
  * good, truncated, garbage and out-of-range input; running the real helper; a missing,
  * failing or garbling helper is an error with the reason, and host facts and placement then
  * report the topology unavailable. Each test forks (CK_FORK), so each starts with no topology
@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "host.h"
-#include "placement.h"
+#include "engine/config.h"
+#include "engine/host.h"
+#include "engine/placement.h"
 #include "testutil.h"
-#include "topology.h"
+#include "engine/topology.h"
 
 /* Output of the helper on a 2-package, 4-core, 8-PU host with two NUMA nodes. */
 static const char good[] = "crowd-topo 1\n"

@@ -1,0 +1,44 @@
+/* The options of a run as the library sees them. bench/ fills this from the command line;
+ * backends, the launcher and the writers read it. */
+#ifndef CROWD_CONFIG_H
+#define CROWD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/container.h"
+#include "workload.h"
+
+#define CROWD_MAX_BACKENDS 8
+
+enum crowd_placement {
+	CROWD_PLACE_NONE,
+	CROWD_PLACE_SPREAD,  /* round-robin over cores from the hwloc topology */
+	CROWD_PLACE_COMPACT, /* fill one core's PUs before the next */
+};
+
+struct crowd_config {
+	unsigned count;                /* -n, default 100 */
+	unsigned concurrency;          /* -j, starts in flight, default 1 */
+	const char *backends[CROWD_MAX_BACKENDS];
+	unsigned n_backends;           /* default: core */
+	struct crowd_workload_inst workload; /* --workload, default httpd */
+	unsigned long ns;              /* --ns, CLONE_NEW* flags, default CROWD_NS_DEFAULT */
+	const char *rootfs;            /* --rootfs DIR; NULL means host */
+	struct crowd_cg_limits limits; /* --memory-max, --pids-max, --cpu-max */
+	enum crowd_caps_profile caps;  /* --caps */
+	bool rootless;                 /* --rootless */
+	unsigned pod_size;             /* --pod-size, 0/1: no pods */
+	enum crowd_placement placement;
+	int64_t duration_ns;           /* --duration: load per container */
+	bool load;                     /* --load / --no-load */
+	unsigned connections;          /* --connections per container */
+	const char *out;               /* --out DIR; NULL: results/runs/<timestamp>-... */
+	bool json, quiet;
+	const char *vm_accel;          /* --vm-accel kvm|tcg|auto */
+	const char *argv_line;         /* the command line as typed, for host.json */
+};
+
+void crowd_config_init(struct crowd_config *cfg);
+
+#endif
