@@ -20,6 +20,7 @@
 
 #include "backend.h"
 #include "engine/memory.h"
+#include "engine/ports.h"
 #include "peer.h"
 #include "core/util.h"
 
@@ -40,6 +41,7 @@ struct vm_run {
 struct vm_inst {
 	pid_t pid;
 	int pidfd;
+	unsigned port;          /* the host end of the forward, from the port allocator */
 	char pidfile[PATH_MAX]; /* QEMU's -pidfile, in the run's scratch */
 	char line[4096]; /* console bytes not yet seen as whole lines */
 	size_t len;
@@ -419,8 +421,8 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	inst->priv = c;
 	unsigned port = 0;
 	int r;
-	if (vr->guest_port && (r = crowd_peer_free_port(&port, err)) < 0)
-		return r;
+	if (vr->guest_port && !(port = c->port = crowd_ports_claim()))
+		return crowd_error_set(err, EADDRINUSE, "vm: no free TCP port");
 	if (!inst->sample.id[0])
 		snprintf(inst->sample.id, sizeof(inst->sample.id), "vm-%d", inst->sample.index);
 	if (crowd_peer_fmt(c->pidfile, sizeof(c->pidfile), "%s/%s.pid", run->scratch,
@@ -464,6 +466,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	if (!c)
 		return 0;
 	crowd_peer_kill(&c->pid, &c->pidfd);
+	crowd_ports_release(c->port); /* after QEMU's forward is gone */
 	if (c->pidfile[0])
 		unlink(c->pidfile);
 	free(c);

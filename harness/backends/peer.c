@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,7 +14,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -312,20 +310,6 @@ int crowd_peer_which(const char *name, char *buf, size_t len)
 	}
 	buf[0] = '\0';
 	return -ENOENT;
-}
-
-int crowd_peer_free_port(unsigned *ret_port, struct crowd_error *err)
-{
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return crowd_error_errno(err, errno, "socket");
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
-		return crowd_error_errno(err, errno, "find a free port on 127.0.0.1");
-	*ret_port = ntohs(sa.sin_port);
-	return 0;
 }
 
 int crowd_peer_netns_open(pid_t pid)

@@ -58,9 +58,6 @@ int crowd_peer_rmtree(const char *path, struct crowd_error *err);
 /* Absolute path of a program found in PATH (plus /usr/sbin, /sbin); -ENOENT when absent. */
 int crowd_peer_which(const char *name, char *buf, size_t len);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-int crowd_peer_free_port(unsigned *ret_port, struct crowd_error *err);
-
 /* Open /proc/PID/ns/net; -errno on failure. */
 int crowd_peer_netns_open(pid_t pid);
 

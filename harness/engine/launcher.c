@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/spawn.h"
+#include "ports.h"
 #include "results/stats.h"
 #include "core/util.h"
 
@@ -281,9 +282,9 @@ static void finish_ready(struct crowd_launch *l, size_t k, int64_t t_abs)
 static void blame_port(const struct crowd_inst *inst, struct crowd_error *e)
 {
 	size_t len = strlen(e->msg);
-	if (!inst->port || len + 1 >= sizeof(e->msg) || !crowd_launch_port_held(inst->port))
+	if (!inst->port || len + 1 >= sizeof(e->msg) || !crowd_ports_held(inst->port))
 		return; /* not from the allocator: the workload has a network namespace */
-	if (crowd_launch_port_free(inst->port))
+	if (crowd_ports_unbound(inst->port))
 		return;
 	snprintf(e->msg + len, sizeof(e->msg) - len, " (port %u is taken by another program)",
 		 inst->port);
