@@ -63,12 +63,12 @@ static void run_one(const char *name, const char *workload, bool expect_ready)
 	ck_assert_ptr_nonnull(b);
 	struct crowd_config cfg;
 	cfg_for(&cfg, workload);
-	char reason[256] = "";
-	if (b->probe(&cfg, reason, sizeof(reason)) < 0) {
+	struct crowd_error perr = {0};
+	if (b->probe(&cfg, &perr) < 0) {
 		/* Only the VM may be unavailable here (its images are built by make vm). */
-		ck_assert_msg(!strcmp(name, "vm"), "%s unavailable: %s", name, reason);
-		ck_assert(reason[0]);
-		printf("skip %s: %s\n", name, reason);
+		ck_assert_msg(!strcmp(name, "vm"), "%s unavailable: %s", name, perr.msg);
+		ck_assert(perr.code > 0 && perr.msg[0]);
+		printf("skip %s: %s\n", name, perr.msg);
 		return;
 	}
 	struct crowd_backend_run run = {.cfg = &cfg, .backend = b, .t0_ns = crowd_now_ns()};
@@ -369,6 +369,31 @@ START_TEST(peer_rmtree)
 }
 END_TEST
 
+/* probe says why through struct crowd_error: a code and a message on every refusal; the
+ * process backend (no root needed) refuses a rootfs without the workload, naming the path. */
+START_TEST(probe_reports_error)
+{
+	struct crowd_config cfg;
+	struct crowd_error err = {0};
+	crowd_config_init(&cfg);
+	ck_assert_int_eq(crowd_workload_parse("httpd", &cfg.workload, &err), 0);
+	cfg.rootfs = "/nonexistent-crowd-rootfs";
+	for (unsigned i = 0; i < crowd_backends_len; i++) {
+		const struct crowd_backend *b = crowd_backends[i];
+		err = (struct crowd_error){0};
+		int r = b->probe(&cfg, &err);
+		ck_assert_msg(r <= 0, "%s: probe returned %d", b->name, r);
+		if (r < 0)
+			ck_assert_msg(err.code == -r && err.msg[0], "%s: probe %d without its error",
+				      b->name, r);
+	}
+	err = (struct crowd_error){0};
+	ck_assert_int_eq(crowd_backend_find("process")->probe(&cfg, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent-crowd-rootfs/bin/httpd"));
+	crowd_workload_inst_free(&cfg.workload);
+}
+END_TEST
+
 static Suite *backends_suite(void)
 {
 	Suite *s = suite_create("backends");
@@ -378,6 +403,7 @@ static Suite *backends_suite(void)
 	tcase_add_test(u, peer_spawn_fds_and_errors);
 	tcase_add_test(u, peer_rmtree);
 	tcase_add_test(u, peer_spawn_many_fds);
+	tcase_add_test(u, probe_reports_error);
 	suite_add_tcase(s, u);
 	TCase *t = tcase_create("peers");
 	tcase_set_timeout(t, 120);

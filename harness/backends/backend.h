@@ -47,8 +47,9 @@ struct crowd_backend_run {
 struct crowd_backend {
 	const char *name;
 	const char *help;
-	/* 0: can run here with cfg; <0: unavailable, reason says why (one line). */
-	int (*probe)(const struct crowd_config *cfg, char *reason, size_t len);
+	/* 0: can run here with cfg; -errno: unavailable, err says why (one line). cfg may be
+	 * NULL: whatever does not depend on a run's configuration. */
+	int (*probe)(const struct crowd_config *cfg, struct crowd_error *err);
 	/* Optional, once per run before any start. */
 	int (*open)(struct crowd_backend_run *run, struct crowd_error *err);
 	/* Start one instance. Fill sample phases it can see (t_cgroup, t_clone, ...), set

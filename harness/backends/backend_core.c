@@ -37,19 +37,15 @@ struct core_inst {
 	char *argv[34];
 };
 
-static int probe(const struct crowd_config *cfg, char *reason, size_t len)
+static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
-	if (geteuid() != 0 && !cfg->rootless) {
-		snprintf(reason, len, "needs root (or --rootless)");
-		return -1;
-	}
-	if (cfg->rootfs) {
+	if (geteuid() != 0 && !(cfg && cfg->rootless))
+		return crowd_error_set(err, EPERM, "needs root (or --rootless)");
+	if (cfg && cfg->rootfs) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s%s", cfg->rootfs, cfg->workload.argv[0]);
-		if (access(path, X_OK) < 0) {
-			snprintf(reason, len, "workload binary %s: %s", path, strerror(errno));
-			return -1;
-		}
+		if (access(path, X_OK) < 0)
+			return crowd_error_errno(err, errno, "workload binary %s", path);
 	}
 	return 0;
 }

@@ -35,15 +35,15 @@ static const char *rootfs_prefix(const struct crowd_config *cfg)
 	return cfg->rootfs && strcmp(cfg->rootfs, "host") ? cfg->rootfs : NULL;
 }
 
-static int probe(const struct crowd_config *cfg, char *reason, size_t len)
+static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char path[PATH_MAX];
+	if (!cfg)
+		return 0;
 	const char *pre = rootfs_prefix(cfg);
 	snprintf(path, sizeof(path), "%s%s", pre ? pre : "", cfg->workload.argv[0]);
-	if (access(path, X_OK) < 0) {
-		snprintf(reason, len, "workload binary %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (access(path, X_OK) < 0)
+		return crowd_error_errno(err, errno, "workload binary %s", path);
 	return 0;
 }
 

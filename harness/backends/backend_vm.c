@@ -117,30 +117,22 @@ static int host_tsc_khz(char *buf, size_t len)
 	return 0;
 }
 
-static int probe(const struct crowd_config *cfg, char *reason, size_t len)
+static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char qemu[256], k[PATH_MAX], i[PATH_MAX];
-	if (crowd_peer_which("qemu-system-x86_64", qemu, sizeof(qemu)) < 0) {
-		snprintf(reason, len, "qemu-system-x86_64 not found (apt-get install qemu-system-x86)");
-		return -1;
-	}
-	if (find_images(k, i, sizeof(k)) < 0) {
-		snprintf(reason, len, "build/vm/vmlinux or initramfs.cpio.gz missing: run make vm");
-		return -1;
-	}
-	if (cfg && cfg->vm_accel && !strcmp(cfg->vm_accel, "kvm") && !kvm_usable()) {
-		snprintf(reason, len, "--vm-accel kvm: /dev/kvm cannot be opened read-write: %s",
-			 strerror(errno));
-		return -1;
-	}
-	if (cfg && cfg->workload.desc && !cfg->workload.desc->path) {
-		snprintf(reason, len, "no workload path for the guest");
-		return -1;
-	}
-	if (cfg && cfg->pod_size > 1) {
-		snprintf(reason, len, "--pod-size: VMs do not share namespaces");
-		return -1;
-	}
+	if (crowd_peer_which("qemu-system-x86_64", qemu, sizeof(qemu)) < 0)
+		return crowd_error_set(err, ENOENT, "qemu-system-x86_64 not found (apt-get install "
+						    "qemu-system-x86)");
+	if (find_images(k, i, sizeof(k)) < 0)
+		return crowd_error_set(err, ENOENT,
+				       "build/vm/vmlinux or initramfs.cpio.gz missing: run make vm");
+	if (cfg && cfg->vm_accel && !strcmp(cfg->vm_accel, "kvm") && !kvm_usable())
+		return crowd_error_errno(err, errno,
+					 "--vm-accel kvm: /dev/kvm cannot be opened read-write");
+	if (cfg && cfg->workload.desc && !cfg->workload.desc->path)
+		return crowd_error_set(err, EINVAL, "no workload path for the guest");
+	if (cfg && cfg->pod_size > 1)
+		return crowd_error_set(err, EINVAL, "--pod-size: VMs do not share namespaces");
 	return 0;
 }
 

@@ -75,32 +75,30 @@ static void cg_rmdir_all(const char *rel)
 
 
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
-			 char *reason, size_t len)
+			 struct crowd_error *err)
 {
 	char bin[256], rootfs[PATH_MAX];
-	struct crowd_error err = {0};
-	if (crowd_peer_which(rt->name, bin, sizeof(bin)) < 0) {
-		crowd_peer_fmt(reason, len, "%s not found in PATH (apt-get install %s)", rt->name, rt->name);
-		return -1;
-	}
-	if (geteuid() != 0) {
-		crowd_peer_fmt(reason, len, "%s is driven as root here; run crowd as root", rt->name);
-		return -1;
-	}
-	if (cfg && crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), &err) < 0) {
-		crowd_peer_fmt(reason, len, "%s", err.msg);
-		return -1;
-	}
+	if (crowd_peer_which(rt->name, bin, sizeof(bin)) < 0)
+		return crowd_error_set(err, ENOENT, "%s not found in PATH (apt-get install %s)",
+				       rt->name, rt->name);
+	if (geteuid() != 0)
+		return crowd_error_set(err, EPERM, "%s is driven as root here; run crowd as root",
+				       rt->name);
+	int r;
+	if (cfg && (r = crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err)) < 0)
+		return r;
 	if (rt->cgroup2_ns) {
 		/* What would stop crun here: no private mount namespace or no cgroup2. */
 		char *argv[] = {bin, "--version", NULL};
 		char out[256];
-		int r = crowd_peer_run(argv, CROWD_PEER_CGROUP2_NS, 5000, out, sizeof(out), &err);
-		if (r != 0) {
-			crowd_peer_fmt(reason, len, "%s --version in a cgroup2 mount namespace: %s", rt->name,
-				 r < 0 ? err.msg : out);
-			return -1;
-		}
+		r = crowd_peer_run(argv, CROWD_PEER_CGROUP2_NS, 5000, out, sizeof(out), err);
+		if (r < 0)
+			return crowd_error_prefix(err, "%s --version in a cgroup2 mount namespace",
+						  rt->name);
+		if (r > 0)
+			return crowd_error_set(err, EIO,
+					       "%s --version in a cgroup2 mount namespace: %s",
+					       rt->name, out);
 	}
 	return 0;
 }

@@ -26,7 +26,7 @@ void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left
 			      struct crowd_error *err);
 
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
-			 char *reason, size_t len);
+			 struct crowd_error *err);
 int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend_run *run,
 			struct crowd_error *err);
 int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
@@ -42,9 +42,9 @@ void crowd_peer_oci_close(struct crowd_backend_run *run);
 /* The backends-table entry of one OCI runtime: `var` named crowd_backend_<name>, driven by
  * the crowd_peer_oci_* functions with the runtime description `rt`. */
 #define CROWD_PEER_OCI_BACKEND(var, rt, help_text)                                             \
-	static int var##_probe(const struct crowd_config *cfg, char *reason, size_t len)      \
+	static int var##_probe(const struct crowd_config *cfg, struct crowd_error *err)       \
 	{                                                                                      \
-		return crowd_peer_oci_probe(&(rt), cfg, reason, len);                          \
+		return crowd_peer_oci_probe(&(rt), cfg, err);                                  \
 	}                                                                                      \
 	static int var##_open(struct crowd_backend_run *run, struct crowd_error *err)         \
 	{                                                                                      \

@@ -116,9 +116,9 @@ int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 			continue;
 		struct crowd_launch_backend *lb = &l->be[l->n_be++];
 		lb->backend = b;
-		lb->available = b->probe(cfg, lb->reason, sizeof(lb->reason)) == 0;
-		if (lb->available)
-			lb->reason[0] = '\0';
+		struct crowd_error perr = {0};
+		lb->available = b->probe(cfg, &perr) == 0;
+		snprintf(lb->reason, sizeof(lb->reason), "%s", lb->available ? "" : perr.msg);
 	}
 	if (cfg->n_backends == 0) {
 		r = crowd_error_set(err, EINVAL, "launcher: no backend given");
