@@ -394,6 +394,115 @@ START_TEST(probe_reports_error)
 }
 END_TEST
 
+/* A process that looks like a leftover of a run to a sweep: sh blocked in its `read` builtin
+ * (no child of its own), its command line ending in the arguments a b; *hold keeps it
+ * blocked. */
+static pid_t fake_leftover(const char *a, const char *b, int *hold)
+{
+	int p[2];
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[0], 0);
+		execl("/bin/sh", "sh", "-c", "read x", a, b, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	*hold = p[1];
+	/* Until it has exec'd, its command line is this test's. */
+	char path[64], cmd[256];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		ssize_t n = crowd_read_file(path, cmd, sizeof(cmd), NULL);
+		if (n > 0 && !strcmp(cmd, "sh"))
+			break;
+		usleep(2000);
+	}
+	return pid;
+}
+
+/* dir/tail into buf (PATH_MAX); with mk, the directory is made (mkdir -p). */
+static char *path_of(char *buf, const char *dir, const char *tail, bool mk)
+{
+	char cmd[PATH_MAX + 16];
+	ck_assert_int_eq(crowd_peer_fmt(buf, PATH_MAX, "%s/%s", dir, tail), 0);
+	ck_assert_int_eq(crowd_peer_fmt(cmd, sizeof(cmd), "mkdir -p '%s'", buf), 0);
+	if (mk)
+		ck_assert_int_eq(system(cmd), 0);
+	return buf;
+}
+
+/* Killed by the sweep (and reaped here), or still running. */
+static bool was_killed(pid_t pid)
+{
+	int st;
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Each backend's sweep takes its own runs' leftovers under this top (a QEMU still started
+ * with a pid file of a vm run, an OCI runtime's waiting `run` on a run's state root, the
+ * scratch directories) and leaves other backends' and another top's alone. */
+START_TEST(sweep_own_leftovers)
+{
+	char top[64], root[128], other[128], p[PATH_MAX], file[PATH_MAX];
+	snprintf(top, sizeof(top), "crowd-check-sweep-%d", (int)getpid());
+	setenv("CROWD_CGROUP_TOP", top, 1);
+	snprintf(root, sizeof(root), "/tmp/crowd-%s", top);
+	snprintf(other, sizeof(other), "/tmp/crowd-%s-other", top);
+	path_of(p, root, "run-1-vm", true);
+	path_of(p, root, "run-1-bwrap", true);
+	path_of(p, root, "run-1-crun/state/ctr-0", true);
+	path_of(p, other, "run-1-vm", true);
+	int hold[3];
+	close(open(path_of(file, root, "run-1-vm/vm-0.pid", false), O_CREAT | O_WRONLY | O_CLOEXEC,
+		   0600));
+	pid_t qemu = fake_leftover("-pidfile", file, &hold[0]);
+	pid_t runtime = fake_leftover("--root", path_of(p, root, "run-1-crun/state", false), &hold[1]);
+	close(open(path_of(file, other, "run-1-vm/vm-0.pid", false), O_CREAT | O_WRONLY | O_CLOEXEC,
+		   0600));
+	pid_t others = fake_leftover("-pidfile", file, &hold[2]);
+
+	struct crowd_sweep got = {0};
+	struct crowd_error err = {0};
+	ck_assert_msg(crowd_backend_find("vm")->sweep(&got, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(got.instances, 1);
+	ck_assert_uint_eq(got.dirs, 1);
+	ck_assert_uint_eq(got.left, 0);
+	ck_assert(was_killed(qemu));
+	ck_assert(!exists(path_of(p, root, "run-1-vm", false)));
+	ck_assert(exists(path_of(p, root, "run-1-bwrap", false)));
+	ck_assert_int_eq(kill(runtime, 0), 0); /* crun's: not the vm's to sweep */
+
+	got = (struct crowd_sweep){0};
+	ck_assert_msg(crowd_backend_find("crun")->sweep(&got, &err) == 0 || got.left == 1,
+		      "%s", err.msg);
+	ck_assert_uint_eq(got.dirs, 1);
+	ck_assert(was_killed(runtime));
+	/* Every backend through the table, as crowd clean does: only bwrap's dir is left. */
+	got = (struct crowd_sweep){0};
+	for (unsigned i = 0; i < crowd_backends_len; i++)
+		if (crowd_backends[i]->sweep)
+			ck_assert_int_eq(crowd_backends[i]->sweep(&got, &err), 0);
+	ck_assert_uint_eq(got.dirs, 1);
+	ck_assert_uint_eq(got.instances + got.left, 0);
+	ck_assert(!exists(root));
+
+	ck_assert_int_eq(kill(others, 0), 0); /* another top's QEMU and files are left alone */
+	ck_assert(exists(file));
+	kill(others, SIGKILL);
+	ck_assert(was_killed(others));
+	for (int i = 0; i < 3; i++)
+		close(hold[i]);
+	crowd_test_rmtree(other);
+}
+END_TEST
+
 static Suite *backends_suite(void)
 {
 	Suite *s = suite_create("backends");
@@ -404,6 +513,7 @@ static Suite *backends_suite(void)
 	tcase_add_test(u, peer_rmtree);
 	tcase_add_test(u, peer_spawn_many_fds);
 	tcase_add_test(u, probe_reports_error);
+	tcase_add_test(u, sweep_own_leftovers);
 	suite_add_tcase(s, u);
 	TCase *t = tcase_create("peers");
 	tcase_set_timeout(t, 120);

@@ -66,6 +66,12 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 	return 0;
 }
 
+/* bwrap dies with crowd (--die-with-parent): only the scratch directories are left. */
+static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
+{
+	return crowd_peer_sweep("bwrap", NULL, NULL, ret, err);
+}
+
 static void add(struct bwrap_run *b, const char *arg)
 {
 	if (b->argc + 1 < CROWD_ARRAY_SIZE(b->argv))
@@ -344,6 +350,7 @@ const struct crowd_backend crowd_backend_bwrap = {
 	.name = "bwrap",
 	.help = "bubblewrap: --unshare-* matching --ns over the same rootfs, read-only",
 	.probe = probe,
+	.sweep = sweep,
 	.open = open_run,
 	.start = start,
 	.ready = ready,

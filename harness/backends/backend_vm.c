@@ -5,6 +5,7 @@
  * 127.0.0.1:<free port> to the workload's port. Memory: the QEMU process's PSS.
  * --vm-accel kvm|tcg|auto: auto boots once with KVM and keeps it only if that boot reaches
  * ready in time (a paravirtual KVM that emulates instructions does not), else TCG. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -473,6 +474,33 @@ static void close_run(struct crowd_backend_run *run)
 	crowd_peer_scratch_remove(run);
 }
 
+/* A killed crowd's QEMUs keep running: each was started with a -pidfile in its run's
+ * scratch, so kill every QEMU still started with one of those files. */
+static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
+		      struct crowd_error *err)
+{
+	(void)ctx;
+	(void)err;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char file[PATH_MAX];
+		if (l < 5 || strcmp(de->d_name + l - 4, ".pid") ||
+		    crowd_peer_fmt(file, sizeof(file), "%s/%s", dir, de->d_name) < 0)
+			continue;
+		ret->instances += crowd_peer_kill_by_args("-pidfile", file);
+	}
+	closedir(d);
+}
+
+static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
+{
+	return crowd_peer_sweep("vm", sweep_run, NULL, ret, err);
+}
+
 const struct crowd_backend crowd_backend_vm = {
 	.name = "vm",
 	.help = "QEMU microvm (kvm, or tcg when kvm cannot run) booting the workload; console readiness",
@@ -483,4 +511,5 @@ const struct crowd_backend crowd_backend_vm = {
 	.stats = stats,
 	.stop = stop,
 	.close = close_run,
+	.sweep = sweep,
 };

@@ -21,7 +21,6 @@
 
 #include "backend.h"
 #include "engine/config.h"
-#include "peer_oci.h"
 #include "core/util.h"
 
 #ifndef SYS_pidfd_open
@@ -544,75 +543,60 @@ void crowd_peer_inst_stopped(struct crowd_inst *inst)
 	inst->stopped = true;
 }
 
-/* A vm run's scratch holds each QEMU's -pidfile: kill the QEMU still started with it. */
-static unsigned sweep_qemu(const char *dir)
+/* Whether dir (a run's scratch, <run>-<name>) is backend name's. */
+static bool scratch_of(const char *dir, const char *name)
 {
-	const char *dash = strrchr(dir, '-');
-	unsigned n = 0;
-	if (!dash || strcmp(dash, "-vm"))
-		return 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		char file[PATH_MAX];
-		if (l < 5 || strcmp(de->d_name + l - 4, ".pid") ||
-		    crowd_peer_fmt(file, sizeof(file), "%s/%s", dir, de->d_name) < 0)
-			continue;
-		n += crowd_peer_kill_by_args("-pidfile", file);
-	}
-	closedir(d);
-	return n;
+	size_t l = strlen(dir), n = strlen(name);
+	return l > n + 1 && dir[l - n - 1] == '-' && !strcmp(dir + l - n, name);
 }
 
-int crowd_peer_sweep(unsigned *ret_containers, unsigned *ret_dirs, unsigned *ret_left,
-		     struct crowd_error *err)
+/* rm -rf a run's scratch, trying again for a while: a runtime's waiting `run` may still be
+ * writing or removing its state as the kill lands. */
+static int scratch_remove(const char *path, struct crowd_error *err)
+{
+	int r = 0;
+	for (int i = 0; i < 40; i++) {
+		r = crowd_peer_rmtree(path, err);
+		if (r == 0 && access(path, F_OK) < 0)
+			return 0;
+		if (r == 0)
+			r = crowd_error_set(err, ENOTEMPTY, "remove %s: refilled while removed", path);
+		usleep(50000);
+	}
+	return r;
+}
+
+int crowd_peer_sweep(const char *name, crowd_peer_sweep_fn per_run, const void *ctx,
+		     struct crowd_sweep *ret, struct crowd_error *err)
 {
 	char root[PATH_MAX];
-	*ret_containers = *ret_dirs = *ret_left = 0;
 	if (crowd_peer_scratch_root(root, sizeof(root)) < 0)
 		return crowd_error_set(err, ENAMETOOLONG, "scratch path too long");
 	DIR *d = opendir(root);
 	if (!d)
 		return errno == ENOENT ? 0 : crowd_error_errno(err, errno, "open %s", root);
-	int ret = 0;
+	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char path[PATH_MAX];
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		if (de->d_name[0] == '.' || !scratch_of(de->d_name, name) ||
 		    crowd_peer_fmt(path, sizeof(path), "%s/%s", root, de->d_name) < 0)
 			continue;
 		struct crowd_error e = {0};
-		crowd_peer_oci_sweep_run(path, ret_containers, ret_left, &e);
-		*ret_containers += sweep_qemu(path);
-		if (e.code && !ret)
-			ret = crowd_error_set(err, e.code, "%s", e.msg);
-		/* A runtime's waiting `run` may still be writing or removing its state as the
-		 * kill lands: try again for a while. */
-		int r;
-		for (int i = 0; i < 40; i++) {
-			e = (struct crowd_error){0};
-			r = crowd_peer_rmtree(path, &e);
-			if (r == 0 && access(path, F_OK) < 0)
-				break;
-			if (r == 0)
-				r = crowd_error_set(&e, ENOTEMPTY, "remove %s: refilled while removed", path);
-			usleep(50000);
-		}
-		if (r < 0) {
-			(*ret_left)++;
-			if (!ret)
-				ret = crowd_error_set(err, e.code, "%s", e.msg);
-		} else {
-			(*ret_dirs)++;
-		}
+		if (per_run)
+			per_run(path, ctx, ret, &e);
+		if (scratch_remove(path, e.code ? NULL : &e) < 0)
+			ret->left++;
+		else
+			ret->dirs++;
+		if (e.code && !r)
+			r = crowd_error_set(err, e.code, "%s", e.msg);
 	}
 	closedir(d);
-	if (rmdir(root) < 0 && errno != ENOENT && errno != ENOTEMPTY && !ret)
-		ret = crowd_error_errno(err, errno, "remove %s", root);
-	return ret;
+	/* The last backend's sweep finds it empty. */
+	if (rmdir(root) < 0 && errno != ENOENT && errno != ENOTEMPTY && !r)
+		r = crowd_error_errno(err, errno, "remove %s", root);
+	return r;
 }
 
 /* Whether /proc/PID/cmdline holds a then b as consecutive arguments. */

@@ -457,17 +457,13 @@ static bool known_to(const struct crowd_oci_runtime *rt, char *bin, char *root, 
 			      NULL) == 0;
 }
 
-void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left,
-			      struct crowd_error *err)
+/* One run's scratch dir (see crowd_peer_oci_sweep). */
+static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
+		      struct crowd_error *err)
 {
-	static const struct crowd_oci_runtime *const runtimes[] = {&crowd_oci_crun, &crowd_oci_runc};
-	const struct crowd_oci_runtime *rt = NULL;
-	const char *dash = strrchr(dir, '-');
-	for (size_t i = 0; dash && i < CROWD_ARRAY_SIZE(runtimes); i++)
-		if (!strcmp(dash + 1, runtimes[i]->name))
-			rt = runtimes[i];
+	const struct crowd_oci_runtime *rt = ctx;
 	char root[PATH_MAX], bin[PATH_MAX];
-	if (!rt || crowd_peer_fmt(root, sizeof(root), "%s/state", dir) < 0)
+	if (crowd_peer_fmt(root, sizeof(root), "%s/state", dir) < 0)
 		return;
 	DIR *d = opendir(root);
 	if (!d)
@@ -486,10 +482,10 @@ void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left
 		 * delete fail on a container that is gone all the same. */
 		if (have_bin && (delete_force(rt, bin, root, de->d_name, &e) == 0 ||
 				 !known_to(rt, bin, root, de->d_name))) {
-			(*deleted)++;
+			ret->instances++;
 			continue;
 		}
-		(*left)++;
+		ret->left++;
 		if (err && !err->code)
 			crowd_error_set(err, e.code ? e.code : ENOENT, "%s", have_bin ? e.msg :
 					"container state left but no runtime binary to delete it");
@@ -510,7 +506,7 @@ void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left
 			char path[PATH_MAX];
 			if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/%s%s", hier[i], rel) == 0 &&
 			    rmdir(path) < 0 && errno != ENOENT) {
-				(*left)++;
+				ret->left++;
 				if (err && !err->code)
 					crowd_error_errno(err, errno, "remove cgroup %s", path);
 			}
@@ -518,4 +514,10 @@ void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left
 	}
 	crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top());
 	cg_rmdir_all(rel);
+}
+
+int crowd_peer_oci_sweep(const struct crowd_oci_runtime *rt, struct crowd_sweep *ret,
+			 struct crowd_error *err)
+{
+	return crowd_peer_sweep(rt->name, sweep_run, rt, ret, err);
 }
