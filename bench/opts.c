@@ -244,17 +244,6 @@ const char *crowd_opts_default_rootfs(void)
 	return path;
 }
 
-static void check_rootfs(const char *cmd, const char *arg)
-{
-	struct stat st;
-	if (stat(arg, &st) < 0)
-		crowd_usage_error(cmd, "--rootfs '%s': %s (allowed: a directory or 'host')", arg,
-				  strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		crowd_usage_error(cmd, "--rootfs '%s': not a directory (allowed: a directory or 'host')",
-				  arg);
-}
-
 static void print_help(const struct crowd_opts_cmd *cmd)
 {
 	printf("usage: %s\n\n%s\n\noptions:\n", cmd->synopsis, cmd->description);
@@ -388,7 +377,8 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 			if (!strcmp(a, "host")) {
 				cfg->rootfs = NULL;
 			} else {
-				check_rootfs(c, a);
+				if (crowd_rootfs_check(a, &err) < 0)
+					crowd_usage_error(c, "--%s", err.msg);
 				cfg->rootfs = a;
 			}
 			break;
