@@ -60,23 +60,24 @@ int crowd_cmd_clean(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: crowd clean\n\n"
-			       "Kill and remove everything crowd left behind: processes of "
-			       "containers in the\n"
-			       "registry (the recorded init, checked by pid and start time, and "
-			       "its pid\n"
-			       "namespace; also outside any cgroup), cgroups under\n"
-			       "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, "
-			       "mounts\n"
-			       "under the registry directory, and what each backend's own sweep "
-			       "finds\n"
-			       "(crun/runc containers deleted with 'RUNTIME delete -f', QEMUs "
-			       "killed by\n"
-			       "their pid file, scratch directories /tmp/crowd-<top>/<run>-<backend> "
-			       "removed).\n"
-			       "Idempotent. Exit 0 when all is gone, 3 when\n"
-			       "something could not be removed, 1 on another failure, 2 on bad "
-			       "input.\n");
+			printf(
+			    "usage: crowd clean\n\n"
+			    "Kill and remove everything crowd left behind: processes of "
+			    "containers in the\n"
+			    "registry (the recorded init, checked by pid and start time, and "
+			    "its pid\n"
+			    "namespace; also outside any cgroup), cgroups under\n"
+			    "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, "
+			    "mounts\n"
+			    "under the registry directory, and what each backend's own sweep "
+			    "finds\n"
+			    "(crun/runc containers deleted with 'RUNTIME delete -f', QEMUs "
+			    "killed by\n"
+			    "their pid file, scratch directories /tmp/crowd-<top>/<run>-<backend> "
+			    "removed).\n"
+			    "Idempotent. Exit 0 when all is gone, 3 when\n"
+			    "something could not be removed, 1 on another failure, 2 on bad "
+			    "input.\n");
 			return CROWD_EXIT_OK;
 		}
 		crowd_usage_error(

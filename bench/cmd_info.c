@@ -48,10 +48,11 @@ static void probe_backends(struct backend_state *st)
 		st[i].reason[0] = '\0';
 		cfg.backends[0] = b->name;
 		cfg.n_backends = 1;
-		struct crowd_error perr = { 0 };
+		struct crowd_error perr = {0};
 		st[i].available = b->probe(&cfg, &perr) == 0;
-		snprintf(st[i].reason, sizeof(st[i].reason), "%s",
-			 st[i].available ? "" : perr.msg[0] ? perr.msg : "probe failed without a reason");
+		if (!st[i].available && !perr.msg[0])
+			snprintf(perr.msg, sizeof(perr.msg), "probe failed without a reason");
+		snprintf(st[i].reason, sizeof(st[i].reason), "%s", st[i].available ? "" : perr.msg);
 	}
 	crowd_workload_inst_free(&cfg.workload);
 }

@@ -384,8 +384,8 @@ START_TEST(probe_reports_error)
 		int r = b->probe(&cfg, &err);
 		ck_assert_msg(r <= 0, "%s: probe returned %d", b->name, r);
 		if (r < 0)
-			ck_assert_msg(err.code == -r && err.msg[0], "%s: probe %d without its error",
-				      b->name, r);
+			ck_assert_msg(err.code == -r && err.msg[0],
+				      "%s: probe %d without its error", b->name, r);
 	}
 	err = (struct crowd_error){0};
 	ck_assert_int_eq(crowd_backend_find("process")->probe(&cfg, &err), -ENOENT);
@@ -463,7 +463,8 @@ START_TEST(sweep_own_leftovers)
 	close(open(path_of(file, root, "run-1-vm/vm-0.pid", false), O_CREAT | O_WRONLY | O_CLOEXEC,
 		   0600));
 	pid_t qemu = fake_leftover("-pidfile", file, &hold[0]);
-	pid_t runtime = fake_leftover("--root", path_of(p, root, "run-1-crun/state", false), &hold[1]);
+	pid_t runtime =
+	    fake_leftover("--root", path_of(p, root, "run-1-crun/state", false), &hold[1]);
 	close(open(path_of(file, other, "run-1-vm/vm-0.pid", false), O_CREAT | O_WRONLY | O_CLOEXEC,
 		   0600));
 	pid_t others = fake_leftover("-pidfile", file, &hold[2]);
@@ -480,8 +481,8 @@ START_TEST(sweep_own_leftovers)
 	ck_assert_int_eq(kill(runtime, 0), 0); /* crun's: not the vm's to sweep */
 
 	got = (struct crowd_sweep){0};
-	ck_assert_msg(crowd_backend_find("crun")->sweep(&got, &err) == 0 || got.left == 1,
-		      "%s", err.msg);
+	ck_assert_msg(crowd_backend_find("crun")->sweep(&got, &err) == 0 || got.left == 1, "%s",
+		      err.msg);
 	ck_assert_uint_eq(got.dirs, 1);
 	ck_assert(was_killed(runtime));
 	/* Every backend through the table, as crowd clean does: only bwrap's dir is left. */

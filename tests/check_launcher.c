@@ -340,12 +340,14 @@ START_TEST(argv_port)
 	crowd_config_init(&cfg);
 	ck_assert_int_eq(crowd_workload_parse("httpd", &cfg.workload, &err), 0);
 	char *argv[8], buf[256];
-	ck_assert_int_eq(crowd_workload_argv(&cfg.workload, "/r", 20007, argv, 8, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(
+	    crowd_workload_argv(&cfg.workload, "/r", 20007, argv, 8, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(argv[0], "/r/bin/httpd");
 	ck_assert_str_eq(argv[1], "--port");
 	ck_assert_str_eq(argv[2], "20007");
 	ck_assert_ptr_null(argv[3]);
-	ck_assert_int_eq(crowd_workload_argv(&cfg.workload, NULL, 0, argv, 8, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(
+	    crowd_workload_argv(&cfg.workload, NULL, 0, argv, 8, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(argv[0], "/bin/httpd");
 	ck_assert_str_eq(argv[2], "8080");
 	crowd_workload_inst_free(&cfg.workload);

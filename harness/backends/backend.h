@@ -47,8 +47,8 @@ struct crowd_backend_run {
 /* What sweeps removed, and what they could not. */
 struct crowd_sweep {
 	unsigned instances; /* containers, processes or VMs of killed runs, killed or deleted */
-	unsigned dirs;      /* scratch directories removed */
-	unsigned left;      /* instances or directories that could not be removed */
+	unsigned dirs;	    /* scratch directories removed */
+	unsigned left;	    /* instances or directories that could not be removed */
 };
 
 struct crowd_backend {

@@ -60,7 +60,8 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 		return crowd_error_set(err, ENOENT,
 				       "bwrap not found in PATH (apt-get install bubblewrap)");
 	if (geteuid() != 0)
-		return crowd_error_set(err, EPERM, "bwrap is driven as root here; run crowd as root");
+		return crowd_error_set(err, EPERM,
+				       "bwrap is driven as root here; run crowd as root");
 	if (cfg)
 		return crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err);
 	return 0;

@@ -171,8 +171,9 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		if (!port)
 			return crowd_error_set(err, EADDRINUSE, "core: no free TCP port");
 	}
-	int r = crowd_workload_argv(&cfg->workload, NULL, port != wport ? port : 0, ci->argv,
-				  CROWD_ARRAY_SIZE(ci->argv), ci->argbuf, sizeof(ci->argbuf), err);
+	int r =
+	    crowd_workload_argv(&cfg->workload, NULL, port != wport ? port : 0, ci->argv,
+				CROWD_ARRAY_SIZE(ci->argv), ci->argbuf, sizeof(ci->argbuf), err);
 	if (r < 0)
 		return r;
 	spec.argv = ci->argv;

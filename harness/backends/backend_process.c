@@ -61,8 +61,8 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		if (!port)
 			return crowd_error_set(err, EADDRINUSE, "process: no free TCP port");
 	}
-	int r = crowd_workload_argv(&cfg->workload, rootfs_prefix(cfg), port, p->argv, CROWD_ARRAY_SIZE(p->argv),
-				  p->argbuf, sizeof(p->argbuf), err);
+	int r = crowd_workload_argv(&cfg->workload, rootfs_prefix(cfg), port, p->argv,
+				    CROWD_ARRAY_SIZE(p->argv), p->argbuf, sizeof(p->argbuf), err);
 	if (r < 0)
 		return r;
 	char portenv[32], readyenv[32];

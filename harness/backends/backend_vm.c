@@ -42,7 +42,7 @@ struct vm_run {
 struct vm_inst {
 	pid_t pid;
 	int pidfd;
-	unsigned port;          /* the host end of the forward, from the port allocator */
+	unsigned port;		/* the host end of the forward, from the port allocator */
 	char pidfile[PATH_MAX]; /* QEMU's -pidfile, in the run's scratch */
 	char line[4096]; /* console bytes not yet seen as whole lines */
 	size_t len;
@@ -122,11 +122,12 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char qemu[256], k[PATH_MAX], i[PATH_MAX];
 	if (crowd_peer_which("qemu-system-x86_64", qemu, sizeof(qemu)) < 0)
-		return crowd_error_set(err, ENOENT, "qemu-system-x86_64 not found (apt-get install "
-						    "qemu-system-x86)");
-	if (find_images(k, i, sizeof(k)) < 0)
 		return crowd_error_set(err, ENOENT,
-				       "build/vm/vmlinux or initramfs.cpio.gz missing: run make vm");
+				       "qemu-system-x86_64 not found (apt-get install "
+				       "qemu-system-x86)");
+	if (find_images(k, i, sizeof(k)) < 0)
+		return crowd_error_set(
+		    err, ENOENT, "build/vm/vmlinux or initramfs.cpio.gz missing: run make vm");
 	if (cfg && cfg->vm_accel && !strcmp(cfg->vm_accel, "kvm") && !kvm_usable())
 		return crowd_error_errno(err, errno,
 					 "--vm-accel kvm: /dev/kvm cannot be opened read-write");

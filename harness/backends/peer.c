@@ -560,7 +560,8 @@ static int scratch_remove(const char *path, struct crowd_error *err)
 		if (r == 0 && access(path, F_OK) < 0)
 			return 0;
 		if (r == 0)
-			r = crowd_error_set(err, ENOTEMPTY, "remove %s: refilled while removed", path);
+			r = crowd_error_set(err, ENOTEMPTY, "remove %s: refilled while removed",
+					    path);
 		usleep(50000);
 	}
 	return r;

@@ -73,7 +73,6 @@ static void cg_rmdir_all(const char *rel)
 			rmdir(path);
 }
 
-
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
 			 struct crowd_error *err)
 {

@@ -39,30 +39,30 @@ int crowd_peer_oci_sweep(const struct crowd_oci_runtime *rt, struct crowd_sweep 
 
 /* The backends-table entry of one OCI runtime: `var` named crowd_backend_<name>, driven by
  * the crowd_peer_oci_* functions with the runtime description `rt`. */
-#define CROWD_PEER_OCI_BACKEND(var, rt, help_text)                                             \
-	static int var##_probe(const struct crowd_config *cfg, struct crowd_error *err)       \
-	{                                                                                      \
-		return crowd_peer_oci_probe(&(rt), cfg, err);                                  \
-	}                                                                                      \
-	static int var##_open(struct crowd_backend_run *run, struct crowd_error *err)         \
-	{                                                                                      \
-		return crowd_peer_oci_open(&(rt), run, err);                                   \
-	}                                                                                      \
-	static int var##_sweep(struct crowd_sweep *ret, struct crowd_error *err)              \
-	{                                                                                      \
-		return crowd_peer_oci_sweep(&(rt), ret, err);                                  \
-	}                                                                                      \
-	const struct crowd_backend var = {                                                     \
-		.name = (rt).name,                                                             \
-		.help = (help_text),                                                           \
-		.probe = var##_probe,                                                          \
-		.open = var##_open,                                                            \
-		.start = crowd_peer_oci_start,                                                 \
-		.ready = crowd_peer_oci_ready,                                                 \
-		.stats = crowd_peer_oci_stats,                                                 \
-		.stop = crowd_peer_oci_stop,                                                   \
-		.close = crowd_peer_oci_close,                                                 \
-		.sweep = var##_sweep,                                                          \
+#define CROWD_PEER_OCI_BACKEND(var, rt, help_text)                                                 \
+	static int var##_probe(const struct crowd_config *cfg, struct crowd_error *err)            \
+	{                                                                                          \
+		return crowd_peer_oci_probe(&(rt), cfg, err);                                      \
+	}                                                                                          \
+	static int var##_open(struct crowd_backend_run *run, struct crowd_error *err)              \
+	{                                                                                          \
+		return crowd_peer_oci_open(&(rt), run, err);                                       \
+	}                                                                                          \
+	static int var##_sweep(struct crowd_sweep *ret, struct crowd_error *err)                   \
+	{                                                                                          \
+		return crowd_peer_oci_sweep(&(rt), ret, err);                                      \
+	}                                                                                          \
+	const struct crowd_backend var = {                                                         \
+	    .name = (rt).name,                                                                     \
+	    .help = (help_text),                                                                   \
+	    .probe = var##_probe,                                                                  \
+	    .open = var##_open,                                                                    \
+	    .start = crowd_peer_oci_start,                                                         \
+	    .ready = crowd_peer_oci_ready,                                                         \
+	    .stats = crowd_peer_oci_stats,                                                         \
+	    .stop = crowd_peer_oci_stop,                                                           \
+	    .close = crowd_peer_oci_close,                                                         \
+	    .sweep = var##_sweep,                                                                  \
 	}
 
 #endif

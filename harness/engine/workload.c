@@ -128,7 +128,8 @@ int crowd_workload_argv(const struct crowd_workload_inst *w, const char *prefix,
 			snprintf(tmp, sizeof(tmp), "%u", port);
 			s = tmp;
 		}
-		int len = snprintf(buf + off, buf_len - off, "%s%s", n == 0 && prefix ? prefix : "", s);
+		int len =
+		    snprintf(buf + off, buf_len - off, "%s%s", n == 0 && prefix ? prefix : "", s);
 		if (len < 0 || (size_t)len >= buf_len - off)
 			return crowd_error_set(err, ENAMETOOLONG, "workload command line too long");
 		argv[n] = buf + off;
