@@ -554,17 +554,17 @@ static bool scratch_of(const char *dir, const char *name)
  * writing or removing its state as the kill lands. */
 static int scratch_remove(const char *path, struct crowd_error *err)
 {
-	int r = 0;
+	struct crowd_error e = {0};
 	for (int i = 0; i < 40; i++) {
-		r = crowd_peer_rmtree(path, err);
+		e = (struct crowd_error){0};
+		int r = crowd_peer_rmtree(path, &e);
 		if (r == 0 && access(path, F_OK) < 0)
 			return 0;
 		if (r == 0)
-			r = crowd_error_set(err, ENOTEMPTY, "remove %s: refilled while removed",
-					    path);
+			crowd_error_set(&e, ENOTEMPTY, "remove %s: refilled while removed", path);
 		usleep(50000);
 	}
-	return r;
+	return crowd_error_set(err, e.code, "%s", e.msg);
 }
 
 int crowd_peer_sweep(const char *name, crowd_peer_sweep_fn per_run, const void *ctx,

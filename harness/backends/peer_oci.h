@@ -15,9 +15,6 @@ struct crowd_oci_runtime {
 	bool cgroup_disabled; /* --cgroup-manager=disabled: no cgroup, limits unapplied */
 };
 
-/* The runtimes the backends table drives (backend_crun.c, backend_runc.c). */
-extern const struct crowd_oci_runtime crowd_oci_crun, crowd_oci_runc;
-
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
 			 struct crowd_error *err);
 int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend_run *run,
