@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 #include "core/cgroup.h"
-#include "core/cgroup_backend.h"
+#include "core/cgroup_utils.h"
+#include "core/cgroup_v2.h"
 #include "core/util.h"
 
 /* ---- a fake cgroup file system in a temporary directory ---- */
@@ -106,7 +107,7 @@ static int fake_rmdirat(int dirfd, const char *name)
 	return unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
-static const struct cg_fs_ops fake_fs = {fake_mkdirat, fake_rmdirat};
+static const struct cg_fs_ops fake_fs = {fake_mkdirat, fake_rmdirat, statfs};
 static char tmp[256];
 static char top[64];
 
