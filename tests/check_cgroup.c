@@ -806,6 +806,29 @@ START_TEST(test_top_name)
 }
 END_TEST
 
+/* Write pids.max and pids.current of <tmp>/pids/<top><rel>; then the tightest limit
+ * crowd_cg_pids_limit finds for run r1 must be want_max, want_cur at <top><want_rel>. */
+static void pids_set_and_check(const char *rel, int max, int cur, int64_t want_max,
+			       int64_t want_cur, const char *want_rel)
+{
+	char p[512], v[32], where[512];
+	int dfd;
+	int64_t got_max = 0, got_cur = 0;
+
+	snprintf(p, sizeof(p), "%s/pids/%s%s", tmp, top, rel);
+	ck_assert_int_ge(dfd = open(p, O_PATH | O_DIRECTORY), 0);
+	snprintf(v, sizeof(v), "%d\n", max);
+	write_text(dfd, "pids.max", v);
+	snprintf(v, sizeof(v), "%d\n", cur);
+	write_text(dfd, "pids.current", v);
+	close(dfd);
+	ck_assert(crowd_cg_pids_limit(tmp, "r1", &got_max, &got_cur, where, sizeof(where)));
+	ck_assert_int_eq(got_max, want_max);
+	ck_assert_int_eq(got_cur, want_cur);
+	snprintf(p, sizeof(p), "%s/pids/%s%s", tmp, top, want_rel);
+	ck_assert_str_eq(where, p);
+}
+
 /* What the launcher and the density ramp ask of a run's cgroups by name. */
 START_TEST(test_run_left_and_pids_limit)
 {
@@ -824,24 +847,9 @@ START_TEST(test_run_left_and_pids_limit)
 	ck_assert(crowd_cg_run_left(tmp, "r1", where, sizeof(where)));
 	ck_assert_str_eq(where, p);
 	/* <top> allows 100 with 10 used, the run 20 with 15 used: the run is tighter */
-	snprintf(p, sizeof(p), "%s/pids/%s/pids.max", tmp, top);
-	write_text(AT_FDCWD, p, "100\n");
-	snprintf(p, sizeof(p), "%s/pids/%s/pids.current", tmp, top);
-	write_text(AT_FDCWD, p, "10\n");
-	ck_assert(crowd_cg_pids_limit(tmp, "r1", &max, &cur, where, sizeof(where)));
-	ck_assert_int_eq(max, 100);
-	ck_assert_int_eq(cur, 10);
-	snprintf(p, sizeof(p), "%s/pids/%s", tmp, top);
-	ck_assert_str_eq(where, p);
-	snprintf(p, sizeof(p), "%s/pids/%s/r1/pids.max", tmp, top);
-	write_text(AT_FDCWD, p, "20\n");
-	snprintf(p, sizeof(p), "%s/pids/%s/r1/pids.current", tmp, top);
-	write_text(AT_FDCWD, p, "15\n");
-	ck_assert(crowd_cg_pids_limit(tmp, "r1", &max, &cur, where, sizeof(where)));
-	ck_assert_int_eq(max, 20);
-	ck_assert_int_eq(cur, 15);
+	pids_set_and_check("", 100, 10, 100, 10, "");
+	pids_set_and_check("/r1", 20, 15, 20, 15, "/r1");
 	snprintf(p, sizeof(p), "%s/pids/%s/r1", tmp, top);
-	ck_assert_str_eq(where, p);
 	/* once the run is gone, the empty <top> goes too */
 	ck_assert_int_eq(fake_rmdirat(AT_FDCWD, p), 0);
 	ck_assert(!crowd_cg_run_left(tmp, "r1", where, sizeof(where)));

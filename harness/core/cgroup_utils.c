@@ -65,21 +65,18 @@ int cg_read_allat(int dirfd, const char *name, char **ret, struct crowd_error *e
 	if (!buf)
 		return crowd_error_errno(err, ENOMEM, "read %s", name);
 	for (;;) {
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				return crowd_error_errno(err, ENOMEM, "read %s", name);
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
+		size_t want = cap - 1 - len;
+		ssize_t n = crowd_read_all(fd, buf + len, want);
 		if (n < 0)
-			return crowd_error_errno(err, errno, "read %s", name);
-		if (n == 0)
-			break;
+			return crowd_error_errno(err, (int)-n, "read %s", name);
 		len += (size_t)n;
+		if ((size_t)n < want)
+			break;
+		char *nb = realloc(buf, cap * 2);
+		if (!nb)
+			return crowd_error_errno(err, ENOMEM, "read %s", name);
+		buf = nb;
+		cap *= 2;
 	}
 	buf[len] = '\0';
 	*ret = crowd_steal_ptr(buf);
