@@ -4,19 +4,16 @@
  * errors; the sweep behind `crowd clean`. The managers never call back in here. */
 #include "cgroup.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <time.h>
 
 #include "cgroup_hybrid.h"
 #include "cgroup_utils.h"
