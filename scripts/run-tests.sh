@@ -146,7 +146,7 @@ done
 
 left=$(comm -13 <(echo "$before") <(leftovers))
 if [ -n "$left" ]; then
-	count fail "nothing-left-behind" "$(echo "$left" | head -20 | tr '\n' ' ')"
+	count fail "nothing-left-behind" "$(wc -l <<<"$left") left, first $(head -1 <<<"$left")"
 	echo "FAIL nothing-left-behind:"
 	echo "$left" | head -20
 else
