@@ -29,6 +29,7 @@
 #include "core/cgroup_v1.h"
 #include "core/cgroup_v2.h"
 #include "core/util.h"
+#include "testutil.h"
 
 /* ---- a fake cgroup file system in a temporary directory ---- */
 
@@ -876,7 +877,8 @@ static bool is_cgroup_mount(const char *path, bool v2)
 static bool need_root(const char *what)
 {
 	if (geteuid() != 0) {
-		printf("skip %s: needs root\n", what);
+		crowd_test_skip("needs root"); /* names the running test itself */
+		(void)what;
 		return false;
 	}
 	return true;
@@ -938,8 +940,7 @@ START_TEST(test_real_v1_leaf)
 	set_top();
 	if (!is_cgroup_mount("/sys/fs/cgroup/memory", false) ||
 	    !is_cgroup_mount("/sys/fs/cgroup/pids", false)) {
-		printf("skip test_real_v1_leaf: no v1 memory and pids hierarchies\n");
-		return;
+		CROWD_SKIP("no v1 memory and pids hierarchies");
 	}
 	ck_assert_msg(crowd_cg_run_open(NULL, "v1run", &run, &err) == 0, "%s", err.msg);
 	l.memory_max_bytes = 64 << 20;
@@ -1023,8 +1024,7 @@ START_TEST(test_real_v2)
 		return;
 	set_top();
 	if (!root) {
-		printf("skip test_real_v2: no cgroup2 mount\n");
-		return;
+		CROWD_SKIP("no cgroup2 mount");
 	}
 	ck_assert_msg(crowd_cg_run_open(root, "v2run", &run, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(crowd_cg_run_layout(run), CROWD_CG_UNIFIED);
@@ -1077,8 +1077,7 @@ START_TEST(test_real_clone_into)
 		return;
 	set_top();
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0 || lay == CROWD_CG_LEGACY) {
-		printf("skip test_real_clone_into: no cgroup2 hierarchy\n");
-		return;
+		CROWD_SKIP("no cgroup2 hierarchy");
 	}
 	ck_assert_msg(crowd_cg_run_open(NULL, "clrun", &run, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(crowd_cg_create(run, "leaf", NULL, &cg, &err), 0);
@@ -1120,8 +1119,7 @@ START_TEST(test_real_sweep)
 		return;
 	set_top();
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
-		printf("skip test_real_sweep: no cgroup file system\n");
-		return;
+		CROWD_SKIP("no cgroup file system");
 	}
 	/* leftovers as a crashed run leaves them: a populated leaf, an empty nested one */
 	ck_assert_msg(crowd_cg_run_open(NULL, "crashed", &run, &err) == 0, "%s", err.msg);
@@ -1168,9 +1166,7 @@ START_TEST(test_real_detect_hybrid)
 		return;
 	fake_setup();
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		printf("skip test_real_detect_hybrid: no private mount namespace: %s\n",
-		       strerror(errno));
-		return;
+		CROWD_SKIP("no private mount namespace: %s", strerror(errno));
 	}
 	ck_assert_int_eq(mount("tmpfs", tmp, "tmpfs", 0, "size=64k"), 0);
 	snprintf(p, sizeof(p), "%s/unified", tmp);
@@ -1230,8 +1226,7 @@ START_TEST(test_real_concurrent_runs)
 	if (!need_root("test_real_concurrent_runs"))
 		return;
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
-		printf("skip test_real_concurrent_runs: no cgroup file system\n");
-		return;
+		CROWD_SKIP("no cgroup file system");
 	}
 	set_top();
 	for (int k = 0; k < 3; k++) {
@@ -1283,15 +1278,13 @@ START_TEST(test_real_legacy)
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
 		snprintf(src, sizeof(src), "/sys/fs/cgroup/%s", hs[i]);
 		if (!is_cgroup_mount(src, false)) {
-			printf("skip test_real_legacy: no v1 %s hierarchy\n", hs[i]);
-			return;
+			CROWD_SKIP("no v1 %s hierarchy", hs[i]);
 		}
 	}
 	fake_setup();
 	cg_fs = real_fs_ops;
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		printf("skip test_real_legacy: no private mount namespace: %s\n", strerror(errno));
-		return;
+		CROWD_SKIP("no private mount namespace: %s", strerror(errno));
 	}
 	ck_assert_int_eq(mount("tmpfs", tmp, "tmpfs", 0, "size=64k"), 0);
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
@@ -1389,8 +1382,7 @@ START_TEST(test_real_rate)
 	if (!need_root("test_real_rate"))
 		return;
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
-		printf("skip test_real_rate: no cgroup file system\n");
-		return;
+		CROWD_SKIP("no cgroup file system");
 	}
 	set_top();
 	if (n < 1 || n > 10000)
