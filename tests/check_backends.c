@@ -51,14 +51,10 @@ static bool exists(const char *path)
 /* Start one instance, wait for ready, measure, stop; checks what each step promises. */
 static void run_one(const char *name, const char *workload, bool expect_ready)
 {
-	if (geteuid() != 0) {
-		printf("skip %s: needs root\n", name);
-		return;
-	}
-	if (!have_rootfs()) {
-		printf("skip %s: build/rootfs with /bin/idle missing (make)\n", name);
-		return;
-	}
+	if (geteuid() != 0)
+		CROWD_SKIP("needs root");
+	if (!have_rootfs())
+		CROWD_SKIP("build/rootfs with /bin/idle missing (make)");
 	const struct crowd_backend *b = crowd_backend_find(name);
 	ck_assert_ptr_nonnull(b);
 	struct crowd_config cfg;
@@ -68,8 +64,7 @@ static void run_one(const char *name, const char *workload, bool expect_ready)
 		/* Only the VM may be unavailable here (its images are built by make vm). */
 		ck_assert_msg(!strcmp(name, "vm"), "%s unavailable: %s", name, perr.msg);
 		ck_assert(perr.code > 0 && perr.msg[0]);
-		printf("skip %s: %s\n", name, perr.msg);
-		return;
+		CROWD_SKIP("%s unavailable: %s", name, perr.msg);
 	}
 	struct crowd_backend_run run = {.cfg = &cfg, .backend = b, .t0_ns = crowd_now_ns()};
 	snprintf(run.run_name, sizeof(run.run_name), "check-%d", (int)getpid());

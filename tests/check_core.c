@@ -24,6 +24,7 @@
 #include "core/rootfs.h"
 #include "core/spawn.h"
 #include "core/util.h"
+#include "testutil.h"
 
 static char rootfs[PATH_MAX];
 static char top[64];
@@ -216,12 +217,13 @@ static bool root_ready(const char *what)
 {
 	const char *t = getenv("CROWD_TOP");
 	if (geteuid() != 0) {
-		printf("skip %s: needs root\n", what);
+		crowd_test_skip("needs root"); /* names the running test itself */
+		(void)what;
 		return false;
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/build/rootfs", t ? t : ".");
 	if (access(rootfs, F_OK) != 0) {
-		printf("skip %s: %s missing (make)\n", what, rootfs);
+		crowd_test_skip("%s missing (make)", rootfs);
 		return false;
 	}
 	set_top();

@@ -17,6 +17,7 @@
 #include "engine/launcher.h"
 #include "engine/ports.h"
 #include "engine/placement.h"
+#include "testutil.h"
 
 static char base[64];
 
@@ -183,19 +184,15 @@ END_TEST
 /* core: a workload that exits before ready leaves its exit status in the row's error. */
 START_TEST(core_exit_status)
 {
-	if (geteuid() != 0) {
-		printf("skip core_exit_status: needs root\n");
-		return;
-	}
+	if (geteuid() != 0)
+		CROWD_SKIP("needs root");
 	const char *top = getenv("CROWD_TOP");
 	char rfs[256];
 	snprintf(rfs, sizeof(rfs), "%s/build/rootfs", top ? top : ".");
 	char mem[300];
 	snprintf(mem, sizeof(mem), "%s/bin/mem", rfs);
-	if (access(mem, X_OK) < 0) {
-		printf("skip core_exit_status: %s missing (make)\n", mem);
-		return;
-	}
+	if (access(mem, X_OK) < 0)
+		CROWD_SKIP("%s missing (make)", mem);
 	struct crowd_config cfg;
 	struct crowd_launch *l = NULL;
 	struct crowd_error err = {0};
@@ -229,10 +226,8 @@ END_TEST
  * and exits 1. */
 START_TEST(port_taken_blamed)
 {
-	if (access("/usr/bin/python3", X_OK) < 0) {
-		printf("skip port_taken_blamed: no /usr/bin/python3\n");
-		return;
-	}
+	if (access("/usr/bin/python3", X_OK) < 0)
+		CROWD_SKIP("no /usr/bin/python3");
 	char p[256];
 	snprintf(p, sizeof(p), "%s/race/bin/httpd", base);
 	make_rootfs("race", "");

@@ -21,6 +21,7 @@
 
 #include "backend.h"
 #include "engine/config.h"
+#include "core/cgroup.h"
 #include "core/util.h"
 
 #ifndef SYS_pidfd_open
@@ -462,28 +463,10 @@ void crowd_peer_kill_tree(pid_t *pid, int *pidfd)
 	crowd_peer_kill(pid, pidfd);
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	if (crowd_peer_fmt(tmp, sizeof(tmp), "%s", path) < 0)
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 const char *crowd_peer_top(void)
 {
-	const char *t = getenv("CROWD_CGROUP_TOP");
-	return t && *t && !strchr(t, '/') ? t : "crowd";
+	const char *t = crowd_cg_top(NULL);
+	return t ? t : "crowd";
 }
 
 int crowd_peer_scratch_root(char *buf, size_t len)
@@ -499,10 +482,7 @@ int crowd_peer_scratch(struct crowd_backend_run *run, struct crowd_error *err)
 	     crowd_peer_fmt(run->scratch, sizeof(run->scratch), "%s/%s-%s", root,
 			    run->run_name[0] ? run->run_name : "run", run->backend->name) < 0))
 		return crowd_error_set(err, ENAMETOOLONG, "scratch path too long");
-	int r = mkdir_p(run->scratch);
-	if (r < 0)
-		return crowd_error_errno(err, -r, "mkdir %s", run->scratch);
-	return 0;
+	return crowd_mkdir_p(run->scratch, 0700, 0755, err);
 }
 
 void crowd_peer_scratch_remove(struct crowd_backend_run *run)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cgroup.h"
 #include "core/spawn.h"
 #include "ports.h"
 #include "results/stats.h"
@@ -737,30 +738,6 @@ static void stop_observer(struct crowd_launch *l)
 	l->observer_running = false;
 }
 
-/* Is <hierarchy>/<top>/<run> still there in any hierarchy? Names the first one found. */
-static bool run_cgroup_left(const struct crowd_launch *l, char *what, size_t len)
-{
-	static const char *const hier[] = {"unified", "memory", "cpu", "cpuacct", "cpuset",
-					   "pids", "freezer", "devices", "blkio", ""};
-	const char *top = getenv("CROWD_CGROUP_TOP");
-	if (!top || !*top)
-		top = "crowd";
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hier); i++) {
-		char p[PATH_MAX], ptop[PATH_MAX];
-		struct stat st;
-		snprintf(ptop, sizeof(ptop), "/sys/fs/cgroup%s%s/%s", hier[i][0] ? "/" : "",
-			 hier[i], top);
-		if (snprintf(p, sizeof(p), "%s/%s", ptop, l->run_name) >= (int)sizeof(p))
-			continue;
-		if (stat(p, &st) == 0) {
-			snprintf(what, len, "%s", p);
-			return true;
-		}
-		rmdir(ptop); /* <top> too when nothing else of crowd's is in it */
-	}
-	return false;
-}
-
 /* Stop one instance, timed on its own from kill to cgroup removed. Returns stop()'s result;
  * its message goes into the row and *e. */
 static int teardown_one(struct crowd_launch *l, size_t k, struct crowd_error *e)
@@ -908,7 +885,7 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 		l->cg = NULL;
 	}
 	char what[PATH_MAX];
-	if (run_cgroup_left(l, what, sizeof(what)))
+	if (crowd_cg_run_left(NULL, l->run_name, what, sizeof(what)))
 		return crowd_error_set(err, EBUSY, "left behind: cgroup %s", what);
 	return ret;
 }
