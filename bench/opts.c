@@ -493,3 +493,8 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 				  crowd_place_name(cfg->placement), err.msg);
 	return optind;
 }
+
+void crowd_opts_backends(const char *cmd, const char *arg, struct crowd_config *cfg)
+{
+	parse_backends(cmd, arg, cfg);
+}

@@ -48,6 +48,10 @@ uint64_t crowd_opts_uint(const char *cmd, const char *opt, const char *arg, uint
 double crowd_opts_double(const char *cmd, const char *opt, const char *arg, double min,
 			 double max);
 
+/* --backend LIST for a command that parses it itself (crowd audit): into cfg->backends, or
+ * exit 2 naming the unknown or repeated backend. */
+void crowd_opts_backends(const char *cmd, const char *arg, struct crowd_config *cfg);
+
 /* build/rootfs beside the binary, else $(PREFIX)/share/crowd/rootfs. */
 const char *crowd_opts_default_rootfs(void);
 
