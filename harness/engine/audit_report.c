@@ -81,8 +81,8 @@ static const struct crowd_audit_row crowd_audit_rows[] = {
     CAPS("amb", "CapAmb"),
     {"cap_sys_admin", "CAP_SYS_ADMIN", "privileges", K_CAPBIT, "caps", "eff", 21},
     {"no_new_privs", "no_new_privs", "privileges", K_ONOFF, "no_new_privs", NULL, 0},
-    {"seccomp", "seccomp", "system calls", K_SECCOMP, "seccomp", NULL, 0},
     {"lsm", "LSM label", "privileges", K_STR, "lsm", NULL, 0},
+    {"seccomp", "seccomp", "system calls", K_SECCOMP, "seccomp", NULL, 0},
     CALL("keyctl"),
     CALL("add_key"),
     CALL("bpf"),
@@ -217,10 +217,11 @@ static bool is_errno_refusal(const char *s)
 	return !strcmp(s, "EPERM") || !strcmp(s, "EACCES") || !strcmp(s, "ENOSYS");
 }
 
-static void cell_device(const json_t *v, char *buf, size_t len)
+static void cell_device(const json_t *report, const json_t *v, char *buf, size_t len)
 {
 	const char *mk = json_string_value(json_object_get(v, "mknod"));
 	const char *op = json_string_value(json_object_get(v, "open"));
+	const json_t *nodev = json_object_get(json_object_get(report, "devices"), "nodev");
 	if (!mk)
 		put(buf, len, "?");
 	else if (strcmp(mk, "ok"))
@@ -229,6 +230,8 @@ static void cell_device(const json_t *v, char *buf, size_t len)
 		put(buf, len, "?");
 	else if (!strcmp(op, "ok"))
 		put(buf, len, "opened!");
+	else if (!strcmp(op, "EACCES") && json_integer_value(nodev))
+		put(buf, len, "nodev"); /* only mounts with nodev were writable: untested */
 	else if (is_errno_refusal(op))
 		put(buf, len, "%s", op);
 	else
@@ -373,7 +376,7 @@ static void cell_other(const struct crowd_audit_row *r, const json_t *report,
 		cell_caps(r, report, json_string_value(json_object_get(v, r->arg)), buf, len);
 		return;
 	case K_DEVICE:
-		cell_device(v, buf, len);
+		cell_device(report, v, buf, len);
 		return;
 	case K_CGROUP: {
 		const char *o = json_string_value(json_object_get(v, "open_w"));

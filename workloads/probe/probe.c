@@ -404,17 +404,26 @@ static dev_t block_dev(void)
 	return makedev(first_ma, first_mi);
 }
 
-/* A fresh directory for the nodes in the first place that takes one; its errno otherwise. */
-static int scratch_dir(char *buf, size_t len)
+/* A fresh directory for the nodes: in the first place that takes one and whose mount allows
+ * device nodes, else in the first that takes one at all (its nodev is reported); the errno of
+ * the last attempt when none does. */
+static int scratch_dir(char *buf, size_t len, int *ret_nodev)
 {
-	static const char *const bases[] = {"/tmp", "/dev/shm", "/run", "/dev", ""};
+	static const char *const bases[] = {"/dev", "/tmp", "/dev/shm", "/run", ""};
 	int e = ENOENT;
-	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
-		snprintf(buf, len, "%s/.crowd-probe-XXXXXX", bases[i]);
-		if (mkdtemp(buf))
-			return 0;
-		e = errno;
-	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+			struct statvfs vf;
+			if (statvfs(bases[i][0] ? bases[i] : "/", &vf) < 0 ||
+			    (pass == 0 && (vf.f_flag & ST_NODEV)))
+				continue;
+			snprintf(buf, len, "%s/.crowd-probe-XXXXXX", bases[i]);
+			if (mkdtemp(buf)) {
+				*ret_nodev = (vf.f_flag & ST_NODEV) != 0;
+				return 0;
+			}
+			e = errno;
+		}
 	return e;
 }
 
@@ -441,8 +450,10 @@ static void device(struct jw *w, const char *dir, const char *key, mode_t type, 
 static void devices(struct jw *w)
 {
 	char dir[64];
-	int e = scratch_dir(dir, sizeof(dir));
+	int nodev = 0, e = scratch_dir(dir, sizeof(dir), &nodev);
 	jw_open(w, "devices", '{');
+	if (!e)
+		jw_int(w, "nodev", nodev);
 	device(w, dir, "char", S_IFCHR, makedev(4, 1), e);
 	device(w, dir, "block", S_IFBLK, block_dev(), e);
 	jw_close(w, '}');
