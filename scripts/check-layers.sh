@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.." || exit 2
 
 # Layer of a file, lowest first. harness/engine holds two: the run's description (config,
 # workload, ports, memory, host, topology, placement), which results and backends read, and
-# the drivers (launcher, density ramp), which run the backends.
+# the drivers (launcher, density ramp, audit run), which run the backends.
 layer() {
 	case "$1" in
 	harness/core/*) echo 0 ;;
-	harness/engine/launcher.* | harness/engine/launch_*.c | harness/engine/density.*) echo 5 ;;
+	harness/engine/launcher.* | harness/engine/launch_*.c | harness/engine/density.* | \
+	harness/engine/audit.c) echo 5 ;;
 	harness/engine/*) echo 1 ;;
 	harness/results/*) echo 2 ;;
 	harness/load/*) echo 3 ;;

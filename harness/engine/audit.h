@@ -62,12 +62,15 @@ void crowd_audit_free(struct crowd_audit *a);
 /* Parse a probe's report: a JSON object with "probe": 1. -EINVAL otherwise (err says why). */
 int crowd_audit_parse(const char *text, size_t len, json_t **ret, struct crowd_error *err);
 
-/* The rows of the table, 0..crowd_audit_rows_len-1 in order; group: the heading a row sits
- * under. NULL for a row out of range. */
+/* The rows of the table, 0..crowd_audit_rows_len-1 in order. */
+struct crowd_audit_row_name {
+	const char *key;   /* "seccomp", "syscall.bpf": the JSON name */
+	const char *label; /* "seccomp", "bpf()": the table's */
+	const char *group; /* the heading the row sits under: "system calls" */
+};
 extern const unsigned crowd_audit_rows_len;
-const char *crowd_audit_row_key(unsigned row);	 /* "seccomp", "syscall.bpf": the JSON name */
-const char *crowd_audit_row_label(unsigned row); /* "seccomp", "bpf()": the table's */
-const char *crowd_audit_row_group(unsigned row);
+/* NULL for a row out of range. */
+const struct crowd_audit_row_name *crowd_audit_row(unsigned row);
 
 /* The short cell of a row for one report; "?" where the report lacks the field. */
 void crowd_audit_cell(unsigned row, const json_t *report, const struct crowd_audit_host *host,

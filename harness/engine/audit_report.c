@@ -35,7 +35,7 @@ enum kind {
 };
 
 struct crowd_audit_row {
-	const char *key, *label, *group;
+	struct crowd_audit_row_name name;
 	enum kind kind;
 	const char *field; /* the report's key, or the object holding arg */
 	const char *arg;
@@ -44,23 +44,23 @@ struct crowd_audit_row {
 
 #define NS(n)                                                                                      \
 	{                                                                                          \
-		"ns." n, n " namespace", "isolation", K_NS, "ns", n, 0                             \
+		{"ns." n, n " namespace", "isolation"}, K_NS, "ns", n, 0                           \
 	}
 #define CALL(n)                                                                                    \
 	{                                                                                          \
-		"syscall." n, n "()", "system calls", K_SYSCALL, "syscalls", n, 0                  \
+		{"syscall." n, n "()", "system calls"}, K_SYSCALL, "syscalls", n, 0                \
 	}
 #define MASK(p)                                                                                    \
 	{                                                                                          \
-		"masked:" p, p, "masked paths", K_MASKED, "masked", p, 0                           \
+		{"masked:" p, p, "masked paths"}, K_MASKED, "masked", p, 0                         \
 	}
 #define CAPS(n, l)                                                                                 \
 	{                                                                                          \
-		"caps." n, l, "privileges", K_CAPS, "caps", n, 0                                   \
+		{"caps." n, l, "privileges"}, K_CAPS, "caps", n, 0                                 \
 	}
 
 static const struct crowd_audit_row crowd_audit_rows[] = {
-    {"kernel", "kernel", "isolation", K_KERNEL, "boot_id", NULL, 0},
+    {{"kernel", "kernel", "isolation"}, K_KERNEL, "boot_id", NULL, 0},
     NS("pid"),
     NS("net"),
     NS("mnt"),
@@ -69,20 +69,20 @@ static const struct crowd_audit_row crowd_audit_rows[] = {
     NS("ipc"),
     NS("cgroup"),
     NS("time"),
-    {"pid1", "pid 1 is", "isolation", K_STR, "pid1", NULL, 0},
-    {"procs", "processes seen", "isolation", K_INT, "procs", NULL, 0},
-    {"ifaces", "interfaces besides lo", "isolation", K_IFACES, "ifaces", NULL, 0},
-    {"uid", "uid", "privileges", K_INT, "uid", NULL, 0},
-    {"uid_map", "uid map", "privileges", K_UIDMAP, "uid_map", NULL, 0},
+    {{"pid1", "pid 1 is", "isolation"}, K_STR, "pid1", NULL, 0},
+    {{"procs", "processes seen", "isolation"}, K_INT, "procs", NULL, 0},
+    {{"ifaces", "interfaces besides lo", "isolation"}, K_IFACES, "ifaces", NULL, 0},
+    {{"uid", "uid", "privileges"}, K_INT, "uid", NULL, 0},
+    {{"uid_map", "uid map", "privileges"}, K_UIDMAP, "uid_map", NULL, 0},
     CAPS("eff", "CapEff"),
     CAPS("prm", "CapPrm"),
     CAPS("bnd", "CapBnd"),
     CAPS("inh", "CapInh"),
     CAPS("amb", "CapAmb"),
-    {"cap_sys_admin", "CAP_SYS_ADMIN", "privileges", K_CAPBIT, "caps", "eff", 21},
-    {"no_new_privs", "no_new_privs", "privileges", K_ONOFF, "no_new_privs", NULL, 0},
-    {"lsm", "LSM label", "privileges", K_STR, "lsm", NULL, 0},
-    {"seccomp", "seccomp", "system calls", K_SECCOMP, "seccomp", NULL, 0},
+    {{"cap_sys_admin", "CAP_SYS_ADMIN", "privileges"}, K_CAPBIT, "caps", "eff", 21},
+    {{"no_new_privs", "no_new_privs", "privileges"}, K_ONOFF, "no_new_privs", NULL, 0},
+    {{"lsm", "LSM label", "privileges"}, K_STR, "lsm", NULL, 0},
+    {{"seccomp", "seccomp", "system calls"}, K_SECCOMP, "seccomp", NULL, 0},
     CALL("keyctl"),
     CALL("add_key"),
     CALL("bpf"),
@@ -95,12 +95,15 @@ static const struct crowd_audit_row crowd_audit_rows[] = {
     CALL("init_module"),
     CALL("open_by_handle_at"),
     CALL("reboot"),
-    {"userns", "nested user namespace", "system calls", K_USERNS, "userns", NULL, 0},
-    {"root", "read-only root", "filesystems", K_ROOT, "root", NULL, 0},
-    {"sys", "/sys", "filesystems", K_MOUNT, "sys", NULL, 0},
-    {"readonly:/proc/sys", "/proc/sys", "filesystems", K_MOUNT, "readonly", "/proc/sys", 0},
-    {"readonly:/proc/sysrq-trigger", "/proc/sysrq-trigger", "filesystems", K_MOUNT, "readonly",
-     "/proc/sysrq-trigger", 0},
+    {{"userns", "nested user namespace", "system calls"}, K_USERNS, "userns", NULL, 0},
+    {{"root", "read-only root", "filesystems"}, K_ROOT, "root", NULL, 0},
+    {{"sys", "/sys", "filesystems"}, K_MOUNT, "sys", NULL, 0},
+    {{"readonly:/proc/sys", "/proc/sys", "filesystems"}, K_MOUNT, "readonly", "/proc/sys", 0},
+    {{"readonly:/proc/sysrq-trigger", "/proc/sysrq-trigger", "filesystems"},
+     K_MOUNT,
+     "readonly",
+     "/proc/sysrq-trigger",
+     0},
     MASK("/proc/kcore"),
     MASK("/proc/keys"),
     MASK("/proc/timer_list"),
@@ -109,26 +112,16 @@ static const struct crowd_audit_row crowd_audit_rows[] = {
     MASK("/proc/scsi"),
     MASK("/sys/firmware"),
     MASK("/sys/devices/virtual/powercap"),
-    {"device.char", "char device c 4 1", "devices", K_DEVICE, "devices", "char", 0},
-    {"device.block", "block device (root disk)", "devices", K_DEVICE, "devices", "block", 0},
-    {"cgroup.memory", "memory limit writable", "cgroups", K_CGROUP, "cgroup", "memory", 0},
-    {"cgroup.pids", "pids limit writable", "cgroups", K_CGROUP, "cgroup", "pids", 0},
+    {{"device.char", "char device c 4 1", "devices"}, K_DEVICE, "devices", "char", 0},
+    {{"device.block", "block device (root disk)", "devices"}, K_DEVICE, "devices", "block", 0},
+    {{"cgroup.memory", "memory limit writable", "cgroups"}, K_CGROUP, "cgroup", "memory", 0},
+    {{"cgroup.pids", "pids limit writable", "cgroups"}, K_CGROUP, "cgroup", "pids", 0},
 };
 const unsigned crowd_audit_rows_len = CROWD_ARRAY_SIZE(crowd_audit_rows);
 
-const char *crowd_audit_row_key(unsigned row)
+const struct crowd_audit_row_name *crowd_audit_row(unsigned row)
 {
-	return row < crowd_audit_rows_len ? crowd_audit_rows[row].key : NULL;
-}
-
-const char *crowd_audit_row_label(unsigned row)
-{
-	return row < crowd_audit_rows_len ? crowd_audit_rows[row].label : NULL;
-}
-
-const char *crowd_audit_row_group(unsigned row)
-{
-	return row < crowd_audit_rows_len ? crowd_audit_rows[row].group : NULL;
+	return row < crowd_audit_rows_len ? &crowd_audit_rows[row].name : NULL;
 }
 
 void crowd_audit_host_read(struct crowd_audit_host *ret)

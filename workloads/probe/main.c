@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -54,8 +55,13 @@ static void send_all(int fd, const char *p, size_t n)
 	}
 }
 
+struct report {
+	char *s;
+	size_t len;
+};
+
 /* Read the request head (up to a blank line, 2 s at most), answer the report, close. */
-static void answer(int fd, const struct probe_buf *report)
+static void answer(int fd, const struct report *report)
 {
 	struct timeval tv = {.tv_sec = 2};
 	char in[4096], head[160];
@@ -83,7 +89,7 @@ static void answer(int fd, const struct probe_buf *report)
 	close(fd);
 }
 
-static int serve(uint16_t port, const struct probe_buf *report)
+static int serve(uint16_t port, const struct report *report)
 {
 	sigset_t set;
 	int r = wl_signals_block(false, &set);
@@ -131,17 +137,20 @@ int main(int argc, char **argv)
 		} else
 			wl_usage_fail("probe", "unknown argument '%s'", argv[i]);
 	}
-	struct probe_buf report = {0};
-	int r = probe_collect(&report);
-	if (r < 0)
-		wl_die("probe", r, "collecting the report");
 	if (print) {
-		fwrite(report.s, 1, report.len, stdout);
-		fputc('\n', stdout);
-		probe_buf_free(&report);
+		int r = probe_collect(stdout);
+		if (r < 0 || fputc('\n', stdout) == EOF || fflush(stdout))
+			wl_die("probe", r < 0 ? r : -EIO, "writing the report");
 		return 0;
 	}
+	struct report report = {0};
+	FILE *f = open_memstream(&report.s, &report.len);
+	if (!f)
+		wl_die("probe", -errno, "open_memstream");
+	int r = probe_collect(f);
+	if (fclose(f) != 0 || r < 0)
+		wl_die("probe", r < 0 ? r : -ENOMEM, "collecting the report");
 	r = serve((uint16_t)port, &report);
-	probe_buf_free(&report);
+	free(report.s);
 	return r;
 }

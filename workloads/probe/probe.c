@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,85 +24,52 @@
 #define SYSFS_MAGIC 0x62656572
 #define TMPFS_MAGIC 0x01021994
 
-/* ---- output: a JSON writer over probe_buf that tracks where commas go */
+/* ---- output: a JSON writer over a stream that tracks where commas go */
 
 struct jw {
-	struct probe_buf *b;
+	FILE *f;
 	int depth;
 	bool first[8]; /* per open object or array: nothing written in it yet */
 };
 
-__attribute__((format(printf, 2, 3))) static void buf_printf(struct probe_buf *b, const char *fmt,
-							     ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || b->oom)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (b->len + (size_t)n + 1 > cap)
-			cap *= 2;
-		char *s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-void probe_buf_free(struct probe_buf *buf)
-{
-	free(buf->s);
-	*buf = (struct probe_buf){0};
-}
-
 /* A JSON string: quotes, backslashes and control bytes escaped. */
 static void jw_quote(struct jw *w, const char *s)
 {
-	buf_printf(w->b, "\"");
+	fputc('"', w->f);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
-			buf_printf(w->b, "\\%c", c);
+			fprintf(w->f, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
-			buf_printf(w->b, "\\u%04x", c);
+			fprintf(w->f, "\\u%04x", c);
 		else
-			buf_printf(w->b, "%c", c);
+			fputc(c, w->f);
 	}
-	buf_printf(w->b, "\"");
+	fputc('"', w->f);
 }
 
 /* The comma and, inside an object, the key of the next value. */
 static void jw_key(struct jw *w, const char *key)
 {
 	if (!w->first[w->depth])
-		buf_printf(w->b, ",");
+		fputc(',', w->f);
 	w->first[w->depth] = false;
 	if (key) {
 		jw_quote(w, key);
-		buf_printf(w->b, ":");
+		fputc(':', w->f);
 	}
 }
 
 static void jw_open(struct jw *w, const char *key, char bracket)
 {
 	jw_key(w, key);
-	buf_printf(w->b, "%c", bracket);
+	fputc(bracket, w->f);
 	w->first[++w->depth] = true;
 }
 
 static void jw_close(struct jw *w, char bracket)
 {
-	buf_printf(w->b, "%c", bracket);
+	fputc(bracket, w->f);
 	w->depth--;
 }
 
@@ -116,7 +82,7 @@ static void jw_str(struct jw *w, const char *key, const char *val)
 static void jw_int(struct jw *w, const char *key, long long val)
 {
 	jw_key(w, key);
-	buf_printf(w->b, "%lld", val);
+	fprintf(w->f, "%lld", val);
 }
 
 /* ---- small helpers */
@@ -492,35 +458,35 @@ static void processes(struct jw *w)
 	jw_int(w, "procs", n);
 }
 
-static void interfaces(struct jw *w)
+/* An array of one string per line of path from line `skip` on, as conv turns it; lines conv
+ * refuses are left out. */
+static void lines_array(struct jw *w, const char *key, const char *path, int skip,
+			bool (*conv)(const char *line, char *out, size_t len))
 {
-	char line[512], name[64];
-	FILE *f = fopen("/proc/net/dev", "re");
-	jw_open(w, "ifaces", '[');
+	char line[512], out[80];
+	FILE *f = fopen(path, "re");
+	jw_open(w, key, '[');
 	for (int i = 0; f && fgets(line, sizeof(line), f); i++)
-		if (i >= 2 && sscanf(line, " %63[^:]:", name) == 1)
-			jw_str(w, NULL, name);
+		if (i >= skip && conv(line, out, sizeof(out)))
+			jw_str(w, NULL, out);
 	jw_close(w, ']');
 	if (f)
 		fclose(f);
 }
 
-/* uid_map lines with their runs of spaces squeezed: "0 0 4294967295". */
-static void uid_map(struct jw *w)
+/* "  eth0: 123 ..." of /proc/net/dev: "eth0". */
+static bool iface_name(const char *line, char *out, size_t len)
 {
-	char line[256];
-	unsigned long long in, out, count;
-	FILE *f = fopen("/proc/self/uid_map", "re");
-	jw_open(w, "uid_map", '[');
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llu %llu %llu", &in, &out, &count) == 3) {
-			char s[80];
-			snprintf(s, sizeof(s), "%llu %llu %llu", in, out, count);
-			jw_str(w, NULL, s);
-		}
-	jw_close(w, ']');
-	if (f)
-		fclose(f);
+	char name[64];
+	return sscanf(line, " %63[^:]:", name) == 1 && snprintf(out, len, "%s", name) > 0;
+}
+
+/* A uid_map line with its runs of spaces squeezed: "0 0 4294967295". */
+static bool uid_range(const char *line, char *out, size_t len)
+{
+	unsigned long long in, to, count;
+	return sscanf(line, "%llu %llu %llu", &in, &to, &count) == 3 &&
+	       snprintf(out, len, "%llu %llu %llu", in, to, count) > 0;
 }
 
 static void identity(struct jw *w)
@@ -529,7 +495,7 @@ static void identity(struct jw *w)
 	struct utsname u;
 	jw_int(w, "uid", getuid());
 	jw_int(w, "euid", geteuid());
-	uid_map(w);
+	lines_array(w, "uid_map", "/proc/self/uid_map", 0, uid_range);
 	if (*read_line("/proc/sys/kernel/random/boot_id", line, sizeof(line)))
 		jw_str(w, "boot_id", line);
 	if (uname(&u) == 0)
@@ -593,15 +559,15 @@ static void cgroups(struct jw *w)
 	jw_close(w, '}');
 }
 
-int probe_collect(struct probe_buf *buf)
+int probe_collect(FILE *out)
 {
-	struct jw w = {.b = buf, .depth = 0, .first = {true}};
+	struct jw w = {.f = out, .depth = 0, .first = {true}};
 	jw_open(&w, NULL, '{');
 	jw_int(&w, "probe", 1);
 	identity(&w);
 	namespaces(&w);
 	processes(&w);
-	interfaces(&w);
+	lines_array(&w, "ifaces", "/proc/net/dev", 2, iface_name);
 	status_fields(&w);
 	syscalls(&w);
 	jw_errno(&w, "userns", nested_userns());
@@ -609,5 +575,5 @@ int probe_collect(struct probe_buf *buf)
 	devices(&w);
 	cgroups(&w);
 	jw_close(&w, '}');
-	return buf->oom ? -ENOMEM : 0;
+	return ferror(out) ? -EIO : 0;
 }

@@ -6,18 +6,11 @@
 #define CROWD_PROBE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
-/* A growing text buffer; on allocation failure it stays as it was and oom is set. */
-struct probe_buf {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-
-/* Collect every finding into buf as one JSON object. 0, or -ENOMEM. */
-int probe_collect(struct probe_buf *buf);
-
-void probe_buf_free(struct probe_buf *buf);
+/* Collect every finding and write them to out as one JSON object. 0, or -EIO when out
+ * failed (out of memory for a memory stream). */
+int probe_collect(FILE *out);
 
 /* The short name of an errno value ("EPERM"), "ok" for 0, "E<n>" for one it does not know. */
 const char *probe_errno_name(int e, char *tmp, size_t len);
