@@ -215,6 +215,8 @@ START_TEST(test_render_text)
 	const char *line = strstr(s, "  seccomp ");
 	ck_assert_ptr_nonnull(line);
 	ck_assert_int_eq(strncmp(line + strcspn(line, "2"), "2 (filter)\n", 11), 0);
+	/* The cells start where the header's backend name does. */
+	ck_assert_int_eq(strcspn(line, "2"), strstr(s, "core\n") - s);
 	ck_assert_ptr_nonnull(strstr(s, "\nunavailable vm: no /dev/kvm\n"));
 	/* One line per row, a heading per group, the header, a blank before each later group
 	 * and before the list of the rest. */

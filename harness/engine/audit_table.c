@@ -72,7 +72,7 @@ char *crowd_audit_render(const struct crowd_audit *a, enum crowd_audit_style sty
 		w[k] = text_width(a, idx[k]);
 
 	if (n) {
-		render_row(o, a, style, md ? "feature" : "", label_w, idx, w, n, -1);
+		render_row(o, a, style, md ? "feature" : "", label_w + 2, idx, w, n, -1);
 		if (md) {
 			fprintf(o, "|---|");
 			for (unsigned k = 0; k < n; k++)
