@@ -64,12 +64,17 @@ static void load_or_exit(const char *dir, struct crowd_results *r)
 		crowd_usage_error("compare", "%s: samples.csv has no rows", dir);
 }
 
+/* Backend i of r when it has samples, else NULL. */
+static const char *backend_at(const struct crowd_results *r, unsigned i)
+{
+	return i < r->summary.n_backends && r->summary.backends[i].count ? r->summary.backends[i].name
+									 : NULL;
+}
+
 static bool has_backend(const struct crowd_results *r, const char *b)
 {
-	for (unsigned i = 0; i < r->n_backends; i++)
-		if (!strcmp(r->backends[i], b))
-			return true;
-	return false;
+	const struct crowd_summary_backend *x = crowd_summary_backend(&r->summary, b);
+	return x && x->count;
 }
 
 static const char *fmt_value(const struct crowd_metric *m, double v, char *buf, size_t len)
@@ -231,9 +236,9 @@ static size_t compare_all(const struct sides *s, const struct compare_opts *opt,
 {
 	struct crowd_error err = { 0 };
 	size_t k = 0;
-	for (unsigned b = 0; b < s->o[0].n_backends; b++) {
-		const char *name = s->o[0].backends[b];
-		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+	for (unsigned b = 0; b < s->o[0].summary.n_backends; b++) {
+		const char *name = backend_at(&s->o[0], b);
+		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (unsigned m = 0; m < crowd_metrics_len; m++) {
 			const struct crowd_metric *met = &crowd_metrics[m];
@@ -273,7 +278,7 @@ static const char *run_names(const struct crowd_results *r, size_t k, char *buf,
 	size_t off = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < k && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r[i].run);
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r[i].summary.run);
 	return buf;
 }
 
@@ -285,10 +290,10 @@ static const struct {
 	size_t off;
 } run_values[] = {
 	{ "host_mem_available_per_instance", "bytes",
-	  offsetof(struct crowd_results_backend, mem_available_delta_per_instance) },
-	{ "host_slab_per_instance", "bytes", offsetof(struct crowd_results_backend, slab_delta_per_instance) },
-	{ "load_total_rps", "req/s", offsetof(struct crowd_results_backend, total_rps) },
-	{ "load_jain_fairness", "", offsetof(struct crowd_results_backend, jain) },
+	  offsetof(struct crowd_summary_backend, mem_available_delta_per_instance) },
+	{ "host_slab_per_instance", "bytes", offsetof(struct crowd_summary_backend, slab_delta_per_instance) },
+	{ "load_total_rps", "req/s", offsetof(struct crowd_summary_backend, total_rps) },
+	{ "load_jain_fairness", "", offsetof(struct crowd_summary_backend, jain) },
 };
 
 /* Mean over the k folders of run value v of backend b; NAN when a folder lacks it. */
@@ -296,7 +301,7 @@ static double run_value(const struct crowd_results *r, size_t k, const char *b, 
 {
 	double sum = 0;
 	for (size_t i = 0; i < k; i++) {
-		const struct crowd_results_backend *x = crowd_results_info(&r[i], b);
+		const struct crowd_summary_backend *x = crowd_summary_backend(&r[i].summary, b);
 		if (!x)
 			return NAN;
 		double d;
@@ -329,19 +334,20 @@ static void measurement_notes(const struct sides *s, const char *b,
 {
 	char line[256];
 	for (size_t i = 0; i < s->k; i++) {
-		const struct crowd_results_backend *o = crowd_results_info(&s->o[i], b);
-		const struct crowd_results_backend *n = crowd_results_info(&s->n[i], b);
+		const struct crowd_summary_backend *o = crowd_summary_backend(&s->o[i].summary, b);
+		const struct crowd_summary_backend *n = crowd_summary_backend(&s->n[i].summary, b);
+		/* "" is "not recorded" (no summary.json): nothing to compare */
 		if (!o || !n)
 			continue;
-		if (strcmp(o->ready_kind, n->ready_kind)) {
+		if (o->ready_kind[0] && n->ready_kind[0] && strcmp(o->ready_kind, n->ready_kind)) {
 			snprintf(line, sizeof(line), "%s: readiness seen differently: OLD %s, NEW %s", b,
-				 o->ready_kind[0] ? o->ready_kind : "?", n->ready_kind[0] ? n->ready_kind : "?");
+				 o->ready_kind, n->ready_kind);
 			print(line, ctx);
 			return;
 		}
-		if (strcmp(o->accel, n->accel)) {
+		if (o->accel[0] && n->accel[0] && strcmp(o->accel, n->accel)) {
 			snprintf(line, sizeof(line), "%s: accelerator differs: OLD %s, NEW %s", b,
-				 o->accel[0] ? o->accel : "?", n->accel[0] ? n->accel : "?");
+				 o->accel, n->accel);
 			print(line, ctx);
 			return;
 		}
@@ -361,9 +367,9 @@ static void print_note_json(const char *line, void *ctx)
 static void print_run_values_text(const struct sides *s, const char *prefix, bool markdown)
 {
 	bool header = false;
-	for (unsigned b = 0; b < s->o[0].n_backends; b++) {
-		const char *name = s->o[0].backends[b];
-		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+	for (unsigned b = 0; b < s->o[0].summary.n_backends; b++) {
+		const char *name = backend_at(&s->o[0], b);
+		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
 			double o = run_value(s->o, s->k, name, v), n = run_value(s->n, s->k, name, v);
@@ -398,7 +404,7 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 	if (s->k > 1)
 		printf("%zu interleaved rounds: ratio = geometric mean of the rounds' NEW/OLD medians, "
 		       "CI by two-level bootstrap, p by Mann-Whitney stratified by round\n", s->k);
-	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n", n->workload,
+	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n", n->summary.workload,
 	       opt->threshold * 100);
 	printf("%-8s %-24s %5s %5s %10s %10s %7s %17s %7s  %s\n", "backend", "metric", "n_old",
 	       "n_new", "old p50", "new p50", "ratio", "95% CI", "p", "verdict");
@@ -417,16 +423,16 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 		       fmt_ratio(r->c.ratio, c, sizeof(c)), ci, fmt_p(r->c.p, p, sizeof(p)),
 		       bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict), bad ? "  <<<" : "");
 	}
-	for (unsigned i = 0; i < o->n_backends; i++)
-		if (!has_backend(n, o->backends[i]))
-			printf("(backend %s only in OLD)\n", o->backends[i]);
-	for (unsigned i = 0; i < n->n_backends; i++)
-		if (!has_backend(o, n->backends[i]))
-			printf("(backend %s only in NEW)\n", n->backends[i]);
+	for (unsigned i = 0; i < o->summary.n_backends; i++)
+		if (backend_at(o, i) && !has_backend(n, backend_at(o, i)))
+			printf("(backend %s only in OLD)\n", backend_at(o, i));
+	for (unsigned i = 0; i < n->summary.n_backends; i++)
+		if (backend_at(n, i) && !has_backend(o, backend_at(n, i)))
+			printf("(backend %s only in NEW)\n", backend_at(n, i));
 	if (!opt->metric)
 		print_run_values_text(s, "", false);
-	for (unsigned i = 0; i < o->n_backends; i++)
-		measurement_notes(s, o->backends[i], print_note_text, "");
+	for (unsigned i = 0; i < o->summary.n_backends; i++)
+		measurement_notes(s, o->summary.backends[i].name, print_note_text, "");
 }
 
 static void print_markdown(const struct sides *s, const struct compare_opts *opt,
@@ -435,7 +441,7 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 	char a[32], b[32], c[32], d[32], e[32], p[16], on[1024], nn[1024];
 	printf("**crowd compare** `%s` → `%s` (workload %s, threshold %g%%%s)\n\n",
 	       run_names(s->o, s->k, on, sizeof(on)), run_names(s->n, s->k, nn, sizeof(nn)),
-	       s->n[0].workload, opt->threshold * 100, s->k > 1 ? ", interleaved rounds" : "");
+	       s->n[0].summary.workload, opt->threshold * 100, s->k > 1 ? ", interleaved rounds" : "");
 	printf("| backend | metric | n old | n new | old p50 | new p50 | NEW/OLD | 95%% CI | p | verdict |\n");
 	printf("|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
 	for (size_t i = 0; i < k; i++) {
@@ -451,8 +457,8 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 	}
 	if (!opt->metric)
 		print_run_values_text(s, "", true);
-	for (unsigned i = 0; i < s->o[0].n_backends; i++)
-		measurement_notes(s, s->o[0].backends[i], print_note_text, "\n");
+	for (unsigned i = 0; i < s->o[0].summary.n_backends; i++)
+		measurement_notes(s, s->o[0].summary.backends[i].name, print_note_text, "\n");
 }
 
 static json_t *num_or_null(double v)
@@ -484,10 +490,10 @@ static int print_json(const struct sides *s, const struct compare_opts *opt,
 			json_object_set_new(last, "failed_new", json_integer((json_int_t)r->f_new));
 		}
 	}
-	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->run, "new", n->run,
+	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new", n->summary.run,
 				 "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
 				 "regressed", regressed, "comparisons", arr);
-	json_object_set_new(root, "workload", json_string(n->workload));
+	json_object_set_new(root, "workload", json_string(n->summary.workload));
 	json_object_set_new(root, "rounds", json_integer((json_int_t)s->k));
 	json_t *od = json_array(), *nd = json_array();
 	for (size_t i = 0; i < s->k; i++) {
@@ -497,9 +503,9 @@ static int print_json(const struct sides *s, const struct compare_opts *opt,
 	json_object_set_new(root, "old_dirs", od);
 	json_object_set_new(root, "new_dirs", nd);
 	json_t *rv = json_array(), *notes = json_array();
-	for (unsigned b = 0; b < o->n_backends; b++) {
-		const char *name = o->backends[b];
-		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+	for (unsigned b = 0; b < o->summary.n_backends; b++) {
+		const char *name = backend_at(o, b);
+		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
 			double ov = run_value(s->o, s->k, name, v), nv = run_value(s->n, s->k, name, v);
@@ -521,6 +527,15 @@ static int print_json(const struct sides *s, const struct compare_opts *opt,
 	return 0;
 }
 
+/* "a,b" of the backends with samples. */
+static void backend_list(const struct crowd_results *r, char *buf, size_t len)
+{
+	for (unsigned i = 0; i < r->summary.n_backends; i++)
+		if (backend_at(r, i))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+				 backend_at(r, i));
+}
+
 static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 {
 	_cleanup_free_ struct crowd_results *o = calloc(k, sizeof(*o));
@@ -534,9 +549,10 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 	}
 	for (size_t i = 0; i < 2 * k; i++) {
 		const struct crowd_results *x = i % 2 ? &n[i / 2] : &o[i / 2];
-		if (o[0].workload[0] && x->workload[0] && strcmp(o[0].workload, x->workload))
+		const char *ow = o[0].summary.workload, *xw = x->summary.workload;
+		if (ow[0] && xw[0] && strcmp(ow, xw))
 			crowd_usage_error("compare", "workloads differ: %s ran '%s', %s ran '%s'; compare runs of the same workload",
-					  dirs[0], o[0].workload, dirs[i], x->workload);
+					  dirs[0], ow, dirs[i], xw);
 	}
 	size_t cap = (size_t)CROWD_MAX_BACKENDS * (crowd_metrics_len + 1);
 	_cleanup_free_ struct row *rows = calloc(cap, sizeof(*rows));
@@ -545,10 +561,8 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 	size_t nrows = compare_all(&s, opt, rows);
 	if (nrows == 0) {
 		char ob[160] = "", nb[160] = "";
-		for (unsigned i = 0; i < o[0].n_backends; i++)
-			snprintf(ob + strlen(ob), sizeof(ob) - strlen(ob), "%s%s", i ? "," : "", o[0].backends[i]);
-		for (unsigned i = 0; i < n[0].n_backends; i++)
-			snprintf(nb + strlen(nb), sizeof(nb) - strlen(nb), "%s%s", i ? "," : "", n[0].backends[i]);
+		backend_list(&o[0], ob, sizeof(ob));
+		backend_list(&n[0], nb, sizeof(nb));
 		crowd_usage_error("compare", "nothing to compare: OLD has backends %s, NEW has %s%s%s, no metric with ok samples in every folder",
 				  ob, nb, opt->metric ? ", metric " : "", opt->metric ? opt->metric->name : "");
 	}

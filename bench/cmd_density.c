@@ -223,8 +223,10 @@ int crowd_cmd_density(int argc, char **argv)
 		.detail = res.detail,
 		.ramp_ns = res.ramp_ns,
 	};
-	if (crowd_fleet_write(&f, &werr) < 0 ||
-	    crowd_results_write_density(f.dir, res.steps, res.n_steps, &oc, &werr) < 0) {
+	f.density = &oc;
+	f.steps = res.steps;
+	f.n_steps = res.n_steps;
+	if (crowd_fleet_write(&f, &werr) < 0) {
 		crowd_report("density", &werr);
 		rc = CROWD_EXIT_FAIL;
 	}

@@ -2,7 +2,6 @@
 #include "fleet.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -164,31 +163,56 @@ static void fill_summaries(struct crowd_fleet *f)
 	}
 }
 
-int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err)
+/* The samples of the launch in one array (calloc'd), for the results model. */
+static struct crowd_sample *fleet_samples(const struct crowd_launch *l)
 {
-	struct crowd_launch *l = f->l;
-	fill_summaries(f);
 	struct crowd_sample *s = calloc(l->n_insts + 1, sizeof(*s));
-	if (!s)
-		return crowd_error_set(err, ENOMEM, "results: out of memory");
-	for (size_t k = 0; k < l->n_insts; k++)
+	for (size_t k = 0; s && k < l->n_insts; k++)
 		s[k] = l->insts[k].sample;
-	struct crowd_run_output out = {
+	return s;
+}
+
+static struct crowd_run_output fleet_output(const struct crowd_fleet *f,
+					    const struct crowd_sample *s)
+{
+	return (struct crowd_run_output){
 		.cfg = f->cfg,
 		.started = f->started,
 		.samples = s,
-		.extra = l->extra,
-		.n = l->n_insts,
+		.extra = f->l->extra,
+		.n = f->l->n_insts,
 		.backends = f->bs,
 		.n_backends = f->n_bs,
+		.density = f->density,
+		.steps = f->steps,
+		.n_steps = f->n_steps,
 	};
-	int r = crowd_results_write(f->dir, &out, err);
-	free(s);
+}
+
+int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err)
+{
+	fill_summaries(f);
+	_cleanup_free_ struct crowd_sample *s = fleet_samples(f->l);
+	if (!s)
+		return crowd_error_set(err, ENOMEM, "results: out of memory");
+	struct crowd_run_output out = fleet_output(f, s);
+	int r = crowd_results_write(f->dir, &out, &f->summary, err);
 	if (r < 0)
 		return r;
+	f->have_summary = true;
 	if (f->default_dir)
 		crowd_results_link_latest(f->dir, NULL);
 	return 0;
+}
+
+/* The summary when crowd_fleet_write could not hand it back (the folder was not written). */
+static void fleet_summarize(struct crowd_fleet *f, const struct crowd_sample *s)
+{
+	if (f->have_summary)
+		return;
+	fill_summaries(f);
+	struct crowd_run_output out = fleet_output(f, s);
+	f->have_summary = crowd_results_summarize(&out, &f->summary, NULL) == 0;
 }
 
 const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len)
@@ -232,33 +256,8 @@ static const struct {
 	{"rps", "req/s per inst"},
 };
 
-/* Statistics of one metric of one backend: from summary.json when it was written (the
- * bootstrap is not cheap at 10,000 samples), else computed here. */
-static bool metric_stats(json_t *summary, const char *backend, const struct crowd_metric *m,
-			 const struct crowd_sample *s, size_t n, double *vals, struct crowd_stats *st)
-{
-	json_t *j = json_object_get(json_object_get(json_object_get(json_object_get(summary, "backends"),
-								    backend), "metrics"), m->name);
-	if (summary) {
-		if (!json_is_object(j))
-			return false;
-		json_t *ci = json_object_get(j, "ci95_p50");
-		st->n = (size_t)json_integer_value(json_object_get(j, "n"));
-		st->p50 = json_number_value(json_object_get(j, "p50"));
-		st->p90 = json_number_value(json_object_get(j, "p90"));
-		st->p99 = json_number_value(json_object_get(j, "p99"));
-		st->max = json_number_value(json_object_get(j, "max"));
-		st->mean = json_number_value(json_object_get(j, "mean"));
-		st->ci95_lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : NAN;
-		st->ci95_hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : NAN;
-		return true;
-	}
-	size_t nv = crowd_metric_values(m, s, n, backend, vals);
-	return nv && crowd_stats_summarize(vals, nv, CROWD_STATS_SEED, st, NULL) == 0;
-}
-
-static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_sample *s,
-			  size_t n, double *vals, json_t *summary, FILE *out)
+static void print_backend(const struct crowd_fleet *f, unsigned b, const struct crowd_sample *s,
+			  size_t n, FILE *out)
 {
 	struct crowd_launch *l = f->l;
 	struct crowd_launch_backend *lb = &l->be[b];
@@ -271,11 +270,14 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 		ready_kind_of(f, lb), lb->run.accel[0] ? ", accel " : "", lb->run.accel);
 	fprintf(out, "  %-16s %10s %10s %10s %10s %10s  %s\n", "", "p50", "p90", "p99", "max",
 		"mean", "p50 95% CI");
+	const struct crowd_summary_backend *sb =
+		f->have_summary ? crowd_summary_backend(&f->summary, name) : NULL;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(rows); i++) {
 		const struct crowd_metric *m = crowd_metric_find(rows[i].metric);
-		struct crowd_stats st;
-		if (!m || !metric_stats(summary, name, m, s, n, vals, &st))
+		const struct crowd_stats *stp = m ? crowd_summary_stats(sb, m) : NULL;
+		if (!stp)
 			continue;
+		struct crowd_stats st = *stp;
 		char a[24], bb[24], c[24], d[24], e[24], lo[24], hi[24];
 		fprintf(out, "  %-16s %10s %10s %10s %10s %10s  [%s, %s]\n", rows[i].label,
 			fmt_metric(m->unit, st.p50, a, sizeof(a)), fmt_metric(m->unit, st.p90, bb, sizeof(bb)),
@@ -284,16 +286,14 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 			fmt_metric(m->unit, st.ci95_lo, lo, sizeof(lo)),
 			fmt_metric(m->unit, st.ci95_hi, hi, sizeof(hi)));
 	}
-	for (unsigned i = 0; i < f->n_bs; i++) {
-		const struct crowd_backend_summary *bs = &f->bs[i];
-		if (strcmp(bs->name, name))
-			continue;
+	if (sb) {
+		const struct crowd_summary_backend *bs = sb;
 		char x[24], y[24];
-		if (bs->have_host_deltas)
+		if (bs->have_host)
 			fprintf(out, "  host per instance: MemAvailable drop %s, Slab growth %s\n",
 				crowd_fleet_signed_size(bs->mem_available_delta_per_instance, x, sizeof(x)),
 				crowd_fleet_signed_size(bs->slab_delta_per_instance, y, sizeof(y)));
-		if (bs->load_ran)
+		if (bs->have_load)
 			fprintf(out, "  load: %s req/s total over %zu instances, fairness %.3f, %.1fs (all backends at once), client CPU %s\n",
 				crowd_units_format_count(bs->total_rps, x, sizeof(x)), f->load[b].targets,
 				bs->jain, bs->duration_ns / 1e9,
@@ -320,15 +320,10 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 {
 	struct crowd_launch *l = f->l;
-	struct crowd_sample *s = calloc(l->n_insts + 1, sizeof(*s));
-	double *vals = calloc(l->n_insts + 1, sizeof(*vals));
-	if (!s || !vals) {
-		free(s);
-		free(vals);
+	_cleanup_free_ struct crowd_sample *s = fleet_samples(l);
+	if (!s)
 		return;
-	}
-	for (size_t k = 0; k < l->n_insts; k++)
-		s[k] = l->insts[k].sample;
+	fleet_summarize(f, s);
 	char ns[128];
 	crowd_ns_format(f->cfg->ns, ns, sizeof(ns));
 	fprintf(out, "crowd %s: %s, -j %u, ns %s%s\n", f->cmd, f->cfg->workload.name,
@@ -336,12 +331,8 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available)
 			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name, l->be[i].reason);
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/summary.json", f->dir);
-	json_t *summary = json_load_file(path, 0, NULL);
 	for (unsigned i = 0; i < l->n_avail; i++)
-		print_backend(f, l->avail[i], s, l->n_insts, vals, summary, out);
-	json_decref(summary);
+		print_backend(f, l->avail[i], s, l->n_insts, out);
 	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
 		char x[24], y[24];
 		fprintf(out, "\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
@@ -360,21 +351,17 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 		fprintf(out, "\nteardown: %u instances in %s wall, %u in parallel\n", l->n_stopped,
 			crowd_units_format_time(l->teardown_wall_ns, x, sizeof(x)), l->teardown_workers);
 	}
-	free(s);
-	free(vals);
 }
 
-int crowd_fleet_print_json(const struct crowd_fleet *f, FILE *out)
+int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out)
 {
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/summary.json", f->dir);
-	FILE *in = fopen(path, "r");
-	if (!in)
-		return -errno;
-	char buf[8192];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		fwrite(buf, 1, n, out);
-	fclose(in);
-	return 0;
+	_cleanup_free_ struct crowd_sample *s = fleet_samples(f->l);
+	if (!s)
+		return -ENOMEM;
+	fleet_summarize(f, s);
+	if (!f->have_summary)
+		return -ENOMEM;
+	int r = crowd_results_summary_dump(&f->summary, out, NULL);
+	fputc('\n', out);
+	return r;
 }
