@@ -18,27 +18,35 @@
 #include "core/util.h"
 
 static const char compare_help[] =
-	"usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"
-	"                     [--metric NAME]\n"
-	"       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n\n"
-	"Compare two results folders. For each backend and metric present in both: medians, the\n"
-	"ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
-	"p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
-	"exceeds the threshold in the bad direction and p < 0.05 (lower is better, except rps).\n"
-	"More pairs are interleaved rounds (run OLD, NEW, OLD, NEW, ...): the ratio is the\n"
-	"geometric mean of the rounds' ratios, so a machine that drifts between rounds does not\n"
-	"look like a change.\n\n"
-	"  --threshold PCT  smallest change that counts, in percent (default 5)\n"
-	"  --json           the comparison as JSON on stdout\n"
-	"  --markdown       the comparison as a Markdown table (for a pull request)\n"
-	"  --metric NAME    only this metric (default: all; history: spinup_ns)\n"
-	"  --backend NAME   history: only this backend (default: all)\n"
-	"  --history        the remaining arguments are folders; print one metric over them,\n"
-	"                   oldest first (by summary.json 'started', else folder name)\n"
-	"  --data FILE      history: also write a whitespace-separated data file for plotting\n\n"
-	"Exit: 0 no regression, 1 something regressed, 2 bad input.\n";
+    "usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"
+    "                     [--metric NAME]\n"
+    "       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n\n"
+    "Compare two results folders. For each backend and metric present in both: medians, the\n"
+    "ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
+    "p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
+    "exceeds the threshold in the bad direction and p < 0.05 (lower is better, except rps).\n"
+    "More pairs are interleaved rounds (run OLD, NEW, OLD, NEW, ...): the ratio is the\n"
+    "geometric mean of the rounds' ratios, so a machine that drifts between rounds does not\n"
+    "look like a change.\n\n"
+    "  --threshold PCT  smallest change that counts, in percent (default 5)\n"
+    "  --json           the comparison as JSON on stdout\n"
+    "  --markdown       the comparison as a Markdown table (for a pull request)\n"
+    "  --metric NAME    only this metric (default: all; history: spinup_ns)\n"
+    "  --backend NAME   history: only this backend (default: all)\n"
+    "  --history        the remaining arguments are folders; print one metric over them,\n"
+    "                   oldest first (by summary.json 'started', else folder name)\n"
+    "  --data FILE      history: also write a whitespace-separated data file for plotting\n\n"
+    "Exit: 0 no regression, 1 something regressed, 2 bad input.\n";
 
-enum { OPT_THRESHOLD = 1000, OPT_JSON, OPT_MARKDOWN, OPT_METRIC, OPT_BACKEND, OPT_HISTORY, OPT_DATA };
+enum {
+	OPT_THRESHOLD = 1000,
+	OPT_JSON,
+	OPT_MARKDOWN,
+	OPT_METRIC,
+	OPT_BACKEND,
+	OPT_HISTORY,
+	OPT_DATA
+};
 
 struct compare_opts {
 	double threshold; /* fraction: 0.05 */
@@ -50,13 +58,13 @@ struct compare_opts {
 struct row {
 	const char *backend;
 	const struct crowd_metric *metric; /* NULL: the failures row */
-	struct crowd_stats_cmp c;          /* failures row: medians hold the failure rates */
+	struct crowd_stats_cmp c;	   /* failures row: medians hold the failure rates */
 	size_t f_old, f_new;
 };
 
 static void load_or_exit(const char *dir, struct crowd_results *r)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	if (crowd_results_read(dir, r, &err) < 0)
 		crowd_usage_error("compare", "%s (expected a results folder holding samples.csv)",
 				  err.msg);
@@ -67,8 +75,9 @@ static void load_or_exit(const char *dir, struct crowd_results *r)
 /* Backend i of r when it has samples, else NULL. */
 static const char *backend_at(const struct crowd_results *r, unsigned i)
 {
-	return i < r->summary.n_backends && r->summary.backends[i].count ? r->summary.backends[i].name
-									 : NULL;
+	return i < r->summary.n_backends && r->summary.backends[i].count
+		   ? r->summary.backends[i].name
+		   : NULL;
 }
 
 static bool has_backend(const struct crowd_results *r, const char *b)
@@ -155,7 +164,8 @@ static size_t failure_flags(const struct crowd_results *r, const char *b, double
 {
 	size_t k = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->samples[i].backend, b) || r->samples[i].status == CROWD_STATUS_INTERRUPTED)
+		if (strcmp(r->samples[i].backend, b) ||
+		    r->samples[i].status == CROWD_STATUS_INTERRUPTED)
 			continue;
 		ret[k] = r->samples[i].status == CROWD_STATUS_FAILED;
 		*ret_failed += ret[k] > 0;
@@ -169,7 +179,8 @@ static size_t failure_flags(const struct crowd_results *r, const char *b, double
 static bool rounds_get(const struct crowd_results *r, size_t k, const struct crowd_metric *m,
 		       const char *b, struct rounds *ret)
 {
-	*ret = (struct rounds){ .v = calloc(k, sizeof(double *)), .n = calloc(k, sizeof(size_t)), .k = k };
+	*ret = (struct rounds){
+	    .v = calloc(k, sizeof(double *)), .n = calloc(k, sizeof(size_t)), .k = k};
 	if (!ret->v || !ret->n)
 		goto fail;
 	for (size_t i = 0; i < k; i++) {
@@ -201,7 +212,7 @@ static size_t rounds_total(const struct rounds *r)
 static bool compare_failures(const struct sides *s, const char *b, struct row *r)
 {
 	struct crowd_mwu mwu;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct rounds o, n;
 	if (!rounds_get(s->o, s->k, NULL, b, &o))
 		return false;
@@ -213,7 +224,8 @@ static bool compare_failures(const struct sides *s, const char *b, struct row *r
 	r->metric = NULL;
 	r->f_old = o.failed;
 	r->f_new = n.failed;
-	r->c = (struct crowd_stats_cmp){ .n_old = rounds_total(&o), .n_new = rounds_total(&n), .p = 1 };
+	r->c =
+	    (struct crowd_stats_cmp){.n_old = rounds_total(&o), .n_new = rounds_total(&n), .p = 1};
 	r->c.median_old = (double)r->f_old / (double)r->c.n_old;
 	r->c.median_new = (double)r->f_new / (double)r->c.n_new;
 	r->c.ratio = r->c.median_old > 0 ? r->c.median_new / r->c.median_old
@@ -234,7 +246,7 @@ static bool compare_failures(const struct sides *s, const char *b, struct row *r
 /* All rows OLD vs NEW; returns how many (rows has room for CROWD_MAX_BACKENDS * (metrics+1)). */
 static size_t compare_all(const struct sides *s, const struct compare_opts *opt, struct row *rows)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	size_t k = 0;
 	for (unsigned b = 0; b < s->o[0].summary.n_backends; b++) {
 		const char *name = backend_at(&s->o[0], b);
@@ -278,7 +290,8 @@ static const char *run_names(const struct crowd_results *r, size_t k, char *buf,
 	size_t off = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < k && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r[i].summary.run);
+		off +=
+		    (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r[i].summary.run);
 	return buf;
 }
 
@@ -289,11 +302,12 @@ static const struct {
 	const char *unit;
 	size_t off;
 } run_values[] = {
-	{ "host_mem_available_per_instance", "bytes",
-	  offsetof(struct crowd_summary_backend, mem_available_delta_per_instance) },
-	{ "host_slab_per_instance", "bytes", offsetof(struct crowd_summary_backend, slab_delta_per_instance) },
-	{ "load_total_rps", "req/s", offsetof(struct crowd_summary_backend, total_rps) },
-	{ "load_jain_fairness", "", offsetof(struct crowd_summary_backend, jain) },
+    {"host_mem_available_per_instance", "bytes",
+     offsetof(struct crowd_summary_backend, mem_available_delta_per_instance)},
+    {"host_slab_per_instance", "bytes",
+     offsetof(struct crowd_summary_backend, slab_delta_per_instance)},
+    {"load_total_rps", "req/s", offsetof(struct crowd_summary_backend, total_rps)},
+    {"load_jain_fairness", "", offsetof(struct crowd_summary_backend, jain)},
 };
 
 /* Mean over the k folders of run value v of backend b; NAN when a folder lacks it. */
@@ -340,8 +354,9 @@ static void measurement_notes(const struct sides *s, const char *b,
 		if (!o || !n)
 			continue;
 		if (o->ready_kind[0] && n->ready_kind[0] && strcmp(o->ready_kind, n->ready_kind)) {
-			snprintf(line, sizeof(line), "%s: readiness seen differently: OLD %s, NEW %s", b,
-				 o->ready_kind, n->ready_kind);
+			snprintf(line, sizeof(line),
+				 "%s: readiness seen differently: OLD %s, NEW %s", b, o->ready_kind,
+				 n->ready_kind);
 			print(line, ctx);
 			return;
 		}
@@ -372,24 +387,28 @@ static void print_run_values_text(const struct sides *s, const char *prefix, boo
 		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
-			double o = run_value(s->o, s->k, name, v), n = run_value(s->n, s->k, name, v);
+			double o = run_value(s->o, s->k, name, v),
+			       n = run_value(s->n, s->k, name, v);
 			char a[32], c[32];
 			if (isnan(o) || isnan(n))
 				continue;
 			if (!header) {
 				if (markdown)
-					printf("\n| backend | one value per run (no test) | old | new |\n|---|---|--:|--:|\n");
+					printf("\n| backend | one value per run (no test) | old | "
+					       "new |\n|---|---|--:|--:|\n");
 				else
-					printf("\n%sone value per run%s (no test possible):\n", prefix,
-					       s->k > 1 ? ", mean over rounds" : "");
+					printf("\n%sone value per run%s (no test possible):\n",
+					       prefix, s->k > 1 ? ", mean over rounds" : "");
 				header = true;
 			}
 			if (markdown)
 				printf("| %s | %s | %s | %s |\n", name, run_values[v].name,
-				       fmt_run_value(v, o, a, sizeof(a)), fmt_run_value(v, n, c, sizeof(c)));
+				       fmt_run_value(v, o, a, sizeof(a)),
+				       fmt_run_value(v, n, c, sizeof(c)));
 			else
 				printf("%s%-8s %-34s %10s %10s\n", prefix, name, run_values[v].name,
-				       fmt_run_value(v, o, a, sizeof(a)), fmt_run_value(v, n, c, sizeof(c)));
+				       fmt_run_value(v, o, a, sizeof(a)),
+				       fmt_run_value(v, n, c, sizeof(c)));
 		}
 	}
 }
@@ -402,10 +421,12 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 	printf("OLD %s\n", run_names(s->o, s->k, names, sizeof(names)));
 	printf("NEW %s\n", run_names(s->n, s->k, names, sizeof(names)));
 	if (s->k > 1)
-		printf("%zu interleaved rounds: ratio = geometric mean of the rounds' NEW/OLD medians, "
-		       "CI by two-level bootstrap, p by Mann-Whitney stratified by round\n", s->k);
-	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n", n->summary.workload,
-	       opt->threshold * 100);
+		printf("%zu interleaved rounds: ratio = geometric mean of the rounds' NEW/OLD "
+		       "medians, "
+		       "CI by two-level bootstrap, p by Mann-Whitney stratified by round\n",
+		       s->k);
+	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n",
+	       n->summary.workload, opt->threshold * 100);
 	printf("%-8s %-24s %5s %5s %10s %10s %7s %17s %7s  %s\n", "backend", "metric", "n_old",
 	       "n_new", "old p50", "new p50", "ratio", "95% CI", "p", "verdict");
 	for (size_t i = 0; i < k; i++) {
@@ -441,8 +462,10 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 	char a[32], b[32], c[32], d[32], e[32], p[16], on[1024], nn[1024];
 	printf("**crowd compare** `%s` → `%s` (workload %s, threshold %g%%%s)\n\n",
 	       run_names(s->o, s->k, on, sizeof(on)), run_names(s->n, s->k, nn, sizeof(nn)),
-	       s->n[0].summary.workload, opt->threshold * 100, s->k > 1 ? ", interleaved rounds" : "");
-	printf("| backend | metric | n old | n new | old p50 | new p50 | NEW/OLD | 95%% CI | p | verdict |\n");
+	       s->n[0].summary.workload, opt->threshold * 100,
+	       s->k > 1 ? ", interleaved rounds" : "");
+	printf("| backend | metric | n old | n new | old p50 | new p50 | NEW/OLD | 95%% CI | p | "
+	       "verdict |\n");
 	printf("|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
 	for (size_t i = 0; i < k; i++) {
 		const struct row *r = &rows[i];
@@ -466,33 +489,33 @@ static json_t *num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static int print_json(const struct sides *s, const struct compare_opts *opt,
-		      const struct row *rows, size_t k, bool regressed)
+static int print_json(const struct sides *s, const struct compare_opts *opt, const struct row *rows,
+		      size_t k, bool regressed)
 {
 	const struct crowd_results *o = &s->o[0], *n = &s->n[0];
 	json_t *arr = json_array();
 	for (size_t i = 0; i < k; i++) {
 		const struct row *r = &rows[i];
 		json_array_append_new(
-			arr, json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:o,s:[o,o],s:f,s:s}",
-				       "backend", r->backend, "metric",
-				       r->metric ? r->metric->name : "failures", "unit",
-				       r->metric ? r->metric->unit : "fraction", "higher_is_better",
-				       r->metric ? r->metric->higher_is_better : false,
-				       "n_old", (json_int_t)r->c.n_old, "n_new", (json_int_t)r->c.n_new,
-				       "median_old", r->c.median_old, "median_new", r->c.median_new,
-				       "ratio", num_or_null(r->c.ratio), "ci95",
-				       num_or_null(r->c.ratio_lo), num_or_null(r->c.ratio_hi), "p",
-				       r->c.p, "verdict", crowd_verdict_name(r->c.verdict)));
+		    arr,
+		    json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:o,s:[o,o],s:f,s:s}", "backend",
+			      r->backend, "metric", r->metric ? r->metric->name : "failures",
+			      "unit", r->metric ? r->metric->unit : "fraction", "higher_is_better",
+			      r->metric ? r->metric->higher_is_better : false, "n_old",
+			      (json_int_t)r->c.n_old, "n_new", (json_int_t)r->c.n_new, "median_old",
+			      r->c.median_old, "median_new", r->c.median_new, "ratio",
+			      num_or_null(r->c.ratio), "ci95", num_or_null(r->c.ratio_lo),
+			      num_or_null(r->c.ratio_hi), "p", r->c.p, "verdict",
+			      crowd_verdict_name(r->c.verdict)));
 		if (!r->metric) {
 			json_t *last = json_array_get(arr, json_array_size(arr) - 1);
 			json_object_set_new(last, "failed_old", json_integer((json_int_t)r->f_old));
 			json_object_set_new(last, "failed_new", json_integer((json_int_t)r->f_new));
 		}
 	}
-	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new", n->summary.run,
-				 "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
-				 "regressed", regressed, "comparisons", arr);
+	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new",
+				 n->summary.run, "old_dir", o->dir, "new_dir", n->dir, "threshold",
+				 opt->threshold, "regressed", regressed, "comparisons", arr);
 	json_object_set_new(root, "workload", json_string(n->summary.workload));
 	json_object_set_new(root, "rounds", json_integer((json_int_t)s->k));
 	json_t *od = json_array(), *nd = json_array();
@@ -508,17 +531,20 @@ static int print_json(const struct sides *s, const struct compare_opts *opt,
 		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
-			double ov = run_value(s->o, s->k, name, v), nv = run_value(s->n, s->k, name, v);
+			double ov = run_value(s->o, s->k, name, v),
+			       nv = run_value(s->n, s->k, name, v);
 			if (!isnan(ov) && !isnan(nv))
-				json_array_append_new(rv, json_pack("{s:s,s:s,s:s,s:f,s:f}", "backend", name,
-								    "name", run_values[v].name, "unit",
-								    run_values[v].unit, "old", ov, "new", nv));
+				json_array_append_new(
+				    rv, json_pack("{s:s,s:s,s:s,s:f,s:f}", "backend", name, "name",
+						  run_values[v].name, "unit", run_values[v].unit,
+						  "old", ov, "new", nv));
 		}
 		measurement_notes(s, name, print_note_json, notes);
 	}
 	json_object_set_new(root, "run_values", rv);
 	json_object_set_new(root, "notes", notes);
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	char *text =
+	    json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(root);
 	if (!text)
 		return -1;
@@ -542,7 +568,7 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 	_cleanup_free_ struct crowd_results *n = calloc(k, sizeof(*n));
 	if (!o || !n)
 		return CROWD_EXIT_FAIL;
-	struct sides s = { o, n, k };
+	struct sides s = {o, n, k};
 	for (size_t i = 0; i < k; i++) {
 		load_or_exit(dirs[2 * i], &o[i]);
 		load_or_exit(dirs[2 * i + 1], &n[i]);
@@ -551,7 +577,9 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 		const struct crowd_results *x = i % 2 ? &n[i / 2] : &o[i / 2];
 		const char *ow = o[0].summary.workload, *xw = x->summary.workload;
 		if (ow[0] && xw[0] && strcmp(ow, xw))
-			crowd_usage_error("compare", "workloads differ: %s ran '%s', %s ran '%s'; compare runs of the same workload",
+			crowd_usage_error("compare",
+					  "workloads differ: %s ran '%s', %s ran '%s'; compare "
+					  "runs of the same workload",
 					  dirs[0], ow, dirs[i], xw);
 	}
 	size_t cap = (size_t)CROWD_MAX_BACKENDS * (crowd_metrics_len + 1);
@@ -563,8 +591,11 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 		char ob[160] = "", nb[160] = "";
 		backend_list(&o[0], ob, sizeof(ob));
 		backend_list(&n[0], nb, sizeof(nb));
-		crowd_usage_error("compare", "nothing to compare: OLD has backends %s, NEW has %s%s%s, no metric with ok samples in every folder",
-				  ob, nb, opt->metric ? ", metric " : "", opt->metric ? opt->metric->name : "");
+		crowd_usage_error("compare",
+				  "nothing to compare: OLD has backends %s, NEW has %s%s%s, no "
+				  "metric with ok samples in every folder",
+				  ob, nb, opt->metric ? ", metric " : "",
+				  opt->metric ? opt->metric->name : "");
 	}
 	bool regressed = false;
 	for (size_t i = 0; i < nrows; i++)
@@ -577,8 +608,9 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 		print_markdown(&s, opt, rows, nrows);
 	} else {
 		print_text(&s, opt, rows, nrows);
-		printf("\n%s\n", regressed ? "REGRESSION: at least one metric got worse beyond the threshold"
-					   : "no regression");
+		printf("\n%s\n",
+		       regressed ? "REGRESSION: at least one metric got worse beyond the threshold"
+				 : "no regression");
 	}
 	for (size_t i = 0; i < k; i++) {
 		crowd_results_free(&o[i]);
@@ -591,7 +623,7 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 
 static int history(char **dirs, int n, const struct compare_opts *opt)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_history h;
 	int rc = crowd_history_compute(dirs, (size_t)n, opt->metric, opt->backend, &h, &err);
 	if (rc == -ENOMEM)
@@ -640,25 +672,26 @@ static double parse_threshold(const char *arg)
 	if (end != arg && *end == '%')
 		end++;
 	if (errno || end == arg || *end || !(v >= 0 && v <= 100))
-		crowd_usage_error("compare", "--threshold '%s': allowed a percentage from 0 to 100, e.g. 5 or 2.5%%",
-				  arg);
+		crowd_usage_error(
+		    "compare",
+		    "--threshold '%s': allowed a percentage from 0 to 100, e.g. 5 or 2.5%%", arg);
 	return v / 100;
 }
 
 int crowd_cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "markdown", no_argument, NULL, OPT_MARKDOWN },
-		{ "metric", required_argument, NULL, OPT_METRIC },
-		{ "backend", required_argument, NULL, OPT_BACKEND },
-		{ "history", no_argument, NULL, OPT_HISTORY },
-		{ "data", required_argument, NULL, OPT_DATA },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"markdown", no_argument, NULL, OPT_MARKDOWN},
+	    {"metric", required_argument, NULL, OPT_METRIC},
+	    {"backend", required_argument, NULL, OPT_BACKEND},
+	    {"history", no_argument, NULL, OPT_HISTORY},
+	    {"data", required_argument, NULL, OPT_DATA},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct compare_opts opt = { .threshold = 0.05 };
+	struct compare_opts opt = {.threshold = 0.05};
 	int c;
 
 	opterr = 0;
@@ -677,9 +710,11 @@ int crowd_cmd_compare(int argc, char **argv)
 			if (!(opt.metric = crowd_metric_find(optarg))) {
 				char names[512] = "";
 				for (unsigned i = 0; i < crowd_metrics_len; i++)
-					snprintf(names + strlen(names), sizeof(names) - strlen(names),
-						 "%s%s", i ? ", " : "", crowd_metrics[i].name);
-				crowd_usage_error("compare", "--metric '%s': allowed: %s", optarg, names);
+					snprintf(names + strlen(names),
+						 sizeof(names) - strlen(names), "%s%s",
+						 i ? ", " : "", crowd_metrics[i].name);
+				crowd_usage_error("compare", "--metric '%s': allowed: %s", optarg,
+						  names);
 			}
 			break;
 		case OPT_BACKEND:
@@ -697,8 +732,10 @@ int crowd_cmd_compare(int argc, char **argv)
 		case '?':
 		default:
 			if (optopt >= OPT_THRESHOLD)
-				crowd_usage_error("compare", "option '%s' needs a value", argv[optind - 1]);
-			crowd_usage_error("compare", "unknown option '%s'; see crowd compare --help",
+				crowd_usage_error("compare", "option '%s' needs a value",
+						  argv[optind - 1]);
+			crowd_usage_error("compare",
+					  "unknown option '%s'; see crowd compare --help",
 					  argv[optind - 1]);
 		}
 	}
@@ -709,12 +746,15 @@ int crowd_cmd_compare(int argc, char **argv)
 		if (rest < 1)
 			crowd_usage_error("compare", "--history: give one or more results folders");
 		if (opt.json || opt.markdown)
-			crowd_usage_error("compare", "--history prints a table; use --data FILE for a data file");
+			crowd_usage_error(
+			    "compare", "--history prints a table; use --data FILE for a data file");
 		return history(argv + optind, rest, &opt);
 	}
 	if (opt.backend || opt.data)
 		crowd_usage_error("compare", "--backend and --data go with --history");
 	if (rest < 2 || rest % 2)
-		crowd_usage_error("compare", "expected results folders in pairs, OLD NEW [OLD NEW ...], got %d", rest);
+		crowd_usage_error(
+		    "compare", "expected results folders in pairs, OLD NEW [OLD NEW ...], got %d",
+		    rest);
 	return compare_sides(argv + optind, (size_t)rest / 2, &opt);
 }

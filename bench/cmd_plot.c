@@ -29,33 +29,34 @@ static const char allowed_opts[] =
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: crowd plot DIR... [--format png|svg|pdf] [--out DIR] [--quiet]\n"
-		"       crowd plot --history DIR... [--metric NAME] [--backend NAME] [--format FMT]\n"
-		"                  [--out DIR] [--quiet]\n\n"
-		"Figures from one or more results folders with gnuplot; several folders overlay\n"
-		"in one figure. Writes the figures, their data (plot-data/) and index.html into\n"
-		"--out (default: the first DIR).\n"
-		"With --history: one trend figure, history-METRIC.FMT, of one metric across the\n"
-		"folders in time order (the numbers of crowd compare --history): median with its\n"
-		"95%% CI, p90 and p99 per backend.\n\n"
-		"  -f, --format FMT  png (default), svg or pdf\n"
-		"  -o, --out DIR     output folder (created if missing; its parent must exist)\n"
-		"  -q, --quiet       print nothing but errors\n"
-		"  -H, --history     the trend figure instead of the per-run figures\n"
-		"  -m, --metric NAME history: the metric (default spinup_ns; see crowd compare)\n"
-		"  -b, --backend NAME history: only this backend (default: all)\n"
-		"  -h, --help        this text\n\n"
-		"Scripts are looked up in $CROWD_DATADIR, next to the binary (../scripts,\n"
-		"../share/crowd) and in %s.\n",
-		CROWD_DATADIR);
+	fprintf(
+	    f,
+	    "usage: crowd plot DIR... [--format png|svg|pdf] [--out DIR] [--quiet]\n"
+	    "       crowd plot --history DIR... [--metric NAME] [--backend NAME] [--format FMT]\n"
+	    "                  [--out DIR] [--quiet]\n\n"
+	    "Figures from one or more results folders with gnuplot; several folders overlay\n"
+	    "in one figure. Writes the figures, their data (plot-data/) and index.html into\n"
+	    "--out (default: the first DIR).\n"
+	    "With --history: one trend figure, history-METRIC.FMT, of one metric across the\n"
+	    "folders in time order (the numbers of crowd compare --history): median with its\n"
+	    "95%% CI, p90 and p99 per backend.\n\n"
+	    "  -f, --format FMT  png (default), svg or pdf\n"
+	    "  -o, --out DIR     output folder (created if missing; its parent must exist)\n"
+	    "  -q, --quiet       print nothing but errors\n"
+	    "  -H, --history     the trend figure instead of the per-run figures\n"
+	    "  -m, --metric NAME history: the metric (default spinup_ns; see crowd compare)\n"
+	    "  -b, --backend NAME history: only this backend (default: all)\n"
+	    "  -h, --help        this text\n\n"
+	    "Scripts are looked up in $CROWD_DATADIR, next to the binary (../scripts,\n"
+	    "../share/crowd) and in %s.\n",
+	    CROWD_DATADIR);
 }
 
 struct plot_opts {
 	const char *fmt, *out;
 	bool quiet, history;
 	const struct crowd_metric *metric; /* --history */
-	const char *backend;               /* --history */
+	const char *backend;		   /* --history */
 };
 
 struct plot_runs {
@@ -133,8 +134,8 @@ static const struct crowd_metric *metric_or_exit(const char *name)
 		return m;
 	char names[512] = "";
 	for (unsigned i = 0; i < crowd_metrics_len; i++)
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
-			 crowd_metrics[i].name);
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 i ? ", " : "", crowd_metrics[i].name);
 	crowd_usage_error("plot", "--metric '%s' is not known (allowed: %s)", name, names);
 }
 
@@ -142,14 +143,10 @@ static const struct crowd_metric *metric_or_exit(const char *name)
 static int parse_opts(int argc, char **argv, struct plot_opts *opt)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'f'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"history", no_argument, NULL, 'H'},
-	    {"metric", required_argument, NULL, 'm'},
-	    {"backend", required_argument, NULL, 'b'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
+	    {"quiet", no_argument, NULL, 'q'},	      {"history", no_argument, NULL, 'H'},
+	    {"metric", required_argument, NULL, 'm'}, {"backend", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *metric = NULL;
 	int c;
@@ -226,8 +223,7 @@ static int read_runs(char **dirs, size_t n, struct plot_runs *runs)
 }
 
 /* The history before anything is created: a metric no folder has is bad input. */
-static int read_history(char **dirs, size_t n, const struct plot_opts *opt,
-			struct crowd_history *h)
+static int read_history(char **dirs, size_t n, const struct plot_opts *opt, struct crowd_history *h)
 {
 	struct crowd_error err = {0};
 	int r = crowd_history_compute(dirs, n, opt->metric, opt->backend, h, &err);
@@ -271,7 +267,6 @@ static void make_footnote(const struct plot_runs *runs, char *buf, size_t len)
 	append_distinct(runs, offsetof(struct crowd_plot_run, version), buf, len, ", ", k);
 }
 
-
 static int mkdir_one(const char *path)
 {
 	if (mkdir(path, 0755) == 0 || errno == EEXIST)
@@ -306,7 +301,8 @@ static int out_dir(const struct plot_opts *opt, const struct plot_runs *runs, ch
 	if (r == 0 && (stat(opt->out, &st) < 0 || !S_ISDIR(st.st_mode)))
 		r = -ENOTDIR;
 	if (r < 0 || !realpath(opt->out, out)) {
-		crowd_warn("plot", "--out '%s': cannot create the folder: %s (its parent must exist)",
+		crowd_warn("plot",
+			   "--out '%s': cannot create the folder: %s (its parent must exist)",
 			   opt->out, strerror(r < 0 ? -r : errno));
 		return CROWD_EXIT_USAGE;
 	}
@@ -324,7 +320,8 @@ static int prepare_out(const struct plot_opts *opt, const struct plot_runs *runs
 		return CROWD_EXIT_FAIL;
 	}
 	if (crowd_peer_which("gnuplot", po->gnuplot, sizeof(po->gnuplot)) < 0) {
-		crowd_warn("plot", "gnuplot not found on PATH (Debian: apt-get install gnuplot-nox)");
+		crowd_warn("plot",
+			   "gnuplot not found on PATH (Debian: apt-get install gnuplot-nox)");
 		return CROWD_EXIT_FAIL;
 	}
 	int r = out_dir(opt, runs, po->dir);
@@ -342,8 +339,8 @@ static int prepare_out(const struct plot_opts *opt, const struct plot_runs *runs
 
 /* gnuplot -e VARS SCRIPT; its messages (leading blank lines trimmed) in msg. Returns its
  * exit status, or -1 when it did not run to an exit (msg says why). */
-static int run_gnuplot(const struct plot_out *po, const char *vars, const char *script,
-		       char *msg, size_t len)
+static int run_gnuplot(const struct plot_out *po, const char *vars, const char *script, char *msg,
+		       size_t len)
 {
 	char *argv[] = {(char *)po->gnuplot, (char *)"-e", (char *)vars, (char *)script, NULL};
 	struct crowd_error err = {0};
@@ -478,8 +475,8 @@ static void html_num(FILE *f, double v, double scale, int decimals)
 }
 
 /* A cell of one statistic (offset in struct crowd_stats) of metric name of backend b. */
-static void html_stat(FILE *f, const struct crowd_summary_backend *b, const char *name,
-		      size_t off, double scale, int decimals)
+static void html_stat(FILE *f, const struct crowd_summary_backend *b, const char *name, size_t off,
+		      double scale, int decimals)
 {
 	const struct crowd_stats *st = crowd_summary_stats(b, crowd_metric_find(name));
 	double v = NAN;
@@ -606,7 +603,8 @@ int crowd_cmd_plot(int argc, char **argv)
 
 	struct figure_result res[16];
 	size_t nres = 1;
-	r = opt.history ? draw_history(&h, &po, &opt, res) : draw_figures(&runs, &po, &opt, res, &nres);
+	r = opt.history ? draw_history(&h, &po, &opt, res)
+			: draw_figures(&runs, &po, &opt, res, &nres);
 	if (r)
 		return r;
 	if ((r = write_index(&po, opt.fmt, &runs, res, nres)) < 0) {

@@ -45,7 +45,8 @@ int crowd_fleet_init(struct crowd_fleet *f, const char *cmd, struct crowd_config
 	f->started = time(NULL);
 	size_t off = (size_t)snprintf(f->argv_line, sizeof(f->argv_line), "crowd");
 	for (int i = 0; i < argc && off < sizeof(f->argv_line); i++)
-		off += (size_t)snprintf(f->argv_line + off, sizeof(f->argv_line) - off, " %s", argv[i]);
+		off += (size_t)snprintf(f->argv_line + off, sizeof(f->argv_line) - off, " %s",
+					argv[i]);
 	cfg->argv_line = f->argv_line;
 	f->show_progress = crowd_tty() && !cfg->quiet;
 	if (cfg->out) {
@@ -68,13 +69,15 @@ void crowd_fleet_progress(const struct crowd_launch *l, void *ctx)
 	f->last_draw_ns = now;
 	double secs = (double)(now - l->t0_ns) / 1e9;
 	double rate = secs > 0 ? l->n_ready / secs : 0;
-	unsigned left = f->target > l->n_ready + l->n_failed ? f->target - l->n_ready - l->n_failed : 0;
+	unsigned left =
+	    f->target > l->n_ready + l->n_failed ? f->target - l->n_ready - l->n_failed : 0;
 	char eta[32] = "--";
 	if (rate > 0) {
 		double e = left / rate;
 		snprintf(eta, sizeof(eta), "%um%02us", (unsigned)(e / 60), (unsigned)fmod(e, 60));
 	}
-	unsigned width = 24, fill = f->target ? (unsigned)((uint64_t)width * l->n_ready / f->target) : 0;
+	unsigned width = 24,
+		 fill = f->target ? (unsigned)((uint64_t)width * l->n_ready / f->target) : 0;
 	char bar[32];
 	for (unsigned i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '.';
@@ -118,8 +121,7 @@ void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_
 }
 
 /* How readiness was seen: the backend's own kind (a VM's console) or the workload's. */
-static const char *ready_kind_of(const struct crowd_fleet *f,
-					  const struct crowd_launch_backend *lb)
+static const char *ready_kind_of(const struct crowd_fleet *f, const struct crowd_launch_backend *lb)
 {
 	if (lb->run.ready_kind[0])
 		return lb->run.ready_kind;
@@ -147,9 +149,10 @@ static void fill_summaries(struct crowd_fleet *f)
 		if (l->n_avail == 1 && l->have_mem_before && l->have_mem_after && ready) {
 			s->have_host_deltas = true;
 			s->mem_available_delta_per_instance =
-				(double)(l->mem_before.available_bytes - l->mem_after.available_bytes) / ready;
+			    (double)(l->mem_before.available_bytes - l->mem_after.available_bytes) /
+			    ready;
 			s->slab_delta_per_instance =
-				(double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / ready;
+			    (double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / ready;
 		}
 		if (f->load[b].ran) {
 			s->load_ran = true;
@@ -176,16 +179,16 @@ static struct crowd_run_output fleet_output(const struct crowd_fleet *f,
 					    const struct crowd_sample *s)
 {
 	return (struct crowd_run_output){
-		.cfg = f->cfg,
-		.started = f->started,
-		.samples = s,
-		.extra = f->l->extra,
-		.n = f->l->n_insts,
-		.backends = f->bs,
-		.n_backends = f->n_bs,
-		.density = f->density,
-		.steps = f->steps,
-		.n_steps = f->n_steps,
+	    .cfg = f->cfg,
+	    .started = f->started,
+	    .samples = s,
+	    .extra = f->l->extra,
+	    .n = f->l->n_insts,
+	    .backends = f->bs,
+	    .n_backends = f->n_bs,
+	    .density = f->density,
+	    .steps = f->steps,
+	    .n_steps = f->n_steps,
 	};
 }
 
@@ -243,17 +246,17 @@ static const char *fmt_metric(const char *unit, double v, char *buf, size_t len)
 static const struct {
 	const char *metric, *label;
 } rows[] = {
-	{"spinup_ns", "spin-up"},
-	{"phase_cgroup_ns", "  cgroup"},
-	{"phase_clone_ns", "  clone"},
-	{"phase_setup_ns", "  setup"},
-	{"phase_ready_ns", "  exec->ready"},
-	{"phase_first_response_ns", "ready->1st resp"},
-	{"teardown_ns", "teardown"},
-	{"cgroup_bytes", "mem cgroup"},
-	{"pss_bytes", "mem PSS"},
-	{"rss_bytes", "mem RSS"},
-	{"rps", "req/s per inst"},
+    {"spinup_ns", "spin-up"},
+    {"phase_cgroup_ns", "  cgroup"},
+    {"phase_clone_ns", "  clone"},
+    {"phase_setup_ns", "  setup"},
+    {"phase_ready_ns", "  exec->ready"},
+    {"phase_first_response_ns", "ready->1st resp"},
+    {"teardown_ns", "teardown"},
+    {"cgroup_bytes", "mem cgroup"},
+    {"pss_bytes", "mem PSS"},
+    {"rss_bytes", "mem RSS"},
+    {"rps", "req/s per inst"},
 };
 
 static void print_backend(const struct crowd_fleet *f, unsigned b, const struct crowd_sample *s,
@@ -271,7 +274,7 @@ static void print_backend(const struct crowd_fleet *f, unsigned b, const struct 
 	fprintf(out, "  %-16s %10s %10s %10s %10s %10s  %s\n", "", "p50", "p90", "p99", "max",
 		"mean", "p50 95% CI");
 	const struct crowd_summary_backend *sb =
-		f->have_summary ? crowd_summary_backend(&f->summary, name) : NULL;
+	    f->have_summary ? crowd_summary_backend(&f->summary, name) : NULL;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(rows); i++) {
 		const struct crowd_metric *m = crowd_metric_find(rows[i].metric);
 		const struct crowd_stats *stp = m ? crowd_summary_stats(sb, m) : NULL;
@@ -280,8 +283,10 @@ static void print_backend(const struct crowd_fleet *f, unsigned b, const struct 
 		struct crowd_stats st = *stp;
 		char a[24], bb[24], c[24], d[24], e[24], lo[24], hi[24];
 		fprintf(out, "  %-16s %10s %10s %10s %10s %10s  [%s, %s]\n", rows[i].label,
-			fmt_metric(m->unit, st.p50, a, sizeof(a)), fmt_metric(m->unit, st.p90, bb, sizeof(bb)),
-			fmt_metric(m->unit, st.p99, c, sizeof(c)), fmt_metric(m->unit, st.max, d, sizeof(d)),
+			fmt_metric(m->unit, st.p50, a, sizeof(a)),
+			fmt_metric(m->unit, st.p90, bb, sizeof(bb)),
+			fmt_metric(m->unit, st.p99, c, sizeof(c)),
+			fmt_metric(m->unit, st.max, d, sizeof(d)),
 			fmt_metric(m->unit, st.mean, e, sizeof(e)),
 			fmt_metric(m->unit, st.ci95_lo, lo, sizeof(lo)),
 			fmt_metric(m->unit, st.ci95_hi, hi, sizeof(hi)));
@@ -291,16 +296,20 @@ static void print_backend(const struct crowd_fleet *f, unsigned b, const struct 
 		char x[24], y[24];
 		if (bs->have_host)
 			fprintf(out, "  host per instance: MemAvailable drop %s, Slab growth %s\n",
-				crowd_fleet_signed_size(bs->mem_available_delta_per_instance, x, sizeof(x)),
+				crowd_fleet_signed_size(bs->mem_available_delta_per_instance, x,
+							sizeof(x)),
 				crowd_fleet_signed_size(bs->slab_delta_per_instance, y, sizeof(y)));
 		if (bs->have_load)
-			fprintf(out, "  load: %s req/s total over %zu instances, fairness %.3f, %.1fs (all backends at once), client CPU %s\n",
-				crowd_units_format_count(bs->total_rps, x, sizeof(x)), f->load[b].targets,
-				bs->jain, bs->duration_ns / 1e9,
+			fprintf(out,
+				"  load: %s req/s total over %zu instances, fairness %.3f, %.1fs "
+				"(all backends at once), client CPU %s\n",
+				crowd_units_format_count(bs->total_rps, x, sizeof(x)),
+				f->load[b].targets, bs->jain, bs->duration_ns / 1e9,
 				crowd_units_format_time(bs->client_cpu_ns, y, sizeof(y)));
 	}
 	if (f->load[b].errors)
-		fprintf(out, "  load: %llu request errors\n", (unsigned long long)f->load[b].errors);
+		fprintf(out, "  load: %llu request errors\n",
+			(unsigned long long)f->load[b].errors);
 	/* The first few distinct errors, so a failure is understood without the CSV. */
 	unsigned shown = 0;
 	for (size_t k = 0; k < n && shown < 3; k++) {
@@ -330,26 +339,31 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 		f->cfg->concurrency, ns[0] ? ns : "none", l->interrupted ? "  (INTERRUPTED)" : "");
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available)
-			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name, l->be[i].reason);
+			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name,
+				l->be[i].reason);
 	for (unsigned i = 0; i < l->n_avail; i++)
 		print_backend(f, l->avail[i], s, l->n_insts, out);
 	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
 		char x[24], y[24];
-		fprintf(out, "\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
-			     "growth %s (not attributable to one backend when they run side by side)\n",
-			crowd_fleet_signed_size((double)(l->mem_before.available_bytes -
-							 l->mem_after.available_bytes) / l->n_ready,
-						x, sizeof(x)),
-			crowd_fleet_signed_size((double)(l->mem_after.slab_bytes -
-							 l->mem_before.slab_bytes) / l->n_ready,
-						y, sizeof(y)));
+		fprintf(
+		    out,
+		    "\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
+		    "growth %s (not attributable to one backend when they run side by side)\n",
+		    crowd_fleet_signed_size(
+			(double)(l->mem_before.available_bytes - l->mem_after.available_bytes) /
+			    l->n_ready,
+			x, sizeof(x)),
+		    crowd_fleet_signed_size(
+			(double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / l->n_ready,
+			y, sizeof(y)));
 	}
 	if (f->load_error[0])
 		fprintf(out, "\nload failed: %s\n", f->load_error);
 	if (l->n_stopped && l->teardown_workers) {
 		char x[24];
 		fprintf(out, "\nteardown: %u instances in %s wall, %u in parallel\n", l->n_stopped,
-			crowd_units_format_time(l->teardown_wall_ns, x, sizeof(x)), l->teardown_workers);
+			crowd_units_format_time(l->teardown_wall_ns, x, sizeof(x)),
+			l->teardown_workers);
 	}
 }
 

@@ -15,15 +15,15 @@
 #include "results/results.h"
 
 struct crowd_fleet {
-	const char *cmd;                 /* "bench", "density" */
+	const char *cmd; /* "bench", "density" */
 	struct crowd_config *cfg;
 	struct crowd_launch *l;
 	time_t started;
-	char dir[PATH_MAX];              /* results folder */
-	bool default_dir;                /* under results/runs: keep `latest` pointing at it */
+	char dir[PATH_MAX]; /* results folder */
+	bool default_dir;   /* under results/runs: keep `latest` pointing at it */
 	/* progress */
 	bool show_progress;
-	unsigned target;                 /* instances the current grow aims at (all backends) */
+	unsigned target; /* instances the current grow aims at (all backends) */
 	int64_t last_draw_ns;
 	bool drawn;
 	/* per backend (indexes of l->be) */

@@ -50,7 +50,8 @@ static void make_samples(struct crowd_sample *s, struct crowd_sample_extra *x)
 		x[i].latency_p50_ns = 200 + i;
 	}
 	s[4].status = CROWD_STATUS_FAILED;
-	snprintf(s[4].error, sizeof(s[4].error), "start: clone3: \"x\", y: Operation not permitted");
+	snprintf(s[4].error, sizeof(s[4].error),
+		 "start: clone3: \"x\", y: Operation not permitted");
 	s[5].status = CROWD_STATUS_INTERRUPTED;
 }
 
@@ -58,7 +59,7 @@ START_TEST(samples_roundtrip)
 {
 	struct crowd_sample s[6], *r = NULL;
 	struct crowd_sample_extra x[6], *rx = NULL;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	char path[128];
 	size_t n;
 
@@ -106,7 +107,8 @@ START_TEST(samples_roundtrip)
 	for (int i = 0; i < 4; i++)
 		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_ptr_nonnull(strstr(line, ",failed,"));
-	ck_assert_ptr_nonnull(strstr(line, "\"start: clone3: \"\"x\"\", y: Operation not permitted\""));
+	ck_assert_ptr_nonnull(
+	    strstr(line, "\"start: clone3: \"\"x\"\", y: Operation not permitted\""));
 	fclose(f);
 }
 END_TEST
@@ -114,7 +116,7 @@ END_TEST
 START_TEST(samples_bad_input)
 {
 	struct crowd_sample *r = NULL;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	char path[128];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/bad.csv", tmpdir);
@@ -138,7 +140,8 @@ START_TEST(samples_bad_input)
 	f = fopen(path, "w");
 	fputs("backend,workload,index,id,status,t_request_ns,t_cgroup_ns,t_clone_ns,t_setup_ns,"
 	      "t_ready_ns,t_first_response_ns,spinup_ns,teardown_ns,cgroup_bytes,pss_bytes,"
-	      "rss_bytes,rps,error\ncore,idle,0,a,weird,,,,,,,,,,,,,\"\"\n", f);
+	      "rss_bytes,rps,error\ncore,idle,0,a,weird,,,,,,,,,,,,,\"\"\n",
+	      f);
 	fclose(f);
 	ck_assert_int_eq(crowd_results_read_samples(path, &r, NULL, &n, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "bad status"));
@@ -156,14 +159,18 @@ START_TEST(metrics_phases)
 	double v[6];
 	make_samples(s, x);
 	/* phase_clone: from t_cgroup when present (core), else from t_request (process) */
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "core", v), 2);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "core", v),
+			  2);
 	ck_assert_double_eq(v[0], 200);
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "process", v), 2);
+	ck_assert_uint_eq(
+	    crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "process", v), 2);
 	ck_assert_double_eq(v[0], 300);
 	/* ready from clone when no t_setup; failed and interrupted rows are left out */
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_ready_ns"), s, 6, NULL, v), 4);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_ready_ns"), s, 6, NULL, v),
+			  4);
 	ck_assert_double_eq(v[3], 603);
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_setup_ns"), s, 6, NULL, v), 0);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_setup_ns"), s, 6, NULL, v),
+			  0);
 	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("rps"), s, 6, "process", v), 1);
 	ck_assert(crowd_metric_find("rps")->higher_is_better);
 	ck_assert(!crowd_metric_find("spinup_ns")->higher_is_better);
@@ -186,7 +193,7 @@ START_TEST(folder_write_read)
 	struct crowd_sample s[6];
 	struct crowd_sample_extra x[6];
 	struct crowd_config cfg;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_backend_summary b[2];
 	char dir[128];
 
@@ -209,8 +216,13 @@ START_TEST(folder_write_read)
 	b[1].jain = 0.9;
 	b[1].connections = 2;
 	snprintf(dir, sizeof(dir), "%s/a/run1", tmpdir);
-	struct crowd_run_output out = { .cfg = &cfg, .started = 1700000000, .samples = s,
-					.extra = x, .n = 6, .backends = b, .n_backends = 2 };
+	struct crowd_run_output out = {.cfg = &cfg,
+				       .started = 1700000000,
+				       .samples = s,
+				       .extra = x,
+				       .n = 6,
+				       .backends = b,
+				       .n_backends = 2};
 	struct crowd_summary w;
 	ck_assert_int_eq(crowd_results_write(dir, &out, &w, &err), 0);
 	/* what the writer hands back is what it wrote */
@@ -222,7 +234,8 @@ START_TEST(folder_write_read)
 	json_t *sum = load(dir, "summary.json");
 	ck_assert_str_eq(json_string_value(json_object_get(sum, "run")), "run1");
 	ck_assert_str_eq(json_string_value(json_object_get(sum, "workload")), "idle");
-	ck_assert_str_eq(json_string_value(json_object_get(sum, "started")), "2023-11-14T22:13:20Z");
+	ck_assert_str_eq(json_string_value(json_object_get(sum, "started")),
+			 "2023-11-14T22:13:20Z");
 	ck_assert_str_eq(json_string_value(json_object_get(sum, "crowd_version")), CROWD_VERSION);
 	ck_assert_int_eq(json_integer_value(json_object_get(sum, "count")), 6);
 	json_t *core = json_object_get(json_object_get(sum, "backends"), "core");
@@ -243,23 +256,29 @@ START_TEST(folder_write_read)
 	ck_assert_ptr_nonnull(json_object_get(json_object_get(core, "metrics"), "phase_cgroup_ns"));
 	ck_assert_ptr_null(json_object_get(json_object_get(proc, "metrics"), "cgroup_bytes"));
 	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(core, "host"),
-							    "slab_delta_bytes_per_instance")), -10);
+							    "slab_delta_bytes_per_instance")),
+			    -10);
 	ck_assert_ptr_null(json_object_get(core, "load"));
-	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(proc, "load"),
-							    "jain_fairness")), 0.9);
+	ck_assert_double_eq(
+	    json_real_value(json_object_get(json_object_get(proc, "load"), "jain_fairness")), 0.9);
 	json_decref(sum);
 
 	json_t *host = load(dir, "host.json");
-	const char *keys[] = { "kernel", "cpu_model", "topology", "memory", "crowd_version", "git",
-			       "options", "command_line", "backends", "capabilities" };
+	const char *keys[] = {"kernel", "cpu_model", "topology",     "memory",	 "crowd_version",
+			      "git",	"options",   "command_line", "backends", "capabilities"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		ck_assert_msg(json_object_get(host, keys[i]), "host.json lacks %s", keys[i]);
-	ck_assert(json_integer_value(json_object_get(json_object_get(host, "topology"), "pus")) >= 1);
-	ck_assert(json_integer_value(json_object_get(json_object_get(host, "memory"), "total_bytes")) > 0);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(host, "options"), "count")),
-			 (json_int_t)cfg.count);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(host, "backends"), "core"), "invocation")),
-			 "in process");
+	ck_assert(json_integer_value(json_object_get(json_object_get(host, "topology"), "pus")) >=
+		  1);
+	ck_assert(json_integer_value(
+		      json_object_get(json_object_get(host, "memory"), "total_bytes")) > 0);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(host, "options"), "count")),
+	    (json_int_t)cfg.count);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(host, "backends"), "core"), "invocation")),
+	    "in process");
 	json_decref(host);
 
 	/* read it back; "latest" resolves to the run */
@@ -311,7 +330,7 @@ END_TEST
 
 START_TEST(density_roundtrip)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_sample s[6];
 	struct crowd_sample_extra x[6];
 	struct crowd_density_step st[3], *r;
@@ -321,10 +340,12 @@ START_TEST(density_roundtrip)
 	make_samples(s, x);
 	snprintf(dir, sizeof(dir), "%s/d", tmpdir);
 	for (unsigned i = 0; i < 3; i++)
-		st[i] = (struct crowd_density_step){ i, 10 * (i + 1), 1000 + i, 5000 + i,
-						     1048576.25 * i, -3.5, 4096, 1e6 / 3, -1 };
-	struct crowd_density_outcome o = { 30, CROWD_DENSITY_SLO_SPINUP_P99, "p99 8ms > 5ms", 123456789 };
-	struct crowd_run_output out = { .samples = s, .n = 6, .density = &o, .steps = st, .n_steps = 3 };
+		st[i] = (struct crowd_density_step){
+		    i, 10 * (i + 1), 1000 + i, 5000 + i, 1048576.25 * i, -3.5, 4096, 1e6 / 3, -1};
+	struct crowd_density_outcome o = {30, CROWD_DENSITY_SLO_SPINUP_P99, "p99 8ms > 5ms",
+					  123456789};
+	struct crowd_run_output out = {
+	    .samples = s, .n = 6, .density = &o, .steps = st, .n_steps = 3};
 	struct crowd_summary w;
 	ck_assert_int_eq(crowd_results_write(dir, &out, &w, &err), 0);
 	ck_assert(w.have_density);
@@ -365,14 +386,15 @@ static void write_file(const char *dir, const char *name, const char *text)
  * middle of a reordered header) is ignored, the others land in their fields. */
 START_TEST(read_reordered_columns)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_results r;
-	write_file(tmpdir, "samples.csv",
-		   "status,future_col,backend,rps,spinup_ns,workload,index,id,t_request_ns,"
-		   "t_cgroup_ns,t_clone_ns,t_setup_ns,t_ready_ns,t_first_response_ns,teardown_ns,"
-		   "cgroup_bytes,pss_bytes,rss_bytes,error,latency_p99_ns,appended_ns\n"
-		   "ok,\"x,y\",crun,12.500,700,idle,3,c-3,100,,200,300,800,,55,,4096,8192,\"\",77,9\n"
-		   "failed,,crun,,,idle,4,c-4,150,,,,,,,,,,\"exit 1\",,\n");
+	write_file(
+	    tmpdir, "samples.csv",
+	    "status,future_col,backend,rps,spinup_ns,workload,index,id,t_request_ns,"
+	    "t_cgroup_ns,t_clone_ns,t_setup_ns,t_ready_ns,t_first_response_ns,teardown_ns,"
+	    "cgroup_bytes,pss_bytes,rss_bytes,error,latency_p99_ns,appended_ns\n"
+	    "ok,\"x,y\",crun,12.500,700,idle,3,c-3,100,,200,300,800,,55,,4096,8192,\"\",77,9\n"
+	    "failed,,crun,,,idle,4,c-4,150,,,,,,,,,,\"exit 1\",,\n");
 	write_file(tmpdir, "density.csv",
 		   "count,rps_per_instance,step,spinup_p50_ns,spinup_p99_ns,"
 		   "mem_available_per_instance_bytes,slab_per_instance_bytes,"
@@ -414,7 +436,7 @@ END_TEST
 /* A truncated or malformed file is refused with its path and line. */
 START_TEST(read_bad_files)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_results r;
 	struct crowd_sample s[6];
 	struct crowd_sample_extra x[6];
@@ -422,21 +444,25 @@ START_TEST(read_bad_files)
 	static const struct {
 		const char *file, *append, *want;
 	} cases[] = {
-		/* the last row cut short by a crash */
-		{ "samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 21" },
-		/* an unterminated quote */
-		{ "samples.csv", "core,idle,6,id-6,ok,1,,,,,,,,,,,,\"cut,,,\n", "samples.csv:8: unterminated quote" },
-		{ "samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,\n", "samples.csv:8: bad status 'maybe'" },
-		{ "samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,\n", "samples.csv:8: bad spinup_ns '-5'" },
-		{ "summary.json", "{\"run\": ", "summary.json:1:" },
-		{ "summary.json", "[1, 2]", "summary.json:1: not a JSON object" },
-		{ "density.csv", "step,count\n1,2\n", "density.csv:1: header lacks column 'spinup_p50_ns'" },
-		{ "host.json", "{\n\"kernel\": \"6.1\",\n", "host.json:3:" },
+	    /* the last row cut short by a crash */
+	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 21"},
+	    /* an unterminated quote */
+	    {"samples.csv", "core,idle,6,id-6,ok,1,,,,,,,,,,,,\"cut,,,\n",
+	     "samples.csv:8: unterminated quote"},
+	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,\n",
+	     "samples.csv:8: bad status 'maybe'"},
+	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,\n",
+	     "samples.csv:8: bad spinup_ns '-5'"},
+	    {"summary.json", "{\"run\": ", "summary.json:1:"},
+	    {"summary.json", "[1, 2]", "summary.json:1: not a JSON object"},
+	    {"density.csv", "step,count\n1,2\n",
+	     "density.csv:1: header lacks column 'spinup_p50_ns'"},
+	    {"host.json", "{\n\"kernel\": \"6.1\",\n", "host.json:3:"},
 	};
 	make_samples(s, x);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(dir, sizeof(dir), "%s/bad%zu", tmpdir, i);
-		struct crowd_run_output out = { .samples = s, .extra = x, .n = 6 };
+		struct crowd_run_output out = {.samples = s, .extra = x, .n = 6};
 		ck_assert_int_eq(crowd_results_write(dir, &out, NULL, &err), 0);
 		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].file);
 		FILE *f = fopen(path, strcmp(cases[i].file, "samples.csv") ? "w" : "a");
@@ -463,14 +489,15 @@ END_TEST
 START_TEST(default_dir_name)
 {
 	struct crowd_config cfg;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	char buf[256];
 	crowd_config_init(&cfg);
 	cfg.backends[0] = "core";
 	cfg.backends[1] = "crun";
 	cfg.n_backends = 2;
 	snprintf(cfg.workload.name, sizeof(cfg.workload.name), "cmd:/bin/x y");
-	ck_assert_int_eq(crowd_results_default_dir(&cfg, 1700000000, NULL, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(crowd_results_default_dir(&cfg, 1700000000, NULL, buf, sizeof(buf), &err),
+			 0);
 	ck_assert_str_eq(buf, "results/runs/20231114-221320-core+crun-cmd__bin_x_y");
 }
 END_TEST

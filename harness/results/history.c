@@ -64,8 +64,7 @@ static int summarize(struct crowd_history *h, const struct crowd_results *r, siz
 }
 
 int crowd_history_compute(char *const *dirs, size_t n, const struct crowd_metric *m,
-			  const char *backend, struct crowd_history *ret,
-			  struct crowd_error *err)
+			  const char *backend, struct crowd_history *ret, struct crowd_error *err)
 {
 	int rc = 0;
 	*ret = (struct crowd_history){.metric = m ? m : crowd_metric_find("spinup_ns")};
@@ -131,9 +130,9 @@ int crowd_history_write_data(FILE *f, const struct crowd_history *h, const char 
 		const struct crowd_history_row *w = &h->rows[i];
 		if (backend && strcmp(backend, w->backend))
 			continue;
-		fprintf(f, "%zu %s %s %s %zu %.15g %.15g %.15g %.15g %.15g\n", w->index,
-			w->started, w->run, w->backend, w->st.n, w->st.p50, w->st.ci95_lo,
-			w->st.ci95_hi, w->st.p90, w->st.p99);
+		fprintf(f, "%zu %s %s %s %zu %.15g %.15g %.15g %.15g %.15g\n", w->index, w->started,
+			w->run, w->backend, w->st.n, w->st.p50, w->st.ci95_lo, w->st.ci95_hi,
+			w->st.p90, w->st.p99);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -39,8 +39,8 @@ static int column_fill(const struct crowd_results *res, struct crowd_plot_backen
 	c->v = malloc((res->n ? res->n : 1) * sizeof(double));
 	if (!c->v)
 		return -ENOMEM;
-	c->n = crowd_metric_values(crowd_metric_find(plot_columns[k].metric), res->samples,
-				   res->n, b->sum->name, c->v);
+	c->n = crowd_metric_values(crowd_metric_find(plot_columns[k].metric), res->samples, res->n,
+				   b->sum->name, c->v);
 	for (size_t i = 0; i < c->n; i++)
 		c->v[i] /= plot_columns[k].scale;
 	crowd_stats_sort(c->v, c->n);
@@ -56,11 +56,13 @@ static void describe(struct crowd_plot_run *r)
 	if (!isnan(h->pus))
 		snprintf(cpus, sizeof(cpus), ", %.0f CPUs", h->pus);
 	if (!isnan(h->memory_total_bytes))
-		snprintf(mem, sizeof(mem), ", %.1f GiB", h->memory_total_bytes / (1024.0 * BYTES_PER_MIB));
+		snprintf(mem, sizeof(mem), ", %.1f GiB",
+			 h->memory_total_bytes / (1024.0 * BYTES_PER_MIB));
 	if (h->present)
 		snprintf(r->host, sizeof(r->host), "%s%s%s, kernel %s, cgroups %s",
 			 h->cpu_model[0] ? h->cpu_model : "unknown CPU", cpus, mem,
-			 h->kernel[0] ? h->kernel : "?", h->cgroup_layout[0] ? h->cgroup_layout : "?");
+			 h->kernel[0] ? h->kernel : "?",
+			 h->cgroup_layout[0] ? h->cgroup_layout : "?");
 	else
 		snprintf(r->host, sizeof(r->host), "host unknown (no host.json)");
 	snprintf(r->version, sizeof(r->version), "crowd %s%s%s%s",
@@ -95,8 +97,8 @@ int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct cro
 	if (rc < 0)
 		return rc;
 	if (!r->res.have_summary)
-		return crowd_error_set(err, ENOENT, "%s: not a results folder (no readable summary.json)",
-				       dir);
+		return crowd_error_set(err, ENOENT,
+				       "%s: not a results folder (no readable summary.json)", dir);
 	describe(r);
 	for (unsigned i = 0; i < r->res.summary.n_backends; i++) {
 		const struct crowd_summary_backend *sb = &r->res.summary.backends[i];
@@ -305,7 +307,8 @@ static int prep_spinup_cdf(struct crowd_plot_run *const *runs, size_t n, const c
 			if (r < 0)
 				return r;
 			char title[200];
-			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].sum->name, n);
+			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].sum->name,
+				     n);
 			titles_add(&t, title);
 			styles_add(&st, backend_lt(runs, n, runs[i]->backend[b].sum->name),
 				   (unsigned)i + 1);
@@ -382,7 +385,8 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 			const struct crowd_plot_backend *be = &runs[i]->backend[b];
 			const struct crowd_plot_values *cg = &be->col[CROWD_PLOT_CGROUP_MIB];
 			const struct crowd_plot_values *pss = &be->col[CROWD_PLOT_PSS_MIB];
-			if (is_vm(be->sum->name) || (cg->n == 0 && pss->n == 0 && isnan(host_mib(be))))
+			if (is_vm(be->sum->name) ||
+			    (cg->n == 0 && pss->n == 0 && isnan(host_mib(be))))
 				continue;
 			has[0] |= cg->n > 0;
 			has[1] |= pss->n > 0;
@@ -396,8 +400,7 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 					fprintf(f, " NaN NaN NaN");
 				else
 					fprintf(f, " %.6f %.6f %.6f", median(cols[k]),
-						quantile(cols[k], 0.1),
-						quantile(cols[k], 0.9));
+						quantile(cols[k], 0.1), quantile(cols[k], 0.9));
 			}
 			if (isnan(host_mib(be)))
 				fprintf(f, " NaN NaN NaN\n");
@@ -435,7 +438,8 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 			if (c->n == 0)
 				continue;
 			char title[200];
-			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].sum->name, n);
+			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].sum->name,
+				     n);
 			fprintf(f, "%s# %s\n", t.n ? "\n\n" : "", title);
 			for (size_t k = 0; k < c->n; k++)
 				fprintf(f, "%.3f\n", c->v[k]);
@@ -503,7 +507,8 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 		series_title(title, sizeof(title), r, NULL, n);
 		snprintf(full, sizeof(full), "%s(density)", title);
 		titles_add(&t, full);
-		styles_add(&st, backend_lt(runs, n, r->n_backends ? r->backend[0].sum->name : ""), 2);
+		styles_add(&st, backend_lt(runs, n, r->n_backends ? r->backend[0].sum->name : ""),
+			   2);
 		size_t l = strlen(est);
 		snprintf(est + l, sizeof(est) - l, "%s1", l ? " " : "");
 		most = pts > most ? pts : most;
@@ -598,7 +603,8 @@ static int prep_density(struct crowd_plot_run *const *runs, size_t n, const char
 		titles_add(&t, title);
 		size_t ls = strlen(stops), lr = strlen(reasons);
 		snprintf(stops + ls, sizeof(stops) - ls, "%s%.0f", t.n > 1 ? " " : "",
-			 r->res.summary.have_density ? (double)r->res.summary.density_max_count : -1.0);
+			 r->res.summary.have_density ? (double)r->res.summary.density_max_count
+						     : -1.0);
 		snprintf(reasons + lr, sizeof(reasons) - lr, "%s%s", t.n > 1 ? " " : "",
 			 r->res.summary.density_stopped_by[0] ? r->res.summary.density_stopped_by
 							      : "unknown");
@@ -639,8 +645,9 @@ static int prep_vm(struct crowd_plot_run *const *runs, size_t n, const char *dat
 				continue;
 			char name[48], title[200];
 			/* Software emulation is much slower than KVM: say which one ran. */
-			snprintf(name, sizeof(name), "%s%s%s%s", be->sum->name, be->sum->accel[0] ? "(" : "",
-				 be->sum->accel, be->sum->accel[0] ? ")" : "");
+			snprintf(name, sizeof(name), "%s%s%s%s", be->sum->name,
+				 be->sum->accel[0] ? "(" : "", be->sum->accel,
+				 be->sum->accel[0] ? ")" : "");
 			series_title(title, sizeof(title), r, name, n);
 			fprintf(f, "%s %.6f %.6f %.6g %.6g %d\n", title, s, p, vs / s, vp / p,
 				be == vm);

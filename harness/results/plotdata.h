@@ -1,6 +1,7 @@
 /* Data for `crowd plot`: takes results folders (crowd_results_read) and writes the small
  * whitespace-separated .dat files the gnuplot scripts (scripts/NAME.gp) plot, one figure at a
- * time. No plotting here: each figure prepares its data and names its script and the gnuplot variables. */
+ * time. No plotting here: each figure prepares its data and names its script and the gnuplot
+ * variables. */
 #ifndef CROWD_PLOTDATA_H
 #define CROWD_PLOTDATA_H
 
@@ -42,8 +43,8 @@ struct crowd_plot_backend {
 /* One results folder as the figures see it: the model and the plot's columns. */
 struct crowd_plot_run {
 	struct crowd_results res; /* read from the folder's real path (symlinks resolved) */
-	char host[256];           /* one line from host.json for the footnote */
-	char version[96];         /* crowd version and git commit of the run */
+	char host[256];		  /* one line from host.json for the footnote */
+	char version[96];	  /* crowd version and git commit of the run */
 	struct crowd_plot_backend backend[CROWD_PLOT_MAX_BACKENDS];
 	unsigned n_backends;
 };

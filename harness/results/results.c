@@ -47,8 +47,9 @@ static double m_phase_setup(const struct crowd_sample *s)
 }
 static double m_phase_ready(const struct crowd_sample *s)
 {
-	int64_t from = s->t_setup_ns >= 0 ? s->t_setup_ns
-				: s->t_clone_ns >= 0 ? s->t_clone_ns : s->t_request_ns;
+	int64_t from = s->t_setup_ns >= 0   ? s->t_setup_ns
+		       : s->t_clone_ns >= 0 ? s->t_clone_ns
+					    : s->t_request_ns;
 	return span(from, s->t_ready_ns);
 }
 static double m_phase_first_response(const struct crowd_sample *s)
@@ -77,17 +78,17 @@ static double m_rps(const struct crowd_sample *s)
 }
 
 const struct crowd_metric crowd_metrics[] = {
-	{ "spinup_ns", "ns", false, m_spinup },
-	{ "phase_cgroup_ns", "ns", false, m_phase_cgroup },
-	{ "phase_clone_ns", "ns", false, m_phase_clone },
-	{ "phase_setup_ns", "ns", false, m_phase_setup },
-	{ "phase_ready_ns", "ns", false, m_phase_ready },
-	{ "phase_first_response_ns", "ns", false, m_phase_first_response },
-	{ "teardown_ns", "ns", false, m_teardown },
-	{ "cgroup_bytes", "bytes", false, m_cgroup },
-	{ "pss_bytes", "bytes", false, m_pss },
-	{ "rss_bytes", "bytes", false, m_rss },
-	{ "rps", "req/s", true, m_rps },
+    {"spinup_ns", "ns", false, m_spinup},
+    {"phase_cgroup_ns", "ns", false, m_phase_cgroup},
+    {"phase_clone_ns", "ns", false, m_phase_clone},
+    {"phase_setup_ns", "ns", false, m_phase_setup},
+    {"phase_ready_ns", "ns", false, m_phase_ready},
+    {"phase_first_response_ns", "ns", false, m_phase_first_response},
+    {"teardown_ns", "ns", false, m_teardown},
+    {"cgroup_bytes", "bytes", false, m_cgroup},
+    {"pss_bytes", "bytes", false, m_pss},
+    {"rss_bytes", "bytes", false, m_rss},
+    {"rps", "req/s", true, m_rps},
 };
 const unsigned crowd_metrics_len = CROWD_ARRAY_SIZE(crowd_metrics);
 
@@ -155,7 +156,8 @@ const struct crowd_stats *crowd_summary_stats(const struct crowd_summary_backend
 /* Backend name in s, added (if there is room) when new. */
 static struct crowd_summary_backend *summary_add(struct crowd_summary *s, const char *name)
 {
-	struct crowd_summary_backend *b = (struct crowd_summary_backend *)crowd_summary_backend(s, name);
+	struct crowd_summary_backend *b =
+	    (struct crowd_summary_backend *)crowd_summary_backend(s, name);
 	if (b || s->n_backends >= CROWD_MAX_BACKENDS)
 		return b;
 	b = &s->backends[s->n_backends++];
@@ -203,7 +205,8 @@ static int summary_stats(struct crowd_summary_backend *b, const struct crowd_sam
 {
 	for (unsigned m = 0; m < crowd_metrics_len; m++) {
 		size_t k = crowd_metric_values(&crowd_metrics[m], s, n, b->name, vals);
-		int r = k ? crowd_stats_summarize(vals, k, CROWD_STATS_SEED, &b->metrics[m], err) : 0;
+		int r =
+		    k ? crowd_stats_summarize(vals, k, CROWD_STATS_SEED, &b->metrics[m], err) : 0;
 		if (r < 0)
 			return r;
 	}
@@ -226,8 +229,8 @@ int crowd_results_summarize(const struct crowd_run_output *out, struct crowd_sum
 	snprintf(ret->run, sizeof(ret->run), "%s", out->run_name ? out->run_name : ".");
 	snprintf(ret->workload, sizeof(ret->workload), "%s",
 		 out->cfg && out->cfg->workload.name[0] ? out->cfg->workload.name
-		 : out->n				 ? out->samples[0].workload
-							 : "");
+		 : out->n				? out->samples[0].workload
+							: "");
 	iso_time(out->started ? out->started : time(NULL), ret->started, sizeof(ret->started));
 	ret->count = out->n;
 	for (size_t i = 0; i < out->n_backends; i++)
@@ -301,8 +304,8 @@ int crowd_results_write(const char *dir, const struct crowd_run_output *out,
 	return crowd_results_write_density(path, out->steps, out->n_steps, err);
 }
 
-int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const char *root,
-			      char *buf, size_t len, struct crowd_error *err)
+int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const char *root, char *buf,
+			      size_t len, struct crowd_error *err)
 {
 	char stamp[32], backends[160] = "";
 	struct tm tm;
@@ -311,8 +314,8 @@ int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const ch
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (unsigned i = 0; i < cfg->n_backends && off < sizeof(backends); i++)
-		off += (size_t)snprintf(backends + off, sizeof(backends) - off, "%s%s", i ? "+" : "",
-					cfg->backends[i]);
+		off += (size_t)snprintf(backends + off, sizeof(backends) - off, "%s%s",
+					i ? "+" : "", cfg->backends[i]);
 	if (!cfg->n_backends)
 		snprintf(backends, sizeof(backends), "core");
 	const char *wl = cfg->workload.name[0] ? cfg->workload.name : "httpd";
@@ -322,11 +325,11 @@ int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const ch
 	for (; wl[k] && k + 1 < sizeof(wlbuf); k++)
 		wlbuf[k] = (strchr("._-", wl[k]) || (wl[k] >= '0' && wl[k] <= '9') ||
 			    ((wl[k] | 0x20) >= 'a' && (wl[k] | 0x20) <= 'z'))
-				   ? wl[k]
-				   : '_';
+			       ? wl[k]
+			       : '_';
 	wlbuf[k] = '\0';
-	if (snprintf(buf, len, "%s/%s-%s-%s", root ? root : "results/runs", stamp, backends, wlbuf) >=
-	    (int)len)
+	if (snprintf(buf, len, "%s/%s-%s-%s", root ? root : "results/runs", stamp, backends,
+		     wlbuf) >= (int)len)
 		return crowd_error_set(err, ENAMETOOLONG, "results folder name too long");
 	return 0;
 }
@@ -358,12 +361,12 @@ int crowd_results_link_latest(const char *dir, struct crowd_error *err)
 /* ---- density ---- */
 
 static const char *const density_stop_names[] = {
-	[CROWD_DENSITY_MEMORY_BUDGET] = "memory-budget",
-	[CROWD_DENSITY_SLO_SPINUP_P99] = "slo-spinup-p99",
-	[CROWD_DENSITY_SLO_THROUGHPUT_DROP] = "slo-throughput-drop",
-	[CROWD_DENSITY_KERNEL_LIMIT] = "kernel-limit",
-	[CROWD_DENSITY_MAX_COUNT] = "max-count",
-	[CROWD_DENSITY_FAILURE] = "failure",
+    [CROWD_DENSITY_MEMORY_BUDGET] = "memory-budget",
+    [CROWD_DENSITY_SLO_SPINUP_P99] = "slo-spinup-p99",
+    [CROWD_DENSITY_SLO_THROUGHPUT_DROP] = "slo-throughput-drop",
+    [CROWD_DENSITY_KERNEL_LIMIT] = "kernel-limit",
+    [CROWD_DENSITY_MAX_COUNT] = "max-count",
+    [CROWD_DENSITY_FAILURE] = "failure",
 };
 
 const char *crowd_density_stop_name(enum crowd_density_stop s)
@@ -396,7 +399,7 @@ static void fill_from_samples(struct crowd_results *r)
 		summary_add(s, from_json.backends[i].name);
 	for (unsigned i = 0; i < s->n_backends; i++) {
 		const struct crowd_summary_backend *j =
-			crowd_summary_backend(&from_json, s->backends[i].name);
+		    crowd_summary_backend(&from_json, s->backends[i].name);
 		if (j)
 			s->backends[i] = *j;
 	}
@@ -421,7 +424,8 @@ int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_
 	base_name(realpath(dir, real) ? real : dir, ret->folder, sizeof(ret->folder));
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	if (!exists(path))
-		return crowd_error_set(err, ENOENT, "%s: not a results folder (no samples.csv)", dir);
+		return crowd_error_set(err, ENOENT, "%s: not a results folder (no samples.csv)",
+				       dir);
 	r = crowd_results_read_samples(path, &ret->samples, &ret->extra, &ret->n, err);
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	if (r >= 0 && (ret->have_summary = exists(path)))

@@ -30,17 +30,17 @@ void crowd_sample_extra_init(struct crowd_sample_extra *x);
 /* What the launcher knows per backend beyond the samples. Doubles < 0 / NULL strings mean
  * absent (the key is left out of the JSON). */
 struct crowd_backend_summary {
-	const char *name;                        /* backend name, matches sample.backend */
+	const char *name;			 /* backend name, matches sample.backend */
 	double mem_available_delta_per_instance; /* bytes, host MemAvailable drop / N */
-	double slab_delta_per_instance;          /* bytes, host Slab growth / N (may be < 0: */
-	bool have_host_deltas;                   /*   so this flag says whether both are set) */
+	double slab_delta_per_instance;		 /* bytes, host Slab growth / N (may be < 0: */
+	bool have_host_deltas;			 /*   so this flag says whether both are set) */
 	bool load_ran;
 	double total_rps, jain, client_cpu_ns, duration_ns;
 	unsigned connections;
-	const char *ready_kind;                  /* "fd", "tcp", "console" */
-	const char *accel;                       /* vm only: "kvm" or "tcg" */
-	const char *invocation;                  /* host.json backends.<name>.invocation */
-	const char *unapplied;                   /* host.json backends.<name>.unapplied */
+	const char *ready_kind; /* "fd", "tcp", "console" */
+	const char *accel;	/* vm only: "kvm" or "tcg" */
+	const char *invocation; /* host.json backends.<name>.invocation */
+	const char *unapplied;	/* host.json backends.<name>.unapplied */
 };
 void crowd_backend_summary_init(struct crowd_backend_summary *b, const char *name);
 
@@ -71,9 +71,9 @@ struct crowd_density_outcome {
 
 /* One run as handed to the writer. */
 struct crowd_run_output {
-	const struct crowd_config *cfg;  /* options: host.json "options", workload name */
-	const char *run_name;            /* NULL: basename of dir */
-	time_t started;                  /* wall clock of the run start; 0: now */
+	const struct crowd_config *cfg; /* options: host.json "options", workload name */
+	const char *run_name;		/* NULL: basename of dir */
+	time_t started;			/* wall clock of the run start; 0: now */
 	const struct crowd_sample *samples;
 	const struct crowd_sample_extra *extra; /* NULL, or one per sample */
 	size_t n;
@@ -88,9 +88,9 @@ struct crowd_run_output {
 /* ---- metrics: one table, used by summary.json, compare and plot ---- */
 #define CROWD_METRICS_MAX 16
 struct crowd_metric {
-	const char *name;       /* summary.json key: "spinup_ns", "phase_clone_ns", ... */
-	const char *unit;       /* "ns", "bytes", "req/s" */
-	bool higher_is_better;  /* rps */
+	const char *name;      /* summary.json key: "spinup_ns", "phase_clone_ns", ... */
+	const char *unit;      /* "ns", "bytes", "req/s" */
+	bool higher_is_better; /* rps */
 	/* The value of one sample, NAN when the sample does not have it. */
 	double (*get)(const struct crowd_sample *s);
 };
@@ -108,8 +108,8 @@ size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_samp
 struct crowd_summary_backend {
 	char name[16];
 	unsigned count, failures, interrupted; /* rows, failed rows, interrupted rows */
-	char ready_kind[16];                   /* "fd", "tcp", "console" */
-	char accel[16];                        /* vm only: "kvm" or "tcg" */
+	char ready_kind[16];		       /* "fd", "tcp", "console" */
+	char accel[16];			       /* vm only: "kvm" or "tcg" */
 	/* by index in crowd_metrics; n == 0: no ok sample has the metric */
 	struct crowd_stats metrics[CROWD_METRICS_MAX];
 	bool have_host; /* "host": MemAvailable drop and Slab growth per instance, bytes */
@@ -121,13 +121,13 @@ struct crowd_summary_backend {
 
 struct crowd_summary {
 	char crowd_version[32], git[48];
-	char run[128];      /* run name (the folder name unless told) */
+	char run[128]; /* run name (the folder name unless told) */
 	char workload[32];
-	char started[32];   /* ISO 8601 UTC, "" if unknown */
-	size_t count;       /* samples */
+	char started[32];					   /* ISO 8601 UTC, "" if unknown */
+	size_t count;						   /* samples */
 	struct crowd_summary_backend backends[CROWD_MAX_BACKENDS]; /* run order */
 	unsigned n_backends;
-	bool have_density;  /* "density": the outcome of a density ramp */
+	bool have_density; /* "density": the outcome of a density ramp */
 	unsigned density_max_count;
 	char density_stopped_by[32], density_detail[256];
 	int64_t density_ramp_ns;
@@ -162,12 +162,12 @@ int crowd_results_write_summary(const char *path, const struct crowd_summary *s,
 				struct crowd_error *err);
 int crowd_results_write_host(const char *path, const struct crowd_run_output *out,
 			     struct crowd_error *err);
-int crowd_results_write_density(const char *path, const struct crowd_density_step *steps,
-				size_t n, struct crowd_error *err);
+int crowd_results_write_density(const char *path, const struct crowd_density_step *steps, size_t n,
+				struct crowd_error *err);
 
 /* "<root>/<YYYYmmdd-HHMMSS>-<b1+b2>-<workload>" in buf (root NULL: "results/runs"). */
-int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const char *root,
-			      char *buf, size_t len, struct crowd_error *err);
+int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const char *root, char *buf,
+			      size_t len, struct crowd_error *err);
 /* Point <dirname(dir)>/latest at basename(dir) (replaces an old link atomically). */
 int crowd_results_link_latest(const char *dir, struct crowd_error *err);
 
@@ -182,8 +182,8 @@ struct crowd_results_host {
 
 struct crowd_results {
 	char dir[PATH_MAX];
-	char folder[128];           /* the folder's own name, symlinks resolved ("latest" names
-				     * its target) */
+	char folder[128]; /* the folder's own name, symlinks resolved ("latest" names
+			   * its target) */
 	struct crowd_sample *samples;
 	struct crowd_sample_extra *extra; /* one per sample */
 	size_t n;
@@ -192,7 +192,7 @@ struct crowd_results {
 	 * counts, in order of first appearance, then any summary.json names that no sample has. */
 	bool have_summary;
 	struct crowd_summary summary;
-	struct crowd_results_host host;   /* host.json */
+	struct crowd_results_host host;	  /* host.json */
 	struct crowd_density_step *steps; /* density.csv, NULL when absent */
 	size_t n_steps;
 };
@@ -205,8 +205,8 @@ void crowd_results_free(struct crowd_results *r);
 int crowd_results_read_samples(const char *path, struct crowd_sample **ret,
 			       struct crowd_sample_extra **ret_extra, size_t *ret_n,
 			       struct crowd_error *err);
-int crowd_results_read_density(const char *path, struct crowd_density_step **ret,
-			       size_t *ret_n, struct crowd_error *err);
+int crowd_results_read_density(const char *path, struct crowd_density_step **ret, size_t *ret_n,
+			       struct crowd_error *err);
 /* Read one summary.json into *ret (which the caller zeroed or filled with defaults). */
 int crowd_results_read_summary(const char *path, struct crowd_summary *ret,
 			       struct crowd_error *err);

@@ -36,53 +36,58 @@ struct sample_row {
 	struct crowd_sample s;
 	struct crowd_sample_extra x;
 };
-#define S_COL(n, k, f) { n, k, offsetof(struct sample_row, f), sizeof(((struct sample_row *)0)->f) }
+#define S_COL(n, k, f)                                                                             \
+	{                                                                                          \
+		n, k, offsetof(struct sample_row, f), sizeof(((struct sample_row *)0)->f)          \
+	}
 
 /* DESIGN.md "Results folder": this order, new columns appended after. */
 static const struct col sample_cols[] = {
-	S_COL("backend", COL_STR, s.backend),
-	S_COL("workload", COL_STR, s.workload),
-	S_COL("index", COL_U32, s.index),
-	S_COL("id", COL_STR, s.id),
-	S_COL("status", COL_STATUS, s.status),
-	S_COL("t_request_ns", COL_I64, s.t_request_ns),
-	S_COL("t_cgroup_ns", COL_I64, s.t_cgroup_ns),
-	S_COL("t_clone_ns", COL_I64, s.t_clone_ns),
-	S_COL("t_setup_ns", COL_I64, s.t_setup_ns),
-	S_COL("t_ready_ns", COL_I64, s.t_ready_ns),
-	S_COL("t_first_response_ns", COL_I64, s.t_first_response_ns),
-	S_COL("spinup_ns", COL_I64, s.spinup_ns),
-	S_COL("teardown_ns", COL_I64, s.teardown_ns),
-	S_COL("cgroup_bytes", COL_I64, s.cgroup_bytes),
-	S_COL("pss_bytes", COL_I64, s.pss_bytes),
-	S_COL("rss_bytes", COL_I64, s.rss_bytes),
-	S_COL("rps", COL_RPS, s.rps),
-	S_COL("error", COL_TEXT, s.error),
+    S_COL("backend", COL_STR, s.backend),
+    S_COL("workload", COL_STR, s.workload),
+    S_COL("index", COL_U32, s.index),
+    S_COL("id", COL_STR, s.id),
+    S_COL("status", COL_STATUS, s.status),
+    S_COL("t_request_ns", COL_I64, s.t_request_ns),
+    S_COL("t_cgroup_ns", COL_I64, s.t_cgroup_ns),
+    S_COL("t_clone_ns", COL_I64, s.t_clone_ns),
+    S_COL("t_setup_ns", COL_I64, s.t_setup_ns),
+    S_COL("t_ready_ns", COL_I64, s.t_ready_ns),
+    S_COL("t_first_response_ns", COL_I64, s.t_first_response_ns),
+    S_COL("spinup_ns", COL_I64, s.spinup_ns),
+    S_COL("teardown_ns", COL_I64, s.teardown_ns),
+    S_COL("cgroup_bytes", COL_I64, s.cgroup_bytes),
+    S_COL("pss_bytes", COL_I64, s.pss_bytes),
+    S_COL("rss_bytes", COL_I64, s.rss_bytes),
+    S_COL("rps", COL_RPS, s.rps),
+    S_COL("error", COL_TEXT, s.error),
 };
 /* Written when the run has them (load ran); optional when reading. */
 static const struct col extra_cols[] = {
-	S_COL("latency_p50_ns", COL_I64, x.latency_p50_ns),
-	S_COL("latency_p99_ns", COL_I64, x.latency_p99_ns),
-	S_COL("errors", COL_I64, x.errors),
+    S_COL("latency_p50_ns", COL_I64, x.latency_p50_ns),
+    S_COL("latency_p99_ns", COL_I64, x.latency_p99_ns),
+    S_COL("errors", COL_I64, x.errors),
 };
 
 #define D_COL(n, k, f)                                                                             \
-	{ n, k, offsetof(struct crowd_density_step, f),                                            \
-	  sizeof(((struct crowd_density_step *)0)->f) }
+	{                                                                                          \
+		n, k, offsetof(struct crowd_density_step, f),                                      \
+		    sizeof(((struct crowd_density_step *)0)->f)                                    \
+	}
 static const struct col density_cols[] = {
-	D_COL("step", COL_U32, step),
-	D_COL("count", COL_U32, count),
-	D_COL("spinup_p50_ns", COL_I64, spinup_p50_ns),
-	D_COL("spinup_p99_ns", COL_I64, spinup_p99_ns),
-	D_COL("mem_available_per_instance_bytes", COL_SIGNED, mem_available_per_instance_bytes),
-	D_COL("slab_per_instance_bytes", COL_SIGNED, slab_per_instance_bytes),
-	D_COL("cgroup_per_instance_bytes", COL_REAL, cgroup_per_instance_bytes),
-	D_COL("pss_per_instance_bytes", COL_REAL, pss_per_instance_bytes),
-	D_COL("rps_per_instance", COL_REAL, rps_per_instance),
+    D_COL("step", COL_U32, step),
+    D_COL("count", COL_U32, count),
+    D_COL("spinup_p50_ns", COL_I64, spinup_p50_ns),
+    D_COL("spinup_p99_ns", COL_I64, spinup_p99_ns),
+    D_COL("mem_available_per_instance_bytes", COL_SIGNED, mem_available_per_instance_bytes),
+    D_COL("slab_per_instance_bytes", COL_SIGNED, slab_per_instance_bytes),
+    D_COL("cgroup_per_instance_bytes", COL_REAL, cgroup_per_instance_bytes),
+    D_COL("pss_per_instance_bytes", COL_REAL, pss_per_instance_bytes),
+    D_COL("rps_per_instance", COL_REAL, rps_per_instance),
 };
 
 _Static_assert(sizeof(int) == 4 && sizeof(unsigned) == 4 &&
-		       sizeof(enum crowd_status) == sizeof(int),
+		   sizeof(enum crowd_status) == sizeof(int),
 	       "COL_U32 and COL_STATUS fields are 4 bytes");
 
 /* ---- writing ---- */
@@ -199,8 +204,8 @@ int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
 	return close_checked(f, path, err);
 }
 
-int crowd_results_write_density(const char *path, const struct crowd_density_step *steps,
-				size_t n, struct crowd_error *err)
+int crowd_results_write_density(const char *path, const struct crowd_density_step *steps, size_t n,
+				struct crowd_error *err)
 {
 	FILE *f = fopen(path, "we");
 	if (!f)
@@ -409,8 +414,8 @@ static int csv_read(const char *path, const struct csv_spec *spec, void **ret, s
 	struct csv c = {.p = buf, .next = 1};
 	int nh = csv_record(&c, f);
 	if (nh <= 0 || (nh == 1 && !f[0][0]))
-		return crowd_error_set(err, EINVAL, "%s:1: no header line (empty or truncated file)",
-				       path);
+		return crowd_error_set(err, EINVAL,
+				       "%s:1: no header line (empty or truncated file)", path);
 	if (nh >= CSV_MAX_FIELDS)
 		return crowd_error_set(err, EINVAL, "%s:1: more than %d columns", path,
 				       CSV_MAX_FIELDS - 1);
@@ -434,7 +439,8 @@ static int csv_read(const char *path, const struct csv_spec *spec, void **ret, s
 	int nf;
 	while ((nf = csv_record(&c, f)) != 0) {
 		if (nf < 0)
-			return crowd_error_set(err, EINVAL, "%s:%u: unterminated quote", path, c.line);
+			return crowd_error_set(err, EINVAL, "%s:%u: unterminated quote", path,
+					       c.line);
 		if (nf == 1 && !f[0][0])
 			continue; /* blank line */
 		if (nf != nh)

@@ -40,8 +40,8 @@ static json_t *json_num_or_null(double v)
 
 static json_t *stats_json(const struct crowd_stats *st)
 {
-	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:[o,o]}", "n", (json_int_t)st->n,
-			 "min", json_num_or_null(st->min), "p50", json_num_or_null(st->p50), "p90",
+	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:[o,o]}", "n", (json_int_t)st->n, "min",
+			 json_num_or_null(st->min), "p50", json_num_or_null(st->p50), "p90",
 			 json_num_or_null(st->p90), "p99", json_num_or_null(st->p99), "max",
 			 json_num_or_null(st->max), "mean", json_num_or_null(st->mean), "stddev",
 			 json_num_or_null(st->stddev), "ci95_p50", json_num_or_null(st->ci95_lo),
@@ -53,17 +53,21 @@ static void stats_read(json_t *j, struct crowd_stats *st)
 	json_t *ci = json_object_get(j, "ci95_p50");
 	json_t *n = json_object_get(j, "n");
 	*st = (struct crowd_stats){
-		.n = json_is_integer(n) && json_integer_value(n) > 0 ? (size_t)json_integer_value(n)
-								       : 0,
-		.min = json_num(j, "min"),
-		.p50 = json_num(j, "p50"),
-		.p90 = json_num(j, "p90"),
-		.p99 = json_num(j, "p99"),
-		.max = json_num(j, "max"),
-		.mean = json_num(j, "mean"),
-		.stddev = json_num(j, "stddev"),
-		.ci95_lo = json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : NAN,
-		.ci95_hi = json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN,
+	    .n =
+		json_is_integer(n) && json_integer_value(n) > 0 ? (size_t)json_integer_value(n) : 0,
+	    .min = json_num(j, "min"),
+	    .p50 = json_num(j, "p50"),
+	    .p90 = json_num(j, "p90"),
+	    .p99 = json_num(j, "p99"),
+	    .max = json_num(j, "max"),
+	    .mean = json_num(j, "mean"),
+	    .stddev = json_num(j, "stddev"),
+	    .ci95_lo = json_is_number(json_array_get(ci, 0))
+			   ? json_number_value(json_array_get(ci, 0))
+			   : NAN,
+	    .ci95_hi = json_is_number(json_array_get(ci, 1))
+			   ? json_number_value(json_array_get(ci, 1))
+			   : NAN,
 	};
 }
 
@@ -81,7 +85,8 @@ static json_t *backend_json(const struct crowd_summary_backend *b)
 	json_object_set_new(j, "metrics", metrics);
 	for (unsigned m = 0; m < crowd_metrics_len; m++)
 		if (b->metrics[m].n)
-			json_object_set_new(metrics, crowd_metrics[m].name, stats_json(&b->metrics[m]));
+			json_object_set_new(metrics, crowd_metrics[m].name,
+					    stats_json(&b->metrics[m]));
 	if (b->have_host)
 		json_object_set_new(j, "host",
 				    json_pack("{s:o,s:o}", "mem_available_delta_bytes_per_instance",
@@ -173,7 +178,8 @@ static void backend_read(json_t *j, struct crowd_summary_backend *b)
 			stats_read(st, &b->metrics[m]);
 	}
 	b->have_host = json_is_object(host);
-	b->mem_available_delta_per_instance = json_num(host, "mem_available_delta_bytes_per_instance");
+	b->mem_available_delta_per_instance =
+	    json_num(host, "mem_available_delta_bytes_per_instance");
 	b->slab_delta_per_instance = json_num(host, "slab_delta_bytes_per_instance");
 	b->have_load = json_is_object(load);
 	b->total_rps = json_num(load, "total_rps");
@@ -190,9 +196,9 @@ static int load_object(const char *path, json_t **ret, struct crowd_error *err)
 	json_error_t je;
 	json_t *j = json_load_file(path, 0, &je);
 	if (!j)
-		return access(path, F_OK) < 0 ? crowd_error_errno(err, errno, "open %s", path)
-					       : crowd_error_set(err, EINVAL, "%s:%d: %s", path,
-								 je.line, je.text);
+		return access(path, F_OK) < 0
+			   ? crowd_error_errno(err, errno, "open %s", path)
+			   : crowd_error_set(err, EINVAL, "%s:%d: %s", path, je.line, je.text);
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return crowd_error_set(err, EINVAL, "%s:1: not a JSON object", path);
@@ -201,8 +207,7 @@ static int load_object(const char *path, json_t **ret, struct crowd_error *err)
 	return 0;
 }
 
-int crowd_results_read_summary(const char *path, struct crowd_summary *ret,
-			       struct crowd_error *err)
+int crowd_results_read_summary(const char *path, struct crowd_summary *ret, struct crowd_error *err)
 {
 	json_t *root = NULL;
 	int r = load_object(path, &root, err);
@@ -218,7 +223,8 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret,
 	const char *name;
 	json_t *b;
 	json_t *backends = json_object_get(root, "backends");
-	json_object_foreach (backends, name, b) {
+	json_object_foreach(backends, name, b)
+	{
 		if (ret->n_backends >= CROWD_MAX_BACKENDS)
 			break;
 		struct crowd_summary_backend *x = &ret->backends[ret->n_backends++];
@@ -240,9 +246,9 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret,
 /* ---- host.json ---- */
 
 static const char *const placement_names[] = {
-	[CROWD_PLACE_NONE] = "none",
-	[CROWD_PLACE_SPREAD] = "spread",
-	[CROWD_PLACE_COMPACT] = "compact",
+    [CROWD_PLACE_NONE] = "none",
+    [CROWD_PLACE_SPREAD] = "spread",
+    [CROWD_PLACE_COMPACT] = "compact",
 };
 
 static json_t *limits_json(const struct crowd_cg_limits *l)
@@ -273,19 +279,19 @@ static json_t *options_json(const struct crowd_config *cfg)
 	json_t *argv = json_array();
 	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(cfg->workload.argv) && cfg->workload.argv[i]; i++)
 		json_array_append_new(argv, json_string(cfg->workload.argv[i]));
-	return json_pack("{s:I,s:I,s:o,s:s,s:o,s:s,s:s?,s:o,s:s,s:b,s:I,s:s,s:I,s:b,s:I,s:s?,s:b,s:b,s:s?}",
-			 "count", (json_int_t)cfg->count, "concurrency",
-			 (json_int_t)cfg->concurrency, "backends", backends, "workload",
-			 cfg->workload.name, "workload_argv", argv, "ns", ns, "rootfs", cfg->rootfs,
-			 "limits", limits_json(&cfg->limits), "caps",
-			 crowd_caps_profile_name(cfg->caps), "rootless", cfg->rootless, "pod_size",
-			 (json_int_t)cfg->pod_size, "placement",
-			 (unsigned)cfg->placement < CROWD_ARRAY_SIZE(placement_names)
-				 ? placement_names[cfg->placement]
-				 : "?",
-			 "duration_ns", (json_int_t)cfg->duration_ns, "load", cfg->load,
-			 "connections", (json_int_t)cfg->connections, "out", cfg->out, "json",
-			 cfg->json, "quiet", cfg->quiet, "vm_accel", cfg->vm_accel);
+	return json_pack(
+	    "{s:I,s:I,s:o,s:s,s:o,s:s,s:s?,s:o,s:s,s:b,s:I,s:s,s:I,s:b,s:I,s:s?,s:b,s:b,s:s?}",
+	    "count", (json_int_t)cfg->count, "concurrency", (json_int_t)cfg->concurrency,
+	    "backends", backends, "workload", cfg->workload.name, "workload_argv", argv, "ns", ns,
+	    "rootfs", cfg->rootfs, "limits", limits_json(&cfg->limits), "caps",
+	    crowd_caps_profile_name(cfg->caps), "rootless", cfg->rootless, "pod_size",
+	    (json_int_t)cfg->pod_size, "placement",
+	    (unsigned)cfg->placement < CROWD_ARRAY_SIZE(placement_names)
+		? placement_names[cfg->placement]
+		: "?",
+	    "duration_ns", (json_int_t)cfg->duration_ns, "load", cfg->load, "connections",
+	    (json_int_t)cfg->connections, "out", cfg->out, "json", cfg->json, "quiet", cfg->quiet,
+	    "vm_accel", cfg->vm_accel);
 }
 
 int crowd_results_write_host(const char *path, const struct crowd_run_output *out,
