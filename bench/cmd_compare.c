@@ -86,17 +86,6 @@ static bool has_backend(const struct crowd_results *r, const char *b)
 	return x && x->count;
 }
 
-static const char *fmt_value(const struct crowd_metric *m, double v, char *buf, size_t len)
-{
-	if (isnan(v))
-		return "-";
-	if (!strcmp(m->unit, "ns"))
-		return crowd_units_format_time(v, buf, len);
-	if (!strcmp(m->unit, "bytes"))
-		return crowd_units_format_size(v, buf, len);
-	return crowd_units_format_count(v, buf, len);
-}
-
 /* A row's OLD or NEW value: the median, or "failed/n" for the failures row. */
 static const char *fmt_side(const struct row *r, bool new_side, char *buf, size_t len)
 {
@@ -105,7 +94,8 @@ static const char *fmt_side(const struct row *r, bool new_side, char *buf, size_
 			 new_side ? r->c.n_new : r->c.n_old);
 		return buf;
 	}
-	return fmt_value(r->metric, new_side ? r->c.median_new : r->c.median_old, buf, len);
+	return crowd_units_format(new_side ? r->c.median_new : r->c.median_old, r->metric->unit,
+				  buf, len);
 }
 
 static const char *fmt_p(double p, char *buf, size_t len)
@@ -329,16 +319,9 @@ static double run_value(const struct crowd_results *r, size_t k, const char *b, 
 
 static const char *fmt_run_value(size_t v, double x, char *buf, size_t len)
 {
-	if (!strcmp(run_values[v].unit, "bytes")) {
-		/* host deltas can be negative: format the size of |x| with the sign */
-		char t[24];
-		crowd_units_format_size(fabs(x), t, sizeof(t));
-		snprintf(buf, len, "%s%s", x < 0 ? "-" : "", t);
-		return buf;
-	}
-	if (!strcmp(run_values[v].unit, "req/s"))
-		return crowd_units_format_count(x, buf, len);
-	snprintf(buf, len, "%.3f", x);
+	if (run_values[v].unit[0])
+		return crowd_units_format(x, run_values[v].unit, buf, len);
+	snprintf(buf, len, "%.3f", x); /* a fraction: Jain's index */
 	return buf;
 }
 
@@ -646,11 +629,14 @@ static int history(char **dirs, int n, const struct compare_opts *opt)
 		const struct crowd_history_row *w = &h.rows[i];
 		const struct crowd_stats *st = &w->st;
 		char a[32], c[32], d[32], e[32], f[32], ci[80];
-		snprintf(ci, sizeof(ci), "[%s, %s]", fmt_value(m, st->ci95_lo, c, sizeof(c)),
-			 fmt_value(m, st->ci95_hi, d, sizeof(d)));
+		snprintf(ci, sizeof(ci), "[%s, %s]",
+			 crowd_units_format(st->ci95_lo, m->unit, c, sizeof(c)),
+			 crowd_units_format(st->ci95_hi, m->unit, d, sizeof(d)));
 		printf("%3zu %-20s %-40.40s %-8s %5zu %10s %21s %10s %10s\n", w->index, w->started,
-		       w->run, w->backend, st->n, fmt_value(m, st->p50, a, sizeof(a)), ci,
-		       fmt_value(m, st->p90, e, sizeof(e)), fmt_value(m, st->p99, f, sizeof(f)));
+		       w->run, w->backend, st->n,
+		       crowd_units_format(st->p50, m->unit, a, sizeof(a)), ci,
+		       crowd_units_format(st->p90, m->unit, e, sizeof(e)),
+		       crowd_units_format(st->p99, m->unit, f, sizeof(f)));
 	}
 	rc = CROWD_EXIT_OK;
 	if (data) {
@@ -708,13 +694,9 @@ int crowd_cmd_compare(int argc, char **argv)
 			break;
 		case OPT_METRIC:
 			if (!(opt.metric = crowd_metric_find(optarg))) {
-				char names[512] = "";
-				for (unsigned i = 0; i < crowd_metrics_len; i++)
-					snprintf(names + strlen(names),
-						 sizeof(names) - strlen(names), "%s%s",
-						 i ? ", " : "", crowd_metrics[i].name);
+				char names[512];
 				crowd_usage_error("compare", "--metric '%s': allowed: %s", optarg,
-						  names);
+						  crowd_metric_names(names, sizeof(names)));
 			}
 			break;
 		case OPT_BACKEND:

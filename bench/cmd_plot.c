@@ -132,11 +132,9 @@ static const struct crowd_metric *metric_or_exit(const char *name)
 	const struct crowd_metric *m = crowd_metric_find(name);
 	if (m)
 		return m;
-	char names[512] = "";
-	for (unsigned i = 0; i < crowd_metrics_len; i++)
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			 i ? ", " : "", crowd_metrics[i].name);
-	crowd_usage_error("plot", "--metric '%s' is not known (allowed: %s)", name, names);
+	char names[512];
+	crowd_usage_error("plot", "--metric '%s' is not known (allowed: %s)", name,
+			  crowd_metric_names(names, sizeof(names)));
 }
 
 /* Parse argv into opt (bad input exits 2); returns the index of the first folder. */

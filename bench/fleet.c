@@ -218,30 +218,6 @@ static void fleet_summarize(struct crowd_fleet *f, const struct crowd_sample *s)
 	f->have_summary = crowd_results_summarize(&out, &f->summary, NULL) == 0;
 }
 
-const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len)
-{
-	char tmp[24];
-	if (isnan(bytes)) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	crowd_units_format_size(fabs(bytes), tmp, sizeof(tmp));
-	if (snprintf(buf, len, "%s%s", bytes < 0 ? "-" : "", tmp) < 0)
-		buf[0] = '\0';
-	return buf;
-}
-
-static const char *fmt_metric(const char *unit, double v, char *buf, size_t len)
-{
-	if (isnan(v))
-		return "-";
-	if (!strcmp(unit, "ns"))
-		return crowd_units_format_time(v, buf, len);
-	if (!strcmp(unit, "bytes"))
-		return crowd_units_format_size(v, buf, len);
-	return crowd_units_format_count(v, buf, len);
-}
-
 /* The rows of the printed table, in order. */
 static const struct {
 	const char *metric, *label;
@@ -283,22 +259,23 @@ static void print_backend(const struct crowd_fleet *f, unsigned b, const struct 
 		struct crowd_stats st = *stp;
 		char a[24], bb[24], c[24], d[24], e[24], lo[24], hi[24];
 		fprintf(out, "  %-16s %10s %10s %10s %10s %10s  [%s, %s]\n", rows[i].label,
-			fmt_metric(m->unit, st.p50, a, sizeof(a)),
-			fmt_metric(m->unit, st.p90, bb, sizeof(bb)),
-			fmt_metric(m->unit, st.p99, c, sizeof(c)),
-			fmt_metric(m->unit, st.max, d, sizeof(d)),
-			fmt_metric(m->unit, st.mean, e, sizeof(e)),
-			fmt_metric(m->unit, st.ci95_lo, lo, sizeof(lo)),
-			fmt_metric(m->unit, st.ci95_hi, hi, sizeof(hi)));
+			crowd_units_format(st.p50, m->unit, a, sizeof(a)),
+			crowd_units_format(st.p90, m->unit, bb, sizeof(bb)),
+			crowd_units_format(st.p99, m->unit, c, sizeof(c)),
+			crowd_units_format(st.max, m->unit, d, sizeof(d)),
+			crowd_units_format(st.mean, m->unit, e, sizeof(e)),
+			crowd_units_format(st.ci95_lo, m->unit, lo, sizeof(lo)),
+			crowd_units_format(st.ci95_hi, m->unit, hi, sizeof(hi)));
 	}
 	if (sb) {
 		const struct crowd_summary_backend *bs = sb;
 		char x[24], y[24];
 		if (bs->have_host)
-			fprintf(out, "  host per instance: MemAvailable drop %s, Slab growth %s\n",
-				crowd_fleet_signed_size(bs->mem_available_delta_per_instance, x,
-							sizeof(x)),
-				crowd_fleet_signed_size(bs->slab_delta_per_instance, y, sizeof(y)));
+			fprintf(
+			    out, "  host per instance: MemAvailable drop %s, Slab growth %s\n",
+			    crowd_units_format(bs->mem_available_delta_per_instance, "bytes", x,
+					       sizeof(x)),
+			    crowd_units_format(bs->slab_delta_per_instance, "bytes", y, sizeof(y)));
 		if (bs->have_load)
 			fprintf(out,
 				"  load: %s req/s total over %zu instances, fairness %.3f, %.1fs "
@@ -345,17 +322,14 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 		print_backend(f, l->avail[i], s, l->n_insts, out);
 	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
 		char x[24], y[24];
-		fprintf(
-		    out,
-		    "\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
-		    "growth %s (not attributable to one backend when they run side by side)\n",
-		    crowd_fleet_signed_size(
-			(double)(l->mem_before.available_bytes - l->mem_after.available_bytes) /
-			    l->n_ready,
-			x, sizeof(x)),
-		    crowd_fleet_signed_size(
-			(double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / l->n_ready,
-			y, sizeof(y)));
+		double avail =
+		    (double)(l->mem_before.available_bytes - l->mem_after.available_bytes);
+		double slab = (double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes);
+		fprintf(out,
+			"\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
+			"growth %s (not attributable to one backend when they run side by side)\n",
+			crowd_units_format(avail / l->n_ready, "bytes", x, sizeof(x)),
+			crowd_units_format(slab / l->n_ready, "bytes", y, sizeof(y)));
 	}
 	if (f->load_error[0])
 		fprintf(out, "\nload failed: %s\n", f->load_error);

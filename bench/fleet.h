@@ -58,8 +58,6 @@ void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_
 int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err);
 /* The summary: one table per backend from f->summary, unavailable ones with their reason. */
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out);
-/* A size that may be negative ("-12.0KiB"); "-" for NAN. */
-const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len);
 /* Print the summary as summary.json has it to out (for --json). */
 int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out);
 

@@ -100,6 +100,16 @@ const struct crowd_metric *crowd_metric_find(const char *name)
 	return NULL;
 }
 
+const char *crowd_metric_names(char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < crowd_metrics_len && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					crowd_metrics[i].name);
+	return buf;
+}
+
 size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_sample *s, size_t n,
 			   const char *backend, double *ret)
 {

@@ -97,6 +97,8 @@ struct crowd_metric {
 extern const struct crowd_metric crowd_metrics[];
 extern const unsigned crowd_metrics_len; /* <= CROWD_METRICS_MAX */
 const struct crowd_metric *crowd_metric_find(const char *name);
+/* "spinup_ns, phase_cgroup_ns, ...": every metric's name, for "allowed:" messages. */
+const char *crowd_metric_names(char *buf, size_t len);
 /* Values of metric m over samples of `backend` (NULL: all) with status ok, into ret (n
  * slots); returns how many. */
 size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_sample *s, size_t n,
