@@ -399,20 +399,13 @@ struct csv_spec {
 	void (*init)(void *row);
 };
 
-/* Read path into *ret (malloc'd, *ret_n rows): header names map to spec columns, columns the
- * spec does not know are skipped, every row has as many fields as the header. Errors name the
- * file and line. */
-static int csv_read(const char *path, const struct csv_spec *spec, void **ret, size_t *ret_n,
-		    struct crowd_error *err)
+/* The header of c into map (map[h]: the spec column of field h, NULL for one the spec does
+ * not know); returns the number of fields, or -EINVAL when a required column is missing. */
+static int csv_header(struct csv *c, const char *path, const struct csv_spec *spec,
+		      const struct col **map, struct crowd_error *err)
 {
-	_cleanup_free_ char *buf = NULL;
 	char *f[CSV_MAX_FIELDS];
-	const struct col *map[CSV_MAX_FIELDS] = {NULL};
-	int r = slurp(path, &buf, err);
-	if (r < 0)
-		return r;
-	struct csv c = {.p = buf, .next = 1};
-	int nh = csv_record(&c, f);
+	int nh = csv_record(c, f);
 	if (nh <= 0 || (nh == 1 && !f[0][0]))
 		return crowd_error_set(err, EINVAL,
 				       "%s:1: no header line (empty or truncated file)", path);
@@ -429,6 +422,50 @@ static int csv_read(const char *path, const struct csv_spec *spec, void **ret, s
 			return crowd_error_set(err, EINVAL, "%s:1: header lacks column '%s'", path,
 					       spec->cols[k]->name);
 	}
+	return nh;
+}
+
+/* The next row of c into row: 1, 0 at the end, -EINVAL (file and line in err) when it is
+ * not a row of nh fields of the mapped kinds. */
+static int csv_row(struct csv *c, const char *path, const struct csv_spec *spec,
+		   const struct col *const *map, int nh, void *row, struct crowd_error *err)
+{
+	char *f[CSV_MAX_FIELDS];
+	int nf;
+	do
+		nf = csv_record(c, f);
+	while (nf == 1 && !f[0][0]); /* blank lines */
+	if (nf == 0)
+		return 0;
+	if (nf < 0)
+		return crowd_error_set(err, EINVAL, "%s:%u: unterminated quote", path, c->line);
+	if (nf != nh)
+		return crowd_error_set(
+		    err, EINVAL, "%s:%u: %d fields, header has %d (truncated or malformed row)",
+		    path, c->line, nf, nh);
+	spec->init(row);
+	for (int h = 0; h < nf; h++)
+		if (map[h] && get_field(map[h], f[h], row) < 0)
+			return crowd_error_set(err, EINVAL, "%s:%u: bad %s '%.40s'", path, c->line,
+					       map[h]->name, f[h]);
+	return 1;
+}
+
+/* Read path into *ret (malloc'd, *ret_n rows): header names map to spec columns, columns the
+ * spec does not know are skipped, every row has as many fields as the header. Errors name the
+ * file and line. */
+static int csv_read(const char *path, const struct csv_spec *spec, void **ret, size_t *ret_n,
+		    struct crowd_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	const struct col *map[CSV_MAX_FIELDS] = {NULL};
+	int r = slurp(path, &buf, err);
+	if (r < 0)
+		return r;
+	struct csv c = {.p = buf, .next = 1};
+	int nh = csv_header(&c, path, spec, map, err);
+	if (nh < 0)
+		return nh;
 	size_t cap = 1; /* rows <= newlines + 1 */
 	for (const char *q = c.p; *q; q++)
 		cap += *q == '\n';
@@ -436,26 +473,11 @@ static int csv_read(const char *path, const struct csv_spec *spec, void **ret, s
 	if (!rows)
 		return crowd_error_errno(err, ENOMEM, "read %s", path);
 	size_t n = 0;
-	int nf;
-	while ((nf = csv_record(&c, f)) != 0) {
-		if (nf < 0)
-			return crowd_error_set(err, EINVAL, "%s:%u: unterminated quote", path,
-					       c.line);
-		if (nf == 1 && !f[0][0])
-			continue; /* blank line */
-		if (nf != nh)
-			return crowd_error_set(err, EINVAL,
-					       "%s:%u: %d fields, header has %d (truncated or "
-					       "malformed row)",
-					       path, c.line, nf, nh);
-		void *row = rows + n * spec->row_size;
-		spec->init(row);
-		for (int h = 0; h < nf; h++)
-			if (map[h] && get_field(map[h], f[h], row) < 0)
-				return crowd_error_set(err, EINVAL, "%s:%u: bad %s '%.40s'", path,
-						       c.line, map[h]->name, f[h]);
+	while (n < cap &&
+	       (r = csv_row(&c, path, spec, map, nh, rows + n * spec->row_size, err)) > 0)
 		n++;
-	}
+	if (r < 0)
+		return r;
 	*ret = crowd_steal_ptr(rows);
 	*ret_n = n;
 	return 0;
