@@ -159,8 +159,10 @@ const struct crowd_summary_backend *crowd_summary_backend(const struct crowd_sum
 const struct crowd_stats *crowd_summary_stats(const struct crowd_summary_backend *b,
 					      const struct crowd_metric *m)
 {
+	if (!b || !m)
+		return NULL;
 	size_t i = (size_t)(m - crowd_metrics);
-	return b && i < crowd_metrics_len && b->metrics[i].n ? &b->metrics[i] : NULL;
+	return i < crowd_metrics_len && b->metrics[i].n ? &b->metrics[i] : NULL;
 }
 
 /* Backend name in s, added (if there is room) when new. */

@@ -235,7 +235,7 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret, stru
 	if ((ret->have_density = json_is_object(d))) {
 		double max = json_num(d, "max_count"), ramp = json_num(d, "ramp_ns");
 		ret->density_max_count = max > 0 ? (unsigned)max : 0;
-		ret->density_ramp_ns = ramp > 0 ? (int64_t)ramp : -1;
+		ret->density_ramp_ns = ramp >= 0 ? (int64_t)ramp : -1;
 		json_str(d, "stopped_by", ret->density_stopped_by, sizeof(ret->density_stopped_by));
 		json_str(d, "detail", ret->density_detail, sizeof(ret->density_detail));
 	}
