@@ -18,27 +18,35 @@
 #include "core/util.h"
 
 static const char compare_help[] =
-	"usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"
-	"                     [--metric NAME]\n"
-	"       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n\n"
-	"Compare two results folders. For each backend and metric present in both: medians, the\n"
-	"ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
-	"p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
-	"exceeds the threshold in the bad direction and p < 0.05 (lower is better, except rps).\n"
-	"More pairs are interleaved rounds (run OLD, NEW, OLD, NEW, ...): the ratio is the\n"
-	"geometric mean of the rounds' ratios, so a machine that drifts between rounds does not\n"
-	"look like a change.\n\n"
-	"  --threshold PCT  smallest change that counts, in percent (default 5)\n"
-	"  --json           the comparison as JSON on stdout\n"
-	"  --markdown       the comparison as a Markdown table (for a pull request)\n"
-	"  --metric NAME    only this metric (default: all; history: spinup_ns)\n"
-	"  --backend NAME   history: only this backend (default: all)\n"
-	"  --history        the remaining arguments are folders; print one metric over them,\n"
-	"                   oldest first (by summary.json 'started', else folder name)\n"
-	"  --data FILE      history: also write a whitespace-separated data file for plotting\n\n"
-	"Exit: 0 no regression, 1 something regressed, 2 bad input.\n";
+    "usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"
+    "                     [--metric NAME]\n"
+    "       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n\n"
+    "Compare two results folders. For each backend and metric present in both: medians, the\n"
+    "ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
+    "p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
+    "exceeds the threshold in the bad direction and p < 0.05 (lower is better, except rps).\n"
+    "More pairs are interleaved rounds (run OLD, NEW, OLD, NEW, ...): the ratio is the\n"
+    "geometric mean of the rounds' ratios, so a machine that drifts between rounds does not\n"
+    "look like a change.\n\n"
+    "  --threshold PCT  smallest change that counts, in percent (default 5)\n"
+    "  --json           the comparison as JSON on stdout\n"
+    "  --markdown       the comparison as a Markdown table (for a pull request)\n"
+    "  --metric NAME    only this metric (default: all; history: spinup_ns)\n"
+    "  --backend NAME   history: only this backend (default: all)\n"
+    "  --history        the remaining arguments are folders; print one metric over them,\n"
+    "                   oldest first (by summary.json 'started', else folder name)\n"
+    "  --data FILE      history: also write a whitespace-separated data file for plotting\n\n"
+    "Exit: 0 no regression, 1 something regressed, 2 bad input.\n";
 
-enum { OPT_THRESHOLD = 1000, OPT_JSON, OPT_MARKDOWN, OPT_METRIC, OPT_BACKEND, OPT_HISTORY, OPT_DATA };
+enum {
+	OPT_THRESHOLD = 1000,
+	OPT_JSON,
+	OPT_MARKDOWN,
+	OPT_METRIC,
+	OPT_BACKEND,
+	OPT_HISTORY,
+	OPT_DATA
+};
 
 struct compare_opts {
 	double threshold; /* fraction: 0.05 */
@@ -50,13 +58,13 @@ struct compare_opts {
 struct row {
 	const char *backend;
 	const struct crowd_metric *metric; /* NULL: the failures row */
-	struct crowd_stats_cmp c;          /* failures row: medians hold the failure rates */
+	struct crowd_stats_cmp c;	   /* failures row: medians hold the failure rates */
 	size_t f_old, f_new;
 };
 
 static void load_or_exit(const char *dir, struct crowd_results *r)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	if (crowd_results_read(dir, r, &err) < 0)
 		crowd_usage_error("compare", "%s (expected a results folder holding samples.csv)",
 				  err.msg);
@@ -64,23 +72,18 @@ static void load_or_exit(const char *dir, struct crowd_results *r)
 		crowd_usage_error("compare", "%s: samples.csv has no rows", dir);
 }
 
-static bool has_backend(const struct crowd_results *r, const char *b)
+/* Backend i of r when it has samples, else NULL. */
+static const char *backend_at(const struct crowd_results *r, unsigned i)
 {
-	for (unsigned i = 0; i < r->n_backends; i++)
-		if (!strcmp(r->backends[i], b))
-			return true;
-	return false;
+	return i < r->summary.n_backends && r->summary.backends[i].count
+		   ? r->summary.backends[i].name
+		   : NULL;
 }
 
-static const char *fmt_value(const struct crowd_metric *m, double v, char *buf, size_t len)
+static bool has_backend(const struct crowd_results *r, const char *b)
 {
-	if (isnan(v))
-		return "-";
-	if (!strcmp(m->unit, "ns"))
-		return crowd_units_format_time(v, buf, len);
-	if (!strcmp(m->unit, "bytes"))
-		return crowd_units_format_size(v, buf, len);
-	return crowd_units_format_count(v, buf, len);
+	const struct crowd_summary_backend *x = crowd_summary_backend(&r->summary, b);
+	return x && x->count;
 }
 
 /* A row's OLD or NEW value: the median, or "failed/n" for the failures row. */
@@ -91,7 +94,8 @@ static const char *fmt_side(const struct row *r, bool new_side, char *buf, size_
 			 new_side ? r->c.n_new : r->c.n_old);
 		return buf;
 	}
-	return fmt_value(r->metric, new_side ? r->c.median_new : r->c.median_old, buf, len);
+	return crowd_units_format(new_side ? r->c.median_new : r->c.median_old, r->metric->unit,
+				  buf, len);
 }
 
 static const char *fmt_p(double p, char *buf, size_t len)
@@ -150,7 +154,8 @@ static size_t failure_flags(const struct crowd_results *r, const char *b, double
 {
 	size_t k = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->samples[i].backend, b) || r->samples[i].status == CROWD_STATUS_INTERRUPTED)
+		if (strcmp(r->samples[i].backend, b) ||
+		    r->samples[i].status == CROWD_STATUS_INTERRUPTED)
 			continue;
 		ret[k] = r->samples[i].status == CROWD_STATUS_FAILED;
 		*ret_failed += ret[k] > 0;
@@ -164,7 +169,8 @@ static size_t failure_flags(const struct crowd_results *r, const char *b, double
 static bool rounds_get(const struct crowd_results *r, size_t k, const struct crowd_metric *m,
 		       const char *b, struct rounds *ret)
 {
-	*ret = (struct rounds){ .v = calloc(k, sizeof(double *)), .n = calloc(k, sizeof(size_t)), .k = k };
+	*ret = (struct rounds){
+	    .v = calloc(k, sizeof(double *)), .n = calloc(k, sizeof(size_t)), .k = k};
 	if (!ret->v || !ret->n)
 		goto fail;
 	for (size_t i = 0; i < k; i++) {
@@ -196,7 +202,7 @@ static size_t rounds_total(const struct rounds *r)
 static bool compare_failures(const struct sides *s, const char *b, struct row *r)
 {
 	struct crowd_mwu mwu;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct rounds o, n;
 	if (!rounds_get(s->o, s->k, NULL, b, &o))
 		return false;
@@ -208,7 +214,8 @@ static bool compare_failures(const struct sides *s, const char *b, struct row *r
 	r->metric = NULL;
 	r->f_old = o.failed;
 	r->f_new = n.failed;
-	r->c = (struct crowd_stats_cmp){ .n_old = rounds_total(&o), .n_new = rounds_total(&n), .p = 1 };
+	r->c =
+	    (struct crowd_stats_cmp){.n_old = rounds_total(&o), .n_new = rounds_total(&n), .p = 1};
 	r->c.median_old = (double)r->f_old / (double)r->c.n_old;
 	r->c.median_new = (double)r->f_new / (double)r->c.n_new;
 	r->c.ratio = r->c.median_old > 0 ? r->c.median_new / r->c.median_old
@@ -229,11 +236,11 @@ static bool compare_failures(const struct sides *s, const char *b, struct row *r
 /* All rows OLD vs NEW; returns how many (rows has room for CROWD_MAX_BACKENDS * (metrics+1)). */
 static size_t compare_all(const struct sides *s, const struct compare_opts *opt, struct row *rows)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	size_t k = 0;
-	for (unsigned b = 0; b < s->o[0].n_backends; b++) {
-		const char *name = s->o[0].backends[b];
-		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+	for (unsigned b = 0; b < s->o[0].summary.n_backends; b++) {
+		const char *name = backend_at(&s->o[0], b);
+		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (unsigned m = 0; m < crowd_metrics_len; m++) {
 			const struct crowd_metric *met = &crowd_metrics[m];
@@ -273,7 +280,8 @@ static const char *run_names(const struct crowd_results *r, size_t k, char *buf,
 	size_t off = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < k && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r[i].run);
+		off +=
+		    (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r[i].summary.run);
 	return buf;
 }
 
@@ -284,11 +292,12 @@ static const struct {
 	const char *unit;
 	size_t off;
 } run_values[] = {
-	{ "host_mem_available_per_instance", "bytes",
-	  offsetof(struct crowd_results_backend, mem_available_delta_per_instance) },
-	{ "host_slab_per_instance", "bytes", offsetof(struct crowd_results_backend, slab_delta_per_instance) },
-	{ "load_total_rps", "req/s", offsetof(struct crowd_results_backend, total_rps) },
-	{ "load_jain_fairness", "", offsetof(struct crowd_results_backend, jain) },
+    {"host_mem_available_per_instance", "bytes",
+     offsetof(struct crowd_summary_backend, mem_available_delta_per_instance)},
+    {"host_slab_per_instance", "bytes",
+     offsetof(struct crowd_summary_backend, slab_delta_per_instance)},
+    {"load_total_rps", "req/s", offsetof(struct crowd_summary_backend, total_rps)},
+    {"load_jain_fairness", "", offsetof(struct crowd_summary_backend, jain)},
 };
 
 /* Mean over the k folders of run value v of backend b; NAN when a folder lacks it. */
@@ -296,7 +305,7 @@ static double run_value(const struct crowd_results *r, size_t k, const char *b, 
 {
 	double sum = 0;
 	for (size_t i = 0; i < k; i++) {
-		const struct crowd_results_backend *x = crowd_results_info(&r[i], b);
+		const struct crowd_summary_backend *x = crowd_summary_backend(&r[i].summary, b);
 		if (!x)
 			return NAN;
 		double d;
@@ -310,16 +319,9 @@ static double run_value(const struct crowd_results *r, size_t k, const char *b, 
 
 static const char *fmt_run_value(size_t v, double x, char *buf, size_t len)
 {
-	if (!strcmp(run_values[v].unit, "bytes")) {
-		/* host deltas can be negative: format the size of |x| with the sign */
-		char t[24];
-		crowd_units_format_size(fabs(x), t, sizeof(t));
-		snprintf(buf, len, "%s%s", x < 0 ? "-" : "", t);
-		return buf;
-	}
-	if (!strcmp(run_values[v].unit, "req/s"))
-		return crowd_units_format_count(x, buf, len);
-	snprintf(buf, len, "%.3f", x);
+	if (run_values[v].unit[0])
+		return crowd_units_format(x, run_values[v].unit, buf, len);
+	snprintf(buf, len, "%.3f", x); /* a fraction: Jain's index */
 	return buf;
 }
 
@@ -329,19 +331,21 @@ static void measurement_notes(const struct sides *s, const char *b,
 {
 	char line[256];
 	for (size_t i = 0; i < s->k; i++) {
-		const struct crowd_results_backend *o = crowd_results_info(&s->o[i], b);
-		const struct crowd_results_backend *n = crowd_results_info(&s->n[i], b);
+		const struct crowd_summary_backend *o = crowd_summary_backend(&s->o[i].summary, b);
+		const struct crowd_summary_backend *n = crowd_summary_backend(&s->n[i].summary, b);
+		/* "" is "not recorded" (no summary.json): nothing to compare */
 		if (!o || !n)
 			continue;
-		if (strcmp(o->ready_kind, n->ready_kind)) {
-			snprintf(line, sizeof(line), "%s: readiness seen differently: OLD %s, NEW %s", b,
-				 o->ready_kind[0] ? o->ready_kind : "?", n->ready_kind[0] ? n->ready_kind : "?");
+		if (o->ready_kind[0] && n->ready_kind[0] && strcmp(o->ready_kind, n->ready_kind)) {
+			snprintf(line, sizeof(line),
+				 "%s: readiness seen differently: OLD %s, NEW %s", b, o->ready_kind,
+				 n->ready_kind);
 			print(line, ctx);
 			return;
 		}
-		if (strcmp(o->accel, n->accel)) {
+		if (o->accel[0] && n->accel[0] && strcmp(o->accel, n->accel)) {
 			snprintf(line, sizeof(line), "%s: accelerator differs: OLD %s, NEW %s", b,
-				 o->accel[0] ? o->accel : "?", n->accel[0] ? n->accel : "?");
+				 o->accel, n->accel);
 			print(line, ctx);
 			return;
 		}
@@ -361,29 +365,33 @@ static void print_note_json(const char *line, void *ctx)
 static void print_run_values_text(const struct sides *s, const char *prefix, bool markdown)
 {
 	bool header = false;
-	for (unsigned b = 0; b < s->o[0].n_backends; b++) {
-		const char *name = s->o[0].backends[b];
-		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+	for (unsigned b = 0; b < s->o[0].summary.n_backends; b++) {
+		const char *name = backend_at(&s->o[0], b);
+		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
-			double o = run_value(s->o, s->k, name, v), n = run_value(s->n, s->k, name, v);
+			double o = run_value(s->o, s->k, name, v),
+			       n = run_value(s->n, s->k, name, v);
 			char a[32], c[32];
 			if (isnan(o) || isnan(n))
 				continue;
 			if (!header) {
 				if (markdown)
-					printf("\n| backend | one value per run (no test) | old | new |\n|---|---|--:|--:|\n");
+					printf("\n| backend | one value per run (no test) | old | "
+					       "new |\n|---|---|--:|--:|\n");
 				else
-					printf("\n%sone value per run%s (no test possible):\n", prefix,
-					       s->k > 1 ? ", mean over rounds" : "");
+					printf("\n%sone value per run%s (no test possible):\n",
+					       prefix, s->k > 1 ? ", mean over rounds" : "");
 				header = true;
 			}
 			if (markdown)
 				printf("| %s | %s | %s | %s |\n", name, run_values[v].name,
-				       fmt_run_value(v, o, a, sizeof(a)), fmt_run_value(v, n, c, sizeof(c)));
+				       fmt_run_value(v, o, a, sizeof(a)),
+				       fmt_run_value(v, n, c, sizeof(c)));
 			else
 				printf("%s%-8s %-34s %10s %10s\n", prefix, name, run_values[v].name,
-				       fmt_run_value(v, o, a, sizeof(a)), fmt_run_value(v, n, c, sizeof(c)));
+				       fmt_run_value(v, o, a, sizeof(a)),
+				       fmt_run_value(v, n, c, sizeof(c)));
 		}
 	}
 }
@@ -396,10 +404,12 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 	printf("OLD %s\n", run_names(s->o, s->k, names, sizeof(names)));
 	printf("NEW %s\n", run_names(s->n, s->k, names, sizeof(names)));
 	if (s->k > 1)
-		printf("%zu interleaved rounds: ratio = geometric mean of the rounds' NEW/OLD medians, "
-		       "CI by two-level bootstrap, p by Mann-Whitney stratified by round\n", s->k);
-	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n", n->workload,
-	       opt->threshold * 100);
+		printf("%zu interleaved rounds: ratio = geometric mean of the rounds' NEW/OLD "
+		       "medians, "
+		       "CI by two-level bootstrap, p by Mann-Whitney stratified by round\n",
+		       s->k);
+	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n",
+	       n->summary.workload, opt->threshold * 100);
 	printf("%-8s %-24s %5s %5s %10s %10s %7s %17s %7s  %s\n", "backend", "metric", "n_old",
 	       "n_new", "old p50", "new p50", "ratio", "95% CI", "p", "verdict");
 	for (size_t i = 0; i < k; i++) {
@@ -417,16 +427,16 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 		       fmt_ratio(r->c.ratio, c, sizeof(c)), ci, fmt_p(r->c.p, p, sizeof(p)),
 		       bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict), bad ? "  <<<" : "");
 	}
-	for (unsigned i = 0; i < o->n_backends; i++)
-		if (!has_backend(n, o->backends[i]))
-			printf("(backend %s only in OLD)\n", o->backends[i]);
-	for (unsigned i = 0; i < n->n_backends; i++)
-		if (!has_backend(o, n->backends[i]))
-			printf("(backend %s only in NEW)\n", n->backends[i]);
+	for (unsigned i = 0; i < o->summary.n_backends; i++)
+		if (backend_at(o, i) && !has_backend(n, backend_at(o, i)))
+			printf("(backend %s only in OLD)\n", backend_at(o, i));
+	for (unsigned i = 0; i < n->summary.n_backends; i++)
+		if (backend_at(n, i) && !has_backend(o, backend_at(n, i)))
+			printf("(backend %s only in NEW)\n", backend_at(n, i));
 	if (!opt->metric)
 		print_run_values_text(s, "", false);
-	for (unsigned i = 0; i < o->n_backends; i++)
-		measurement_notes(s, o->backends[i], print_note_text, "");
+	for (unsigned i = 0; i < o->summary.n_backends; i++)
+		measurement_notes(s, o->summary.backends[i].name, print_note_text, "");
 }
 
 static void print_markdown(const struct sides *s, const struct compare_opts *opt,
@@ -435,8 +445,10 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 	char a[32], b[32], c[32], d[32], e[32], p[16], on[1024], nn[1024];
 	printf("**crowd compare** `%s` → `%s` (workload %s, threshold %g%%%s)\n\n",
 	       run_names(s->o, s->k, on, sizeof(on)), run_names(s->n, s->k, nn, sizeof(nn)),
-	       s->n[0].workload, opt->threshold * 100, s->k > 1 ? ", interleaved rounds" : "");
-	printf("| backend | metric | n old | n new | old p50 | new p50 | NEW/OLD | 95%% CI | p | verdict |\n");
+	       s->n[0].summary.workload, opt->threshold * 100,
+	       s->k > 1 ? ", interleaved rounds" : "");
+	printf("| backend | metric | n old | n new | old p50 | new p50 | NEW/OLD | 95%% CI | p | "
+	       "verdict |\n");
 	printf("|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
 	for (size_t i = 0; i < k; i++) {
 		const struct row *r = &rows[i];
@@ -451,8 +463,8 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 	}
 	if (!opt->metric)
 		print_run_values_text(s, "", true);
-	for (unsigned i = 0; i < s->o[0].n_backends; i++)
-		measurement_notes(s, s->o[0].backends[i], print_note_text, "\n");
+	for (unsigned i = 0; i < s->o[0].summary.n_backends; i++)
+		measurement_notes(s, s->o[0].summary.backends[i].name, print_note_text, "\n");
 }
 
 static json_t *num_or_null(double v)
@@ -460,34 +472,34 @@ static json_t *num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static int print_json(const struct sides *s, const struct compare_opts *opt,
-		      const struct row *rows, size_t k, bool regressed)
+static int print_json(const struct sides *s, const struct compare_opts *opt, const struct row *rows,
+		      size_t k, bool regressed)
 {
 	const struct crowd_results *o = &s->o[0], *n = &s->n[0];
 	json_t *arr = json_array();
 	for (size_t i = 0; i < k; i++) {
 		const struct row *r = &rows[i];
 		json_array_append_new(
-			arr, json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:o,s:[o,o],s:f,s:s}",
-				       "backend", r->backend, "metric",
-				       r->metric ? r->metric->name : "failures", "unit",
-				       r->metric ? r->metric->unit : "fraction", "higher_is_better",
-				       r->metric ? r->metric->higher_is_better : false,
-				       "n_old", (json_int_t)r->c.n_old, "n_new", (json_int_t)r->c.n_new,
-				       "median_old", r->c.median_old, "median_new", r->c.median_new,
-				       "ratio", num_or_null(r->c.ratio), "ci95",
-				       num_or_null(r->c.ratio_lo), num_or_null(r->c.ratio_hi), "p",
-				       r->c.p, "verdict", crowd_verdict_name(r->c.verdict)));
+		    arr,
+		    json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:o,s:[o,o],s:f,s:s}", "backend",
+			      r->backend, "metric", r->metric ? r->metric->name : "failures",
+			      "unit", r->metric ? r->metric->unit : "fraction", "higher_is_better",
+			      r->metric ? r->metric->higher_is_better : false, "n_old",
+			      (json_int_t)r->c.n_old, "n_new", (json_int_t)r->c.n_new, "median_old",
+			      r->c.median_old, "median_new", r->c.median_new, "ratio",
+			      num_or_null(r->c.ratio), "ci95", num_or_null(r->c.ratio_lo),
+			      num_or_null(r->c.ratio_hi), "p", r->c.p, "verdict",
+			      crowd_verdict_name(r->c.verdict)));
 		if (!r->metric) {
 			json_t *last = json_array_get(arr, json_array_size(arr) - 1);
 			json_object_set_new(last, "failed_old", json_integer((json_int_t)r->f_old));
 			json_object_set_new(last, "failed_new", json_integer((json_int_t)r->f_new));
 		}
 	}
-	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->run, "new", n->run,
-				 "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
-				 "regressed", regressed, "comparisons", arr);
-	json_object_set_new(root, "workload", json_string(n->workload));
+	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new",
+				 n->summary.run, "old_dir", o->dir, "new_dir", n->dir, "threshold",
+				 opt->threshold, "regressed", regressed, "comparisons", arr);
+	json_object_set_new(root, "workload", json_string(n->summary.workload));
 	json_object_set_new(root, "rounds", json_integer((json_int_t)s->k));
 	json_t *od = json_array(), *nd = json_array();
 	for (size_t i = 0; i < s->k; i++) {
@@ -497,22 +509,25 @@ static int print_json(const struct sides *s, const struct compare_opts *opt,
 	json_object_set_new(root, "old_dirs", od);
 	json_object_set_new(root, "new_dirs", nd);
 	json_t *rv = json_array(), *notes = json_array();
-	for (unsigned b = 0; b < o->n_backends; b++) {
-		const char *name = o->backends[b];
-		if (!in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
+	for (unsigned b = 0; b < o->summary.n_backends; b++) {
+		const char *name = backend_at(o, b);
+		if (!name || !in_all(s->o, s->k, name) || !in_all(s->n, s->k, name))
 			continue;
 		for (size_t v = 0; v < CROWD_ARRAY_SIZE(run_values); v++) {
-			double ov = run_value(s->o, s->k, name, v), nv = run_value(s->n, s->k, name, v);
+			double ov = run_value(s->o, s->k, name, v),
+			       nv = run_value(s->n, s->k, name, v);
 			if (!isnan(ov) && !isnan(nv))
-				json_array_append_new(rv, json_pack("{s:s,s:s,s:s,s:f,s:f}", "backend", name,
-								    "name", run_values[v].name, "unit",
-								    run_values[v].unit, "old", ov, "new", nv));
+				json_array_append_new(
+				    rv, json_pack("{s:s,s:s,s:s,s:f,s:f}", "backend", name, "name",
+						  run_values[v].name, "unit", run_values[v].unit,
+						  "old", ov, "new", nv));
 		}
 		measurement_notes(s, name, print_note_json, notes);
 	}
 	json_object_set_new(root, "run_values", rv);
 	json_object_set_new(root, "notes", notes);
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	char *text =
+	    json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(root);
 	if (!text)
 		return -1;
@@ -521,22 +536,34 @@ static int print_json(const struct sides *s, const struct compare_opts *opt,
 	return 0;
 }
 
+/* "a,b" of the backends with samples. */
+static void backend_list(const struct crowd_results *r, char *buf, size_t len)
+{
+	for (unsigned i = 0; i < r->summary.n_backends; i++)
+		if (backend_at(r, i))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
+				 backend_at(r, i));
+}
+
 static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 {
 	_cleanup_free_ struct crowd_results *o = calloc(k, sizeof(*o));
 	_cleanup_free_ struct crowd_results *n = calloc(k, sizeof(*n));
 	if (!o || !n)
 		return CROWD_EXIT_FAIL;
-	struct sides s = { o, n, k };
+	struct sides s = {o, n, k};
 	for (size_t i = 0; i < k; i++) {
 		load_or_exit(dirs[2 * i], &o[i]);
 		load_or_exit(dirs[2 * i + 1], &n[i]);
 	}
 	for (size_t i = 0; i < 2 * k; i++) {
 		const struct crowd_results *x = i % 2 ? &n[i / 2] : &o[i / 2];
-		if (o[0].workload[0] && x->workload[0] && strcmp(o[0].workload, x->workload))
-			crowd_usage_error("compare", "workloads differ: %s ran '%s', %s ran '%s'; compare runs of the same workload",
-					  dirs[0], o[0].workload, dirs[i], x->workload);
+		const char *ow = o[0].summary.workload, *xw = x->summary.workload;
+		if (ow[0] && xw[0] && strcmp(ow, xw))
+			crowd_usage_error("compare",
+					  "workloads differ: %s ran '%s', %s ran '%s'; compare "
+					  "runs of the same workload",
+					  dirs[0], ow, dirs[i], xw);
 	}
 	size_t cap = (size_t)CROWD_MAX_BACKENDS * (crowd_metrics_len + 1);
 	_cleanup_free_ struct row *rows = calloc(cap, sizeof(*rows));
@@ -545,12 +572,13 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 	size_t nrows = compare_all(&s, opt, rows);
 	if (nrows == 0) {
 		char ob[160] = "", nb[160] = "";
-		for (unsigned i = 0; i < o[0].n_backends; i++)
-			snprintf(ob + strlen(ob), sizeof(ob) - strlen(ob), "%s%s", i ? "," : "", o[0].backends[i]);
-		for (unsigned i = 0; i < n[0].n_backends; i++)
-			snprintf(nb + strlen(nb), sizeof(nb) - strlen(nb), "%s%s", i ? "," : "", n[0].backends[i]);
-		crowd_usage_error("compare", "nothing to compare: OLD has backends %s, NEW has %s%s%s, no metric with ok samples in every folder",
-				  ob, nb, opt->metric ? ", metric " : "", opt->metric ? opt->metric->name : "");
+		backend_list(&o[0], ob, sizeof(ob));
+		backend_list(&n[0], nb, sizeof(nb));
+		crowd_usage_error("compare",
+				  "nothing to compare: OLD has backends %s, NEW has %s%s%s, no "
+				  "metric with ok samples in every folder",
+				  ob, nb, opt->metric ? ", metric " : "",
+				  opt->metric ? opt->metric->name : "");
 	}
 	bool regressed = false;
 	for (size_t i = 0; i < nrows; i++)
@@ -563,8 +591,9 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 		print_markdown(&s, opt, rows, nrows);
 	} else {
 		print_text(&s, opt, rows, nrows);
-		printf("\n%s\n", regressed ? "REGRESSION: at least one metric got worse beyond the threshold"
-					   : "no regression");
+		printf("\n%s\n",
+		       regressed ? "REGRESSION: at least one metric got worse beyond the threshold"
+				 : "no regression");
 	}
 	for (size_t i = 0; i < k; i++) {
 		crowd_results_free(&o[i]);
@@ -577,7 +606,7 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 
 static int history(char **dirs, int n, const struct compare_opts *opt)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_history h;
 	int rc = crowd_history_compute(dirs, (size_t)n, opt->metric, opt->backend, &h, &err);
 	if (rc == -ENOMEM)
@@ -600,11 +629,14 @@ static int history(char **dirs, int n, const struct compare_opts *opt)
 		const struct crowd_history_row *w = &h.rows[i];
 		const struct crowd_stats *st = &w->st;
 		char a[32], c[32], d[32], e[32], f[32], ci[80];
-		snprintf(ci, sizeof(ci), "[%s, %s]", fmt_value(m, st->ci95_lo, c, sizeof(c)),
-			 fmt_value(m, st->ci95_hi, d, sizeof(d)));
+		snprintf(ci, sizeof(ci), "[%s, %s]",
+			 crowd_units_format(st->ci95_lo, m->unit, c, sizeof(c)),
+			 crowd_units_format(st->ci95_hi, m->unit, d, sizeof(d)));
 		printf("%3zu %-20s %-40.40s %-8s %5zu %10s %21s %10s %10s\n", w->index, w->started,
-		       w->run, w->backend, st->n, fmt_value(m, st->p50, a, sizeof(a)), ci,
-		       fmt_value(m, st->p90, e, sizeof(e)), fmt_value(m, st->p99, f, sizeof(f)));
+		       w->run, w->backend, st->n,
+		       crowd_units_format(st->p50, m->unit, a, sizeof(a)), ci,
+		       crowd_units_format(st->p90, m->unit, e, sizeof(e)),
+		       crowd_units_format(st->p99, m->unit, f, sizeof(f)));
 	}
 	rc = CROWD_EXIT_OK;
 	if (data) {
@@ -626,25 +658,26 @@ static double parse_threshold(const char *arg)
 	if (end != arg && *end == '%')
 		end++;
 	if (errno || end == arg || *end || !(v >= 0 && v <= 100))
-		crowd_usage_error("compare", "--threshold '%s': allowed a percentage from 0 to 100, e.g. 5 or 2.5%%",
-				  arg);
+		crowd_usage_error(
+		    "compare",
+		    "--threshold '%s': allowed a percentage from 0 to 100, e.g. 5 or 2.5%%", arg);
 	return v / 100;
 }
 
 int crowd_cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "markdown", no_argument, NULL, OPT_MARKDOWN },
-		{ "metric", required_argument, NULL, OPT_METRIC },
-		{ "backend", required_argument, NULL, OPT_BACKEND },
-		{ "history", no_argument, NULL, OPT_HISTORY },
-		{ "data", required_argument, NULL, OPT_DATA },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"markdown", no_argument, NULL, OPT_MARKDOWN},
+	    {"metric", required_argument, NULL, OPT_METRIC},
+	    {"backend", required_argument, NULL, OPT_BACKEND},
+	    {"history", no_argument, NULL, OPT_HISTORY},
+	    {"data", required_argument, NULL, OPT_DATA},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct compare_opts opt = { .threshold = 0.05 };
+	struct compare_opts opt = {.threshold = 0.05};
 	int c;
 
 	opterr = 0;
@@ -661,11 +694,9 @@ int crowd_cmd_compare(int argc, char **argv)
 			break;
 		case OPT_METRIC:
 			if (!(opt.metric = crowd_metric_find(optarg))) {
-				char names[512] = "";
-				for (unsigned i = 0; i < crowd_metrics_len; i++)
-					snprintf(names + strlen(names), sizeof(names) - strlen(names),
-						 "%s%s", i ? ", " : "", crowd_metrics[i].name);
-				crowd_usage_error("compare", "--metric '%s': allowed: %s", optarg, names);
+				char names[512];
+				crowd_usage_error("compare", "--metric '%s': allowed: %s", optarg,
+						  crowd_metric_names(names, sizeof(names)));
 			}
 			break;
 		case OPT_BACKEND:
@@ -683,8 +714,10 @@ int crowd_cmd_compare(int argc, char **argv)
 		case '?':
 		default:
 			if (optopt >= OPT_THRESHOLD)
-				crowd_usage_error("compare", "option '%s' needs a value", argv[optind - 1]);
-			crowd_usage_error("compare", "unknown option '%s'; see crowd compare --help",
+				crowd_usage_error("compare", "option '%s' needs a value",
+						  argv[optind - 1]);
+			crowd_usage_error("compare",
+					  "unknown option '%s'; see crowd compare --help",
 					  argv[optind - 1]);
 		}
 	}
@@ -695,12 +728,15 @@ int crowd_cmd_compare(int argc, char **argv)
 		if (rest < 1)
 			crowd_usage_error("compare", "--history: give one or more results folders");
 		if (opt.json || opt.markdown)
-			crowd_usage_error("compare", "--history prints a table; use --data FILE for a data file");
+			crowd_usage_error(
+			    "compare", "--history prints a table; use --data FILE for a data file");
 		return history(argv + optind, rest, &opt);
 	}
 	if (opt.backend || opt.data)
 		crowd_usage_error("compare", "--backend and --data go with --history");
 	if (rest < 2 || rest % 2)
-		crowd_usage_error("compare", "expected results folders in pairs, OLD NEW [OLD NEW ...], got %d", rest);
+		crowd_usage_error(
+		    "compare", "expected results folders in pairs, OLD NEW [OLD NEW ...], got %d",
+		    rest);
 	return compare_sides(argv + optind, (size_t)rest / 2, &opt);
 }

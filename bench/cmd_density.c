@@ -126,8 +126,9 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 		fprintf(out, "  %5u %8u %10s %10s %12s %10s %10s %10s %10s\n", s->step, s->count,
 			crowd_units_format_time((double)s->spinup_p50_ns, a, sizeof(a)),
 			crowd_units_format_time((double)s->spinup_p99_ns, b, sizeof(b)),
-			crowd_fleet_signed_size(s->mem_available_per_instance_bytes, c, sizeof(c)),
-			crowd_fleet_signed_size(s->slab_per_instance_bytes, d, sizeof(d)),
+			crowd_units_format(s->mem_available_per_instance_bytes, "bytes", c,
+					   sizeof(c)),
+			crowd_units_format(s->slab_per_instance_bytes, "bytes", d, sizeof(d)),
 			s->cgroup_per_instance_bytes >= 0
 				? crowd_units_format_size(s->cgroup_per_instance_bytes, e, sizeof(e))
 				: "-",
@@ -143,7 +144,7 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 	fprintf(out, "\n%u %s %s up; stopped by %s: %s; %s MemAvailable each; ramp %s\n",
 		r->max_count, f->cfg->workload.name, r->max_count == 1 ? "instance" : "instances",
 		crowd_density_stop_name(r->stopped_by), r->detail,
-		crowd_fleet_signed_size(per, each, sizeof(each)),
+		crowd_units_format(per, "bytes", each, sizeof(each)),
 		crowd_units_format_time((double)r->ramp_ns, ramp, sizeof(ramp)));
 	if (r->checked)
 		fprintf(out, "HTTP at the end: %zu of %zu answered (%zu on a second or third try)\n",
@@ -223,8 +224,10 @@ int crowd_cmd_density(int argc, char **argv)
 		.detail = res.detail,
 		.ramp_ns = res.ramp_ns,
 	};
-	if (crowd_fleet_write(&f, &werr) < 0 ||
-	    crowd_results_write_density(f.dir, res.steps, res.n_steps, &oc, &werr) < 0) {
+	f.density = &oc;
+	f.steps = res.steps;
+	f.n_steps = res.n_steps;
+	if (crowd_fleet_write(&f, &werr) < 0) {
 		crowd_report("density", &werr);
 		rc = CROWD_EXIT_FAIL;
 	}

@@ -2,7 +2,6 @@
 #include "fleet.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +45,8 @@ int crowd_fleet_init(struct crowd_fleet *f, const char *cmd, struct crowd_config
 	f->started = time(NULL);
 	size_t off = (size_t)snprintf(f->argv_line, sizeof(f->argv_line), "crowd");
 	for (int i = 0; i < argc && off < sizeof(f->argv_line); i++)
-		off += (size_t)snprintf(f->argv_line + off, sizeof(f->argv_line) - off, " %s", argv[i]);
+		off += (size_t)snprintf(f->argv_line + off, sizeof(f->argv_line) - off, " %s",
+					argv[i]);
 	cfg->argv_line = f->argv_line;
 	f->show_progress = crowd_tty() && !cfg->quiet;
 	if (cfg->out) {
@@ -69,13 +69,15 @@ void crowd_fleet_progress(const struct crowd_launch *l, void *ctx)
 	f->last_draw_ns = now;
 	double secs = (double)(now - l->t0_ns) / 1e9;
 	double rate = secs > 0 ? l->n_ready / secs : 0;
-	unsigned left = f->target > l->n_ready + l->n_failed ? f->target - l->n_ready - l->n_failed : 0;
+	unsigned left =
+	    f->target > l->n_ready + l->n_failed ? f->target - l->n_ready - l->n_failed : 0;
 	char eta[32] = "--";
 	if (rate > 0) {
 		double e = left / rate;
 		snprintf(eta, sizeof(eta), "%um%02us", (unsigned)(e / 60), (unsigned)fmod(e, 60));
 	}
-	unsigned width = 24, fill = f->target ? (unsigned)((uint64_t)width * l->n_ready / f->target) : 0;
+	unsigned width = 24,
+		 fill = f->target ? (unsigned)((uint64_t)width * l->n_ready / f->target) : 0;
 	char bar[32];
 	for (unsigned i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '.';
@@ -119,8 +121,7 @@ void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_
 }
 
 /* How readiness was seen: the backend's own kind (a VM's console) or the workload's. */
-static const char *ready_kind_of(const struct crowd_fleet *f,
-					  const struct crowd_launch_backend *lb)
+static const char *ready_kind_of(const struct crowd_fleet *f, const struct crowd_launch_backend *lb)
 {
 	if (lb->run.ready_kind[0])
 		return lb->run.ready_kind;
@@ -148,9 +149,10 @@ static void fill_summaries(struct crowd_fleet *f)
 		if (l->n_avail == 1 && l->have_mem_before && l->have_mem_after && ready) {
 			s->have_host_deltas = true;
 			s->mem_available_delta_per_instance =
-				(double)(l->mem_before.available_bytes - l->mem_after.available_bytes) / ready;
+			    (double)(l->mem_before.available_bytes - l->mem_after.available_bytes) /
+			    ready;
 			s->slab_delta_per_instance =
-				(double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / ready;
+			    (double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes) / ready;
 		}
 		if (f->load[b].ran) {
 			s->load_ran = true;
@@ -164,101 +166,77 @@ static void fill_summaries(struct crowd_fleet *f)
 	}
 }
 
+/* The samples of the launch in one array (calloc'd), for the results model. */
+static struct crowd_sample *fleet_samples(const struct crowd_launch *l)
+{
+	struct crowd_sample *s = calloc(l->n_insts + 1, sizeof(*s));
+	for (size_t k = 0; s && k < l->n_insts; k++)
+		s[k] = l->insts[k].sample;
+	return s;
+}
+
+static struct crowd_run_output fleet_output(const struct crowd_fleet *f,
+					    const struct crowd_sample *s)
+{
+	return (struct crowd_run_output){
+	    .cfg = f->cfg,
+	    .started = f->started,
+	    .samples = s,
+	    .extra = f->l->extra,
+	    .n = f->l->n_insts,
+	    .backends = f->bs,
+	    .n_backends = f->n_bs,
+	    .density = f->density,
+	    .steps = f->steps,
+	    .n_steps = f->n_steps,
+	};
+}
+
 int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err)
 {
-	struct crowd_launch *l = f->l;
 	fill_summaries(f);
-	struct crowd_sample *s = calloc(l->n_insts + 1, sizeof(*s));
+	_cleanup_free_ struct crowd_sample *s = fleet_samples(f->l);
 	if (!s)
 		return crowd_error_set(err, ENOMEM, "results: out of memory");
-	for (size_t k = 0; k < l->n_insts; k++)
-		s[k] = l->insts[k].sample;
-	struct crowd_run_output out = {
-		.cfg = f->cfg,
-		.started = f->started,
-		.samples = s,
-		.extra = l->extra,
-		.n = l->n_insts,
-		.backends = f->bs,
-		.n_backends = f->n_bs,
-	};
-	int r = crowd_results_write(f->dir, &out, err);
-	free(s);
+	struct crowd_run_output out = fleet_output(f, s);
+	int r = crowd_results_write(f->dir, &out, &f->summary, err);
 	if (r < 0)
 		return r;
+	f->have_summary = true;
 	if (f->default_dir)
 		crowd_results_link_latest(f->dir, NULL);
 	return 0;
 }
 
-const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len)
+/* The summary when crowd_fleet_write could not hand it back (the folder was not written). */
+static void fleet_summarize(struct crowd_fleet *f, const struct crowd_sample *s)
 {
-	char tmp[24];
-	if (isnan(bytes)) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	crowd_units_format_size(fabs(bytes), tmp, sizeof(tmp));
-	if (snprintf(buf, len, "%s%s", bytes < 0 ? "-" : "", tmp) < 0)
-		buf[0] = '\0';
-	return buf;
-}
-
-static const char *fmt_metric(const char *unit, double v, char *buf, size_t len)
-{
-	if (isnan(v))
-		return "-";
-	if (!strcmp(unit, "ns"))
-		return crowd_units_format_time(v, buf, len);
-	if (!strcmp(unit, "bytes"))
-		return crowd_units_format_size(v, buf, len);
-	return crowd_units_format_count(v, buf, len);
+	if (f->have_summary)
+		return;
+	fill_summaries(f);
+	struct crowd_run_output out = fleet_output(f, s);
+	f->have_summary = crowd_results_summarize(&out, &f->summary, NULL) == 0;
 }
 
 /* The rows of the printed table, in order. */
 static const struct {
 	const char *metric, *label;
 } rows[] = {
-	{"spinup_ns", "spin-up"},
-	{"phase_cgroup_ns", "  cgroup"},
-	{"phase_clone_ns", "  clone"},
-	{"phase_setup_ns", "  setup"},
-	{"phase_ready_ns", "  exec->ready"},
-	{"phase_first_response_ns", "ready->1st resp"},
-	{"teardown_ns", "teardown"},
-	{"cgroup_bytes", "mem cgroup"},
-	{"pss_bytes", "mem PSS"},
-	{"rss_bytes", "mem RSS"},
-	{"rps", "req/s per inst"},
+    {"spinup_ns", "spin-up"},
+    {"phase_cgroup_ns", "  cgroup"},
+    {"phase_clone_ns", "  clone"},
+    {"phase_setup_ns", "  setup"},
+    {"phase_ready_ns", "  exec->ready"},
+    {"phase_first_response_ns", "ready->1st resp"},
+    {"teardown_ns", "teardown"},
+    {"cgroup_bytes", "mem cgroup"},
+    {"pss_bytes", "mem PSS"},
+    {"rss_bytes", "mem RSS"},
+    {"rps", "req/s per inst"},
 };
 
-/* Statistics of one metric of one backend: from summary.json when it was written (the
- * bootstrap is not cheap at 10,000 samples), else computed here. */
-static bool metric_stats(json_t *summary, const char *backend, const struct crowd_metric *m,
-			 const struct crowd_sample *s, size_t n, double *vals, struct crowd_stats *st)
-{
-	json_t *j = json_object_get(json_object_get(json_object_get(json_object_get(summary, "backends"),
-								    backend), "metrics"), m->name);
-	if (summary) {
-		if (!json_is_object(j))
-			return false;
-		json_t *ci = json_object_get(j, "ci95_p50");
-		st->n = (size_t)json_integer_value(json_object_get(j, "n"));
-		st->p50 = json_number_value(json_object_get(j, "p50"));
-		st->p90 = json_number_value(json_object_get(j, "p90"));
-		st->p99 = json_number_value(json_object_get(j, "p99"));
-		st->max = json_number_value(json_object_get(j, "max"));
-		st->mean = json_number_value(json_object_get(j, "mean"));
-		st->ci95_lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : NAN;
-		st->ci95_hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : NAN;
-		return true;
-	}
-	size_t nv = crowd_metric_values(m, s, n, backend, vals);
-	return nv && crowd_stats_summarize(vals, nv, CROWD_STATS_SEED, st, NULL) == 0;
-}
-
-static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_sample *s,
-			  size_t n, double *vals, json_t *summary, FILE *out)
+static void print_backend(const struct crowd_fleet *f, unsigned b, const struct crowd_sample *s,
+			  size_t n, FILE *out)
 {
 	struct crowd_launch *l = f->l;
 	struct crowd_launch_backend *lb = &l->be[b];
@@ -271,36 +249,44 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 		ready_kind_of(f, lb), lb->run.accel[0] ? ", accel " : "", lb->run.accel);
 	fprintf(out, "  %-16s %10s %10s %10s %10s %10s  %s\n", "", "p50", "p90", "p99", "max",
 		"mean", "p50 95% CI");
+	const struct crowd_summary_backend *sb =
+	    f->have_summary ? crowd_summary_backend(&f->summary, name) : NULL;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(rows); i++) {
 		const struct crowd_metric *m = crowd_metric_find(rows[i].metric);
-		struct crowd_stats st;
-		if (!m || !metric_stats(summary, name, m, s, n, vals, &st))
+		const struct crowd_stats *stp = m ? crowd_summary_stats(sb, m) : NULL;
+		if (!stp)
 			continue;
+		struct crowd_stats st = *stp;
 		char a[24], bb[24], c[24], d[24], e[24], lo[24], hi[24];
 		fprintf(out, "  %-16s %10s %10s %10s %10s %10s  [%s, %s]\n", rows[i].label,
-			fmt_metric(m->unit, st.p50, a, sizeof(a)), fmt_metric(m->unit, st.p90, bb, sizeof(bb)),
-			fmt_metric(m->unit, st.p99, c, sizeof(c)), fmt_metric(m->unit, st.max, d, sizeof(d)),
-			fmt_metric(m->unit, st.mean, e, sizeof(e)),
-			fmt_metric(m->unit, st.ci95_lo, lo, sizeof(lo)),
-			fmt_metric(m->unit, st.ci95_hi, hi, sizeof(hi)));
+			crowd_units_format(st.p50, m->unit, a, sizeof(a)),
+			crowd_units_format(st.p90, m->unit, bb, sizeof(bb)),
+			crowd_units_format(st.p99, m->unit, c, sizeof(c)),
+			crowd_units_format(st.max, m->unit, d, sizeof(d)),
+			crowd_units_format(st.mean, m->unit, e, sizeof(e)),
+			crowd_units_format(st.ci95_lo, m->unit, lo, sizeof(lo)),
+			crowd_units_format(st.ci95_hi, m->unit, hi, sizeof(hi)));
 	}
-	for (unsigned i = 0; i < f->n_bs; i++) {
-		const struct crowd_backend_summary *bs = &f->bs[i];
-		if (strcmp(bs->name, name))
-			continue;
+	if (sb) {
+		const struct crowd_summary_backend *bs = sb;
 		char x[24], y[24];
-		if (bs->have_host_deltas)
-			fprintf(out, "  host per instance: MemAvailable drop %s, Slab growth %s\n",
-				crowd_fleet_signed_size(bs->mem_available_delta_per_instance, x, sizeof(x)),
-				crowd_fleet_signed_size(bs->slab_delta_per_instance, y, sizeof(y)));
-		if (bs->load_ran)
-			fprintf(out, "  load: %s req/s total over %zu instances, fairness %.3f, %.1fs (all backends at once), client CPU %s\n",
-				crowd_units_format_count(bs->total_rps, x, sizeof(x)), f->load[b].targets,
-				bs->jain, bs->duration_ns / 1e9,
+		if (bs->have_host)
+			fprintf(
+			    out, "  host per instance: MemAvailable drop %s, Slab growth %s\n",
+			    crowd_units_format(bs->mem_available_delta_per_instance, "bytes", x,
+					       sizeof(x)),
+			    crowd_units_format(bs->slab_delta_per_instance, "bytes", y, sizeof(y)));
+		if (bs->have_load)
+			fprintf(out,
+				"  load: %s req/s total over %zu instances, fairness %.3f, %.1fs "
+				"(all backends at once), client CPU %s\n",
+				crowd_units_format_count(bs->total_rps, x, sizeof(x)),
+				f->load[b].targets, bs->jain, bs->duration_ns / 1e9,
 				crowd_units_format_time(bs->client_cpu_ns, y, sizeof(y)));
 	}
 	if (f->load[b].errors)
-		fprintf(out, "  load: %llu request errors\n", (unsigned long long)f->load[b].errors);
+		fprintf(out, "  load: %llu request errors\n",
+			(unsigned long long)f->load[b].errors);
 	/* The first few distinct errors, so a failure is understood without the CSV. */
 	unsigned shown = 0;
 	for (size_t k = 0; k < n && shown < 3; k++) {
@@ -320,61 +306,50 @@ static void print_backend(struct crowd_fleet *f, unsigned b, const struct crowd_
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 {
 	struct crowd_launch *l = f->l;
-	struct crowd_sample *s = calloc(l->n_insts + 1, sizeof(*s));
-	double *vals = calloc(l->n_insts + 1, sizeof(*vals));
-	if (!s || !vals) {
-		free(s);
-		free(vals);
+	_cleanup_free_ struct crowd_sample *s = fleet_samples(l);
+	if (!s)
 		return;
-	}
-	for (size_t k = 0; k < l->n_insts; k++)
-		s[k] = l->insts[k].sample;
+	fleet_summarize(f, s);
 	char ns[128];
 	crowd_ns_format(f->cfg->ns, ns, sizeof(ns));
 	fprintf(out, "crowd %s: %s, -j %u, ns %s%s\n", f->cmd, f->cfg->workload.name,
 		f->cfg->concurrency, ns[0] ? ns : "none", l->interrupted ? "  (INTERRUPTED)" : "");
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available)
-			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name, l->be[i].reason);
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/summary.json", f->dir);
-	json_t *summary = json_load_file(path, 0, NULL);
+			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name,
+				l->be[i].reason);
 	for (unsigned i = 0; i < l->n_avail; i++)
-		print_backend(f, l->avail[i], s, l->n_insts, vals, summary, out);
-	json_decref(summary);
+		print_backend(f, l->avail[i], s, l->n_insts, out);
 	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
 		char x[24], y[24];
-		fprintf(out, "\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
-			     "growth %s (not attributable to one backend when they run side by side)\n",
-			crowd_fleet_signed_size((double)(l->mem_before.available_bytes -
-							 l->mem_after.available_bytes) / l->n_ready,
-						x, sizeof(x)),
-			crowd_fleet_signed_size((double)(l->mem_after.slab_bytes -
-							 l->mem_before.slab_bytes) / l->n_ready,
-						y, sizeof(y)));
+		double avail =
+		    (double)(l->mem_before.available_bytes - l->mem_after.available_bytes);
+		double slab = (double)(l->mem_after.slab_bytes - l->mem_before.slab_bytes);
+		fprintf(out,
+			"\nhost, all backends together, per instance: MemAvailable drop %s, Slab "
+			"growth %s (not attributable to one backend when they run side by side)\n",
+			crowd_units_format(avail / l->n_ready, "bytes", x, sizeof(x)),
+			crowd_units_format(slab / l->n_ready, "bytes", y, sizeof(y)));
 	}
 	if (f->load_error[0])
 		fprintf(out, "\nload failed: %s\n", f->load_error);
 	if (l->n_stopped && l->teardown_workers) {
 		char x[24];
 		fprintf(out, "\nteardown: %u instances in %s wall, %u in parallel\n", l->n_stopped,
-			crowd_units_format_time(l->teardown_wall_ns, x, sizeof(x)), l->teardown_workers);
+			crowd_units_format_time(l->teardown_wall_ns, x, sizeof(x)),
+			l->teardown_workers);
 	}
-	free(s);
-	free(vals);
 }
 
-int crowd_fleet_print_json(const struct crowd_fleet *f, FILE *out)
+int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out)
 {
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/summary.json", f->dir);
-	FILE *in = fopen(path, "r");
-	if (!in)
-		return -errno;
-	char buf[8192];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		fwrite(buf, 1, n, out);
-	fclose(in);
-	return 0;
+	_cleanup_free_ struct crowd_sample *s = fleet_samples(f->l);
+	if (!s)
+		return -ENOMEM;
+	fleet_summarize(f, s);
+	if (!f->have_summary)
+		return -ENOMEM;
+	int r = crowd_results_summary_dump(&f->summary, out, NULL);
+	fputc('\n', out);
+	return r;
 }

@@ -15,15 +15,15 @@
 #include "results/results.h"
 
 struct crowd_fleet {
-	const char *cmd;                 /* "bench", "density" */
+	const char *cmd; /* "bench", "density" */
 	struct crowd_config *cfg;
 	struct crowd_launch *l;
 	time_t started;
-	char dir[PATH_MAX];              /* results folder */
-	bool default_dir;                /* under results/runs: keep `latest` pointing at it */
+	char dir[PATH_MAX]; /* results folder */
+	bool default_dir;   /* under results/runs: keep `latest` pointing at it */
 	/* progress */
 	bool show_progress;
-	unsigned target;                 /* instances the current grow aims at (all backends) */
+	unsigned target; /* instances the current grow aims at (all backends) */
 	int64_t last_draw_ns;
 	bool drawn;
 	/* per backend (indexes of l->be) */
@@ -32,6 +32,14 @@ struct crowd_fleet {
 	struct crowd_backend_summary bs[CROWD_MAX_BACKENDS];
 	unsigned n_bs;
 	char argv_line[2048];
+	/* density runs set these before crowd_fleet_write (NULL: not a density run) */
+	const struct crowd_density_outcome *density;
+	const struct crowd_density_step *steps;
+	size_t n_steps;
+	/* what summary.json holds, from crowd_fleet_write (or computed by the printout when
+	 * writing failed) */
+	struct crowd_summary summary;
+	bool have_summary;
 };
 
 /* Fill cfg->argv_line from argv; set started, the results folder name. */
@@ -45,14 +53,12 @@ void crowd_fleet_progress(const struct crowd_launch *l, void *ctx);
 void crowd_fleet_progress_done(struct crowd_fleet *f);
 /* The load phase: all backends at once (from, subset, seed as crowd_launch_load). */
 void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_t seed);
-/* Write samples.csv, summary.json, host.json; point results/runs/latest at it. */
+/* Write samples.csv, summary.json, host.json (and density.csv); keep the summary; point
+ * results/runs/latest at the folder. */
 int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err);
-/* The summary: one table per backend (figures from summary.json when written), unavailable
- * ones with their reason. */
+/* The summary: one table per backend from f->summary, unavailable ones with their reason. */
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out);
-/* A size that may be negative ("-12.0KiB"); "-" for NAN. */
-const char *crowd_fleet_signed_size(double bytes, char *buf, size_t len);
-/* Print dir/summary.json to out (for --json). */
-int crowd_fleet_print_json(const struct crowd_fleet *f, FILE *out);
+/* Print the summary as summary.json has it to out (for --json). */
+int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "load/load.h"
+#include "results/stats.h"
 #include "core/util.h"
 #include "testutil.h"
 
@@ -529,7 +530,7 @@ START_TEST(test_two_targets_fairness)
 	for (int i = 0; i < 2; i++)
 		check_rate(&r[i], &tot, 2, 1);
 	double x[2] = {r[0].rps, r[1].rps};
-	ck_assert_double_eq_tol(tot.fairness, crowd_load_jain(x, 2), 1e-9);
+	ck_assert_double_eq_tol(tot.fairness, crowd_stats_jain(x, 2), 1e-9);
 	ck_assert(tot.fairness > 0.9);
 }
 END_TEST
@@ -546,18 +547,6 @@ START_TEST(test_stop_flag)
 	int64_t t0 = crowd_now_ns();
 	ck_assert_int_eq(crowd_load_run(&t, 1, &o, &r, NULL, &stop, &err), 0);
 	ck_assert_int_lt(crowd_now_ns() - t0, 1000000000LL);
-}
-END_TEST
-
-START_TEST(test_jain)
-{
-	double eq[4] = {5, 5, 5, 5};
-	ck_assert_double_eq_tol(crowd_load_jain(eq, 4), 1.0, 1e-12);
-	double one[4] = {8, 0, 0, 0};
-	ck_assert_double_eq_tol(crowd_load_jain(one, 4), 0.25, 1e-12);
-	double mix[2] = {1, 3};
-	ck_assert_double_eq_tol(crowd_load_jain(mix, 2), 16.0 / 20.0, 1e-12);
-	ck_assert_double_eq(crowd_load_jain(eq, 0), 0.0);
 }
 END_TEST
 
@@ -823,7 +812,6 @@ static Suite *load_suite(void)
 	Suite *s = suite_create("load");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_jain);
 	tcase_add_test(tc, test_parse_url);
 	tcase_add_test(tc, test_bad_opts);
 	tcase_add_test(tc, test_ok_keepalive);

@@ -39,7 +39,7 @@ static void write_text(const char *dir, const char *name, const char *text)
 static const struct crowd_plot_backend *find(const struct crowd_plot_run *r, const char *name)
 {
 	for (unsigned i = 0; i < r->n_backends; i++)
-		if (!strcmp(r->backend[i].name, name))
+		if (!strcmp(r->backend[i].sum->name, name))
 			return &r->backend[i];
 	return NULL;
 }
@@ -49,29 +49,18 @@ static const char *header =
     "t_ready_ns,t_first_response_ns,spinup_ns,teardown_ns,cgroup_bytes,pss_bytes,rss_bytes,"
     "rps,error\n";
 
-START_TEST(test_quantile)
-{
-	const double v[] = {1, 2, 3, 4};
-	ck_assert_double_eq_tol(crowd_plot_quantile(v, 4, 0.5), 2.5, 1e-12);
-	ck_assert_double_eq_tol(crowd_plot_quantile(v, 4, 0.1), 1.3, 1e-12);
-	ck_assert_double_eq_tol(crowd_plot_quantile(v, 4, 1.0), 4, 1e-12);
-	ck_assert_double_eq_tol(crowd_plot_quantile(v, 1, 0.9), 1, 1e-12);
-	ck_assert(isnan(crowd_plot_quantile(v, 0, 0.5)));
-}
-END_TEST
-
 START_TEST(test_read_small)
 {
 	struct crowd_plot_run *r = NULL;
 	struct crowd_error err = {0};
 	ck_assert_int_eq(crowd_plot_run_read(small, &r, &err), 0);
-	ck_assert_str_eq(r->name, "results-small");
+	ck_assert_str_eq(r->res.folder, "results-small");
 	ck_assert_uint_eq(r->n_backends, 6);
-	ck_assert_str_eq(r->backend[0].name, "core");
+	ck_assert_str_eq(r->backend[0].sum->name, "core");
 	const struct crowd_plot_backend *runc = find(r, "runc");
 	ck_assert_ptr_nonnull(runc);
-	ck_assert_uint_eq(runc->count, 8);
-	ck_assert_uint_eq(runc->failures, 1); /* the quoted, comma-laden error row */
+	ck_assert_uint_eq(runc->sum->count, 8);
+	ck_assert_uint_eq(runc->sum->failures, 1); /* the quoted, comma-laden error row */
 	ck_assert_uint_eq(runc->col[CROWD_PLOT_SPINUP_MS].n, 7);
 	const struct crowd_plot_backend *process = find(r, "process");
 	ck_assert_uint_eq(process->col[CROWD_PLOT_PHASE_CGROUP_MS].n, 0);
@@ -90,12 +79,15 @@ START_TEST(test_read_small)
 	for (size_t i = 0; i < cl->n; i++)
 		seen |= fabs(cl->v[i] - 0.616230) < 1e-9;
 	ck_assert(seen);
-	ck_assert(!isnan(core->host_mib) && core->host_mib > 0);
-	ck_assert(!isnan(core->total_rps));
-	ck_assert_str_eq(find(r, "vm")->accel, "kvm");
+	ck_assert(core->sum->have_host && core->sum->mem_available_delta_per_instance > 0);
+	ck_assert(!isnan(core->sum->total_rps));
+	ck_assert_str_eq(find(r, "vm")->sum->accel, "kvm");
+	/* the medians of the columns are summary.json's p50 (one percentile rule) */
+	ck_assert_double_eq_tol(sp->v[sp->n / 2 - 1] / 2 + sp->v[sp->n / 2] / 2,
+				core->sum->metrics[0].p50 / 1e6, 1e-9);
 	ck_assert(strstr(r->host, "AMD EPYC 7B13") && strstr(r->host, "6.18.0-1-amd64"));
 	ck_assert_str_eq(r->version, "crowd 0.1.0 (3993971)");
-	ck_assert_ptr_null(r->steps);
+	ck_assert_ptr_null(r->res.steps);
 	crowd_plot_run_free(r);
 }
 END_TEST
@@ -105,11 +97,12 @@ START_TEST(test_read_density)
 	struct crowd_plot_run *r = NULL;
 	struct crowd_error err = {0};
 	ck_assert_int_eq(crowd_plot_run_read("tests/data/results-small-density", &r, &err), 0);
-	ck_assert_uint_eq(r->n_steps, 6);
-	ck_assert_double_eq_tol(r->steps[0].count, 8, 1e-12);
-	ck_assert_double_eq_tol(r->steps[0].spinup_p99_ms, 6.786174, 1e-9);
-	ck_assert_double_eq_tol(r->density_max_count, 40, 1e-12);
-	ck_assert_str_eq(r->density_stop, "slo-spinup-p99");
+	ck_assert_uint_eq(r->res.n_steps, 6);
+	ck_assert_uint_eq(r->res.steps[0].count, 8);
+	ck_assert_int_eq(r->res.steps[0].spinup_p99_ns, 6786174);
+	ck_assert(r->res.summary.have_density);
+	ck_assert_uint_eq(r->res.summary.density_max_count, 40);
+	ck_assert_str_eq(r->res.summary.density_stopped_by, "slo-spinup-p99");
 	crowd_plot_run_free(r);
 }
 END_TEST
@@ -139,16 +132,16 @@ START_TEST(test_malformed)
 		 header);
 	write_text(tmp, "samples.csv", text);
 	ck_assert_int_eq(crowd_plot_run_read(tmp, &r, &err), -EINVAL);
-	ck_assert_msg(strstr(err.msg, "line 3") && strstr(err.msg, "t_ready_ns"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "samples.csv:3: bad t_ready_ns 'x5'"), "%s", err.msg);
 
 	snprintf(text, sizeof(text), "%score,httpd,0,a,ok,1,2\n", header);
 	write_text(tmp, "samples.csv", text);
 	ck_assert_int_eq(crowd_plot_run_read(tmp, &r, &err), -EINVAL);
-	ck_assert_msg(strstr(err.msg, "line 2"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "samples.csv:2: 7 fields, header has 18"), "%s", err.msg);
 
 	write_text(tmp, "samples.csv", "backend,status\ncore,ok\n");
 	ck_assert_int_eq(crowd_plot_run_read(tmp, &r, &err), -EINVAL);
-	ck_assert_msg(strstr(err.msg, "no column 't_request_ns'"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "lacks column 'workload'"), "%s", err.msg);
 
 	snprintf(text, sizeof(text), "%score,httpd,0,a,ok,1,2,3,4,5,,4,9,10,11,12,,\n", header);
 	write_text(tmp, "samples.csv", text);
@@ -175,12 +168,13 @@ START_TEST(test_quoted_error)
 	write_text(tmp, "samples.csv", text);
 	ck_assert_int_eq(crowd_plot_run_read(tmp, &r, &err), 0);
 	ck_assert_uint_eq(r->n_backends, 1);
-	ck_assert_uint_eq(r->backend[0].count, 2);
-	ck_assert_uint_eq(r->backend[0].failures, 1);
+	ck_assert_uint_eq(r->backend[0].sum->count, 2);
+	ck_assert_uint_eq(r->backend[0].sum->failures, 1);
 	ck_assert_double_eq_tol(r->backend[0].col[CROWD_PLOT_RPS].v[0], 100.5, 1e-12);
 	/* ready measured from clone when there is no setup phase */
 	ck_assert_double_eq_tol(r->backend[0].col[CROWD_PLOT_PHASE_READY_MS].v[0], 2e-6, 1e-15);
-	ck_assert(isnan(r->backend[0].host_mib));
+	ck_assert(!r->backend[0].sum->have_host);
+	ck_assert(isnan(r->backend[0].sum->mem_available_delta_per_instance));
 	crowd_plot_run_free(r);
 	rm_tmp();
 }
@@ -257,7 +251,6 @@ static Suite *plotdata_suite(void)
 {
 	Suite *s = suite_create("plotdata");
 	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_quantile);
 	tcase_add_test(tc, test_read_small);
 	tcase_add_test(tc, test_read_density);
 	tcase_add_test(tc, test_not_results);

@@ -1,5 +1,6 @@
 /* Results folder: samples.csv and density.csv round-trip exactly, summary.json and host.json
- * carry the schema's keys and the right statistics, bad files are rejected with the line. */
+ * carry the schema's keys and the right statistics, the writer hands back the summary the
+ * reader reads, columns are found by name, bad files are rejected with the file and line. */
 #include <check.h>
 #include <jansson.h>
 #include <math.h>
@@ -49,7 +50,8 @@ static void make_samples(struct crowd_sample *s, struct crowd_sample_extra *x)
 		x[i].latency_p50_ns = 200 + i;
 	}
 	s[4].status = CROWD_STATUS_FAILED;
-	snprintf(s[4].error, sizeof(s[4].error), "start: clone3: \"x\", y: Operation not permitted");
+	snprintf(s[4].error, sizeof(s[4].error),
+		 "start: clone3: \"x\", y: Operation not permitted");
 	s[5].status = CROWD_STATUS_INTERRUPTED;
 }
 
@@ -57,7 +59,7 @@ START_TEST(samples_roundtrip)
 {
 	struct crowd_sample s[6], *r = NULL;
 	struct crowd_sample_extra x[6], *rx = NULL;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	char path[128];
 	size_t n;
 
@@ -105,7 +107,8 @@ START_TEST(samples_roundtrip)
 	for (int i = 0; i < 4; i++)
 		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_ptr_nonnull(strstr(line, ",failed,"));
-	ck_assert_ptr_nonnull(strstr(line, "\"start: clone3: \"\"x\"\", y: Operation not permitted\""));
+	ck_assert_ptr_nonnull(
+	    strstr(line, "\"start: clone3: \"\"x\"\", y: Operation not permitted\""));
 	fclose(f);
 }
 END_TEST
@@ -113,7 +116,7 @@ END_TEST
 START_TEST(samples_bad_input)
 {
 	struct crowd_sample *r = NULL;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	char path[128];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/bad.csv", tmpdir);
@@ -137,7 +140,8 @@ START_TEST(samples_bad_input)
 	f = fopen(path, "w");
 	fputs("backend,workload,index,id,status,t_request_ns,t_cgroup_ns,t_clone_ns,t_setup_ns,"
 	      "t_ready_ns,t_first_response_ns,spinup_ns,teardown_ns,cgroup_bytes,pss_bytes,"
-	      "rss_bytes,rps,error\ncore,idle,0,a,weird,,,,,,,,,,,,,\"\"\n", f);
+	      "rss_bytes,rps,error\ncore,idle,0,a,weird,,,,,,,,,,,,,\"\"\n",
+	      f);
 	fclose(f);
 	ck_assert_int_eq(crowd_results_read_samples(path, &r, NULL, &n, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "bad status"));
@@ -155,14 +159,18 @@ START_TEST(metrics_phases)
 	double v[6];
 	make_samples(s, x);
 	/* phase_clone: from t_cgroup when present (core), else from t_request (process) */
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "core", v), 2);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "core", v),
+			  2);
 	ck_assert_double_eq(v[0], 200);
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "process", v), 2);
+	ck_assert_uint_eq(
+	    crowd_metric_values(crowd_metric_find("phase_clone_ns"), s, 6, "process", v), 2);
 	ck_assert_double_eq(v[0], 300);
 	/* ready from clone when no t_setup; failed and interrupted rows are left out */
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_ready_ns"), s, 6, NULL, v), 4);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_ready_ns"), s, 6, NULL, v),
+			  4);
 	ck_assert_double_eq(v[3], 603);
-	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_setup_ns"), s, 6, NULL, v), 0);
+	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("phase_setup_ns"), s, 6, NULL, v),
+			  0);
 	ck_assert_uint_eq(crowd_metric_values(crowd_metric_find("rps"), s, 6, "process", v), 1);
 	ck_assert(crowd_metric_find("rps")->higher_is_better);
 	ck_assert(!crowd_metric_find("spinup_ns")->higher_is_better);
@@ -185,7 +193,7 @@ START_TEST(folder_write_read)
 	struct crowd_sample s[6];
 	struct crowd_sample_extra x[6];
 	struct crowd_config cfg;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_backend_summary b[2];
 	char dir[128];
 
@@ -208,14 +216,26 @@ START_TEST(folder_write_read)
 	b[1].jain = 0.9;
 	b[1].connections = 2;
 	snprintf(dir, sizeof(dir), "%s/a/run1", tmpdir);
-	struct crowd_run_output out = { .cfg = &cfg, .started = 1700000000, .samples = s,
-					.extra = x, .n = 6, .backends = b, .n_backends = 2 };
-	ck_assert_int_eq(crowd_results_write(dir, &out, &err), 0);
+	struct crowd_run_output out = {.cfg = &cfg,
+				       .started = 1700000000,
+				       .samples = s,
+				       .extra = x,
+				       .n = 6,
+				       .backends = b,
+				       .n_backends = 2};
+	struct crowd_summary w;
+	ck_assert_int_eq(crowd_results_write(dir, &out, &w, &err), 0);
+	/* what the writer hands back is what it wrote */
+	ck_assert_str_eq(w.run, "run1");
+	ck_assert_uint_eq(w.n_backends, 2);
+	ck_assert_uint_eq(w.backends[0].metrics[0].n, 2);
+	ck_assert_double_eq_tol(w.backends[0].metrics[0].p50, 901, 1e-9);
 
 	json_t *sum = load(dir, "summary.json");
 	ck_assert_str_eq(json_string_value(json_object_get(sum, "run")), "run1");
 	ck_assert_str_eq(json_string_value(json_object_get(sum, "workload")), "idle");
-	ck_assert_str_eq(json_string_value(json_object_get(sum, "started")), "2023-11-14T22:13:20Z");
+	ck_assert_str_eq(json_string_value(json_object_get(sum, "started")),
+			 "2023-11-14T22:13:20Z");
 	ck_assert_str_eq(json_string_value(json_object_get(sum, "crowd_version")), CROWD_VERSION);
 	ck_assert_int_eq(json_integer_value(json_object_get(sum, "count")), 6);
 	json_t *core = json_object_get(json_object_get(sum, "backends"), "core");
@@ -236,23 +256,29 @@ START_TEST(folder_write_read)
 	ck_assert_ptr_nonnull(json_object_get(json_object_get(core, "metrics"), "phase_cgroup_ns"));
 	ck_assert_ptr_null(json_object_get(json_object_get(proc, "metrics"), "cgroup_bytes"));
 	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(core, "host"),
-							    "slab_delta_bytes_per_instance")), -10);
+							    "slab_delta_bytes_per_instance")),
+			    -10);
 	ck_assert_ptr_null(json_object_get(core, "load"));
-	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(proc, "load"),
-							    "jain_fairness")), 0.9);
+	ck_assert_double_eq(
+	    json_real_value(json_object_get(json_object_get(proc, "load"), "jain_fairness")), 0.9);
 	json_decref(sum);
 
 	json_t *host = load(dir, "host.json");
-	const char *keys[] = { "kernel", "cpu_model", "topology", "memory", "crowd_version", "git",
-			       "options", "command_line", "backends", "capabilities" };
+	const char *keys[] = {"kernel", "cpu_model", "topology",     "memory",	 "crowd_version",
+			      "git",	"options",   "command_line", "backends", "capabilities"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		ck_assert_msg(json_object_get(host, keys[i]), "host.json lacks %s", keys[i]);
-	ck_assert(json_integer_value(json_object_get(json_object_get(host, "topology"), "pus")) >= 1);
-	ck_assert(json_integer_value(json_object_get(json_object_get(host, "memory"), "total_bytes")) > 0);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(host, "options"), "count")),
-			 (json_int_t)cfg.count);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(host, "backends"), "core"), "invocation")),
-			 "in process");
+	ck_assert(json_integer_value(json_object_get(json_object_get(host, "topology"), "pus")) >=
+		  1);
+	ck_assert(json_integer_value(
+		      json_object_get(json_object_get(host, "memory"), "total_bytes")) > 0);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(host, "options"), "count")),
+	    (json_int_t)cfg.count);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(host, "backends"), "core"), "invocation")),
+	    "in process");
 	json_decref(host);
 
 	/* read it back; "latest" resolves to the run */
@@ -262,14 +288,17 @@ START_TEST(folder_write_read)
 	struct crowd_results r;
 	ck_assert_int_eq(crowd_results_read(latest, &r, &err), 0);
 	ck_assert_uint_eq(r.n, 6);
-	ck_assert_str_eq(r.run, "run1");
-	ck_assert_str_eq(r.workload, "idle");
-	ck_assert_str_eq(r.started, "2023-11-14T22:13:20Z");
-	ck_assert_uint_eq(r.n_backends, 2);
-	ck_assert_str_eq(r.backends[1], "process");
+	ck_assert_str_eq(r.folder, "run1");
+	ck_assert(r.have_summary);
+	ck_assert_str_eq(r.summary.run, "run1");
+	ck_assert_str_eq(r.summary.workload, "idle");
+	ck_assert_str_eq(r.summary.started, "2023-11-14T22:13:20Z");
+	ck_assert_uint_eq(r.summary.n_backends, 2);
+	ck_assert_str_eq(r.summary.backends[1].name, "process");
 	ck_assert_ptr_null(r.steps);
-	const struct crowd_results_backend *ci = crowd_results_info(&r, "core");
-	const struct crowd_results_backend *pi = crowd_results_info(&r, "process");
+	ck_assert(r.host.present && r.host.kernel[0] && r.host.pus >= 1);
+	const struct crowd_summary_backend *ci = crowd_summary_backend(&r.summary, "core");
+	const struct crowd_summary_backend *pi = crowd_summary_backend(&r.summary, "process");
 	ck_assert_ptr_nonnull(ci);
 	ck_assert_ptr_nonnull(pi);
 	ck_assert_str_eq(ci->ready_kind, "fd");
@@ -279,14 +308,29 @@ START_TEST(folder_write_read)
 	ck_assert_double_eq(pi->total_rps, 99.5);
 	ck_assert_double_eq(pi->jain, 0.9);
 	ck_assert(isnan(pi->mem_available_delta_per_instance));
-	ck_assert_ptr_null(crowd_results_info(&r, "vm"));
+	ck_assert_ptr_null(crowd_summary_backend(&r.summary, "vm"));
+	ck_assert_uint_eq(ci->count, 3);
+	ck_assert_uint_eq(ci->failures, 1);
+	ck_assert_uint_eq(pi->interrupted, 1);
+	/* the statistics read back are those written, to summary.json's 15 digits */
+	const struct crowd_metric *sp_m = crowd_metric_find("spinup_ns");
+	for (unsigned i = 0; i < 2; i++) {
+		const struct crowd_stats *a = crowd_summary_stats(&w.backends[i], sp_m);
+		const struct crowd_stats *c = crowd_summary_stats(&r.summary.backends[i], sp_m);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_eq(c->n, a->n);
+		ck_assert_double_eq_tol(c->p90, a->p90, 1e-9);
+		ck_assert_double_eq_tol(c->ci95_hi, a->ci95_hi, 1e-9);
+		ck_assert_double_eq_tol(c->stddev, a->stddev, 1e-6);
+	}
+	ck_assert_ptr_null(crowd_summary_stats(ci, crowd_metric_find("phase_setup_ns")));
 	crowd_results_free(&r);
 }
 END_TEST
 
 START_TEST(density_roundtrip)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_sample s[6];
 	struct crowd_sample_extra x[6];
 	struct crowd_density_step st[3], *r;
@@ -295,13 +339,17 @@ START_TEST(density_roundtrip)
 
 	make_samples(s, x);
 	snprintf(dir, sizeof(dir), "%s/d", tmpdir);
-	struct crowd_run_output out = { .samples = s, .n = 6 };
-	ck_assert_int_eq(crowd_results_write(dir, &out, &err), 0);
 	for (unsigned i = 0; i < 3; i++)
-		st[i] = (struct crowd_density_step){ i, 10 * (i + 1), 1000 + i, 5000 + i,
-						     1048576.25 * i, -3.5, 4096, 1e6 / 3, -1 };
-	struct crowd_density_outcome o = { 30, CROWD_DENSITY_SLO_SPINUP_P99, "p99 8ms > 5ms", 123456789 };
-	ck_assert_int_eq(crowd_results_write_density(dir, st, 3, &o, &err), 0);
+		st[i] = (struct crowd_density_step){
+		    i, 10 * (i + 1), 1000 + i, 5000 + i, 1048576.25 * i, -3.5, 4096, 1e6 / 3, -1};
+	struct crowd_density_outcome o = {30, CROWD_DENSITY_SLO_SPINUP_P99, "p99 8ms > 5ms",
+					  123456789};
+	struct crowd_run_output out = {
+	    .samples = s, .n = 6, .density = &o, .steps = st, .n_steps = 3};
+	struct crowd_summary w;
+	ck_assert_int_eq(crowd_results_write(dir, &out, &w, &err), 0);
+	ck_assert(w.have_density);
+	ck_assert_str_eq(w.density_stopped_by, "slo-spinup-p99");
 	snprintf(path, sizeof(path), "%s/density.csv", dir);
 	ck_assert_int_eq(crowd_results_read_density(path, &r, &n, &err), 0);
 	ck_assert_uint_eq(n, 3);
@@ -313,20 +361,143 @@ START_TEST(density_roundtrip)
 	ck_assert_int_eq(json_integer_value(json_object_get(d, "max_count")), 30);
 	ck_assert_ptr_nonnull(json_object_get(sum, "backends"));
 	json_decref(sum);
+	struct crowd_results res;
+	ck_assert_int_eq(crowd_results_read(dir, &res, &err), 0);
+	ck_assert_uint_eq(res.n_steps, 3);
+	ck_assert(res.summary.have_density);
+	ck_assert_uint_eq(res.summary.density_max_count, 30);
+	ck_assert_str_eq(res.summary.density_detail, "p99 8ms > 5ms");
+	ck_assert_int_eq(res.summary.density_ramp_ns, 123456789);
+	crowd_results_free(&res);
+}
+END_TEST
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Readers find columns by name: a column appended after the documented ones (and one in the
+ * middle of a reordered header) is ignored, the others land in their fields. */
+START_TEST(read_reordered_columns)
+{
+	struct crowd_error err = {0};
+	struct crowd_results r;
+	write_file(
+	    tmpdir, "samples.csv",
+	    "status,future_col,backend,rps,spinup_ns,workload,index,id,t_request_ns,"
+	    "t_cgroup_ns,t_clone_ns,t_setup_ns,t_ready_ns,t_first_response_ns,teardown_ns,"
+	    "cgroup_bytes,pss_bytes,rss_bytes,error,latency_p99_ns,appended_ns\n"
+	    "ok,\"x,y\",crun,12.500,700,idle,3,c-3,100,,200,300,800,,55,,4096,8192,\"\",77,9\n"
+	    "failed,,crun,,,idle,4,c-4,150,,,,,,,,,,\"exit 1\",,\n");
+	write_file(tmpdir, "density.csv",
+		   "count,rps_per_instance,step,spinup_p50_ns,spinup_p99_ns,"
+		   "mem_available_per_instance_bytes,slab_per_instance_bytes,"
+		   "cgroup_per_instance_bytes,pss_per_instance_bytes,new_thing\n"
+		   "10,,1,1000,2000,-5,12.5,4096,,zz\n");
+	ck_assert_msg(crowd_results_read(tmpdir, &r, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_str_eq(r.samples[0].backend, "crun");
+	ck_assert_int_eq(r.samples[0].index, 3);
+	ck_assert_int_eq(r.samples[0].status, CROWD_STATUS_OK);
+	ck_assert_int_eq(r.samples[0].spinup_ns, 700);
+	ck_assert_int_eq(r.samples[0].t_ready_ns, 800);
+	ck_assert_int_eq(r.samples[0].t_cgroup_ns, -1);
+	ck_assert_int_eq(r.samples[0].pss_bytes, 4096);
+	ck_assert(r.samples[0].rps == 12.5);
+	ck_assert_int_eq(r.extra[0].latency_p99_ns, 77);
+	ck_assert_int_eq(r.extra[0].latency_p50_ns, -1);
+	ck_assert_str_eq(r.samples[1].error, "exit 1");
+	ck_assert_int_eq(r.samples[1].status, CROWD_STATUS_FAILED);
+	/* no summary.json: the model still names the run and counts the backends */
+	ck_assert(!r.have_summary);
+	ck_assert_str_eq(r.summary.workload, "idle");
+	ck_assert_str_eq(r.summary.run, r.folder);
+	ck_assert_uint_eq(r.summary.n_backends, 1);
+	ck_assert_uint_eq(r.summary.backends[0].count, 2);
+	ck_assert_uint_eq(r.summary.backends[0].failures, 1);
+	ck_assert_uint_eq(r.n_steps, 1);
+	ck_assert_uint_eq(r.steps[0].step, 1);
+	ck_assert_uint_eq(r.steps[0].count, 10);
+	ck_assert_int_eq(r.steps[0].spinup_p99_ns, 2000);
+	ck_assert_double_eq(r.steps[0].mem_available_per_instance_bytes, -5);
+	ck_assert_double_eq(r.steps[0].slab_per_instance_bytes, 12.5);
+	ck_assert_double_eq(r.steps[0].rps_per_instance, -1);
+	ck_assert_double_eq(r.steps[0].pss_per_instance_bytes, -1);
+	crowd_results_free(&r);
+}
+END_TEST
+
+/* A truncated or malformed file is refused with its path and line. */
+START_TEST(read_bad_files)
+{
+	struct crowd_error err = {0};
+	struct crowd_results r;
+	struct crowd_sample s[6];
+	struct crowd_sample_extra x[6];
+	char path[160], dir[128];
+	static const struct {
+		const char *file, *append, *want;
+	} cases[] = {
+	    /* the last row cut short by a crash */
+	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 21"},
+	    /* an unterminated quote */
+	    {"samples.csv", "core,idle,6,id-6,ok,1,,,,,,,,,,,,\"cut,,,\n",
+	     "samples.csv:8: unterminated quote"},
+	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,\n",
+	     "samples.csv:8: bad status 'maybe'"},
+	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,\n",
+	     "samples.csv:8: bad spinup_ns '-5'"},
+	    {"summary.json", "{\"run\": ", "summary.json:1:"},
+	    {"summary.json", "[1, 2]", "summary.json:1: not a JSON object"},
+	    {"density.csv", "step,count\n1,2\n",
+	     "density.csv:1: header lacks column 'spinup_p50_ns'"},
+	    {"host.json", "{\n\"kernel\": \"6.1\",\n", "host.json:3:"},
+	};
+	make_samples(s, x);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/bad%zu", tmpdir, i);
+		struct crowd_run_output out = {.samples = s, .extra = x, .n = 6};
+		ck_assert_int_eq(crowd_results_write(dir, &out, NULL, &err), 0);
+		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].file);
+		FILE *f = fopen(path, strcmp(cases[i].file, "samples.csv") ? "w" : "a");
+		fputs(cases[i].append, f);
+		fclose(f);
+		memset(&err, 0, sizeof(err));
+		ck_assert_int_eq(crowd_results_read(dir, &r, &err), -EINVAL);
+		ck_assert_msg(strstr(err.msg, cases[i].want) && strstr(err.msg, dir),
+			      "case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
+		ck_assert_ptr_null(r.samples);
+	}
+	/* an empty samples.csv (a run killed before its first write) */
+	write_file(tmpdir, "samples.csv", "");
+	ck_assert_int_eq(crowd_results_read(tmpdir, &r, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "samples.csv:1: no header line"), "%s", err.msg);
+	/* not a results folder */
+	snprintf(dir, sizeof(dir), "%s/empty", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(crowd_results_read(dir, &r, &err), -ENOENT);
+	ck_assert_msg(strstr(err.msg, "not a results folder (no samples.csv)"), "%s", err.msg);
 }
 END_TEST
 
 START_TEST(default_dir_name)
 {
 	struct crowd_config cfg;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	char buf[256];
 	crowd_config_init(&cfg);
 	cfg.backends[0] = "core";
 	cfg.backends[1] = "crun";
 	cfg.n_backends = 2;
 	snprintf(cfg.workload.name, sizeof(cfg.workload.name), "cmd:/bin/x y");
-	ck_assert_int_eq(crowd_results_default_dir(&cfg, 1700000000, NULL, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(crowd_results_default_dir(&cfg, 1700000000, NULL, buf, sizeof(buf), &err),
+			 0);
 	ck_assert_str_eq(buf, "results/runs/20231114-221320-core+crun-cmd__bin_x_y");
 }
 END_TEST
@@ -341,6 +512,8 @@ static Suite *results_suite(void)
 	tcase_add_test(tc, metrics_phases);
 	tcase_add_test(tc, folder_write_read);
 	tcase_add_test(tc, density_roundtrip);
+	tcase_add_test(tc, read_reordered_columns);
+	tcase_add_test(tc, read_bad_files);
 	tcase_add_test(tc, default_dir_name);
 	suite_add_tcase(s, tc);
 	return s;

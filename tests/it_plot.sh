@@ -136,7 +136,7 @@ for d in bad1 bad2 bad3 bad4 no; do [ ! -e "$T/$d" ] || fail "bad input created 
 cp -r "$SMALL" "$T/garbled"
 sed -i '3s/,ok,[0-9]*,/,ok,12x,/' "$T/garbled/samples.csv"
 expect_rc 2 "$CROWD" plot "$T/garbled" --out "$T/bad5"
-echo "$ERR" | grep -q "samples.csv line 3" || fail "message does not name file and line: $ERR"
+echo "$ERR" | grep -q "samples.csv:3: bad t_request_ns" || fail "message does not name file and line: $ERR"
 
 # 7. gnuplot errors fail crowd plot (exit 1) with gnuplot's message, and leave no figure.
 # a) corrupted data: spin-up times of 0 ns cannot go on the log axis.

@@ -678,12 +678,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-double crowd_load_jain(const double *x, size_t n)
-{
-	double j = crowd_stats_jain(x, n);
-	return isnan(j) ? 0.0 : j;
-}
-
 static int target_prepare(const struct crowd_load_target *t, unsigned pipeline,
 			  struct tinfo *ti, struct crowd_error *err)
 {
@@ -997,7 +991,9 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 		sum.client_cpu_ns += w[j].cpu_ns;
 	sum.total_rps = (double)sum.requests / secs;
 	sum.bytes_per_s = (double)sum.bytes / secs;
-	sum.fairness = crowd_load_jain(rps, n);
+	sum.fairness = crowd_stats_jain(rps, n);
+	if (isnan(sum.fairness))
+		sum.fairness = 0; /* nothing ran (load.h) */
 	sum.p50_ns = crowd_hist_percentile(all, 50);
 	sum.p90_ns = crowd_hist_percentile(all, 90);
 	sum.p99_ns = crowd_hist_percentile(all, 99);

@@ -78,7 +78,4 @@ size_t crowd_load_max_targets(unsigned connections, unsigned extra_fds_per_targe
 int crowd_load_parse_url(const char *url, struct crowd_load_target *ret, char *path_buf,
 			 size_t path_len, struct crowd_error *err);
 
-/* Jain's fairness index (sum x)^2 / (n * sum x^2); 0 when n == 0 or all x are 0. */
-double crowd_load_jain(const double *x, size_t n);
-
 #endif

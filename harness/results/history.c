@@ -12,8 +12,8 @@ static int cmp_results(const void *a, const void *b)
 	const struct crowd_results *x = a, *y = b;
 	/* started is ISO 8601 UTC, so text order is time order; the run name (which starts
 	 * with a timestamp) breaks ties and stands in when summary.json is absent */
-	int c = strcmp(x->started, y->started);
-	return c ? c : strcmp(x->run, y->run);
+	int c = strcmp(x->summary.started, y->summary.started);
+	return c ? c : strcmp(x->summary.run, y->summary.run);
 }
 
 /* s into buf with whitespace as '_', so the data file stays whitespace-separated. */
@@ -42,8 +42,8 @@ static int summarize(struct crowd_history *h, const struct crowd_results *r, siz
 	_cleanup_free_ double *v = malloc((r->n ? r->n : 1) * sizeof(double));
 	if (!v)
 		return crowd_error_set(err, ENOMEM, "history: out of memory");
-	for (unsigned b = 0; b < r->n_backends; b++) {
-		const char *name = r->backends[b];
+	for (unsigned b = 0; b < r->summary.n_backends; b++) {
+		const char *name = r->summary.backends[b].name;
 		if (backend && strcmp(backend, name))
 			continue;
 		size_t k = crowd_metric_values(h->metric, r->samples, r->n, name, v);
@@ -54,8 +54,8 @@ static int summarize(struct crowd_history *h, const struct crowd_results *r, siz
 		int rc = crowd_stats_summarize(v, k, CROWD_STATS_SEED, &row->st, err);
 		if (rc < 0)
 			return rc;
-		copy_word(row->started, sizeof(row->started), r->started);
-		copy_word(row->run, sizeof(row->run), r->run);
+		copy_word(row->started, sizeof(row->started), r->summary.started);
+		copy_word(row->run, sizeof(row->run), r->summary.run);
 		snprintf(row->backend, sizeof(row->backend), "%s", name);
 		add_backend(h, name);
 		h->n++;
@@ -64,8 +64,7 @@ static int summarize(struct crowd_history *h, const struct crowd_results *r, siz
 }
 
 int crowd_history_compute(char *const *dirs, size_t n, const struct crowd_metric *m,
-			  const char *backend, struct crowd_history *ret,
-			  struct crowd_error *err)
+			  const char *backend, struct crowd_history *ret, struct crowd_error *err)
 {
 	int rc = 0;
 	*ret = (struct crowd_history){.metric = m ? m : crowd_metric_find("spinup_ns")};
@@ -92,7 +91,7 @@ int crowd_history_compute(char *const *dirs, size_t n, const struct crowd_metric
 	}
 	qsort(r, n, sizeof(*r), cmp_results);
 	for (size_t i = 0; i < n; i++) {
-		copy_word(ret->runs[i], sizeof(ret->runs[i]), r[i].run);
+		copy_word(ret->runs[i], sizeof(ret->runs[i]), r[i].summary.run);
 		rc = summarize(ret, &r[i], i, backend, err);
 		if (rc < 0)
 			goto out;
@@ -131,9 +130,9 @@ int crowd_history_write_data(FILE *f, const struct crowd_history *h, const char 
 		const struct crowd_history_row *w = &h->rows[i];
 		if (backend && strcmp(backend, w->backend))
 			continue;
-		fprintf(f, "%zu %s %s %s %zu %.15g %.15g %.15g %.15g %.15g\n", w->index,
-			w->started, w->run, w->backend, w->st.n, w->st.p50, w->st.ci95_lo,
-			w->st.ci95_hi, w->st.p90, w->st.p99);
+		fprintf(f, "%zu %s %s %s %zu %.15g %.15g %.15g %.15g %.15g\n", w->index, w->started,
+			w->run, w->backend, w->st.n, w->st.p50, w->st.ci95_lo, w->st.ci95_hi,
+			w->st.p90, w->st.p99);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -1,501 +1,73 @@
-/* Results folders read back for `crowd plot`, and the .dat files each figure plots. */
+/* The plot's view of results folders (read by crowd_results_read), and the .dat files each
+ * figure plots. */
 #include "plotdata.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/util.h"
+#include "stats.h"
 
 #define NS_PER_MS     1e6
 #define BYTES_PER_MIB 1048576.0
 
-static void fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
-
-static int values_add(struct crowd_plot_values *c, double v)
-{
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		double *nv = realloc(c->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = cap;
-	}
-	c->v[c->n++] = v;
-	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-double crowd_plot_quantile(const double *sorted, size_t n, double p)
-{
-	if (n == 0)
-		return NAN;
-	double h = (double)(n - 1) * p;
-	size_t lo = (size_t)floor(h);
-	if (lo + 1 >= n)
-		return sorted[n - 1];
-	return sorted[lo] + (h - (double)lo) * (sorted[lo + 1] - sorted[lo]);
-}
-
-/* ---- CSV: RFC 4180 fields, "" inside quotes for a quote ---- */
-
-struct csv {
-	char *buf, *p;
-	unsigned line;
+/* Each column: a metric of the results model, in display units. */
+static const struct {
+	const char *metric;
+	double scale; /* base units per display unit */
+} plot_columns[CROWD_PLOT_NCOLUMNS] = {
+    [CROWD_PLOT_SPINUP_MS] = {"spinup_ns", NS_PER_MS},
+    [CROWD_PLOT_PHASE_CGROUP_MS] = {"phase_cgroup_ns", NS_PER_MS},
+    [CROWD_PLOT_PHASE_CLONE_MS] = {"phase_clone_ns", NS_PER_MS},
+    [CROWD_PLOT_PHASE_SETUP_MS] = {"phase_setup_ns", NS_PER_MS},
+    [CROWD_PLOT_PHASE_READY_MS] = {"phase_ready_ns", NS_PER_MS},
+    [CROWD_PLOT_PHASE_FIRST_RESPONSE_MS] = {"phase_first_response_ns", NS_PER_MS},
+    [CROWD_PLOT_CGROUP_MIB] = {"cgroup_bytes", BYTES_PER_MIB},
+    [CROWD_PLOT_PSS_MIB] = {"pss_bytes", BYTES_PER_MIB},
+    [CROWD_PLOT_RPS] = {"rps", 1},
 };
 
-/* Next field into out (NUL-terminated, truncated to len); *ret_eol is set at the end of a
- * record. Returns 0, or 1 at the end of the input. */
-static int csv_field(struct csv *c, char *out, size_t len, bool *ret_eol)
+/* The ok values of column k of backend b, scaled and sorted (for CDFs and quantiles). */
+static int column_fill(const struct crowd_results *res, struct crowd_plot_backend *b, int k)
 {
-	size_t k = 0;
-	if (!*c->p)
-		return 1;
-	if (*c->p == '"') {
-		c->p++;
-		for (;;) {
-			if (!*c->p)
-				break;
-			if (*c->p == '"') {
-				if (c->p[1] != '"') {
-					c->p++;
-					break;
-				}
-				c->p++;
-			}
-			if (*c->p == '\n')
-				c->line++;
-			if (k + 1 < len)
-				out[k++] = *c->p;
-			c->p++;
-		}
-	}
-	while (*c->p && *c->p != ',' && *c->p != '\n' && *c->p != '\r') {
-		if (k + 1 < len)
-			out[k++] = *c->p;
-		c->p++;
-	}
-	out[k] = '\0';
-	if (*c->p == '\r')
-		c->p++;
-	*ret_eol = *c->p != ',';
-	if (*c->p == ',')
-		c->p++;
-	else if (*c->p == '\n') {
-		c->p++;
-		c->line++;
-	}
+	struct crowd_plot_values *c = &b->col[k];
+	c->v = malloc((res->n ? res->n : 1) * sizeof(double));
+	if (!c->v)
+		return -ENOMEM;
+	c->n = crowd_metric_values(crowd_metric_find(plot_columns[k].metric), res->samples, res->n,
+				   b->sum->name, c->v);
+	for (size_t i = 0; i < c->n; i++)
+		c->v[i] /= plot_columns[k].scale;
+	crowd_stats_sort(c->v, c->n);
 	return 0;
 }
 
-#define CSV_MAX_COLUMNS 64
-
-/* One record into fields[]; returns the number of fields, 0 at the end of the input. */
-static int csv_record(struct csv *c, char fields[][256], int max)
+/* The footnote's words for the run's host and crowd version. */
+static void describe(struct crowd_plot_run *r)
 {
-	int n = 0;
-	bool eol = false;
-	while (!eol) {
-		char tmp[256] = "";
-		if (csv_field(c, n < max ? fields[n] : tmp, 256, &eol))
-			break;
-		n++;
-	}
-	return n < max ? n : max;
-}
-
-static int read_whole(const char *path, char **ret, struct crowd_error *err)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	if (!f)
-		return crowd_error_errno(err, errno, "%s", path);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? 2 * cap : 65536;
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				return crowd_error_errno(err, ENOMEM, "%s", path);
-			buf = nb;
-		}
-		size_t got = fread(buf + len, 1, cap - len - 1, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f))
-		return crowd_error_errno(err, EIO, "%s", path);
-	buf[len] = '\0';
-	if (strlen(buf) != len)
-		return crowd_error_set(err, EINVAL, "%s: not a text file (NUL byte)", path);
-	*ret = crowd_steal_ptr(buf);
-	return 0;
-}
-
-/* Column lookup by header name; -1 when absent. */
-static int column_index(char header[][256], int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(header[i], name))
-			return i;
-	return -1;
-}
-
-/* A number field: NAN when empty, -EINVAL when not a number. */
-static int parse_number(const char *s, double *ret)
-{
-	if (!*s) {
-		*ret = NAN;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end || !isfinite(v))
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-/* A CSV file read whole: its header, where each wanted column is, and the current row. */
-struct csv_table {
-	char path[PATH_MAX + 32];
-	char *buf;
-	struct csv c;
-	int nh;
-	unsigned line; /* of the current row */
-	const char *const *names;
-	int idx[CSV_MAX_COLUMNS];
-	char fields[CSV_MAX_COLUMNS][256];
-};
-
-static void csv_table_freep(struct csv_table **t)
-{
-	if (*t) {
-		free((*t)->buf);
-		free(*t);
-	}
-}
-#define _cleanup_csv_table_ __attribute__((cleanup(csv_table_freep)))
-
-/* Read dir/name and find the ncols named columns in its header (each must be there). */
-static int csv_table_open(const char *dir, const char *name, const char *const *names,
-			  size_t ncols, struct csv_table **ret, struct crowd_error *err)
-{
-	_cleanup_csv_table_ struct csv_table *t = calloc(1, sizeof(*t));
-	if (!t)
-		return crowd_error_errno(err, ENOMEM, "%s/%s", dir, name);
-	snprintf(t->path, sizeof(t->path), "%s/%s", dir, name);
-	int r = read_whole(t->path, &t->buf, err);
-	if (r < 0)
-		return r;
-	t->c = (struct csv){.buf = t->buf, .p = t->buf, .line = 1};
-	t->nh = csv_record(&t->c, t->fields, CSV_MAX_COLUMNS);
-	t->names = names;
-	for (size_t f = 0; f < ncols && f < CSV_MAX_COLUMNS; f++) {
-		t->idx[f] = column_index(t->fields, t->nh, names[f]);
-		if (t->idx[f] < 0)
-			return crowd_error_set(err, EINVAL, "%s: header has no column '%s'", t->path,
-					       names[f]);
-	}
-	*ret = crowd_steal_ptr(t);
-	return 0;
-}
-
-/* The next row that is not blank: 1, 0 at the end, <0 when its field count is off. */
-static int csv_table_next(struct csv_table *t, struct crowd_error *err)
-{
-	for (;;) {
-		t->line = t->c.line;
-		int n = csv_record(&t->c, t->fields, CSV_MAX_COLUMNS);
-		if (n == 0)
-			return 0;
-		if (n == 1 && !t->fields[0][0])
-			continue;
-		if (n != t->nh)
-			return crowd_error_set(err, EINVAL, "%s line %u: %d fields, header has %d",
-					       t->path, t->line, n, t->nh);
-		return 1;
-	}
-}
-
-/* Wanted column f of the current row. */
-static const char *csv_table_field(const struct csv_table *t, size_t f)
-{
-	return t->fields[t->idx[f]];
-}
-
-/* Wanted column f of the current row as a number (NAN when empty). */
-static int csv_table_number(const struct csv_table *t, size_t f, double *ret,
-			    struct crowd_error *err)
-{
-	if (parse_number(csv_table_field(t, f), ret) < 0)
-		return crowd_error_set(err, EINVAL, "%s line %u: %s '%s' is not a number",
-				       t->path, t->line, t->names[f], csv_table_field(t, f));
-	return 0;
-}
-
-enum sample_field {
-	F_BACKEND,
-	F_STATUS,
-	F_T_REQUEST,
-	F_T_CGROUP,
-	F_T_CLONE,
-	F_T_SETUP,
-	F_T_READY,
-	F_T_FIRST_RESPONSE,
-	F_SPINUP,
-	F_CGROUP_BYTES,
-	F_PSS_BYTES,
-	F_RPS,
-	F_COUNT,
-};
-static const char *const sample_field_names[F_COUNT] = {
-    [F_BACKEND] = "backend",	    [F_STATUS] = "status",
-    [F_T_REQUEST] = "t_request_ns", [F_T_CGROUP] = "t_cgroup_ns",
-    [F_T_CLONE] = "t_clone_ns",	    [F_T_SETUP] = "t_setup_ns",
-    [F_T_READY] = "t_ready_ns",	    [F_T_FIRST_RESPONSE] = "t_first_response_ns",
-    [F_SPINUP] = "spinup_ns",	    [F_CGROUP_BYTES] = "cgroup_bytes",
-    [F_PSS_BYTES] = "pss_bytes",    [F_RPS] = "rps",
-};
-
-static struct crowd_plot_backend *run_backend(struct crowd_plot_run *r, const char *name)
-{
-	for (unsigned i = 0; i < r->n_backends; i++)
-		if (!strcmp(r->backend[i].name, name))
-			return &r->backend[i];
-	if (r->n_backends == CROWD_PLOT_MAX_BACKENDS)
-		return NULL;
-	struct crowd_plot_backend *b = &r->backend[r->n_backends++];
-	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->host_mib = NAN;
-	b->total_rps = NAN;
-	return b;
-}
-
-/* First of the given times that is present (not NAN). */
-static double first_present(double a, double b, double c)
-{
-	return !isnan(a) ? a : !isnan(b) ? b : c;
-}
-
-/* The phase values of one ok sample, as summary.json defines them. */
-static int add_sample(struct crowd_plot_backend *b, const double *v)
-{
-	double ph[CROWD_PLOT_NCOLUMNS];
-	for (int i = 0; i < CROWD_PLOT_NCOLUMNS; i++)
-		ph[i] = NAN;
-	ph[CROWD_PLOT_SPINUP_MS] = v[F_SPINUP] / NS_PER_MS;
-	ph[CROWD_PLOT_PHASE_CGROUP_MS] = (v[F_T_CGROUP] - v[F_T_REQUEST]) / NS_PER_MS;
-	ph[CROWD_PLOT_PHASE_CLONE_MS] =
-	    (v[F_T_CLONE] - first_present(v[F_T_CGROUP], v[F_T_REQUEST], NAN)) / NS_PER_MS;
-	ph[CROWD_PLOT_PHASE_SETUP_MS] = (v[F_T_SETUP] - v[F_T_CLONE]) / NS_PER_MS;
-	ph[CROWD_PLOT_PHASE_READY_MS] =
-	    (v[F_T_READY] - first_present(v[F_T_SETUP], v[F_T_CLONE], v[F_T_REQUEST])) / NS_PER_MS;
-	ph[CROWD_PLOT_PHASE_FIRST_RESPONSE_MS] = (v[F_T_FIRST_RESPONSE] - v[F_T_READY]) / NS_PER_MS;
-	ph[CROWD_PLOT_CGROUP_MIB] = v[F_CGROUP_BYTES] / BYTES_PER_MIB;
-	ph[CROWD_PLOT_PSS_MIB] = v[F_PSS_BYTES] / BYTES_PER_MIB;
-	ph[CROWD_PLOT_RPS] = v[F_RPS];
-	for (int i = 0; i < CROWD_PLOT_NCOLUMNS; i++)
-		if (!isnan(ph[i]) && values_add(&b->col[i], ph[i]) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-static int read_samples(struct crowd_plot_run *r, struct crowd_error *err)
-{
-	_cleanup_csv_table_ struct csv_table *t = NULL;
-	int ret = csv_table_open(r->dir, "samples.csv", sample_field_names, F_COUNT, &t, err);
-	if (ret < 0)
-		return ret;
-	while ((ret = csv_table_next(t, err)) > 0) {
-		double v[F_COUNT];
-		for (int f = F_T_REQUEST; f < F_COUNT; f++)
-			if ((ret = csv_table_number(t, (size_t)f, &v[f], err)) < 0)
-				return ret;
-		struct crowd_plot_backend *b = run_backend(r, csv_table_field(t, F_BACKEND));
-		if (!b)
-			return crowd_error_set(err, EINVAL, "%s line %u: more than %d backends",
-					       t->path, t->line, CROWD_PLOT_MAX_BACKENDS);
-		b->count++;
-		if (strcmp(csv_table_field(t, F_STATUS), "ok")) {
-			b->failures++;
-			continue;
-		}
-		if (add_sample(b, v) < 0)
-			return crowd_error_errno(err, ENOMEM, "%s", t->path);
-	}
-	if (ret < 0)
-		return ret;
-	for (unsigned i = 0; i < r->n_backends; i++)
-		for (int k = 0; k < CROWD_PLOT_NCOLUMNS; k++)
-			qsort(r->backend[i].col[k].v, r->backend[i].col[k].n, sizeof(double),
-			      cmp_double);
-	return 0;
-}
-
-static const char *const density_names[] = {
-    "count",
-    "spinup_p50_ns",
-    "spinup_p99_ns",
-    "mem_available_per_instance_bytes",
-    "slab_per_instance_bytes",
-    "cgroup_per_instance_bytes",
-    "pss_per_instance_bytes",
-    "rps_per_instance",
-};
-static const double density_scale[] = {
-    1, NS_PER_MS, NS_PER_MS, BYTES_PER_MIB, BYTES_PER_MIB, BYTES_PER_MIB, BYTES_PER_MIB, 1};
-
-static int read_density(struct crowd_plot_run *r, struct crowd_error *err)
-{
-	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/density.csv", r->dir);
-	if (access(path, F_OK) < 0)
-		return 0;
-	_cleanup_csv_table_ struct csv_table *t = NULL;
-	int ret = csv_table_open(r->dir, "density.csv", density_names,
-				 CROWD_ARRAY_SIZE(density_names), &t, err);
-	if (ret < 0)
-		return ret;
-	size_t cap = 0;
-	while ((ret = csv_table_next(t, err)) > 0) {
-		double v[CROWD_ARRAY_SIZE(density_names)];
-		for (size_t f = 0; f < CROWD_ARRAY_SIZE(density_names); f++) {
-			if ((ret = csv_table_number(t, f, &v[f], err)) < 0)
-				return ret;
-			v[f] /= density_scale[f];
-		}
-		if (r->n_steps == cap) {
-			cap = cap ? 2 * cap : 16;
-			void *ns = realloc(r->steps, cap * sizeof(*r->steps));
-			if (!ns)
-				return crowd_error_errno(err, ENOMEM, "%s", path);
-			r->steps = ns;
-		}
-		r->steps[r->n_steps++] = (struct crowd_plot_density_step){
-		    .count = v[0],
-		    .spinup_p50_ms = v[1],
-		    .spinup_p99_ms = v[2],
-		    .mem_available_mib = v[3],
-		    .slab_mib = v[4],
-		    .cgroup_mib = v[5],
-		    .pss_mib = v[6],
-		    .rps_per_instance = v[7],
-		};
-	}
-	if (ret < 0)
-		return ret;
-	if (r->n_steps == 0)
-		return crowd_error_set(err, EINVAL, "%s: no rows", path);
-	return 0;
-}
-
-static double json_num(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static const char *json_str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int load_json(const char *path, json_t **ret, struct crowd_error *err)
-{
-	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je);
-	if (!j) {
-		if (access(path, F_OK) < 0)
-			return crowd_error_errno(err, errno, "%s", path);
-		return crowd_error_set(err, EINVAL, "%s line %d: %s", path, je.line, je.text);
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return crowd_error_set(err, EINVAL, "%s: not a JSON object", path);
-	}
-	*ret = j;
-	return 0;
-}
-
-static int read_summary(struct crowd_plot_run *r, struct crowd_error *err)
-{
-	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/summary.json", r->dir);
-	json_t *s = NULL;
-	int ret = load_json(path, &s, err);
-	if (ret < 0)
-		return ret;
-	r->summary = s;
-	const char *ver = json_str(s, "crowd_version"), *git = json_str(s, "git");
-	snprintf(r->version, sizeof(r->version), "crowd %s%s%s%s", ver ? ver : "?", git ? " (" : "",
-		 git ? git : "", git ? ")" : "");
-	json_t *bes = json_object_get(s, "backends");
-	for (unsigned i = 0; i < r->n_backends; i++) {
-		struct crowd_plot_backend *b = &r->backend[i];
-		json_t *be = json_object_get(bes, b->name);
-		double host =
-		    json_num(json_object_get(be, "host"), "mem_available_delta_bytes_per_instance");
-		b->host_mib = host / BYTES_PER_MIB;
-		b->total_rps = json_num(json_object_get(be, "load"), "total_rps");
-		const char *accel = json_str(be, "accel");
-		snprintf(b->accel, sizeof(b->accel), "%s", accel ? accel : "");
-	}
-	json_t *d = json_object_get(s, "density");
-	r->density_max_count = json_num(d, "max_count");
-	const char *stop = json_str(d, "stopped_by");
-	snprintf(r->density_stop, sizeof(r->density_stop), "%s", stop ? stop : "unknown");
-	return 0;
-}
-
-/* host.json is optional: the footnote says "host unknown" without it. */
-static int read_host(struct crowd_plot_run *r, struct crowd_error *err)
-{
-	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/host.json", r->dir);
-	snprintf(r->host, sizeof(r->host), "host unknown (no host.json)");
-	if (access(path, F_OK) < 0)
-		return 0;
-	json_t *h = NULL;
-	int ret = load_json(path, &h, err);
-	if (ret < 0)
-		return ret;
-	const char *cpu = json_str(h, "cpu_model"), *kernel = json_str(h, "kernel_release");
-	if (!kernel)
-		kernel = json_str(h, "kernel");
-	const char *layout = json_str(h, "cgroup_layout");
-	double pus = json_num(json_object_get(h, "topology"), "pus");
-	double mem = json_num(json_object_get(h, "memory"), "total_bytes");
-	char cpus[32] = "", memtxt[32] = "";
-	if (!isnan(pus))
-		snprintf(cpus, sizeof(cpus), ", %.0f CPUs", pus);
-	if (!isnan(mem))
-		snprintf(memtxt, sizeof(memtxt), ", %.1f GiB", mem / (1024.0 * BYTES_PER_MIB));
-	snprintf(r->host, sizeof(r->host), "%s%s%s, kernel %s, cgroups %s",
-		 cpu ? cpu : "unknown CPU", cpus, memtxt, kernel ? kernel : "?",
-		 layout ? layout : "?");
-	json_decref(h);
-	return 0;
+	const struct crowd_results_host *h = &r->res.host;
+	const struct crowd_summary *s = &r->res.summary;
+	char cpus[32] = "", mem[32] = "";
+	if (!isnan(h->pus))
+		snprintf(cpus, sizeof(cpus), ", %.0f CPUs", h->pus);
+	if (!isnan(h->memory_total_bytes))
+		snprintf(mem, sizeof(mem), ", %.1f GiB",
+			 h->memory_total_bytes / (1024.0 * BYTES_PER_MIB));
+	if (h->present)
+		snprintf(r->host, sizeof(r->host), "%s%s%s, kernel %s, cgroups %s",
+			 h->cpu_model[0] ? h->cpu_model : "unknown CPU", cpus, mem,
+			 h->kernel[0] ? h->kernel : "?",
+			 h->cgroup_layout[0] ? h->cgroup_layout : "?");
+	else
+		snprintf(r->host, sizeof(r->host), "host unknown (no host.json)");
+	snprintf(r->version, sizeof(r->version), "crowd %s%s%s%s",
+		 s->crowd_version[0] ? s->crowd_version : "?", s->git[0] ? " (" : "", s->git,
+		 s->git[0] ? ")" : "");
 }
 
 void crowd_plot_run_free(struct crowd_plot_run *r)
@@ -505,8 +77,7 @@ void crowd_plot_run_free(struct crowd_plot_run *r)
 	for (unsigned i = 0; i < r->n_backends; i++)
 		for (int k = 0; k < CROWD_PLOT_NCOLUMNS; k++)
 			free(r->backend[i].col[k].v);
-	json_decref(r->summary);
-	free(r->steps);
+	crowd_results_free(&r->res);
 	free(r);
 }
 
@@ -517,45 +88,42 @@ static void run_freep(struct crowd_plot_run **r)
 
 int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct crowd_error *err)
 {
-	struct stat st;
 	char real[PATH_MAX];
-	if (stat(dir, &st) < 0)
-		return crowd_error_errno(err, errno, "results folder '%s'", dir);
-	if (!S_ISDIR(st.st_mode))
-		return crowd_error_set(err, ENOTDIR, "%s: not a folder", dir);
-	if (!realpath(dir, real))
-		return crowd_error_errno(err, errno, "%s", dir);
 	__attribute__((cleanup(run_freep))) struct crowd_plot_run *r = calloc(1, sizeof(*r));
 	if (!r)
 		return crowd_error_errno(err, ENOMEM, "%s", dir);
-	memcpy(r->dir, real, sizeof(real));
-	const char *base = strrchr(r->dir, '/');
-	base = base && base[1] ? base + 1 : r->dir;
-	size_t blen = strnlen(base, sizeof(r->name) - 1);
-	memcpy(r->name, base, blen);
-	r->name[blen] = '\0';
-	r->density_max_count = NAN;
-
-	static const char *const required[] = {"samples.csv", "summary.json"};
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(required); i++) {
-		char path[PATH_MAX + 32];
-		snprintf(path, sizeof(path), "%s/%s", r->dir, required[i]);
-		if (access(path, R_OK) < 0)
-			return crowd_error_set(err, ENOENT,
-					       "%s: not a results folder (no readable %s)", dir,
-					       required[i]);
-	}
-	int rc = read_samples(r, err);
-	if (rc >= 0)
-		rc = read_summary(r, err);
-	if (rc >= 0)
-		rc = read_host(r, err);
-	if (rc >= 0)
-		rc = read_density(r, err);
+	/* the real path: a figure's default place and the report name the run, not "latest" */
+	int rc = crowd_results_read(realpath(dir, real) ? real : dir, &r->res, err);
 	if (rc < 0)
-		return rc == -ENOENT ? -EINVAL : rc;
+		return rc;
+	if (!r->res.have_summary)
+		return crowd_error_set(err, ENOENT,
+				       "%s: not a results folder (no readable summary.json)", dir);
+	describe(r);
+	for (unsigned i = 0; i < r->res.summary.n_backends; i++) {
+		const struct crowd_summary_backend *sb = &r->res.summary.backends[i];
+		if (!sb->count)
+			continue; /* named in summary.json, no sample */
+		struct crowd_plot_backend *b = &r->backend[r->n_backends++];
+		b->sum = sb;
+		for (int k = 0; k < CROWD_PLOT_NCOLUMNS; k++)
+			if (column_fill(&r->res, b, k) < 0)
+				return crowd_error_errno(err, ENOMEM, "%s", dir);
+	}
 	*ret = crowd_steal_ptr(r);
 	return 0;
+}
+
+/* Quantile p in [0,1] of a column (the stats.h rule); NAN when it is empty. */
+static double quantile(const struct crowd_plot_values *c, double p)
+{
+	return c->n ? crowd_stats_percentile_sorted(c->v, c->n, p * 100) : NAN;
+}
+
+/* A density.csv value in display units, NAN when absent (-1). */
+static double shown(double v, double scale)
+{
+	return v == -1 ? NAN : v / scale;
 }
 
 /* ---- gnuplot variables ---- */
@@ -607,9 +175,9 @@ static void series_title(char *buf, size_t len, const struct crowd_plot_run *r, 
 			 size_t nruns)
 {
 	if (nruns > 1 && backend)
-		snprintf(buf, len, "%s:%s", r->name, backend);
+		snprintf(buf, len, "%s:%s", r->res.folder, backend);
 	else
-		snprintf(buf, len, "%s", backend ? backend : r ? r->name : "");
+		snprintf(buf, len, "%s", backend ? backend : r ? r->res.folder : "");
 	for (char *p = buf; *p; p++)
 		if (*p == ' ' || *p == '\t' || *p == '\'' || *p == '"')
 			*p = '_';
@@ -659,7 +227,7 @@ static bool any_vm(struct crowd_plot_run *const *runs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < runs[i]->n_backends; b++)
-			if (is_vm(runs[i]->backend[b].name))
+			if (is_vm(runs[i]->backend[b].sum->name))
 				return true;
 	return false;
 }
@@ -672,7 +240,7 @@ static unsigned backend_lt(struct crowd_plot_run *const *runs, size_t n, const c
 	unsigned k = 0;
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < runs[i]->n_backends; b++) {
-			const char *nm = runs[i]->backend[b].name;
+			const char *nm = runs[i]->backend[b].sum->name;
 			bool dup = false;
 			for (unsigned j = 0; j < k; j++)
 				dup |= !strcmp(seen[j], nm);
@@ -704,9 +272,15 @@ static int job_setstyles(struct crowd_plot_job *job, const struct styles *st)
 	return r < 0 ? r : crowd_plot_job_setstr(job, "dts", st->dts);
 }
 
+/* The host view of memory per instance, MiB; NAN when summary.json has none. */
+static double host_mib(const struct crowd_plot_backend *be)
+{
+	return be->sum->mem_available_delta_per_instance / BYTES_PER_MIB;
+}
+
 static double median(const struct crowd_plot_values *c)
 {
-	return crowd_plot_quantile(c->v, c->n, 0.5);
+	return quantile(c, 0.5);
 }
 
 /* ---- figures ---- */
@@ -733,9 +307,10 @@ static int prep_spinup_cdf(struct crowd_plot_run *const *runs, size_t n, const c
 			if (r < 0)
 				return r;
 			char title[200];
-			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].name, n);
+			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].sum->name,
+				     n);
 			titles_add(&t, title);
-			styles_add(&st, backend_lt(runs, n, runs[i]->backend[b].name),
+			styles_add(&st, backend_lt(runs, n, runs[i]->backend[b].sum->name),
 				   (unsigned)i + 1);
 		}
 	if (t.n == 0)
@@ -764,7 +339,7 @@ static int prep_phases(struct crowd_plot_run *const *runs, size_t n, const char 
 	for (size_t i = 0; i < n; i++)
 		for (unsigned b = 0; b < runs[i]->n_backends; b++) {
 			const struct crowd_plot_backend *be = &runs[i]->backend[b];
-			if (is_vm(be->name))
+			if (is_vm(be->sum->name))
 				continue;
 			bool any = false;
 			for (size_t p = 0; p < CROWD_ARRAY_SIZE(phase_columns); p++)
@@ -772,7 +347,7 @@ static int prep_phases(struct crowd_plot_run *const *runs, size_t n, const char 
 			if (!any)
 				continue;
 			char title[200];
-			series_title(title, sizeof(title), runs[i], be->name, n);
+			series_title(title, sizeof(title), runs[i], be->sum->name, n);
 			fprintf(f, "%s", title);
 			for (size_t p = 0; p < CROWD_ARRAY_SIZE(phase_columns); p++) {
 				const struct crowd_plot_values *c = &be->col[phase_columns[p]];
@@ -810,13 +385,14 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 			const struct crowd_plot_backend *be = &runs[i]->backend[b];
 			const struct crowd_plot_values *cg = &be->col[CROWD_PLOT_CGROUP_MIB];
 			const struct crowd_plot_values *pss = &be->col[CROWD_PLOT_PSS_MIB];
-			if (is_vm(be->name) || (cg->n == 0 && pss->n == 0 && isnan(be->host_mib)))
+			if (is_vm(be->sum->name) ||
+			    (cg->n == 0 && pss->n == 0 && isnan(host_mib(be))))
 				continue;
 			has[0] |= cg->n > 0;
 			has[1] |= pss->n > 0;
-			has[2] |= !isnan(be->host_mib);
+			has[2] |= !isnan(host_mib(be));
 			char title[200];
-			series_title(title, sizeof(title), runs[i], be->name, n);
+			series_title(title, sizeof(title), runs[i], be->sum->name, n);
 			fprintf(f, "%s", title);
 			const struct crowd_plot_values *cols[] = {cg, pss};
 			for (size_t k = 0; k < CROWD_ARRAY_SIZE(cols); k++) {
@@ -824,14 +400,13 @@ static int prep_memory(struct crowd_plot_run *const *runs, size_t n, const char 
 					fprintf(f, " NaN NaN NaN");
 				else
 					fprintf(f, " %.6f %.6f %.6f", median(cols[k]),
-						crowd_plot_quantile(cols[k]->v, cols[k]->n, 0.1),
-						crowd_plot_quantile(cols[k]->v, cols[k]->n, 0.9));
+						quantile(cols[k], 0.1), quantile(cols[k], 0.9));
 			}
-			if (isnan(be->host_mib))
+			if (isnan(host_mib(be)))
 				fprintf(f, " NaN NaN NaN\n");
 			else
-				fprintf(f, " %.6f %.6f %.6f\n", be->host_mib, be->host_mib,
-					be->host_mib);
+				fprintf(f, " %.6f %.6f %.6f\n", host_mib(be), host_mib(be),
+					host_mib(be));
 			rows++;
 		}
 	int r = dat_close(f, "memory", err);
@@ -863,12 +438,13 @@ static int prep_throughput(struct crowd_plot_run *const *runs, size_t n, const c
 			if (c->n == 0)
 				continue;
 			char title[200];
-			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].name, n);
+			series_title(title, sizeof(title), runs[i], runs[i]->backend[b].sum->name,
+				     n);
 			fprintf(f, "%s# %s\n", t.n ? "\n\n" : "", title);
 			for (size_t k = 0; k < c->n; k++)
 				fprintf(f, "%.3f\n", c->v[k]);
 			titles_add(&t, title);
-			styles_add(&st, backend_lt(runs, n, runs[i]->backend[b].name),
+			styles_add(&st, backend_lt(runs, n, runs[i]->backend[b].sum->name),
 				   (unsigned)i + 1);
 		}
 	int r = dat_close(f, "throughput", err);
@@ -907,18 +483,18 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 	unsigned most = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct crowd_plot_run *r = runs[i];
-		if (!r->steps)
+		if (!r->res.steps)
 			continue;
 		FILE *f = dat_open(datadir, "rps-vs-n", (int)t.n + 1, err);
 		if (!f)
 			return -err->code;
 		fprintf(f, "# count rps_per_container aggregate_rps(estimate: mean x N)\n");
 		unsigned pts = 0;
-		for (size_t s = 0; s < r->n_steps; s++) {
-			const struct crowd_plot_density_step *d = &r->steps[s];
+		for (size_t s = 0; s < r->res.n_steps; s++) {
+			const struct crowd_density_step *d = &r->res.steps[s];
 			if (isnan(d->rps_per_instance) || d->rps_per_instance < 0)
 				continue;
-			fprintf(f, "%.0f %.3f %.3f\n", d->count, d->rps_per_instance,
+			fprintf(f, "%u %.3f %.3f\n", d->count, d->rps_per_instance,
 				d->count * d->rps_per_instance);
 			pts++;
 		}
@@ -931,7 +507,8 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 		series_title(title, sizeof(title), r, NULL, n);
 		snprintf(full, sizeof(full), "%s(density)", title);
 		titles_add(&t, full);
-		styles_add(&st, backend_lt(runs, n, r->n_backends ? r->backend[0].name : ""), 2);
+		styles_add(&st, backend_lt(runs, n, r->n_backends ? r->backend[0].sum->name : ""),
+			   2);
 		size_t l = strlen(est);
 		snprintf(est + l, sizeof(est) - l, "%s1", l ? " " : "");
 		most = pts > most ? pts : most;
@@ -940,8 +517,8 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 	const char *names[CROWD_PLOT_MAX_BACKENDS * 4];
 	unsigned nn = 0;
 	for (size_t i = 0; i < n; i++)
-		for (unsigned b = 0; b < runs[i]->n_backends && !runs[i]->steps; b++) {
-			const char *nm = runs[i]->backend[b].name;
+		for (unsigned b = 0; b < runs[i]->n_backends && !runs[i]->res.steps; b++) {
+			const char *nm = runs[i]->backend[b].sum->name;
 			bool seen = false;
 			for (unsigned k = 0; k < nn; k++)
 				seen |= !strcmp(names[k], nm);
@@ -952,17 +529,17 @@ static int prep_rps_vs_n(struct crowd_plot_run *const *runs, size_t n, const cha
 		struct rps_point pt[64];
 		unsigned pts = 0;
 		for (size_t i = 0; i < n && pts < CROWD_ARRAY_SIZE(pt); i++)
-			for (unsigned b = 0; b < runs[i]->n_backends && !runs[i]->steps; b++) {
+			for (unsigned b = 0; b < runs[i]->n_backends && !runs[i]->res.steps; b++) {
 				const struct crowd_plot_backend *be = &runs[i]->backend[b];
 				const struct crowd_plot_values *c = &be->col[CROWD_PLOT_RPS];
-				if (strcmp(be->name, names[k]) || c->n == 0)
+				if (strcmp(be->sum->name, names[k]) || c->n == 0)
 					continue;
 				double sum = 0;
 				for (size_t j = 0; j < c->n; j++)
 					sum += c->v[j];
-				double agg = isnan(be->total_rps) ? sum : be->total_rps;
+				double agg = isnan(be->sum->total_rps) ? sum : be->sum->total_rps;
 				pt[pts++] = (struct rps_point){(double)c->n, agg / (double)c->n,
-							       agg, runs[i]->name};
+							       agg, runs[i]->res.folder};
 				break;
 			}
 		if (pts == 0)
@@ -1001,18 +578,22 @@ static int prep_density(struct crowd_plot_run *const *runs, size_t n, const char
 	char stops[512] = "", reasons[512] = "";
 	for (size_t i = 0; i < n; i++) {
 		const struct crowd_plot_run *r = runs[i];
-		if (!r->steps)
+		if (!r->res.steps)
 			continue;
 		FILE *f = dat_open(datadir, "density", (int)t.n + 1, err);
 		if (!f)
 			return -err->code;
 		fprintf(f, "# count mem_available_mib slab_mib cgroup_mib pss_mib spinup_p50_ms "
 			   "spinup_p99_ms\n");
-		for (size_t s = 0; s < r->n_steps; s++) {
-			const struct crowd_plot_density_step *d = &r->steps[s];
-			fprintf(f, "%.0f %.6f %.6f %.6f %.6f %.6f %.6f\n", d->count,
-				d->mem_available_mib, d->slab_mib, d->cgroup_mib, d->pss_mib,
-				d->spinup_p50_ms, d->spinup_p99_ms);
+		for (size_t s = 0; s < r->res.n_steps; s++) {
+			const struct crowd_density_step *d = &r->res.steps[s];
+			fprintf(f, "%u %.6f %.6f %.6f %.6f %.6f %.6f\n", d->count,
+				shown(d->mem_available_per_instance_bytes, BYTES_PER_MIB),
+				shown(d->slab_per_instance_bytes, BYTES_PER_MIB),
+				shown(d->cgroup_per_instance_bytes, BYTES_PER_MIB),
+				shown(d->pss_per_instance_bytes, BYTES_PER_MIB),
+				shown((double)d->spinup_p50_ns, NS_PER_MS),
+				shown((double)d->spinup_p99_ns, NS_PER_MS));
 		}
 		int rc = dat_close(f, "density", err);
 		if (rc < 0)
@@ -1022,9 +603,11 @@ static int prep_density(struct crowd_plot_run *const *runs, size_t n, const char
 		titles_add(&t, title);
 		size_t ls = strlen(stops), lr = strlen(reasons);
 		snprintf(stops + ls, sizeof(stops) - ls, "%s%.0f", t.n > 1 ? " " : "",
-			 isnan(r->density_max_count) ? -1.0 : r->density_max_count);
+			 r->res.summary.have_density ? (double)r->res.summary.density_max_count
+						     : -1.0);
 		snprintf(reasons + lr, sizeof(reasons) - lr, "%s%s", t.n > 1 ? " " : "",
-			 r->density_stop);
+			 r->res.summary.density_stopped_by[0] ? r->res.summary.density_stopped_by
+							      : "unknown");
 	}
 	if (t.n == 0)
 		return job_skip(job, "no folder has density.csv (made by crowd density)");
@@ -1048,7 +631,7 @@ static int prep_vm(struct crowd_plot_run *const *runs, size_t n, const char *dat
 		const struct crowd_plot_run *r = runs[i];
 		const struct crowd_plot_backend *vm = NULL;
 		for (unsigned b = 0; b < r->n_backends; b++)
-			if (is_vm(r->backend[b].name))
+			if (is_vm(r->backend[b].sum->name))
 				vm = &r->backend[b];
 		if (!vm)
 			continue;
@@ -1062,8 +645,9 @@ static int prep_vm(struct crowd_plot_run *const *runs, size_t n, const char *dat
 				continue;
 			char name[48], title[200];
 			/* Software emulation is much slower than KVM: say which one ran. */
-			snprintf(name, sizeof(name), "%s%s%s%s", be->name, be->accel[0] ? "(" : "",
-				 be->accel, be->accel[0] ? ")" : "");
+			snprintf(name, sizeof(name), "%s%s%s%s", be->sum->name,
+				 be->sum->accel[0] ? "(" : "", be->sum->accel,
+				 be->sum->accel[0] ? ")" : "");
 			series_title(title, sizeof(title), r, name, n);
 			fprintf(f, "%s %.6f %.6f %.6g %.6g %d\n", title, s, p, vs / s, vp / p,
 				be == vm);

@@ -1,6 +1,7 @@
-/* Data for `crowd plot`: reads results folders and writes the small whitespace-separated
- * .dat files the gnuplot scripts (scripts/NAME.gp) plot, one figure at a time. No plotting
- * here: each figure prepares its data and names its script and the gnuplot variables. */
+/* Data for `crowd plot`: takes results folders (crowd_results_read) and writes the small
+ * whitespace-separated .dat files the gnuplot scripts (scripts/NAME.gp) plot, one figure at a
+ * time. No plotting here: each figure prepares its data and names its script and the gnuplot
+ * variables. */
 #ifndef CROWD_PLOTDATA_H
 #define CROWD_PLOTDATA_H
 
@@ -10,8 +11,9 @@
 
 #include "core/error.h"
 #include "history.h"
+#include "results.h"
 
-#define CROWD_PLOT_MAX_BACKENDS 16
+#define CROWD_PLOT_MAX_BACKENDS CROWD_MAX_BACKENDS
 
 /* Values of the ok samples of one backend, base units converted to display units. */
 enum crowd_plot_column {
@@ -28,39 +30,26 @@ enum crowd_plot_column {
 };
 
 struct crowd_plot_values {
-	double *v;
-	size_t n, cap;
+	double *v; /* ascending */
+	size_t n;
 };
 
+/* One backend with samples: its summary, and its columns of ok values. */
 struct crowd_plot_backend {
-	char name[32];
-	unsigned count, failures; /* rows and rows whose status is not ok */
+	const struct crowd_summary_backend *sum; /* in the run's res.summary */
 	struct crowd_plot_values col[CROWD_PLOT_NCOLUMNS];
-	double host_mib;  /* summary.json host view per instance, NAN if absent */
-	double total_rps; /* summary.json load.total_rps, NAN if absent */
-	char accel[16];	  /* vm: "kvm" or "tcg" from summary.json, or "" */
 };
 
-struct crowd_plot_density_step {
-	double count, spinup_p50_ms, spinup_p99_ms, mem_available_mib, slab_mib, cgroup_mib,
-	    pss_mib, rps_per_instance;
-};
-
+/* One results folder as the figures see it: the model and the plot's columns. */
 struct crowd_plot_run {
-	char dir[PATH_MAX];
-	char name[128];	  /* folder name (symlinks resolved) */
-	char host[256];	  /* one line from host.json for the footnote */
-	char version[64]; /* crowd version and git commit of the run */
-	void *summary;	  /* json_t * of summary.json */
+	struct crowd_results res; /* read from the folder's real path (symlinks resolved) */
+	char host[256];		  /* one line from host.json for the footnote */
+	char version[96];	  /* crowd version and git commit of the run */
 	struct crowd_plot_backend backend[CROWD_PLOT_MAX_BACKENDS];
 	unsigned n_backends;
-	struct crowd_plot_density_step *steps; /* density.csv, NULL when absent */
-	size_t n_steps;
-	double density_max_count; /* NAN when no density result */
-	char density_stop[48];
 };
 
-/* Read dir (samples.csv and summary.json required, host.json and density.csv optional).
+/* Read dir with crowd_results_read (summary.json required besides samples.csv).
  * -ENOENT: not a results folder; -EINVAL: a malformed file (file and line in err). */
 int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct crowd_error *err);
 void crowd_plot_run_free(struct crowd_plot_run *r);
@@ -85,9 +74,6 @@ extern const struct crowd_plot_figure crowd_plot_figures[];
 
 /* Append a gnuplot string assignment name='value' (quotes doubled) to job->vars. */
 int crowd_plot_job_setstr(struct crowd_plot_job *job, const char *name, const char *value);
-
-/* p in [0,1] of sorted values, linear between closest ranks; NAN when n == 0. */
-double crowd_plot_quantile(const double *sorted, size_t n, double p);
 
 /* The trend figure of `crowd plot --history` (scripts/history.gp) from a history that
  * crowd_history_compute made: writes datadir/history.dat (every row, the same file as

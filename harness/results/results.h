@@ -1,5 +1,7 @@
 /* The results folder (DESIGN.md "Results folder"): samples.csv, summary.json, host.json and,
- * for density runs, density.csv; writers for the launcher and readers for compare and plot.
+ * for density runs, density.csv. One model (struct crowd_summary and struct crowd_results):
+ * the writer hands back what it wrote, the one reader fills the same structures, and every
+ * view (bench's printout, compare, history, plot, the HTML report) takes them.
  * samples.csv round-trips exactly: integers at full precision, rps with 3 decimals, empty
  * fields for -1. */
 #ifndef CROWD_RESULTS_H
@@ -9,11 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "engine/config.h"
 #include "core/error.h"
 #include "sample.h"
+#include "stats.h"
 
 /* Optional extra columns of samples.csv (load generator per container); -1 when absent. */
 struct crowd_sample_extra {
@@ -26,49 +30,19 @@ void crowd_sample_extra_init(struct crowd_sample_extra *x);
 /* What the launcher knows per backend beyond the samples. Doubles < 0 / NULL strings mean
  * absent (the key is left out of the JSON). */
 struct crowd_backend_summary {
-	const char *name;                        /* backend name, matches sample.backend */
+	const char *name;			 /* backend name, matches sample.backend */
 	double mem_available_delta_per_instance; /* bytes, host MemAvailable drop / N */
-	double slab_delta_per_instance;          /* bytes, host Slab growth / N (may be < 0: */
-	bool have_host_deltas;                   /*   so this flag says whether both are set) */
+	double slab_delta_per_instance;		 /* bytes, host Slab growth / N (may be < 0: */
+	bool have_host_deltas;			 /*   so this flag says whether both are set) */
 	bool load_ran;
 	double total_rps, jain, client_cpu_ns, duration_ns;
 	unsigned connections;
-	const char *ready_kind;                  /* "fd", "tcp", "console" */
-	const char *accel;                       /* vm only: "kvm" or "tcg" */
-	const char *invocation;                  /* host.json backends.<name>.invocation */
-	const char *unapplied;                   /* host.json backends.<name>.unapplied */
+	const char *ready_kind; /* "fd", "tcp", "console" */
+	const char *accel;	/* vm only: "kvm" or "tcg" */
+	const char *invocation; /* host.json backends.<name>.invocation */
+	const char *unapplied;	/* host.json backends.<name>.unapplied */
 };
 void crowd_backend_summary_init(struct crowd_backend_summary *b, const char *name);
-
-/* One run as handed to the writer. */
-struct crowd_run_output {
-	const struct crowd_config *cfg;  /* options: host.json "options", workload name */
-	const char *run_name;            /* NULL: basename of dir */
-	time_t started;                  /* wall clock of the run start; 0: now */
-	const struct crowd_sample *samples;
-	const struct crowd_sample_extra *extra; /* NULL, or one per sample */
-	size_t n;
-	const struct crowd_backend_summary *backends; /* NULL or one per backend of the run */
-	size_t n_backends;
-};
-
-/* mkdir -p dir; write samples.csv, summary.json and host.json into it. */
-int crowd_results_write(const char *dir, const struct crowd_run_output *out,
-			struct crowd_error *err);
-/* The parts, for callers that want one file. */
-int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
-				const struct crowd_sample_extra *extra, size_t n,
-				struct crowd_error *err);
-int crowd_results_write_summary(const char *path, const struct crowd_run_output *out,
-				struct crowd_error *err);
-int crowd_results_write_host(const char *path, const struct crowd_run_output *out,
-			     struct crowd_error *err);
-
-/* "<root>/<YYYYmmdd-HHMMSS>-<b1+b2>-<workload>" in buf (root NULL: "results/runs"). */
-int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const char *root,
-			      char *buf, size_t len, struct crowd_error *err);
-/* Point <dirname(dir)>/latest at basename(dir) (replaces an old link atomically). */
-int crowd_results_link_latest(const char *dir, struct crowd_error *err);
 
 /* Density runs: one row of density.csv per step. Absent values -1. */
 struct crowd_density_step {
@@ -94,65 +68,151 @@ struct crowd_density_outcome {
 	const char *detail;
 	int64_t ramp_ns;
 };
-/* Write dir/density.csv and add the top-level "density" object to dir/summary.json (which
- * crowd_results_write made before). */
-int crowd_results_write_density(const char *dir, const struct crowd_density_step *steps,
-				size_t n, const struct crowd_density_outcome *outcome,
-				struct crowd_error *err);
+
+/* One run as handed to the writer. */
+struct crowd_run_output {
+	const struct crowd_config *cfg; /* options: host.json "options", workload name */
+	const char *run_name;		/* NULL: basename of dir */
+	time_t started;			/* wall clock of the run start; 0: now */
+	const struct crowd_sample *samples;
+	const struct crowd_sample_extra *extra; /* NULL, or one per sample */
+	size_t n;
+	const struct crowd_backend_summary *backends; /* NULL or one per backend of the run */
+	size_t n_backends;
+	/* density runs: density.csv and summary.json "density" (NULL: not a density run) */
+	const struct crowd_density_outcome *density;
+	const struct crowd_density_step *steps;
+	size_t n_steps;
+};
 
 /* ---- metrics: one table, used by summary.json, compare and plot ---- */
+#define CROWD_METRICS_MAX 16
 struct crowd_metric {
-	const char *name;       /* summary.json key: "spinup_ns", "phase_clone_ns", ... */
-	const char *unit;       /* "ns", "bytes", "req/s" */
-	bool higher_is_better;  /* rps */
+	const char *name;      /* summary.json key: "spinup_ns", "phase_clone_ns", ... */
+	const char *unit;      /* "ns", "bytes", "req/s" */
+	bool higher_is_better; /* rps */
 	/* The value of one sample, NAN when the sample does not have it. */
 	double (*get)(const struct crowd_sample *s);
 };
 extern const struct crowd_metric crowd_metrics[];
-extern const unsigned crowd_metrics_len;
+extern const unsigned crowd_metrics_len; /* <= CROWD_METRICS_MAX */
 const struct crowd_metric *crowd_metric_find(const char *name);
+/* "spinup_ns, phase_cgroup_ns, ...": every metric's name, for "allowed:" messages. */
+const char *crowd_metric_names(char *buf, size_t len);
 /* Values of metric m over samples of `backend` (NULL: all) with status ok, into ret (n
  * slots); returns how many. */
 size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_sample *s, size_t n,
 			   const char *backend, double *ret);
 
-/* ---- reading a results folder back ---- */
-/* What summary.json says of one backend beyond the samples; NAN / "" when absent. */
-struct crowd_results_backend {
+/* ---- the summary: what summary.json holds, written and read back as this one structure ---- */
+
+/* One backend. Doubles NAN and strings "" when absent. */
+struct crowd_summary_backend {
 	char name[16];
-	char ready_kind[16];
-	char accel[16];
+	unsigned count, failures, interrupted; /* rows, failed rows, interrupted rows */
+	char ready_kind[16];		       /* "fd", "tcp", "console" */
+	char accel[16];			       /* vm only: "kvm" or "tcg" */
+	/* by index in crowd_metrics; n == 0: no ok sample has the metric */
+	struct crowd_stats metrics[CROWD_METRICS_MAX];
+	bool have_host; /* "host": MemAvailable drop and Slab growth per instance, bytes */
 	double mem_available_delta_per_instance, slab_delta_per_instance;
-	double total_rps, jain;
+	bool have_load; /* "load": totals of the load phase */
+	double total_rps, jain, client_cpu_ns, duration_ns;
+	unsigned connections;
 };
+
+struct crowd_summary {
+	char crowd_version[32], git[48];
+	char run[128]; /* run name (the folder name unless told) */
+	char workload[32];
+	char started[32];					   /* ISO 8601 UTC, "" if unknown */
+	size_t count;						   /* samples */
+	struct crowd_summary_backend backends[CROWD_MAX_BACKENDS]; /* run order */
+	unsigned n_backends;
+	bool have_density; /* "density": the outcome of a density ramp */
+	unsigned density_max_count;
+	char density_stopped_by[32], density_detail[256];
+	int64_t density_ramp_ns;
+};
+
+/* The statistics of the run (every metric of every backend, seeded bootstrap). */
+int crowd_results_summarize(const struct crowd_run_output *out, struct crowd_summary *ret,
+			    struct crowd_error *err);
+/* summary.json's text of s, to f (no trailing newline). */
+int crowd_results_summary_dump(const struct crowd_summary *s, FILE *f, struct crowd_error *err);
+/* Name set, counts 0, strings "", doubles NAN, no metric. */
+void crowd_summary_backend_init(struct crowd_summary_backend *b, const char *name);
+/* Backend name of s, NULL when s does not have it. */
+const struct crowd_summary_backend *crowd_summary_backend(const struct crowd_summary *s,
+							  const char *name);
+/* Statistics of metric m of backend b, NULL when absent. */
+const struct crowd_stats *crowd_summary_stats(const struct crowd_summary_backend *b,
+					      const struct crowd_metric *m);
+
+/* ---- writing ---- */
+
+/* mkdir -p dir; write samples.csv, summary.json, host.json and (density runs) density.csv.
+ * ret_summary (may be NULL) gets what summary.json holds, so the caller prints it without
+ * reading the file back; it is filled even when writing fails after summarizing. */
+int crowd_results_write(const char *dir, const struct crowd_run_output *out,
+			struct crowd_summary *ret_summary, struct crowd_error *err);
+/* The parts, for callers that want one file. */
+int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
+				const struct crowd_sample_extra *extra, size_t n,
+				struct crowd_error *err);
+int crowd_results_write_summary(const char *path, const struct crowd_summary *s,
+				struct crowd_error *err);
+int crowd_results_write_host(const char *path, const struct crowd_run_output *out,
+			     struct crowd_error *err);
+int crowd_results_write_density(const char *path, const struct crowd_density_step *steps, size_t n,
+				struct crowd_error *err);
+
+/* "<root>/<YYYYmmdd-HHMMSS>-<b1+b2>-<workload>" in buf (root NULL: "results/runs"). */
+int crowd_results_default_dir(const struct crowd_config *cfg, time_t t, const char *root, char *buf,
+			      size_t len, struct crowd_error *err);
+/* Point <dirname(dir)>/latest at basename(dir) (replaces an old link atomically). */
+int crowd_results_link_latest(const char *dir, struct crowd_error *err);
+
+/* ---- reading a results folder back: the one reader, for compare, history, plot ---- */
+
+/* What host.json says of the machine (for footnotes); "" / NAN when absent. */
+struct crowd_results_host {
+	bool present;
+	char cpu_model[128], kernel[64], cgroup_layout[16];
+	double pus, memory_total_bytes;
+};
+
 struct crowd_results {
 	char dir[PATH_MAX];
-	char run[128];          /* summary.json "run", else the folder name */
-	char workload[32];      /* summary.json "workload", else the first sample's */
-	char started[32];       /* summary.json "started" (ISO 8601 UTC), "" if unknown */
-	char git[48];
+	char folder[128]; /* the folder's own name, symlinks resolved ("latest" names
+			   * its target) */
 	struct crowd_sample *samples;
 	struct crowd_sample_extra *extra; /* one per sample */
 	size_t n;
-	char backends[CROWD_MAX_BACKENDS][16]; /* in order of first appearance */
-	unsigned n_backends;
-	struct crowd_results_backend info[CROWD_MAX_BACKENDS]; /* from summary.json */
-	unsigned n_info;
+	/* summary.json when present (have_summary). Whatever it lacks comes from the samples:
+	 * run (the folder name), workload (the first sample's), and the backends with their
+	 * counts, in order of first appearance, then any summary.json names that no sample has. */
+	bool have_summary;
+	struct crowd_summary summary;
+	struct crowd_results_host host;	  /* host.json */
 	struct crowd_density_step *steps; /* density.csv, NULL when absent */
 	size_t n_steps;
 };
-/* Read samples.csv (required) and summary.json (optional) of dir. A bad file is -EINVAL with
+/* Read samples.csv (required), summary.json, host.json and density.csv (when present) of
+ * dir. CSV columns are found by name; unknown ones are ignored. A bad file is -EINVAL with
  * the file and line in err; a missing folder or samples.csv is -ENOENT. */
 int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_error *err);
 void crowd_results_free(struct crowd_results *r);
-/* The summary.json facts of backend name, NULL when summary.json did not have it. */
-const struct crowd_results_backend *crowd_results_info(const struct crowd_results *r,
-						       const char *name);
 /* Read one samples.csv (*ret and *ret_extra malloc'd, free() them). */
 int crowd_results_read_samples(const char *path, struct crowd_sample **ret,
 			       struct crowd_sample_extra **ret_extra, size_t *ret_n,
 			       struct crowd_error *err);
-int crowd_results_read_density(const char *path, struct crowd_density_step **ret,
-			       size_t *ret_n, struct crowd_error *err);
+int crowd_results_read_density(const char *path, struct crowd_density_step **ret, size_t *ret_n,
+			       struct crowd_error *err);
+/* Read one summary.json into *ret (which the caller zeroed or filled with defaults). */
+int crowd_results_read_summary(const char *path, struct crowd_summary *ret,
+			       struct crowd_error *err);
+int crowd_results_read_host(const char *path, struct crowd_results_host *ret,
+			    struct crowd_error *err);
 
 #endif

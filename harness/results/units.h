@@ -19,5 +19,8 @@ int crowd_units_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_
 const char *crowd_units_format_size(double bytes, char *buf, size_t len);
 const char *crowd_units_format_time(double ns, char *buf, size_t len);
 const char *crowd_units_format_count(double n, char *buf, size_t len);
+/* A value in a metric's unit: "ns" as a time, "bytes" as a size (negative ones with a minus
+ * sign: host deltas), anything else as a count; "-" for NAN. */
+const char *crowd_units_format(double v, const char *unit, char *buf, size_t len);
 
 #endif
