@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -433,6 +435,173 @@ START_TEST(sc_oci_json_from_table)
 }
 END_TEST
 
+/* ---- devices ---- */
+
+START_TEST(dev_table_allows_what_dev_holds)
+{
+	/* crowd's /dev (rootfs.c) and Docker's default: null zero full random urandom tty
+	 * ptmx pts; read and write, and mknod of anything. */
+	static const unsigned ok[][2] = {{1, 3}, {1, 5}, {1, 7}, {1, 8},
+					 {1, 9}, {5, 0}, {5, 2}, {136, 4}};
+	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(ok); i++) {
+		ck_assert(crowd_dev_allowed('c', ok[i][0], ok[i][1], 'r'));
+		ck_assert(crowd_dev_allowed('c', ok[i][0], ok[i][1], 'w'));
+	}
+	ck_assert(crowd_dev_allowed('c', 4, 1, 'm'));
+	ck_assert(crowd_dev_allowed('b', 8, 0, 'm'));
+	/* Host ttys, memory, disks, the kernel log, fuse, tun, kvm: no. */
+	static const unsigned no[][2] = {{4, 1},    {1, 1},    {1, 2},	  {1, 11},
+					 {10, 229}, {10, 200}, {10, 232}, {5, 1}};
+	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(no); i++)
+		ck_assert_msg(!crowd_dev_allowed('c', no[i][0], no[i][1], 'r') &&
+				  !crowd_dev_allowed('c', no[i][0], no[i][1], 'w'),
+			      "c %u:%u allowed", no[i][0], no[i][1]);
+	ck_assert(!crowd_dev_allowed('b', 8, 0, 'r'));
+	ck_assert(!crowd_dev_allowed('b', 1, 3, 'r'));
+
+	char line[64];
+	crowd_dev_rule_format(&crowd_dev_table[0], line, sizeof(line));
+	ck_assert_str_eq(line, "c *:* m");
+	for (unsigned i = 0; i < crowd_dev_table_len; i++)
+		if (crowd_dev_table[i].major == 136) {
+			crowd_dev_rule_format(&crowd_dev_table[i], line, sizeof(line));
+			ck_assert_str_eq(line, "c 136:* rwm");
+		}
+	struct bpf_insn prog[128];
+	unsigned n = crowd_dev_bpf_build(prog, CROWD_ARRAY_SIZE(prog));
+	ck_assert_uint_gt(n, crowd_dev_table_len * 4);
+	ck_assert_uint_le(n, CROWD_ARRAY_SIZE(prog));
+	ck_assert_uint_eq(crowd_dev_bpf_build(prog, 3), n); /* too small: the count, no write */
+	/* Every jump stays inside the program. */
+	for (unsigned i = 0; i < n; i++)
+		if (BPF_CLASS(prog[i].code) == BPF_JMP && BPF_OP(prog[i].code) != BPF_EXIT)
+			ck_assert_uint_lt(i + 1 + (unsigned)prog[i].off, n);
+
+	json_t *o = crowd_dev_oci_json();
+	ck_assert_uint_eq(json_array_size(o), crowd_dev_table_len + 1);
+	ck_assert(json_is_false(json_object_get(json_array_get(o, 0), "allow")));
+	json_decref(o);
+}
+END_TEST
+
+/* A fresh cgroup directory under mnt for this test, or NULL when there is none to use. */
+static char *test_cgroup(const char *mnt, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/crowd-sectest-%d-%s", mnt, (int)getpid(), name);
+	return mkdir(buf, 0755) == 0 ? buf : NULL;
+}
+
+/* In a child moved into cgroup dir: open node; 0 or errno. */
+static int open_in_cgroup(const char *dir, const char *node)
+{
+	char procs[PATH_MAX];
+	int st;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	pid_t p = fork();
+	if (p == 0) {
+		FILE *f = fopen(procs, "w");
+		if (!f || fprintf(f, "0\n") < 0 || fclose(f) != 0)
+			_exit(200);
+		int fd = open(node, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+		_exit(fd >= 0 ? 0 : errno);
+	}
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_ne(WEXITSTATUS(st), 200);
+	return WEXITSTATUS(st);
+}
+
+static char devdir[256];
+
+static const char *tty1_node(void)
+{
+	static char node[300];
+	crowd_test_mkdtemp(devdir, sizeof(devdir), "crowd-sec-dev");
+	snprintf(node, sizeof(node), "%s/tty1", devdir);
+	ck_assert_int_eq(mknod(node, S_IFCHR | 0600, makedev(4, 1)), 0);
+	return node;
+}
+
+/* Whatever a failed device test left: its cgroups (empty: their processes exited) and nodes. */
+static void dev_teardown(void)
+{
+	static const char *const mnts[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup",
+					   "/sys/fs/cgroup/devices"};
+	static const char *const names[] = {"v1", "v2", "v2b"};
+	char dir[PATH_MAX];
+	for (unsigned m = 0; m < CROWD_ARRAY_SIZE(mnts); m++)
+		for (unsigned i = 0; i < CROWD_ARRAY_SIZE(names); i++) {
+			snprintf(dir, sizeof(dir), "%s/crowd-sectest-%d-%s", mnts[m], (int)getpid(),
+				 names[i]);
+			rmdir(dir);
+		}
+	if (devdir[0] && access(devdir, F_OK) == 0)
+		crowd_test_rmtree(devdir);
+}
+
+/* cgroup2: the program loads, attaches to a directory of the cgroup2 hierarchy (no
+ * controllers needed), and a process there gets EPERM opening tty1 but not /dev/null. */
+START_TEST(dev_v2_program_denies)
+{
+	struct crowd_error err = {0};
+	char dir[PATH_MAX];
+	const char *mnt = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0
+			      ? "/sys/fs/cgroup/unified"
+			      : "/sys/fs/cgroup";
+
+	char probe[PATH_MAX];
+	snprintf(probe, sizeof(probe), "%s/cgroup.controllers", mnt);
+	if (geteuid() != 0 || access(probe, F_OK) < 0) {
+		printf("SKIP dev_v2_program_denies: needs root and a cgroup2 hierarchy\n");
+		return;
+	}
+	const char *node = tty1_node();
+	ck_assert_ptr_nonnull(test_cgroup(mnt, "v2", dir, sizeof(dir)));
+	ck_assert_int_eq(open_in_cgroup(dir, node), 0); /* without the program: opens */
+	_cleanup_close_ int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(crowd_dev_v2_attach(fd, crowd_dev_default(), &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(open_in_cgroup(dir, node), EPERM);
+	ck_assert_int_eq(open_in_cgroup(dir, "/dev/null"), 0);
+	ck_assert_int_eq(open_in_cgroup(dir, "/dev/urandom"), 0);
+	/* The program is loaded once: a second leaf gets the same one. */
+	char dir2[PATH_MAX];
+	ck_assert_ptr_nonnull(test_cgroup(mnt, "v2b", dir2, sizeof(dir2)));
+	_cleanup_close_ int fd2 = open(dir2, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(crowd_dev_v2_attach(fd2, crowd_dev_default(), &err), 0);
+	ck_assert_int_eq(open_in_cgroup(dir2, node), EPERM);
+}
+END_TEST
+
+/* cgroup v1: the rules land in devices.list and a process in the leaf gets EPERM. */
+START_TEST(dev_v1_rules_deny)
+{
+	struct crowd_error err = {0};
+	char dir[PATH_MAX], list[2048], line[64];
+	const char *mnt = "/sys/fs/cgroup/devices";
+
+	if (geteuid() != 0 || access("/sys/fs/cgroup/devices/devices.allow", F_OK) < 0) {
+		printf("SKIP dev_v1_rules_deny: needs root and a v1 devices hierarchy\n");
+		return;
+	}
+	const char *node = tty1_node();
+	ck_assert_ptr_nonnull(test_cgroup(mnt, "v1", dir, sizeof(dir)));
+	_cleanup_close_ int fd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(crowd_dev_v1_write(fd, strrchr(dir, '/') + 1, crowd_dev_default(), &err),
+			 0);
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/devices.list", dir);
+	ck_assert_int_gt(crowd_read_file(path, list, sizeof(list), &err), 0);
+	for (unsigned i = 0; i < crowd_dev_table_len; i++) {
+		crowd_dev_rule_format(&crowd_dev_table[i], line, sizeof(line));
+		ck_assert_msg(strstr(list, line), "%s not in devices.list:\n%s", line, list);
+	}
+	ck_assert_ptr_null(strstr(list, "a *:* rwm"));
+	ck_assert_int_eq(open_in_cgroup(dir, node), EPERM);
+	ck_assert_int_eq(open_in_cgroup(dir, "/dev/null"), 0);
+}
+END_TEST
+
 /* ---- the registry directory ---- */
 
 static char regtop[64];
@@ -497,6 +666,12 @@ static Suite *security_suite(void)
 	tcase_add_test(tc, sc_json_good);
 	tcase_add_test(tc, sc_json_docker_default_shape);
 	tcase_add_test(tc, sc_json_bad);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("devices");
+	tcase_add_checked_fixture(tc, NULL, dev_teardown);
+	tcase_add_test(tc, dev_table_allows_what_dev_holds);
+	tcase_add_test(tc, dev_v2_program_denies);
+	tcase_add_test(tc, dev_v1_rules_deny);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("registry");
 	tcase_add_test(tc, reg_dir_refused_when_wide_or_foreign);

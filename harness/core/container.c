@@ -413,7 +413,10 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 
 	if (run) {
 		const char *leaf = spec->cgroup_leaf ? spec->cgroup_leaf : ret->id;
-		if ((r = crowd_cg_create(run, leaf, &spec->limits, &ret->cg, err)) < 0)
+		struct crowd_cg_limits lim = spec->limits;
+		if (spec->security & CROWD_SEC_DEVICES)
+			lim.devices = crowd_dev_default();
+		if ((r = crowd_cg_create(run, leaf, &lim, &ret->cg, err)) < 0)
 			return r;
 	} else if (limits_set(&spec->limits)) {
 		return crowd_error_set(

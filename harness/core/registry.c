@@ -24,7 +24,7 @@ static char reg_dir_cache[256];
 static bool reg_dir_made;
 
 static const char *const cg_hierarchies[] = {"unified", "memory", "pids",   "cpu",
-					     "cpuacct", "cpuset", "freezer"};
+					     "cpuacct", "cpuset", "freezer", "devices"};
 
 int crowd_uuid_new(char out[CROWD_UUID_LEN + 1], struct crowd_error *err)
 {

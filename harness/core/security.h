@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "devices.h"
 #include "seccomp.h"
 
 enum {
