@@ -414,8 +414,7 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	if (run) {
 		const char *leaf = spec->cgroup_leaf ? spec->cgroup_leaf : ret->id;
 		struct crowd_cg_limits lim = spec->limits;
-		if (spec->security & CROWD_SEC_DEVICES)
-			lim.devices = crowd_dev_default();
+		crowd_sec_cg_limits(spec->security, &lim);
 		if ((r = crowd_cg_create(run, leaf, &lim, &ret->cg, err)) < 0)
 			return r;
 	} else if (limits_set(&spec->limits)) {

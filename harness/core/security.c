@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "security.h"
 #include "util.h"
 
@@ -13,6 +14,11 @@ const struct crowd_sec_desc crowd_sec_table[] = {
     {"sys-ro", CROWD_SEC_SYS_RO, "/sys read-only where the container sees one"},
 };
 const unsigned crowd_sec_table_len = CROWD_ARRAY_SIZE(crowd_sec_table);
+
+void crowd_sec_cg_limits(unsigned bits, struct crowd_cg_limits *l)
+{
+	l->devices = (bits & CROWD_SEC_DEVICES) ? crowd_dev_default() : NULL;
+}
 
 static int sec_bad(const char *what, size_t n, const char *p, struct crowd_error *err)
 {

@@ -29,6 +29,11 @@ struct crowd_sec_desc {
 extern const struct crowd_sec_desc crowd_sec_table[];
 extern const unsigned crowd_sec_table_len;
 
+/* The cgroup limits with the device allowlist added when bits hold CROWD_SEC_DEVICES (the
+ * core's leaves and the peers' crowd-made leaves alike). */
+struct crowd_cg_limits;
+void crowd_sec_cg_limits(unsigned bits, struct crowd_cg_limits *l);
+
 /* "nnp,devices,..." or "all" or "none" into CROWD_SEC_* bits. On a bad name, -EINVAL and
  * err names it and what is allowed. */
 int crowd_sec_parse(const char *list, unsigned *ret, struct crowd_error *err);
