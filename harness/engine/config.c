@@ -27,12 +27,23 @@ json_t *crowd_config_security_json(const struct crowd_config *cfg)
 
 	crowd_sec_format(cfg->security, features, sizeof(features));
 	o = json_pack("{s:s}", "features", features);
+	if (o && (cfg->security & CROWD_SEC_DEVICES)) {
+		json_t *rules = json_array();
+		char line[64];
+		json_array_append_new(rules, json_string("deny a *:* rwm"));
+		for (unsigned i = 0; i < crowd_dev_table_len; i++) {
+			crowd_dev_rule_format(&crowd_dev_table[i], line, sizeof(line));
+			json_array_append_new(rules, json_string(line));
+		}
+		json_object_set_new(o, "devices", rules);
+	}
 	if (!o || !(cfg->security & CROWD_SEC_SECCOMP))
 		return o;
 	if (sc || crowd_seccomp_default(&sc, NULL) == 0)
 		json_object_set_new(o, "seccomp",
 				    json_pack("{s:s,s:s,s:I,s:I,s:I}", "profile", sc->name, "hash",
-					      sc->hash, "rules", (json_int_t)sc->rules, "unknown_names",
-					      (json_int_t)sc->unknown, "bpf_insns", (json_int_t)sc->len));
+					      sc->hash, "rules", (json_int_t)sc->rules,
+					      "unknown_names", (json_int_t)sc->unknown, "bpf_insns",
+					      (json_int_t)sc->len));
 	return o;
 }
