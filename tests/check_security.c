@@ -190,6 +190,14 @@ START_TEST(sc_default_compiles_once)
 }
 END_TEST
 
+/* The forked child pid exited 0. */
+static void assert_child_ok(pid_t pid)
+{
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+}
+
 /* A plain fork still works under the filter (clone without namespace flags). */
 static int fork_ok(void)
 {
@@ -227,7 +235,6 @@ START_TEST(sc_default_refuses_in_child)
 {
 	const struct crowd_seccomp *sc;
 	struct crowd_error err = {0};
-	int st;
 
 	ck_assert_int_eq(crowd_seccomp_default(&sc, &err), 0);
 	bool ia32 = ia32_available();
@@ -269,8 +276,7 @@ START_TEST(sc_default_refuses_in_child)
 			code = 1;
 		_exit(code);
 	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+	assert_child_ok(pid);
 }
 END_TEST
 
@@ -303,7 +309,6 @@ START_TEST(sc_json_good)
 {
 	struct crowd_seccomp *sc = NULL;
 	struct crowd_error err = {0};
-	int st;
 	/* mkdir gets EACCES; an unknown name is skipped and counted; a rule for a capability
 	 * the default set lacks does not apply (Docker's includes). */
 	const char *path = write_profile(
@@ -327,8 +332,7 @@ START_TEST(sc_json_good)
 		snprintf(d, sizeof(d), "%s/x", tmpdir);
 		_exit(mkdir(d, 0700) == -1 && errno == EACCES && getppid() > 0 ? 0 : 1);
 	}
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+	assert_child_ok(pid);
 	crowd_seccomp_free(sc);
 }
 END_TEST
