@@ -76,5 +76,32 @@ expect_rc 1 "$CROWD" run -- /bin/true
 grep -q "registry directory $REG" <<<"$ERR" || fail "forged registry: $ERR"
 rmdir "$REG"
 expect_rc 0 "$CROWD" run -- /bin/true
+# Bad input: exit 2, naming the file or the name and what is allowed.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; "$CROWD" clean >/dev/null 2>&1' EXIT
+expect_rc 2 "$CROWD" run --seccomp "$tmp/missing.json" -- /bin/true
+grep -q "seccomp profile $tmp/missing.json" <<<"$ERR" || fail "--seccomp missing file: $ERR"
+printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOPE"}]}' >"$tmp/bad.json"
+expect_rc 2 "$CROWD" run --seccomp "$tmp/bad.json" -- /bin/true
+grep -q "bad.json: syscalls\[0\]: action 'SCMP_ACT_NOPE' unknown" <<<"$ERR" || fail "--seccomp bad: $ERR"
+expect_rc 2 "$CROWD" run --security nnp,bogus -- /bin/true
+grep -q "unknown feature 'bogus'" <<<"$ERR" || fail "--security bogus: $ERR"
+# A good profile is what the container runs with.
+printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}' >"$tmp/good.json"
+expect_rc 1 "$CROWD" run --seccomp "$tmp/good.json" -- /bin/mkdir /tmp/x
+grep -q "Permission denied" <<<"$ERR" || fail "--seccomp FILE not applied: $ERR"
+
+# host.json says what the run used.
+expect_rc 0 "$CROWD" bench -n 2 --workload idle --quiet --out "$tmp/on"
+expect_rc 0 "$CROWD" bench -n 2 --workload idle --quiet --security none --seccomp none --out "$tmp/off"
+python3 - "$tmp" <<'PY' || fail "host.json security records"
+import json, sys
+on = json.load(open(sys.argv[1] + "/on/host.json"))["security"]
+off = json.load(open(sys.argv[1] + "/off/host.json"))["security"]
+assert on["features"] == "nnp,masks,devices,seccomp,sys-ro", on
+assert on["seccomp"]["profile"] == "default" and len(on["seccomp"]["hash"]) == 16, on
+assert "c 1:3 rwm" in on["devices"] and on["devices"][0] == "deny a *:* rwm", on
+assert off == {"features": "none"}, off
+PY
 assert_nothing_left
 echo ok
