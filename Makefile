@@ -26,7 +26,7 @@ $(shell mkdir -p $(B) && printf '#define CROWD_VERSION "%s"\n#define CROWD_GIT "
 	rm -f $(VERSION_H).tmp)
 VERSION_USERS := $(shell grep -l '^\#include "version.h"' $(HARNESS_DIRS:%=%/*.c) bench/*.c 2>/dev/null)
 
-PKGS    := libcap hwloc jansson
+PKGS    := libcap hwloc jansson libseccomp
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wswitch-enum
 ifeq ($(CI),true)
 WERROR  := -Werror
@@ -39,7 +39,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # the topology comes from build/crowd-topo, a small helper linked normally with libhwloc
 # (harness/engine/topo/crowd-topo.c) that crowd runs only when it needs a topology (topology.h).
 # Test programs keep the dynamic link (Check, valgrind). tests/it_startup.sh holds that.
-STATIC_PKGS := libcap jansson
+STATIC_PKGS := libcap jansson libseccomp
 STATIC_LIBS := $(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null) -lm -lpthread
 PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic
 HWLOC_LIBS := $(shell pkg-config --libs hwloc 2>/dev/null)

@@ -86,7 +86,9 @@ int crowd_cmd_clean(int argc, char **argv)
 	if (crowd_reg_dir(dir, sizeof(dir), &err) < 0)
 		crowd_usage_error("clean", "%s", err.msg);
 
-	clean_mounts(dir, &mounts, &mnt_left);
+	/* A registry directory someone else made is not read (crowd_reg_sweep says why). */
+	if (access(dir, F_OK) < 0 || crowd_reg_dir_check(dir, NULL) == 0)
+		clean_mounts(dir, &mounts, &mnt_left);
 	if (crowd_reg_sweep(&killed, &records, &rec_left, &err) < 0) {
 		crowd_report("clean", &err);
 		rc = CROWD_EXIT_FAIL;

@@ -115,6 +115,8 @@ int crowd_cmd_run(int argc, char **argv)
 	spec.rootfs = cfg.rootfs;
 	spec.limits = cfg.limits;
 	spec.caps = cfg.caps;
+	spec.security = cfg.security;
+	spec.seccomp = cfg.seccomp;
 	spec.rootless = cfg.rootless;
 	spec.single = true;
 	spec.argv = argv + first;

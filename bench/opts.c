@@ -37,6 +37,8 @@ enum {
 	OPT_NO_LOAD,
 	OPT_CONNECTIONS,
 	OPT_VM_ACCEL,
+	OPT_SECURITY,
+	OPT_SECCOMP,
 	OPT_HELP,
 };
 
@@ -63,6 +65,8 @@ static const struct opt_desc opt_table[] = {
 	{{"cpu-max", required_argument, NULL, OPT_CPU_MAX}, CROWD_OPTS_CONTAINER, "Q/P", "CPU quota per period, e.g. 50ms/100ms or 50000/100000 (us)"},
 	{{"cpuset", required_argument, NULL, OPT_CPUSET}, CROWD_OPTS_CONTAINER, "CPUS", "cpuset.cpus of each container, e.g. 0-1"},
 	{{"caps", required_argument, NULL, OPT_CAPS}, CROWD_OPTS_CONTAINER, "PROFILE", "default (Docker's 14) | none | all"},
+	{{"security", required_argument, NULL, OPT_SECURITY}, CROWD_OPTS_CONTAINER, "LIST", "nnp,masks,devices,seccomp,sys-ro | all | none (default all; docs/security.md)"},
+	{{"seccomp", required_argument, NULL, OPT_SECCOMP}, CROWD_OPTS_CONTAINER, "default|none|FILE", "seccomp filter: crowd's denylist, none, or an OCI/Docker JSON profile"},
 	{{"rootless", no_argument, NULL, OPT_ROOTLESS}, CROWD_OPTS_CONTAINER, NULL, "user namespace mapping root to the caller"},
 	{{"pod-size", required_argument, NULL, OPT_POD_SIZE}, CROWD_OPTS_CONTAINER, "K", "K containers per pod sharing net, ipc, uts (1..1024)"},
 	{{"duration", required_argument, NULL, OPT_DURATION}, CROWD_OPTS_LOAD, "TIME", "HTTP load once all are ready, e.g. 5s, 500ms (default 5s)"},
@@ -326,6 +330,7 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 	strcat(shortopts, "h");
 
 	bool rootfs_set = false, load_set = false;
+	const char *seccomp_opt = NULL;
 	struct crowd_error err = {0};
 	int opt;
 	opterr = 0;
@@ -412,6 +417,13 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 			if (crowd_caps_parse(a, &cfg->caps, &err) < 0)
 				crowd_usage_error(c, "--caps '%s': unknown (allowed: default, none, all)", a);
 			break;
+		case OPT_SECURITY:
+			if (crowd_sec_parse(a, &cfg->security, &err) < 0)
+				crowd_usage_error(c, "--security '%s': %s", a, err.msg);
+			break;
+		case OPT_SECCOMP:
+			seccomp_opt = a;
+			break;
 		case OPT_ROOTLESS:
 			cfg->rootless = true;
 			cfg->ns |= CLONE_NEWUSER;
@@ -456,6 +468,17 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 			}
 			crowd_usage_error(c, "'%s': unknown option", argv[optind - 1]);
 		}
+	}
+	/* After the loop: --seccomp picks the filter whatever --security said before or after. */
+	if (seccomp_opt && !strcmp(seccomp_opt, "none")) {
+		cfg->security &= ~(unsigned)CROWD_SEC_SECCOMP;
+	} else if (seccomp_opt) {
+		struct crowd_seccomp *sc = NULL;
+		if (strcmp(seccomp_opt, "default") && crowd_seccomp_load_file(seccomp_opt, &sc, &err) < 0)
+			crowd_usage_error(c, "--seccomp: %s (allowed: default, none, or an OCI/Docker "
+					     "seccomp JSON file)", err.msg);
+		cfg->seccomp = sc;
+		cfg->security |= CROWD_SEC_SECCOMP;
 	}
 	if ((cmd->groups & CROWD_OPTS_CONTAINER) && !rootfs_set) {
 		const char *def = crowd_opts_default_rootfs();

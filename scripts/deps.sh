@@ -3,7 +3,7 @@
 # Quiet when everything is present. Needs root (or sudo) only when something is missing.
 set -eu
 
-PKGS="build-essential pkg-config libcap-dev libhwloc-dev hwloc libjansson-dev check
+PKGS="build-essential pkg-config libcap-dev libhwloc-dev hwloc libjansson-dev libseccomp-dev check
 libsubunit-dev musl-tools busybox-static gnuplot-nox crun runc bubblewrap iproute2
 wrk nginx-light hyperfine qemu-system-x86 linux-image-amd64 cpio xz-utils procps psmisc"
 

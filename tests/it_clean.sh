@@ -33,7 +33,8 @@ assert_nothing_left
 [ ! -e "$REG" ] || fail "registry directory left"
 
 # A container process outside any cgroup (its record says where): clean finds it by record.
-mkdir -p "$REG"
+# (The registry directory is crowd's: 0700, its owner's; a wider one is refused below.)
+install -d -m 0700 "$(dirname "$REG")" "$REG"
 setsid sleep 978 </dev/null >/dev/null 2>&1 &
 sp=$!
 sleep 0.1
@@ -44,6 +45,26 @@ expect_rc 0 "$CROWD" clean
 grep -q "killed 1 process, removed 1 registry record" <<<"$OUT" || fail "clean output: $OUT"
 wait $sp 2>/dev/null
 kill -0 $sp 2>/dev/null && fail "recorded process $sp survived clean"
+
+# A forged registry: a directory another user could have made (mode 0777, or owned by
+# nobody) with a record naming a process of their choosing. clean refuses it (exit 1,
+# naming the directory) and the process lives.
+for forge in mode owner; do
+	install -d -m 0700 "$(dirname "$REG")"
+	install -d -m 0777 "$REG"
+	[ $forge = owner ] && chmod 0700 "$REG" && chown 65534:65534 "$REG"
+	setsid sleep 977 </dev/null >/dev/null 2>&1 &
+	vp=$!
+	sleep 0.1
+	printf 'id=00000000-0000-4000-8000-000000000001\npid=%d\nstart=%s\npidns=0\n' "$vp" \
+		"$(awk '{print $22}' "/proc/$vp/stat")" >"$REG/00000000-0000-4000-8000-000000000001"
+	expect_rc 1 "$CROWD" clean
+	grep -q "registry directory $REG" <<<"$ERR" || fail "forged registry ($forge): stderr $ERR"
+	kill -0 $vp 2>/dev/null || fail "forged registry ($forge): clean killed process $vp"
+	kill $vp
+	wait $vp 2>/dev/null
+	rm -rf "$REG"
+done
 
 # A harness killed while crun/runc containers and a VM serve: their runtime state, bundles and
 # QEMU pid files stay in /tmp/crowd-<top>/ and the containers and QEMU keep running; clean
@@ -118,7 +139,7 @@ exec 7<&-
 rm -rf "$OTHER"
 
 # Something that cannot be removed: exit 3 and say what.
-mkdir -p "$REG/not-a-record"
+install -d -m 0700 "$(dirname "$REG")" "$REG" "$REG/not-a-record"
 expect_rc 3 "$CROWD" clean
 grep -q "left behind: 1 registry record" <<<"$ERR" || fail "exit 3 without saying what: $ERR"
 rmdir "$REG/not-a-record"

@@ -146,6 +146,12 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 			add(b, "--cap-add");
 			add(b, crowd_caps_default_names[i]);
 		}
+	/* The run's filter (compiled once), from a fresh fd per instance after the readiness one. */
+	if (cfg->security & CROWD_SEC_SECCOMP) {
+		bool ready = cfg->workload.desc && cfg->workload.desc->ready == CROWD_READY_FD;
+		add(b, "--seccomp");
+		add(b, ready ? "4" : "3");
+	}
 	add(b, "--chdir");
 	add(b, "/");
 	add(b, "--");
@@ -209,7 +215,9 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	if (run->cg) {
 		char leaf[64];
 		snprintf(leaf, sizeof(leaf), "bwrap-%d-%u", inst->sample.index, seq);
-		int q = crowd_cg_create(run->cg, leaf, &cfg->limits, &c->cg, err);
+		struct crowd_cg_limits lim = cfg->limits;
+		crowd_sec_cg_limits(cfg->security, &lim);
+		int q = crowd_cg_create(run->cg, leaf, &lim, &c->cg, err);
 		if (q < 0)
 			return crowd_error_prefix(err, "bwrap");
 		inst->sample.t_cgroup_ns = crowd_now_ns() - run->t0_ns;
@@ -232,6 +240,13 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	_cleanup_close_ int logfd = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (logfd < 0)
 		return crowd_error_errno(err, errno, "open %s", c->log);
+	_cleanup_close_ int scfd = -1;
+	if (cfg->security & CROWD_SEC_SECCOMP) {
+		const struct crowd_seccomp *sc = cfg->seccomp;
+		int q = sc ? 0 : crowd_seccomp_default(&sc, err);
+		if (q < 0 || (scfd = q = crowd_seccomp_memfd(sc, err)) < 0)
+			return crowd_error_prefix(err, "bwrap");
+	}
 	if (!fd_ready) {
 		/* No readiness byte: a 1 ms tick, and ready once the workload's binary runs. */
 		crowd_closep(&rd);
@@ -241,7 +256,9 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		struct itimerspec its = {.it_interval = {0, 1000000}, .it_value = {0, 1000000}};
 		timerfd_settime(rd, 0, &its, NULL);
 	}
-	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &wr, .n_keep = fd_ready ? 1 : 0,
+	int keep[2] = {fd_ready ? wr : scfd, scfd};
+	unsigned n_keep = (fd_ready ? 1u : 0u) + (scfd >= 0 ? 1u : 0u);
+	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = keep, .n_keep = n_keep,
 				     .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
 				     .flags = 0, .in_parent = c->cg ? attach_cb : NULL, .ctx = c->cg};
 	int r = crowd_peer_spawn(&s, &c->pid, &c->pidfd, err);

@@ -91,6 +91,8 @@ static void spec_fill(const struct crowd_config *cfg, int index, struct crowd_ct
 	spec->limits = cfg->limits;
 	crowd_place_limits(cfg, index, &spec->limits);
 	spec->caps = cfg->caps;
+	spec->security = cfg->security;
+	spec->seccomp = cfg->seccomp;
 	spec->rootless = cfg->rootless;
 	/* Workloads that cannot signal (cmd:) are ready once exec succeeded, which
 	 * crowd_ctr_start has seen by the time it returns. */

@@ -90,6 +90,7 @@ static json_t *mounts_array(const struct crowd_config *cfg)
 	static const char *const mq_o[] = {"nosuid", "noexec", "nodev"};
 	static const char *const sys_o[] = {"nosuid", "noexec", "nodev", "ro"};
 	static const char *const sysb_o[] = {"rbind", "nosuid", "noexec", "nodev", "ro"};
+	bool sys_ro = cfg->security & CROWD_SEC_SYS_RO; /* "ro" is the last option */
 	static const char *const tmp_o[] = {"nosuid", "nodev", "mode=1777", "size=65536k"};
 	json_t *m = json_array();
 	json_array_append_new(m, mount_obj("/proc", "proc", "proc", proc_o, 3));
@@ -100,9 +101,9 @@ static json_t *mounts_array(const struct crowd_config *cfg)
 		json_array_append_new(m, mount_obj("/dev/mqueue", "mqueue", "mqueue", mq_o, 3));
 	/* sysfs can only be mounted fresh in a network namespace of one's own. */
 	if ((cfg->ns & CLONE_NEWNET) && !(cfg->ns & CLONE_NEWUSER) && !cfg->rootless)
-		json_array_append_new(m, mount_obj("/sys", "sysfs", "sysfs", sys_o, 4));
+		json_array_append_new(m, mount_obj("/sys", "sysfs", "sysfs", sys_o, 4 - !sys_ro));
 	else
-		json_array_append_new(m, mount_obj("/sys", "none", "/sys", sysb_o, 5));
+		json_array_append_new(m, mount_obj("/sys", "none", "/sys", sysb_o, 5 - !sys_ro));
 	json_array_append_new(m, mount_obj("/tmp", "tmpfs", "tmpfs", tmp_o, 4));
 	return m;
 }
@@ -180,7 +181,8 @@ static json_t *build(const struct crowd_oci_opts *o)
 
 	json_t *process = json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:o, s:b}", "terminal", 0,
 				    "user", "uid", 0, "gid", 0, "args", args, "env", env, "cwd", "/",
-				    "capabilities", caps, "noNewPrivileges", 1);
+				    "capabilities", caps, "noNewPrivileges",
+				    (cfg->security & CROWD_SEC_NNP) != 0);
 
 	json_t *ns = json_array();
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(ns_map); i++)
@@ -189,10 +191,16 @@ static json_t *build(const struct crowd_oci_opts *o)
 		    (ns_map[i].flag == CLONE_NEWUSER && cfg->rootless))
 			json_array_append_new(ns, json_pack("{s:s}", "type", ns_map[i].type));
 
-	json_t *linux_ = json_pack("{s:o, s:o, s:o}", "namespaces", ns, "maskedPaths",
-				   str_array(masked_paths, CROWD_ARRAY_SIZE(masked_paths)),
-				   "readonlyPaths",
-				   str_array(readonly_paths, CROWD_ARRAY_SIZE(readonly_paths)));
+	json_t *linux_ = json_pack("{s:o}", "namespaces", ns);
+	if (cfg->security & CROWD_SEC_MASKS) {
+		json_object_set_new(linux_, "maskedPaths",
+				    str_array(masked_paths, CROWD_ARRAY_SIZE(masked_paths)));
+		json_object_set_new(linux_, "readonlyPaths",
+				    str_array(readonly_paths, CROWD_ARRAY_SIZE(readonly_paths)));
+	}
+	/* The core's own table; a --seccomp FILE is not passed on (unapplied says so). */
+	if ((cfg->security & CROWD_SEC_SECCOMP) && !cfg->seccomp)
+		json_object_set_new(linux_, "seccomp", crowd_seccomp_oci_json());
 	if ((cfg->ns & CLONE_NEWUSER) || cfg->rootless) {
 		/* Root in the container is the caller outside, as with the core's --rootless. */
 		json_t *map = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
@@ -204,8 +212,12 @@ static json_t *build(const struct crowd_oci_opts *o)
 	}
 	if (o->cgroups_path)
 		json_object_set_new(linux_, "cgroupsPath", json_string(o->cgroups_path));
-	if (o->resources)
-		json_object_set_new(linux_, "resources", resources_obj(&cfg->limits));
+	if (o->resources) {
+		json_t *res = resources_obj(&cfg->limits);
+		if (cfg->security & CROWD_SEC_DEVICES)
+			json_object_set_new(res, "devices", crowd_dev_oci_json());
+		json_object_set_new(linux_, "resources", res);
+	}
 
 	json_t *root = json_pack("{s:s, s:{s:s, s:b}, s:o, s:o, s:o}", "ociVersion", "1.0.2",
 				 "root", "path", o->rootfs, "readonly", 1, "process", process,

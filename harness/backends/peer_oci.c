@@ -164,6 +164,12 @@ int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend
 			 "%sns without mnt (OCI runtimes always make a mount namespace)",
 			 off ? "; " : "");
 	}
+	if ((run->cfg->security & CROWD_SEC_SECCOMP) && run->cfg->seccomp) {
+		size_t off = strlen(run->unapplied);
+		crowd_peer_fmt(run->unapplied + off, sizeof(run->unapplied) - off,
+			       "%s--seccomp %s (the OCI config carries no filter then)",
+			       off ? "; " : "", run->cfg->seccomp->name);
+	}
 	if (run->cfg->pod_size > 1) {
 		size_t off = strlen(run->unapplied);
 		crowd_peer_fmt(run->unapplied + off, sizeof(run->unapplied) - off, "%spod-size",
@@ -240,7 +246,9 @@ int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 		return crowd_error_errno(err, errno, "open %s", c->log);
 
 	if (rt->cgroup_disabled && run->cg) {
-		if ((r = crowd_cg_create(run->cg, c->id, &run->cfg->limits, &c->cg, err)) < 0)
+		struct crowd_cg_limits lim = run->cfg->limits;
+		crowd_sec_cg_limits(run->cfg->security, &lim);
+		if ((r = crowd_cg_create(run->cg, c->id, &lim, &c->cg, err)) < 0)
 			return crowd_error_prefix(err, "%s", rt->name);
 		inst->sample.t_cgroup_ns = crowd_now_ns() - run->t0_ns;
 	}

@@ -20,6 +20,7 @@ struct crowd_cg_limits {
 	int64_t cpu_period_us;
 	char cpuset_cpus[64]; /* e.g. "0-1" */
 	char cpuset_mems[32];
+	const struct crowd_dev_policy *devices; /* device allowlist (devices.h); NULL: none */
 };
 #define CROWD_CG_LIMITS_NONE                                                                       \
 	{                                                                                          \

@@ -19,6 +19,7 @@
 const struct cg_ctrl_desc cg_ctrl_table[CG_NCTRL] = {
     {CG_MEMORY, "memory", true},    {CG_PIDS, "pids", true},	 {CG_CPU, "cpu", true},
     {CG_CPUACCT, "cpuacct", false}, {CG_CPUSET, "cpuset", true}, {CG_FREEZER, "freezer", false},
+    {CG_DEVICES, "devices", false},
 };
 
 static int real_mkdirat(int dirfd, const char *name, mode_t mode)
@@ -170,7 +171,8 @@ unsigned cg_limits_ctrls(const struct crowd_cg_limits *l)
 {
 	return (l->memory_max_bytes > 0 ? CG_MEMORY : 0) | (l->pids_max > 0 ? CG_PIDS : 0) |
 	       (l->cpu_quota_us > 0 ? CG_CPU : 0) |
-	       (l->cpuset_cpus[0] || l->cpuset_mems[0] ? CG_CPUSET : 0);
+	       (l->cpuset_cpus[0] || l->cpuset_mems[0] ? CG_CPUSET : 0) |
+	       (l->devices ? CG_DEVICES : 0);
 }
 
 static bool blank(const char *s)

@@ -22,8 +22,9 @@ enum {
 	CG_CPUACCT = 1u << 3,
 	CG_CPUSET = 1u << 4,
 	CG_FREEZER = 1u << 5,
+	CG_DEVICES = 1u << 6,
 };
-#define CG_NCTRL 6
+#define CG_NCTRL 7
 
 struct cg_ctrl_desc {
 	unsigned bit;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cgroup_v1.h"
+#include "devices.h"
 #include "util.h"
 
 /* Controllers a leaf joins even without limits: stats (memory, pids, cpuacct) and kill. */
@@ -86,6 +87,7 @@ int cg1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct
 	    {CG_PIDS, "pids.max", "pids"},
 	    {CG_CPU, "cpu.cfs_quota_us", "cpu"},
 	    {CG_CPUSET, "cpuset.cpus", "cpuset"},
+	    {CG_DEVICES, "devices.deny", "devices"},
 	};
 	struct crowd_cg_run *run = cg->run;
 	/* Hybrid kills through the cgroup2 leaf (cgroup.kill): the freezer would cost a mkdir,
@@ -129,6 +131,11 @@ int cg1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct
 		snprintf(v, sizeof(v), "%" PRId64, l->cpu_quota_us);
 		if (r == 0)
 			r = leaf_write(cg, CG_CPU, "cpu.cfs_quota_us", v, err);
+	}
+	if (r == 0 && l->devices) {
+		const struct cg_hier *h = &run->h[cg_hier_index(run, CG_DEVICES)];
+		if ((r = crowd_dev_v1_write(h->run_fd, cg->leaf, l->devices, err)) < 0)
+			crowd_error_prefix(err, "%s", h->mnt);
 	}
 	if (r < 0)
 		v1_leaves_unmake(cg);

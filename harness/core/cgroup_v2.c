@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cgroup_v2.h"
+#include "devices.h"
 #include "util.h"
 
 /* Enable the controllers in want (those the root offers) from the root down to the run so
@@ -138,6 +139,8 @@ static int v2_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struc
 	if (r < 0)
 		return r;
 	r = v2_write_limits(cg, l, err);
+	if (r == 0 && l->devices)
+		r = crowd_dev_v2_attach(cg->v2_fd, l->devices, err);
 	if (r < 0)
 		cg2_leaf_unmake(cg);
 	return r;

@@ -61,6 +61,7 @@ struct child_ctx {
 	int rootfs_tmpl;	       /* mount namespace to copy, or -1: clone one and pivot */
 	cap_t caps;		       /* this child's scratch set for crowd_caps_apply */
 	bool netns_join;	       /* the network namespace comes over sock (netns.h) */
+	const struct crowd_seccomp *seccomp; /* loaded last, or NULL */
 };
 
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec)
@@ -69,6 +70,7 @@ void crowd_ctr_spec_init(struct crowd_ctr_spec *spec)
 	spec->ns = CROWD_NS_DEFAULT;
 	spec->limits = (struct crowd_cg_limits)CROWD_CG_LIMITS_NONE;
 	spec->caps = CROWD_CAPS_DEFAULT;
+	spec->security = CROWD_SEC_ALL;
 	spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
 }
 
@@ -129,11 +131,13 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 	if ((r = child_fds(c, err)) < 0)
 		return r;
 	if (c->rootfs_tmpl >= 0) {
-		if ((r = crowd_rootfs_enter_template(c->rootfs_tmpl, true, err)) < 0)
+		if ((r = crowd_rootfs_enter_template(c->rootfs_tmpl, true, spec->security, err)) <
+		    0)
 			return r;
 	} else if (c->ns & CLONE_NEWNS) {
 		bool proc = (c->ns & CLONE_NEWPID) || spec->rootfs;
-		if ((r = crowd_rootfs_enter(spec->rootfs, proc, c->userns, err)) < 0)
+		if ((r = crowd_rootfs_enter(spec->rootfs, proc, c->userns, spec->security, err)) <
+		    0)
 			return r;
 	} else if (chdir("/") < 0) {
 		return ERRNO_SET(err, errno, "chdir /");
@@ -147,15 +151,19 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 /* We are in our cgroups now (and mapped, in a user namespace). */
 static int child_setup_late(struct child_ctx *c, struct crowd_error *err)
 {
+	bool nnp = c->spec->security & CROWD_SEC_NNP;
 	sigset_t none;
 	int r;
 
 	/* The cgroup namespace is rooted where we are now: in the container's leaf. */
 	if (c->unshare_cgroup && unshare(CLONE_NEWCGROUP) < 0)
 		return ERRNO_SET(err, errno, "unshare cgroup namespace");
+	/* Without no_new_privs only CAP_SYS_ADMIN may load a filter: before the caps go. */
+	if (c->seccomp && !nnp && (r = crowd_seccomp_apply(c->seccomp, err)) < 0)
+		return r;
 	if ((r = crowd_caps_apply(c->spec->caps, c->caps, err)) < 0)
 		return r;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ERRNO_SET(err, errno, "PR_SET_NO_NEW_PRIVS");
 	/* The harness may block signals or ignore SIGPIPE; the workload starts clean. A handler
 	 * of the harness must not run here, in its memory, once signals are unblocked. */
@@ -171,6 +179,9 @@ static int child_setup_late(struct child_ctx *c, struct crowd_error *err)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Last before exec: the filter may refuse what the setup above needs. */
+	if (c->seccomp && nnp && (r = crowd_seccomp_apply(c->seccomp, err)) < 0)
+		return r;
 	return 0;
 }
 
@@ -381,6 +392,9 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 					       "pods with --rootless are not supported");
 	}
 	c.unshare_cgroup = c.ns & CLONE_NEWCGROUP;
+	if ((spec->security & CROWD_SEC_SECCOMP) && !(c.seccomp = spec->seccomp) &&
+	    (r = crowd_seccomp_default(&c.seccomp, err)) < 0)
+		return r;
 	if (!(caps = cap_init()))
 		return crowd_error_set(err, ENOMEM, "out of memory");
 	c.caps = caps;
@@ -399,7 +413,9 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 
 	if (run) {
 		const char *leaf = spec->cgroup_leaf ? spec->cgroup_leaf : ret->id;
-		if ((r = crowd_cg_create(run, leaf, &spec->limits, &ret->cg, err)) < 0)
+		struct crowd_cg_limits lim = spec->limits;
+		crowd_sec_cg_limits(spec->security, &lim);
+		if ((r = crowd_cg_create(run, leaf, &lim, &ret->cg, err)) < 0)
 			return r;
 	} else if (limits_set(&spec->limits)) {
 		return crowd_error_set(

@@ -14,6 +14,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "error.h"
+#include "security.h"
 
 /* Namespace table: the names crowd uses (pid, mnt, uts, ipc, net, user, cgroup) and their
  * CLONE_NEW* flags. */
@@ -48,6 +49,8 @@ struct crowd_ctr_spec {
 	const char *cgroup_leaf;     /* NULL: the container id */
 	bool single;                 /* the only container with this rootfs in this process:
 				      * pivot in the child, no shared mount-ns template */
+	unsigned security;           /* CROWD_SEC_* features (security.h); default: all */
+	const struct crowd_seccomp *seccomp; /* with CROWD_SEC_SECCOMP; NULL: the default */
 };
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec);
 

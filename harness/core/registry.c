@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "registry.h"
@@ -23,7 +24,7 @@ static char reg_dir_cache[256];
 static bool reg_dir_made;
 
 static const char *const cg_hierarchies[] = {"unified", "memory", "pids",   "cpu",
-					     "cpuacct", "cpuset", "freezer"};
+					     "cpuacct", "cpuset", "freezer", "devices"};
 
 int crowd_uuid_new(char out[CROWD_UUID_LEN + 1], struct crowd_error *err)
 {
@@ -95,6 +96,50 @@ int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err)
 	return 0;
 }
 
+/* A directory crowd trusts with records a root `crowd clean` acts on: a real directory (no
+ * symlink), owned by us, writable by nobody else. Anyone may create /dev/shm/crowd first. */
+static int dir_trusted(const char *path, struct crowd_error *err)
+{
+	struct stat st;
+	uid_t me = geteuid();
+
+	if (lstat(path, &st) < 0)
+		return crowd_error_errno(err, errno, "registry: %s", path);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != me || (st.st_mode & 077))
+		return crowd_error_set(
+		    err, EPERM,
+		    "registry directory %s is %s owned by uid %u with mode %04o: "
+		    "it must be a directory owned by uid %u with mode 0700 "
+		    "(someone else made it; remove it and run again)",
+		    path, S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)me);
+	return 0;
+}
+
+int crowd_reg_dir_check(const char *dir, struct crowd_error *err)
+{
+	char parent[256];
+	const char *slash = strrchr(dir, '/');
+	int r;
+
+	/* The level above <top> is crowd's too ("crowd", "crowd-<uid>"): check it first. */
+	if (slash && slash != dir && (size_t)(slash - dir) < sizeof(parent)) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+		if ((r = dir_trusted(parent, err)) < 0)
+			return r;
+	}
+	return dir_trusted(dir, err);
+}
+
+/* mkdir -p whose last two levels (crowd's own) are made 0700 and then checked. */
+static int reg_dir_make(const char *path, struct crowd_error *err)
+{
+	int r = crowd_mkdir_p(path, 0700, 0700, err);
+	if (r < 0)
+		return crowd_error_prefix(err, "registry");
+	return crowd_reg_dir_check(path, err);
+}
+
 /* Field 22 of /proc/PID/stat (start time); *ret_state gets field 3 when not NULL. */
 static uint64_t proc_stat_start(pid_t pid, char *ret_state)
 {
@@ -152,10 +197,8 @@ int crowd_reg_add(const char *id, pid_t pid, uint64_t pidns_ino, const struct cr
 	if (!reg_dir_made) {
 		if ((r = crowd_reg_dir(reg_dir_cache, sizeof(reg_dir_cache), err)) < 0)
 			goto unlock;
-		if ((r = crowd_mkdir_p(reg_dir_cache, 0700, 0700, err)) < 0) {
-			crowd_error_prefix(err, "registry");
+		if ((r = reg_dir_make(reg_dir_cache, err)) < 0)
 			goto unlock;
-		}
 		reg_dir_made = true;
 	}
 	if (reg_len == reg_cap) {
@@ -183,11 +226,11 @@ unlock:
 		if (p && n >= 0 && (size_t)n < sizeof(text))
 			n += snprintf(text + n, sizeof(text) - (size_t)n, "cgroup=%s\n", p);
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		/* Another crowd with the same <top> removed the directory when it emptied it. */
-		if (crowd_mkdir_p(reg_dir_cache, 0700, 0700, NULL) == 0)
-			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (reg_dir_make(reg_dir_cache, NULL) == 0)
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	}
 	if (fd < 0 || crowd_write_all(fd, text, strlen(text)) < 0) {
 		int e2 = errno;
@@ -300,6 +343,35 @@ static int record_parse(const char *path, struct crowd_reg_entry *e)
 	return e->pid > 0 ? 0 : -EINVAL;
 }
 
+/* SIGKILL pid through a pidfd, and only when still_ours holds once the pidfd pins the
+ * process (a pid checked and then killed may have been reused in between). Kernels
+ * without pidfd_open: kill(2) after the same check. 1 when the signal was sent. */
+static int kill_checked(pid_t pid, bool (*still_ours)(pid_t pid, const void *arg), const void *arg)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int r = 0;
+
+	if (fd < 0 && errno != ENOSYS)
+		return 0;
+	if (still_ours(pid, arg))
+		r = fd >= 0 ? syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0
+			    : kill(pid, SIGKILL) == 0;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static bool record_init_ours(pid_t pid, const void *arg)
+{
+	(void)pid;
+	return record_alive(arg);
+}
+
+static bool in_pidns(pid_t pid, const void *arg)
+{
+	return crowd_reg_pidns_ino(pid) == *(const uint64_t *)arg;
+}
+
 /* Kill what a record names, once its init is proven to be the recorded process (same pid
  * and start time: pids and namespace inode numbers are both reused). Killing a pid
  * namespace's init ends the namespace; the rest of it is killed too for good measure.
@@ -308,14 +380,15 @@ static unsigned record_kill(const struct crowd_reg_entry *e, uint64_t own_pidns,
 {
 	if (!record_alive(e))
 		return 0;
-	if (kill(e->pid, SIGKILL) == 0)
+	if (kill_checked(e->pid, record_init_ours, e))
 		(*killed)++;
 	if (e->pidns_ino && e->pidns_ino != own_pidns) {
 		pid_t *pids = NULL;
 		size_t n = 0;
 		if (crowd_reg_pids(e->pidns_ino, &pids, &n, NULL) == 0) {
 			for (size_t i = 0; i < n; i++)
-				if (pids[i] != e->pid && kill(pids[i], SIGKILL) == 0)
+				if (pids[i] != e->pid &&
+				    kill_checked(pids[i], in_pidns, &e->pidns_ino))
 					(*killed)++;
 			free(pids);
 		}
@@ -338,6 +411,10 @@ int crowd_reg_sweep(unsigned *ret_killed, unsigned *ret_removed, unsigned *ret_l
 
 	*ret_killed = *ret_removed = *ret_left = 0;
 	if ((r = crowd_reg_dir(dir, sizeof(dir), err)) < 0)
+		return r;
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if ((r = crowd_reg_dir_check(dir, err)) < 0)
 		return r;
 	DIR *d = opendir(dir);
 	if (!d)

@@ -4,7 +4,8 @@
  * finds the processes of a crashed harness even when they are in no cgroup.
  * <dir> is on tmpfs: /run/crowd/<top> for root (/dev/shm/crowd/<top> when /run is not a
  * tmpfs), else $XDG_RUNTIME_DIR/crowd/<top> or /dev/shm/crowd-<uid>/<top>; <top> is
- * CROWD_CGROUP_TOP or "crowd". */
+ * CROWD_CGROUP_TOP or "crowd". crowd makes <dir> and the level above it 0700 and refuses
+ * to use them (add, sweep) when another user owns them or their mode is wider. */
 #ifndef CROWD_REGISTRY_H
 #define CROWD_REGISTRY_H
 
@@ -32,6 +33,10 @@ bool crowd_uuid_valid(const char *s);
 
 /* The registry directory for this user and CROWD_CGROUP_TOP. */
 int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err);
+
+/* The registry directory is trusted: it and the level above it are directories owned by
+ * the effective uid with no group or other access. -EPERM naming the directory if not. */
+int crowd_reg_dir_check(const char *dir, struct crowd_error *err);
 
 /* Record a started container (memory and disk). cg may be NULL. */
 int crowd_reg_add(const char *id, pid_t pid, uint64_t pidns_ino, const struct crowd_cg *cg,

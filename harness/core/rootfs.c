@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "rootfs.h"
+#include "security.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -135,7 +136,7 @@ static int remount_ro(const char *target, unsigned long keep, bool userns, struc
 	return ERRNO_SET(err, errno, "remounting %s read-only", target);
 }
 
-static int setup_proc(bool userns, struct crowd_error *err)
+static int setup_proc(bool userns, bool masks, struct crowd_error *err)
 {
 	const unsigned long pflags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int r = mount_at("proc", "proc", "proc", pflags, NULL, false, err);
@@ -143,7 +144,7 @@ static int setup_proc(bool userns, struct crowd_error *err)
 	 * its own, the host's /proc is bound instead (masked the same way below). */
 	if (r == -EPERM && userns && mount("/proc", "proc", NULL, MS_BIND | MS_REC, NULL) == 0)
 		r = 0;
-	if (r < 0)
+	if (r < 0 || !masks)
 		return r;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_files); i++)
 		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
@@ -195,7 +196,8 @@ static int setup_dev(bool userns, struct crowd_error *err)
 
 /* pivot_root(".", ".") stacks the old root on the new one; detaching "." drops it with
  * every host mount under it, without a directory for the old root. */
-static int enter_pivot(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err)
+static int enter_pivot(const char *rootfs, bool with_proc, bool userns, unsigned security,
+		       struct crowd_error *err)
 {
 	int r;
 
@@ -203,7 +205,7 @@ static int enter_pivot(const char *rootfs, bool with_proc, bool userns, struct c
 		return ERRNO_SET(err, errno, "binding rootfs %s", rootfs);
 	if (chdir(rootfs) < 0)
 		return ERRNO_SET(err, errno, "chdir %s", rootfs);
-	if (with_proc && (r = setup_proc(userns, err)) < 0)
+	if (with_proc && (r = setup_proc(userns, security & CROWD_SEC_MASKS, err)) < 0)
 		return r;
 	if ((r = setup_dev(userns, err)) < 0)
 		return r;
@@ -257,7 +259,27 @@ static int debug_extra_mounts(struct crowd_error *err)
 	return 0;
 }
 
-int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err)
+/* The host's /sys, with every mount below it (cgroup file systems among them), read-only:
+ * on the host root a container would otherwise write its own cgroup limits. */
+static int sys_readonly(struct crowd_error *err)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	struct stat st;
+
+	if (stat("/sys", &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (syscall(SYS_mount_setattr, AT_FDCWD, "/sys", AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+		return 0;
+	/* Before 5.12: the top mount only. */
+	if (errno != ENOSYS)
+		return ERRNO_SET(err, errno, "making /sys read-only");
+	if (mount("/sys", "/sys", NULL, MS_BIND | MS_REC, NULL) < 0)
+		return ERRNO_SET(err, errno, "binding /sys");
+	return remount_ro("/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, false, err);
+}
+
+int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, unsigned security,
+		       struct crowd_error *err)
 {
 	mode_t old = umask(0);
 	int r = 0;
@@ -266,12 +288,15 @@ int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct c
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		r = ERRNO_SET(err, errno, "making / private");
 	} else if (rootfs) {
-		r = enter_pivot(rootfs, with_proc, userns, err);
+		r = enter_pivot(rootfs, with_proc, userns, security, err);
 		if (r == 0)
 			r = debug_extra_mounts(err);
-	} else if (with_proc) {
-		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	} else {
+		if (with_proc &&
+		    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			r = ERRNO_SET(err, errno, "mounting a fresh /proc");
+		if (r == 0 && (security & CROWD_SEC_SYS_RO))
+			r = sys_readonly(err);
 	}
 	umask(old);
 	return r;
@@ -413,7 +438,8 @@ out:
 	return r;
 }
 
-int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, struct crowd_error *err)
+int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, unsigned security,
+				struct crowd_error *err)
 {
 	mode_t old = umask(0);
 	int r = 0;
@@ -427,7 +453,7 @@ int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, struct crowd_error 
 	/* /dev first: the masks bind its null node (the host's is not reachable here). */
 	else if ((r = setup_dev(false, err)) < 0)
 		;
-	else if (with_proc && (r = setup_proc(false, err)) < 0)
+	else if (with_proc && (r = setup_proc(false, security & CROWD_SEC_MASKS, err)) < 0)
 		;
 	else
 		r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false,

@@ -16,9 +16,11 @@ int crowd_rootfs_default(char *buf, size_t len, struct crowd_error *err);
 int crowd_rootfs_check(const char *path, struct crowd_error *err);
 
 /* In the child, in its new mount namespace, before capabilities are dropped. rootfs NULL:
- * stay on the host root (still a fresh /proc when with_proc). userns: devices by bind mount
- * instead of mknod, remounts keep locked flags. */
-int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct crowd_error *err);
+ * stay on the host root (still a fresh /proc when with_proc; /sys made read-only with
+ * CROWD_SEC_SYS_RO). userns: devices by bind mount instead of mknod, remounts keep locked
+ * flags. security: CROWD_SEC_* bits; CROWD_SEC_MASKS masks /proc paths as Docker does. */
+int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, unsigned security,
+		       struct crowd_error *err);
 
 /* In the parent: an fd of a mount namespace pivoted into rootfs (read-only, old root
  * detached), made on first use and kept for the life of the process (owned by the cache; do
@@ -26,6 +28,7 @@ int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, struct c
 int crowd_rootfs_template(const char *rootfs, int *ret_fd, struct crowd_error *err);
 /* In the child (not in a new mount namespace yet): join a private copy of the template,
  * then a fresh /proc (when with_proc), /dev and /tmp as crowd_rootfs_enter makes them. */
-int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, struct crowd_error *err);
+int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, unsigned security,
+				struct crowd_error *err);
 
 #endif

@@ -27,6 +27,8 @@ struct crowd_config {
 	const char *rootfs;            /* --rootfs DIR; NULL means host */
 	struct crowd_cg_limits limits; /* --memory-max, --pids-max, --cpu-max */
 	enum crowd_caps_profile caps;  /* --caps */
+	unsigned security;             /* --security: CROWD_SEC_* features (default all) */
+	const struct crowd_seccomp *seccomp; /* --seccomp FILE, compiled; NULL: the default */
 	bool rootless;                 /* --rootless */
 	unsigned pod_size;             /* --pod-size, 0/1: no pods */
 	enum crowd_placement placement;
@@ -40,5 +42,10 @@ struct crowd_config {
 };
 
 void crowd_config_init(struct crowd_config *cfg);
+
+/* What the run's security was, for host.json: the features, the seccomp filter (name, hash,
+ * rules) and the device rules. A new jansson reference. */
+struct json_t;
+struct json_t *crowd_config_security_json(const struct crowd_config *cfg);
 
 #endif

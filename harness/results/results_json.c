@@ -308,6 +308,7 @@ int crowd_results_write_host(const char *path, const struct crowd_run_output *ou
 	json_object_set_new(root, "git", json_string(CROWD_GIT));
 	if (out->cfg) {
 		json_object_set_new(root, "options", options_json(out->cfg));
+		json_object_set_new(root, "security", crowd_config_security_json(out->cfg));
 		if (out->cfg->argv_line)
 			json_object_set_new(root, "command_line", json_string(out->cfg->argv_line));
 	}
