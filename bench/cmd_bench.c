@@ -13,31 +13,34 @@
 enum { OPT_TIMEOUT = 1000 };
 
 static const struct option bench_opts[] = {
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{NULL, 0, NULL, 0},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {NULL, 0, NULL, 0},
 };
 
 static void bench_extra(int val, const char *arg, void *ctx)
 {
 	int64_t *timeout_ns = ctx;
 	if (val == OPT_TIMEOUT)
-		*timeout_ns = crowd_opts_time("bench", "--timeout", arg, 1000000LL, 3600000000000LL);
+		*timeout_ns =
+		    crowd_opts_time("bench", "--timeout", arg, 1000000LL, 3600000000000LL);
 }
 
 int crowd_cmd_bench(int argc, char **argv)
 {
 	int64_t timeout_ns = CROWD_LAUNCH_TIMEOUT_NS;
 	struct crowd_opts_cmd cmd = {
-		.name = "bench",
-		.synopsis = "crowd bench [OPTIONS]",
-		.description = "Start N instances of a workload per backend (interleaved when several),\n"
-			       "measure spin-up phases, memory and HTTP throughput, tear all down, and\n"
-			       "write a results folder. Ctrl-C tears down what was started and exits 130.",
-		.groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
-		.extra = bench_opts,
-		.extra_help = "      --timeout TIME           per instance, request to ready (default 30s)\n",
-		.extra_fn = bench_extra,
-		.ctx = &timeout_ns,
+	    .name = "bench",
+	    .synopsis = "crowd bench [OPTIONS]",
+	    .description =
+		"Start N instances of a workload per backend (interleaved when several),\n"
+		"measure spin-up phases, memory and HTTP throughput, tear all down, and\n"
+		"write a results folder. Ctrl-C tears down what was started and exits 130.",
+	    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
+	    .extra = bench_opts,
+	    .extra_help =
+		"      --timeout TIME           per instance, request to ready (default 30s)\n",
+	    .extra_fn = bench_extra,
+	    .ctx = &timeout_ns,
 	};
 	struct crowd_config cfg;
 	crowd_config_init(&cfg);
@@ -65,7 +68,9 @@ int crowd_cmd_bench(int argc, char **argv)
 
 	r = crowd_launch_grow(l, cfg.count, true, &err);
 	crowd_fleet_progress_done(&f);
-	if (!l->stop) {
+	if (r < 0 && r != -EINTR)
+		crowd_report("bench", &err); /* the launcher failed: no instance could start */
+	else if (!l->stop) {
 		crowd_launch_measure(l, 0, &err);
 		if (cfg.load && cfg.workload.desc->http)
 			crowd_fleet_load(&f, 0, 0, 0);
@@ -95,11 +100,12 @@ int crowd_cmd_bench(int argc, char **argv)
 		rc = CROWD_EXIT_LEFTOVER;
 	} else if (l->interrupted) {
 		rc = 130;
+	} else if (r < 0) {
+		rc = CROWD_EXIT_FAIL;
 	} else if (rc == CROWD_EXIT_OK && (l->n_failed || !l->n_ready)) {
 		crowd_warn("bench", "%u of %zu instances failed", l->n_failed, l->n_insts);
 		rc = CROWD_EXIT_FAIL;
 	}
-	(void)r;
 	crowd_launch_free(l);
 	crowd_workload_inst_free(&cfg.workload);
 	return rc;

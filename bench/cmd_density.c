@@ -24,14 +24,14 @@ enum {
 };
 
 static const struct option density_opts[] = {
-	{"step", required_argument, NULL, OPT_STEP},
-	{"max-count", required_argument, NULL, OPT_MAX_COUNT},
-	{"memory-budget", required_argument, NULL, OPT_MEMORY_BUDGET},
-	{"slo-spinup-p99", required_argument, NULL, OPT_SLO_SPINUP},
-	{"slo-throughput-drop", required_argument, NULL, OPT_SLO_DROP},
-	{"load-sample", required_argument, NULL, OPT_LOAD_SAMPLE},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{NULL, 0, NULL, 0},
+    {"step", required_argument, NULL, OPT_STEP},
+    {"max-count", required_argument, NULL, OPT_MAX_COUNT},
+    {"memory-budget", required_argument, NULL, OPT_MEMORY_BUDGET},
+    {"slo-spinup-p99", required_argument, NULL, OPT_SLO_SPINUP},
+    {"slo-throughput-drop", required_argument, NULL, OPT_SLO_DROP},
+    {"load-sample", required_argument, NULL, OPT_LOAD_SAMPLE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {NULL, 0, NULL, 0},
 };
 
 struct density_ctx {
@@ -56,21 +56,27 @@ static void density_extra(int val, const char *arg, void *vctx)
 		if (len > 1 && arg[len - 1] == '%') {
 			char num[32];
 			if (len >= sizeof(num))
-				crowd_usage_error(cmd, "--memory-budget '%s': not allowed (BYTES like 20G, or 1%%..100%%)", arg);
+				crowd_usage_error(cmd,
+						  "--memory-budget '%s': not allowed (BYTES like "
+						  "20G, or 1%%..100%%)",
+						  arg);
 			memcpy(num, arg, len - 1);
 			num[len - 1] = '\0';
-			c->o.memory_budget_pct = crowd_opts_double(cmd, "--memory-budget", num, 0.001, 100);
+			c->o.memory_budget_pct =
+			    crowd_opts_double(cmd, "--memory-budget", num, 0.001, 100);
 		} else {
 			c->o.memory_budget_bytes =
-				(int64_t)crowd_opts_size(cmd, "--memory-budget", arg, 1, 1ULL << 50);
+			    (int64_t)crowd_opts_size(cmd, "--memory-budget", arg, 1, 1ULL << 50);
 		}
 		break;
 	}
 	case OPT_SLO_SPINUP:
-		c->o.slo_spinup_p99_ns = crowd_opts_time(cmd, "--slo-spinup-p99", arg, 1000, 3600000000000LL);
+		c->o.slo_spinup_p99_ns =
+		    crowd_opts_time(cmd, "--slo-spinup-p99", arg, 1000, 3600000000000LL);
 		break;
 	case OPT_SLO_DROP:
-		c->o.slo_throughput_drop_pct = crowd_opts_double(cmd, "--slo-throughput-drop", arg, 0, 100);
+		c->o.slo_throughput_drop_pct =
+		    crowd_opts_double(cmd, "--slo-throughput-drop", arg, 0, 100);
 		break;
 	case OPT_LOAD_SAMPLE:
 		c->o.load_sample = (unsigned)crowd_opts_uint(cmd, "--load-sample", arg, 1, 1000000);
@@ -116,8 +122,8 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 {
 	const struct crowd_launch *l = f->l;
 	char a[24], b[24], c[24], d[24], e[24], g[24];
-	fprintf(out, "\n  %5s %8s %10s %10s %12s %10s %10s %10s %10s\n", "step", "count", "p50", "p99",
-		"MemAvail/i", "Slab/i", "cgroup/i", "PSS/i", "req/s/i");
+	fprintf(out, "\n  %5s %8s %10s %10s %12s %10s %10s %10s %10s\n", "step", "count", "p50",
+		"p99", "MemAvail/i", "Slab/i", "cgroup/i", "PSS/i", "req/s/i");
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct crowd_density_step *s = &r->steps[i];
 		char rps[24] = "-";
@@ -129,16 +135,17 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 			crowd_fleet_signed_size(s->mem_available_per_instance_bytes, c, sizeof(c)),
 			crowd_fleet_signed_size(s->slab_per_instance_bytes, d, sizeof(d)),
 			s->cgroup_per_instance_bytes >= 0
-				? crowd_units_format_size(s->cgroup_per_instance_bytes, e, sizeof(e))
-				: "-",
+			    ? crowd_units_format_size(s->cgroup_per_instance_bytes, e, sizeof(e))
+			    : "-",
 			s->pss_per_instance_bytes >= 0
-				? crowd_units_format_size(s->pss_per_instance_bytes, g, sizeof(g))
-				: "-",
+			    ? crowd_units_format_size(s->pss_per_instance_bytes, g, sizeof(g))
+			    : "-",
 			rps);
 	}
 	double per = NAN;
 	if (l->have_mem_after && r->max_count)
-		per = (double)(l->mem_before.available_bytes - l->mem_after.available_bytes) / r->max_count;
+		per = (double)(l->mem_before.available_bytes - l->mem_after.available_bytes) /
+		      r->max_count;
 	char ramp[24], each[24];
 	fprintf(out, "\n%u %s %s up; stopped by %s: %s; %s MemAvailable each; ramp %s\n",
 		r->max_count, f->cfg->workload.name, r->max_count == 1 ? "instance" : "instances",
@@ -146,7 +153,8 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 		crowd_fleet_signed_size(per, each, sizeof(each)),
 		crowd_units_format_time((double)r->ramp_ns, ramp, sizeof(ramp)));
 	if (r->checked)
-		fprintf(out, "HTTP at the end: %zu of %zu answered (%zu on a second or third try)\n",
+		fprintf(out,
+			"HTTP at the end: %zu of %zu answered (%zu on a second or third try)\n",
 			r->answering, r->checked, r->retried - (r->checked - r->answering));
 }
 
@@ -155,37 +163,42 @@ int crowd_cmd_density(int argc, char **argv)
 	struct density_ctx dc = {.timeout_ns = CROWD_LAUNCH_TIMEOUT_NS};
 	crowd_density_opts_init(&dc.o);
 	struct crowd_opts_cmd cmd = {
-		.name = "density",
-		.synopsis = "crowd density [OPTIONS]",
-		.description = "Add instances in steps until a stop condition (memory budget, spin-up or\n"
-			       "throughput SLO, a kernel or cgroup limit, --max-count); report how many fit,\n"
-			       "what each costs and what stopped the ramp; tear all down, timed.",
-		.groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
-		.extra = density_opts,
-		.extra_help =
-			"      --step K                 instances per step (default +10%, at least 10)\n"
-			"      --max-count N            stop at N per backend (default 100000)\n"
-			"      --memory-budget B|P%     stop when MemAvailable dropped by B bytes or P% of it\n"
-			"      --slo-spinup-p99 TIME    stop when a step's p99 spin-up exceeds TIME\n"
-			"      --slo-throughput-drop P  with --load: stop when req/s per instance falls P%\n"
-			"                               below the first step's\n"
-			"      --load-sample K          instances loaded per step with --load (default 20)\n"
-			"      --timeout TIME           per instance, request to ready (default 30s)\n",
-		.extra_fn = density_extra,
-		.ctx = &dc,
+	    .name = "density",
+	    .synopsis = "crowd density [OPTIONS]",
+	    .description =
+		"Add instances in steps until a stop condition (memory budget, spin-up or\n"
+		"throughput SLO, a kernel or cgroup limit, --max-count); report how many fit,\n"
+		"what each costs and what stopped the ramp; tear all down, timed.",
+	    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
+	    .extra = density_opts,
+	    .extra_help =
+		"      --step K                 instances per step (default +10%, at least 10)\n"
+		"      --max-count N            stop at N per backend (default 100000)\n"
+		"      --memory-budget B|P%     stop when MemAvailable dropped by B bytes or P% of "
+		"it\n"
+		"      --slo-spinup-p99 TIME    stop when a step's p99 spin-up exceeds TIME\n"
+		"      --slo-throughput-drop P  with --load: stop when req/s per instance falls "
+		"P%\n"
+		"                               below the first step's\n"
+		"      --load-sample K          instances loaded per step with --load (default "
+		"20)\n"
+		"      --timeout TIME           per instance, request to ready (default 30s)\n",
+	    .extra_fn = density_extra,
+	    .ctx = &dc,
 	};
 	struct crowd_config cfg;
 	crowd_config_init(&cfg);
 	int oi = crowd_opts_parse(&cmd, argc, argv, &cfg);
 	if (oi < argc)
-		crowd_usage_error("density", "'%s': unexpected argument (density takes options only)",
-				  argv[oi]);
+		crowd_usage_error(
+		    "density", "'%s': unexpected argument (density takes options only)", argv[oi]);
 	/* Load is opt-in here (--load), and a step's load sample is short unless told. */
 	cfg.load = cfg.load && has_arg(argc, argv, "--load") && cfg.workload.desc->http;
 	if (!has_arg(argc, argv, "--duration"))
 		cfg.duration_ns = 1000000000LL;
 	if (dc.o.slo_throughput_drop_pct >= 0 && !cfg.load)
-		crowd_usage_error("density", "--slo-throughput-drop needs --load and an HTTP workload");
+		crowd_usage_error("density",
+				  "--slo-throughput-drop needs --load and an HTTP workload");
 	cfg.count = dc.o.max_count;
 
 	struct crowd_fleet f;
@@ -208,6 +221,8 @@ int crowd_cmd_density(int argc, char **argv)
 	struct crowd_density_result res;
 	r = crowd_density_run(l, &dc.o, &res, print_step, &dc, &err);
 	crowd_fleet_progress_done(&f);
+	if (r < 0 && r != -EINTR)
+		crowd_report("density", &err);
 	if (f.show_progress)
 		fprintf(stderr, "density: tearing down %zu instances...\n", l->n_insts);
 	struct crowd_error terr = {0};
@@ -218,10 +233,10 @@ int crowd_cmd_density(int argc, char **argv)
 	int rc = CROWD_EXIT_OK;
 	struct crowd_error werr = {0};
 	struct crowd_density_outcome oc = {
-		.max_count = res.max_count,
-		.stopped_by = res.stopped_by,
-		.detail = res.detail,
-		.ramp_ns = res.ramp_ns,
+	    .max_count = res.max_count,
+	    .stopped_by = res.stopped_by,
+	    .detail = res.detail,
+	    .ramp_ns = res.ramp_ns,
 	};
 	if (crowd_fleet_write(&f, &werr) < 0 ||
 	    crowd_results_write_density(f.dir, res.steps, res.n_steps, &oc, &werr) < 0) {
@@ -241,7 +256,7 @@ int crowd_cmd_density(int argc, char **argv)
 		rc = CROWD_EXIT_LEFTOVER;
 	} else if (res.interrupted) {
 		rc = 130;
-	} else if (rc == CROWD_EXIT_OK && res.stopped_by == CROWD_DENSITY_FAILURE) {
+	} else if (rc == CROWD_EXIT_OK && (res.stopped_by == CROWD_DENSITY_FAILURE || r < 0)) {
 		rc = CROWD_EXIT_FAIL;
 	}
 	crowd_density_result_free(&res);
