@@ -10,24 +10,18 @@
 #include "engine/launcher.h"
 #include "opts.h"
 
-enum { OPT_TIMEOUT = 1000 };
-
-static const struct option bench_opts[] = {
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {NULL, 0, NULL, 0},
+struct bench_ctx {
+	int64_t timeout_ns;
 };
 
-static void bench_extra(int val, const char *arg, void *ctx)
-{
-	int64_t *timeout_ns = ctx;
-	if (val == OPT_TIMEOUT)
-		*timeout_ns =
-		    crowd_opts_time("bench", "--timeout", arg, 1000000LL, 3600000000000LL);
-}
+static const struct crowd_opt bench_opts[] = {
+    CROWD_OPT_LAUNCH_TIMEOUT(struct bench_ctx, timeout_ns),
+    {0},
+};
 
 int crowd_cmd_bench(int argc, char **argv)
 {
-	int64_t timeout_ns = CROWD_LAUNCH_TIMEOUT_NS;
+	struct bench_ctx bc = {.timeout_ns = CROWD_LAUNCH_TIMEOUT_NS};
 	struct crowd_opts_cmd cmd = {
 	    .name = "bench",
 	    .synopsis = "crowd bench [OPTIONS]",
@@ -37,10 +31,7 @@ int crowd_cmd_bench(int argc, char **argv)
 		"write a results folder. Ctrl-C tears down what was started and exits 130.",
 	    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
 	    .extra = bench_opts,
-	    .extra_help =
-		"      --timeout TIME           per instance, request to ready (default 30s)\n",
-	    .extra_fn = bench_extra,
-	    .ctx = &timeout_ns,
+	    .ctx = &bc,
 	};
 	struct crowd_config cfg;
 	crowd_config_init(&cfg);
@@ -60,7 +51,7 @@ int crowd_cmd_bench(int argc, char **argv)
 		return crowd_report("bench", &err);
 	}
 	struct crowd_launch *l = f.l;
-	l->timeout_ns = timeout_ns;
+	l->timeout_ns = bc.timeout_ns;
 	l->progress = crowd_fleet_progress;
 	l->progress_ctx = &f;
 	f.target = cfg.count * l->n_avail;

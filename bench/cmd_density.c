@@ -13,81 +13,53 @@
 #include "opts.h"
 #include "results/units.h"
 
-enum {
-	OPT_STEP = 1000,
-	OPT_MAX_COUNT,
-	OPT_MEMORY_BUDGET,
-	OPT_SLO_SPINUP,
-	OPT_SLO_DROP,
-	OPT_LOAD_SAMPLE,
-	OPT_TIMEOUT,
-};
-
-static const struct option density_opts[] = {
-    {"step", required_argument, NULL, OPT_STEP},
-    {"max-count", required_argument, NULL, OPT_MAX_COUNT},
-    {"memory-budget", required_argument, NULL, OPT_MEMORY_BUDGET},
-    {"slo-spinup-p99", required_argument, NULL, OPT_SLO_SPINUP},
-    {"slo-throughput-drop", required_argument, NULL, OPT_SLO_DROP},
-    {"load-sample", required_argument, NULL, OPT_LOAD_SAMPLE},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {NULL, 0, NULL, 0},
-};
-
 struct density_ctx {
 	struct crowd_density_opts o;
 	int64_t timeout_ns;
 	struct crowd_fleet *f;
 };
 
-static void density_extra(int val, const char *arg, void *vctx)
+/* --memory-budget B|P%: bytes, or a share of MemAvailable at the start. */
+static void parse_memory_budget(const char *cmd, const char *arg, void *dst)
 {
-	struct density_ctx *c = vctx;
-	const char *cmd = "density";
-	switch (val) {
-	case OPT_STEP:
-		c->o.step = (unsigned)crowd_opts_uint(cmd, "--step", arg, 1, 1000000);
-		break;
-	case OPT_MAX_COUNT:
-		c->o.max_count = (unsigned)crowd_opts_uint(cmd, "--max-count", arg, 1, 1000000);
-		break;
-	case OPT_MEMORY_BUDGET: {
-		size_t len = strlen(arg);
-		if (len > 1 && arg[len - 1] == '%') {
-			char num[32];
-			if (len >= sizeof(num))
-				crowd_usage_error(cmd,
-						  "--memory-budget '%s': not allowed (BYTES like "
-						  "20G, or 1%%..100%%)",
-						  arg);
-			memcpy(num, arg, len - 1);
-			num[len - 1] = '\0';
-			c->o.memory_budget_pct =
-			    crowd_opts_double(cmd, "--memory-budget", num, 0.001, 100);
-		} else {
-			c->o.memory_budget_bytes =
-			    (int64_t)crowd_opts_size(cmd, "--memory-budget", arg, 1, 1ULL << 50);
-		}
-		break;
+	struct crowd_density_opts *o = &((struct density_ctx *)dst)->o;
+	size_t len = strlen(arg);
+	char num[32];
+	if (len < 2 || arg[len - 1] != '%') {
+		o->memory_budget_bytes =
+		    (int64_t)crowd_opts_size(cmd, "memory-budget", arg, 1, 1ULL << 50);
+		return;
 	}
-	case OPT_SLO_SPINUP:
-		c->o.slo_spinup_p99_ns =
-		    crowd_opts_time(cmd, "--slo-spinup-p99", arg, 1000, 3600000000000LL);
-		break;
-	case OPT_SLO_DROP:
-		c->o.slo_throughput_drop_pct =
-		    crowd_opts_double(cmd, "--slo-throughput-drop", arg, 0, 100);
-		break;
-	case OPT_LOAD_SAMPLE:
-		c->o.load_sample = (unsigned)crowd_opts_uint(cmd, "--load-sample", arg, 1, 1000000);
-		break;
-	case OPT_TIMEOUT:
-		c->timeout_ns = crowd_opts_time(cmd, "--timeout", arg, 1000000LL, 3600000000000LL);
-		break;
-	default:
-		break;
-	}
+	if (len >= sizeof(num))
+		crowd_usage_error(cmd,
+				  "--memory-budget '%s': not allowed (BYTES like 20G, or "
+				  "0.001%%..100%%)",
+				  arg);
+	memcpy(num, arg, len - 1);
+	num[len - 1] = '\0';
+	o->memory_budget_pct = crowd_opts_double(cmd, "memory-budget", num, 0.001, 100);
 }
+
+#define AT(field) CROWD_OPT_AT(struct density_ctx, field)
+
+static const struct crowd_opt density_opts[] = {
+    {"step", 0, 0, CROWD_OPT_COUNT, "K", "instances per step", .min = 1, .max = 1000000,
+     .def = "+10%, at least 10", AT(o.step)},
+    {"max-count", 0, 0, CROWD_OPT_COUNT, "N", "stop at N per backend", .min = 1, .max = 1000000,
+     AT(o.max_count)},
+    {"memory-budget", 0, 0, CROWD_OPT_TEXT, "B|P%",
+     "stop when MemAvailable dropped by B bytes (1..1024T) or P% (0.001..100) of it",
+     .parse = parse_memory_budget},
+    {"slo-spinup-p99", 0, 0, CROWD_OPT_TIME, "TIME", "stop when a step's p99 spin-up exceeds TIME",
+     .min = 1000, .max = 3600000000000LL, AT(o.slo_spinup_p99_ns)},
+    {"slo-throughput-drop", 0, 0, CROWD_OPT_NUMBER, "P",
+     "with --load: stop when req/s per instance falls P% below the first step's", .fmin = 0,
+     .fmax = 100, AT(o.slo_throughput_drop_pct)},
+    {"load-sample", 0, 0, CROWD_OPT_COUNT, "K", "instances loaded per step with --load", .min = 1,
+     .max = 1000000, AT(o.load_sample)},
+    CROWD_OPT_LAUNCH_TIMEOUT(struct density_ctx, timeout_ns),
+    {0},
+};
 
 static bool has_arg(int argc, char **argv, const char *name)
 {
@@ -171,19 +143,6 @@ int crowd_cmd_density(int argc, char **argv)
 		"what each costs and what stopped the ramp; tear all down, timed.",
 	    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
 	    .extra = density_opts,
-	    .extra_help =
-		"      --step K                 instances per step (default +10%, at least 10)\n"
-		"      --max-count N            stop at N per backend (default 100000)\n"
-		"      --memory-budget B|P%     stop when MemAvailable dropped by B bytes or P% of "
-		"it\n"
-		"      --slo-spinup-p99 TIME    stop when a step's p99 spin-up exceeds TIME\n"
-		"      --slo-throughput-drop P  with --load: stop when req/s per instance falls "
-		"P%\n"
-		"                               below the first step's\n"
-		"      --load-sample K          instances loaded per step with --load (default "
-		"20)\n"
-		"      --timeout TIME           per instance, request to ready (default 30s)\n",
-	    .extra_fn = density_extra,
 	    .ctx = &dc,
 	};
 	struct crowd_config cfg;
