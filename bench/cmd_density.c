@@ -130,86 +130,90 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 			r->answering, r->checked, r->retried - (r->checked - r->answering));
 }
 
+static const struct crowd_opts_cmd density_cmd = {
+    .name = "density",
+    .synopsis = "crowd density [OPTIONS]",
+    .description = "Add instances in steps until a stop condition (memory budget, spin-up or\n"
+		   "throughput SLO, a kernel or cgroup limit, --max-count); report how many fit,\n"
+		   "what each costs and what stopped the ramp; tear all down, timed.",
+    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
+    .extra = density_opts,
+};
+
+static void density_parse(int argc, char **argv, struct crowd_config *cfg, struct density_ctx *dc)
+{
+	struct crowd_opts_cmd cmd = density_cmd;
+	cmd.ctx = dc;
+	crowd_config_init(cfg);
+	int first = crowd_opts_parse(&cmd, argc, argv, cfg);
+	if (first < argc)
+		crowd_usage_error("density",
+				  "'%s': unexpected argument (density takes options only)",
+				  argv[first]);
+	/* Load is opt-in here (--load), and a step's load sample is short unless told. */
+	cfg->load = cfg->load && has_arg(argc, argv, "--load") && cfg->workload.desc->http;
+	if (!has_arg(argc, argv, "--duration"))
+		cfg->duration_ns = 1000000000LL;
+	if (dc->o.slo_throughput_drop_pct >= 0 && !cfg->load)
+		crowd_usage_error("density",
+				  "--slo-throughput-drop needs --load and an HTTP workload");
+	cfg->count = dc->o.max_count;
+}
+
+/* The results folder with the steps, and the summary. 0, or CROWD_EXIT_FAIL when writing
+ * failed. */
+static int density_write_print(struct crowd_fleet *f, const struct crowd_density_result *res)
+{
+	int rc = CROWD_EXIT_OK;
+	struct crowd_error werr = {0};
+	struct crowd_density_outcome oc = {
+	    .max_count = res->max_count,
+	    .stopped_by = res->stopped_by,
+	    .detail = res->detail,
+	    .ramp_ns = res->ramp_ns,
+	};
+	if (crowd_fleet_write(f, &werr) < 0 ||
+	    crowd_results_write_density(f->dir, res->steps, res->n_steps, &oc, &werr) < 0) {
+		crowd_report("density", &werr);
+		rc = CROWD_EXIT_FAIL;
+	}
+	if (f->cfg->json) {
+		crowd_fleet_print_json(f, stdout);
+	} else {
+		crowd_fleet_print(f, stdout);
+		print_density(f, res, stdout);
+		printf("\nresults: %s\n", f->dir);
+	}
+	fflush(stdout);
+	return rc;
+}
+
 int crowd_cmd_density(int argc, char **argv)
 {
 	struct density_ctx dc = {.timeout_ns = CROWD_LAUNCH_TIMEOUT_NS};
-	crowd_density_opts_init(&dc.o);
-	struct crowd_opts_cmd cmd = {
-	    .name = "density",
-	    .synopsis = "crowd density [OPTIONS]",
-	    .description =
-		"Add instances in steps until a stop condition (memory budget, spin-up or\n"
-		"throughput SLO, a kernel or cgroup limit, --max-count); report how many fit,\n"
-		"what each costs and what stopped the ramp; tear all down, timed.",
-	    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
-	    .extra = density_opts,
-	    .ctx = &dc,
-	};
 	struct crowd_config cfg;
-	crowd_config_init(&cfg);
-	int oi = crowd_opts_parse(&cmd, argc, argv, &cfg);
-	if (oi < argc)
-		crowd_usage_error(
-		    "density", "'%s': unexpected argument (density takes options only)", argv[oi]);
-	/* Load is opt-in here (--load), and a step's load sample is short unless told. */
-	cfg.load = cfg.load && has_arg(argc, argv, "--load") && cfg.workload.desc->http;
-	if (!has_arg(argc, argv, "--duration"))
-		cfg.duration_ns = 1000000000LL;
-	if (dc.o.slo_throughput_drop_pct >= 0 && !cfg.load)
-		crowd_usage_error("density",
-				  "--slo-throughput-drop needs --load and an HTTP workload");
-	cfg.count = dc.o.max_count;
-
 	struct crowd_fleet f;
-	struct crowd_error err = {0};
+	struct crowd_error err = {0}, terr = {0};
+	struct crowd_density_result res;
+	crowd_density_opts_init(&dc.o);
+	density_parse(argc, argv, &cfg, &dc);
 	dc.f = &f;
-	if (crowd_fleet_init(&f, "density", &cfg, argc - 1, argv + 1, &err) < 0)
-		return crowd_report("density", &err);
-	int r = crowd_launch_open(&cfg, dc.o.max_count, &f.l, &err);
-	if (r < 0) {
+	if (crowd_fleet_open(&f, "density", &cfg, dc.o.max_count, dc.timeout_ns, argc - 1, argv + 1,
+			     &err) < 0) {
 		crowd_workload_inst_free(&cfg.workload);
 		return crowd_report("density", &err);
 	}
-	struct crowd_launch *l = f.l;
-	l->timeout_ns = dc.timeout_ns;
-	l->progress = crowd_fleet_progress;
-	l->progress_ctx = &f;
-	f.target = dc.o.max_count * l->n_avail;
-	crowd_fleet_signals(l);
-
-	struct crowd_density_result res;
-	r = crowd_density_run(l, &dc.o, &res, print_step, &dc, &err);
+	int r = crowd_density_run(f.l, &dc.o, &res, print_step, &dc, &err);
 	crowd_fleet_progress_done(&f);
 	if (r < 0 && r != -EINTR)
 		crowd_report("density", &err);
 	if (f.show_progress)
-		fprintf(stderr, "density: tearing down %zu instances...\n", l->n_insts);
-	struct crowd_error terr = {0};
-	int tr = crowd_launch_teardown(l, &terr);
+		fprintf(stderr, "density: tearing down %zu instances...\n", f.l->n_insts);
+	int tr = crowd_launch_teardown(f.l, &terr);
 	crowd_fleet_progress_done(&f);
 	crowd_fleet_signals(NULL);
 
-	int rc = CROWD_EXIT_OK;
-	struct crowd_error werr = {0};
-	struct crowd_density_outcome oc = {
-	    .max_count = res.max_count,
-	    .stopped_by = res.stopped_by,
-	    .detail = res.detail,
-	    .ramp_ns = res.ramp_ns,
-	};
-	if (crowd_fleet_write(&f, &werr) < 0 ||
-	    crowd_results_write_density(f.dir, res.steps, res.n_steps, &oc, &werr) < 0) {
-		crowd_report("density", &werr);
-		rc = CROWD_EXIT_FAIL;
-	}
-	if (cfg.json) {
-		crowd_fleet_print_json(&f, stdout);
-	} else {
-		crowd_fleet_print(&f, stdout);
-		print_density(&f, &res, stdout);
-		printf("\nresults: %s\n", f.dir);
-	}
-	fflush(stdout);
+	int rc = density_write_print(&f, &res);
 	if (tr < 0) {
 		crowd_warn("density", "teardown: %s", terr.msg);
 		rc = CROWD_EXIT_LEFTOVER;
@@ -219,7 +223,7 @@ int crowd_cmd_density(int argc, char **argv)
 		rc = CROWD_EXIT_FAIL;
 	}
 	crowd_density_result_free(&res);
-	crowd_launch_free(l);
+	crowd_launch_free(f.l);
 	crowd_workload_inst_free(&cfg.workload);
 	return rc;
 }
