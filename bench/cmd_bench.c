@@ -29,17 +29,6 @@ static const struct crowd_opts_cmd bench_cmd = {
     .extra = bench_opts,
 };
 
-static void bench_parse(int argc, char **argv, struct crowd_config *cfg, struct bench_ctx *bc)
-{
-	struct crowd_opts_cmd cmd = bench_cmd;
-	cmd.ctx = bc;
-	crowd_config_init(cfg);
-	int first = crowd_opts_parse(&cmd, argc, argv, cfg);
-	if (first < argc)
-		crowd_usage_error("bench", "'%s': unexpected argument (bench takes options only)",
-				  argv[first]);
-}
-
 /* Start them all, measure, load. Negative errno when the launcher itself failed (reported
  * here); -EINTR when interrupted. */
 static int bench_run(struct crowd_fleet *f, const struct crowd_config *cfg)
@@ -97,7 +86,7 @@ int crowd_cmd_bench(int argc, char **argv)
 	struct crowd_config cfg;
 	struct crowd_fleet f;
 	struct crowd_error err = {0};
-	bench_parse(argc, argv, &cfg, &bc);
+	crowd_opts_parse_only(&bench_cmd, &bc, argc, argv, &cfg);
 	if (crowd_fleet_open(&f, "bench", &cfg, cfg.count, bc.timeout_ns, argc - 1, argv + 1,
 			     &err) < 0) {
 		crowd_workload_inst_free(&cfg.workload);

@@ -142,14 +142,7 @@ static const struct crowd_opts_cmd density_cmd = {
 
 static void density_parse(int argc, char **argv, struct crowd_config *cfg, struct density_ctx *dc)
 {
-	struct crowd_opts_cmd cmd = density_cmd;
-	cmd.ctx = dc;
-	crowd_config_init(cfg);
-	int first = crowd_opts_parse(&cmd, argc, argv, cfg);
-	if (first < argc)
-		crowd_usage_error("density",
-				  "'%s': unexpected argument (density takes options only)",
-				  argv[first]);
+	crowd_opts_parse_only(&density_cmd, dc, argc, argv, cfg);
 	/* Load is opt-in here (--load), and a step's load sample is short unless told. */
 	cfg->load = cfg->load && has_arg(argc, argv, "--load") && cfg->workload.desc->http;
 	if (!has_arg(argc, argv, "--duration"))

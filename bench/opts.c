@@ -773,6 +773,18 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 	return optind;
 }
 
+void crowd_opts_parse_only(const struct crowd_opts_cmd *cmd, void *ctx, int argc, char **argv,
+			   struct crowd_config *cfg)
+{
+	struct crowd_opts_cmd with_ctx = *cmd;
+	with_ctx.ctx = ctx;
+	crowd_config_init(cfg);
+	int first = crowd_opts_parse(&with_ctx, argc, argv, cfg);
+	if (first < argc)
+		crowd_usage_error(cmd->name, "'%s': unexpected argument (%s takes options only)",
+				  argv[first], cmd->name);
+}
+
 uint64_t crowd_opts_size(const char *cmd, const char *opt, const char *arg, uint64_t min,
 			 uint64_t max)
 {

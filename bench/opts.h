@@ -97,6 +97,11 @@ struct crowd_opts_cmd {
 int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 		     struct crowd_config *cfg);
 
+/* For a command that takes options only: crowd_config_init(cfg), crowd_opts_parse with the
+ * command's rows storing into ctx, and an argument left over is bad input. */
+void crowd_opts_parse_only(const struct crowd_opts_cmd *cmd, void *ctx, int argc, char **argv,
+			   struct crowd_config *cfg);
+
 /* For a row's parse: the checks a SIZE or NUMBER row makes; opt is the name without "--".
  * Exit 2 with "crowd CMD: --opt 'x': not allowed (a size 256K..64T, ...)". */
 uint64_t crowd_opts_size(const char *cmd, const char *opt, const char *arg, uint64_t min,

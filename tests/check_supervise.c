@@ -19,21 +19,6 @@
 
 static char rootfs[PATH_MAX];
 
-static bool root_ready(const char *what)
-{
-	const char *t = getenv("CROWD_TOP");
-	if (geteuid() != 0) {
-		printf("skip %s: needs root\n", what);
-		return false;
-	}
-	snprintf(rootfs, sizeof(rootfs), "%s/build/rootfs", t ? t : ".");
-	if (access(rootfs, F_OK) != 0) {
-		printf("skip %s: %s missing (make)\n", what, rootfs);
-		return false;
-	}
-	return true;
-}
-
 /* Supervision opened, then a container of argv with its own pid namespace. */
 static void start(struct crowd_supervise *s, struct crowd_cg_run **run, char **argv,
 		  struct crowd_ctr *ctr)
@@ -71,25 +56,50 @@ static void wait_caught(pid_t pid, int sig)
 	ck_abort_msg("pid %d never caught signal %d", (int)pid, sig);
 }
 
-/* SIGTERM to the supervisor: the container's trap runs and its exit status comes back. */
-START_TEST(sigterm_reaches_init)
+/* A container of argv, what the test does to it, then supervised to its end. */
+static void supervise(char **argv, void (*act)(struct crowd_ctr *), struct crowd_supervise_end *end)
 {
-	if (!root_ready("sigterm_reaches_init"))
-		return;
 	struct crowd_supervise s;
 	struct crowd_cg_run *run;
 	struct crowd_ctr ctr;
-	struct crowd_supervise_end end;
 	struct crowd_error err = {0};
-	char *argv[] = {"/bin/sh", "-c", "trap 'exit 7' TERM; sleep 30 & wait", NULL};
 	start(&s, &run, argv, &ctr);
-	wait_caught(ctr.pid, SIGTERM);
-	ck_assert_int_eq(kill(getpid(), SIGTERM), 0); /* blocked: it waits in the signalfd */
-	ck_assert_msg(crowd_supervise_wait(&s, &ctr, true, &end, &err) == 0, "%s", err.msg);
+	act(&ctr);
+	int64_t t0 = crowd_now_ns();
+	ck_assert_msg(crowd_supervise_wait(&s, &ctr, true, end, &err) == 0, "%s", err.msg);
+	ck_assert_int_lt(crowd_now_ns() - t0, 10000000000LL);
+	finish(&s, run, &ctr);
+}
+
+/* SIGTERM to the supervising process (blocked: it waits in the signalfd). */
+static void term_self(struct crowd_ctr *ctr)
+{
+	(void)ctr;
+	ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
+}
+
+static void term_self_once_caught(struct crowd_ctr *ctr)
+{
+	wait_caught(ctr->pid, SIGTERM);
+	term_self(ctr);
+}
+
+static void kill_container(struct crowd_ctr *ctr)
+{
+	ck_assert_int_eq(crowd_ctr_signal(ctr, SIGKILL, NULL), 0);
+}
+
+/* SIGTERM to the supervisor: the container's trap runs and its exit status comes back. */
+START_TEST(sigterm_reaches_init)
+{
+	if (!crowd_test_root_rootfs("sigterm_reaches_init", rootfs, sizeof(rootfs)))
+		return;
+	struct crowd_supervise_end end;
+	char *argv[] = {"/bin/sh", "-c", "trap 'exit 7' TERM; sleep 30 & wait", NULL};
+	supervise(argv, term_self_once_caught, &end);
 	ck_assert_int_eq(end.exit_code, 7);
 	ck_assert_int_eq(end.killed_by, 0);
 	ck_assert_int_eq(end.forward.code, 0);
-	finish(&s, run, &ctr);
 }
 END_TEST
 
@@ -97,43 +107,27 @@ END_TEST
  * kills the container for it, and the end reads 128+15. */
 START_TEST(uncaught_signal_is_128_plus_n)
 {
-	if (!root_ready("uncaught_signal_is_128_plus_n"))
+	if (!crowd_test_root_rootfs("uncaught_signal_is_128_plus_n", rootfs, sizeof(rootfs)))
 		return;
-	struct crowd_supervise s;
-	struct crowd_cg_run *run;
-	struct crowd_ctr ctr;
 	struct crowd_supervise_end end;
-	struct crowd_error err = {0};
 	char *argv[] = {"/bin/sleep", "30", NULL};
-	start(&s, &run, argv, &ctr);
-	ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
-	int64_t t0 = crowd_now_ns();
-	ck_assert_msg(crowd_supervise_wait(&s, &ctr, true, &end, &err) == 0, "%s", err.msg);
-	ck_assert_int_lt(crowd_now_ns() - t0, 10000000000LL);
+	supervise(argv, term_self, &end);
 	ck_assert_int_eq(end.killed_by, SIGTERM);
 	ck_assert_int_eq(end.exit_code, 128 + SIGTERM);
-	finish(&s, run, &ctr);
 }
 END_TEST
 
 /* A container killed from elsewhere: its signal is the exit code, 128+9. */
 START_TEST(killed_container_is_128_plus_n)
 {
-	if (!root_ready("killed_container_is_128_plus_n"))
+	if (!crowd_test_root_rootfs("killed_container_is_128_plus_n", rootfs, sizeof(rootfs)))
 		return;
-	struct crowd_supervise s;
-	struct crowd_cg_run *run;
-	struct crowd_ctr ctr;
 	struct crowd_supervise_end end;
-	struct crowd_error err = {0};
 	char *argv[] = {"/bin/sleep", "30", NULL};
-	start(&s, &run, argv, &ctr);
-	ck_assert_int_eq(crowd_ctr_signal(&ctr, SIGKILL, &err), 0);
-	ck_assert_msg(crowd_supervise_wait(&s, &ctr, true, &end, &err) == 0, "%s", err.msg);
+	supervise(argv, kill_container, &end);
 	ck_assert_int_eq(end.killed_by, 0);
 	ck_assert_int_eq(end.exit_code, 128 + SIGKILL);
 	ck_assert(WIFSIGNALED(end.status) && WTERMSIG(end.status) == SIGKILL);
-	finish(&s, run, &ctr);
 }
 END_TEST
 
@@ -141,7 +135,7 @@ END_TEST
  * fails with ECHILD instead of reading a status that was never there as "exited 0". */
 START_TEST(lost_child_is_an_error)
 {
-	if (!root_ready("lost_child_is_an_error"))
+	if (!crowd_test_root_rootfs("lost_child_is_an_error", rootfs, sizeof(rootfs)))
 		return;
 	struct crowd_supervise s;
 	struct crowd_cg_run *run;
@@ -196,16 +190,5 @@ static Suite *supervise_suite(void)
 
 int main(void)
 {
-	char name[64];
-	snprintf(name, sizeof(name), "crowd-check-supervise-%d", (int)getpid());
-	setenv("CROWD_CGROUP_TOP", name, 1);
-	int failed = crowd_test_run(supervise_suite());
-	unsigned killed, removed, left, cgs = 0, cg_left = 0;
-	crowd_reg_sweep(&killed, &removed, &left, NULL);
-	if (geteuid() == 0)
-		crowd_cg_sweep(NULL, &cgs, &cg_left, NULL);
-	if (killed || removed || cgs)
-		printf("swept after the suite: %u processes, %u records, %u cgroups\n", killed,
-		       removed, cgs);
-	return failed;
+	return crowd_test_run_swept(supervise_suite(), "supervise");
 }

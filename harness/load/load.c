@@ -991,6 +991,19 @@ static int plan_run(struct plan *pl, int64_t duration_ns, int64_t *ret_last_exit
 	return r;
 }
 
+/* The counters a worker's tstats, a target's result and the totals share, by name. */
+#define COUNTERS_ADD(dst, src)                                                                     \
+	do {                                                                                       \
+		(dst)->requests += (src)->requests;                                                \
+		(dst)->bytes += (src)->bytes;                                                      \
+		(dst)->connect_errors += (src)->connect_errors;                                    \
+		(dst)->read_errors += (src)->read_errors;                                          \
+		(dst)->write_errors += (src)->write_errors;                                        \
+		(dst)->parse_errors += (src)->parse_errors;                                        \
+		(dst)->timeouts += (src)->timeouts;                                                \
+		(dst)->status_errors += (src)->status_errors;                                      \
+	} while (0)
+
 /* One target's result from every worker's counters for it; th gets its latencies. */
 static void sum_target(const struct plan *pl, size_t i, double secs, struct crowd_hist *th,
 		       struct crowd_load_result *res)
@@ -1003,14 +1016,7 @@ static void sum_target(const struct plan *pl, size_t i, double secs, struct crow
 		const struct tstats *st = pl->w[j].stats[i];
 		if (!st)
 			continue;
-		res->requests += st->requests;
-		res->bytes += st->bytes;
-		res->connect_errors += st->connect_errors;
-		res->read_errors += st->read_errors;
-		res->write_errors += st->write_errors;
-		res->parse_errors += st->parse_errors;
-		res->timeouts += st->timeouts;
-		res->status_errors += st->status_errors;
+		COUNTERS_ADD(res, st);
 		if (st->first_ns >= 0 &&
 		    (res->first_response_ns < 0 || st->first_ns < res->first_response_ns))
 			res->first_response_ns = st->first_ns;
@@ -1032,15 +1038,8 @@ static void sum_target(const struct plan *pl, size_t i, double secs, struct crow
 
 static void sum_add(struct crowd_load_totals *sum, const struct crowd_load_result *res)
 {
-	sum->requests += res->requests;
-	sum->bytes += res->bytes;
+	COUNTERS_ADD(sum, res);
 	sum->errors += res->errors;
-	sum->connect_errors += res->connect_errors;
-	sum->read_errors += res->read_errors;
-	sum->write_errors += res->write_errors;
-	sum->parse_errors += res->parse_errors;
-	sum->timeouts += res->timeouts;
-	sum->status_errors += res->status_errors;
 }
 
 /* Every target's result, and the totals over all of them. */
