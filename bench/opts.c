@@ -778,7 +778,8 @@ void crowd_opts_parse_only(const struct crowd_opts_cmd *cmd, void *ctx, int argc
 {
 	struct crowd_opts_cmd with_ctx = *cmd;
 	with_ctx.ctx = ctx;
-	crowd_config_init(cfg);
+	if (cfg)
+		crowd_config_init(cfg);
 	int first = crowd_opts_parse(&with_ctx, argc, argv, cfg);
 	if (first < argc)
 		crowd_usage_error(cmd->name, "'%s': unexpected argument (%s takes options only)",

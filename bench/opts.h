@@ -97,8 +97,9 @@ struct crowd_opts_cmd {
 int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 		     struct crowd_config *cfg);
 
-/* For a command that takes options only: crowd_config_init(cfg), crowd_opts_parse with the
- * command's rows storing into ctx, and an argument left over is bad input. */
+/* For a command that takes options only: crowd_config_init(cfg) (cfg may be NULL without
+ * shared groups), crowd_opts_parse with the command's rows storing into ctx, and an argument
+ * left over is bad input. */
 void crowd_opts_parse_only(const struct crowd_opts_cmd *cmd, void *ctx, int argc, char **argv,
 			   struct crowd_config *cfg);
 

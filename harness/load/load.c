@@ -404,120 +404,127 @@ static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter)
 	conn_restart(w, c, crowd_now_ns(), false);
 }
 
+/* What one parsing step did: go on with the next state, wait for more bytes, or the
+ * connection was closed or restarted (its buffer is gone). */
+enum step { STEP_NEXT, STEP_MORE, STEP_GONE };
+
+static enum step step_fail(struct worker *w, struct conn *c)
+{
+	conn_fail(w, c, &c->st->parse_errors);
+	return STEP_GONE;
+}
+
+/* Status line and headers: how the body is framed. */
+static enum step step_header(struct worker *w, struct conn *c, char *p, size_t avail, size_t *used)
+{
+	if (avail == 0)
+		return STEP_MORE;
+	char *e = memmem(p, avail, "\r\n\r\n", 4);
+	if (!e) {
+		if (avail >= BUF_LEN - 1 || (p == c->buf && c->len == BUF_LEN))
+			return step_fail(w, c);
+		return STEP_MORE;
+	}
+	size_t hlen = (size_t)(e - p) + 4;
+	int64_t clen;
+	bool chunked;
+	if (parse_head(p, hlen, &c->status, &clen, &chunked, &c->close_after) < 0)
+		return step_fail(w, c);
+	*used = hlen;
+	if (c->status >= 100 && c->status < 200)
+		return STEP_NEXT; /* interim response: the real one follows */
+	if (c->status == 204 || c->status == 304) {
+		c->remain = 0;
+		c->ps = PARSE_BODY_LEN;
+	} else if (chunked) {
+		c->ps = PARSE_CHUNK_SIZE;
+	} else if (clen >= 0) {
+		c->remain = (uint64_t)clen;
+		c->ps = PARSE_BODY_LEN;
+	} else {
+		c->close_after = true;
+		c->ps = PARSE_BODY_EOF;
+	}
+	return STEP_NEXT;
+}
+
+/* c->remain bytes of a body or a chunk; then the response is done, or the chunk's CRLF. */
+static enum step step_body(struct worker *w, struct conn *c, size_t avail, size_t *used)
+{
+	size_t take = avail < c->remain ? avail : (size_t)c->remain;
+	*used = take;
+	c->remain -= take;
+	if (c->remain > 0)
+		return STEP_MORE;
+	if (c->ps == PARSE_CHUNK_DATA) {
+		c->ps = PARSE_CHUNK_CRLF;
+		return STEP_NEXT;
+	}
+	return response_done(w, c) ? STEP_NEXT : STEP_GONE;
+}
+
+/* A chunk-size line, or a trailer line (an empty one ends the response). */
+static enum step step_chunk_line(struct worker *w, struct conn *c, const char *p, size_t avail,
+				 size_t *used)
+{
+	const char *e = memmem(p, avail, "\r\n", 2);
+	if (!e)
+		return avail >= 256 ? step_fail(w, c) : STEP_MORE;
+	size_t llen = (size_t)(e - p);
+	*used = llen + 2;
+	if (c->ps == PARSE_CHUNK_TRAILER)
+		return llen == 0 && !response_done(w, c) ? STEP_GONE : STEP_NEXT;
+	uint64_t size = 0;
+	size_t i = 0;
+	for (; i < llen && isxdigit((unsigned char)p[i]) && i < 15; i++)
+		size = size * 16 + (uint64_t)(isdigit((unsigned char)p[i])
+						  ? p[i] - '0'
+						  : (tolower((unsigned char)p[i]) - 'a' + 10));
+	if (i == 0 || (i < llen && p[i] != ';' && p[i] != ' '))
+		return step_fail(w, c);
+	c->remain = size;
+	c->ps = size == 0 ? PARSE_CHUNK_TRAILER : PARSE_CHUNK_DATA;
+	return STEP_NEXT;
+}
+
+static enum step parse_step(struct worker *w, struct conn *c, char *p, size_t avail, size_t *used)
+{
+	switch (c->ps) {
+	case PARSE_HEADER:
+		return step_header(w, c, p, avail, used);
+	case PARSE_BODY_LEN:
+	case PARSE_CHUNK_DATA:
+		return step_body(w, c, avail, used);
+	case PARSE_BODY_EOF: /* to the end of the connection: conn_read ends the response */
+		*used = avail;
+		return STEP_MORE;
+	case PARSE_CHUNK_SIZE:
+	case PARSE_CHUNK_TRAILER:
+		return step_chunk_line(w, c, p, avail, used);
+	case PARSE_CHUNK_CRLF:
+		if (avail < 2)
+			return STEP_MORE;
+		if (p[0] != '\r' || p[1] != '\n')
+			return step_fail(w, c);
+		*used = 2;
+		c->ps = PARSE_CHUNK_SIZE;
+		return STEP_NEXT;
+	}
+	return STEP_MORE;
+}
+
 /* Consume what is in c->buf. Returns false when the connection was closed or restarted. */
 static bool conn_parse(struct worker *w, struct conn *c)
 {
 	size_t pos = 0;
-	for (;;) {
-		size_t avail = c->len - pos;
-		char *p = c->buf + pos;
-		switch (c->ps) {
-		case PARSE_HEADER: {
-			if (avail == 0)
-				goto more;
-			char *e = memmem(p, avail, "\r\n\r\n", 4);
-			if (!e) {
-				if (avail >= BUF_LEN - 1 || (pos == 0 && c->len == BUF_LEN)) {
-					conn_fail(w, c, &c->st->parse_errors);
-					return false;
-				}
-				goto more;
-			}
-			size_t hlen = (size_t)(e - p) + 4;
-			int64_t clen;
-			bool chunked;
-			if (parse_head(p, hlen, &c->status, &clen, &chunked, &c->close_after) < 0) {
-				conn_fail(w, c, &c->st->parse_errors);
-				return false;
-			}
-			pos += hlen;
-			if (c->status >= 100 && c->status < 200)
-				break; /* interim response: the real one follows */
-			if (c->status == 204 || c->status == 304) {
-				c->remain = 0;
-				c->ps = PARSE_BODY_LEN;
-			} else if (chunked) {
-				c->ps = PARSE_CHUNK_SIZE;
-			} else if (clen >= 0) {
-				c->remain = (uint64_t)clen;
-				c->ps = PARSE_BODY_LEN;
-			} else {
-				c->close_after = true;
-				c->ps = PARSE_BODY_EOF;
-			}
-			break;
-		}
-		case PARSE_BODY_LEN: {
-			size_t take = avail < c->remain ? avail : (size_t)c->remain;
-			pos += take;
-			c->remain -= take;
-			if (c->remain > 0)
-				goto more;
-			if (!response_done(w, c))
-				return false;
-			break;
-		}
-		case PARSE_BODY_EOF:
-			pos = c->len;
-			goto more;
-		case PARSE_CHUNK_SIZE:
-		case PARSE_CHUNK_TRAILER: {
-			char *e = memmem(p, avail, "\r\n", 2);
-			if (!e) {
-				if (avail >= 256) {
-					conn_fail(w, c, &c->st->parse_errors);
-					return false;
-				}
-				goto more;
-			}
-			size_t llen = (size_t)(e - p);
-			pos += llen + 2;
-			if (c->ps == PARSE_CHUNK_TRAILER) {
-				if (llen == 0 && !response_done(w, c))
-					return false;
-				break;
-			}
-			uint64_t size = 0;
-			size_t i = 0;
-			for (; i < llen && isxdigit((unsigned char)p[i]) && i < 15; i++)
-				size = size * 16 +
-				       (uint64_t)(isdigit((unsigned char)p[i])
-						      ? p[i] - '0'
-						      : (tolower((unsigned char)p[i]) - 'a' + 10));
-			if (i == 0 || (i < llen && p[i] != ';' && p[i] != ' ')) {
-				conn_fail(w, c, &c->st->parse_errors);
-				return false;
-			}
-			if (size == 0) {
-				c->ps = PARSE_CHUNK_TRAILER;
-			} else {
-				c->remain = size;
-				c->ps = PARSE_CHUNK_DATA;
-			}
-			break;
-		}
-		case PARSE_CHUNK_DATA: {
-			size_t take = avail < c->remain ? avail : (size_t)c->remain;
-			pos += take;
-			c->remain -= take;
-			if (c->remain > 0)
-				goto more;
-			c->ps = PARSE_CHUNK_CRLF;
-			break;
-		}
-		case PARSE_CHUNK_CRLF:
-			if (avail < 2)
-				goto more;
-			if (p[0] != '\r' || p[1] != '\n') {
-				conn_fail(w, c, &c->st->parse_errors);
-				return false;
-			}
-			pos += 2;
-			c->ps = PARSE_CHUNK_SIZE;
-			break;
-		}
-	}
-more:
+	enum step r;
+	do {
+		size_t used = 0;
+		r = parse_step(w, c, c->buf + pos, c->len - pos, &used);
+		pos += used;
+	} while (r == STEP_NEXT);
+	if (r == STEP_GONE)
+		return false;
 	if (pos > 0) {
 		memmove(c->buf, c->buf + pos, c->len - pos);
 		c->len -= pos;
