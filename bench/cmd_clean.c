@@ -7,9 +7,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "core/cgroup.h"
+#include "backends/backend.h"
 #include "cli.h"
-#include "backends/peer.h"
+#include "core/cgroup.h"
 #include "core/registry.h"
 
 /* Mount points under the registry directory (crowd mounts nothing else on the host). */
@@ -33,32 +33,51 @@ static void clean_mounts(const char *dir, unsigned *removed, unsigned *left)
 	fclose(f);
 }
 
+/* Every backend's own sweep, through the table; each failure reported with its name. */
+static int sweep_backends(struct crowd_sweep *ret)
+{
+	int rc = CROWD_EXIT_OK;
+	for (unsigned i = 0; i < crowd_backends_len; i++) {
+		const struct crowd_backend *b = crowd_backends[i];
+		struct crowd_error err = {0};
+		if (b->sweep && b->sweep(ret, &err) < 0) {
+			crowd_error_prefix(&err, "%s", b->name);
+			crowd_report("clean", &err);
+			rc = CROWD_EXIT_FAIL;
+		}
+	}
+	return rc;
+}
+
 int crowd_cmd_clean(int argc, char **argv)
 {
 	struct crowd_error err = {0};
+	struct crowd_sweep peers = {0};
 	unsigned killed = 0, records = 0, rec_left = 0, cgs = 0, cg_left = 0, mounts = 0,
-		 mnt_left = 0, peers = 0, dirs = 0, peer_left = 0;
+		 mnt_left = 0;
 	char dir[256];
 	int rc = CROWD_EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: crowd clean\n\n"
-			       "Kill and remove everything crowd left behind: processes of "
-			       "containers in the\n"
-			       "registry (the recorded init, checked by pid and start time, and "
-			       "its pid\n"
-			       "namespace; also outside any cgroup), cgroups under\n"
-			       "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, "
-			       "mounts\n"
-			       "under the registry directory, and the peer backends' scratch "
-			       "directories\n"
-			       "/tmp/crowd-<top> (crun/runc containers still there are deleted "
-			       "with\n"
-			       "'RUNTIME delete -f' first). Idempotent. Exit 0 when all is gone, "
-			       "3 when\n"
-			       "something could not be removed, 1 on another failure, 2 on bad "
-			       "input.\n");
+			printf(
+			    "usage: crowd clean\n\n"
+			    "Kill and remove everything crowd left behind: processes of "
+			    "containers in the\n"
+			    "registry (the recorded init, checked by pid and start time, and "
+			    "its pid\n"
+			    "namespace; also outside any cgroup), cgroups under\n"
+			    "<hierarchy>/$CROWD_CGROUP_TOP (default crowd) in every hierarchy, "
+			    "mounts\n"
+			    "under the registry directory, and what each backend's own sweep "
+			    "finds\n"
+			    "(crun/runc containers deleted with 'RUNTIME delete -f', QEMUs "
+			    "killed by\n"
+			    "their pid file, scratch directories /tmp/crowd-<top>/<run>-<backend> "
+			    "removed).\n"
+			    "Idempotent. Exit 0 when all is gone, 3 when\n"
+			    "something could not be removed, 1 on another failure, 2 on bad "
+			    "input.\n");
 			return CROWD_EXIT_OK;
 		}
 		crowd_usage_error(
@@ -73,10 +92,8 @@ int crowd_cmd_clean(int argc, char **argv)
 		rc = CROWD_EXIT_FAIL;
 	}
 	/* Before the cgroups: a runtime's delete finds its containers by its own state. */
-	if (crowd_peer_sweep(&peers, &dirs, &peer_left, &err) < 0) {
-		crowd_report("clean", &err);
+	if (sweep_backends(&peers) != CROWD_EXIT_OK)
 		rc = CROWD_EXIT_FAIL;
-	}
 	if (crowd_cg_sweep(NULL, &cgs, &cg_left, &err) < 0) {
 		crowd_report("clean", &err);
 		rc = CROWD_EXIT_FAIL;
@@ -84,15 +101,15 @@ int crowd_cmd_clean(int argc, char **argv)
 	printf("crowd clean: killed %u process%s, removed %u registry record%s, %u cgroup%s, %u "
 	       "mount%s, %u peer container%s, %u scratch dir%s\n",
 	       killed, killed == 1 ? "" : "es", records, records == 1 ? "" : "s", cgs,
-	       cgs == 1 ? "" : "s", mounts, mounts == 1 ? "" : "s", peers, peers == 1 ? "" : "s",
-	       dirs, dirs == 1 ? "" : "s");
-	if (rec_left || cg_left || mnt_left || peer_left) {
+	       cgs == 1 ? "" : "s", mounts, mounts == 1 ? "" : "s", peers.instances,
+	       peers.instances == 1 ? "" : "s", peers.dirs, peers.dirs == 1 ? "" : "s");
+	if (rec_left || cg_left || mnt_left || peers.left) {
 		fprintf(stderr,
 			"crowd clean: left behind: %u registry record%s, %u cgroup%s, %u mount%s, "
 			"%u peer container%s or scratch dir%s\n",
 			rec_left, rec_left == 1 ? "" : "s", cg_left, cg_left == 1 ? "" : "s",
-			mnt_left, mnt_left == 1 ? "" : "s", peer_left, peer_left == 1 ? "" : "s",
-			peer_left == 1 ? "" : "s");
+			mnt_left, mnt_left == 1 ? "" : "s", peers.left, peers.left == 1 ? "" : "s",
+			peers.left == 1 ? "" : "s");
 		rc = CROWD_EXIT_LEFTOVER;
 	}
 	return rc;

@@ -60,11 +60,11 @@ static void probe_backends(struct backend_state *st)
 		st[i].reason[0] = '\0';
 		cfg.backends[0] = b->name;
 		cfg.n_backends = 1;
-		st[i].available =
-		    !b->probe || b->probe(&cfg, st[i].reason, sizeof(st[i].reason)) == 0;
-		if (!st[i].available && !st[i].reason[0])
-			snprintf(st[i].reason, sizeof(st[i].reason),
-				 "probe failed without a reason");
+		struct crowd_error perr = {0};
+		st[i].available = b->probe(&cfg, &perr) == 0;
+		if (!st[i].available && !perr.msg[0])
+			snprintf(perr.msg, sizeof(perr.msg), "probe failed without a reason");
+		snprintf(st[i].reason, sizeof(st[i].reason), "%s", st[i].available ? "" : perr.msg);
 	}
 	crowd_workload_inst_free(&cfg.workload);
 }

@@ -109,17 +109,6 @@ static void parse_ns(const char *cmd, const char *arg, void *dst)
 		crowd_usage_error(cmd, "--ns '%s': %s", arg, err.msg);
 }
 
-static void check_rootfs(const char *cmd, const char *arg)
-{
-	struct stat st;
-	if (stat(arg, &st) < 0)
-		crowd_usage_error(cmd, "--rootfs '%s': %s (allowed: a directory or 'host')", arg,
-				  strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		crowd_usage_error(
-		    cmd, "--rootfs '%s': not a directory (allowed: a directory or 'host')", arg);
-}
-
 static void parse_rootfs(const char *cmd, const char *arg, void *dst)
 {
 	struct crowd_config *cfg = dst;
@@ -127,7 +116,9 @@ static void parse_rootfs(const char *cmd, const char *arg, void *dst)
 		cfg->rootfs = NULL;
 		return;
 	}
-	check_rootfs(cmd, arg);
+	struct crowd_error err = {0};
+	if (crowd_rootfs_check(arg, &err) < 0)
+		crowd_usage_error(cmd, "--%s", err.msg);
 	cfg->rootfs = arg;
 }
 

@@ -51,25 +51,20 @@ static bool exists(const char *path)
 /* Start one instance, wait for ready, measure, stop; checks what each step promises. */
 static void run_one(const char *name, const char *workload, bool expect_ready)
 {
-	if (geteuid() != 0) {
-		printf("skip %s: needs root\n", name);
-		return;
-	}
-	if (!have_rootfs()) {
-		printf("skip %s: build/rootfs with /bin/idle missing (make)\n", name);
-		return;
-	}
+	if (geteuid() != 0)
+		CROWD_SKIP("needs root");
+	if (!have_rootfs())
+		CROWD_SKIP("build/rootfs with /bin/idle missing (make)");
 	const struct crowd_backend *b = crowd_backend_find(name);
 	ck_assert_ptr_nonnull(b);
 	struct crowd_config cfg;
 	cfg_for(&cfg, workload);
-	char reason[256] = "";
-	if (b->probe(&cfg, reason, sizeof(reason)) < 0) {
+	struct crowd_error perr = {0};
+	if (b->probe(&cfg, &perr) < 0) {
 		/* Only the VM may be unavailable here (its images are built by make vm). */
-		ck_assert_msg(!strcmp(name, "vm"), "%s unavailable: %s", name, reason);
-		ck_assert(reason[0]);
-		printf("skip %s: %s\n", name, reason);
-		return;
+		ck_assert_msg(!strcmp(name, "vm"), "%s unavailable: %s", name, perr.msg);
+		ck_assert(perr.code > 0 && perr.msg[0]);
+		CROWD_SKIP("%s unavailable: %s", name, perr.msg);
 	}
 	struct crowd_backend_run run = {.cfg = &cfg, .backend = b, .t0_ns = crowd_now_ns()};
 	snprintf(run.run_name, sizeof(run.run_name), "check-%d", (int)getpid());
@@ -369,6 +364,141 @@ START_TEST(peer_rmtree)
 }
 END_TEST
 
+/* probe says why through struct crowd_error: a code and a message on every refusal; the
+ * process backend (no root needed) refuses a rootfs without the workload, naming the path. */
+START_TEST(probe_reports_error)
+{
+	struct crowd_config cfg;
+	struct crowd_error err = {0};
+	crowd_config_init(&cfg);
+	ck_assert_int_eq(crowd_workload_parse("httpd", &cfg.workload, &err), 0);
+	cfg.rootfs = "/nonexistent-crowd-rootfs";
+	for (unsigned i = 0; i < crowd_backends_len; i++) {
+		const struct crowd_backend *b = crowd_backends[i];
+		err = (struct crowd_error){0};
+		int r = b->probe(&cfg, &err);
+		ck_assert_msg(r <= 0, "%s: probe returned %d", b->name, r);
+		if (r < 0)
+			ck_assert_msg(err.code == -r && err.msg[0],
+				      "%s: probe %d without its error", b->name, r);
+	}
+	err = (struct crowd_error){0};
+	ck_assert_int_eq(crowd_backend_find("process")->probe(&cfg, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent-crowd-rootfs/bin/httpd"));
+	crowd_workload_inst_free(&cfg.workload);
+}
+END_TEST
+
+/* A process that looks like a leftover of a run to a sweep: sh blocked in its `read` builtin
+ * (no child of its own), its command line ending in the arguments a b; *hold keeps it
+ * blocked. */
+static pid_t fake_leftover(const char *a, const char *b, int *hold)
+{
+	int p[2];
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[0], 0);
+		execl("/bin/sh", "sh", "-c", "read x", a, b, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	*hold = p[1];
+	/* Until it has exec'd, its command line is this test's. */
+	char path[64], cmd[256];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		ssize_t n = crowd_read_file(path, cmd, sizeof(cmd), NULL);
+		if (n > 0 && !strcmp(cmd, "sh"))
+			break;
+		usleep(2000);
+	}
+	return pid;
+}
+
+/* dir/tail into buf (PATH_MAX); with mk, the directory is made (mkdir -p). */
+static char *path_of(char *buf, const char *dir, const char *tail, bool mk)
+{
+	char cmd[PATH_MAX + 16];
+	ck_assert_int_eq(crowd_peer_fmt(buf, PATH_MAX, "%s/%s", dir, tail), 0);
+	ck_assert_int_eq(crowd_peer_fmt(cmd, sizeof(cmd), "mkdir -p '%s'", buf), 0);
+	if (mk)
+		ck_assert_int_eq(system(cmd), 0);
+	return buf;
+}
+
+/* Killed by the sweep (and reaped here), or still running. */
+static bool was_killed(pid_t pid)
+{
+	int st;
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Each backend's sweep takes its own runs' leftovers under this top (a QEMU still started
+ * with a pid file of a vm run, an OCI runtime's waiting `run` on a run's state root, the
+ * scratch directories) and leaves other backends' and another top's alone. */
+START_TEST(sweep_own_leftovers)
+{
+	char top[64], root[128], other[128], p[PATH_MAX], file[PATH_MAX];
+	snprintf(top, sizeof(top), "crowd-check-sweep-%d", (int)getpid());
+	setenv("CROWD_CGROUP_TOP", top, 1);
+	snprintf(root, sizeof(root), "/tmp/crowd-%s", top);
+	snprintf(other, sizeof(other), "/tmp/crowd-%s-other", top);
+	path_of(p, root, "run-1-vm", true);
+	path_of(p, root, "run-1-bwrap", true);
+	path_of(p, root, "run-1-crun/state/ctr-0", true);
+	path_of(p, other, "run-1-vm", true);
+	int hold[3];
+	close(open(path_of(file, root, "run-1-vm/vm-0.pid", false), O_CREAT | O_WRONLY | O_CLOEXEC,
+		   0600));
+	pid_t qemu = fake_leftover("-pidfile", file, &hold[0]);
+	pid_t runtime =
+	    fake_leftover("--root", path_of(p, root, "run-1-crun/state", false), &hold[1]);
+	close(open(path_of(file, other, "run-1-vm/vm-0.pid", false), O_CREAT | O_WRONLY | O_CLOEXEC,
+		   0600));
+	pid_t others = fake_leftover("-pidfile", file, &hold[2]);
+
+	struct crowd_sweep got = {0};
+	struct crowd_error err = {0};
+	ck_assert_msg(crowd_backend_find("vm")->sweep(&got, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(got.instances, 1);
+	ck_assert_uint_eq(got.dirs, 1);
+	ck_assert_uint_eq(got.left, 0);
+	ck_assert(was_killed(qemu));
+	ck_assert(!exists(path_of(p, root, "run-1-vm", false)));
+	ck_assert(exists(path_of(p, root, "run-1-bwrap", false)));
+	ck_assert_int_eq(kill(runtime, 0), 0); /* crun's: not the vm's to sweep */
+
+	got = (struct crowd_sweep){0};
+	ck_assert_msg(crowd_backend_find("crun")->sweep(&got, &err) == 0 || got.left == 1, "%s",
+		      err.msg);
+	ck_assert_uint_eq(got.dirs, 1);
+	ck_assert(was_killed(runtime));
+	/* Every backend through the table, as crowd clean does: only bwrap's dir is left. */
+	got = (struct crowd_sweep){0};
+	for (unsigned i = 0; i < crowd_backends_len; i++)
+		if (crowd_backends[i]->sweep)
+			ck_assert_int_eq(crowd_backends[i]->sweep(&got, &err), 0);
+	ck_assert_uint_eq(got.dirs, 1);
+	ck_assert_uint_eq(got.instances + got.left, 0);
+	ck_assert(!exists(root));
+
+	ck_assert_int_eq(kill(others, 0), 0); /* another top's QEMU and files are left alone */
+	ck_assert(exists(file));
+	kill(others, SIGKILL);
+	ck_assert(was_killed(others));
+	for (int i = 0; i < 3; i++)
+		close(hold[i]);
+	crowd_test_rmtree(other);
+}
+END_TEST
+
 static Suite *backends_suite(void)
 {
 	Suite *s = suite_create("backends");
@@ -378,6 +508,8 @@ static Suite *backends_suite(void)
 	tcase_add_test(u, peer_spawn_fds_and_errors);
 	tcase_add_test(u, peer_rmtree);
 	tcase_add_test(u, peer_spawn_many_fds);
+	tcase_add_test(u, probe_reports_error);
+	tcase_add_test(u, sweep_own_leftovers);
 	suite_add_tcase(s, u);
 	TCase *t = tcase_create("peers");
 	tcase_set_timeout(t, 120);

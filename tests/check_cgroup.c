@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,13 +18,18 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/cgroup.h"
-#include "core/cgroup_backend.h"
+#include "core/cgroup_utils.h"
+#include "core/cgroup_hybrid.h"
+#include "core/cgroup_v1.h"
+#include "core/cgroup_v2.h"
 #include "core/util.h"
+#include "testutil.h"
 
 /* ---- a fake cgroup file system in a temporary directory ---- */
 
@@ -106,7 +112,7 @@ static int fake_rmdirat(int dirfd, const char *name)
 	return unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
-static const struct cg_fs_ops fake_fs = {fake_mkdirat, fake_rmdirat};
+static const struct cg_fs_ops fake_fs = {fake_mkdirat, fake_rmdirat, statfs};
 static char tmp[256];
 static char top[64];
 
@@ -686,6 +692,173 @@ START_TEST(test_sweep_fake)
 }
 END_TEST
 
+/* ---- (a) the dispatcher: layout, manager, <top> ---- */
+
+/* statfs as a cgroup host would answer it: the stand-in root (tmp) is fake_root_type, its
+ * "unified" directory fake_unified_type, any other directory in it a v1 hierarchy. */
+static long fake_root_type, fake_unified_type;
+static int fake_statfs(const char *path, struct statfs *ret)
+{
+	size_t n = strlen(tmp);
+	if (statfs(path, ret) < 0)
+		return -1;
+	if (strcmp(path, tmp) == 0)
+		ret->f_type = fake_root_type;
+	else if (strncmp(path, tmp, n) == 0 && strcmp(path + n, "/unified") == 0)
+		ret->f_type = fake_unified_type;
+	else if (strncmp(path, tmp, n) == 0 && path[n] == '/' && !strchr(path + n + 1, '/'))
+		ret->f_type = CGROUP_SUPER_MAGIC;
+	return 0;
+}
+static const struct cg_fs_ops fake_magic_fs = {fake_mkdirat, fake_rmdirat, fake_statfs};
+
+/* crowd_cg_run_open on a stand-in root: statfs picks the layout, the layout the manager. */
+START_TEST(test_dispatch_layout)
+{
+	static const struct {
+		long root, unified;
+		enum crowd_cg_layout layout;
+		const struct cg_ops *ops;
+		const char *leaf_in; /* hierarchy directory a leaf lands in */
+	} cases[] = {
+	    {CGROUP2_SUPER_MAGIC, 0, CROWD_CG_UNIFIED, &cg_ops_v2, ""},
+	    {TMPFS_MAGIC, CGROUP2_SUPER_MAGIC, CROWD_CG_HYBRID, &cg_ops_hybrid, "/unified"},
+	    {TMPFS_MAGIC, TMPFS_MAGIC, CROWD_CG_LEGACY, &cg_ops_v1, "/freezer"},
+	};
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg = NULL;
+	enum crowd_cg_layout l;
+	char p[512];
+
+	fake_setup();
+	cg_fs = &fake_magic_fs;
+	fake_root_type = cases[_i].root;
+	fake_unified_type = cases[_i].unified;
+	if (cases[_i].layout == CROWD_CG_UNIFIED) {
+		fake_v2_root(tmp);
+	} else {
+		fake_v1_roots(all_v1);
+		snprintf(p, sizeof(p), "%s/unified", tmp);
+		ck_assert_int_eq(mkdir(p, 0755), 0);
+		fake_v2_root(p);
+	}
+	ck_assert_int_eq(crowd_cg_detect(tmp, &l, &err), 0);
+	ck_assert_int_eq(l, cases[_i].layout);
+	ck_assert_msg(crowd_cg_run_open(tmp, "run", &run, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_cg_run_layout(run), cases[_i].layout);
+	ck_assert_ptr_eq(run->ops, cases[_i].ops);
+	ck_assert_int_eq(crowd_cg_create(run, "c1", NULL, &cg, &err), 0);
+	ck_assert(exists("%s%s/%s/run/c1", tmp, cases[_i].leaf_in, top));
+	/* legacy has no cgroup2 leaf to clone into; the others do */
+	ck_assert_int_eq(crowd_cg_clone_fd(cg) >= 0, cases[_i].layout != CROWD_CG_LEGACY);
+	ck_assert_msg(crowd_cg_destroy(cg, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	ck_assert(!exists("%s%s/%s", tmp, cases[_i].leaf_in, top));
+	/* the sweep dispatches the same way and finds nothing left */
+	unsigned removed = 9, left = 9;
+	ck_assert_int_eq(crowd_cg_sweep(tmp, &removed, &left, &err), 0);
+	ck_assert_uint_eq(removed + left, 0);
+}
+END_TEST
+
+/* <top> names: one path component of 1-127 characters; unset or empty means "crowd". */
+START_TEST(test_top_name)
+{
+	static const char *const bad[] = {"x/y", "/", ".", "..", "a/"};
+	const char *allowed = "need 1-127 characters, no '/', not '.' or '..'";
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	char name[200], msg[300];
+
+	fake_setup();
+	unsetenv("CROWD_CGROUP_TOP");
+	ck_assert_str_eq(crowd_cg_top(&err), "crowd");
+	setenv("CROWD_CGROUP_TOP", "", 1);
+	ck_assert_str_eq(crowd_cg_top(&err), "crowd");
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(bad); i++) {
+		setenv("CROWD_CGROUP_TOP", bad[i], 1);
+		err = (struct crowd_error){0};
+		ck_assert_ptr_null(crowd_cg_top(&err));
+		ck_assert_int_eq(err.code, EINVAL);
+		snprintf(msg, sizeof(msg), "CROWD_CGROUP_TOP '%s': %s", bad[i], allowed);
+		ck_assert_str_eq(err.msg, msg);
+		/* and every user of <top> refuses it before making anything */
+		ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "r", &run, &err),
+				 -EINVAL);
+		ck_assert_str_eq(err.msg, msg);
+	}
+	memset(name, 'a', 127);
+	name[127] = '\0';
+	setenv("CROWD_CGROUP_TOP", name, 1);
+	ck_assert_str_eq(crowd_cg_top(&err), name);
+	name[127] = 'a';
+	name[128] = '\0';
+	setenv("CROWD_CGROUP_TOP", name, 1);
+	ck_assert_ptr_null(crowd_cg_top(&err));
+	ck_assert_ptr_nonnull(strstr(err.msg, "...': need 1-127 characters"));
+	/* an empty run name is refused with the same words */
+	set_top();
+	fake_v2_root(tmp);
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "", &run, &err), -EINVAL);
+	snprintf(msg, sizeof(msg), "cgroup run name '': %s", allowed);
+	ck_assert_str_eq(err.msg, msg);
+	ck_assert(!exists("%s/%s", tmp, top));
+}
+END_TEST
+
+/* Write pids.max and pids.current of <tmp>/pids/<top><rel>; then the tightest limit
+ * crowd_cg_pids_limit finds for run r1 must be want_max, want_cur at <top><want_rel>. */
+static void pids_set_and_check(const char *rel, int max, int cur, int64_t want_max,
+			       int64_t want_cur, const char *want_rel)
+{
+	char p[512], v[32], where[512];
+	int dfd;
+	int64_t got_max = 0, got_cur = 0;
+
+	snprintf(p, sizeof(p), "%s/pids/%s%s", tmp, top, rel);
+	ck_assert_int_ge(dfd = open(p, O_PATH | O_DIRECTORY), 0);
+	snprintf(v, sizeof(v), "%d\n", max);
+	write_text(dfd, "pids.max", v);
+	snprintf(v, sizeof(v), "%d\n", cur);
+	write_text(dfd, "pids.current", v);
+	close(dfd);
+	ck_assert(crowd_cg_pids_limit(tmp, "r1", &got_max, &got_cur, where, sizeof(where)));
+	ck_assert_int_eq(got_max, want_max);
+	ck_assert_int_eq(got_cur, want_cur);
+	snprintf(p, sizeof(p), "%s/pids/%s%s", tmp, top, want_rel);
+	ck_assert_str_eq(where, p);
+}
+
+/* What the launcher and the density ramp ask of a run's cgroups by name. */
+START_TEST(test_run_left_and_pids_limit)
+{
+	char where[512], p[512];
+	int64_t max = 0, cur = 0;
+
+	fake_setup();
+	fake_v1_roots(all_v1);
+	ck_assert(!crowd_cg_run_left(tmp, "r1", where, sizeof(where)));
+	snprintf(p, sizeof(p), "%s/pids/%s", tmp, top);
+	ck_assert_int_eq(fake_mkdirat(AT_FDCWD, p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/pids/%s/r1", tmp, top);
+	ck_assert_int_eq(fake_mkdirat(AT_FDCWD, p, 0755), 0);
+	/* the stub pids.max files say "max": no limit */
+	ck_assert(!crowd_cg_pids_limit(tmp, "r1", &max, &cur, where, sizeof(where)));
+	ck_assert(crowd_cg_run_left(tmp, "r1", where, sizeof(where)));
+	ck_assert_str_eq(where, p);
+	/* <top> allows 100 with 10 used, the run 20 with 15 used: the run is tighter */
+	pids_set_and_check("", 100, 10, 100, 10, "");
+	pids_set_and_check("/r1", 20, 15, 20, 15, "/r1");
+	snprintf(p, sizeof(p), "%s/pids/%s/r1", tmp, top);
+	/* once the run is gone, the empty <top> goes too */
+	ck_assert_int_eq(fake_rmdirat(AT_FDCWD, p), 0);
+	ck_assert(!crowd_cg_run_left(tmp, "r1", where, sizeof(where)));
+	ck_assert(!exists("%s/pids/%s", tmp, top));
+	ck_assert(exists("%s/pids", tmp));
+}
+END_TEST
+
 /* ---- (b) the real host, as root ---- */
 
 static bool is_cgroup_mount(const char *path, bool v2)
@@ -704,7 +877,8 @@ static bool is_cgroup_mount(const char *path, bool v2)
 static bool need_root(const char *what)
 {
 	if (geteuid() != 0) {
-		printf("skip %s: needs root\n", what);
+		crowd_test_skip("needs root"); /* names the running test itself */
+		(void)what;
 		return false;
 	}
 	return true;
@@ -766,8 +940,7 @@ START_TEST(test_real_v1_leaf)
 	set_top();
 	if (!is_cgroup_mount("/sys/fs/cgroup/memory", false) ||
 	    !is_cgroup_mount("/sys/fs/cgroup/pids", false)) {
-		printf("skip test_real_v1_leaf: no v1 memory and pids hierarchies\n");
-		return;
+		CROWD_SKIP("no v1 memory and pids hierarchies");
 	}
 	ck_assert_msg(crowd_cg_run_open(NULL, "v1run", &run, &err) == 0, "%s", err.msg);
 	l.memory_max_bytes = 64 << 20;
@@ -851,8 +1024,7 @@ START_TEST(test_real_v2)
 		return;
 	set_top();
 	if (!root) {
-		printf("skip test_real_v2: no cgroup2 mount\n");
-		return;
+		CROWD_SKIP("no cgroup2 mount");
 	}
 	ck_assert_msg(crowd_cg_run_open(root, "v2run", &run, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(crowd_cg_run_layout(run), CROWD_CG_UNIFIED);
@@ -905,8 +1077,7 @@ START_TEST(test_real_clone_into)
 		return;
 	set_top();
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0 || lay == CROWD_CG_LEGACY) {
-		printf("skip test_real_clone_into: no cgroup2 hierarchy\n");
-		return;
+		CROWD_SKIP("no cgroup2 hierarchy");
 	}
 	ck_assert_msg(crowd_cg_run_open(NULL, "clrun", &run, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(crowd_cg_create(run, "leaf", NULL, &cg, &err), 0);
@@ -948,8 +1119,7 @@ START_TEST(test_real_sweep)
 		return;
 	set_top();
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
-		printf("skip test_real_sweep: no cgroup file system\n");
-		return;
+		CROWD_SKIP("no cgroup file system");
 	}
 	/* leftovers as a crashed run leaves them: a populated leaf, an empty nested one */
 	ck_assert_msg(crowd_cg_run_open(NULL, "crashed", &run, &err) == 0, "%s", err.msg);
@@ -996,9 +1166,7 @@ START_TEST(test_real_detect_hybrid)
 		return;
 	fake_setup();
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		printf("skip test_real_detect_hybrid: no private mount namespace: %s\n",
-		       strerror(errno));
-		return;
+		CROWD_SKIP("no private mount namespace: %s", strerror(errno));
 	}
 	ck_assert_int_eq(mount("tmpfs", tmp, "tmpfs", 0, "size=64k"), 0);
 	snprintf(p, sizeof(p), "%s/unified", tmp);
@@ -1058,8 +1226,7 @@ START_TEST(test_real_concurrent_runs)
 	if (!need_root("test_real_concurrent_runs"))
 		return;
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
-		printf("skip test_real_concurrent_runs: no cgroup file system\n");
-		return;
+		CROWD_SKIP("no cgroup file system");
 	}
 	set_top();
 	for (int k = 0; k < 3; k++) {
@@ -1111,15 +1278,13 @@ START_TEST(test_real_legacy)
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
 		snprintf(src, sizeof(src), "/sys/fs/cgroup/%s", hs[i]);
 		if (!is_cgroup_mount(src, false)) {
-			printf("skip test_real_legacy: no v1 %s hierarchy\n", hs[i]);
-			return;
+			CROWD_SKIP("no v1 %s hierarchy", hs[i]);
 		}
 	}
 	fake_setup();
 	cg_fs = real_fs_ops;
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		printf("skip test_real_legacy: no private mount namespace: %s\n", strerror(errno));
-		return;
+		CROWD_SKIP("no private mount namespace: %s", strerror(errno));
 	}
 	ck_assert_int_eq(mount("tmpfs", tmp, "tmpfs", 0, "size=64k"), 0);
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hs); i++) {
@@ -1217,8 +1382,7 @@ START_TEST(test_real_rate)
 	if (!need_root("test_real_rate"))
 		return;
 	if (crowd_cg_detect(NULL, &lay, NULL) < 0) {
-		printf("skip test_real_rate: no cgroup file system\n");
-		return;
+		CROWD_SKIP("no cgroup file system");
 	}
 	set_top();
 	if (n < 1 || n > 10000)
@@ -1306,6 +1470,9 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, test_duplicate_leaf);
 	tcase_add_test(tc, test_hybrid_fake);
 	tcase_add_test(tc, test_sweep_fake);
+	tcase_add_loop_test(tc, test_dispatch_layout, 0, 3);
+	tcase_add_test(tc, test_top_name);
+	tcase_add_test(tc, test_run_left_and_pids_limit);
 	suite_add_tcase(s, tc);
 
 	TCase *root = tcase_create("root");

@@ -15,7 +15,9 @@
 
 #include "engine/config.h"
 #include "engine/launcher.h"
+#include "engine/ports.h"
 #include "engine/placement.h"
+#include "testutil.h"
 
 static char base[64];
 
@@ -182,19 +184,15 @@ END_TEST
 /* core: a workload that exits before ready leaves its exit status in the row's error. */
 START_TEST(core_exit_status)
 {
-	if (geteuid() != 0) {
-		printf("skip core_exit_status: needs root\n");
-		return;
-	}
+	if (geteuid() != 0)
+		CROWD_SKIP("needs root");
 	const char *top = getenv("CROWD_TOP");
 	char rfs[256];
 	snprintf(rfs, sizeof(rfs), "%s/build/rootfs", top ? top : ".");
 	char mem[300];
 	snprintf(mem, sizeof(mem), "%s/bin/mem", rfs);
-	if (access(mem, X_OK) < 0) {
-		printf("skip core_exit_status: %s missing (make)\n", mem);
-		return;
-	}
+	if (access(mem, X_OK) < 0)
+		CROWD_SKIP("%s missing (make)", mem);
 	struct crowd_config cfg;
 	struct crowd_launch *l = NULL;
 	struct crowd_error err = {0};
@@ -228,10 +226,8 @@ END_TEST
  * and exits 1. */
 START_TEST(port_taken_blamed)
 {
-	if (access("/usr/bin/python3", X_OK) < 0) {
-		printf("skip port_taken_blamed: no /usr/bin/python3\n");
-		return;
-	}
+	if (access("/usr/bin/python3", X_OK) < 0)
+		CROWD_SKIP("no /usr/bin/python3");
 	char p[256];
 	snprintf(p, sizeof(p), "%s/race/bin/httpd", base);
 	make_rootfs("race", "");
@@ -339,17 +335,16 @@ START_TEST(argv_port)
 	crowd_config_init(&cfg);
 	ck_assert_int_eq(crowd_workload_parse("httpd", &cfg.workload, &err), 0);
 	char *argv[8], buf[256];
-	ck_assert_int_eq(crowd_launch_argv(&cfg, "/r", 20007, argv, 8, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(
+	    crowd_workload_argv(&cfg.workload, "/r", 20007, argv, 8, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(argv[0], "/r/bin/httpd");
 	ck_assert_str_eq(argv[1], "--port");
 	ck_assert_str_eq(argv[2], "20007");
 	ck_assert_ptr_null(argv[3]);
-	ck_assert_int_eq(crowd_launch_argv(&cfg, NULL, 0, argv, 8, buf, sizeof(buf), &err), 0);
+	ck_assert_int_eq(
+	    crowd_workload_argv(&cfg.workload, NULL, 0, argv, 8, buf, sizeof(buf), &err), 0);
 	ck_assert_str_eq(argv[0], "/bin/httpd");
 	ck_assert_str_eq(argv[2], "8080");
-	unsigned p = crowd_launch_free_port(7);
-	ck_assert_uint_ge(p, 20000);
-	crowd_launch_port_release(p);
 	crowd_workload_inst_free(&cfg.workload);
 }
 END_TEST
@@ -357,9 +352,9 @@ END_TEST
 /* Claims are distinct while held, and skip a port someone else has bound. */
 START_TEST(port_claims)
 {
-	unsigned first = crowd_launch_port_claim();
+	unsigned first = crowd_ports_claim();
 	ck_assert_uint_ge(first, 20000);
-	crowd_launch_port_release(first);
+	crowd_ports_release(first);
 	/* Bind the next port the cursor would try, as another service would. */
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fd, 0);
@@ -371,17 +366,17 @@ START_TEST(port_claims)
 			busy = p;
 	}
 	ck_assert_uint_ne(busy, 0);
-	ck_assert(!crowd_launch_port_free(busy));
+	ck_assert(!crowd_ports_unbound(busy));
 	unsigned got[64];
 	for (unsigned i = 0; i < 64; i++) {
-		got[i] = crowd_launch_port_claim();
+		got[i] = crowd_ports_claim();
 		ck_assert_uint_ge(got[i], 20000);
 		ck_assert_uint_ne(got[i], busy);
 		for (unsigned j = 0; j < i; j++)
 			ck_assert_uint_ne(got[i], got[j]);
 	}
 	for (unsigned i = 0; i < 64; i++)
-		crowd_launch_port_release(got[i]);
+		crowd_ports_release(got[i]);
 	close(fd);
 }
 END_TEST

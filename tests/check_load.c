@@ -343,7 +343,7 @@ START_TEST(test_ipv6_loopback)
 	ck_assert_int_ge(fd, 0);
 	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		printf("test_ipv6_loopback: skipped, no ::1 here (%s)\n", strerror(errno));
+		crowd_test_skip("no ::1 here (%s)", strerror(errno));
 		close(fd);
 		return;
 	}
@@ -368,10 +368,8 @@ END_TEST
 /* A netns fd that is no network namespace: the run fails with a message, leaks nothing. */
 START_TEST(test_bad_netns_fd)
 {
-	if (geteuid() != 0) {
-		printf("test_bad_netns_fd: skipped, needs root (setns)\n");
-		return;
-	}
+	if (geteuid() != 0)
+		CROWD_SKIP("needs root (setns)");
 	struct server s;
 	server_start(&s, SRV_OK);
 	struct crowd_load_target t = target_of(s.port);
@@ -618,10 +616,8 @@ END_TEST
 /* A server in a network namespace the test makes: reached only through netns_fd. */
 START_TEST(test_netns_target)
 {
-	if (geteuid() != 0) {
-		printf("test_netns_target: skipped, needs root (unshare CLONE_NEWNET, setns)\n");
-		return;
-	}
+	if (geteuid() != 0)
+		CROWD_SKIP("needs root (unshare CLONE_NEWNET, setns)");
 	struct stat before, after;
 	ck_assert_int_eq(stat("/proc/thread-self/ns/net", &before), 0);
 	int up[2], hold[2];
@@ -759,10 +755,8 @@ static int lo_up(void)
  * nothing. */
 START_TEST(test_many_netns_targets)
 {
-	if (geteuid() != 0) {
-		printf("test_many_netns_targets: skipped, needs root (unshare CLONE_NEWNET, setns)\n");
-		return;
-	}
+	if (geteuid() != 0)
+		CROWD_SKIP("needs root (unshare CLONE_NEWNET, setns)");
 	static struct many m;
 	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(self, 0);

@@ -92,7 +92,7 @@ static void kill_container(struct crowd_ctr *ctr)
 /* SIGTERM to the supervisor: the container's trap runs and its exit status comes back. */
 START_TEST(sigterm_reaches_init)
 {
-	if (!crowd_test_root_rootfs("sigterm_reaches_init", rootfs, sizeof(rootfs)))
+	if (!crowd_test_root_rootfs(rootfs, sizeof(rootfs)))
 		return;
 	struct crowd_supervise_end end;
 	char *argv[] = {"/bin/sh", "-c", "trap 'exit 7' TERM; sleep 30 & wait", NULL};
@@ -107,7 +107,7 @@ END_TEST
  * kills the container for it, and the end reads 128+15. */
 START_TEST(uncaught_signal_is_128_plus_n)
 {
-	if (!crowd_test_root_rootfs("uncaught_signal_is_128_plus_n", rootfs, sizeof(rootfs)))
+	if (!crowd_test_root_rootfs(rootfs, sizeof(rootfs)))
 		return;
 	struct crowd_supervise_end end;
 	char *argv[] = {"/bin/sleep", "30", NULL};
@@ -120,7 +120,7 @@ END_TEST
 /* A container killed from elsewhere: its signal is the exit code, 128+9. */
 START_TEST(killed_container_is_128_plus_n)
 {
-	if (!crowd_test_root_rootfs("killed_container_is_128_plus_n", rootfs, sizeof(rootfs)))
+	if (!crowd_test_root_rootfs(rootfs, sizeof(rootfs)))
 		return;
 	struct crowd_supervise_end end;
 	char *argv[] = {"/bin/sleep", "30", NULL};
@@ -135,7 +135,7 @@ END_TEST
  * fails with ECHILD instead of reading a status that was never there as "exited 0". */
 START_TEST(lost_child_is_an_error)
 {
-	if (!crowd_test_root_rootfs("lost_child_is_an_error", rootfs, sizeof(rootfs)))
+	if (!crowd_test_root_rootfs(rootfs, sizeof(rootfs)))
 		return;
 	struct crowd_supervise s;
 	struct crowd_cg_run *run;

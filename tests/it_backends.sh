@@ -12,9 +12,6 @@ need_root
 tmp=$(mktemp -d /tmp/crowd-it-backends.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# column NAME of samples.csv FILE, one value per row
-col() { awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } { print $k }' "$1"; }
-
 # What each backend claims to see. must: non-empty on every ok row; never: always empty.
 declare -A MUST NEVER
 # crun (cgroup manager disabled) and bwrap run inside a leaf crowd makes in the run's cgroup.
@@ -46,19 +43,19 @@ for b in crun runc bwrap vm; do
 	[ -f "$csv" ] || fail "$b: no samples.csv"
 	rows=$(($(wc -l <"$csv") - 1))
 	[ "$rows" -eq 3 ] || fail "$b: $rows rows in samples.csv, expected 3"
-	[ "$(col "$csv" status | sort -u)" = ok ] || fail "$b: not every row ok: $(col "$csv" error | sort -u)"
-	[ "$(col "$csv" backend | sort -u)" = "$b" ] || fail "$b: rows of another backend"
+	[ "$(csv_col "$csv" status | sort -u)" = ok ] || fail "$b: not every row ok: $(csv_col "$csv" error | sort -u)"
+	[ "$(csv_col "$csv" backend | sort -u)" = "$b" ] || fail "$b: rows of another backend"
 	for c in ${MUST[$b]}; do
-		col "$csv" "$c" | grep -qx '' && fail "$b: column $c empty in a row, but $b sees it"
-		col "$csv" "$c" | grep -qx -- '-[0-9]*' && fail "$b: column $c negative"
+		csv_col "$csv" "$c" | grep -qx '' && fail "$b: column $c empty in a row, but $b sees it"
+		csv_col "$csv" "$c" | grep -qx -- '-[0-9]*' && fail "$b: column $c negative"
 	done
 	for c in ${NEVER[$b]}; do
-		[ -z "$(col "$csv" "$c" | sort -u)" ] || fail "$b: column $c filled, but $b cannot see it"
+		[ -z "$(csv_col "$csv" "$c" | sort -u)" ] || fail "$b: column $c filled, but $b cannot see it"
 	done
 	# spin-up is ready - request, and the load reached every httpd
-	paste -d' ' <(col "$csv" t_request_ns) <(col "$csv" t_ready_ns) <(col "$csv" spinup_ns) |
-		awk '$2 - $1 != $3 { exit 1 }' || fail "$b: spinup_ns != t_ready_ns - t_request_ns"
-	col "$csv" rps | awk '$1 + 0 <= 0 { exit 1 }' || fail "$b: an httpd served no requests"
+	csv_col "$csv" t_request_ns t_ready_ns spinup_ns |
+		awk -F'\t' '$2 - $1 != $3 { exit 1 }' || fail "$b: spinup_ns != t_ready_ns - t_request_ns"
+	csv_col "$csv" rps | awk '$1 + 0 <= 0 { exit 1 }' || fail "$b: an httpd served no requests"
 	grep -q "\"$b\"" "$out/host.json" || fail "$b: host.json does not name it"
 	grep -q '"invocation"' "$out/host.json" || fail "$b: host.json has no invocation"
 	[ "$b" != vm ] || grep -Eq -- '-accel (kvm|tcg)' "$out/host.json" ||
@@ -66,7 +63,7 @@ for b in crun runc bwrap vm; do
 	assert_nothing_left
 	[ ! -e "/tmp/crowd-$CROWD_CGROUP_TOP" ] || fail "$b: scratch /tmp/crowd-$CROWD_CGROUP_TOP left"
 	if pgrep -f "crowd-$CROWD_CGROUP_TOP" >/dev/null; then fail "$b: processes left"; fi
-	echo "$b: 3 ok, spin-up p50 $(col "$csv" spinup_ns | sort -n | sed -n 2p) ns"
+	echo "$b: 3 ok, spin-up p50 $(csv_col "$csv" spinup_ns | sort -n | sed -n 2p) ns"
 	ran=$((ran + 1))
 done
 [ "$ran" -gt 0 ] || fail "no peer backend could run here"
@@ -77,11 +74,11 @@ peers=crun,runc,bwrap
 expect_rc 0 "$CROWD" bench -n 1 --backend $peers --workload mem --memory-max 64M --pids-max 50 \
 	--no-load --quiet --out "$tmp/limits"
 grep -q '"unapplied": "memory-max' "$tmp/limits/host.json" && fail "a peer left --memory-max unapplied"
-[ "$(col "$tmp/limits/samples.csv" status | sort -u)" = ok ] || fail "mem under 64M failed"
+[ "$(csv_col "$tmp/limits/samples.csv" status | sort -u)" = ok ] || fail "mem under 64M failed"
 expect_rc 1 "$CROWD" bench -n 1 --backend $peers --workload mem --memory-max 8M --no-load --quiet \
 	--out "$tmp/oom"
-[ "$(col "$tmp/oom/samples.csv" status | sort -u)" = failed ] ||
-	fail "mem (16 MiB) got ready under --memory-max 8M on some peer: $(cut -d, -f1,5 "$tmp/oom/samples.csv")"
+[ "$(csv_col "$tmp/oom/samples.csv" status | sort -u)" = failed ] ||
+	fail "mem (16 MiB) got ready under --memory-max 8M on some peer: $(csv_col "$tmp/oom/samples.csv" backend status error)"
 assert_nothing_left
 
 # Where nothing is installed next to it (no rootfs, no VM images), every backend says why.

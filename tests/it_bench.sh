@@ -20,26 +20,29 @@ check_samples() {
 	local rows
 	rows=$(tail -n +2 "$csv" | wc -l)
 	[ "$rows" -eq $((2 * n)) ] || fail "$csv: $rows rows, expected $((2 * n))"
-	tail -n +2 "$csv" | awk -F, -v wl="$wl" '
+	# $1..$15 are the columns named here, in this order
+	csv_col "$csv" backend workload status t_request_ns t_cgroup_ns t_clone_ns t_setup_ns \
+		t_ready_ns t_first_response_ns spinup_ns teardown_ns cgroup_bytes pss_bytes rss_bytes rps |
+		awk -F'\t' -v wl="$wl" '
 	function bad(m) { print "row " NR ": " m ": " $0; err = 1 }
 	{
 		if ($2 != wl) bad("workload " $2)
-		if ($5 != "ok") bad("status " $5)
-		if ($10 == "" || $12 == "" || $12 <= 0) bad("no ready/spinup")
-		if ($13 == "" || $13 <= 0) bad("no teardown")
-		if ($15 == "" || $15 <= 0 || $16 <= 0) bad("pss/rss not > 0")
+		if ($3 != "ok") bad("status " $3)
+		if ($8 == "" || $10 == "" || $10 <= 0) bad("no ready/spinup")
+		if ($11 == "" || $11 <= 0) bad("no teardown")
+		if ($13 == "" || $13 <= 0 || $14 <= 0) bad("pss/rss not > 0")
 		if ($1 == "core") {
-			if (!($10 > $9 && $9 > $8 && $8 > $7 && $7 >= $6)) bad("core phases out of order")
-			if ($14 == "" || $14 <= 0) bad("cgroup_bytes not > 0")
+			if (!($8 > $7 && $7 > $6 && $6 > $5 && $5 >= $4)) bad("core phases out of order")
+			if ($12 == "" || $12 <= 0) bad("cgroup_bytes not > 0")
 			core++
 		} else if ($1 == "process") {
-			if ($7 != "" || $9 != "") bad("process has a cgroup/setup phase")
-			if (!($10 > $8 && $8 > $6)) bad("process phases out of order")
+			if ($5 != "" || $7 != "") bad("process has a cgroup/setup phase")
+			if (!($8 > $6 && $6 > $4)) bad("process phases out of order")
 			proc++
 		} else bad("backend " $1)
-		if (wl == "httpd" && ($17 == "" || $17 <= 0)) bad("rps not > 0")
-		if (wl == "httpd" && ($11 == "" || $11 < $10)) bad("first response missing or before ready")
-		if (wl == "idle" && $17 != "") bad("rps without load")
+		if (wl == "httpd" && ($15 == "" || $15 <= 0)) bad("rps not > 0")
+		if (wl == "httpd" && ($9 == "" || $9 < $8)) bad("first response missing or before ready")
+		if (wl == "idle" && $15 != "") bad("rps without load")
 	}
 	END { if (core != proc) { print "core " core " process " proc; err = 1 } exit err }' ||
 		fail "$csv: bad samples"
@@ -67,7 +70,7 @@ assert_nothing_left
 # down (two members racing to make their pod once leaked the loser's cgroups).
 expect_rc 0 "$CROWD" bench -n 12 -j 2 --pod-size 3 --backend core --workload httpd --duration 200ms \
 	--quiet --out "$tmp/pods"
-[ "$(tail -n +2 "$tmp/pods/samples.csv" | awk -F, '$1 == "core" && $5 == "ok"' | wc -l)" -eq 12 ] ||
+[ "$(csv_col "$tmp/pods/samples.csv" backend status | grep -c $'^core\tok$')" -eq 12 ] ||
 	fail "pods: not 12 ok rows: $(cat "$tmp/pods/samples.csv")"
 assert_nothing_left
 

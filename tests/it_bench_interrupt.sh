@@ -21,13 +21,13 @@ csv="$tmp/run/samples.csv"
 [ -f "$csv" ] || fail "no samples.csv after an interrupt"
 rows=$(tail -n +2 "$csv" | wc -l)
 [ "$rows" -eq 3000 ] || fail "$rows rows, expected 3000 (unstarted ones as interrupted)"
-ok=$(tail -n +2 "$csv" | awk -F, '$5 == "ok"' | wc -l)
-int=$(tail -n +2 "$csv" | awk -F, '$5 == "interrupted"' | wc -l)
+ok=$(csv_col "$csv" status | grep -cx ok)
+int=$(csv_col "$csv" status | grep -cx interrupted)
 [ "$int" -gt 0 ] || fail "no interrupted rows"
 [ "$ok" -gt 0 ] || fail "nothing measured before the interrupt (ok=$ok)"
 [ $((ok + int)) -eq 3000 ] || fail "ok $ok + interrupted $int != 3000"
 # Every started one was torn down (timed); the interrupted summary says so.
-tail -n +2 "$csv" | awk -F, '$5 == "ok" && ($13 == "" || $13 <= 0) { exit 1 }' ||
+csv_col "$csv" status teardown_ns | awk -F'\t' '$1 == "ok" && ($2 == "" || $2 <= 0) { exit 1 }' ||
 	fail "an ok row without teardown time"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["backends"]["core"]; assert c["interrupted"]>0, c' \
 	"$tmp/run/summary.json" || fail "summary.json does not count interrupted rows"

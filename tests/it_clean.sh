@@ -11,7 +11,7 @@ need_root
 # The registry lives on tmpfs: /run/crowd, or /dev/shm/crowd when /run is on a disk.
 if [ "$(stat -f -c %T /run)" = tmpfs ]; then REG=/run/crowd/$CROWD_CGROUP_TOP; else REG=/dev/shm/crowd/$CROWD_CGROUP_TOP; fi
 
-trap 'rmdir "$REG/not-a-record" 2>/dev/null; "$CROWD" clean >/dev/null 2>&1; rm -rf "/tmp/crowd-$CROWD_CGROUP_TOP-out"' EXIT
+trap 'rmdir "$REG/not-a-record" 2>/dev/null; pkill -KILL -f -- "-pidfile /tmp/crowd-$CROWD_CGROUP_TOP-other/"; "$CROWD" clean >/dev/null 2>&1; rm -rf "/tmp/crowd-$CROWD_CGROUP_TOP-out" "/tmp/crowd-$CROWD_CGROUP_TOP-other"' EXIT
 
 EMPTY="crowd clean: killed 0 processes, removed 0 registry records, 0 cgroups, 0 mounts, 0 peer containers, 0 scratch dirs"
 # Nothing there: exit 0, nothing removed.
@@ -88,6 +88,34 @@ if [ -n "$peers" ]; then
 else
 	echo "crun, runc and vm unavailable: peer part not run"
 fi
+
+# Each backend sweeps its own runs' leftovers through the table: a QEMU-like process still
+# started with a vm run's -pidfile is killed, and a crun run's state and scratch removed; the
+# same under another top (another crowd's runs) are left alone. A QEMU-like process: sh blocked
+# in its `read` builtin on a FIFO this script holds open, its command line ending in
+# "-pidfile FILE".
+OTHER=/tmp/crowd-$CROWD_CGROUP_TOP-other
+mkdir -p "$OTHER" && mkfifo "$OTHER/hold" && exec 7<>"$OTHER/hold"
+fake_qemu() {
+	mkdir -p "$(dirname "$1")" && : >"$1"
+	sh -c 'read x' -pidfile "$1" <&7 7<&- &
+}
+fake_qemu "$SCR/run-1-vm/vm-0.pid"
+mine=$!
+fake_qemu "$OTHER/run-1-vm/vm-0.pid"
+theirs=$!
+mkdir -p "$SCR/run-1-crun/state/ctr-0" "$OTHER/run-1-crun/state/ctr-0"
+for _ in $(seq 100); do pgrep -f -- "-pidfile $OTHER/" >/dev/null && pgrep -f -- "-pidfile $SCR/" >/dev/null && break; sleep 0.05; done
+expect_rc 0 "$CROWD" clean
+grep -q ", 1 peer container, 2 scratch dirs\$" <<<"$OUT" || fail "clean of a fake QEMU and crun state: $OUT"
+pgrep -f -- "-pidfile $SCR/" >/dev/null && fail "the vm sweep left the QEMU of $SCR running"
+[ ! -e "$SCR" ] || fail "$SCR left behind: $(find "$SCR" | head -5)"
+pgrep -f -- "-pidfile $OTHER/" >/dev/null || fail "the sweep killed another top's QEMU"
+[ -e "$OTHER/run-1-vm/vm-0.pid" ] && [ -d "$OTHER/run-1-crun/state/ctr-0" ] || fail "the sweep touched $OTHER"
+pkill -KILL -f -- "-pidfile $OTHER/"
+wait $mine $theirs 2>/dev/null
+exec 7<&-
+rm -rf "$OTHER"
 
 # Something that cannot be removed: exit 3 and say what.
 mkdir -p "$REG/not-a-record"

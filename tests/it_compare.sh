@@ -84,7 +84,7 @@ grep -Eq "^core +spinup_ns .*REGRESSED" <<<"$OUT" && fail "unchanged spin-up fla
 
 # failures: 30 of 100 rows failing in NEW is a regression even though the ok rows match
 cp -r "$T/same" "$T/failing"
-awk -F, -v OFS=, 'NR > 1 && NR <= 31 {$5 = "failed"} {print}' "$T/same/samples.csv" >"$T/failing/samples.csv"
+csv_map "$T/same/samples.csv" status 'row <= 30 ? "failed" : v' >"$T/failing/samples.csv"
 expect_rc 1 "$CROWD" compare "$T/old" "$T/failing"
 grep -Eq "^core +failures +100 +100 +0/100 +30/100 .*REGRESSED" <<<"$OUT" || fail "failures not flagged: $OUT"
 grep -Eq "^core +spinup_ns .*REGRESSED" <<<"$OUT" && fail "spin-up of the ok rows flagged: $OUT"

@@ -20,9 +20,9 @@ for bad in abc -1 100001 12x; do
 	assert_nothing_left
 done
 
-# median setup_ns (column 9 minus 8: clone to setup done) of the ok core rows
+# median setup_ns (t_setup_ns minus t_clone_ns: clone to setup done) of the ok core rows
 setup_p50() {
-	tail -n +2 "$1" | awk -F, '$5 == "ok" { print $9 - $8 }' | sort -n |
+	csv_col "$1" status t_clone_ns t_setup_ns | awk -F'\t' '$1 == "ok" { print $3 - $2 }' | sort -n |
 		awk '{ s[NR] = $1 } END { print (NR ? s[int((NR + 1) / 2)] : -1) }'
 }
 CROWD_DEBUG_EXTRA_MOUNTS=0 expect_rc 0 "$CROWD" bench -n 15 --workload idle --backend core \

@@ -17,9 +17,9 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1]+'/summary.jso
 expect_rc 0 "$CROWD" density --workload idle --step 10 --max-count 25 --quiet --out "$tmp/max"
 [ "$(json "$tmp/max" 'd["stopped_by"]')" = max-count ] || fail "not stopped by max-count: $OUT"
 [ "$(json "$tmp/max" 'd["max_count"]')" -eq 25 ] || fail "max_count != 25"
-[ "$(tail -n +2 "$tmp/max/density.csv" | cut -d, -f2 | tr '\n' ' ')" = "10 20 25 " ] ||
+[ "$(csv_col "$tmp/max/density.csv" count | tr '\n' ' ')" = "10 20 25 " ] ||
 	fail "density.csv counts: $(cat "$tmp/max/density.csv")"
-[ "$(tail -n +2 "$tmp/max/samples.csv" | awk -F, '$5 == "ok" && $13 > 0' | wc -l)" -eq 25 ] ||
+[ "$(csv_col "$tmp/max/samples.csv" status teardown_ns | awk -F'\t' '$1 == "ok" && $2 > 0' | wc -l)" -eq 25 ] ||
 	fail "25 ok rows with a teardown time expected"
 echo "$OUT" | grep -q "stopped by max-count" || fail "printed answer lacks the reason: $OUT"
 assert_nothing_left

@@ -43,18 +43,18 @@ done
 grep -q "not drawn: no folder has density.csv" "$T/one/index.html" || fail "index.html lacks the skip note"
 # Data behind the figures agrees with samples.csv: core's CDF holds every ok spin-up, ends
 # at the largest at fraction 1; runc's failed row is left out.
-ok_core=$(awk -F, '$1=="core" && $5=="ok"' "$SMALL/samples.csv" | wc -l)
-max_core=$(awk -F, '$1=="core" && $5=="ok" {print $12}' "$SMALL/samples.csv" | sort -n | tail -1)
+ok_core=$(csv_col "$SMALL/samples.csv" backend status | grep -c $'^core\tok$')
+max_core=$(csv_col "$SMALL/samples.csv" backend status spinup_ns | awk -F'\t' '$1=="core" && $2=="ok" {print $3}' | sort -n | tail -1)
 cdf="$T/one/plot-data/spinup-cdf-1.dat"
 [ "$(grep -vc '^#' "$cdf")" -eq $((ok_core + 1)) ] || fail "core CDF has $(grep -vc '^#' "$cdf") points, want $((ok_core + 1))"
 want=$(awk -v m="$max_core" 'BEGIN{printf "%.6f 1.000000", m/1e6}')
 [ "$(tail -1 "$cdf")" = "$want" ] || fail "core CDF ends at '$(tail -1 "$cdf")', want '$want'"
-ok_runc=$(awk -F, '$1=="runc" && $5=="ok"' "$SMALL/samples.csv" | wc -l)
-[ "$ok_runc" -lt "$(awk -F, '$1=="runc"' "$SMALL/samples.csv" | wc -l)" ] || fail "fixture lost its failed runc row"
+ok_runc=$(csv_col "$SMALL/samples.csv" backend status | grep -c $'^runc\tok$')
+[ "$ok_runc" -lt "$(csv_col "$SMALL/samples.csv" backend | grep -cx runc)" ] || fail "fixture lost its failed runc row"
 [ "$(grep -vc '^#' "$T/one/plot-data/spinup-cdf-4.dat")" -eq $((ok_runc + 1)) ] || fail "runc CDF includes failed rows"
 # The memory bars: PSS p50, p10, p90 in MiB from samples.csv (type-7 percentiles).
 q() { # q BACKEND P: percentile P of the ok PSS values of BACKEND, in MiB
-	awk -F, -v b="$1" '$1==b && $5=="ok" {print $15}' "$SMALL/samples.csv" | sort -n |
+	csv_col "$SMALL/samples.csv" backend status pss_bytes | awk -F'\t' -v b="$1" '$1==b && $2=="ok" {print $3}' | sort -n |
 		awk -v p="$2" '{v[NR]=$1} END{h=(NR-1)*p; l=int(h); printf "%.6f", (v[l+1]+(h-l)*(v[l+2]-v[l+1]))/1048576}'
 }
 for b in core crun; do
@@ -91,7 +91,7 @@ done
 n=$(find "$T/overlay/plot-data" -name "spinup-cdf-*.dat" | wc -l)
 [ "$n" -eq 10 ] || fail "overlay has $n CDF series, want 10 (6 + 3 + 1)"
 # Requests/s against N from density.csv: per container as written, aggregate = that x count.
-want=$(awk -F, 'NR==2 {printf "%d %.3f %.3f", $2, $9, $2*$9}' "$DENS/density.csv")
+want=$(csv_col "$DENS/density.csv" count rps_per_instance | awk -F'\t' 'NR==1 {printf "%d %.3f %.3f", $1, $2, $1*$2}')
 [ "$(sed -n 2p "$T/overlay/plot-data/rps-vs-n-1.dat")" = "$want" ] || fail "rps-vs-n first point, want '$want'"
 # and per backend across the two plain folders: load.total_rps of each, in order of N.
 want=$(jq -r '.backends.core.load.total_rps' "$SMALL/summary.json")
@@ -114,7 +114,7 @@ assert_png "$T/runs/20261129-050000-x/spinup-cdf.png"
 
 # 5. No rps in the samples: the throughput figure is skipped, not drawn empty.
 cp -r "$SMALL" "$T/norps"
-awk -F, -v OFS=, 'NR > 1 {$17 = ""} {print}' "$SMALL/samples.csv" > "$T/norps/samples.csv"
+csv_map "$SMALL/samples.csv" rps '""' > "$T/norps/samples.csv"
 expect_rc 0 "$CROWD" plot "$T/norps" --out "$T/norps-out"
 [ ! -e "$T/norps-out/throughput.png" ] || fail "throughput drawn without rps"
 echo "$OUT" | grep -q '^skipped throughput: no sample has requests/s' || fail "no skip note: $OUT"
@@ -141,7 +141,7 @@ echo "$ERR" | grep -q "samples.csv line 3" || fail "message does not name file a
 # 7. gnuplot errors fail crowd plot (exit 1) with gnuplot's message, and leave no figure.
 # a) corrupted data: spin-up times of 0 ns cannot go on the log axis.
 cp -r "$SMALL" "$T/zero"
-awk -F, -v OFS=, 'NR > 1 && $12 != "" {$12 = 0} {print}' "$SMALL/samples.csv" > "$T/zero/samples.csv"
+csv_map "$SMALL/samples.csv" spinup_ns 'v != "" ? 0 : v' > "$T/zero/samples.csv"
 expect_rc 1 "$CROWD" plot "$T/zero" --out "$T/zero-out"
 echo "$ERR" | grep -q "gnuplot failed on spinup-cdf" || fail "no gnuplot failure reported: $ERR"
 echo "$ERR" | grep -q "range is invalid" || fail "gnuplot's own message missing: $ERR"

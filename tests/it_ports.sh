@@ -38,7 +38,7 @@ csv="$tmp/run/samples.csv"
 [ -f "$csv" ] || fail "samples.csv missing"
 rows=$(tail -n +2 "$csv" | wc -l)
 [ "$rows" -eq 120 ] || fail "$rows rows, expected 120"
-bad=$(tail -n +2 "$csv" | awk -F, '$5 != "ok"' | head -3)
+bad=$(csv_col "$csv" status error | grep -v $'^ok\t' | head -3)
 [ -z "$bad" ] || fail "rows not ok: $bad"
 assert_nothing_left
 echo "it_ports: ok"

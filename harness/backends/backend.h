@@ -44,11 +44,19 @@ struct crowd_backend_run {
 	void *priv;
 };
 
+/* What sweeps removed, and what they could not. */
+struct crowd_sweep {
+	unsigned instances; /* containers, processes or VMs of killed runs, killed or deleted */
+	unsigned dirs;	    /* scratch directories removed */
+	unsigned left;	    /* instances or directories that could not be removed */
+};
+
 struct crowd_backend {
 	const char *name;
 	const char *help;
-	/* 0: can run here with cfg; <0: unavailable, reason says why (one line). */
-	int (*probe)(const struct crowd_config *cfg, char *reason, size_t len);
+	/* 0: can run here with cfg; -errno: unavailable, err says why (one line). cfg may be
+	 * NULL: whatever does not depend on a run's configuration. */
+	int (*probe)(const struct crowd_config *cfg, struct crowd_error *err);
 	/* Optional, once per run before any start. */
 	int (*open)(struct crowd_backend_run *run, struct crowd_error *err);
 	/* Start one instance. Fill sample phases it can see (t_cgroup, t_clone, ...), set
@@ -62,6 +70,11 @@ struct crowd_backend {
 	int (*stop)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
 	/* Optional, once per run after every stop. */
 	void (*close)(struct crowd_backend_run *run);
+	/* Optional, for crowd clean: kill and remove what this backend's runs under
+	 * $CROWD_CGROUP_TOP left when crowd was killed (instances still running, runtime state,
+	 * scratch directories), never what belongs to another top. Adds to *ret; 0, or the first
+	 * failure's -errno with err. Cgroups are crowd clean's own sweep, after every backend's. */
+	int (*sweep)(struct crowd_sweep *ret, struct crowd_error *err);
 };
 
 /* In the order `crowd info` lists them. */

@@ -53,23 +53,24 @@ static const struct {
 	{CLONE_NEWUSER, "--unshare-user"}, {CLONE_NEWCGROUP, "--unshare-cgroup"},
 };
 
-static int probe(const struct crowd_config *cfg, char *reason, size_t len)
+static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char bin[256], rootfs[PATH_MAX];
-	struct crowd_error err = {0};
-	if (crowd_peer_which("bwrap", bin, sizeof(bin)) < 0) {
-		snprintf(reason, len, "bwrap not found in PATH (apt-get install bubblewrap)");
-		return -1;
-	}
-	if (geteuid() != 0) {
-		snprintf(reason, len, "bwrap is driven as root here; run crowd as root");
-		return -1;
-	}
-	if (cfg && crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), &err) < 0) {
-		snprintf(reason, len, "%s", err.msg);
-		return -1;
-	}
+	if (crowd_peer_which("bwrap", bin, sizeof(bin)) < 0)
+		return crowd_error_set(err, ENOENT,
+				       "bwrap not found in PATH (apt-get install bubblewrap)");
+	if (geteuid() != 0)
+		return crowd_error_set(err, EPERM,
+				       "bwrap is driven as root here; run crowd as root");
+	if (cfg)
+		return crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err);
 	return 0;
+}
+
+/* bwrap dies with crowd (--die-with-parent): only the scratch directories are left. */
+static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
+{
+	return crowd_peer_sweep("bwrap", NULL, NULL, ret, err);
 }
 
 static void add(struct bwrap_run *b, const char *arg)
@@ -350,6 +351,7 @@ const struct crowd_backend crowd_backend_bwrap = {
 	.name = "bwrap",
 	.help = "bubblewrap: --unshare-* matching --ns over the same rootfs, read-only",
 	.probe = probe,
+	.sweep = sweep,
 	.open = open_run,
 	.start = start,
 	.ready = ready,

@@ -15,7 +15,7 @@
 
 #include "backend.h"
 #include "core/container.h"
-#include "engine/launcher.h"
+#include "engine/ports.h"
 #include "engine/memory.h"
 #include "engine/placement.h"
 #include "core/util.h"
@@ -37,19 +37,15 @@ struct core_inst {
 	char *argv[34];
 };
 
-static int probe(const struct crowd_config *cfg, char *reason, size_t len)
+static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
-	if (geteuid() != 0 && !cfg->rootless) {
-		snprintf(reason, len, "needs root (or --rootless)");
-		return -1;
-	}
-	if (cfg->rootfs) {
+	if (geteuid() != 0 && !(cfg && cfg->rootless))
+		return crowd_error_set(err, EPERM, "needs root (or --rootless)");
+	if (cfg && cfg->rootfs) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s%s", cfg->rootfs, cfg->workload.argv[0]);
-		if (access(path, X_OK) < 0) {
-			snprintf(reason, len, "workload binary %s: %s", path, strerror(errno));
-			return -1;
-		}
+		if (access(path, X_OK) < 0)
+			return crowd_error_errno(err, errno, "workload binary %s", path);
 	}
 	return 0;
 }
@@ -169,14 +165,15 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		if (pod)
 			port = wport + (unsigned)index % cfg->pod_size;
 		else if (!(cfg->ns & CLONE_NEWNET))
-			port = ci->claimed = crowd_launch_port_claim();
+			port = ci->claimed = crowd_ports_claim();
 		else
 			port = wport;
 		if (!port)
 			return crowd_error_set(err, EADDRINUSE, "core: no free TCP port");
 	}
-	int r = crowd_launch_argv(cfg, NULL, port != wport ? port : 0, ci->argv,
-				  CROWD_ARRAY_SIZE(ci->argv), ci->argbuf, sizeof(ci->argbuf), err);
+	int r =
+	    crowd_workload_argv(&cfg->workload, NULL, port != wport ? port : 0, ci->argv,
+				CROWD_ARRAY_SIZE(ci->argv), ci->argbuf, sizeof(ci->argbuf), err);
 	if (r < 0)
 		return r;
 	spec.argv = ci->argv;
@@ -272,7 +269,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	inst->netns_fd = -1; /* the pod's, if any: the pod closes it */
 	if (ci->have_ctr)
 		r = crowd_ctr_destroy(&ci->ctr, err);
-	crowd_launch_port_release(ci->claimed); /* after the listener is gone */
+	crowd_ports_release(ci->claimed); /* after the listener is gone */
 	inst->ready_fd = inst->pidfd = -1;
 	inst->pid = 0;
 	free(ci);

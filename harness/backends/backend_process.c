@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "engine/launcher.h"
+#include "engine/ports.h"
 #include "engine/memory.h"
 #include "engine/placement.h"
 #include "core/util.h"
@@ -35,15 +35,15 @@ static const char *rootfs_prefix(const struct crowd_config *cfg)
 	return cfg->rootfs && strcmp(cfg->rootfs, "host") ? cfg->rootfs : NULL;
 }
 
-static int probe(const struct crowd_config *cfg, char *reason, size_t len)
+static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char path[PATH_MAX];
+	if (!cfg)
+		return 0;
 	const char *pre = rootfs_prefix(cfg);
 	snprintf(path, sizeof(path), "%s%s", pre ? pre : "", cfg->workload.argv[0]);
-	if (access(path, X_OK) < 0) {
-		snprintf(reason, len, "workload binary %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (access(path, X_OK) < 0)
+		return crowd_error_errno(err, errno, "workload binary %s", path);
 	return 0;
 }
 
@@ -57,12 +57,12 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 
 	unsigned port = 0;
 	if (cfg->workload.desc->port) {
-		port = p->port = crowd_launch_port_claim();
+		port = p->port = crowd_ports_claim();
 		if (!port)
 			return crowd_error_set(err, EADDRINUSE, "process: no free TCP port");
 	}
-	int r = crowd_launch_argv(cfg, rootfs_prefix(cfg), port, p->argv, CROWD_ARRAY_SIZE(p->argv),
-				  p->argbuf, sizeof(p->argbuf), err);
+	int r = crowd_workload_argv(&cfg->workload, rootfs_prefix(cfg), port, p->argv,
+				    CROWD_ARRAY_SIZE(p->argv), p->argbuf, sizeof(p->argbuf), err);
 	if (r < 0)
 		return r;
 	char portenv[32], readyenv[32];
@@ -193,7 +193,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	}
 	struct proc_priv *p = inst->priv;
 	if (p)
-		crowd_launch_port_release(p->port); /* after the listener is gone */
+		crowd_ports_release(p->port); /* after the listener is gone */
 	free(inst->priv);
 	inst->priv = NULL;
 	return ret;

@@ -5,6 +5,7 @@
  * 127.0.0.1:<free port> to the workload's port. Memory: the QEMU process's PSS.
  * --vm-accel kvm|tcg|auto: auto boots once with KVM and keeps it only if that boot reaches
  * ready in time (a paravirtual KVM that emulates instructions does not), else TCG. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -20,6 +21,7 @@
 
 #include "backend.h"
 #include "engine/memory.h"
+#include "engine/ports.h"
 #include "peer.h"
 #include "core/util.h"
 
@@ -40,6 +42,7 @@ struct vm_run {
 struct vm_inst {
 	pid_t pid;
 	int pidfd;
+	unsigned port;		/* the host end of the forward, from the port allocator */
 	char pidfile[PATH_MAX]; /* QEMU's -pidfile, in the run's scratch */
 	char line[4096]; /* console bytes not yet seen as whole lines */
 	size_t len;
@@ -115,30 +118,23 @@ static int host_tsc_khz(char *buf, size_t len)
 	return 0;
 }
 
-static int probe(const struct crowd_config *cfg, char *reason, size_t len)
+static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char qemu[256], k[PATH_MAX], i[PATH_MAX];
-	if (crowd_peer_which("qemu-system-x86_64", qemu, sizeof(qemu)) < 0) {
-		snprintf(reason, len, "qemu-system-x86_64 not found (apt-get install qemu-system-x86)");
-		return -1;
-	}
-	if (find_images(k, i, sizeof(k)) < 0) {
-		snprintf(reason, len, "build/vm/vmlinux or initramfs.cpio.gz missing: run make vm");
-		return -1;
-	}
-	if (cfg && cfg->vm_accel && !strcmp(cfg->vm_accel, "kvm") && !kvm_usable()) {
-		snprintf(reason, len, "--vm-accel kvm: /dev/kvm cannot be opened read-write: %s",
-			 strerror(errno));
-		return -1;
-	}
-	if (cfg && cfg->workload.desc && !cfg->workload.desc->path) {
-		snprintf(reason, len, "no workload path for the guest");
-		return -1;
-	}
-	if (cfg && cfg->pod_size > 1) {
-		snprintf(reason, len, "--pod-size: VMs do not share namespaces");
-		return -1;
-	}
+	if (crowd_peer_which("qemu-system-x86_64", qemu, sizeof(qemu)) < 0)
+		return crowd_error_set(err, ENOENT,
+				       "qemu-system-x86_64 not found (apt-get install "
+				       "qemu-system-x86)");
+	if (find_images(k, i, sizeof(k)) < 0)
+		return crowd_error_set(
+		    err, ENOENT, "build/vm/vmlinux or initramfs.cpio.gz missing: run make vm");
+	if (cfg && cfg->vm_accel && !strcmp(cfg->vm_accel, "kvm") && !kvm_usable())
+		return crowd_error_errno(err, errno,
+					 "--vm-accel kvm: /dev/kvm cannot be opened read-write");
+	if (cfg && cfg->workload.desc && !cfg->workload.desc->path)
+		return crowd_error_set(err, EINVAL, "no workload path for the guest");
+	if (cfg && cfg->pod_size > 1)
+		return crowd_error_set(err, EINVAL, "--pod-size: VMs do not share namespaces");
 	return 0;
 }
 
@@ -419,8 +415,8 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	inst->priv = c;
 	unsigned port = 0;
 	int r;
-	if (vr->guest_port && (r = crowd_peer_free_port(&port, err)) < 0)
-		return r;
+	if (vr->guest_port && !(port = c->port = crowd_ports_claim()))
+		return crowd_error_set(err, EADDRINUSE, "vm: no free TCP port");
 	if (!inst->sample.id[0])
 		snprintf(inst->sample.id, sizeof(inst->sample.id), "vm-%d", inst->sample.index);
 	if (crowd_peer_fmt(c->pidfile, sizeof(c->pidfile), "%s/%s.pid", run->scratch,
@@ -464,6 +460,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	if (!c)
 		return 0;
 	crowd_peer_kill(&c->pid, &c->pidfd);
+	crowd_ports_release(c->port); /* after QEMU's forward is gone */
 	if (c->pidfile[0])
 		unlink(c->pidfile);
 	free(c);
@@ -478,6 +475,33 @@ static void close_run(struct crowd_backend_run *run)
 	crowd_peer_scratch_remove(run);
 }
 
+/* A killed crowd's QEMUs keep running: each was started with a -pidfile in its run's
+ * scratch, so kill every QEMU still started with one of those files. */
+static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
+		      struct crowd_error *err)
+{
+	(void)ctx;
+	(void)err;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char file[PATH_MAX];
+		if (l < 5 || strcmp(de->d_name + l - 4, ".pid") ||
+		    crowd_peer_fmt(file, sizeof(file), "%s/%s", dir, de->d_name) < 0)
+			continue;
+		ret->instances += crowd_peer_kill_by_args("-pidfile", file);
+	}
+	closedir(d);
+}
+
+static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
+{
+	return crowd_peer_sweep("vm", sweep_run, NULL, ret, err);
+}
+
 const struct crowd_backend crowd_backend_vm = {
 	.name = "vm",
 	.help = "QEMU microvm (kvm, or tcg when kvm cannot run) booting the workload; console readiness",
@@ -488,4 +512,5 @@ const struct crowd_backend crowd_backend_vm = {
 	.stats = stats,
 	.stop = stop,
 	.close = close_run,
+	.sweep = sweep,
 };

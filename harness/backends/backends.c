@@ -1,20 +1,23 @@
-/* The backends table. Each backend lives in its own backend_<name>.c. */
+/* The backends table. Each backend lives in its own backend_<name>.c, which defines
+ * `const struct crowd_backend crowd_backend_<name>`; its one line here adds it. */
 #include "backend.h"
 
 #include <stdio.h>
 #include <string.h>
 
-extern const struct crowd_backend crowd_backend_core;
-extern const struct crowd_backend crowd_backend_process;
-extern const struct crowd_backend crowd_backend_crun;
-extern const struct crowd_backend crowd_backend_runc;
-extern const struct crowd_backend crowd_backend_bwrap;
-extern const struct crowd_backend crowd_backend_vm;
+/* In the order `crowd info` lists them. */
+#define BACKENDS(X)                                                                                \
+	X(core)                                                                                    \
+	X(process)                                                                                 \
+	X(crun)                                                                                    \
+	X(runc)                                                                                    \
+	X(bwrap)                                                                                   \
+	X(vm)
 
-const struct crowd_backend *const crowd_backends[] = {
-	&crowd_backend_core, &crowd_backend_process, &crowd_backend_crun,
-	&crowd_backend_runc, &crowd_backend_bwrap,   &crowd_backend_vm,
-};
+#define DECLARE(name) extern const struct crowd_backend crowd_backend_##name;
+#define ENTRY(name)   &crowd_backend_##name,
+BACKENDS(DECLARE)
+const struct crowd_backend *const crowd_backends[] = {BACKENDS(ENTRY)};
 const unsigned crowd_backends_len = sizeof(crowd_backends) / sizeof(crowd_backends[0]);
 
 const struct crowd_backend *crowd_backend_find(const char *name)

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,7 +14,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,7 +21,7 @@
 
 #include "backend.h"
 #include "engine/config.h"
-#include "peer_oci.h"
+#include "core/cgroup.h"
 #include "core/util.h"
 
 #ifndef SYS_pidfd_open
@@ -314,20 +312,6 @@ int crowd_peer_which(const char *name, char *buf, size_t len)
 	return -ENOENT;
 }
 
-int crowd_peer_free_port(unsigned *ret_port, struct crowd_error *err)
-{
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return crowd_error_errno(err, errno, "socket");
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
-		return crowd_error_errno(err, errno, "find a free port on 127.0.0.1");
-	*ret_port = ntohs(sa.sin_port);
-	return 0;
-}
-
 int crowd_peer_netns_open(pid_t pid)
 {
 	char path[64];
@@ -479,28 +463,10 @@ void crowd_peer_kill_tree(pid_t *pid, int *pidfd)
 	crowd_peer_kill(pid, pidfd);
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	if (crowd_peer_fmt(tmp, sizeof(tmp), "%s", path) < 0)
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 const char *crowd_peer_top(void)
 {
-	const char *t = getenv("CROWD_CGROUP_TOP");
-	return t && *t && !strchr(t, '/') ? t : "crowd";
+	const char *t = crowd_cg_top(NULL);
+	return t ? t : "crowd";
 }
 
 int crowd_peer_scratch_root(char *buf, size_t len)
@@ -516,10 +482,7 @@ int crowd_peer_scratch(struct crowd_backend_run *run, struct crowd_error *err)
 	     crowd_peer_fmt(run->scratch, sizeof(run->scratch), "%s/%s-%s", root,
 			    run->run_name[0] ? run->run_name : "run", run->backend->name) < 0))
 		return crowd_error_set(err, ENAMETOOLONG, "scratch path too long");
-	int r = mkdir_p(run->scratch);
-	if (r < 0)
-		return crowd_error_errno(err, -r, "mkdir %s", run->scratch);
-	return 0;
+	return crowd_mkdir_p(run->scratch, 0700, 0755, err);
 }
 
 void crowd_peer_scratch_remove(struct crowd_backend_run *run)
@@ -560,75 +523,61 @@ void crowd_peer_inst_stopped(struct crowd_inst *inst)
 	inst->stopped = true;
 }
 
-/* A vm run's scratch holds each QEMU's -pidfile: kill the QEMU still started with it. */
-static unsigned sweep_qemu(const char *dir)
+/* Whether dir (a run's scratch, <run>-<name>) is backend name's. */
+static bool scratch_of(const char *dir, const char *name)
 {
-	const char *dash = strrchr(dir, '-');
-	unsigned n = 0;
-	if (!dash || strcmp(dash, "-vm"))
-		return 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		char file[PATH_MAX];
-		if (l < 5 || strcmp(de->d_name + l - 4, ".pid") ||
-		    crowd_peer_fmt(file, sizeof(file), "%s/%s", dir, de->d_name) < 0)
-			continue;
-		n += crowd_peer_kill_by_args("-pidfile", file);
-	}
-	closedir(d);
-	return n;
+	size_t l = strlen(dir), n = strlen(name);
+	return l > n + 1 && dir[l - n - 1] == '-' && !strcmp(dir + l - n, name);
 }
 
-int crowd_peer_sweep(unsigned *ret_containers, unsigned *ret_dirs, unsigned *ret_left,
-		     struct crowd_error *err)
+/* rm -rf a run's scratch, trying again for a while: a runtime's waiting `run` may still be
+ * writing or removing its state as the kill lands. */
+static int scratch_remove(const char *path, struct crowd_error *err)
+{
+	struct crowd_error e = {0};
+	for (int i = 0; i < 40; i++) {
+		e = (struct crowd_error){0};
+		int r = crowd_peer_rmtree(path, &e);
+		if (r == 0 && access(path, F_OK) < 0)
+			return 0;
+		if (r == 0)
+			crowd_error_set(&e, ENOTEMPTY, "remove %s: refilled while removed", path);
+		usleep(50000);
+	}
+	return crowd_error_set(err, e.code, "%s", e.msg);
+}
+
+int crowd_peer_sweep(const char *name, crowd_peer_sweep_fn per_run, const void *ctx,
+		     struct crowd_sweep *ret, struct crowd_error *err)
 {
 	char root[PATH_MAX];
-	*ret_containers = *ret_dirs = *ret_left = 0;
 	if (crowd_peer_scratch_root(root, sizeof(root)) < 0)
 		return crowd_error_set(err, ENAMETOOLONG, "scratch path too long");
 	DIR *d = opendir(root);
 	if (!d)
 		return errno == ENOENT ? 0 : crowd_error_errno(err, errno, "open %s", root);
-	int ret = 0;
+	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char path[PATH_MAX];
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		if (de->d_name[0] == '.' || !scratch_of(de->d_name, name) ||
 		    crowd_peer_fmt(path, sizeof(path), "%s/%s", root, de->d_name) < 0)
 			continue;
 		struct crowd_error e = {0};
-		crowd_peer_oci_sweep_run(path, ret_containers, ret_left, &e);
-		*ret_containers += sweep_qemu(path);
-		if (e.code && !ret)
-			ret = crowd_error_set(err, e.code, "%s", e.msg);
-		/* A runtime's waiting `run` may still be writing or removing its state as the
-		 * kill lands: try again for a while. */
-		int r;
-		for (int i = 0; i < 40; i++) {
-			e = (struct crowd_error){0};
-			r = crowd_peer_rmtree(path, &e);
-			if (r == 0 && access(path, F_OK) < 0)
-				break;
-			if (r == 0)
-				r = crowd_error_set(&e, ENOTEMPTY, "remove %s: refilled while removed", path);
-			usleep(50000);
-		}
-		if (r < 0) {
-			(*ret_left)++;
-			if (!ret)
-				ret = crowd_error_set(err, e.code, "%s", e.msg);
-		} else {
-			(*ret_dirs)++;
-		}
+		if (per_run)
+			per_run(path, ctx, ret, &e);
+		if (scratch_remove(path, e.code ? NULL : &e) < 0)
+			ret->left++;
+		else
+			ret->dirs++;
+		if (e.code && !r)
+			r = crowd_error_set(err, e.code, "%s", e.msg);
 	}
 	closedir(d);
-	if (rmdir(root) < 0 && errno != ENOENT && errno != ENOTEMPTY && !ret)
-		ret = crowd_error_errno(err, errno, "remove %s", root);
-	return ret;
+	/* The last backend's sweep finds it empty. */
+	if (rmdir(root) < 0 && errno != ENOENT && errno != ENOTEMPTY && !r)
+		r = crowd_error_errno(err, errno, "remove %s", root);
+	return r;
 }
 
 /* Whether /proc/PID/cmdline holds a then b as consecutive arguments. */

@@ -58,9 +58,6 @@ int crowd_peer_rmtree(const char *path, struct crowd_error *err);
 /* Absolute path of a program found in PATH (plus /usr/sbin, /sbin); -ENOENT when absent. */
 int crowd_peer_which(const char *name, char *buf, size_t len);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-int crowd_peer_free_port(unsigned *ret_port, struct crowd_error *err);
-
 /* Open /proc/PID/ns/net; -errno on failure. */
 int crowd_peer_netns_open(pid_t pid);
 
@@ -95,12 +92,15 @@ unsigned crowd_peer_kill_by_args(const char *a, const char *b);
  * parent of every run's scratch (0, or -ENAMETOOLONG). */
 const char *crowd_peer_top(void);
 int crowd_peer_scratch_root(char *buf, size_t len);
-/* crowd clean's part for the peers: in each scratch directory under /tmp/crowd-<top>, the
- * containers an OCI runtime still has state of are deleted (`RUNTIME delete -f`, which kills
- * them); then every scratch directory is removed. Counts what was deleted and removed, and
- * what could not be (containers and directories). */
-int crowd_peer_sweep(unsigned *ret_containers, unsigned *ret_dirs, unsigned *ret_left,
-		     struct crowd_error *err);
+/* The sweep op of a backend with a scratch directory per run: for each /tmp/crowd-<top>/
+ * <run>-<name>, per_run(dir, ctx) first when given (kill what still runs from there, count it
+ * in ret->instances or ret->left, the first failure into err when its code is still 0), then
+ * the directory is removed (ret->dirs, or ret->left); /tmp/crowd-<top> too once empty. */
+struct crowd_sweep;
+typedef void (*crowd_peer_sweep_fn)(const char *dir, const void *ctx, struct crowd_sweep *ret,
+				    struct crowd_error *err);
+int crowd_peer_sweep(const char *name, crowd_peer_sweep_fn per_run, const void *ctx,
+		     struct crowd_sweep *ret, struct crowd_error *err);
 
 /* Where a run's rootfs is: cfg->rootfs made absolute (must be a directory), or "/" for the
  * host (cfg->rootfs NULL). */

@@ -73,34 +73,31 @@ static void cg_rmdir_all(const char *rel)
 			rmdir(path);
 }
 
-
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
-			 char *reason, size_t len)
+			 struct crowd_error *err)
 {
 	char bin[256], rootfs[PATH_MAX];
-	struct crowd_error err = {0};
-	if (crowd_peer_which(rt->name, bin, sizeof(bin)) < 0) {
-		crowd_peer_fmt(reason, len, "%s not found in PATH (apt-get install %s)", rt->name, rt->name);
-		return -1;
-	}
-	if (geteuid() != 0) {
-		crowd_peer_fmt(reason, len, "%s is driven as root here; run crowd as root", rt->name);
-		return -1;
-	}
-	if (cfg && crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), &err) < 0) {
-		crowd_peer_fmt(reason, len, "%s", err.msg);
-		return -1;
-	}
+	if (crowd_peer_which(rt->name, bin, sizeof(bin)) < 0)
+		return crowd_error_set(err, ENOENT, "%s not found in PATH (apt-get install %s)",
+				       rt->name, rt->name);
+	if (geteuid() != 0)
+		return crowd_error_set(err, EPERM, "%s is driven as root here; run crowd as root",
+				       rt->name);
+	int r;
+	if (cfg && (r = crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err)) < 0)
+		return r;
 	if (rt->cgroup2_ns) {
 		/* What would stop crun here: no private mount namespace or no cgroup2. */
 		char *argv[] = {bin, "--version", NULL};
 		char out[256];
-		int r = crowd_peer_run(argv, CROWD_PEER_CGROUP2_NS, 5000, out, sizeof(out), &err);
-		if (r != 0) {
-			crowd_peer_fmt(reason, len, "%s --version in a cgroup2 mount namespace: %s", rt->name,
-				 r < 0 ? err.msg : out);
-			return -1;
-		}
+		r = crowd_peer_run(argv, CROWD_PEER_CGROUP2_NS, 5000, out, sizeof(out), err);
+		if (r < 0)
+			return crowd_error_prefix(err, "%s --version in a cgroup2 mount namespace",
+						  rt->name);
+		if (r > 0)
+			return crowd_error_set(err, EIO,
+					       "%s --version in a cgroup2 mount namespace: %s",
+					       rt->name, out);
 	}
 	return 0;
 }
@@ -459,17 +456,13 @@ static bool known_to(const struct crowd_oci_runtime *rt, char *bin, char *root, 
 			      NULL) == 0;
 }
 
-void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left,
-			      struct crowd_error *err)
+/* One run's scratch dir (see crowd_peer_oci_sweep). */
+static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
+		      struct crowd_error *err)
 {
-	static const struct crowd_oci_runtime *const runtimes[] = {&crowd_oci_crun, &crowd_oci_runc};
-	const struct crowd_oci_runtime *rt = NULL;
-	const char *dash = strrchr(dir, '-');
-	for (size_t i = 0; dash && i < CROWD_ARRAY_SIZE(runtimes); i++)
-		if (!strcmp(dash + 1, runtimes[i]->name))
-			rt = runtimes[i];
+	const struct crowd_oci_runtime *rt = ctx;
 	char root[PATH_MAX], bin[PATH_MAX];
-	if (!rt || crowd_peer_fmt(root, sizeof(root), "%s/state", dir) < 0)
+	if (crowd_peer_fmt(root, sizeof(root), "%s/state", dir) < 0)
 		return;
 	DIR *d = opendir(root);
 	if (!d)
@@ -488,10 +481,10 @@ void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left
 		 * delete fail on a container that is gone all the same. */
 		if (have_bin && (delete_force(rt, bin, root, de->d_name, &e) == 0 ||
 				 !known_to(rt, bin, root, de->d_name))) {
-			(*deleted)++;
+			ret->instances++;
 			continue;
 		}
-		(*left)++;
+		ret->left++;
 		if (err && !err->code)
 			crowd_error_set(err, e.code ? e.code : ENOENT, "%s", have_bin ? e.msg :
 					"container state left but no runtime binary to delete it");
@@ -512,7 +505,7 @@ void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left
 			char path[PATH_MAX];
 			if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/%s%s", hier[i], rel) == 0 &&
 			    rmdir(path) < 0 && errno != ENOENT) {
-				(*left)++;
+				ret->left++;
 				if (err && !err->code)
 					crowd_error_errno(err, errno, "remove cgroup %s", path);
 			}
@@ -520,4 +513,10 @@ void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left
 	}
 	crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top());
 	cg_rmdir_all(rel);
+}
+
+int crowd_peer_oci_sweep(const struct crowd_oci_runtime *rt, struct crowd_sweep *ret,
+			 struct crowd_error *err)
+{
+	return crowd_peer_sweep(rt->name, sweep_run, rt, ret, err);
 }

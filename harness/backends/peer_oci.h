@@ -15,18 +15,8 @@ struct crowd_oci_runtime {
 	bool cgroup_disabled; /* --cgroup-manager=disabled: no cgroup, limits unapplied */
 };
 
-/* The runtimes the backends table drives (backend_crun.c, backend_runc.c). */
-extern const struct crowd_oci_runtime crowd_oci_crun, crowd_oci_runc;
-
-/* For crowd clean: when dir (a run's scratch, <run>-<runtime>) is an OCI runtime's, delete
- * -f every container left in its state directory that the runtime knows, and remove runc's
- * parent cgroups; counts deleted and failed ones, the first failure into err (when its code
- * is still 0). */
-void crowd_peer_oci_sweep_run(const char *dir, unsigned *deleted, unsigned *left,
-			      struct crowd_error *err);
-
 int crowd_peer_oci_probe(const struct crowd_oci_runtime *rt, const struct crowd_config *cfg,
-			 char *reason, size_t len);
+			 struct crowd_error *err);
 int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend_run *run,
 			struct crowd_error *err);
 int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
@@ -38,28 +28,38 @@ int crowd_peer_oci_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
 int crowd_peer_oci_stop(struct crowd_backend_run *run, struct crowd_inst *inst,
 			struct crowd_error *err);
 void crowd_peer_oci_close(struct crowd_backend_run *run);
+/* For crowd clean: in every scratch directory of rt's runs, delete -f each container left in
+ * its state directory that the runtime knows, kill the runtime's waiting `run` processes and
+ * remove rt's parent cgroups; then the directories (crowd_peer_sweep). */
+int crowd_peer_oci_sweep(const struct crowd_oci_runtime *rt, struct crowd_sweep *ret,
+			 struct crowd_error *err);
 
 /* The backends-table entry of one OCI runtime: `var` named crowd_backend_<name>, driven by
  * the crowd_peer_oci_* functions with the runtime description `rt`. */
-#define CROWD_PEER_OCI_BACKEND(var, rt, help_text)                                             \
-	static int var##_probe(const struct crowd_config *cfg, char *reason, size_t len)      \
-	{                                                                                      \
-		return crowd_peer_oci_probe(&(rt), cfg, reason, len);                          \
-	}                                                                                      \
-	static int var##_open(struct crowd_backend_run *run, struct crowd_error *err)         \
-	{                                                                                      \
-		return crowd_peer_oci_open(&(rt), run, err);                                   \
-	}                                                                                      \
-	const struct crowd_backend var = {                                                     \
-		.name = (rt).name,                                                             \
-		.help = (help_text),                                                           \
-		.probe = var##_probe,                                                          \
-		.open = var##_open,                                                            \
-		.start = crowd_peer_oci_start,                                                 \
-		.ready = crowd_peer_oci_ready,                                                 \
-		.stats = crowd_peer_oci_stats,                                                 \
-		.stop = crowd_peer_oci_stop,                                                   \
-		.close = crowd_peer_oci_close,                                                 \
+#define CROWD_PEER_OCI_BACKEND(var, rt, help_text)                                                 \
+	static int var##_probe(const struct crowd_config *cfg, struct crowd_error *err)            \
+	{                                                                                          \
+		return crowd_peer_oci_probe(&(rt), cfg, err);                                      \
+	}                                                                                          \
+	static int var##_open(struct crowd_backend_run *run, struct crowd_error *err)              \
+	{                                                                                          \
+		return crowd_peer_oci_open(&(rt), run, err);                                       \
+	}                                                                                          \
+	static int var##_sweep(struct crowd_sweep *ret, struct crowd_error *err)                   \
+	{                                                                                          \
+		return crowd_peer_oci_sweep(&(rt), ret, err);                                      \
+	}                                                                                          \
+	const struct crowd_backend var = {                                                         \
+	    .name = (rt).name,                                                                     \
+	    .help = (help_text),                                                                   \
+	    .probe = var##_probe,                                                                  \
+	    .open = var##_open,                                                                    \
+	    .start = crowd_peer_oci_start,                                                         \
+	    .ready = crowd_peer_oci_ready,                                                         \
+	    .stats = crowd_peer_oci_stats,                                                         \
+	    .stop = crowd_peer_oci_stop,                                                           \
+	    .close = crowd_peer_oci_close,                                                         \
+	    .sweep = var##_sweep,                                                                  \
 	}
 
 #endif

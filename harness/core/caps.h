@@ -4,8 +4,13 @@
 
 #include <sys/capability.h>
 
-#include "container.h"
 #include "error.h"
+
+enum crowd_caps_profile {
+	CROWD_CAPS_DEFAULT, /* the 14 capabilities Docker keeps */
+	CROWD_CAPS_NONE,
+	CROWD_CAPS_ALL,
+};
 
 /* The 14 capabilities Docker keeps by default, as "CAP_CHOWN", ... (OCI spelling). */
 extern const char *const crowd_caps_default_names[];

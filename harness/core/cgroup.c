@@ -1,43 +1,29 @@
-/* cgroup layer: layout detection, the hierarchy table, run and leaf objects dispatched to
- * the backend of the layout, and the sweep behind `crowd clean`. */
+/* The cgroup dispatcher: <top> from the environment, layout detection with statfs, the
+ * hierarchies of a run, the manager (struct cg_ops) the layout chooses, and the public
+ * crowd_cg_* API, which checks its arguments, calls the manager and names the cgroup in
+ * errors; the sweep behind `crowd clean`. The managers never call back in here. */
 #include "cgroup.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <time.h>
 
-#include "cgroup_backend.h"
+#include "cgroup_hybrid.h"
+#include "cgroup_utils.h"
+#include "cgroup_v1.h"
+#include "cgroup_v2.h"
 #include "util.h"
 
 #define CG_DEFAULT_ROOT "/sys/fs/cgroup"
 #define CG_DEFAULT_TOP	"crowd"
 #define CG_NAME_MAX	128
-
-const struct cg_ctrl_desc cg_ctrl_table[CG_NCTRL] = {
-    {CG_MEMORY, "memory", true},    {CG_PIDS, "pids", true},	 {CG_CPU, "cpu", true},
-    {CG_CPUACCT, "cpuacct", false}, {CG_CPUSET, "cpuset", true}, {CG_FREEZER, "freezer", false},
-};
-
-static int real_mkdirat(int dirfd, const char *name, mode_t mode)
-{
-	return mkdirat(dirfd, name, mode);
-}
-static int real_rmdirat(int dirfd, const char *name)
-{
-	return unlinkat(dirfd, name, AT_REMOVEDIR);
-}
-static const struct cg_fs_ops real_fs = {real_mkdirat, real_rmdirat};
-const struct cg_fs_ops *cg_fs = &real_fs;
 
 static const char *const layout_names[] = {
     [CROWD_CG_UNIFIED] = "unified",
@@ -59,7 +45,7 @@ int crowd_cg_detect(const char *root, enum crowd_cg_layout *ret, struct crowd_er
 
 	if (!root)
 		root = CG_DEFAULT_ROOT;
-	if (statfs(root, &st) < 0)
+	if (cg_fs->statfs(root, &st) < 0)
 		return crowd_error_errno(err, errno, "statfs %s", root);
 	if (st.f_type == CGROUP2_SUPER_MAGIC) {
 		*ret = CROWD_CG_UNIFIED;
@@ -68,203 +54,29 @@ int crowd_cg_detect(const char *root, enum crowd_cg_layout *ret, struct crowd_er
 	*ret = CROWD_CG_LEGACY;
 	if (st.f_type == TMPFS_MAGIC) {
 		snprintf(path, sizeof(path), "%s/unified", root);
-		if (statfs(path, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+		if (cg_fs->statfs(path, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
 			*ret = CROWD_CG_HYBRID;
 	}
 	return 0;
 }
 
-static bool name_ok(const char *s)
+/* A cgroup name crowd makes: one path component of 1-127 characters. */
+static int name_check(const char *what, const char *s, struct crowd_error *err)
 {
 	size_t n = s ? strnlen(s, CG_NAME_MAX) : 0;
-	return n > 0 && n < CG_NAME_MAX && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+	if (n > 0 && n < CG_NAME_MAX && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, ".."))
+		return 0;
+	return crowd_error_set(err, EINVAL,
+			       "%s '%.64s%s': need 1-127 characters, no '/', not '.' or '..'", what,
+			       s ? s : "", n >= CG_NAME_MAX ? "..." : "");
 }
 
-static const char *cg_top(void)
+const char *crowd_cg_top(struct crowd_error *err)
 {
 	const char *t = getenv("CROWD_CGROUP_TOP");
-	return t && *t ? t : CG_DEFAULT_TOP;
-}
-
-/* ---- small file helpers shared by the backends ---- */
-
-int cg_mkdirat(int dirfd, const char *name, bool exist_ok, struct crowd_error *err)
-{
-	if (cg_fs->mkdirat(dirfd, name, 0755) == 0)
-		return 0;
-	if (errno == EEXIST && exist_ok)
-		return 0;
-	return crowd_error_errno(err, errno, "mkdir %s", name);
-}
-
-int cg_rmdirat(int dirfd, const char *name, struct crowd_error *err)
-{
-	long sleep_ns = 100000;
-	for (int i = 0;; i++) {
-		if (cg_fs->rmdirat(dirfd, name) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY || i + 1 >= CG_RMDIR_TRIES)
-			return crowd_error_errno(err, errno, "rmdir %s", name);
-		struct timespec ts = {0, sleep_ns};
-		nanosleep(&ts, NULL);
-		if (sleep_ns < 10000000)
-			sleep_ns *= 2;
-	}
-}
-
-int cg_read_allat(int dirfd, const char *name, char **ret, struct crowd_error *err)
-{
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return crowd_error_errno(err, errno, "open %s", name);
-	size_t cap = 4096, len = 0;
-	_cleanup_free_ char *buf = malloc(cap);
-	if (!buf)
-		return crowd_error_errno(err, ENOMEM, "read %s", name);
-	for (;;) {
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				return crowd_error_errno(err, ENOMEM, "read %s", name);
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return crowd_error_errno(err, errno, "read %s", name);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = crowd_steal_ptr(buf);
-	return 0;
-}
-
-int cg_parse_keyed(const char *text, const char *key, int64_t *ret)
-{
-	size_t klen = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		if (strncmp(p, key, klen) != 0 || p[klen] != ' ')
-			continue;
-		char *end;
-		errno = 0;
-		long long v = strtoll(p + klen + 1, &end, 10);
-		if (errno || end == p + klen + 1)
-			return -EINVAL;
-		*ret = v;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-int cg_parse_pids(const char *text, pid_t **ret, size_t *ret_n)
-{
-	size_t n = 0, cap = 0;
-	_cleanup_free_ pid_t *v = NULL;
-	const char *p = text;
-
-	while (*p) {
-		char *end;
-		errno = 0;
-		long x = strtol(p, &end, 10);
-		if (end == p) {
-			if (*p == '\n' || *p == ' ') {
-				p++;
-				continue;
-			}
-			return -EINVAL;
-		}
-		if (errno || x <= 0 || x > INT_MAX)
-			return -EINVAL;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			pid_t *nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
-				return -ENOMEM;
-			v = nv;
-		}
-		v[n++] = (pid_t)x;
-		p = end;
-	}
-	*ret = crowd_steal_ptr(v);
-	*ret_n = n;
-	return 0;
-}
-
-int cg_read_pidsat(int dirfd, const char *name, pid_t **ret, size_t *ret_n, struct crowd_error *err)
-{
-	_cleanup_free_ char *text = NULL;
-	int r = cg_read_allat(dirfd, name, &text, err);
-	if (r < 0)
-		return r;
-	r = cg_parse_pids(text, ret, ret_n);
-	if (r < 0)
-		return crowd_error_errno(err, -r, "parse %s", name);
-	return 0;
-}
-
-int cg_hier_index(const struct crowd_cg_run *run, unsigned ctrl)
-{
-	for (unsigned i = 0; i < run->nh; i++)
-		if (!run->h[i].v2 && (run->h[i].ctrls & ctrl))
-			return (int)i;
-	return -1;
-}
-
-const char *cg_leaf_file(const struct crowd_cg *cg, const char *file, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", cg->leaf, file);
-	return buf;
-}
-
-int cg_stats_read(struct crowd_cg *cg, const struct cg_stat_desc *t, size_t n, bool v1,
-		  struct crowd_cg_stats *ret, struct crowd_error *err)
-{
-	char path[PATH_MAX];
-
-	for (size_t i = 0; i < n; i++) {
-		int dirfd = cg->v2_fd;
-		const char *name = t[i].file;
-		int64_t v;
-		int r;
-
-		if (v1) {
-			int hi = cg_hier_index(cg->run, t[i].ctrl);
-			if (hi < 0 || !(cg->present & (1u << hi)))
-				continue;
-			dirfd = cg->run->h[hi].run_fd;
-			name = cg_leaf_file(cg, t[i].file, path, sizeof(path));
-		}
-		if (t[i].key) {
-			_cleanup_free_ char *text = NULL;
-			struct crowd_error e;
-			r = cg_read_allat(dirfd, name, &text, &e);
-			if (r == -ENOENT)
-				continue;
-			if (r < 0) {
-				if (err)
-					*err = e;
-				return r;
-			}
-			r = cg_parse_keyed(text, t[i].key, &v);
-			if (r == -ENOENT)
-				continue;
-			if (r < 0)
-				return crowd_error_set(err, EINVAL, "%s: bad '%s' line", name,
-						       t[i].key);
-		} else {
-			r = crowd_read_int64at(dirfd, name, &v, err);
-			if (r == -ENOENT)
-				continue;
-			if (r < 0)
-				return r;
-		}
-		*(int64_t *)((char *)ret + t[i].off) = v == INT64_MAX ? v : v * t[i].scale;
-	}
-	return 0;
+	if (!t || !*t)
+		return CG_DEFAULT_TOP;
+	return name_check("CROWD_CGROUP_TOP", t, err) < 0 ? NULL : t;
 }
 
 /* ---- hierarchies and runs ---- */
@@ -307,7 +119,7 @@ static int hier_discover_v1(struct crowd_cg_run *run, const char *root, bool che
 		snprintf(path, sizeof(path), "%s/%s", root, d->name);
 		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if (check_fs && (statfs(path, &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC))
+		if (check_fs && (cg_fs->statfs(path, &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC))
 			continue;
 		for (unsigned i = 0; i < run->nh; i++) {
 			if (!run->h[i].v2 && seen[i].dev == st.st_dev && seen[i].ino == st.st_ino) {
@@ -374,54 +186,11 @@ static int hier_discover(struct crowd_cg_run *run, const char *root, enum crowd_
 	return crowd_error_set(err, EINVAL, "cgroup layout %d unknown", (int)layout);
 }
 
-static const struct cg_backend *const layout_backends[] = {
-    [CROWD_CG_UNIFIED] = &cg_backend_v2,
-    [CROWD_CG_LEGACY] = &cg_backend_v1,
-    [CROWD_CG_HYBRID] = &cg_backend_hybrid,
+static const struct cg_ops *const layout_ops[] = {
+    [CROWD_CG_UNIFIED] = &cg_ops_v2,
+    [CROWD_CG_LEGACY] = &cg_ops_v1,
+    [CROWD_CG_HYBRID] = &cg_ops_hybrid,
 };
-
-/* Open <mnt>/<top>/<run> of hierarchy i, making what is missing; v1 cpuset levels get
- * cpus/mems from their parent so tasks may join below. */
-int cg_hier_open_run(struct crowd_cg_run *run, unsigned i, struct crowd_error *err)
-{
-	struct cg_hier *h = &run->h[i];
-	bool cpuset = !h->v2 && (h->ctrls & CG_CPUSET);
-	int r;
-
-	_cleanup_close_ int mnt_fd = open(h->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (mnt_fd < 0)
-		return crowd_error_errno(err, errno, "open %s", h->mnt);
-	/* Another run closing may remove an empty <top> between our mkdir and our use of it:
-	 * then make it again. */
-	for (int tries = 0;; tries++) {
-		crowd_closep(&h->top_fd);
-		r = cg_mkdirat(mnt_fd, run->top, true, err);
-		if (r < 0)
-			return crowd_error_prefix(err, "%s", h->mnt);
-		h->top_fd = openat(mnt_fd, run->top, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (h->top_fd < 0 && errno == ENOENT && tries < 5)
-			continue;
-		if (h->top_fd < 0)
-			return crowd_error_errno(err, errno, "open %s/%s", h->mnt, run->top);
-		r = cpuset ? cg1_cpuset_inherit(mnt_fd, h->top_fd, err) : 0;
-		if (r == 0)
-			r = cg_mkdirat(h->top_fd, run->name, true, err);
-		if ((r == -ENOENT || r == -ENODEV) && tries < 5)
-			continue;
-		if (r < 0)
-			return crowd_error_prefix(err, "%s/%s", h->mnt, run->top);
-		break;
-	}
-	h->run_fd = openat(h->top_fd, run->name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (h->run_fd < 0) {
-		r = crowd_error_errno(err, errno, "open %s/%s/%s", h->mnt, run->top, run->name);
-		cg_fs->rmdirat(h->top_fd, run->name);
-		return r;
-	}
-	if (cpuset && (r = cg1_cpuset_inherit(h->top_fd, h->run_fd, err)) < 0)
-		return crowd_error_prefix(err, "%s/%s/%s", h->mnt, run->top, run->name);
-	return 0;
-}
 
 static void run_free(struct crowd_cg_run *run)
 {
@@ -468,24 +237,21 @@ int cg_run_open_layout(const char *root, enum crowd_cg_layout layout, bool check
 		       const char *run_name, struct crowd_cg_run **ret, struct crowd_error *err)
 {
 	struct crowd_cg_run *run;
+	const char *top;
 	int r;
 
-	if ((unsigned)layout >= CROWD_ARRAY_SIZE(layout_backends))
+	if ((unsigned)layout >= CROWD_ARRAY_SIZE(layout_ops))
 		return crowd_error_set(err, EINVAL, "cgroup layout %d unknown", (int)layout);
-	if (!name_ok(run_name))
-		return crowd_error_set(err, EINVAL,
-				       "cgroup run name '%.64s': need 1-127 characters, no '/'",
-				       run_name ? run_name : "");
-	if (!name_ok(cg_top()))
-		return crowd_error_set(err, EINVAL,
-				       "CROWD_CGROUP_TOP '%.64s': need 1-127 characters, no '/'",
-				       cg_top());
+	if ((r = name_check("cgroup run name", run_name, err)) < 0)
+		return r;
+	if (!(top = crowd_cg_top(err)))
+		return -EINVAL;
 	run = calloc(1, sizeof(*run));
 	if (!run)
 		return crowd_error_errno(err, ENOMEM, "cgroup run");
 	run->layout = layout;
-	run->be = layout_backends[layout];
-	run->top = strdup(cg_top());
+	run->ops = layout_ops[layout];
+	run->top = strdup(top);
 	run->name = strdup(run_name);
 	if (!run->top || !run->name) {
 		run_free(run);
@@ -493,7 +259,7 @@ int cg_run_open_layout(const char *root, enum crowd_cg_layout layout, bool check
 	}
 	r = hier_discover(run, root ? root : CG_DEFAULT_ROOT, layout, check_fs, err);
 	if (r == 0)
-		r = run->be->run_open(run, err);
+		r = run->ops->run_open(run, err);
 	if (r < 0) {
 		crowd_cg_run_close(run, NULL);
 		return r;
@@ -566,10 +332,8 @@ int crowd_cg_create(struct crowd_cg_run *run, const char *leaf, const struct cro
 	struct crowd_cg *cg;
 	int r;
 
-	if (!name_ok(leaf))
-		return crowd_error_set(err, EINVAL,
-				       "cgroup leaf '%.64s': need 1-127 characters, no '/'",
-				       leaf ? leaf : "");
+	if ((r = name_check("cgroup leaf", leaf, err)) < 0)
+		return r;
 	r = limits_check(lim ? lim : &none, &l, err);
 	if (r < 0)
 		return r;
@@ -583,7 +347,7 @@ int crowd_cg_create(struct crowd_cg_run *run, const char *leaf, const struct cro
 		cg_free(cg);
 		return crowd_error_errno(err, ENOMEM, "cgroup %s", leaf);
 	}
-	r = run->be->create(cg, &l, err);
+	r = run->ops->create(cg, &l, err);
 	if (r < 0) {
 		crowd_error_prefix(err, "cgroup %s/%s/%s", run->top, run->name, leaf);
 		cg_free(cg);
@@ -602,7 +366,7 @@ int crowd_cg_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
 {
 	if (pid <= 0)
 		return crowd_error_set(err, EINVAL, "cgroup attach: bad pid %d", (int)pid);
-	int r = cg->run->be->attach(cg, pid, err);
+	int r = cg->run->ops->attach(cg, pid, err);
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s attach %d", cg->leaf, (int)pid);
 	return r;
@@ -618,42 +382,13 @@ void crowd_cg_attach_close(struct crowd_cg_attach *a)
 
 int crowd_cg_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struct crowd_error *err)
 {
-	char path[PATH_MAX];
-
-	ret->v2_fd = -1;
-	ret->n = 0;
-	ret->names[CROWD_CG_ATTACH_MAX] = NULL;
-	if (cg->v2_fd >= 0 &&
-	    (ret->v2_fd = openat(cg->v2_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)) < 0)
-		return crowd_error_errno(err, errno, "cgroup %s: open %s/cgroup.procs", cg->leaf,
-					 cg->run->h[cg->run->v2].mnt);
-	if (cg->v2_fd >= 0)
-		ret->names[CROWD_CG_ATTACH_MAX] = cg->run->h[cg->run->v2].mnt;
-	/* The same order as the v1 attach: cpuset first, its cpus/mems are set. */
-	for (int pass = 0; pass < 2; pass++)
-		for (unsigned i = 0; i < cg->run->nh; i++) {
-			const struct cg_hier *h = &cg->run->h[i];
-			if (h->v2 || !(cg->present & (1u << i)) ||
-			    (pass == 0) != !!(h->ctrls & CG_CPUSET))
-				continue;
-			if (ret->n == CROWD_CG_ATTACH_MAX) {
-				crowd_cg_attach_close(ret);
-				return crowd_error_set(err, E2BIG,
-						       "cgroup %s: too many hierarchies", cg->leaf);
-			}
-			int fd =
-			    openat(h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
-				   O_WRONLY | O_CLOEXEC);
-			if (fd < 0) {
-				int e = errno;
-				crowd_cg_attach_close(ret);
-				return crowd_error_errno(err, e, "cgroup %s: open %s/%s", cg->leaf,
-							 h->mnt, path);
-			}
-			ret->names[ret->n] = h->mnt;
-			ret->fds[ret->n++] = fd;
-		}
-	return 0;
+	*ret = (struct crowd_cg_attach){.v2_fd = -1};
+	int r = cg->run->ops->attach_open(cg, ret, err);
+	if (r < 0) {
+		crowd_cg_attach_close(ret);
+		crowd_error_prefix(err, "cgroup %s", cg->leaf);
+	}
+	return r;
 }
 
 static int attach_write(int fd, const char *name, struct crowd_error *err)
@@ -683,25 +418,16 @@ int crowd_cg_attach_self(const struct crowd_cg_attach *a, bool in_v2, struct cro
 
 int crowd_cg_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_error *err)
 {
-	char path[PATH_MAX];
-
-	if (cg->v2_fd >= 0)
-		return cg_read_pidsat(cg->v2_fd, "cgroup.procs", ret, ret_n, err);
-	static const unsigned pref[] = {CG_PIDS, CG_MEMORY, CG_FREEZER, CG_CPUACCT};
-	for (unsigned k = 0; k < CROWD_ARRAY_SIZE(pref); k++) {
-		int hi = cg_hier_index(cg->run, pref[k]);
-		if (hi >= 0 && (cg->present & (1u << hi)))
-			return cg_read_pidsat(cg->run->h[hi].run_fd,
-					      cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
-					      ret, ret_n, err);
-	}
-	return crowd_error_set(err, ENOENT, "cgroup %s: no hierarchy to list processes", cg->leaf);
+	int r = cg->run->ops->pids(cg, ret, ret_n, err);
+	if (r < 0)
+		crowd_error_prefix(err, "cgroup %s", cg->leaf);
+	return r;
 }
 
 int crowd_cg_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err)
 {
 	*ret = (struct crowd_cg_stats){-1, -1, -1, -1, -1};
-	int r = cg->run->be->stats(cg, ret, err);
+	int r = cg->run->ops->stats(cg, ret, err);
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s stats", cg->leaf);
 	return r;
@@ -748,7 +474,7 @@ const char *crowd_cg_path(const struct crowd_cg *ccg, const char *hierarchy)
 
 int crowd_cg_kill(struct crowd_cg *cg, struct crowd_error *err)
 {
-	int r = cg->run->be->kill(cg, err);
+	int r = cg->run->ops->kill(cg, err);
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s kill", cg->leaf);
 	return r;
@@ -758,7 +484,7 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err)
 {
 	if (!cg)
 		return 0;
-	int r = cg->run->be->remove(cg, err);
+	int r = cg->run->ops->remove(cg, err);
 	if (r == -ENOENT || r == -ENODEV) {
 		/* Removed behind our back (crowd clean): gone is what we wanted. */
 		bool left = false;
@@ -778,82 +504,23 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err)
 
 /* ---- sweep ---- */
 
-struct sweep {
-	bool v2, freezer;
-	unsigned removed, left;
-	struct crowd_error first;
-};
-
-/* Depth first: children, then kill what runs here, then remove. */
-static void sweep_dir(struct sweep *s, int parent_fd, const char *name, unsigned depth)
-{
-	struct crowd_error e;
-	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno != ENOENT) {
-			s->left++;
-			if (!s->first.code)
-				crowd_error_errno(&s->first, errno, "open %s", name);
-		}
-		return;
-	}
-	int dfd = dup(fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d && dfd >= 0)
-		close(dfd);
-	for (struct dirent *de; d && depth < 32 && (de = readdir(d));) {
-		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		sweep_dir(s, fd, de->d_name, depth + 1);
-	}
-	if (d)
-		closedir(d);
-	int r = s->v2 ? cg2_kill_fd(fd, &e) : cg1_kill_dir(fd, s->freezer, &e);
-	if (r == 0 && s->v2)
-		r = cg2_wait_empty(fd, CG_WAIT_EMPTY_NS, &e);
-	close(fd);
-	if (r == 0)
-		r = cg_rmdirat(parent_fd, name, &e);
-	if (r == 0) {
-		s->removed++;
-	} else {
-		s->left++;
-		if (!s->first.code)
-			s->first = e;
-	}
-}
-
-int cg_rmdir_tree(int parent_fd, const char *name, bool v2, bool freezer, struct crowd_error *err)
-{
-	if (cg_fs->rmdirat(parent_fd, name) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EBUSY)
-		return crowd_error_errno(err, errno, "rmdir %s", name);
-	struct sweep s = {.v2 = v2, .freezer = freezer};
-	sweep_dir(&s, parent_fd, name, 0);
-	if (!s.left)
-		return 0;
-	if (err)
-		*err = s.first;
-	return -(s.first.code ? s.first.code : EBUSY);
-}
-
 int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
 		    unsigned *ret_removed, unsigned *ret_left, struct crowd_error *err)
 {
-	struct crowd_cg_run *run = calloc(1, sizeof(*run));
-	struct sweep s = {0};
+	const char *top = crowd_cg_top(err);
+	struct cg_tree_count c = {0};
+	struct crowd_cg_run *run;
 	int r;
 
 	*ret_removed = *ret_left = 0;
+	if (!top)
+		return -EINVAL;
+	if ((unsigned)layout >= CROWD_ARRAY_SIZE(layout_ops))
+		return crowd_error_set(err, EINVAL, "cgroup layout %d unknown", (int)layout);
+	run = calloc(1, sizeof(*run));
 	if (!run)
 		return crowd_error_errno(err, ENOMEM, "cgroup sweep");
-	if (!name_ok(cg_top())) {
-		free(run);
-		return crowd_error_set(err, EINVAL,
-				       "CROWD_CGROUP_TOP '%.64s': need 1-127 characters, no '/'",
-				       cg_top());
-	}
+	run->ops = layout_ops[layout];
 	r = hier_discover(run, root ? root : CG_DEFAULT_ROOT, layout, check_fs, err);
 	if (r < 0) {
 		run_free(run);
@@ -869,18 +536,16 @@ int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs
 			_cleanup_close_ int mnt_fd = open(h->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (mnt_fd < 0)
 				continue;
-			s.v2 = h->v2;
-			s.freezer = fr;
-			sweep_dir(&s, mnt_fd, cg_top(), 0);
+			cg_tree_remove(mnt_fd, top, run->ops->kill_dir, h, &c);
 		}
 	}
 	run_free(run);
-	*ret_removed = s.removed;
-	*ret_left = s.left;
-	if (s.left) {
+	*ret_removed = c.removed;
+	*ret_left = c.left;
+	if (c.left) {
 		if (err)
-			*err = s.first;
-		return crowd_error_prefix(err, "cgroup sweep left %u cgroups", s.left);
+			*err = c.first;
+		return crowd_error_prefix(err, "cgroup sweep left %u cgroups", c.left);
 	}
 	return 0;
 }
@@ -902,4 +567,67 @@ int crowd_cg_sweep(const char *root, unsigned *ret_removed, unsigned *ret_left,
 	if (ret_left)
 		*ret_left = left;
 	return r;
+}
+
+bool crowd_cg_run_left(const char *root, const char *run_name, char *ret_path, size_t len)
+{
+	/* crowd's hierarchies and those runc also makes a run's cgroups in; the root last. */
+	static const char *const hier[] = {"unified", "memory",	 "cpu",	    "cpuacct", "cpuset",
+					   "pids",    "freezer", "devices", "blkio",   ""};
+	const char *top = crowd_cg_top(NULL);
+
+	if (!top || name_check("run", run_name, NULL) < 0)
+		return false;
+	if (!root)
+		root = CG_DEFAULT_ROOT;
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hier); i++) {
+		char p[PATH_MAX], ptop[PATH_MAX];
+		struct stat st;
+		snprintf(ptop, sizeof(ptop), "%s%s%s/%s", root, hier[i][0] ? "/" : "", hier[i],
+			 top);
+		if (snprintf(p, sizeof(p), "%s/%s", ptop, run_name) >= (int)sizeof(p))
+			continue;
+		if (stat(p, &st) == 0) {
+			snprintf(ret_path, len, "%s", p);
+			return true;
+		}
+		cg_fs->rmdirat(AT_FDCWD, ptop); /* only when nothing else is in it */
+	}
+	return false;
+}
+
+bool crowd_cg_pids_limit(const char *root, const char *run_name, int64_t *ret_max,
+			 int64_t *ret_current, char *ret_where, size_t len)
+{
+	const char *top = crowd_cg_top(NULL);
+	int64_t best = INT64_MAX;
+	bool found = false;
+
+	if (!top || name_check("run", run_name, NULL) < 0)
+		return false;
+	if (!root)
+		root = CG_DEFAULT_ROOT;
+	/* v1 pids hierarchy or cgroup2 at the root; the run, then <top>. */
+	for (int i = 0; i < 2; i++) {
+		for (int depth = 2; depth >= 1; depth--) {
+			char dir[PATH_MAX], p[PATH_MAX + 16];
+			int64_t max, cur;
+			snprintf(dir, sizeof(dir), "%s%s/%s%s%s", root, i == 0 ? "/pids" : "", top,
+				 depth == 2 ? "/" : "", depth == 2 ? run_name : "");
+			snprintf(p, sizeof(p), "%s/pids.max", dir);
+			if (crowd_read_int64(p, &max, NULL) < 0 || max == INT64_MAX)
+				continue;
+			snprintf(p, sizeof(p), "%s/pids.current", dir);
+			if (crowd_read_int64(p, &cur, NULL) < 0)
+				continue;
+			if (max - cur < best) {
+				best = max - cur;
+				*ret_max = max;
+				*ret_current = cur;
+				snprintf(ret_where, len, "%s", dir);
+				found = true;
+			}
+		}
+	}
+	return found;
 }

@@ -1,47 +1,22 @@
-/* cgroups through the filesystem: one interface, a v2 (unified) and a v1 (per-controller)
- * backend behind it, chosen from the detected layout. One parent cgroup per run
+/* cgroups through the filesystem: one interface (this file, cgroup.c) dispatching to one
+ * manager per layout (cgroup_v2.c, cgroup_v1.c, cgroup_hybrid.c). One parent cgroup per run
  * (<top>/<run>), one leaf per container (<top>/<run>/<leaf>). <top> is "crowd" unless the
  * environment variable CROWD_CGROUP_TOP names another (tests use that to stay apart). */
 #ifndef CROWD_CGROUP_H
 #define CROWD_CGROUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup_types.h"
 #include "error.h"
 
-enum crowd_cg_layout {
-	CROWD_CG_UNIFIED, /* cgroup2 at the root */
-	CROWD_CG_LEGACY,  /* v1 hierarchies only */
-	CROWD_CG_HYBRID,  /* v1 hierarchies for controllers, cgroup2 at <root>/unified */
-};
-
-/* Limits; a negative value (or empty string) means "not set". */
-struct crowd_cg_limits {
-	int64_t memory_max_bytes;
-	int64_t pids_max;
-	int64_t cpu_quota_us; /* with cpu_period_us */
-	int64_t cpu_period_us;
-	char cpuset_cpus[64]; /* e.g. "0-1" */
-	char cpuset_mems[32];
-};
-#define CROWD_CG_LIMITS_NONE                                                                   \
-	{                                                                                      \
-		.memory_max_bytes = -1, .pids_max = -1, .cpu_quota_us = -1, .cpu_period_us = -1 \
-	}
-
-/* What a container's cgroup reads back; -1 where the layout cannot tell. */
-struct crowd_cg_stats {
-	int64_t memory_current_bytes; /* v2 memory.current, v1 memory.usage_in_bytes (kmem included where accounted) */
-	int64_t memory_peak_bytes;    /* v2 memory.peak, v1 memory.max_usage_in_bytes */
-	int64_t pids_current;
-	int64_t cpu_usage_ns;
-	int64_t oom_kills;            /* v2 memory.events oom_kill, v1 memory.oom_control oom_kill */
-};
-
-struct crowd_cg_run; /* the run's parent cgroup(s), opaque */
-struct crowd_cg;     /* one container's cgroup(s), opaque */
+/* <top>: $CROWD_CGROUP_TOP, or "crowd" when unset or empty. NULL with err set (EINVAL,
+ * naming the variable and what is allowed) unless it is one path component of 1-127
+ * characters other than "." and "..". The one reader of the variable. */
+const char *crowd_cg_top(struct crowd_error *err);
 
 /* Detect the layout under root (normally "/sys/fs/cgroup") with statfs. */
 int crowd_cg_detect(const char *root, enum crowd_cg_layout *ret, struct crowd_error *err);
@@ -65,16 +40,8 @@ int crowd_cg_clone_fd(const struct crowd_cg *cg);
 /* Move pid into the leaf in every hierarchy it is not already in. */
 int crowd_cg_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err);
 /* Joining a leaf from inside: the cgroup.procs files a new process writes "0" to, opened
- * by the parent before clone so the child attaches itself (no round trip to the parent).
- * v2_fd is the cgroup2 leaf's, needed only when clone3(CLONE_INTO_CGROUP) did not place the
- * child there; fds are the v1 ones in attach order (cpuset first). */
-#define CROWD_CG_ATTACH_MAX 8
-struct crowd_cg_attach {
-	int v2_fd;
-	unsigned n;
-	int fds[CROWD_CG_ATTACH_MAX];
-	const char *names[CROWD_CG_ATTACH_MAX + 1]; /* hierarchy mount points, for errors */
-};
+ * by the parent before clone so the child attaches itself (no round trip to the parent);
+ * struct crowd_cg_attach is in cgroup_types.h. */
 int crowd_cg_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struct crowd_error *err);
 /* In the child: join every hierarchy (cgroup2 too unless in_v2). No malloc. */
 int crowd_cg_attach_self(const struct crowd_cg_attach *a, bool in_v2, struct crowd_error *err);
@@ -94,5 +61,21 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err);
  * *ret_removed counts cgroups removed, *ret_left those that could not be. */
 int crowd_cg_sweep(const char *root, unsigned *ret_removed, unsigned *ret_left,
 		   struct crowd_error *err);
+
+/* Whether <root>/<hierarchy>/<top>/<run_name> is still there in any hierarchy crowd or a
+ * runtime it drives makes cgroups in; ret_path names the first. On the way, each <top> left
+ * empty is removed. root NULL means /sys/fs/cgroup. */
+bool crowd_cg_run_left(const char *root, const char *run_name, char *ret_path, size_t len);
+/* The tightest pids limit on <top>/<run_name> and on <top> (a pids hierarchy, or cgroup2):
+ * its pids.max, pids.current and the directory. false when no limit applies. */
+bool crowd_cg_pids_limit(const char *root, const char *run_name, int64_t *ret_max,
+			 int64_t *ret_current, char *ret_where, size_t len);
+
+/* Seams for tests: crowd_cg_run_open and crowd_cg_sweep with a given layout; check_fs false
+ * skips the file-system type checks, so a plain directory can stand in for the root. */
+int cg_run_open_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
+		       const char *run_name, struct crowd_cg_run **ret, struct crowd_error *err);
+int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
+		    unsigned *ret_removed, unsigned *ret_left, struct crowd_error *err);
 
 #endif

@@ -1,7 +1,6 @@
-/* cgroup v1 backend: one directory per controller hierarchy, limits and stats in each
- * controller's own files, the freezer to kill without races. The hybrid backend is this
- * plus a cgroup2 leaf (no controllers) for clone3(CLONE_INTO_CGROUP), cgroup.kill and
- * cgroup.events. */
+/* cgroup v1 manager: one directory per controller hierarchy, limits and stats in each
+ * controller's own files, the freezer to kill without races. The hybrid manager
+ * (cgroup_hybrid.c) is these pieces plus a cgroup2 leaf without controllers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cgroup_backend.h"
+#include "cgroup_v1.h"
 #include "util.h"
 
 /* Controllers a leaf joins even without limits: stats (memory, pids, cpuacct) and kill. */
@@ -24,7 +23,7 @@ static void sleep_ns(long ns)
 	nanosleep(&ts, NULL);
 }
 
-static int v1_run_open(struct crowd_cg_run *run, struct crowd_error *err)
+int cg1_run_open(struct crowd_cg_run *run, struct crowd_error *err)
 {
 	for (unsigned i = 0; i < run->nh; i++) {
 		int r = cg_hier_open_run(run, i, err);
@@ -34,47 +33,12 @@ static int v1_run_open(struct crowd_cg_run *run, struct crowd_error *err)
 	return 0;
 }
 
-static bool blank(const char *s)
-{
-	return s[strspn(s, " \t\n")] == '\0';
-}
-
-/* A new v1 cpuset has empty cpus/mems and refuses tasks (cgroup.clone_children is 0 by
- * default); give it the parent's. */
-int cg1_cpuset_inherit(int parent_fd, int child_fd, struct crowd_error *err)
-{
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	char buf[512];
-
-	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(files); i++) {
-		ssize_t n = crowd_read_fileat(child_fd, files[i], buf, sizeof(buf), err);
-		if (n < 0)
-			return (int)n;
-		if (!blank(buf))
-			continue;
-		n = crowd_read_fileat(parent_fd, files[i], buf, sizeof(buf), err);
-		if (n < 0)
-			return (int)n;
-		int r = crowd_write_fileat(child_fd, files[i], buf, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static unsigned limits_ctrls(const struct crowd_cg_limits *l)
-{
-	return (l->memory_max_bytes > 0 ? CG_MEMORY : 0) | (l->pids_max > 0 ? CG_PIDS : 0) |
-	       (l->cpu_quota_us > 0 ? CG_CPU : 0) |
-	       (l->cpuset_cpus[0] || l->cpuset_mems[0] ? CG_CPUSET : 0);
-}
-
 static int leaf_write(struct crowd_cg *cg, unsigned ctrl, const char *file, const char *value,
 		      struct crowd_error *err)
 {
 	char path[PATH_MAX];
-	int hi = cg_hier_index(cg->run, ctrl);
-	if (hi < 0 || !(cg->present & (1u << hi)))
+	int hi = cg_leaf_hier(cg, ctrl);
+	if (hi < 0)
 		return crowd_error_set(err, ENOENT, "%s: no such cgroup hierarchy", file);
 	int r = crowd_write_fileat(cg->run->h[hi].run_fd,
 				   cg_leaf_file(cg, file, path, sizeof(path)), value, err);
@@ -108,11 +72,10 @@ static int cpuset_setup(struct crowd_cg *cg, unsigned hi, const struct crowd_cg_
 	if (l->cpuset_mems[0] &&
 	    (r = crowd_write_fileat(fd, "cpuset.mems", l->cpuset_mems, err)) < 0)
 		return r;
-	return cg1_cpuset_inherit(run_fd, fd, err);
+	return cg_cpuset_inherit(run_fd, fd, err);
 }
 
-static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
-			  struct crowd_error *err)
+int cg1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
 {
 	static const struct {
 		unsigned ctrl;
@@ -128,7 +91,7 @@ static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 	/* Hybrid kills through the cgroup2 leaf (cgroup.kill): the freezer would cost a mkdir,
 	 * an attach and an rmdir per container, each under the host-wide cgroup_mutex. */
 	unsigned base = run->v2 >= 0 ? V1_BASE & ~(unsigned)CG_FREEZER : V1_BASE;
-	unsigned lim = limits_ctrls(l), need = base | lim;
+	unsigned lim = cg_limits_ctrls(l), need = base | lim;
 	char v[32];
 	int r = 0;
 
@@ -172,25 +135,69 @@ static int v1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 	return r;
 }
 
-static int v1_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
+/* The v1 hierarchies the leaf is in, in attach order: cpuset first, since its cpus/mems
+ * were set before any task joins. Returns how many. */
+static unsigned attach_order(const struct crowd_cg *cg, unsigned ret[CG_MAX_HIER])
 {
-	char v[16];
-	snprintf(v, sizeof(v), "%d", (int)pid);
-	/* cpuset first: its cpus/mems were set before any task joins. */
+	unsigned n = 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (unsigned i = 0; i < cg->run->nh; i++) {
 			const struct cg_hier *h = &cg->run->h[i];
-			if (h->v2 || !(cg->present & (1u << i)) ||
-			    (pass == 0) != !!(h->ctrls & CG_CPUSET))
-				continue;
-			char path[PATH_MAX];
-			int r = crowd_write_fileat(
-			    h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)), v,
-			    err);
-			if (r < 0)
-				return crowd_error_prefix(err, "%s", h->mnt);
+			if (!h->v2 && (cg->present & (1u << i)) &&
+			    (pass == 0) == !!(h->ctrls & CG_CPUSET))
+				ret[n++] = i;
 		}
+	return n;
+}
+
+int cg1_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
+{
+	unsigned order[CG_MAX_HIER], n = attach_order(cg, order);
+	char v[16], path[PATH_MAX];
+
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	for (unsigned k = 0; k < n; k++) {
+		const struct cg_hier *h = &cg->run->h[order[k]];
+		int r = crowd_write_fileat(
+		    h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)), v, err);
+		if (r < 0)
+			return crowd_error_prefix(err, "%s", h->mnt);
+	}
 	return 0;
+}
+
+int cg1_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struct crowd_error *err)
+{
+	unsigned order[CG_MAX_HIER], n = attach_order(cg, order);
+	char path[PATH_MAX];
+
+	if (n > CROWD_CG_ATTACH_MAX)
+		return crowd_error_set(err, E2BIG, "too many hierarchies");
+	for (unsigned k = 0; k < n; k++) {
+		const struct cg_hier *h = &cg->run->h[order[k]];
+		int fd = openat(h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
+				O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return crowd_error_errno(err, errno, "open %s/%s", h->mnt, path);
+		ret->names[ret->n] = h->mnt;
+		ret->fds[ret->n++] = fd;
+	}
+	return 0;
+}
+
+static int v1_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_error *err)
+{
+	static const unsigned pref[] = {CG_PIDS, CG_MEMORY, CG_FREEZER, CG_CPUACCT};
+	char path[PATH_MAX];
+
+	for (unsigned k = 0; k < CROWD_ARRAY_SIZE(pref); k++) {
+		int hi = cg_leaf_hier(cg, pref[k]);
+		if (hi >= 0)
+			return cg_read_pidsat(cg->run->h[hi].run_fd,
+					      cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
+					      ret, ret_n, err);
+	}
+	return crowd_error_set(err, ENOENT, "no hierarchy to list processes");
 }
 
 static const struct cg_stat_desc v1_stats_table[] = {
@@ -203,7 +210,7 @@ static const struct cg_stat_desc v1_stats_table[] = {
     {CG_MEMORY, "memory.oom_control", "oom_kill", 1, offsetof(struct crowd_cg_stats, oom_kills)},
 };
 
-static int v1_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err)
+int cg1_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err)
 {
 	return cg_stats_read(cg, v1_stats_table, CROWD_ARRAY_SIZE(v1_stats_table), true, ret, err);
 }
@@ -226,7 +233,7 @@ static int freezer_set(int dirfd, const char *state, struct crowd_error *err)
 
 /* Kill everything in one v1 cgroup: freeze so nothing forks behind our back, SIGKILL every
  * listed process, thaw so the signals land, until cgroup.procs stays empty (bounded). */
-int cg1_kill_dir(int dirfd, bool freezer, struct crowd_error *err)
+static int kill_fd(int dirfd, bool freezer, struct crowd_error *err)
 {
 	for (int round = 0; round < 20; round++) {
 		_cleanup_free_ pid_t *pids = NULL;
@@ -262,11 +269,16 @@ int cg1_kill_dir(int dirfd, bool freezer, struct crowd_error *err)
 	return crowd_error_set(err, ETIMEDOUT, "cgroup.procs: not empty after 20 kill rounds");
 }
 
-/* The leaf of the freezer hierarchy if it has one, else of any. */
-static int v1_kill_leaf(struct crowd_cg *cg, struct crowd_error *err)
+int cg1_kill_dir(int dirfd, const struct cg_hier *h, struct crowd_error *err)
 {
-	int hi = cg_hier_index(cg->run, CG_FREEZER);
-	bool fr = hi >= 0 && (cg->present & (1u << hi));
+	return kill_fd(dirfd, h->ctrls & CG_FREEZER, err);
+}
+
+/* The leaf of the freezer hierarchy if it has one, else of any. */
+static int v1_kill(struct crowd_cg *cg, struct crowd_error *err)
+{
+	int hi = cg_leaf_hier(cg, CG_FREEZER);
+	bool fr = hi >= 0;
 
 	for (unsigned i = 0; !fr && i < cg->run->nh; i++)
 		if (!cg->run->h[i].v2 && (cg->present & (1u << i)))
@@ -277,7 +289,7 @@ static int v1_kill_leaf(struct crowd_cg *cg, struct crowd_error *err)
 	    openat(cg->run->h[hi].run_fd, cg->leaf, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return crowd_error_errno(err, errno, "open %s/%s", cg->run->h[hi].mnt, cg->leaf);
-	int r = cg1_kill_dir(fd, fr, err);
+	int r = kill_fd(fd, fr, err);
 	if (r < 0)
 		crowd_error_prefix(err, "%s", cg->run->h[hi].mnt);
 	return r;
@@ -285,7 +297,7 @@ static int v1_kill_leaf(struct crowd_cg *cg, struct crowd_error *err)
 
 /* rmdir in each v1 hierarchy; one that stays busy holds a process that escaped the kill
  * (moved only there) or cgroups made inside the leaf: those are killed and removed first. */
-static int v1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
+int cg1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
 {
 	int ret = 0;
 	for (unsigned i = 0; i < cg->run->nh; i++) {
@@ -295,7 +307,7 @@ static int v1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
 
 		if (h->v2 || !(cg->present & (1u << i)))
 			continue;
-		r = cg_rmdir_tree(h->run_fd, cg->leaf, false, h->ctrls & CG_FREEZER, &e);
+		r = cg_rmdir_tree(h->run_fd, cg->leaf, cg1_kill_dir, h, &e);
 		if (r == 0) {
 			cg->present &= ~(1u << i);
 		} else if (ret == 0) {
@@ -307,74 +319,23 @@ static int v1_leaves_remove(struct crowd_cg *cg, struct crowd_error *err)
 	return ret;
 }
 
-static int v1_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
-{
-	return v1_leaves_make(cg, l, err);
-}
-
 static int v1_remove(struct crowd_cg *cg, struct crowd_error *err)
 {
-	int r = v1_kill_leaf(cg, err);
+	int r = v1_kill(cg, err);
 	if (r < 0)
 		return r;
-	return v1_leaves_remove(cg, err);
+	return cg1_leaves_remove(cg, err);
 }
 
-const struct cg_backend cg_backend_v1 = {
+const struct cg_ops cg_ops_v1 = {
     .name = "v1",
-    .run_open = v1_run_open,
-    .create = v1_create,
-    .attach = v1_attach,
-    .stats = v1_stats,
-    .kill = v1_kill_leaf,
+    .run_open = cg1_run_open,
+    .create = cg1_leaves_make,
+    .attach = cg1_attach,
+    .attach_open = cg1_attach_open,
+    .pids = v1_pids,
+    .stats = cg1_stats,
+    .kill = v1_kill,
     .remove = v1_remove,
-};
-
-/* ---- hybrid: v1 for limits and stats, a cgroup2 leaf to track and kill ---- */
-
-static int hy_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
-{
-	int r = cg2_leaf_make(cg, err);
-	if (r < 0)
-		return crowd_error_prefix(err, "%s", cg->run->h[cg->run->v2].mnt);
-	r = v1_leaves_make(cg, l, err);
-	if (r < 0) {
-		crowd_closep(&cg->v2_fd);
-		cg_rmdirat(cg->run->h[cg->run->v2].run_fd, cg->leaf, NULL);
-		cg->present &= ~(1u << cg->run->v2);
-	}
-	return r;
-}
-
-static int hy_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
-{
-	if (!cg2_pid_in_leaf(cg, pid)) {
-		char v[16];
-		snprintf(v, sizeof(v), "%d", (int)pid);
-		int r = crowd_write_fileat(cg->v2_fd, "cgroup.procs", v, err);
-		if (r < 0)
-			return crowd_error_prefix(err, "%s", cg->run->h[cg->run->v2].mnt);
-	}
-	return v1_attach(cg, pid, err);
-}
-
-static int hy_kill(struct crowd_cg *cg, struct crowd_error *err)
-{
-	return cg2_kill_fd(cg->v2_fd, err);
-}
-
-/* Killed and drained through cgroup2, the v1 leaves go first, then the cgroup2 leaf. */
-static int hy_remove(struct crowd_cg *cg, struct crowd_error *err)
-{
-	return cg2_leaf_remove(cg, v1_leaves_remove, err);
-}
-
-const struct cg_backend cg_backend_hybrid = {
-    .name = "hybrid",
-    .run_open = v1_run_open,
-    .create = hy_create,
-    .attach = hy_attach,
-    .stats = v1_stats,
-    .kill = hy_kill,
-    .remove = hy_remove,
+    .kill_dir = cg1_kill_dir,
 };

@@ -1,6 +1,6 @@
-/* cgroup v2 backend: one hierarchy, controllers enabled top-down in cgroup.subtree_control,
- * cgroup.kill to kill and cgroup.events to know when a leaf is empty. Also the tracking
- * leaf of hybrid hosts (cgroup2 without controllers). */
+/* cgroup v2 manager: one hierarchy, controllers enabled top-down in cgroup.subtree_control,
+ * cgroup.kill to kill and cgroup.events to know when a leaf is empty. Its leaf pieces are
+ * also the tracking leaf of hybrid hosts (cgroup2 without controllers, cgroup_hybrid.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cgroup_backend.h"
+#include "cgroup_v2.h"
 #include "util.h"
 
 /* Enable the controllers in want (those the root offers) from the root down to the run so
@@ -95,7 +95,7 @@ int cg2_leaf_make(struct crowd_cg *cg, struct crowd_error *err)
 	return 0;
 }
 
-static void v2_leaf_unmake(struct crowd_cg *cg)
+void cg2_leaf_unmake(struct crowd_cg *cg)
 {
 	crowd_closep(&cg->v2_fd);
 	if (cg->present & (1u << cg->run->v2))
@@ -129,16 +129,9 @@ static int v2_write_limits(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 	return r;
 }
 
-static unsigned limits_ctrls(const struct crowd_cg_limits *l)
-{
-	return (l->memory_max_bytes > 0 ? CG_MEMORY : 0) | (l->pids_max > 0 ? CG_PIDS : 0) |
-	       (l->cpu_quota_us > 0 ? CG_CPU : 0) |
-	       (l->cpuset_cpus[0] || l->cpuset_mems[0] ? CG_CPUSET : 0);
-}
-
 static int v2_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
 {
-	int r = v2_enable(cg->run, limits_ctrls(l), err);
+	int r = v2_enable(cg->run, cg_limits_ctrls(l), err);
 	if (r < 0)
 		return r;
 	r = cg2_leaf_make(cg, err);
@@ -146,13 +139,13 @@ static int v2_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struc
 		return r;
 	r = v2_write_limits(cg, l, err);
 	if (r < 0)
-		v2_leaf_unmake(cg);
+		cg2_leaf_unmake(cg);
 	return r;
 }
 
 /* Whether /proc/<pid>/cgroup puts pid's cgroup2 membership in this leaf already (it does
  * after clone3(CLONE_INTO_CGROUP)); saves a migration, which is the costly part. */
-int cg2_pid_in_leaf(const struct crowd_cg *cg, pid_t pid)
+bool cg2_pid_in_leaf(const struct crowd_cg *cg, pid_t pid)
 {
 	char path[64], buf[4096], want[3 * 130 + 4];
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
@@ -169,13 +162,31 @@ int cg2_pid_in_leaf(const struct crowd_cg *cg, pid_t pid)
 	return 0;
 }
 
-static int v2_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
+int cg2_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
 {
 	char v[16];
 	if (cg2_pid_in_leaf(cg, pid))
 		return 0;
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	return crowd_write_fileat(cg->v2_fd, "cgroup.procs", v, err);
+	int r = crowd_write_fileat(cg->v2_fd, "cgroup.procs", v, err);
+	if (r < 0)
+		crowd_error_prefix(err, "%s", cg->run->h[cg->run->v2].mnt);
+	return r;
+}
+
+int cg2_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struct crowd_error *err)
+{
+	const char *mnt = cg->run->h[cg->run->v2].mnt;
+	ret->v2_fd = openat(cg->v2_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (ret->v2_fd < 0)
+		return crowd_error_errno(err, errno, "open %s/cgroup.procs", mnt);
+	ret->names[CROWD_CG_ATTACH_MAX] = mnt;
+	return 0;
+}
+
+int cg2_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_error *err)
+{
+	return cg_read_pidsat(cg->v2_fd, "cgroup.procs", ret, ret_n, err);
 }
 
 static const struct cg_stat_desc v2_stats_table[] = {
@@ -192,7 +203,7 @@ static int v2_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crow
 }
 
 /* cgroup.kill (5.14+); before it, SIGKILL what cgroup.procs lists until it stays empty. */
-int cg2_kill_fd(int dirfd, struct crowd_error *err)
+static int cg2_kill_fd(int dirfd, struct crowd_error *err)
 {
 	int r = crowd_write_fileat(dirfd, "cgroup.kill", "1", err);
 	if (r != -ENOENT)
@@ -225,11 +236,10 @@ static int events_populated(int fd, int *ret)
 	return 0;
 }
 
-/* Wait for "populated 0": kernfs wakes POLLPRI pollers when cgroup.events changes. */
 /* cgroup.kill takes cgroup_mutex, which every cgroup mkdir, rmdir, attach and
  * clone-into-cgroup on the host waits for: when the leaf is already empty (a destroy after
  * the kill and reap), cgroup.events says so without that lock. */
-int cg2_kill_populated(int dirfd, struct crowd_error *err)
+static int kill_populated(int dirfd, struct crowd_error *err)
 {
 	_cleanup_close_ int fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	int populated;
@@ -238,6 +248,7 @@ int cg2_kill_populated(int dirfd, struct crowd_error *err)
 	return cg2_kill_fd(dirfd, err);
 }
 
+/* Wait for "populated 0": kernfs wakes POLLPRI pollers when cgroup.events changes. */
 int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err)
 {
 	_cleanup_close_ int fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
@@ -270,16 +281,23 @@ int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err)
 	}
 }
 
-static int v2_kill(struct crowd_cg *cg, struct crowd_error *err)
+int cg2_kill(struct crowd_cg *cg, struct crowd_error *err)
 {
 	return cg2_kill_fd(cg->v2_fd, err);
+}
+
+int cg2_kill_dir(int dirfd, const struct cg_hier *h, struct crowd_error *err)
+{
+	(void)h;
+	int r = cg2_kill_fd(dirfd, err);
+	return r < 0 ? r : cg2_wait_empty(dirfd, CG_WAIT_EMPTY_NS, err);
 }
 
 int cg2_leaf_remove(struct crowd_cg *cg,
 		    int (*before_rmdir)(struct crowd_cg *cg, struct crowd_error *err),
 		    struct crowd_error *err)
 {
-	int r = cg2_kill_populated(cg->v2_fd, err);
+	int r = kill_populated(cg->v2_fd, err);
 	if (r == 0)
 		r = cg2_wait_empty(cg->v2_fd, CG_WAIT_EMPTY_NS, err);
 	if (r == 0 && before_rmdir)
@@ -287,7 +305,8 @@ int cg2_leaf_remove(struct crowd_cg *cg,
 	if (r < 0)
 		return r;
 	crowd_closep(&cg->v2_fd);
-	r = cg_rmdir_tree(cg->run->h[cg->run->v2].run_fd, cg->leaf, true, false, err);
+	const struct cg_hier *h = &cg->run->h[cg->run->v2];
+	r = cg_rmdir_tree(h->run_fd, cg->leaf, cg2_kill_dir, h, err);
 	if (r == 0)
 		cg->present &= ~(1u << cg->run->v2);
 	return r;
@@ -298,12 +317,15 @@ static int v2_remove(struct crowd_cg *cg, struct crowd_error *err)
 	return cg2_leaf_remove(cg, NULL, err);
 }
 
-const struct cg_backend cg_backend_v2 = {
+const struct cg_ops cg_ops_v2 = {
     .name = "v2",
     .run_open = v2_run_open,
     .create = v2_create,
-    .attach = v2_attach,
+    .attach = cg2_attach,
+    .attach_open = cg2_attach_open,
+    .pids = cg2_pids,
     .stats = v2_stats,
-    .kill = v2_kill,
+    .kill = cg2_kill,
     .remove = v2_remove,
+    .kill_dir = cg2_kill_dir,
 };

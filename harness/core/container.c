@@ -21,7 +21,6 @@
 #include "caps.h"
 #include "container.h"
 #include "netns.h"
-#include "pod.h"
 #include "registry.h"
 #include "rootfs.h"
 #include "spawn.h"

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "caps.h"
 #include "cgroup.h"
 #include "error.h"
 
@@ -29,12 +30,6 @@ extern const unsigned crowd_ns_table_len;
 int crowd_ns_parse(const char *list, unsigned long *ret_flags, struct crowd_error *err);
 /* Format flags back into "pid,mnt,..." */
 void crowd_ns_format(unsigned long flags, char *buf, size_t len);
-
-enum crowd_caps_profile {
-	CROWD_CAPS_DEFAULT, /* the 14 capabilities Docker keeps */
-	CROWD_CAPS_NONE,
-	CROWD_CAPS_ALL,
-};
 
 struct crowd_pod; /* K containers sharing net, ipc and uts namespaces of an infra process */
 
@@ -91,5 +86,8 @@ int crowd_pod_create(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec
 int crowd_pod_destroy(struct crowd_pod *pod, struct crowd_error *err);
 /* fd of the pod's network namespace (for the load generator), owned by the pod. */
 int crowd_pod_netns_fd(const struct crowd_pod *pod);
+/* The namespaces a pod shares, and a pidfd of its infra process to setns into them. */
+#define CROWD_POD_NS (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+int crowd_pod_pidfd(const struct crowd_pod *pod);
 
 #endif

@@ -1,18 +1,34 @@
 /* Network namespaces made by a helper thread: see netns.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "netns.h"
-#include "pod.h"
 #include "util.h"
 
 #define ERRNO_SET(err, code, fmt, ...)                                                             \
 	crowd_error_set(err, code, fmt ": %s", ##__VA_ARGS__, strerrordesc_np(code))
+
+int crowd_net_lo_up(struct crowd_error *err)
+{
+	struct ifreq ifr = {.ifr_flags = IFF_UP};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ERRNO_SET(err, errno, "socket for bringing up lo");
+	memcpy(ifr.ifr_name, "lo", 3);
+	int r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ERRNO_SET(err, e, "bringing up lo");
+	return 0;
+}
 
 static pthread_mutex_t maker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t maker_cond = PTHREAD_COND_INITIALIZER;

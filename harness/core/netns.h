@@ -30,5 +30,7 @@ void crowd_netns_prefetch(void);
 void crowd_netns_job_wait(struct crowd_netns_job *job);
 /* In the child: receive the namespace from sock and setns into it; no allocation. */
 int crowd_netns_join(int sock, struct crowd_error *err);
+/* Bring up lo in the current network namespace (ioctl, no exec). */
+int crowd_net_lo_up(struct crowd_error *err);
 
 #endif

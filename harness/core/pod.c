@@ -2,19 +2,18 @@
  * ipc and uts namespaces; members join them with setns on its pidfd, as Kubernetes pods
  * share the pause container's namespaces. */
 #include <fcntl.h>
-#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pod.h"
+#include "container.h"
+#include "netns.h"
 #include "registry.h"
 #include "spawn.h"
 #include "util.h"
@@ -29,21 +28,6 @@ struct crowd_pod {
 	int netns_fd;
 	struct crowd_cg *cg;
 };
-
-int crowd_net_lo_up(struct crowd_error *err)
-{
-	struct ifreq ifr = {.ifr_flags = IFF_UP};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return ERRNO_SET(err, errno, "socket for bringing up lo");
-	memcpy(ifr.ifr_name, "lo", 3);
-	int r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	int e = errno;
-	close(fd);
-	if (r < 0)
-		return ERRNO_SET(err, e, "bringing up lo");
-	return 0;
-}
 
 int crowd_pod_pidfd(const struct crowd_pod *pod)
 {

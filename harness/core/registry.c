@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "registry.h"
+#include "cgroup.h"
 #include "util.h"
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -75,15 +76,12 @@ static bool is_tmpfs(const char *path)
 /* Records live in memory (tmpfs): on a disk they cost a journalled create per container. */
 int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err)
 {
-	const char *top = getenv("CROWD_CGROUP_TOP");
+	const char *top = crowd_cg_top(err);
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	int n;
 
-	if (!top || !*top)
-		top = "crowd";
-	if (strchr(top, '/') || !strcmp(top, "..") || !strcmp(top, "."))
-		return crowd_error_set(err, EINVAL,
-				       "CROWD_CGROUP_TOP '%.64s': one path component please", top);
+	if (!top)
+		return -EINVAL;
 	if (geteuid() == 0 && is_tmpfs("/run"))
 		n = snprintf(buf, len, "/run/crowd/%s", top);
 	else if (geteuid() == 0)
@@ -95,23 +93,6 @@ int crowd_reg_dir(char *buf, size_t len, struct crowd_error *err)
 	if (n < 0 || (size_t)n >= len)
 		return crowd_error_set(err, ENAMETOOLONG, "registry directory name too long");
 	return 0;
-}
-
-static int mkdir_p(char *path, mode_t mode)
-{
-	if (mkdir(path, mode) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	char *slash = strrchr(path, '/');
-	if (!slash || slash == path)
-		return -ENOENT;
-	*slash = '\0';
-	int r = mkdir_p(path, mode);
-	*slash = '/';
-	if (r < 0)
-		return r;
-	return mkdir(path, mode) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
 /* Field 22 of /proc/PID/stat (start time); *ret_state gets field 3 when not NULL. */
@@ -171,8 +152,8 @@ int crowd_reg_add(const char *id, pid_t pid, uint64_t pidns_ino, const struct cr
 	if (!reg_dir_made) {
 		if ((r = crowd_reg_dir(reg_dir_cache, sizeof(reg_dir_cache), err)) < 0)
 			goto unlock;
-		if ((r = mkdir_p(reg_dir_cache, 0700)) < 0) {
-			crowd_error_errno(err, -r, "registry: mkdir %s", reg_dir_cache);
+		if ((r = crowd_mkdir_p(reg_dir_cache, 0700, 0700, err)) < 0) {
+			crowd_error_prefix(err, "registry");
 			goto unlock;
 		}
 		reg_dir_made = true;
@@ -205,9 +186,7 @@ unlock:
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		/* Another crowd with the same <top> removed the directory when it emptied it. */
-		char dir[sizeof(reg_dir_cache)];
-		snprintf(dir, sizeof(dir), "%s", reg_dir_cache);
-		if (mkdir_p(dir, 0700) == 0)
+		if (crowd_mkdir_p(reg_dir_cache, 0700, 0700, NULL) == 0)
 			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	}
 	if (fd < 0 || crowd_write_all(fd, text, strlen(text)) < 0) {

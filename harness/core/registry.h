@@ -13,8 +13,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "container.h"
 #include "error.h"
+
+struct crowd_cg;
 
 #define CROWD_UUID_LEN 36
 

@@ -81,7 +81,9 @@ int crowd_rootfs_check(const char *path, struct crowd_error *err)
 		return crowd_error_set(err, EINVAL,
 				       "rootfs: empty path (allowed: a directory or 'host')");
 	if (stat(path, &st) < 0)
-		return crowd_error_errno(err, errno, "rootfs '%s'", path);
+		return crowd_error_set(err, errno,
+				       "rootfs '%s': %s (allowed: a directory or 'host')", path,
+				       strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return crowd_error_set(
 		    err, ENOTDIR, "rootfs '%s' is not a directory (allowed: a directory or 'host')",

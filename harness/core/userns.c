@@ -38,24 +38,3 @@ int crowd_userns_map(pid_t pid, uid_t uid, gid_t gid, struct crowd_error *err)
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
 	return write_proc(pid, "gid_map", map, err);
 }
-
-bool crowd_userns_available(char *reason, size_t len)
-{
-	char buf[32];
-	int64_t v;
-
-	if (crowd_read_int64("/proc/sys/user/max_user_namespaces", &v, NULL) == 0 && v == 0) {
-		snprintf(reason, len, "user.max_user_namespaces is 0");
-		return false;
-	}
-	if (geteuid() != 0 &&
-	    crowd_read_file("/proc/sys/kernel/unprivileged_userns_clone", buf, sizeof(buf), NULL) >
-		0 &&
-	    buf[0] == '0') {
-		snprintf(reason, len, "kernel.unprivileged_userns_clone is 0");
-		return false;
-	}
-	if (reason && len)
-		reason[0] = '\0';
-	return true;
-}

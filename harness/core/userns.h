@@ -11,7 +11,5 @@
 
 /* Map uid 0 / gid 0 in pid's user namespace to uid / gid outside. */
 int crowd_userns_map(pid_t pid, uid_t uid, gid_t gid, struct crowd_error *err);
-/* Whether this host lets the current user make user namespaces (sysctls), and why not. */
-bool crowd_userns_available(char *reason, size_t len);
 
 #endif

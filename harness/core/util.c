@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int crowd_write_fileat(int dirfd, const char *name, const char *text, struct crowd_error *err)
 {
@@ -75,6 +77,29 @@ int crowd_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_e
 int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err)
 {
 	return crowd_read_int64at(AT_FDCWD, path, ret, err);
+}
+
+int crowd_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct crowd_error *err)
+{
+	char buf[PATH_MAX];
+
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return crowd_error_errno(err, errno, "mkdir %s", path);
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return crowd_error_set(err, ENAMETOOLONG, "mkdir %.64s...: name too long", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, parent_mode) < 0 && errno != EEXIST)
+			return crowd_error_errno(err, errno, "mkdir %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return crowd_error_errno(err, errno, "mkdir %s", buf);
+	return 0;
 }
 
 int crowd_write_all(int fd, const void *buf, size_t len)

@@ -22,21 +22,21 @@ static inline void crowd_closep(int *fd)
 		close(*fd);
 	*fd = -1;
 }
-#define _cleanup_free_  __attribute__((cleanup(crowd_freep)))
+#define _cleanup_free_	__attribute__((cleanup(crowd_freep)))
 #define _cleanup_close_ __attribute__((cleanup(crowd_closep)))
 
 /* Hand ownership on: return the value and leave the variable empty. */
-#define crowd_steal_ptr(p)                                                                     \
-	({                                                                                     \
-		__typeof__(p) _s = (p);                                                        \
-		(p) = NULL;                                                                    \
-		_s;                                                                            \
+#define crowd_steal_ptr(p)                                                                         \
+	({                                                                                         \
+		__typeof__(p) _s = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_s;                                                                                \
 	})
-#define crowd_steal_fd(fd)                                                                     \
-	({                                                                                     \
-		int _s = (fd);                                                                 \
-		(fd) = -1;                                                                     \
-		_s;                                                                            \
+#define crowd_steal_fd(fd)                                                                         \
+	({                                                                                         \
+		int _s = (fd);                                                                     \
+		(fd) = -1;                                                                         \
+		_s;                                                                                \
 	})
 
 #define CROWD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -59,6 +59,9 @@ ssize_t crowd_read_fileat(int dirfd, const char *name, char *buf, size_t len,
 /* Read a file holding one integer ("max" gives INT64_MAX). */
 int crowd_read_int64(const char *path, int64_t *ret, struct crowd_error *err);
 int crowd_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_error *err);
+/* mkdir -p: path with mode, its missing parents with parent_mode; an existing directory is
+ * fine. err names the directory that could not be made. */
+int crowd_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct crowd_error *err);
 /* Write all bytes / read exactly len bytes, retrying on EINTR and short counts. */
 int crowd_write_all(int fd, const void *buf, size_t len);
 ssize_t crowd_read_all(int fd, void *buf, size_t len);

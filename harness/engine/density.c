@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "core/cgroup.h"
 #include "results/stats.h"
 #include "core/util.h"
 
@@ -31,44 +32,12 @@ void crowd_density_result_free(struct crowd_density_result *r)
 	r->n_steps = r->cap_steps = 0;
 }
 
-static const char *cg_top(void)
-{
-	const char *top = getenv("CROWD_CGROUP_TOP");
-	return top && *top ? top : "crowd";
-}
-
-/* The tightest pids limit on the run's cgroup and its parent <top> (v1 pids hierarchy, or
- * cgroup2 at the root): headroom = max - current. false when no limit applies. */
+/* The tightest pids limit on the run's cgroup and its parent <top>: headroom = max - current.
+ * false when no limit applies. */
 static bool pids_limit(const struct crowd_launch *l, int64_t *ret_max, int64_t *ret_current,
 		       char *where, size_t len)
 {
-	static const char *const roots[] = {"/sys/fs/cgroup/pids", "/sys/fs/cgroup"};
-	bool found = false;
-	int64_t best = INT64_MAX;
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(roots); i++) {
-		for (int depth = 2; depth >= 1; depth--) {
-			char dir[512], p[600];
-			if (depth == 2)
-				snprintf(dir, sizeof(dir), "%s/%s/%s", roots[i], cg_top(), l->run_name);
-			else
-				snprintf(dir, sizeof(dir), "%s/%s", roots[i], cg_top());
-			int64_t max, cur;
-			snprintf(p, sizeof(p), "%s/pids.max", dir);
-			if (crowd_read_int64(p, &max, NULL) < 0 || max == INT64_MAX)
-				continue;
-			snprintf(p, sizeof(p), "%s/pids.current", dir);
-			if (crowd_read_int64(p, &cur, NULL) < 0)
-				continue;
-			if (max - cur < best) {
-				best = max - cur;
-				*ret_max = max;
-				*ret_current = cur;
-				snprintf(where, len, "%s", dir);
-				found = true;
-			}
-		}
-	}
-	return found;
+	return crowd_cg_pids_limit(NULL, l->run_name, ret_max, ret_current, where, len);
 }
 
 static int64_t read_sysctl(const char *path)

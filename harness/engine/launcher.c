@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cgroup.h"
 #include "core/spawn.h"
+#include "ports.h"
 #include "results/stats.h"
 #include "core/util.h"
 
@@ -88,24 +90,26 @@ static void raise_nofile(void)
 	}
 }
 
-int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
-		      struct crowd_launch **ret, struct crowd_error *err)
+/* A launch with nothing open yet: its clock started and its run named. */
+static struct crowd_launch *launch_new(const struct crowd_config *cfg)
 {
 	struct crowd_launch *l = calloc(1, sizeof(*l));
 	if (!l)
-		return crowd_error_set(err, ENOMEM, "launcher: out of memory");
+		return NULL;
 	l->cfg = cfg;
 	l->ep_fd = l->wake_fd = l->quit_fd = -1;
 	l->timeout_ns = CROWD_LAUNCH_TIMEOUT_NS;
 	l->t0_ns = crowd_now_ns();
 	snprintf(l->run_name, sizeof(l->run_name), "run-%d-%lld", (int)getpid(),
 		 (long long)(l->t0_ns / 1000000));
-	raise_nofile();
-	int r;
+	return l;
+}
 
-	/* Probe; a backend named twice runs once. */
-	char reasons[1024] = "";
-	size_t roff = 0;
+/* Probe every backend of the run; a backend named twice runs once. An unavailable one keeps
+ * the reason its probe gave. */
+static void probe_backends(struct crowd_launch *l)
+{
+	const struct crowd_config *cfg = l->cfg;
 	for (unsigned i = 0; i < cfg->n_backends && l->n_be < CROWD_MAX_BACKENDS; i++) {
 		const struct crowd_backend *b = crowd_backend_find(cfg->backends[i]);
 		bool dup = false;
@@ -114,55 +118,56 @@ int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 		if (!b || dup)
 			continue;
 		struct crowd_launch_backend *lb = &l->be[l->n_be++];
+		struct crowd_error perr = {0};
 		lb->backend = b;
-		lb->available = b->probe(cfg, lb->reason, sizeof(lb->reason)) == 0;
-		if (lb->available)
-			lb->reason[0] = '\0';
+		lb->available = b->probe(cfg, &perr) == 0;
+		snprintf(lb->reason, sizeof(lb->reason), "%s", lb->available ? "" : perr.msg);
 	}
-	if (cfg->n_backends == 0) {
-		r = crowd_error_set(err, EINVAL, "launcher: no backend given");
-		goto fail;
-	}
+}
 
-	/* The run's parent cgroup, for the backends that want one. */
-	struct crowd_error cgerr = {0};
-	if (crowd_cg_run_open(NULL, l->run_name, &l->cg, &cgerr) < 0) {
-		l->cg = NULL;
-		snprintf(l->cg_error, sizeof(l->cg_error), "%s", cgerr.msg);
+/* Open one available backend on the run; when it fails it becomes unavailable with the
+ * reason (and why the run has no cgroup, which is often the cause). */
+static void open_backend(struct crowd_launch *l, unsigned i)
+{
+	struct crowd_launch_backend *lb = &l->be[i];
+	lb->run.cfg = l->cfg;
+	lb->run.backend = lb->backend;
+	lb->run.t0_ns = l->t0_ns;
+	lb->run.cg = l->cg;
+	snprintf(lb->run.run_name, sizeof(lb->run.run_name), "%s", l->run_name);
+	struct crowd_error oerr = {0};
+	if (lb->backend->open && lb->backend->open(&lb->run, &oerr) < 0) {
+		lb->available = false;
+		snprintf(lb->reason, sizeof(lb->reason), "%.120s%s%.120s", oerr.msg,
+			 l->cg ? "" : ": ", l->cg ? "" : l->cg_error);
+		return;
 	}
+	lb->opened = true;
+	l->avail[l->n_avail++] = i;
+}
 
-	for (unsigned i = 0; i < l->n_be; i++) {
-		struct crowd_launch_backend *lb = &l->be[i];
-		if (!lb->available)
-			continue;
-		lb->run.cfg = cfg;
-		lb->run.backend = lb->backend;
-		lb->run.t0_ns = l->t0_ns;
-		lb->run.cg = l->cg;
-		snprintf(lb->run.run_name, sizeof(lb->run.run_name), "%s", l->run_name);
-		if (lb->backend->open) {
-			struct crowd_error oerr = {0};
-			if (lb->backend->open(&lb->run, &oerr) < 0) {
-				lb->available = false;
-				snprintf(lb->reason, sizeof(lb->reason), "%.120s%s%.120s", oerr.msg,
-					 l->cg ? "" : ": ", l->cg ? "" : l->cg_error);
-				continue;
-			}
-		}
-		lb->opened = true;
-		l->avail[l->n_avail++] = i;
-	}
+/* Open the available backends; -ENODEV when none can run (err lists every reason). */
+static int open_backends(struct crowd_launch *l, struct crowd_error *err)
+{
+	char reasons[1024] = "";
+	size_t roff = 0;
+	for (unsigned i = 0; i < l->n_be; i++)
+		if (l->be[i].available)
+			open_backend(l, i);
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available && roff < sizeof(reasons))
 			roff += (size_t)snprintf(reasons + roff, sizeof(reasons) - roff, "%s%s: %s",
 						 roff ? "; " : "", l->be[i].backend->name,
 						 l->be[i].reason);
-	if (l->n_avail == 0) {
-		r = crowd_error_set(err, ENODEV, "no backend can run here: %s", reasons);
-		goto fail;
-	}
+	if (l->n_avail == 0)
+		return crowd_error_set(err, ENODEV, "no backend can run here: %s", reasons);
+	return 0;
+}
 
-	/* Room for every instance; mmap so untouched capacity costs nothing. */
+/* Room for cap_per_backend rows per available backend; mmap so untouched capacity costs
+ * nothing. */
+static int rows_alloc(struct crowd_launch *l, unsigned cap_per_backend, struct crowd_error *err)
+{
 	l->cap = (size_t)cap_per_backend * l->n_avail;
 	if (l->cap == 0)
 		l->cap = 1;
@@ -179,41 +184,64 @@ int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 			l->insts = NULL;
 		if (l->slots == MAP_FAILED)
 			l->slots = NULL;
-		r = crowd_error_set(err, ENOMEM, "launcher: no room for %zu instances", l->cap);
-		goto fail;
+		return crowd_error_set(err, ENOMEM, "launcher: no room for %zu instances", l->cap);
 	}
+	return 0;
+}
 
+/* The in-flight list, the epoll set with its wake and quit eventfds, and the observer thread
+ * on it. */
+static int observer_start(struct crowd_launch *l, struct crowd_error *err)
+{
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	l->fl = calloc(l->cfg->concurrency ? l->cfg->concurrency : 1, sizeof(*l->fl));
-	if (!l->fl) {
-		r = crowd_error_set(err, ENOMEM, "launcher: out of memory");
-		goto fail;
-	}
+	if (!l->fl)
+		return crowd_error_set(err, ENOMEM, "launcher: out of memory");
 	l->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (l->ep_fd < 0 || l->wake_fd < 0 || l->quit_fd < 0) {
-		r = crowd_error_errno(err, errno, "launcher: epoll/eventfd");
-		goto fail;
-	}
+	if (l->ep_fd < 0 || l->wake_fd < 0 || l->quit_fd < 0)
+		return crowd_error_errno(err, errno, "launcher: epoll/eventfd");
 	struct epoll_event qev = {.events = EPOLLIN, .data.u64 = QUIT_TOKEN};
-	if (epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, l->quit_fd, &qev) < 0) {
-		r = crowd_error_errno(err, errno, "launcher: epoll_ctl");
-		goto fail;
-	}
+	if (epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, l->quit_fd, &qev) < 0)
+		return crowd_error_errno(err, errno, "launcher: epoll_ctl");
 	/* The observer must not take SIGINT/SIGTERM: the command's handler runs on this thread. */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&l->observer, NULL, observer_main, l);
+	int r = pthread_create(&l->observer, NULL, observer_main, l);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0) {
-		r = crowd_error_errno(err, r, "launcher: observer thread");
+	if (r != 0)
+		return crowd_error_errno(err, r, "launcher: observer thread");
+	l->observer_running = true;
+	return 0;
+}
+
+int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
+		      struct crowd_launch **ret, struct crowd_error *err)
+{
+	struct crowd_launch *l = launch_new(cfg);
+	if (!l)
+		return crowd_error_set(err, ENOMEM, "launcher: out of memory");
+	raise_nofile();
+	int r;
+	probe_backends(l);
+	if (cfg->n_backends == 0) {
+		r = crowd_error_set(err, EINVAL, "launcher: no backend given");
 		goto fail;
 	}
-	l->observer_running = true;
 
+	/* The run's parent cgroup, for the backends that want one. */
+	struct crowd_error cgerr = {0};
+	if (crowd_cg_run_open(NULL, l->run_name, &l->cg, &cgerr) < 0) {
+		l->cg = NULL;
+		snprintf(l->cg_error, sizeof(l->cg_error), "%s", cgerr.msg);
+	}
+
+	if ((r = open_backends(l, err)) < 0 || (r = rows_alloc(l, cap_per_backend, err)) < 0 ||
+	    (r = observer_start(l, err)) < 0)
+		goto fail;
 	struct crowd_error merr = {0};
 	l->have_mem_before = crowd_mem_host(&l->mem_before, &merr) == 0;
 	*ret = l;
@@ -281,9 +309,9 @@ static void finish_ready(struct crowd_launch *l, size_t k, int64_t t_abs)
 static void blame_port(const struct crowd_inst *inst, struct crowd_error *e)
 {
 	size_t len = strlen(e->msg);
-	if (!inst->port || len + 1 >= sizeof(e->msg) || !crowd_launch_port_held(inst->port))
+	if (!inst->port || len + 1 >= sizeof(e->msg) || !crowd_ports_held(inst->port))
 		return; /* not from the allocator: the workload has a network namespace */
-	if (crowd_launch_port_free(inst->port))
+	if (crowd_ports_unbound(inst->port))
 		return;
 	snprintf(e->msg + len, sizeof(e->msg) - len, " (port %u is taken by another program)",
 		 inst->port);
@@ -710,30 +738,6 @@ static void stop_observer(struct crowd_launch *l)
 	l->observer_running = false;
 }
 
-/* Is <hierarchy>/<top>/<run> still there in any hierarchy? Names the first one found. */
-static bool run_cgroup_left(const struct crowd_launch *l, char *what, size_t len)
-{
-	static const char *const hier[] = {"unified", "memory", "cpu", "cpuacct", "cpuset",
-					   "pids", "freezer", "devices", "blkio", ""};
-	const char *top = getenv("CROWD_CGROUP_TOP");
-	if (!top || !*top)
-		top = "crowd";
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hier); i++) {
-		char p[PATH_MAX], ptop[PATH_MAX];
-		struct stat st;
-		snprintf(ptop, sizeof(ptop), "/sys/fs/cgroup%s%s/%s", hier[i][0] ? "/" : "",
-			 hier[i], top);
-		if (snprintf(p, sizeof(p), "%s/%s", ptop, l->run_name) >= (int)sizeof(p))
-			continue;
-		if (stat(p, &st) == 0) {
-			snprintf(what, len, "%s", p);
-			return true;
-		}
-		rmdir(ptop); /* <top> too when nothing else of crowd's is in it */
-	}
-	return false;
-}
-
 /* Stop one instance, timed on its own from kill to cgroup removed. Returns stop()'s result;
  * its message goes into the row and *e. */
 static int teardown_one(struct crowd_launch *l, size_t k, struct crowd_error *e)
@@ -881,7 +885,7 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 		l->cg = NULL;
 	}
 	char what[PATH_MAX];
-	if (run_cgroup_left(l, what, sizeof(what)))
+	if (crowd_cg_run_left(NULL, l->run_name, what, sizeof(what)))
 		return crowd_error_set(err, EBUSY, "left behind: cgroup %s", what);
 	return ret;
 }

@@ -137,23 +137,4 @@ void crowd_launch_interrupt(struct crowd_launch *l);
 struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
 						     const struct crowd_inst *inst);
 
-/* Helpers for backends. Ports: a process-wide allocator over 20000..59999. claim hands out a
- * TCP port that nothing is bound to now (any address) and that no other claim holds until
- * it is released: two instances of a run never share one, whatever their backend; 0 when
- * none is left. release gives it back (0 and ports outside the range are ignored). */
-unsigned crowd_launch_port_claim(void);
-void crowd_launch_port_release(unsigned port);
-/* Whether port is claimed (and not released). */
-bool crowd_launch_port_held(unsigned port);
-/* Whether nothing is bound to port now (a probe; says nothing about claims). */
-bool crowd_launch_port_free(unsigned port);
-/* Old name: a claim (hint ignored); release it with crowd_launch_port_release. */
-unsigned crowd_launch_free_port(unsigned hint);
-/* The workload's argv with the value after "--port" replaced by port (when port > 0), and
- * argv[0] prefixed by prefix (the rootfs, for processes run on the host; NULL: none). The
- * strings live in buf. */
-int crowd_launch_argv(const struct crowd_config *cfg, const char *prefix, unsigned port,
-		      char **argv, size_t argv_len, char *buf, size_t buf_len,
-		      struct crowd_error *err);
-
 #endif

@@ -112,3 +112,29 @@ int crowd_workload_parse(const char *text, struct crowd_workload_inst *ret, stru
 			       "--workload '%s': unknown (allowed: httpd, idle, cpu, mem, cmd:PATH ARGS)",
 			       text);
 }
+
+int crowd_workload_argv(const struct crowd_workload_inst *w, const char *prefix, unsigned port,
+			char **argv, size_t argv_len, char *buf, size_t buf_len,
+			struct crowd_error *err)
+{
+	char *const *src = w->argv;
+	size_t n = 0, off = 0;
+	if (!src[0])
+		return crowd_error_set(err, EINVAL, "workload has no command");
+	for (; src[n] && n + 1 < argv_len; n++) {
+		const char *s = src[n];
+		char tmp[16];
+		if (port && n > 0 && !strcmp(src[n - 1], "--port")) {
+			snprintf(tmp, sizeof(tmp), "%u", port);
+			s = tmp;
+		}
+		int len =
+		    snprintf(buf + off, buf_len - off, "%s%s", n == 0 && prefix ? prefix : "", s);
+		if (len < 0 || (size_t)len >= buf_len - off)
+			return crowd_error_set(err, ENAMETOOLONG, "workload command line too long");
+		argv[n] = buf + off;
+		off += (size_t)len + 1;
+	}
+	argv[n] = NULL;
+	return 0;
+}

@@ -4,6 +4,7 @@
 #define CROWD_WORKLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -39,5 +40,11 @@ struct crowd_workload_inst {
  * naming what is allowed. */
 int crowd_workload_parse(const char *text, struct crowd_workload_inst *ret, struct crowd_error *err);
 void crowd_workload_inst_free(struct crowd_workload_inst *w);
+/* The argv of one instance: w's, with the value after "--port" replaced by port (when
+ * port > 0) and argv[0] prefixed by prefix (the rootfs, for processes run on the host; NULL:
+ * none). The strings live in buf. */
+int crowd_workload_argv(const struct crowd_workload_inst *w, const char *prefix, unsigned port,
+			char **argv, size_t argv_len, char *buf, size_t buf_len,
+			struct crowd_error *err);
 
 #endif

@@ -703,29 +703,11 @@ int crowd_results_write_host(const char *path, const struct crowd_run_output *ou
 
 /* ---- the folder ---- */
 
-static int mkdir_p(const char *dir, struct crowd_error *err)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return crowd_error_set(err, ENAMETOOLONG, "results folder name too long");
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return crowd_error_errno(err, errno, "mkdir %s", buf);
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return crowd_error_errno(err, errno, "mkdir %s", buf);
-	return 0;
-}
-
 int crowd_results_write(const char *dir, const struct crowd_run_output *out,
 			struct crowd_error *err)
 {
 	char path[PATH_MAX];
-	int r = mkdir_p(dir, err);
+	int r = crowd_mkdir_p(dir, 0755, 0755, err);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);

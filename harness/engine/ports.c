@@ -1,17 +1,13 @@
-/* Helpers for backends that run the workload where ports can collide: a free port, and the
- * workload's argv with its --port value replaced (declared in launcher.h). Kept apart from the
- * launcher so a backend links without the run engine. */
+/* The port allocator (see ports.h). */
+#include "ports.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include "launcher.h"
 
 /* The ports handed out and not yet released, process-wide: two instances of a run (whatever
  * their backend or index) never get the same one, even before either has bound it. A cursor
@@ -53,7 +49,7 @@ static bool port_free_now(unsigned port)
 	return r == 0;
 }
 
-unsigned crowd_launch_port_claim(void)
+unsigned crowd_ports_claim(void)
 {
 	unsigned port = 0;
 	pthread_mutex_lock(&port_lock);
@@ -70,7 +66,7 @@ unsigned crowd_launch_port_claim(void)
 	return port;
 }
 
-void crowd_launch_port_release(unsigned port)
+void crowd_ports_release(unsigned port)
 {
 	if (port < PORT_LO || port >= PORT_LO + PORT_SPAN)
 		return;
@@ -80,7 +76,7 @@ void crowd_launch_port_release(unsigned port)
 	pthread_mutex_unlock(&port_lock);
 }
 
-bool crowd_launch_port_held(unsigned port)
+bool crowd_ports_held(unsigned port)
 {
 	if (port < PORT_LO || port >= PORT_LO + PORT_SPAN)
 		return false;
@@ -90,38 +86,7 @@ bool crowd_launch_port_held(unsigned port)
 	return held;
 }
 
-bool crowd_launch_port_free(unsigned port)
+bool crowd_ports_unbound(unsigned port)
 {
 	return port_free_now(port);
-}
-
-unsigned crowd_launch_free_port(unsigned hint)
-{
-	(void)hint;
-	return crowd_launch_port_claim();
-}
-
-int crowd_launch_argv(const struct crowd_config *cfg, const char *prefix, unsigned port,
-		      char **argv, size_t argv_len, char *buf, size_t buf_len,
-		      struct crowd_error *err)
-{
-	char *const *src = cfg->workload.argv;
-	size_t n = 0, off = 0;
-	if (!src[0])
-		return crowd_error_set(err, EINVAL, "workload has no command");
-	for (; src[n] && n + 1 < argv_len; n++) {
-		const char *s = src[n];
-		char tmp[16];
-		if (port && n > 0 && !strcmp(src[n - 1], "--port")) {
-			snprintf(tmp, sizeof(tmp), "%u", port);
-			s = tmp;
-		}
-		int w = snprintf(buf + off, buf_len - off, "%s%s", n == 0 && prefix ? prefix : "", s);
-		if (w < 0 || (size_t)w >= buf_len - off)
-			return crowd_error_set(err, ENAMETOOLONG, "workload command line too long");
-		argv[n] = buf + off;
-		off += (size_t)w + 1;
-	}
-	argv[n] = NULL;
-	return 0;
 }

@@ -1,14 +1,18 @@
-/* Internal to the cgroup layer: the run and leaf objects, the hierarchy table and the
- * backend interface (one const instance per backend: v2, v1, hybrid). cgroup.c detects
- * the layout and dispatches; cgroup_v2.c and cgroup_v1.c write the knobs. Tests include
- * this header for the seams at the bottom. */
-#ifndef CROWD_CGROUP_BACKEND_H
-#define CROWD_CGROUP_BACKEND_H
+/* Internal to the cgroup layer: the hierarchy table, the run and leaf objects, the manager
+ * interface (one const instance per layout: cgroup_v2.c, cgroup_v1.c, cgroup_hybrid.c) and
+ * the small file helpers the managers share (cgroup_utils.c). The dispatcher (cgroup.c)
+ * detects the layout and calls the managers only through struct cg_ops; nothing here calls
+ * the dispatcher. Tests include this header for the seams at the bottom. */
+#ifndef CROWD_CGROUP_UTILS_H
+#define CROWD_CGROUP_UTILS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
+#include <sys/vfs.h>
 
-#include "cgroup.h"
+#include "cgroup_types.h"
+#include "error.h"
 
 /* Controllers crowd uses, as bits. */
 enum {
@@ -39,10 +43,10 @@ struct cg_hier {
 	int run_fd; /* <mnt>/<top>/<run>, O_PATH|O_DIRECTORY, or -1 */
 };
 
-struct cg_backend;
+struct cg_ops;
 
 struct crowd_cg_run {
-	const struct cg_backend *be;
+	const struct cg_ops *ops;
 	enum crowd_cg_layout layout;
 	char *top;
 	char *name;
@@ -61,8 +65,9 @@ struct crowd_cg {
 	char *paths[CG_MAX_HIER]; /* made on demand by crowd_cg_path */
 };
 
-/* What differs between layouts. Every op gets a leaf whose run is set. */
-struct cg_backend {
+/* What differs between layouts: one instance per manager. Every leaf op gets a leaf whose
+ * run is set; the dispatcher checks arguments and adds context to errors. */
+struct cg_ops {
 	const char *name;
 	/* Make <top>/<run> in each hierarchy; run->h[i].run_fd set on success. */
 	int (*run_open)(struct crowd_cg_run *run, struct crowd_error *err);
@@ -70,24 +75,38 @@ struct cg_backend {
 	int (*create)(struct crowd_cg *cg, const struct crowd_cg_limits *lim,
 		      struct crowd_error *err);
 	int (*attach)(struct crowd_cg *cg, pid_t pid, struct crowd_error *err);
+	/* Open the cgroup.procs files attach writes to, in its order, into ret (zeroed, fds
+	 * -1); on failure the caller closes what was opened. */
+	int (*attach_open)(struct crowd_cg *cg, struct crowd_cg_attach *ret,
+			   struct crowd_error *err);
+	int (*pids)(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_error *err);
 	int (*stats)(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err);
 	int (*kill)(struct crowd_cg *cg, struct crowd_error *err);
 	/* Kill, wait until empty, remove the leaf in every hierarchy. */
 	int (*remove)(struct crowd_cg *cg, struct crowd_error *err);
+	/* Kill what runs in one cgroup directory of hierarchy h (any depth under <top>) and
+	 * wait until it is empty: the sweep and the removal of busy trees. */
+	int (*kill_dir)(int dirfd, const struct cg_hier *h, struct crowd_error *err);
 };
 
-extern const struct cg_backend cg_backend_v2;
-extern const struct cg_backend cg_backend_v1;
-extern const struct cg_backend cg_backend_hybrid;
+/* ---- small file helpers (cgroup_utils.c) ---- */
 
-/* Shared helpers (cgroup.c). */
 int cg_mkdirat(int dirfd, const char *name, bool exist_ok, struct crowd_error *err);
 /* rmdir with bounded retries while the kernel still says EBUSY. 0 when gone (or absent). */
 int cg_rmdirat(int dirfd, const char *name, struct crowd_error *err);
+/* Depth first under parent_fd/name: each cgroup's children, then kill (what runs there),
+ * then rmdir; counts removed and left, keeps the first error. */
+typedef int cg_kill_dir_fn(int dirfd, const struct cg_hier *h, struct crowd_error *err);
+struct cg_tree_count {
+	unsigned removed, left;
+	struct crowd_error first;
+};
+void cg_tree_remove(int parent_fd, const char *name, cg_kill_dir_fn *kill, const struct cg_hier *h,
+		    struct cg_tree_count *c);
 /* rmdir; when the kernel says EBUSY (cgroups made inside the leaf, or processes), kill and
- * remove what is below depth first, then retry as cg_rmdirat does. */
-int cg_rmdir_tree(int parent_fd, const char *name, bool v2, bool freezer, struct crowd_error *err);
-/* Read a file holding one integer; -ENOENT (without filling err) when it does not exist. */
+ * remove what is below depth first (cg_tree_remove). */
+int cg_rmdir_tree(int parent_fd, const char *name, cg_kill_dir_fn *kill, const struct cg_hier *h,
+		  struct crowd_error *err);
 /* Value of "key N" in a flat keyed file ("usage_usec 12\n..."); -ENOENT if absent. */
 int cg_parse_keyed(const char *text, const char *key, int64_t *ret);
 /* Parse a cgroup.procs text into a malloc'd array. */
@@ -97,13 +116,20 @@ int cg_read_allat(int dirfd, const char *name, char **ret, struct crowd_error *e
 /* Read a cgroup.procs file (name relative to dirfd) into a malloc'd array. */
 int cg_read_pidsat(int dirfd, const char *name, pid_t **ret, size_t *ret_n,
 		   struct crowd_error *err);
+/* A new v1 cpuset has empty cpus/mems and refuses tasks: copy the parent's into the child
+ * where the child's are empty. */
+int cg_cpuset_inherit(int parent_fd, int child_fd, struct crowd_error *err);
 /* Open <mnt>/<top>/<run> of hierarchy i, making what is missing; v1 cpuset levels get
  * cpus/mems from their parent so tasks may join below. */
 int cg_hier_open_run(struct crowd_cg_run *run, unsigned i, struct crowd_error *err);
 /* Index in run->h of the v1 hierarchy holding ctrl, or -1. */
 int cg_hier_index(const struct crowd_cg_run *run, unsigned ctrl);
+/* Index of the v1 hierarchy holding ctrl when the leaf is there, else -1. */
+int cg_leaf_hier(const struct crowd_cg *cg, unsigned ctrl);
 /* "<leaf>/<file>" into buf, for openat relative to a run dirfd. */
 const char *cg_leaf_file(const struct crowd_cg *cg, const char *file, char *buf, size_t len);
+/* The controllers a set of limits needs (CG_* bits). */
+unsigned cg_limits_ctrls(const struct crowd_cg_limits *l);
 /* Stats from a table of files; v1 looks each controller's hierarchy up, v2 uses the leaf fd.
  * Missing files leave -1. */
 struct cg_stat_desc {
@@ -116,34 +142,15 @@ struct cg_stat_desc {
 int cg_stats_read(struct crowd_cg *cg, const struct cg_stat_desc *t, size_t n, bool v1,
 		  struct crowd_cg_stats *ret, struct crowd_error *err);
 
-/* v2 pieces the hybrid backend reuses (cgroup_v2.c). */
-int cg2_leaf_make(struct crowd_cg *cg, struct crowd_error *err);
-int cg2_kill_fd(int dirfd, struct crowd_error *err);
-/* cg2_kill_fd unless cgroup.events says the leaf is empty. */
-int cg2_kill_populated(int dirfd, struct crowd_error *err);
-int cg2_wait_empty(int dirfd, int64_t timeout_ns, struct crowd_error *err);
-/* Kill and drain the cgroup2 leaf, run before_rmdir (may be NULL), then remove the leaf. */
-int cg2_leaf_remove(struct crowd_cg *cg,
-		    int (*before_rmdir)(struct crowd_cg *cg, struct crowd_error *err),
-		    struct crowd_error *err);
-int cg2_pid_in_leaf(const struct crowd_cg *cg, pid_t pid);
-/* v1 pieces cgroup.c reuses (cgroup_v1.c): freeze, kill, thaw until empty; copy
- * cpuset.cpus/mems from parent into child when the child's are empty. */
-int cg1_kill_dir(int dirfd, bool freezer, struct crowd_error *err);
-int cg1_cpuset_inherit(int parent_fd, int child_fd, struct crowd_error *err);
-
-/* Seams for tests: how directories are made and removed (the default is mkdirat/unlinkat),
- * so a plain temporary directory can stand in for a cgroup file system. */
+/* Seams for tests: how directories are made and removed and file systems told apart (the
+ * default is mkdirat, unlinkat and statfs), so a plain temporary directory can stand in for
+ * a cgroup file system of any layout. */
 struct cg_fs_ops {
 	int (*mkdirat)(int dirfd, const char *name, mode_t mode);
 	int (*rmdirat)(int dirfd, const char *name);
+	int (*statfs)(const char *path, struct statfs *ret);
 };
 extern const struct cg_fs_ops *cg_fs;
-/* Open a run with a given layout; check_fs false skips the file-system type checks. */
-int cg_run_open_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
-		       const char *run_name, struct crowd_cg_run **ret, struct crowd_error *err);
-int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs,
-		    unsigned *ret_removed, unsigned *ret_left, struct crowd_error *err);
 
 #define CG_WAIT_EMPTY_NS (10LL * 1000000000LL)
 #define CG_RMDIR_TRIES	 200
