@@ -24,7 +24,7 @@
 #include "core/rootfs.h"
 #include "core/spawn.h"
 #include "core/util.h"
-#include "testutil.h"
+#include "testutil_core.h"
 
 static char rootfs[PATH_MAX];
 static char top[64];

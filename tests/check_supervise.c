@@ -15,7 +15,7 @@
 #include "core/registry.h"
 #include "core/supervise.h"
 #include "core/util.h"
-#include "testutil.h"
+#include "testutil_core.h"
 
 static char rootfs[PATH_MAX];
 
