@@ -10,30 +10,26 @@
 #include "fleet.h"
 #include "opts.h"
 
-enum { OPT_BACKEND = 1000, OPT_JSON, OPT_MARKDOWN };
-
-static const struct option audit_opts[] = {
-    {"backend", required_argument, NULL, OPT_BACKEND},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"markdown", no_argument, NULL, OPT_MARKDOWN},
-    {NULL, 0, NULL, 0},
-};
-
 struct audit_args {
 	struct crowd_config *cfg;
 	bool json, markdown;
 };
 
-static void audit_extra(int val, const char *arg, void *ctx)
+static void parse_backend(const char *cmd, const char *arg, void *dst)
 {
-	struct audit_args *a = ctx;
-	if (val == OPT_BACKEND)
-		crowd_opts_backends("audit", arg, a->cfg);
-	else if (val == OPT_JSON)
-		a->json = true;
-	else if (val == OPT_MARKDOWN)
-		a->markdown = true;
+	struct audit_args *a = dst;
+	crowd_opts_backends(cmd, arg, a->cfg);
 }
+
+static const struct crowd_opt audit_opts[] = {
+    {"backend", 0, 0, CROWD_OPT_TEXT, "LIST", "backends to audit, e.g. core,process", .def = "all",
+     .parse = parse_backend},
+    {"json", 0, 0, CROWD_OPT_FLAG, NULL, "the cells and each probe's raw report as JSON",
+     CROWD_OPT_AT(struct audit_args, json)},
+    {"markdown", 0, 0, CROWD_OPT_FLAG, NULL, "the table in Markdown",
+     CROWD_OPT_AT(struct audit_args, markdown)},
+    {0},
+};
 
 static int print(const struct crowd_audit *a, const struct audit_args *args)
 {
@@ -75,12 +71,6 @@ int crowd_cmd_audit(int argc, char **argv)
 		"docs/audit.md explains every row and cell.",
 	    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_VM,
 	    .extra = audit_opts,
-	    .extra_help = "      --backend LIST           backends to audit, e.g. core,process "
-			  "(default: all)\n"
-			  "      --json                   the cells and each probe's raw report as "
-			  "JSON\n"
-			  "      --markdown               the table in Markdown\n",
-	    .extra_fn = audit_extra,
 	    .ctx = &args,
 	};
 	crowd_config_init(&cfg);

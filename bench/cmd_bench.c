@@ -10,97 +10,95 @@
 #include "engine/launcher.h"
 #include "opts.h"
 
-enum { OPT_TIMEOUT = 1000 };
-
-static const struct option bench_opts[] = {
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{NULL, 0, NULL, 0},
+struct bench_ctx {
+	int64_t timeout_ns;
 };
 
-static void bench_extra(int val, const char *arg, void *ctx)
+static const struct crowd_opt bench_opts[] = {
+    CROWD_OPT_LAUNCH_TIMEOUT(struct bench_ctx, timeout_ns),
+    {0},
+};
+
+static const struct crowd_opts_cmd bench_cmd = {
+    .name = "bench",
+    .synopsis = "crowd bench [OPTIONS]",
+    .description = "Start N instances of a workload per backend (interleaved when several),\n"
+		   "measure spin-up phases, memory and HTTP throughput, tear all down, and\n"
+		   "write a results folder. Ctrl-C tears down what was started and exits 130.",
+    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
+    .extra = bench_opts,
+};
+
+/* Start them all, measure, load. Negative errno when the launcher itself failed (reported
+ * here); -EINTR when interrupted. */
+static int bench_run(struct crowd_fleet *f, const struct crowd_config *cfg)
 {
-	int64_t *timeout_ns = ctx;
-	if (val == OPT_TIMEOUT)
-		*timeout_ns = crowd_opts_time("bench", "--timeout", arg, 1000000LL, 3600000000000LL);
+	struct crowd_error err = {0};
+	int r = crowd_launch_grow(f->l, cfg->count, true, &err);
+	crowd_fleet_progress_done(f);
+	if (r < 0 && r != -EINTR)
+		crowd_report("bench", &err); /* no instance could start */
+	if (r < 0 || f->l->stop)
+		return r;
+	crowd_launch_measure(f->l, 0, &err);
+	if (cfg->load && cfg->workload.desc->http)
+		crowd_fleet_load(f, 0, 0, 0);
+	return 0;
+}
+
+/* The results folder and the summary; the exit code from how the run (r) and the teardown
+ * (tr, terr) went. */
+static int bench_report(struct crowd_fleet *f, const struct crowd_config *cfg, int r, int tr,
+			const struct crowd_error *terr)
+{
+	const struct crowd_launch *l = f->l;
+	int rc = CROWD_EXIT_OK;
+	struct crowd_error werr = {0};
+	if (crowd_fleet_write(f, &werr) < 0) {
+		crowd_report("bench", &werr);
+		rc = CROWD_EXIT_FAIL;
+	}
+	if (cfg->json) {
+		crowd_fleet_print_json(f, stdout);
+	} else {
+		crowd_fleet_print(f, stdout);
+		printf("\nresults: %s\n", f->dir);
+	}
+	fflush(stdout);
+	if (tr < 0) {
+		crowd_warn("bench", "teardown: %s", terr->msg);
+		return CROWD_EXIT_LEFTOVER;
+	}
+	if (l->interrupted)
+		return 130;
+	if (r < 0)
+		return CROWD_EXIT_FAIL;
+	if (rc == CROWD_EXIT_OK && (l->n_failed || !l->n_ready)) {
+		crowd_warn("bench", "%u of %zu instances failed", l->n_failed, l->n_insts);
+		rc = CROWD_EXIT_FAIL;
+	}
+	return rc;
 }
 
 int crowd_cmd_bench(int argc, char **argv)
 {
-	int64_t timeout_ns = CROWD_LAUNCH_TIMEOUT_NS;
-	struct crowd_opts_cmd cmd = {
-		.name = "bench",
-		.synopsis = "crowd bench [OPTIONS]",
-		.description = "Start N instances of a workload per backend (interleaved when several),\n"
-			       "measure spin-up phases, memory and HTTP throughput, tear all down, and\n"
-			       "write a results folder. Ctrl-C tears down what was started and exits 130.",
-		.groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
-		.extra = bench_opts,
-		.extra_help = "      --timeout TIME           per instance, request to ready (default 30s)\n",
-		.extra_fn = bench_extra,
-		.ctx = &timeout_ns,
-	};
+	struct bench_ctx bc = {.timeout_ns = CROWD_LAUNCH_TIMEOUT_NS};
 	struct crowd_config cfg;
-	crowd_config_init(&cfg);
-	int optind_ = crowd_opts_parse(&cmd, argc, argv, &cfg);
-	if (optind_ < argc)
-		crowd_usage_error("bench", "'%s': unexpected argument (bench takes options only)",
-				  argv[optind_]);
-
 	struct crowd_fleet f;
 	struct crowd_error err = {0};
-	if (crowd_fleet_init(&f, "bench", &cfg, argc - 1, argv + 1, &err) < 0)
-		return crowd_report("bench", &err);
-
-	int r = crowd_launch_open(&cfg, cfg.count, &f.l, &err);
-	if (r < 0) {
+	crowd_opts_parse_only(&bench_cmd, &bc, argc, argv, &cfg);
+	if (crowd_fleet_open(&f, "bench", &cfg, cfg.count, bc.timeout_ns, argc - 1, argv + 1,
+			     &err) < 0) {
 		crowd_workload_inst_free(&cfg.workload);
 		return crowd_report("bench", &err);
 	}
-	struct crowd_launch *l = f.l;
-	l->timeout_ns = timeout_ns;
-	l->progress = crowd_fleet_progress;
-	l->progress_ctx = &f;
-	f.target = cfg.count * l->n_avail;
-	crowd_fleet_signals(l);
-
-	r = crowd_launch_grow(l, cfg.count, true, &err);
-	crowd_fleet_progress_done(&f);
-	if (!l->stop) {
-		crowd_launch_measure(l, 0, &err);
-		if (cfg.load && cfg.workload.desc->http)
-			crowd_fleet_load(&f, 0, 0, 0);
-	}
-
+	int r = bench_run(&f, &cfg);
 	struct crowd_error terr = {0};
-	int tr = crowd_launch_teardown(l, &terr);
+	int tr = crowd_launch_teardown(f.l, &terr);
 	crowd_fleet_progress_done(&f);
 	crowd_fleet_signals(NULL);
-
-	int rc = CROWD_EXIT_OK;
-	struct crowd_error werr = {0};
-	if (crowd_fleet_write(&f, &werr) < 0) {
-		crowd_report("bench", &werr);
-		rc = CROWD_EXIT_FAIL;
-	}
-	if (cfg.json)
-		crowd_fleet_print_json(&f, stdout);
-	else
-		crowd_fleet_print(&f, stdout);
-	if (!cfg.json)
-		printf("\nresults: %s\n", f.dir);
-	fflush(stdout);
-
-	if (tr < 0) {
-		crowd_warn("bench", "teardown: %s", terr.msg);
-		rc = CROWD_EXIT_LEFTOVER;
-	} else if (l->interrupted) {
-		rc = 130;
-	} else if (rc == CROWD_EXIT_OK && (l->n_failed || !l->n_ready)) {
-		crowd_warn("bench", "%u of %zu instances failed", l->n_failed, l->n_insts);
-		rc = CROWD_EXIT_FAIL;
-	}
-	(void)r;
-	crowd_launch_free(l);
+	int rc = bench_report(&f, &cfg, r, tr, &terr);
+	crowd_launch_free(f.l);
 	crowd_workload_inst_free(&cfg.workload);
 	return rc;
 }

@@ -13,75 +13,53 @@
 #include "opts.h"
 #include "results/units.h"
 
-enum {
-	OPT_STEP = 1000,
-	OPT_MAX_COUNT,
-	OPT_MEMORY_BUDGET,
-	OPT_SLO_SPINUP,
-	OPT_SLO_DROP,
-	OPT_LOAD_SAMPLE,
-	OPT_TIMEOUT,
-};
-
-static const struct option density_opts[] = {
-	{"step", required_argument, NULL, OPT_STEP},
-	{"max-count", required_argument, NULL, OPT_MAX_COUNT},
-	{"memory-budget", required_argument, NULL, OPT_MEMORY_BUDGET},
-	{"slo-spinup-p99", required_argument, NULL, OPT_SLO_SPINUP},
-	{"slo-throughput-drop", required_argument, NULL, OPT_SLO_DROP},
-	{"load-sample", required_argument, NULL, OPT_LOAD_SAMPLE},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{NULL, 0, NULL, 0},
-};
-
 struct density_ctx {
 	struct crowd_density_opts o;
 	int64_t timeout_ns;
 	struct crowd_fleet *f;
 };
 
-static void density_extra(int val, const char *arg, void *vctx)
+/* --memory-budget B|P%: bytes, or a share of MemAvailable at the start. */
+static void parse_memory_budget(const char *cmd, const char *arg, void *dst)
 {
-	struct density_ctx *c = vctx;
-	const char *cmd = "density";
-	switch (val) {
-	case OPT_STEP:
-		c->o.step = (unsigned)crowd_opts_uint(cmd, "--step", arg, 1, 1000000);
-		break;
-	case OPT_MAX_COUNT:
-		c->o.max_count = (unsigned)crowd_opts_uint(cmd, "--max-count", arg, 1, 1000000);
-		break;
-	case OPT_MEMORY_BUDGET: {
-		size_t len = strlen(arg);
-		if (len > 1 && arg[len - 1] == '%') {
-			char num[32];
-			if (len >= sizeof(num))
-				crowd_usage_error(cmd, "--memory-budget '%s': not allowed (BYTES like 20G, or 1%%..100%%)", arg);
-			memcpy(num, arg, len - 1);
-			num[len - 1] = '\0';
-			c->o.memory_budget_pct = crowd_opts_double(cmd, "--memory-budget", num, 0.001, 100);
-		} else {
-			c->o.memory_budget_bytes =
-				(int64_t)crowd_opts_size(cmd, "--memory-budget", arg, 1, 1ULL << 50);
-		}
-		break;
+	struct crowd_density_opts *o = &((struct density_ctx *)dst)->o;
+	size_t len = strlen(arg);
+	char num[32];
+	if (len < 2 || arg[len - 1] != '%') {
+		o->memory_budget_bytes =
+		    (int64_t)crowd_opts_size(cmd, "memory-budget", arg, 1, 1ULL << 50);
+		return;
 	}
-	case OPT_SLO_SPINUP:
-		c->o.slo_spinup_p99_ns = crowd_opts_time(cmd, "--slo-spinup-p99", arg, 1000, 3600000000000LL);
-		break;
-	case OPT_SLO_DROP:
-		c->o.slo_throughput_drop_pct = crowd_opts_double(cmd, "--slo-throughput-drop", arg, 0, 100);
-		break;
-	case OPT_LOAD_SAMPLE:
-		c->o.load_sample = (unsigned)crowd_opts_uint(cmd, "--load-sample", arg, 1, 1000000);
-		break;
-	case OPT_TIMEOUT:
-		c->timeout_ns = crowd_opts_time(cmd, "--timeout", arg, 1000000LL, 3600000000000LL);
-		break;
-	default:
-		break;
-	}
+	if (len >= sizeof(num))
+		crowd_usage_error(cmd,
+				  "--memory-budget '%s': not allowed (BYTES like 20G, or "
+				  "0.001%%..100%%)",
+				  arg);
+	memcpy(num, arg, len - 1);
+	num[len - 1] = '\0';
+	o->memory_budget_pct = crowd_opts_double(cmd, "memory-budget", num, 0.001, 100);
 }
+
+#define AT(field) CROWD_OPT_AT(struct density_ctx, field)
+
+static const struct crowd_opt density_opts[] = {
+    {"step", 0, 0, CROWD_OPT_COUNT, "K", "instances per step", .min = 1, .max = 1000000,
+     .def = "+10%, at least 10", AT(o.step)},
+    {"max-count", 0, 0, CROWD_OPT_COUNT, "N", "stop at N per backend", .min = 1, .max = 1000000,
+     AT(o.max_count)},
+    {"memory-budget", 0, 0, CROWD_OPT_TEXT, "B|P%",
+     "stop when MemAvailable dropped by B bytes (1..1024T) or P% (0.001..100) of it",
+     .parse = parse_memory_budget},
+    {"slo-spinup-p99", 0, 0, CROWD_OPT_TIME, "TIME", "stop when a step's p99 spin-up exceeds TIME",
+     .min = 1000, .max = 3600000000000LL, AT(o.slo_spinup_p99_ns)},
+    {"slo-throughput-drop", 0, 0, CROWD_OPT_NUMBER, "P",
+     "with --load: stop when req/s per instance falls P% below the first step's", .fmin = 0,
+     .fmax = 100, AT(o.slo_throughput_drop_pct)},
+    {"load-sample", 0, 0, CROWD_OPT_COUNT, "K", "instances loaded per step with --load", .min = 1,
+     .max = 1000000, AT(o.load_sample)},
+    CROWD_OPT_LAUNCH_TIMEOUT(struct density_ctx, timeout_ns),
+    {0},
+};
 
 static bool has_arg(int argc, char **argv, const char *name)
 {
@@ -116,30 +94,31 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 {
 	const struct crowd_launch *l = f->l;
 	char a[24], b[24], c[24], d[24], e[24], g[24];
-	fprintf(out, "\n  %5s %8s %10s %10s %12s %10s %10s %10s %10s\n", "step", "count", "p50", "p99",
-		"MemAvail/i", "Slab/i", "cgroup/i", "PSS/i", "req/s/i");
+	fprintf(out, "\n  %5s %8s %10s %10s %12s %10s %10s %10s %10s\n", "step", "count", "p50",
+		"p99", "MemAvail/i", "Slab/i", "cgroup/i", "PSS/i", "req/s/i");
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct crowd_density_step *s = &r->steps[i];
 		char rps[24] = "-";
 		if (s->rps_per_instance >= 0)
 			snprintf(rps, sizeof(rps), "%.0f", s->rps_per_instance);
-		fprintf(out, "  %5u %8u %10s %10s %12s %10s %10s %10s %10s\n", s->step, s->count,
-			crowd_units_format_time((double)s->spinup_p50_ns, a, sizeof(a)),
-			crowd_units_format_time((double)s->spinup_p99_ns, b, sizeof(b)),
-			crowd_units_format(s->mem_available_per_instance_bytes, "bytes", c,
-					   sizeof(c)),
-			crowd_units_format(s->slab_per_instance_bytes, "bytes", d, sizeof(d)),
-			s->cgroup_per_instance_bytes >= 0
-				? crowd_units_format_size(s->cgroup_per_instance_bytes, e, sizeof(e))
-				: "-",
-			s->pss_per_instance_bytes >= 0
-				? crowd_units_format_size(s->pss_per_instance_bytes, g, sizeof(g))
-				: "-",
-			rps);
+		fprintf(
+		    out, "  %5u %8u %10s %10s %12s %10s %10s %10s %10s\n", s->step, s->count,
+		    crowd_units_format_time((double)s->spinup_p50_ns, a, sizeof(a)),
+		    crowd_units_format_time((double)s->spinup_p99_ns, b, sizeof(b)),
+		    crowd_units_format(s->mem_available_per_instance_bytes, "bytes", c, sizeof(c)),
+		    crowd_units_format(s->slab_per_instance_bytes, "bytes", d, sizeof(d)),
+		    s->cgroup_per_instance_bytes >= 0
+			? crowd_units_format_size(s->cgroup_per_instance_bytes, e, sizeof(e))
+			: "-",
+		    s->pss_per_instance_bytes >= 0
+			? crowd_units_format_size(s->pss_per_instance_bytes, g, sizeof(g))
+			: "-",
+		    rps);
 	}
 	double per = NAN;
 	if (l->have_mem_after && r->max_count)
-		per = (double)(l->mem_before.available_bytes - l->mem_after.available_bytes) / r->max_count;
+		per = (double)(l->mem_before.available_bytes - l->mem_after.available_bytes) /
+		      r->max_count;
 	char ramp[24], each[24];
 	fprintf(out, "\n%u %s %s up; stopped by %s: %s; %s MemAvailable each; ramp %s\n",
 		r->max_count, f->cfg->workload.name, r->max_count == 1 ? "instance" : "instances",
@@ -147,108 +126,100 @@ static void print_density(const struct crowd_fleet *f, const struct crowd_densit
 		crowd_units_format(per, "bytes", each, sizeof(each)),
 		crowd_units_format_time((double)r->ramp_ns, ramp, sizeof(ramp)));
 	if (r->checked)
-		fprintf(out, "HTTP at the end: %zu of %zu answered (%zu on a second or third try)\n",
+		fprintf(out,
+			"HTTP at the end: %zu of %zu answered (%zu on a second or third try)\n",
 			r->answering, r->checked, r->retried - (r->checked - r->answering));
+}
+
+static const struct crowd_opts_cmd density_cmd = {
+    .name = "density",
+    .synopsis = "crowd density [OPTIONS]",
+    .description = "Add instances in steps until a stop condition (memory budget, spin-up or\n"
+		   "throughput SLO, a kernel or cgroup limit, --max-count); report how many fit,\n"
+		   "what each costs and what stopped the ramp; tear all down, timed.",
+    .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
+    .extra = density_opts,
+};
+
+static void density_parse(int argc, char **argv, struct crowd_config *cfg, struct density_ctx *dc)
+{
+	crowd_opts_parse_only(&density_cmd, dc, argc, argv, cfg);
+	/* Load is opt-in here (--load), and a step's load sample is short unless told. */
+	cfg->load = cfg->load && has_arg(argc, argv, "--load") && cfg->workload.desc->http;
+	if (!has_arg(argc, argv, "--duration"))
+		cfg->duration_ns = 1000000000LL;
+	if (dc->o.slo_throughput_drop_pct >= 0 && !cfg->load)
+		crowd_usage_error("density",
+				  "--slo-throughput-drop needs --load and an HTTP workload");
+	cfg->count = dc->o.max_count;
+}
+
+/* The results folder with the steps, and the summary. 0, or CROWD_EXIT_FAIL when writing
+ * failed. */
+static int density_write_print(struct crowd_fleet *f, const struct crowd_density_result *res)
+{
+	int rc = CROWD_EXIT_OK;
+	struct crowd_error werr = {0};
+	struct crowd_density_outcome oc = {
+	    .max_count = res->max_count,
+	    .stopped_by = res->stopped_by,
+	    .detail = res->detail,
+	    .ramp_ns = res->ramp_ns,
+	};
+	f->density = &oc;
+	f->steps = res->steps;
+	f->n_steps = res->n_steps;
+	if (crowd_fleet_write(f, &werr) < 0) {
+		crowd_report("density", &werr);
+		rc = CROWD_EXIT_FAIL;
+	}
+	if (f->cfg->json) {
+		crowd_fleet_print_json(f, stdout);
+	} else {
+		crowd_fleet_print(f, stdout);
+		print_density(f, res, stdout);
+		printf("\nresults: %s\n", f->dir);
+	}
+	fflush(stdout);
+	return rc;
 }
 
 int crowd_cmd_density(int argc, char **argv)
 {
 	struct density_ctx dc = {.timeout_ns = CROWD_LAUNCH_TIMEOUT_NS};
-	crowd_density_opts_init(&dc.o);
-	struct crowd_opts_cmd cmd = {
-		.name = "density",
-		.synopsis = "crowd density [OPTIONS]",
-		.description = "Add instances in steps until a stop condition (memory budget, spin-up or\n"
-			       "throughput SLO, a kernel or cgroup limit, --max-count); report how many fit,\n"
-			       "what each costs and what stopped the ramp; tear all down, timed.",
-		.groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
-		.extra = density_opts,
-		.extra_help =
-			"      --step K                 instances per step (default +10%, at least 10)\n"
-			"      --max-count N            stop at N per backend (default 100000)\n"
-			"      --memory-budget B|P%     stop when MemAvailable dropped by B bytes or P% of it\n"
-			"      --slo-spinup-p99 TIME    stop when a step's p99 spin-up exceeds TIME\n"
-			"      --slo-throughput-drop P  with --load: stop when req/s per instance falls P%\n"
-			"                               below the first step's\n"
-			"      --load-sample K          instances loaded per step with --load (default 20)\n"
-			"      --timeout TIME           per instance, request to ready (default 30s)\n",
-		.extra_fn = density_extra,
-		.ctx = &dc,
-	};
 	struct crowd_config cfg;
-	crowd_config_init(&cfg);
-	int oi = crowd_opts_parse(&cmd, argc, argv, &cfg);
-	if (oi < argc)
-		crowd_usage_error("density", "'%s': unexpected argument (density takes options only)",
-				  argv[oi]);
-	/* Load is opt-in here (--load), and a step's load sample is short unless told. */
-	cfg.load = cfg.load && has_arg(argc, argv, "--load") && cfg.workload.desc->http;
-	if (!has_arg(argc, argv, "--duration"))
-		cfg.duration_ns = 1000000000LL;
-	if (dc.o.slo_throughput_drop_pct >= 0 && !cfg.load)
-		crowd_usage_error("density", "--slo-throughput-drop needs --load and an HTTP workload");
-	cfg.count = dc.o.max_count;
-
 	struct crowd_fleet f;
-	struct crowd_error err = {0};
+	struct crowd_error err = {0}, terr = {0};
+	struct crowd_density_result res;
+	crowd_density_opts_init(&dc.o);
+	density_parse(argc, argv, &cfg, &dc);
 	dc.f = &f;
-	if (crowd_fleet_init(&f, "density", &cfg, argc - 1, argv + 1, &err) < 0)
-		return crowd_report("density", &err);
-	int r = crowd_launch_open(&cfg, dc.o.max_count, &f.l, &err);
-	if (r < 0) {
+	if (crowd_fleet_open(&f, "density", &cfg, dc.o.max_count, dc.timeout_ns, argc - 1, argv + 1,
+			     &err) < 0) {
 		crowd_workload_inst_free(&cfg.workload);
 		return crowd_report("density", &err);
 	}
-	struct crowd_launch *l = f.l;
-	l->timeout_ns = dc.timeout_ns;
-	l->progress = crowd_fleet_progress;
-	l->progress_ctx = &f;
-	f.target = dc.o.max_count * l->n_avail;
-	crowd_fleet_signals(l);
-
-	struct crowd_density_result res;
-	r = crowd_density_run(l, &dc.o, &res, print_step, &dc, &err);
+	int r = crowd_density_run(f.l, &dc.o, &res, print_step, &dc, &err);
 	crowd_fleet_progress_done(&f);
+	if (r < 0 && r != -EINTR)
+		crowd_report("density", &err);
 	if (f.show_progress)
-		fprintf(stderr, "density: tearing down %zu instances...\n", l->n_insts);
-	struct crowd_error terr = {0};
-	int tr = crowd_launch_teardown(l, &terr);
+		fprintf(stderr, "density: tearing down %zu instances...\n", f.l->n_insts);
+	int tr = crowd_launch_teardown(f.l, &terr);
 	crowd_fleet_progress_done(&f);
 	crowd_fleet_signals(NULL);
 
-	int rc = CROWD_EXIT_OK;
-	struct crowd_error werr = {0};
-	struct crowd_density_outcome oc = {
-		.max_count = res.max_count,
-		.stopped_by = res.stopped_by,
-		.detail = res.detail,
-		.ramp_ns = res.ramp_ns,
-	};
-	f.density = &oc;
-	f.steps = res.steps;
-	f.n_steps = res.n_steps;
-	if (crowd_fleet_write(&f, &werr) < 0) {
-		crowd_report("density", &werr);
-		rc = CROWD_EXIT_FAIL;
-	}
-	if (cfg.json) {
-		crowd_fleet_print_json(&f, stdout);
-	} else {
-		crowd_fleet_print(&f, stdout);
-		print_density(&f, &res, stdout);
-		printf("\nresults: %s\n", f.dir);
-	}
-	fflush(stdout);
+	int rc = density_write_print(&f, &res);
 	if (tr < 0) {
 		crowd_warn("density", "teardown: %s", terr.msg);
 		rc = CROWD_EXIT_LEFTOVER;
 	} else if (res.interrupted) {
 		rc = 130;
-	} else if (rc == CROWD_EXIT_OK && res.stopped_by == CROWD_DENSITY_FAILURE) {
+	} else if (rc == CROWD_EXIT_OK && (res.stopped_by == CROWD_DENSITY_FAILURE || r < 0)) {
 		rc = CROWD_EXIT_FAIL;
 	}
 	crowd_density_result_free(&res);
-	crowd_launch_free(l);
+	crowd_launch_free(f.l);
 	crowd_workload_inst_free(&cfg.workload);
 	return rc;
 }

@@ -1,6 +1,5 @@
 /* crowd info [--json]: what this host offers a container benchmark, and which backends can
  * run here (or why not). */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,13 +12,25 @@
 #include "core/util.h"
 #include "version.h"
 
-static const char info_help[] =
-	"usage: crowd info [--json]\n\n"
+struct info_ctx {
+	bool json;
+};
+
+static const struct crowd_opt info_opts[] = {
+    {"json", 0, 0, CROWD_OPT_FLAG, NULL, "one JSON object on stdout instead of the table",
+     CROWD_OPT_AT(struct info_ctx, json)},
+    {0},
+};
+
+static const struct crowd_opts_cmd info_cmd = {
+    .name = "info",
+    .synopsis = "crowd info [--json]",
+    .description =
 	"Kernel, CPU model and topology (hwloc), memory, cgroup layout, namespaces and user\n"
 	"namespaces available, crowd's own capabilities (libcap), and each backend: available,\n"
-	"or unavailable with the reason.\n\n"
-	"  --json     one JSON object on stdout instead of the table\n"
-	"  -h, --help this text\n";
+	"or unavailable with the reason.",
+    .extra = info_opts,
+};
 
 struct backend_state {
 	const char *name;
@@ -30,7 +41,7 @@ struct backend_state {
 static void probe_backends(struct backend_state *st)
 {
 	struct crowd_config cfg;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	/* the defaults `crowd bench` would use: httpd from the rootfs make builds */
 	crowd_config_init(&cfg);
 	cfg.rootfs = crowd_opts_default_rootfs();
@@ -38,7 +49,8 @@ static void probe_backends(struct backend_state *st)
 		for (unsigned i = 0; i < crowd_backends_len; i++) {
 			st[i].name = crowd_backends[i]->name;
 			st[i].available = false;
-			snprintf(st[i].reason, sizeof(st[i].reason), "default workload: %.200s", err.msg);
+			snprintf(st[i].reason, sizeof(st[i].reason), "default workload: %.200s",
+				 err.msg);
 		}
 		return;
 	}
@@ -104,8 +116,11 @@ static int print_text(const struct crowd_host *h, const struct backend_state *st
 		for (unsigned i = 0; i < h->n_caches; i++) {
 			const struct crowd_host_cache *c = &h->caches[i];
 			printf("%s L%u%s %s x%u", i ? "," : "", c->level,
-			       !strcmp(c->kind, "data") ? "d" : !strcmp(c->kind, "instruction") ? "i" : "",
-			       crowd_units_format_size((double)c->size_bytes, a, sizeof(a)), c->count);
+			       !strcmp(c->kind, "data")		 ? "d"
+			       : !strcmp(c->kind, "instruction") ? "i"
+								 : "",
+			       crowd_units_format_size((double)c->size_bytes, a, sizeof(a)),
+			       c->count);
 		}
 		putchar('\n');
 	}
@@ -134,38 +149,15 @@ static int print_text(const struct crowd_host *h, const struct backend_state *st
 
 int crowd_cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct info_ctx ic = {0};
 	struct crowd_host h;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct backend_state st[32];
-	bool json = false;
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			json = true;
-			break;
-		case 'h':
-			fputs(info_help, stdout);
-			return CROWD_EXIT_OK;
-		default:
-			crowd_usage_error("info", "unknown option '%s'; allowed: --json, --help",
-					  argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		crowd_usage_error("info", "unexpected argument '%s'; allowed: --json, --help",
-				  argv[optind]);
+	crowd_opts_parse_only(&info_cmd, &ic, argc, argv, NULL);
 	if (crowd_backends_len > CROWD_ARRAY_SIZE(st))
 		return CROWD_EXIT_FAIL;
 	if (crowd_host_probe(&h, &err) < 0)
 		return crowd_report("info", &err);
 	probe_backends(st);
-	return json ? print_json(&h, st) : print_text(&h, st);
+	return ic.json ? print_json(&h, st) : print_text(&h, st);
 }

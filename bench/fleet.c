@@ -353,3 +353,20 @@ int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out)
 	fputc('\n', out);
 	return r;
 }
+
+int crowd_fleet_open(struct crowd_fleet *f, const char *cmd, struct crowd_config *cfg,
+		     unsigned per_backend, int64_t timeout_ns, int argc, char **argv,
+		     struct crowd_error *err)
+{
+	int r = crowd_fleet_init(f, cmd, cfg, argc, argv, err);
+	if (r == 0)
+		r = crowd_launch_open(cfg, per_backend, &f->l, err);
+	if (r < 0)
+		return r;
+	f->l->timeout_ns = timeout_ns;
+	f->l->progress = crowd_fleet_progress;
+	f->l->progress_ctx = f;
+	f->target = per_backend * f->l->n_avail;
+	crowd_fleet_signals(f->l);
+	return 0;
+}

@@ -45,6 +45,11 @@ struct crowd_fleet {
 /* Fill cfg->argv_line from argv; set started, the results folder name. */
 int crowd_fleet_init(struct crowd_fleet *f, const char *cmd, struct crowd_config *cfg, int argc,
 		     char **argv, struct crowd_error *err);
+/* crowd_fleet_init, then the launcher (room for per_backend instances each) with the progress
+ * display and Ctrl-C handling on. */
+int crowd_fleet_open(struct crowd_fleet *f, const char *cmd, struct crowd_config *cfg,
+		     unsigned per_backend, int64_t timeout_ns, int argc, char **argv,
+		     struct crowd_error *err);
 /* Route SIGINT/SIGTERM to crowd_launch_interrupt(l); restore with l == NULL. */
 void crowd_fleet_signals(struct crowd_launch *l);
 /* The launcher's progress callback (ctx is the fleet). */

@@ -24,7 +24,7 @@
 #include "core/rootfs.h"
 #include "core/spawn.h"
 #include "core/util.h"
-#include "testutil.h"
+#include "testutil_core.h"
 
 static char rootfs[PATH_MAX];
 static char top[64];
@@ -215,17 +215,9 @@ END_TEST
 
 static bool root_ready(const char *what)
 {
-	const char *t = getenv("CROWD_TOP");
-	if (geteuid() != 0) {
-		crowd_test_skip("needs root"); /* names the running test itself */
-		(void)what;
+	(void)what; /* crowd_test_skip names the running test itself */
+	if (!crowd_test_root_rootfs(rootfs, sizeof(rootfs)))
 		return false;
-	}
-	snprintf(rootfs, sizeof(rootfs), "%s/build/rootfs", t ? t : ".");
-	if (access(rootfs, F_OK) != 0) {
-		crowd_test_skip("%s missing (make)", rootfs);
-		return false;
-	}
 	set_top();
 	return true;
 }
@@ -831,19 +823,5 @@ static Suite *core_suite(void)
 
 int main(void)
 {
-	char name[64];
-	snprintf(name, sizeof(name), "crowd-check-core-%d", (int)getpid());
-	setenv("CROWD_CGROUP_TOP", name, 1);
-	SRunner *sr = srunner_create(core_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	unsigned killed, removed, left, cgs = 0, cg_left = 0;
-	crowd_reg_sweep(&killed, &removed, &left, NULL);
-	if (geteuid() == 0)
-		crowd_cg_sweep(NULL, &cgs, &cg_left, NULL);
-	if (killed || removed || cgs)
-		printf("swept after the suite: %u processes, %u records, %u cgroups\n", killed,
-		       removed, cgs);
-	return failed != 0;
+	return crowd_test_run_swept(core_suite(), "core");
 }

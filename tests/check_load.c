@@ -597,6 +597,8 @@ START_TEST(test_bad_opts)
 	ck_assert_int_eq(crowd_load_run(&t, 1, &o, &r, NULL, NULL, &err), -EINVAL);
 	t = target_of(0);
 	ck_assert_int_eq(crowd_load_run(&t, 1, &o, &r, NULL, NULL, &err), -EINVAL);
+	/* A refused target closes none of the caller's descriptors (fd 0 is one). */
+	ck_assert_int_ge(fcntl(0, F_GETFD), 0);
 }
 END_TEST
 

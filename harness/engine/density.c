@@ -295,8 +295,11 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 			if (first_rps < 0)
 				first_rps = s.rps_per_instance;
 		}
-		if (push_step(r, &s) < 0)
-			return crowd_error_set(err, ENOMEM, "density: out of memory");
+		if (push_step(r, &s) < 0) {
+			stop(r, CROWD_DENSITY_FAILURE, "out of memory keeping step %u", step);
+			return crowd_error_set(err, ENOMEM, "density: out of memory keeping step %u",
+					       step);
+		}
 		r->max_count = s.count;
 		r->ramp_ns = crowd_now_ns() - t_start;
 		if (step_fn)
@@ -314,6 +317,11 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 			else
 				stop(r, CROWD_DENSITY_FAILURE, "a start failed: %.400s", gerr.msg);
 			break;
+		}
+		if (g < 0) { /* the launcher itself failed (no starter thread): nothing more starts */
+			stop(r, CROWD_DENSITY_FAILURE, "%.400s", gerr.msg);
+			*err = gerr;
+			return g;
 		}
 		int64_t used = l->have_mem_after ? l->mem_before.available_bytes - l->mem_after.available_bytes : 0;
 		if (r->budget_bytes >= 0 && used > r->budget_bytes) {

@@ -41,8 +41,10 @@ struct crowd_density_result {
 typedef void (*crowd_density_step_fn)(const struct crowd_density_result *r, void *ctx);
 
 /* Run the ramp on an open launcher. Returns 0 once a stop condition was met (ret says which),
- * -EINTR when interrupted (ret->interrupted, steps so far kept). Instances stay up: the caller
- * tears down through the launcher. */
+ * -EINTR when interrupted (ret->interrupted, steps so far kept); another negative errno when
+ * the ramp itself failed (out of memory, the launcher could not start): ret says "failure"
+ * with the reason and err holds it. Instances stay up: the caller tears down through the
+ * launcher. */
 int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o,
 		      struct crowd_density_result *ret, crowd_density_step_fn step_fn, void *ctx,
 		      struct crowd_error *err);

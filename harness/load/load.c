@@ -25,14 +25,14 @@
 #include "results/stats.h"
 #include "core/util.h"
 
-#define BUF_LEN 8192
-#define RETRY_NS (10 * 1000000LL)  /* wait before reconnecting after a failed connect, */
-#define RETRY_MAX_NS (100 * 1000000LL) /* doubling up to this while connects keep failing */
-#define TICK_NS (10 * 1000000LL)   /* deadline scan period and longest epoll wait */
+#define BUF_LEN		   8192
+#define RETRY_NS	   (10 * 1000000LL)  /* wait before reconnecting after a failed connect, */
+#define RETRY_MAX_NS	   (100 * 1000000LL) /* doubling up to this while connects keep failing */
+#define TICK_NS		   (10 * 1000000LL)  /* deadline scan period and longest epoll wait */
 #define DEFAULT_TIMEOUT_NS (2 * 1000000000LL)
-#define MAX_EVENTS 256
-#define MAX_THREADS 256
-#define MAX_PIPELINE 1024
+#define MAX_EVENTS	   256
+#define MAX_THREADS	   256
+#define MAX_PIPELINE	   1024
 
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_ACTIVE };
 enum parse_state {
@@ -47,8 +47,8 @@ enum parse_state {
 
 /* One worker's counters for one target. */
 struct tstats {
-	uint64_t requests, bytes, connect_errors, read_errors, write_errors, parse_errors,
-		timeouts, status_errors;
+	uint64_t requests, bytes, connect_errors, read_errors, write_errors, parse_errors, timeouts,
+	    status_errors;
 	int64_t first_ns;
 	uint64_t unanswered; /* connections still waiting for a first response at the end */
 	struct crowd_hist hist;
@@ -140,7 +140,8 @@ static int make_socket(struct worker *w, const struct tinfo *ti)
 		int to = want >= 0 ? want : w->own_netns;
 		if (setns(to, CLONE_NEWNET) < 0) {
 			int e = errno;
-			w->err = crowd_error_errno(&w->error, e, "setns into the target's network namespace");
+			w->err = crowd_error_errno(&w->error, e,
+						   "setns into the target's network namespace");
 			return -e;
 		}
 		w->cur_netns = want;
@@ -216,7 +217,8 @@ static void conn_write(struct worker *w, struct conn *c, int64_t now)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (!c->want_out && conn_events(w, c, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD) == 0)
+			if (!c->want_out &&
+			    conn_events(w, c, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD) == 0)
 				c->want_out = true;
 			return;
 		}
@@ -402,119 +404,127 @@ static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter)
 	conn_restart(w, c, crowd_now_ns(), false);
 }
 
+/* What one parsing step did: go on with the next state, wait for more bytes, or the
+ * connection was closed or restarted (its buffer is gone). */
+enum step { STEP_NEXT, STEP_MORE, STEP_GONE };
+
+static enum step step_fail(struct worker *w, struct conn *c)
+{
+	conn_fail(w, c, &c->st->parse_errors);
+	return STEP_GONE;
+}
+
+/* Status line and headers: how the body is framed. */
+static enum step step_header(struct worker *w, struct conn *c, char *p, size_t avail, size_t *used)
+{
+	if (avail == 0)
+		return STEP_MORE;
+	char *e = memmem(p, avail, "\r\n\r\n", 4);
+	if (!e) {
+		if (avail >= BUF_LEN - 1 || (p == c->buf && c->len == BUF_LEN))
+			return step_fail(w, c);
+		return STEP_MORE;
+	}
+	size_t hlen = (size_t)(e - p) + 4;
+	int64_t clen;
+	bool chunked;
+	if (parse_head(p, hlen, &c->status, &clen, &chunked, &c->close_after) < 0)
+		return step_fail(w, c);
+	*used = hlen;
+	if (c->status >= 100 && c->status < 200)
+		return STEP_NEXT; /* interim response: the real one follows */
+	if (c->status == 204 || c->status == 304) {
+		c->remain = 0;
+		c->ps = PARSE_BODY_LEN;
+	} else if (chunked) {
+		c->ps = PARSE_CHUNK_SIZE;
+	} else if (clen >= 0) {
+		c->remain = (uint64_t)clen;
+		c->ps = PARSE_BODY_LEN;
+	} else {
+		c->close_after = true;
+		c->ps = PARSE_BODY_EOF;
+	}
+	return STEP_NEXT;
+}
+
+/* c->remain bytes of a body or a chunk; then the response is done, or the chunk's CRLF. */
+static enum step step_body(struct worker *w, struct conn *c, size_t avail, size_t *used)
+{
+	size_t take = avail < c->remain ? avail : (size_t)c->remain;
+	*used = take;
+	c->remain -= take;
+	if (c->remain > 0)
+		return STEP_MORE;
+	if (c->ps == PARSE_CHUNK_DATA) {
+		c->ps = PARSE_CHUNK_CRLF;
+		return STEP_NEXT;
+	}
+	return response_done(w, c) ? STEP_NEXT : STEP_GONE;
+}
+
+/* A chunk-size line, or a trailer line (an empty one ends the response). */
+static enum step step_chunk_line(struct worker *w, struct conn *c, const char *p, size_t avail,
+				 size_t *used)
+{
+	const char *e = memmem(p, avail, "\r\n", 2);
+	if (!e)
+		return avail >= 256 ? step_fail(w, c) : STEP_MORE;
+	size_t llen = (size_t)(e - p);
+	*used = llen + 2;
+	if (c->ps == PARSE_CHUNK_TRAILER)
+		return llen == 0 && !response_done(w, c) ? STEP_GONE : STEP_NEXT;
+	uint64_t size = 0;
+	size_t i = 0;
+	for (; i < llen && isxdigit((unsigned char)p[i]) && i < 15; i++)
+		size = size * 16 + (uint64_t)(isdigit((unsigned char)p[i])
+						  ? p[i] - '0'
+						  : (tolower((unsigned char)p[i]) - 'a' + 10));
+	if (i == 0 || (i < llen && p[i] != ';' && p[i] != ' '))
+		return step_fail(w, c);
+	c->remain = size;
+	c->ps = size == 0 ? PARSE_CHUNK_TRAILER : PARSE_CHUNK_DATA;
+	return STEP_NEXT;
+}
+
+static enum step parse_step(struct worker *w, struct conn *c, char *p, size_t avail, size_t *used)
+{
+	switch (c->ps) {
+	case PARSE_HEADER:
+		return step_header(w, c, p, avail, used);
+	case PARSE_BODY_LEN:
+	case PARSE_CHUNK_DATA:
+		return step_body(w, c, avail, used);
+	case PARSE_BODY_EOF: /* to the end of the connection: conn_read ends the response */
+		*used = avail;
+		return STEP_MORE;
+	case PARSE_CHUNK_SIZE:
+	case PARSE_CHUNK_TRAILER:
+		return step_chunk_line(w, c, p, avail, used);
+	case PARSE_CHUNK_CRLF:
+		if (avail < 2)
+			return STEP_MORE;
+		if (p[0] != '\r' || p[1] != '\n')
+			return step_fail(w, c);
+		*used = 2;
+		c->ps = PARSE_CHUNK_SIZE;
+		return STEP_NEXT;
+	}
+	return STEP_MORE;
+}
+
 /* Consume what is in c->buf. Returns false when the connection was closed or restarted. */
 static bool conn_parse(struct worker *w, struct conn *c)
 {
 	size_t pos = 0;
-	for (;;) {
-		size_t avail = c->len - pos;
-		char *p = c->buf + pos;
-		switch (c->ps) {
-		case PARSE_HEADER: {
-			if (avail == 0)
-				goto more;
-			char *e = memmem(p, avail, "\r\n\r\n", 4);
-			if (!e) {
-				if (avail >= BUF_LEN - 1 || (pos == 0 && c->len == BUF_LEN)) {
-					conn_fail(w, c, &c->st->parse_errors);
-					return false;
-				}
-				goto more;
-			}
-			size_t hlen = (size_t)(e - p) + 4;
-			int64_t clen;
-			bool chunked;
-			if (parse_head(p, hlen, &c->status, &clen, &chunked, &c->close_after) < 0) {
-				conn_fail(w, c, &c->st->parse_errors);
-				return false;
-			}
-			pos += hlen;
-			if (c->status >= 100 && c->status < 200)
-				break; /* interim response: the real one follows */
-			if (c->status == 204 || c->status == 304) {
-				c->remain = 0;
-				c->ps = PARSE_BODY_LEN;
-			} else if (chunked) {
-				c->ps = PARSE_CHUNK_SIZE;
-			} else if (clen >= 0) {
-				c->remain = (uint64_t)clen;
-				c->ps = PARSE_BODY_LEN;
-			} else {
-				c->close_after = true;
-				c->ps = PARSE_BODY_EOF;
-			}
-			break;
-		}
-		case PARSE_BODY_LEN: {
-			size_t take = avail < c->remain ? avail : (size_t)c->remain;
-			pos += take;
-			c->remain -= take;
-			if (c->remain > 0)
-				goto more;
-			if (!response_done(w, c))
-				return false;
-			break;
-		}
-		case PARSE_BODY_EOF:
-			pos = c->len;
-			goto more;
-		case PARSE_CHUNK_SIZE:
-		case PARSE_CHUNK_TRAILER: {
-			char *e = memmem(p, avail, "\r\n", 2);
-			if (!e) {
-				if (avail >= 256) {
-					conn_fail(w, c, &c->st->parse_errors);
-					return false;
-				}
-				goto more;
-			}
-			size_t llen = (size_t)(e - p);
-			pos += llen + 2;
-			if (c->ps == PARSE_CHUNK_TRAILER) {
-				if (llen == 0 && !response_done(w, c))
-					return false;
-				break;
-			}
-			uint64_t size = 0;
-			size_t i = 0;
-			for (; i < llen && isxdigit((unsigned char)p[i]) && i < 15; i++)
-				size = size * 16 + (uint64_t)(isdigit((unsigned char)p[i])
-								  ? p[i] - '0'
-								  : (tolower((unsigned char)p[i]) - 'a' + 10));
-			if (i == 0 || (i < llen && p[i] != ';' && p[i] != ' ')) {
-				conn_fail(w, c, &c->st->parse_errors);
-				return false;
-			}
-			if (size == 0) {
-				c->ps = PARSE_CHUNK_TRAILER;
-			} else {
-				c->remain = size;
-				c->ps = PARSE_CHUNK_DATA;
-			}
-			break;
-		}
-		case PARSE_CHUNK_DATA: {
-			size_t take = avail < c->remain ? avail : (size_t)c->remain;
-			pos += take;
-			c->remain -= take;
-			if (c->remain > 0)
-				goto more;
-			c->ps = PARSE_CHUNK_CRLF;
-			break;
-		}
-		case PARSE_CHUNK_CRLF:
-			if (avail < 2)
-				goto more;
-			if (p[0] != '\r' || p[1] != '\n') {
-				conn_fail(w, c, &c->st->parse_errors);
-				return false;
-			}
-			pos += 2;
-			c->ps = PARSE_CHUNK_SIZE;
-			break;
-		}
-	}
-more:
+	enum step r;
+	do {
+		size_t used = 0;
+		r = parse_step(w, c, c->buf + pos, c->len - pos, &used);
+		pos += used;
+	} while (r == STEP_NEXT);
+	if (r == STEP_GONE)
+		return false;
 	if (pos > 0) {
 		memmove(c->buf, c->buf + pos, c->len - pos);
 		c->len -= pos;
@@ -537,8 +547,8 @@ static void conn_read(struct worker *w, struct conn *c)
 		}
 		if (n == 0) {
 			if (c->inflight == 0 && c->len == 0) {
-				/* Closed while idle (waiting for the clock, or after the end): no request
-				 * was lost, connect again. */
+				/* Closed while idle (waiting for the clock, or after the end): no
+				 * request was lost, connect again. */
 				conn_restart(w, c, crowd_now_ns(), false);
 				return;
 			}
@@ -546,7 +556,8 @@ static void conn_read(struct worker *w, struct conn *c)
 				response_done(w, c); /* close_after is set: it reconnects */
 				return;
 			}
-			/* Closed before a complete response: partial read or a dropped connection. */
+			/* Closed before a complete response: partial read or a dropped connection.
+			 */
 			conn_fail(w, c, &c->st->read_errors);
 			return;
 		}
@@ -597,35 +608,42 @@ static void scan_deadlines(struct worker *w, int64_t now)
 	}
 }
 
-static void *worker_main(void *arg)
+/* One round of the event loop: wait at most wait_ms, run the callbacks of the sockets that
+ * are ready, and every TICK_NS the deadlines. */
+static void worker_poll(struct worker *w, int wait_ms, int64_t *next_scan)
 {
-	struct worker *w = arg;
-	struct run *run = w->run;
 	struct epoll_event events[MAX_EVENTS];
-	int64_t cpu0 = thread_cpu_ns();
+	int n = epoll_wait(w->epfd, events, MAX_EVENTS, wait_ms);
+	if (n < 0 && errno != EINTR) {
+		w->err = crowd_error_errno(&w->error, errno, "epoll_wait");
+		return;
+	}
+	for (int i = 0; i < n && !w->err; i++)
+		conn_event(w, events[i].data.ptr, events[i].events);
 	int64_t now = crowd_now_ns();
+	if (now >= *next_scan) {
+		scan_deadlines(w, now);
+		*next_scan = now + TICK_NS;
+	}
+}
 
-	/* Connect phase, before the clock: every connection is opened in its target's netns and
-	 * either connected or its failure counted (a refused or timed-out target is an error of
-	 * that target, retried during the load). */
+static bool worker_go_on(const struct worker *w)
+{
+	return !w->err && !w->run->abort && !(w->run->stop && *w->run->stop);
+}
+
+/* Connect phase, before the clock: every connection is opened in its target's netns and
+ * either connected or its failure counted (a refused or timed-out target is an error of that
+ * target, retried during the load). Then wait at the barrier for the clock to start. */
+static void worker_connect(struct worker *w)
+{
+	struct run *run = w->run;
 	w->unsettled = w->nconns;
 	for (size_t i = 0; i < w->nconns && !w->err; i++)
 		conn_open(w, w->conns[i], crowd_now_ns());
 	int64_t next_scan = crowd_now_ns() + TICK_NS;
-	while (w->unsettled > 0 && !w->err && !run->abort && !(run->stop && *run->stop)) {
-		int n = epoll_wait(w->epfd, events, MAX_EVENTS, (int)(TICK_NS / 1000000));
-		if (n < 0 && errno != EINTR) {
-			w->err = crowd_error_errno(&w->error, errno, "epoll_wait");
-			break;
-		}
-		for (int i = 0; i < n && !w->err; i++)
-			conn_event(w, events[i].data.ptr, events[i].events);
-		now = crowd_now_ns();
-		if (now >= next_scan) {
-			scan_deadlines(w, now);
-			next_scan = now + TICK_NS;
-		}
-	}
+	while (w->unsettled > 0 && worker_go_on(w))
+		worker_poll(w, (int)(TICK_NS / 1000000), &next_scan);
 	if (w->err)
 		run->abort = 1;
 	pthread_mutex_lock(&run->mu);
@@ -634,38 +652,38 @@ static void *worker_main(void *arg)
 	while (!run->go)
 		pthread_cond_wait(&run->cv, &run->mu);
 	pthread_mutex_unlock(&run->mu);
+}
 
-	now = crowd_now_ns();
-	for (size_t i = 0; i < w->nconns && !w->err && !run->abort; i++) {
+/* The measured load: every idle connection sends its first batch, then until the end. */
+static void worker_load(struct worker *w)
+{
+	struct run *run = w->run;
+	int64_t now = crowd_now_ns();
+	for (size_t i = 0; i < w->nconns && worker_go_on(w); i++) {
 		struct conn *c = w->conns[i];
 		if (c->state == CONN_ACTIVE && c->inflight == 0)
 			conn_send_batch(w, c, now);
 	}
-	next_scan = now + TICK_NS;
-	while (!w->err && !run->abort && !(run->stop && *run->stop)) {
-		now = crowd_now_ns();
-		if (now >= run->end_ns)
-			break;
+	int64_t next_scan = now + TICK_NS;
+	while (worker_go_on(w) && (now = crowd_now_ns()) < run->end_ns) {
 		int64_t wait_ns = run->end_ns - now;
 		if (wait_ns > next_scan - now)
 			wait_ns = next_scan - now;
-		int wait_ms = wait_ns <= 0 ? 0 : (int)((wait_ns + 999999) / 1000000);
-		int n = epoll_wait(w->epfd, events, MAX_EVENTS, wait_ms);
-		if (n < 0 && errno != EINTR) {
-			w->err = crowd_error_errno(&w->error, errno, "epoll_wait");
-			break;
-		}
-		for (int i = 0; i < n && !w->err; i++)
-			conn_event(w, events[i].data.ptr, events[i].events);
-		now = crowd_now_ns();
-		if (now >= next_scan) {
-			scan_deadlines(w, now);
-			next_scan = now + TICK_NS;
-		}
+		worker_poll(w, wait_ns <= 0 ? 0 : (int)((wait_ns + 999999) / 1000000), &next_scan);
 	}
 	w->exit_ns = crowd_now_ns();
 	if (w->err)
 		run->abort = 1;
+}
+
+/* A worker thread, wrk's thread_main: connect, load, then close what is still open (a
+ * connection still waiting for its answer counts as unanswered). */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int64_t cpu0 = thread_cpu_ns();
+	worker_connect(w);
+	worker_load(w);
 	for (size_t i = 0; i < w->nconns; i++) {
 		struct conn *c = w->conns[i];
 		if (c->state == CONN_CONNECTING || (c->state == CONN_ACTIVE && c->inflight > 0))
@@ -678,8 +696,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int target_prepare(const struct crowd_load_target *t, unsigned pipeline,
-			  struct tinfo *ti, struct crowd_error *err)
+static int target_prepare(const struct crowd_load_target *t, unsigned pipeline, struct tinfo *ti,
+			  struct crowd_error *err)
 {
 	memset(ti, 0, sizeof(*ti));
 	ti->netns_fd = t->netns_fd;
@@ -693,14 +711,16 @@ static int target_prepare(const struct crowd_load_target *t, unsigned pipeline,
 		ti->addr.in6.sin6_port = htons((uint16_t)t->port);
 		ti->addr_len = sizeof(ti->addr.in6);
 		if (inet_pton(AF_INET6, t->addr, &ti->addr.in6.sin6_addr) != 1)
-			return crowd_error_set(err, EINVAL, "target '%s': not a numeric IPv6 address", t->addr);
+			return crowd_error_set(err, EINVAL,
+					       "target '%s': not a numeric IPv6 address", t->addr);
 	} else {
 		ti->family = AF_INET;
 		ti->addr.in.sin_family = AF_INET;
 		ti->addr.in.sin_port = htons((uint16_t)t->port);
 		ti->addr_len = sizeof(ti->addr.in);
 		if (inet_pton(AF_INET, t->addr, &ti->addr.in.sin_addr) != 1)
-			return crowd_error_set(err, EINVAL, "target '%s': not a numeric IPv4 address", t->addr);
+			return crowd_error_set(err, EINVAL,
+					       "target '%s': not a numeric IPv4 address", t->addr);
 	}
 	const char *path = t->path && t->path[0] ? t->path : "/";
 	char one[1024];
@@ -739,7 +759,8 @@ size_t crowd_load_max_targets(unsigned connections, unsigned extra_fds_per_targe
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
 		return SIZE_MAX;
-	size_t used = open_fds() + MAX_THREADS * 2 + 64, per = (size_t)connections + extra_fds_per_target;
+	size_t used = open_fds() + MAX_THREADS * 2 + 64,
+	       per = (size_t)connections + extra_fds_per_target;
 	if (per == 0)
 		per = 1;
 	if (rl.rlim_max <= used + per)
@@ -758,10 +779,11 @@ static int ensure_nofile(size_t nconns, size_t need, struct crowd_error *err)
 		return crowd_error_errno(err, errno, "getrlimit(RLIMIT_NOFILE)");
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
 		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
-			return crowd_error_set(err, EMFILE,
-					       "%zu connections need %zu file descriptors (%zu open already); "
-					       "RLIMIT_NOFILE hard limit is %llu",
-					       nconns, need, open_now, (unsigned long long)rl.rlim_max);
+			return crowd_error_set(
+			    err, EMFILE,
+			    "%zu connections need %zu file descriptors (%zu open already); "
+			    "RLIMIT_NOFILE hard limit is %llu",
+			    nconns, need, open_now, (unsigned long long)rl.rlim_max);
 		rl.rlim_cur = need;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			return crowd_error_errno(err, errno, "setrlimit(RLIMIT_NOFILE)");
@@ -778,72 +800,96 @@ static void summarize(const struct crowd_hist *h, struct crowd_load_result *r)
 	r->mean_ns = crowd_hist_mean(h);
 }
 
-int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct crowd_load_opts *o,
-		   struct crowd_load_result *ret, struct crowd_load_totals *tot,
-		   volatile sig_atomic_t *stop, struct crowd_error *err)
+/* ---- the driver: plan the connections, run the workers, add up what they counted ---- */
+
+/* What one load holds: the targets, the workers and the connections dealt to them. */
+struct plan {
+	struct run run;
+	struct tinfo *ti;
+	struct worker *w;
+	struct conn *conns;
+	struct conn **cptr; /* the workers' connection lists, one slice each */
+	size_t *owner;	    /* connection -> its worker */
+	size_t n, nconns, nthreads;
+	unsigned connections;
+	bool any_netns;
+};
+
+static int check_opts(const struct crowd_load_target *t, size_t n, const struct crowd_load_opts *o,
+		      struct crowd_load_result *ret, struct crowd_error *err)
 {
 	if (!t || !o || !ret || n == 0)
 		return crowd_error_set(err, EINVAL, "load: no targets");
 	if (o->connections < 1 || o->connections > 100000)
-		return crowd_error_set(err, EINVAL, "load: connections %u not in 1..100000", o->connections);
+		return crowd_error_set(err, EINVAL, "load: connections %u not in 1..100000",
+				       o->connections);
 	if (o->duration_ns <= 0)
 		return crowd_error_set(err, EINVAL, "load: duration must be > 0");
 	if (o->pipeline > MAX_PIPELINE)
-		return crowd_error_set(err, EINVAL, "load: pipeline %u not in 1..%d", o->pipeline, MAX_PIPELINE);
+		return crowd_error_set(err, EINVAL, "load: pipeline %u not in 1..%d", o->pipeline,
+				       MAX_PIPELINE);
 	if (o->threads > MAX_THREADS)
-		return crowd_error_set(err, EINVAL, "load: threads %u not in 1..%d", o->threads, MAX_THREADS);
+		return crowd_error_set(err, EINVAL, "load: threads %u not in 1..%d", o->threads,
+				       MAX_THREADS);
 	if (o->timeout_ns < 0)
 		return crowd_error_set(err, EINVAL, "load: timeout must be >= 0");
+	return 0;
+}
 
+/* Sizes, descriptors, the arrays, and each target's address and request. */
+static int plan_alloc(struct plan *pl, const struct crowd_load_target *t, size_t n,
+		      const struct crowd_load_opts *o, struct crowd_error *err)
+{
 	unsigned pipeline = o->pipeline ? o->pipeline : 1;
-	size_t nconns = n * o->connections;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nthreads = o->threads ? o->threads : (cpus > 0 ? (size_t)cpus : 1);
-	if (nthreads > nconns)
-		nthreads = nconns;
-	bool any_netns = false;
-	int r = ensure_nofile(nconns, nconns + nthreads + 64, err);
+	pl->n = n;
+	pl->connections = o->connections;
+	pl->nconns = n * o->connections;
+	pl->nthreads = o->threads ? o->threads : (cpus > 0 ? (size_t)cpus : 1);
+	if (pl->nthreads > pl->nconns)
+		pl->nthreads = pl->nconns;
+	pl->run = (struct run){
+	    .ntargets = n,
+	    .pipeline = pipeline,
+	    .timeout_ns = o->timeout_ns ? o->timeout_ns : DEFAULT_TIMEOUT_NS,
+	    .mu = PTHREAD_MUTEX_INITIALIZER,
+	    .cv = PTHREAD_COND_INITIALIZER,
+	};
+	int r = ensure_nofile(pl->nconns, pl->nconns + pl->nthreads + 64, err);
 	if (r < 0)
 		return r;
-
-	struct run run = {
-		.ntargets = n,
-		.pipeline = pipeline,
-		.timeout_ns = o->timeout_ns ? o->timeout_ns : DEFAULT_TIMEOUT_NS,
-		.stop = stop,
-		.mu = PTHREAD_MUTEX_INITIALIZER,
-		.cv = PTHREAD_COND_INITIALIZER,
-	};
-	struct tinfo *ti = calloc(n, sizeof(*ti));
-	struct worker *w = calloc(nthreads, sizeof(*w));
-	struct conn *conns = calloc(nconns, sizeof(*conns));
-	struct conn **cptr = calloc(nconns, sizeof(*cptr));
-	struct crowd_hist *all = calloc(1, sizeof(*all));
-	struct crowd_hist *th = calloc(1, sizeof(*th));
-	double *rps = calloc(n, sizeof(*rps));
-	size_t started = 0, *owner = NULL;
-	if (!ti || !w || !conns || !cptr || !all || !th || !rps) {
-		r = crowd_error_errno(err, ENOMEM, "load: allocating %zu connections", nconns);
-		goto out_free;
+	pl->ti = calloc(n, sizeof(*pl->ti));
+	pl->w = calloc(pl->nthreads, sizeof(*pl->w));
+	pl->conns = calloc(pl->nconns, sizeof(*pl->conns));
+	pl->cptr = calloc(pl->nconns, sizeof(*pl->cptr));
+	pl->owner = calloc(pl->nconns, sizeof(*pl->owner));
+	/* no descriptor yet: plan_free closes only what was opened */
+	for (size_t k = 0; pl->conns && k < pl->nconns; k++)
+		pl->conns[k].fd = -1;
+	for (size_t i = 0; pl->w && i < pl->nthreads; i++) {
+		pl->w[i].epfd = -1;
+		pl->w[i].own_netns = -1;
 	}
-	run.ti = ti;
+	if (!pl->ti || !pl->w || !pl->conns || !pl->cptr || !pl->owner)
+		return crowd_error_errno(err, ENOMEM, "load: allocating %zu connections",
+					 pl->nconns);
+	pl->run.ti = pl->ti;
 	for (size_t i = 0; i < n; i++) {
-		r = target_prepare(&t[i], pipeline, &ti[i], err);
+		r = target_prepare(&t[i], pipeline, &pl->ti[i], err);
 		if (r < 0)
-			goto out_free;
-		if (t[i].netns_fd >= 0)
-			any_netns = true;
+			return r;
+		pl->any_netns |= t[i].netns_fd >= 0;
 	}
+	return 0;
+}
 
-	/* Connection k (target k / C) goes to a worker through a fixed pseudo-random shuffle dealt
-	 * round-robin: workers get equal shares, and no pattern in the targets' order (backends
-	 * interleaved A, B, A, B...) can line up with the workers and give one kind of target a
-	 * thread of its own. */
-	owner = calloc(nconns, sizeof(*owner));
-	if (!owner) {
-		r = crowd_error_errno(err, ENOMEM, "load: allocating %zu connections", nconns);
-		goto out_free;
-	}
+/* Connection k (target k / C) goes to a worker through a fixed pseudo-random shuffle dealt
+ * round-robin: workers get equal shares, and no pattern in the targets' order (backends
+ * interleaved A, B, A, B...) can line up with the workers and give one kind of target a
+ * thread of its own. */
+static void plan_deal(struct plan *pl)
+{
+	size_t nconns = pl->nconns, nthreads = pl->nthreads, *owner = pl->owner;
 	for (size_t k = 0; k < nconns; k++)
 		owner[k] = k;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ nconns;
@@ -853,145 +899,174 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 		owner[j] = x;
 	}
 	for (size_t pos = 0; pos < nconns; pos++)
-		cptr[pos] = &conns[owner[pos]];
+		pl->cptr[pos] = &pl->conns[owner[pos]];
 	for (size_t pos = 0; pos < nconns; pos++)
-		owner[cptr[pos] - conns] = pos % nthreads;
+		owner[pl->cptr[pos] - pl->conns] = pos % nthreads;
+}
+
+/* A connection's counters: one per (worker, target), made on first use. */
+static struct tstats *plan_stats(struct worker *w, size_t target)
+{
+	if (!w->stats[target]) {
+		w->stats[target] = calloc(1, sizeof(struct tstats));
+		if (w->stats[target])
+			w->stats[target]->first_ns = -1;
+	}
+	return w->stats[target];
+}
+
+/* Each worker: its slice of connections, its counters, its epoll set, and the descriptor of
+ * its own network namespace when some target lives in another. */
+static int plan_workers(struct plan *pl, struct crowd_error *err)
+{
+	size_t nconns = pl->nconns, nthreads = pl->nthreads;
 	for (size_t i = 0; i < nthreads; i++) {
-		w[i].run = &run;
-		w[i].epfd = -1;
-		w[i].own_netns = -1;
-		w[i].cur_netns = -1;
-		w[i].conns = cptr + i * (nconns / nthreads) + (i < nconns % nthreads ? i : nconns % nthreads);
-		w[i].stats = calloc(n, sizeof(*w[i].stats));
-		if (!w[i].stats) {
-			r = crowd_error_errno(err, ENOMEM, "load: worker stats");
-			goto out_free;
-		}
+		struct worker *w = &pl->w[i];
+		w->run = &pl->run;
+		w->cur_netns = -1;
+		w->conns = pl->cptr + i * (nconns / nthreads) +
+			   (i < nconns % nthreads ? i : nconns % nthreads);
+		w->stats = calloc(pl->n, sizeof(*w->stats));
+		if (!w->stats)
+			return crowd_error_errno(err, ENOMEM, "load: worker stats");
 	}
 	for (size_t k = 0; k < nconns; k++) {
-		struct worker *wk = &w[owner[k]];
-		struct conn *c = &conns[k];
-		c->fd = -1;
-		c->target = k / o->connections;
-		if (!wk->stats[c->target]) {
-			wk->stats[c->target] = calloc(1, sizeof(struct tstats));
-			if (!wk->stats[c->target]) {
-				r = crowd_error_errno(err, ENOMEM, "load: worker stats");
-				goto out_free;
-			}
-			wk->stats[c->target]->first_ns = -1;
-		}
-		c->st = wk->stats[c->target];
-		wk->conns[wk->nconns++] = c;
+		struct worker *w = &pl->w[pl->owner[k]];
+		struct conn *c = &pl->conns[k];
+		c->target = k / pl->connections;
+		c->st = plan_stats(w, c->target);
+		if (!c->st)
+			return crowd_error_errno(err, ENOMEM, "load: worker stats");
+		w->conns[w->nconns++] = c;
 	}
 	for (size_t i = 0; i < nthreads; i++) {
-		w[i].epfd = epoll_create1(EPOLL_CLOEXEC);
-		if (w[i].epfd < 0) {
-			r = crowd_error_errno(err, errno, "load: epoll_create1");
-			goto out_free;
-		}
-		if (any_netns) {
-			w[i].own_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-			if (w[i].own_netns < 0) {
-				r = crowd_error_errno(err, errno, "load: open /proc/thread-self/ns/net");
-				goto out_free;
-			}
-		}
+		struct worker *w = &pl->w[i];
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (w->epfd < 0)
+			return crowd_error_errno(err, errno, "load: epoll_create1");
+		if (!pl->any_netns)
+			continue;
+		w->own_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (w->own_netns < 0)
+			return crowd_error_errno(err, errno, "load: open /proc/thread-self/ns/net");
 	}
+	return 0;
+}
 
-	for (; started < nthreads; started++) {
-		int e = pthread_create(&w[started].tid, NULL, worker_main, &w[started]);
+/* Start the workers, start the clock once every connection is made (or has failed), and join
+ * them. ret_last_exit: when the last worker stopped. */
+static int plan_run(struct plan *pl, int64_t duration_ns, int64_t *ret_last_exit,
+		    struct crowd_error *err)
+{
+	struct run *run = &pl->run;
+	size_t started = 0;
+	int r = 0;
+	for (; started < pl->nthreads; started++) {
+		int e = pthread_create(&pl->w[started].tid, NULL, worker_main, &pl->w[started]);
 		if (e) {
-			run.abort = 1;
+			run->abort = 1;
 			r = crowd_error_errno(err, e, "load: starting worker thread %zu", started);
 			break;
 		}
 	}
-	/* The measured duration starts once every connection is made (or has failed). */
-	pthread_mutex_lock(&run.mu);
-	while (run.nready < started)
-		pthread_cond_wait(&run.cv, &run.mu);
-	run.start_ns = crowd_now_ns();
-	run.end_ns = run.start_ns + o->duration_ns;
-	run.measuring = true;
-	run.go = true;
-	pthread_cond_broadcast(&run.cv);
-	pthread_mutex_unlock(&run.mu);
-	int64_t last_exit = run.start_ns;
+	pthread_mutex_lock(&run->mu);
+	while (run->nready < started)
+		pthread_cond_wait(&run->cv, &run->mu);
+	run->start_ns = crowd_now_ns();
+	run->end_ns = run->start_ns + duration_ns;
+	run->measuring = true;
+	run->go = true;
+	pthread_cond_broadcast(&run->cv);
+	pthread_mutex_unlock(&run->mu);
+	*ret_last_exit = run->start_ns;
 	for (size_t i = 0; i < started; i++) {
-		pthread_join(w[i].tid, NULL);
-		if (w[i].exit_ns > last_exit)
-			last_exit = w[i].exit_ns;
-		if (w[i].err && r >= 0) {
-			*err = w[i].error;
-			r = w[i].err;
+		struct worker *w = &pl->w[i];
+		pthread_join(w->tid, NULL);
+		if (w->exit_ns > *ret_last_exit)
+			*ret_last_exit = w->exit_ns;
+		if (w->err && r >= 0) {
+			*err = w->error;
+			r = w->err;
 		}
 	}
-	if (r < 0)
-		goto out_free;
+	return r;
+}
 
-	int64_t dur_ns = last_exit - run.start_ns;
-	if (dur_ns > o->duration_ns)
-		dur_ns = o->duration_ns;
-	if (dur_ns <= 0)
-		dur_ns = 1;
-	double secs = (double)dur_ns / 1e9;
-	struct crowd_load_totals sum = {.threads = (unsigned)nthreads, .duration_ns = dur_ns};
-	crowd_hist_init(all);
-	for (size_t i = 0; i < n; i++) {
-		struct crowd_load_result *res = &ret[i];
-		memset(res, 0, sizeof(*res));
-		res->first_response_ns = -1;
-		crowd_hist_init(th);
-		for (size_t j = 0; j < nthreads; j++) {
-			const struct tstats *st = w[j].stats[i];
-			if (!st)
-				continue;
-			res->requests += st->requests;
-			res->bytes += st->bytes;
-			res->connect_errors += st->connect_errors;
-			res->read_errors += st->read_errors;
-			res->write_errors += st->write_errors;
-			res->parse_errors += st->parse_errors;
-			res->timeouts += st->timeouts;
-			res->status_errors += st->status_errors;
-			if (st->first_ns >= 0 &&
-			    (res->first_response_ns < 0 || st->first_ns < res->first_response_ns))
-				res->first_response_ns = st->first_ns;
-			crowd_hist_merge(th, &st->hist);
-		}
-		uint64_t unanswered = 0;
-		for (size_t j = 0; j < nthreads; j++)
-			if (w[j].stats[i])
-				unanswered += w[j].stats[i]->unanswered;
-		res->errors = res->connect_errors + res->read_errors + res->write_errors +
-			      res->parse_errors + res->timeouts + res->status_errors;
-		/* Never silently nothing: a target that gave no response in the whole load has its
-		 * unanswered connections counted as timeouts. */
-		if (res->requests == 0 && res->errors == 0 && unanswered) {
-			res->timeouts = unanswered;
-			res->errors = unanswered;
-		}
-		res->rps = (double)res->requests / secs;
-		res->bytes_per_s = (double)res->bytes / secs;
-		summarize(th, res);
-		crowd_hist_merge(all, th);
-		rps[i] = res->rps;
-		sum.requests += res->requests;
-		sum.bytes += res->bytes;
-		sum.errors += res->errors;
-		sum.connect_errors += res->connect_errors;
-		sum.read_errors += res->read_errors;
-		sum.write_errors += res->write_errors;
-		sum.parse_errors += res->parse_errors;
-		sum.timeouts += res->timeouts;
-		sum.status_errors += res->status_errors;
+/* The counters a worker's tstats, a target's result and the totals share, by name. */
+#define COUNTERS_ADD(dst, src)                                                                     \
+	do {                                                                                       \
+		(dst)->requests += (src)->requests;                                                \
+		(dst)->bytes += (src)->bytes;                                                      \
+		(dst)->connect_errors += (src)->connect_errors;                                    \
+		(dst)->read_errors += (src)->read_errors;                                          \
+		(dst)->write_errors += (src)->write_errors;                                        \
+		(dst)->parse_errors += (src)->parse_errors;                                        \
+		(dst)->timeouts += (src)->timeouts;                                                \
+		(dst)->status_errors += (src)->status_errors;                                      \
+	} while (0)
+
+/* One target's result from every worker's counters for it; th gets its latencies. */
+static void sum_target(const struct plan *pl, size_t i, double secs, struct crowd_hist *th,
+		       struct crowd_load_result *res)
+{
+	uint64_t unanswered = 0;
+	memset(res, 0, sizeof(*res));
+	res->first_response_ns = -1;
+	crowd_hist_init(th);
+	for (size_t j = 0; j < pl->nthreads; j++) {
+		const struct tstats *st = pl->w[j].stats[i];
+		if (!st)
+			continue;
+		COUNTERS_ADD(res, st);
+		if (st->first_ns >= 0 &&
+		    (res->first_response_ns < 0 || st->first_ns < res->first_response_ns))
+			res->first_response_ns = st->first_ns;
+		crowd_hist_merge(th, &st->hist);
+		unanswered += st->unanswered;
 	}
-	for (size_t j = 0; j < nthreads; j++)
-		sum.client_cpu_ns += w[j].cpu_ns;
+	res->errors = res->connect_errors + res->read_errors + res->write_errors +
+		      res->parse_errors + res->timeouts + res->status_errors;
+	/* Never silently nothing: a target that gave no response in the whole load has its
+	 * unanswered connections counted as timeouts. */
+	if (res->requests == 0 && res->errors == 0 && unanswered) {
+		res->timeouts = unanswered;
+		res->errors = unanswered;
+	}
+	res->rps = (double)res->requests / secs;
+	res->bytes_per_s = (double)res->bytes / secs;
+	summarize(th, res);
+}
+
+static void sum_add(struct crowd_load_totals *sum, const struct crowd_load_result *res)
+{
+	COUNTERS_ADD(sum, res);
+	sum->errors += res->errors;
+}
+
+/* Every target's result, and the totals over all of them. */
+static int plan_sum(const struct plan *pl, int64_t dur_ns, struct crowd_load_result *ret,
+		    struct crowd_load_totals *tot, struct crowd_error *err)
+{
+	struct crowd_hist *all = calloc(1, sizeof(*all)), *th = calloc(1, sizeof(*th));
+	double *rps = calloc(pl->n, sizeof(*rps)), secs = (double)dur_ns / 1e9;
+	struct crowd_load_totals sum = {.threads = (unsigned)pl->nthreads, .duration_ns = dur_ns};
+	int r = 0;
+	if (!all || !th || !rps) {
+		r = crowd_error_errno(err, ENOMEM, "load: summing %zu targets", pl->n);
+		goto out;
+	}
+	crowd_hist_init(all);
+	for (size_t i = 0; i < pl->n; i++) {
+		sum_target(pl, i, secs, th, &ret[i]);
+		crowd_hist_merge(all, th);
+		rps[i] = ret[i].rps;
+		sum_add(&sum, &ret[i]);
+	}
+	for (size_t j = 0; j < pl->nthreads; j++)
+		sum.client_cpu_ns += pl->w[j].cpu_ns;
 	sum.total_rps = (double)sum.requests / secs;
 	sum.bytes_per_s = (double)sum.bytes / secs;
-	sum.fairness = crowd_stats_jain(rps, n);
+	sum.fairness = crowd_stats_jain(rps, pl->n);
 	if (isnan(sum.fairness))
 		sum.fairness = 0; /* nothing ran (load.h) */
 	sum.p50_ns = crowd_hist_percentile(all, 50);
@@ -1003,36 +1078,61 @@ int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct cro
 	sum.stddev_ns = crowd_hist_stddev(all);
 	if (tot)
 		*tot = sum;
-	r = 0;
-
-out_free:
-	if (w) {
-		for (size_t i = 0; i < nthreads; i++) {
-			if (w[i].stats)
-				for (size_t j = 0; j < n; j++)
-					free(w[i].stats[j]);
-			free(w[i].stats);
-			if (w[i].epfd >= 0)
-				close(w[i].epfd);
-			if (w[i].own_netns >= 0)
-				close(w[i].own_netns);
-		}
-	}
-	if (conns)
-		for (size_t k = 0; k < nconns; k++)
-			if (conns[k].fd >= 0)
-				close(conns[k].fd);
-	if (ti)
-		for (size_t i = 0; i < n; i++)
-			free(ti[i].req);
-	free(ti);
-	free(w);
-	free(conns);
-	free(cptr);
-	free(owner);
+out:
 	free(all);
 	free(th);
 	free(rps);
+	return r;
+}
+
+static void plan_free(struct plan *pl)
+{
+	for (size_t i = 0; pl->w && i < pl->nthreads; i++) {
+		struct worker *w = &pl->w[i];
+		for (size_t j = 0; w->stats && j < pl->n; j++)
+			free(w->stats[j]);
+		free(w->stats);
+		if (w->epfd >= 0)
+			close(w->epfd);
+		if (w->own_netns >= 0)
+			close(w->own_netns);
+	}
+	for (size_t k = 0; pl->conns && k < pl->nconns; k++)
+		if (pl->conns[k].fd >= 0)
+			close(pl->conns[k].fd);
+	for (size_t i = 0; pl->ti && i < pl->n; i++)
+		free(pl->ti[i].req);
+	free(pl->ti);
+	free(pl->w);
+	free(pl->conns);
+	free(pl->cptr);
+	free(pl->owner);
+}
+
+int crowd_load_run(const struct crowd_load_target *t, size_t n, const struct crowd_load_opts *o,
+		   struct crowd_load_result *ret, struct crowd_load_totals *tot,
+		   volatile sig_atomic_t *stop, struct crowd_error *err)
+{
+	int r = check_opts(t, n, o, ret, err);
+	if (r < 0)
+		return r;
+	struct plan pl = {0};
+	int64_t last_exit = 0;
+	r = plan_alloc(&pl, t, n, o, err);
+	pl.run.stop = stop;
+	if (r == 0) {
+		plan_deal(&pl);
+		r = plan_workers(&pl, err);
+	}
+	if (r == 0)
+		r = plan_run(&pl, o->duration_ns, &last_exit, err);
+	if (r == 0) {
+		/* The measured wall time: to the last worker's stop, within the duration. */
+		int64_t dur_ns = last_exit - pl.run.start_ns;
+		dur_ns = dur_ns > o->duration_ns ? o->duration_ns : dur_ns <= 0 ? 1 : dur_ns;
+		r = plan_sum(&pl, dur_ns, ret, tot, err);
+	}
+	plan_free(&pl);
 	return r;
 }
 
@@ -1053,7 +1153,8 @@ int crowd_load_parse_url(const char *url, struct crowd_load_target *ret, char *p
 	if (*h == '[') {
 		host_end = strchr(h, ']');
 		if (!host_end)
-			return crowd_error_set(err, EINVAL, "URL '%s': unterminated '[' (%s)", url, allowed);
+			return crowd_error_set(err, EINVAL, "URL '%s': unterminated '[' (%s)", url,
+					       allowed);
 		h++;
 		rest = host_end + 1;
 	} else {
@@ -1077,13 +1178,16 @@ int crowd_load_parse_url(const char *url, struct crowd_load_target *ret, char *p
 		rest = end;
 	}
 	if (*rest && *rest != '/')
-		return crowd_error_set(err, EINVAL, "URL '%s': expected '/' after the host (%s)", url, allowed);
+		return crowd_error_set(err, EINVAL, "URL '%s': expected '/' after the host (%s)",
+				       url, allowed);
 	const char *path = *rest ? rest : "/";
 	if (strlen(path) >= path_len)
-		return crowd_error_set(err, EINVAL, "URL '%s': path longer than %zu bytes", url, path_len - 1);
+		return crowd_error_set(err, EINVAL, "URL '%s': path longer than %zu bytes", url,
+				       path_len - 1);
 	for (const char *q = path; *q; q++)
 		if ((unsigned char)*q <= ' ' || *q == 0x7f)
-			return crowd_error_set(err, EINVAL, "URL '%s': path has a space or control character", url);
+			return crowd_error_set(
+			    err, EINVAL, "URL '%s': path has a space or control character", url);
 	strcpy(path_buf, path);
 	ret->path = path_buf;
 
@@ -1093,15 +1197,18 @@ int crowd_load_parse_url(const char *url, struct crowd_load_target *ret, char *p
 	struct in6_addr a6;
 	if (inet_pton(AF_INET, host, &a4) == 1) {
 		if ((ntohl(a4.s_addr) >> 24) != 127)
-			return crowd_error_set(err, EINVAL, "URL '%s': host %s is not a loopback address (%s)",
+			return crowd_error_set(err, EINVAL,
+					       "URL '%s': host %s is not a loopback address (%s)",
 					       url, host, allowed);
 	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
 		if (!IN6_IS_ADDR_LOOPBACK(&a6))
-			return crowd_error_set(err, EINVAL, "URL '%s': host %s is not a loopback address (%s)",
+			return crowd_error_set(err, EINVAL,
+					       "URL '%s': host %s is not a loopback address (%s)",
 					       url, host, allowed);
 	} else {
-		return crowd_error_set(err, EINVAL, "URL '%s': host '%s' is not a loopback address (%s)",
-				       url, host, allowed);
+		return crowd_error_set(err, EINVAL,
+				       "URL '%s': host '%s' is not a loopback address (%s)", url,
+				       host, allowed);
 	}
 	snprintf(ret->addr, sizeof(ret->addr), "%s", host);
 	return 0;
