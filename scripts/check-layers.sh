@@ -2,9 +2,10 @@
 # The include graph of crowd's C sources, checked against docs/architecture.md:
 #  1. a file includes nothing from a layer above its own (layers below, lowest first);
 #  2. no modules (x.c with x.h) include each other in a circle (tsort finds loops).
-# Prints each violation and exits 1 on any; "layers: ok (N files, M edges)" otherwise.
+# Usage: scripts/check-layers.sh [TREE] (default: this checkout). Prints each violation and
+# exits 1 on any; "layers: ok (N files, M edges, ...)" otherwise.
 set -u
-cd "$(dirname "$0")/.." || exit 2
+cd "${1:-$(dirname "$0")/..}" || exit 2
 
 # Layer of a file, lowest first. harness/engine holds two: the run's description (config,
 # workload, ports, memory, host, topology, placement), which results and backends read, and
