@@ -7,11 +7,11 @@
 
 #include "core/error.h"
 
-/* Exit codes (DESIGN.md). */
+/* Exit codes (docs/architecture.md, "Exit codes"). */
 enum {
 	CROWD_EXIT_OK = 0,
-	CROWD_EXIT_FAIL = 1,    /* runtime failure or regression found */
-	CROWD_EXIT_USAGE = 2,   /* bad input */
+	CROWD_EXIT_FAIL = 1,	/* runtime failure or regression found */
+	CROWD_EXIT_USAGE = 2,	/* bad input */
 	CROWD_EXIT_LEFTOVER = 3 /* cleanup left something behind */
 };
 
@@ -35,7 +35,7 @@ int crowd_cmd_audit(int argc, char **argv);
 /* "crowd CMD: message" on stderr and exit 2. For bad input only: name the input and what
  * is allowed. */
 void crowd_usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+    __attribute__((format(printf, 2, 3), noreturn));
 /* "crowd CMD: message" on stderr. */
 void crowd_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print err as "crowd CMD: msg" and return CROWD_EXIT_FAIL (or 2 for EINVAL when usage). */

@@ -1,8 +1,8 @@
-/* The options of the commands (DESIGN.md "Shared options"): one table of rows, stress-ng
- * style. A row carries the option's type, its range and where its value goes; the parser's
- * checks and the --help text (ranges, defaults, allowed names) are both made from the row, so
- * they cannot disagree. A command takes groups of the shared rows and adds rows of its own.
- * Bad input exits 2 with a one-line message naming the option and what is allowed. */
+/* The options of the commands (docs/architecture.md; README "Options"): one table of rows,
+ * stress-ng style. A row carries the option's type, its range and where its value goes; the
+ * parser's checks and the --help text (ranges, defaults, allowed names) are both made from the row,
+ * so they cannot disagree. A command takes groups of the shared rows and adds rows of its own. Bad
+ * input exits 2 with a one-line message naming the option and what is allowed. */
 #ifndef CROWD_OPTS_H
 #define CROWD_OPTS_H
 

@@ -1,7 +1,7 @@
-/* The results folder (DESIGN.md "Results folder"): samples.csv, summary.json, host.json and,
- * for density runs, density.csv. One model (struct crowd_summary and struct crowd_results):
- * the writer hands back what it wrote, the one reader fills the same structures, and every
- * view (bench's printout, compare, history, plot, the HTML report) takes them.
+/* The results folder (docs/architecture.md, "The results contract"): samples.csv, summary.json,
+ * host.json and, for density runs, density.csv. One model (struct crowd_summary and struct
+ * crowd_results): the writer hands back what it wrote, the one reader fills the same structures,
+ * and every view (bench's printout, compare, history, plot, the HTML report) takes them.
  * samples.csv round-trips exactly: integers at full precision, rps with 3 decimals, empty
  * fields for -1. */
 #ifndef CROWD_RESULTS_H

@@ -41,7 +41,7 @@ struct sample_row {
 		n, k, offsetof(struct sample_row, f), sizeof(((struct sample_row *)0)->f)          \
 	}
 
-/* DESIGN.md "Results folder": this order, new columns appended after. */
+/* docs/architecture.md "The results contract": this order, new columns appended after. */
 static const struct col sample_cols[] = {
     S_COL("backend", COL_STR, s.backend),
     S_COL("workload", COL_STR, s.workload),

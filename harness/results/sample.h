@@ -1,6 +1,6 @@
-/* One measured container: a row of samples.csv (DESIGN.md, "Results folder"). Times are
- * CLOCK_MONOTONIC nanoseconds relative to the run's start; -1 means "this backend cannot see
- * that phase" and is written as an empty field, never invented. */
+/* One measured container: a row of samples.csv (docs/architecture.md, "The results contract").
+ * Times are CLOCK_MONOTONIC nanoseconds relative to the run's start; -1 means "this backend cannot
+ * see that phase" and is written as an empty field, never invented. */
 #ifndef CROWD_SAMPLE_H
 #define CROWD_SAMPLE_H
 
@@ -25,12 +25,12 @@ struct crowd_sample {
 	int64_t t_setup_ns;
 	int64_t t_ready_ns;
 	int64_t t_first_response_ns;
-	int64_t spinup_ns;     /* t_ready - t_request */
-	int64_t teardown_ns;   /* kill to cgroup removed */
+	int64_t spinup_ns;   /* t_ready - t_request */
+	int64_t teardown_ns; /* kill to cgroup removed */
 	int64_t cgroup_bytes;
 	int64_t pss_bytes;
 	int64_t rss_bytes;
-	double rps;            /* < 0: no load ran */
+	double rps; /* < 0: no load ran */
 	char error[248];
 };
 
