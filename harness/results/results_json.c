@@ -104,6 +104,28 @@ static json_t *backend_json(const struct crowd_summary_backend *b)
 	return j;
 }
 
+/* "sweep": the steps in order, each with p50, its CI, and the step's delta with its CI. */
+static json_t *sweep_json(const struct crowd_summary *s)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < s->n_sweep; i++) {
+		const struct crowd_summary_sweep *st = &s->sweep[i];
+		json_t *o = json_pack("{s:s}", "name", st->name);
+		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++)
+			json_object_set_new(
+			    o, crowd_sweep_metrics[j],
+			    json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "p50",
+				      json_num_or_null(st->m[j].p50), "ci95_lo",
+				      json_num_or_null(st->m[j].ci95_lo), "ci95_hi",
+				      json_num_or_null(st->m[j].ci95_hi), "delta",
+				      json_num_or_null(st->m[j].delta), "delta_ci95_lo",
+				      json_num_or_null(st->m[j].delta_lo), "delta_ci95_hi",
+				      json_num_or_null(st->m[j].delta_hi)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *summary_json(const struct crowd_summary *s)
 {
 	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "crowd_version", s->crowd_version,
@@ -115,6 +137,8 @@ static json_t *summary_json(const struct crowd_summary *s)
 	json_object_set_new(root, "backends", backends);
 	for (unsigned i = 0; i < s->n_backends; i++)
 		json_object_set_new(backends, s->backends[i].name, backend_json(&s->backends[i]));
+	if (s->n_sweep)
+		json_object_set_new(root, "sweep", sweep_json(s));
 	if (s->have_density)
 		json_object_set_new(root, "density",
 				    json_pack("{s:I,s:s,s:s,s:I}", "max_count",
@@ -316,10 +340,11 @@ int crowd_results_write_host(const char *path, const struct crowd_run_output *ou
 	json_object_set_new(root, "backends", backends);
 	for (size_t i = 0; i < out->n_backends; i++) {
 		const struct crowd_backend_summary *b = &out->backends[i];
-		json_object_set_new(backends, b->name,
-				    json_pack("{s:s,s:s}", "invocation",
-					      b->invocation ? b->invocation : "", "unapplied",
-					      b->unapplied ? b->unapplied : ""));
+		json_t *o = json_pack("{s:s,s:s}", "invocation", b->invocation ? b->invocation : "",
+				      "unapplied", b->unapplied ? b->unapplied : "");
+		if (o && b->cfg)
+			json_object_set_new(o, "security", crowd_config_security_json(b->cfg));
+		json_object_set_new(backends, b->name, o);
 	}
 	r = dump_json(root, path, err);
 	json_decref(root);
