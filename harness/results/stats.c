@@ -217,57 +217,72 @@ int crowd_stats_median_ci(const double *x, size_t n, unsigned resamples, double 
 	return 0;
 }
 
-int crowd_stats_ratio_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
-			 unsigned resamples, double level, uint64_t seed, double *ret_ratio,
-			 double *ret_lo, double *ret_hi, struct crowd_error *err)
+/* The bootstrap interval of combine(median of a resample of old, median of one of new), the
+ * two sides resampled independently; a draw combine makes NAN is left out (-EDOM when all
+ * are). `what` names the statistic in errors. */
+static int two_sample_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
+			 unsigned resamples, double level, uint64_t seed,
+			 double (*combine)(double o, double n), const char *what, double *ret_lo,
+			 double *ret_hi, struct crowd_error *err)
 {
 	if (n_old == 0 || n_new == 0 || resamples == 0 || !(level > 0 && level < 1))
-		return crowd_error_set(err, EINVAL, "ratio CI: need samples on both sides");
-	double m_old = crowd_stats_median(old, n_old), m_new = crowd_stats_median(new_, n_new);
-	if (!(m_old > 0) || !(m_new >= 0))
-		return crowd_error_set(err, EDOM, "ratio CI: median of the old sample is not > 0");
+		return crowd_error_set(err, EINVAL, "%s CI: need samples on both sides", what);
 	_cleanup_free_ double *t_old = malloc(n_old * sizeof(double));
 	_cleanup_free_ double *t_new = malloc(n_new * sizeof(double));
-	_cleanup_free_ double *ratio = malloc(resamples * sizeof(double));
-	if (!t_old || !t_new || !ratio)
-		return crowd_error_errno(err, ENOMEM, "ratio CI");
+	_cleanup_free_ double *draws = malloc(resamples * sizeof(double));
+	if (!t_old || !t_new || !draws)
+		return crowd_error_errno(err, ENOMEM, "%s CI", what);
 	struct crowd_rng r;
 	crowd_rng_seed(&r, seed);
 	unsigned k = 0;
 	for (unsigned i = 0; i < resamples; i++) {
 		double a = resample_median(&r, old, n_old, t_old);
-		double b = resample_median(&r, new_, n_new, t_new);
-		/* A resampled old median of 0 has no ratio; leave that draw out. */
-		if (a > 0)
-			ratio[k++] = b / a;
+		double v = combine(a, resample_median(&r, new_, n_new, t_new));
+		if (!isnan(v))
+			draws[k++] = v;
 	}
 	if (k == 0)
-		return crowd_error_set(err, EDOM, "ratio CI: every resampled old median is 0");
-	*ret_ratio = m_new / m_old;
-	percentile_interval(ratio, k, level, ret_lo, ret_hi);
+		return crowd_error_set(err, EDOM, "%s CI: every resampled old median is 0", what);
+	percentile_interval(draws, k, level, ret_lo, ret_hi);
 	return 0;
+}
+
+/* A resampled old median of 0 has no ratio: that draw is left out. */
+static double ratio_of(double o, double n)
+{
+	return o > 0 ? n / o : NAN;
+}
+
+static double diff_of(double o, double n)
+{
+	return n - o;
+}
+
+int crowd_stats_ratio_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
+			 unsigned resamples, double level, uint64_t seed, double *ret_ratio,
+			 double *ret_lo, double *ret_hi, struct crowd_error *err)
+{
+	if (n_old == 0 || n_new == 0)
+		return crowd_error_set(err, EINVAL, "ratio CI: need samples on both sides");
+	double m_old = crowd_stats_median(old, n_old), m_new = crowd_stats_median(new_, n_new);
+	if (!(m_old > 0) || !(m_new >= 0))
+		return crowd_error_set(err, EDOM, "ratio CI: median of the old sample is not > 0");
+	int r = two_sample_ci(old, n_old, new_, n_new, resamples, level, seed, ratio_of, "ratio",
+			      ret_lo, ret_hi, err);
+	if (r == 0)
+		*ret_ratio = m_new / m_old;
+	return r;
 }
 
 int crowd_stats_diff_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
 			unsigned resamples, double level, uint64_t seed, double *ret_diff,
 			double *ret_lo, double *ret_hi, struct crowd_error *err)
 {
-	if (n_old == 0 || n_new == 0 || resamples == 0 || !(level > 0 && level < 1))
-		return crowd_error_set(err, EINVAL, "difference CI: need samples on both sides");
-	_cleanup_free_ double *t_old = malloc(n_old * sizeof(double));
-	_cleanup_free_ double *t_new = malloc(n_new * sizeof(double));
-	_cleanup_free_ double *diff = malloc(resamples * sizeof(double));
-	if (!t_old || !t_new || !diff)
-		return crowd_error_errno(err, ENOMEM, "difference CI");
-	struct crowd_rng r;
-	crowd_rng_seed(&r, seed);
-	for (unsigned i = 0; i < resamples; i++) {
-		double a = resample_median(&r, old, n_old, t_old);
-		diff[i] = resample_median(&r, new_, n_new, t_new) - a;
-	}
-	*ret_diff = crowd_stats_median(new_, n_new) - crowd_stats_median(old, n_old);
-	percentile_interval(diff, resamples, level, ret_lo, ret_hi);
-	return 0;
+	int r = two_sample_ci(old, n_old, new_, n_new, resamples, level, seed, diff_of,
+			      "difference", ret_lo, ret_hi, err);
+	if (r == 0)
+		*ret_diff = crowd_stats_median(new_, n_new) - crowd_stats_median(old, n_old);
+	return r;
 }
 
 int crowd_stats_summarize(const double *x, size_t n, uint64_t seed, struct crowd_stats *ret,
