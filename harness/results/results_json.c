@@ -231,6 +231,26 @@ static int load_object(const char *path, json_t **ret, struct crowd_error *err)
 	return 0;
 }
 
+static void sweep_read(json_t *a, struct crowd_summary *ret)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(a, i, o)
+	{
+		if (ret->n_sweep >= CROWD_MAX_BACKENDS)
+			break;
+		struct crowd_summary_sweep *st = &ret->sweep[ret->n_sweep++];
+		json_str(o, "name", st->name, sizeof(st->name));
+		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++) {
+			json_t *m = json_object_get(o, crowd_sweep_metrics[j]);
+			st->m[j] = (struct crowd_summary_sweep_value){
+			    json_num(m, "p50"),		  json_num(m, "ci95_lo"),
+			    json_num(m, "ci95_hi"),	  json_num(m, "delta"),
+			    json_num(m, "delta_ci95_lo"), json_num(m, "delta_ci95_hi")};
+		}
+	}
+}
+
 int crowd_results_read_summary(const char *path, struct crowd_summary *ret, struct crowd_error *err)
 {
 	json_t *root = NULL;
@@ -255,6 +275,7 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret, stru
 		crowd_summary_backend_init(x, name);
 		backend_read(b, x);
 	}
+	sweep_read(json_object_get(root, "sweep"), ret);
 	json_t *d = json_object_get(root, "density");
 	if ((ret->have_density = json_is_object(d))) {
 		double max = json_num(d, "max_count"), ramp = json_num(d, "ramp_ns");
