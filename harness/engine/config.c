@@ -50,8 +50,7 @@ json_t *crowd_config_security_json(const struct crowd_config *cfg)
 	json_t *o;
 
 	crowd_sec_format(cfg->security, features, sizeof(features));
-	o = json_pack("{s:s,s:s}", "features", features, "caps",
-		      crowd_caps_profile_name(cfg->caps));
+	o = json_pack("{s:s}", "features", features);
 	if (o && (cfg->security & CROWD_SEC_DEVICES)) {
 		json_t *rules = json_array();
 		char line[64];

@@ -363,8 +363,12 @@ int crowd_results_write_host(const char *path, const struct crowd_run_output *ou
 		const struct crowd_backend_summary *b = &out->backends[i];
 		json_t *o = json_pack("{s:s,s:s}", "invocation", b->invocation ? b->invocation : "",
 				      "unapplied", b->unapplied ? b->unapplied : "");
-		if (o && b->cfg)
-			json_object_set_new(o, "security", crowd_config_security_json(b->cfg));
+		json_t *sec = o && b->cfg ? crowd_config_security_json(b->cfg) : NULL;
+		if (sec) { /* a sweep step: its features and, since steps differ there, its caps */
+			json_object_set_new(sec, "caps",
+					    json_string(crowd_caps_profile_name(b->cfg->caps)));
+			json_object_set_new(o, "security", sec);
+		}
 		json_object_set_new(backends, b->name, o);
 	}
 	r = dump_json(root, path, err);
