@@ -6,18 +6,41 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/util.h"
 #include "fleet.h"
 #include "engine/launcher.h"
 #include "opts.h"
 
 struct bench_ctx {
 	int64_t timeout_ns;
+	bool security_sweep;
 };
 
 static const struct crowd_opt bench_opts[] = {
     CROWD_OPT_LAUNCH_TIMEOUT(struct bench_ctx, timeout_ns),
+    {"security-sweep", 0, 0, CROWD_OPT_FLAG, NULL,
+     "core as 7 cumulative steps, none to all, side by side: the cost of each security "
+     "feature (docs/security.md)",
+     CROWD_OPT_AT(struct bench_ctx, security_sweep)},
     {0},
 };
+
+/* --security-sweep replaces --security, --seccomp and --caps, and runs on core alone. */
+static void check_sweep(const struct crowd_config *cfg)
+{
+	if (!cfg->security_sweep)
+		return;
+	static const char *const own[] = {"security", "seccomp", "caps"};
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(own); i++)
+		if (crowd_opts_given(own[i]))
+			crowd_usage_error("bench",
+					  "--security-sweep: sets --%s itself (allowed: "
+					  "--security-sweep without --security, --seccomp, --caps)",
+					  own[i]);
+	if (cfg->n_backends != 1 || strcmp(cfg->backends[0], "core"))
+		crowd_usage_error("bench", "--security-sweep: runs on one backend (allowed: "
+					   "--backend core)");
+}
 
 static const struct crowd_opts_cmd bench_cmd = {
     .name = "bench",
@@ -87,6 +110,8 @@ int crowd_cmd_bench(int argc, char **argv)
 	struct crowd_fleet f;
 	struct crowd_error err = {0};
 	crowd_opts_parse_only(&bench_cmd, &bc, argc, argv, &cfg);
+	cfg.security_sweep = bc.security_sweep;
+	check_sweep(&cfg);
 	if (crowd_fleet_open(&f, "bench", &cfg, cfg.count, bc.timeout_ns, argc - 1, argv + 1,
 			     &err) < 0) {
 		crowd_workload_inst_free(&cfg.workload);

@@ -138,14 +138,16 @@ static void fill_summaries(struct crowd_fleet *f)
 		unsigned b = l->avail[i];
 		struct crowd_launch_backend *lb = &l->be[b];
 		struct crowd_backend_summary *s = &f->bs[f->n_bs++];
-		crowd_backend_summary_init(s, lb->backend->name);
+		crowd_backend_summary_init(s, lb->label);
+		s->cfg = f->cfg->security_sweep ? &lb->cfg : NULL;
 		s->ready_kind = ready_kind_of(f, lb);
 		s->accel = lb->run.accel[0] ? lb->run.accel : NULL;
 		s->invocation = lb->run.invocation[0] ? lb->run.invocation : NULL;
 		s->unapplied = lb->run.unapplied[0] ? lb->run.unapplied : NULL;
 		unsigned ready = 0;
 		for (size_t k = 0; k < l->n_insts; k++)
-			ready += l->insts[k].backend == lb->backend && l->insts[k].ready;
+			ready +=
+			    crowd_launch_backend_of(l, &l->insts[k]) == lb && l->insts[k].ready;
 		if (l->n_avail == 1 && l->have_mem_before && l->have_mem_after && ready) {
 			s->have_host_deltas = true;
 			s->mem_available_delta_per_instance =
@@ -189,6 +191,7 @@ static struct crowd_run_output fleet_output(const struct crowd_fleet *f,
 	    .density = f->density,
 	    .steps = f->steps,
 	    .n_steps = f->n_steps,
+	    .sweep = f->cfg->security_sweep,
 	};
 }
 
@@ -240,7 +243,7 @@ static void print_backend(const struct crowd_fleet *f, unsigned b, const struct 
 {
 	struct crowd_launch *l = f->l;
 	struct crowd_launch_backend *lb = &l->be[b];
-	const char *name = lb->backend->name;
+	const char *name = lb->label;
 	unsigned ok = 0;
 	for (size_t k = 0; k < n; k++)
 		ok += !strcmp(s[k].backend, name) && s[k].status == CROWD_STATUS_OK;
@@ -303,6 +306,55 @@ static void print_backend(const struct crowd_fleet *f, unsigned b, const struct 
 	}
 }
 
+/* "p50 [lo, hi]" of one sweep value in unit's own format, into buf. */
+static const char *sweep_p50(const struct crowd_summary_sweep_value *v, const char *unit, char *buf,
+			     size_t len)
+{
+	char a[24], lo[24], hi[24];
+	if (!isfinite(v->p50))
+		return "-";
+	snprintf(buf, len, "%s [%s, %s]", crowd_units_format(v->p50, unit, a, sizeof(a)),
+		 crowd_units_format(v->ci95_lo, unit, lo, sizeof(lo)),
+		 crowd_units_format(v->ci95_hi, unit, hi, sizeof(hi)));
+	return buf;
+}
+
+/* "+d [+lo, +hi]" of one step's difference, divided by scale (µs, KiB), into buf. */
+static const char *sweep_delta(const struct crowd_summary_sweep_value *v, double scale, char *buf,
+			       size_t len)
+{
+	if (!isfinite(v->delta))
+		return "-";
+	snprintf(buf, len, "%+.1f [%+.1f, %+.1f]", v->delta / scale, v->delta_lo / scale,
+		 v->delta_hi / scale);
+	return buf;
+}
+
+/* The sweep table: per step its spin-up p50 with CI, what the step added (µs, with the
+ * bootstrap CI of the difference of medians) and the same for the cgroup charge and PSS. */
+static void print_sweep(const struct crowd_summary *s, FILE *out)
+{
+	fprintf(out, "\nsecurity sweep (each step adds one feature to the step before; delta: "
+		     "difference of p50s to the step before, bootstrap 95%% CI)\n");
+	fprintf(out, "  %-13s %-30s %-26s %-12s %-24s %-12s %s\n", "step", "spin-up p50 [95% CI]",
+		"delta us [95% CI]", "cgroup p50", "delta KiB [95% CI]", "PSS p50",
+		"delta KiB [95% CI]");
+	for (unsigned i = 0; i < s->n_sweep; i++) {
+		const struct crowd_summary_sweep *st = &s->sweep[i];
+		char a[80], b[80], c[24], d[80], e[24], g[80];
+		fprintf(
+		    out, "  %-13s %-30s %-26s %-12s %-24s %-12s %s\n", st->name,
+		    sweep_p50(&st->m[0], "ns", a, sizeof(a)),
+		    sweep_delta(&st->m[0], 1e3, b, sizeof(b)),
+		    isfinite(st->m[1].p50) ? crowd_units_format(st->m[1].p50, "bytes", c, sizeof(c))
+					   : "-",
+		    sweep_delta(&st->m[1], 1024, d, sizeof(d)),
+		    isfinite(st->m[2].p50) ? crowd_units_format(st->m[2].p50, "bytes", e, sizeof(e))
+					   : "-",
+		    sweep_delta(&st->m[2], 1024, g, sizeof(g)));
+	}
+}
+
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 {
 	struct crowd_launch *l = f->l;
@@ -316,8 +368,7 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 		f->cfg->concurrency, ns[0] ? ns : "none", l->interrupted ? "  (INTERRUPTED)" : "");
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available)
-			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].backend->name,
-				l->be[i].reason);
+			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].label, l->be[i].reason);
 	for (unsigned i = 0; i < l->n_avail; i++)
 		print_backend(f, l->avail[i], s, l->n_insts, out);
 	if (l->n_avail > 1 && l->have_mem_before && l->have_mem_after && l->n_ready) {
@@ -339,6 +390,8 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 			crowd_units_format_time(l->teardown_wall_ns, x, sizeof(x)),
 			l->teardown_workers);
 	}
+	if (f->have_summary && f->summary.n_sweep)
+		print_sweep(&f->summary, out);
 }
 
 int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out)

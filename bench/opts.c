@@ -686,6 +686,13 @@ static bool given(const struct parse *p, const char *name)
 	return false;
 }
 
+static struct parse the_parse; /* large; one parse per process */
+
+bool crowd_opts_given(const char *name)
+{
+	return given(&the_parse, name);
+}
+
 /* ---- after the options: defaults that need a look around, and checks across options ---- */
 
 /* --out: the nearest part of the path that exists must be a directory (the rest is made). */
@@ -793,30 +800,30 @@ static void finish_load(const struct parse *p)
 int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 		     struct crowd_config *cfg)
 {
-	static struct parse p; /* large; one parse per process */
+	struct parse *p = &the_parse;
 	struct option longopts[MAX_ROWS + 1];
 	char shortopts[2 * MAX_ROWS + 4];
 	int opt;
 
-	memset(&p, 0, sizeof(p));
-	p.cmd = cmd;
-	p.cfg = cfg;
-	collect_rows(&p);
-	getopt_tables(&p, longopts, shortopts, sizeof(shortopts));
+	memset(p, 0, sizeof(*p));
+	p->cmd = cmd;
+	p->cfg = cfg;
+	collect_rows(p);
+	getopt_tables(p, longopts, shortopts, sizeof(shortopts));
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		size_t k = row_of(&p, opt);
-		if (opt == '?' || opt == ':' || k >= p.n)
+		size_t k = row_of(p, opt);
+		if (opt == '?' || opt == ':' || k >= p->n)
 			bad_option(cmd->name, opt, argv);
-		apply(&p, k, optarg);
+		apply(p, k, optarg);
 	}
 	if (cmd->groups & CROWD_OPTS_CONTAINER)
-		finish_container(&p);
+		finish_container(p);
 	if (cmd->groups & CROWD_OPTS_FLEET)
-		finish_fleet(&p);
+		finish_fleet(p);
 	if (cmd->groups & CROWD_OPTS_LOAD)
-		finish_load(&p);
+		finish_load(p);
 	return optind;
 }
 

@@ -103,6 +103,9 @@ int crowd_opts_parse(const struct crowd_opts_cmd *cmd, int argc, char **argv,
 void crowd_opts_parse_only(const struct crowd_opts_cmd *cmd, void *ctx, int argc, char **argv,
 			   struct crowd_config *cfg);
 
+/* Whether option `name` (long name without "--") was given in the last parse. */
+bool crowd_opts_given(const char *name);
+
 /* For a row's parse: the checks a SIZE or NUMBER row makes; opt is the name without "--".
  * Exit 2 with "crowd CMD: --opt 'x': not allowed (a size 256K..64T, ...)". */
 uint64_t crowd_opts_size(const char *cmd, const char *opt, const char *arg, uint64_t min,

@@ -372,6 +372,39 @@ START_TEST(density_roundtrip)
 }
 END_TEST
 
+/* A sweep run: each backend a step, in order; the first step has no delta, the second's
+ * spin-up delta is the difference of the ok medians (902 - 901); a metric one step lacks has
+ * no delta; summary.json "sweep" reads back the same. */
+START_TEST(sweep_roundtrip)
+{
+	struct crowd_error err = {0};
+	struct crowd_sample s[6];
+	struct crowd_sample_extra x[6];
+	char dir[128];
+	make_samples(s, x);
+	snprintf(dir, sizeof(dir), "%s/s", tmpdir);
+	struct crowd_run_output out = {.samples = s, .extra = x, .n = 6, .sweep = true};
+	struct crowd_summary w;
+	ck_assert_int_eq(crowd_results_write(dir, &out, &w, &err), 0);
+	ck_assert_uint_eq(w.n_sweep, 2);
+	ck_assert_str_eq(w.sweep[0].name, "core");
+	ck_assert_str_eq(w.sweep[1].name, "process");
+	ck_assert(isnan(w.sweep[0].m[0].delta));
+	ck_assert_double_eq(w.sweep[0].m[0].p50, 901);
+	ck_assert_double_eq(w.sweep[1].m[0].delta, 1);
+	ck_assert(w.sweep[1].m[0].delta_lo <= 1 && 1 <= w.sweep[1].m[0].delta_hi);
+	ck_assert(isnan(w.sweep[1].m[1].delta)); /* process has no cgroup_bytes */
+	struct crowd_results res;
+	ck_assert_int_eq(crowd_results_read(dir, &res, &err), 0);
+	ck_assert_uint_eq(res.summary.n_sweep, 2);
+	ck_assert_str_eq(res.summary.sweep[1].name, "process");
+	ck_assert_double_eq(res.summary.sweep[1].m[0].delta, 1);
+	ck_assert_double_eq(res.summary.sweep[1].m[0].delta_hi, w.sweep[1].m[0].delta_hi);
+	ck_assert(isnan(res.summary.sweep[0].m[0].delta));
+	crowd_results_free(&res);
+}
+END_TEST
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[256];
@@ -512,6 +545,7 @@ static Suite *results_suite(void)
 	tcase_add_test(tc, metrics_phases);
 	tcase_add_test(tc, folder_write_read);
 	tcase_add_test(tc, density_roundtrip);
+	tcase_add_test(tc, sweep_roundtrip);
 	tcase_add_test(tc, read_reordered_columns);
 	tcase_add_test(tc, read_bad_files);
 	tcase_add_test(tc, default_dir_name);

@@ -12,16 +12,16 @@
 
 START_TEST(percentile_type7)
 {
-	double x[] = { 10, 1, 4, 3, 2 }; /* sorted: 1 2 3 4 10 */
+	double x[] = {10, 1, 4, 3, 2}; /* sorted: 1 2 3 4 10 */
 	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 0), 1, EPS);
 	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 50), 3, EPS);
 	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 90), 7.6, EPS);  /* 4 + .6*6 */
 	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 99), 9.76, EPS); /* 4 + .96*6 */
 	ck_assert_double_eq_tol(crowd_stats_percentile(x, 5, 100), 10, EPS);
-	double e[] = { 4, 1, 3, 2 };
+	double e[] = {4, 1, 3, 2};
 	ck_assert_double_eq_tol(crowd_stats_median(e, 4), 2.5, EPS);
 	ck_assert_double_eq_tol(crowd_stats_percentile(e, 4, 25), 1.75, EPS);
-	double one[] = { 42 };
+	double one[] = {42};
 	ck_assert_double_eq_tol(crowd_stats_percentile(one, 1, 99), 42, EPS);
 	ck_assert(isnan(crowd_stats_percentile(one, 0, 50)));
 	/* the input is not reordered */
@@ -31,9 +31,9 @@ END_TEST
 
 START_TEST(mean_stddev_summary)
 {
-	double x[] = { 2, 4, 4, 4, 5, 5, 7, 9 };
+	double x[] = {2, 4, 4, 4, 5, 5, 7, 9};
 	struct crowd_stats s;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	ck_assert_int_eq(crowd_stats_summarize(x, 8, 1, &s, &err), 0);
 	ck_assert_uint_eq(s.n, 8);
 	ck_assert_double_eq_tol(s.mean, 5, EPS);
@@ -50,7 +50,7 @@ END_TEST
 
 START_TEST(jain)
 {
-	double eq[] = { 5, 5, 5, 5 }, one[] = { 1, 0, 0, 0 }, abc[] = { 1, 2, 3 };
+	double eq[] = {5, 5, 5, 5}, one[] = {1, 0, 0, 0}, abc[] = {1, 2, 3};
 	ck_assert_double_eq_tol(crowd_stats_jain(eq, 4), 1, EPS);
 	ck_assert_double_eq_tol(crowd_stats_jain(one, 4), 0.25, EPS);
 	ck_assert_double_eq_tol(crowd_stats_jain(abc, 3), 36.0 / 42, EPS);
@@ -61,13 +61,13 @@ END_TEST
 START_TEST(mwu_exact_hand)
 {
 	struct crowd_mwu m;
-	struct crowd_error err = { 0 };
-	double a[] = { 1, 2, 3 }, b[] = { 4, 5, 6 };
+	struct crowd_error err = {0};
+	double a[] = {1, 2, 3}, b[] = {4, 5, 6};
 	ck_assert_int_eq(crowd_stats_mann_whitney(a, 3, b, 3, &m, &err), 0);
 	ck_assert_int_eq(m.exact, 1);
 	ck_assert_double_eq_tol(m.u, 0, EPS);
 	ck_assert_double_eq_tol(m.p, 0.1, EPS); /* 2 * 1/C(6,3) */
-	double c[] = { 1, 2, 4 }, d[] = { 3, 5, 6 };
+	double c[] = {1, 2, 4}, d[] = {3, 5, 6};
 	ck_assert_int_eq(crowd_stats_mann_whitney(c, 3, d, 3, &m, &err), 0);
 	ck_assert_double_eq_tol(m.u, 1, EPS);
 	ck_assert_double_eq_tol(m.p, 0.2, EPS); /* 2 * 2/20 */
@@ -82,15 +82,15 @@ START_TEST(mwu_ties_normal)
 {
 	/* By hand: ranks 1,3,3,6 for a (the three 2s share rank 3); U = 13 - 10 = 3; mu = 8;
 	 * var = 16/12 * (9 - 24/56); z = (3 - 8 + .5)/sqrt(var) = -1.33112; p = 0.18315. */
-	double a[] = { 1, 2, 2, 4 }, b[] = { 2, 3, 5, 6 };
+	double a[] = {1, 2, 2, 4}, b[] = {2, 3, 5, 6};
 	struct crowd_mwu m;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	ck_assert_int_eq(crowd_stats_mann_whitney(a, 4, b, 4, &m, &err), 0);
 	ck_assert_int_eq(m.exact, 0);
 	ck_assert_double_eq_tol(m.u, 3, EPS);
 	ck_assert_double_eq_tol(m.z, -1.3311179511974136, 1e-9);
 	ck_assert_double_eq_tol(m.p, 0.183150203156622, 1e-9);
-	double s[] = { 7, 7, 7 };
+	double s[] = {7, 7, 7};
 	ck_assert_int_eq(crowd_stats_mann_whitney(s, 3, s, 3, &m, &err), 0);
 	ck_assert_double_eq_tol(m.p, 1, EPS);
 }
@@ -100,7 +100,7 @@ END_TEST
 START_TEST(median_ci_coverage)
 {
 	struct crowd_rng r;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	double x[101];
 	unsigned covered = 0, draws = 200;
 	crowd_rng_seed(&r, 12345);
@@ -141,7 +141,7 @@ static void lognormal(struct crowd_rng *r, double *x, size_t n, double median, d
 START_TEST(compare_verdicts)
 {
 	struct crowd_rng r;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_stats_cmp c;
 	double old[100], new_[100];
 	crowd_rng_seed(&r, 99);
@@ -181,7 +181,7 @@ END_TEST
 START_TEST(compare_false_positive_rate)
 {
 	struct crowd_rng r;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_stats_cmp c;
 	double old[50], new_[50];
 	unsigned pairs = 300, flagged0 = 0, flagged5 = 0;
@@ -191,7 +191,8 @@ START_TEST(compare_false_positive_rate)
 		lognormal(&r, new_, 50, 1e6, 0.2);
 		ck_assert_int_eq(crowd_stats_compare(old, 50, new_, 50, false, 0, i, &c, &err), 0);
 		flagged0 += c.verdict != CROWD_VERDICT_NO_CHANGE;
-		ck_assert_int_eq(crowd_stats_compare(old, 50, new_, 50, false, 0.05, i, &c, &err), 0);
+		ck_assert_int_eq(crowd_stats_compare(old, 50, new_, 50, false, 0.05, i, &c, &err),
+				 0);
 		flagged5 += c.verdict != CROWD_VERDICT_NO_CHANGE;
 	}
 	double fp0 = (double)flagged0 / pairs, fp5 = (double)flagged5 / pairs;
@@ -203,9 +204,9 @@ END_TEST
 
 START_TEST(compare_zero_medians)
 {
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_stats_cmp c;
-	double z[] = { 0, 0, 0, 0, 0, 0 }, nz[] = { 5, 6, 7, 8, 9, 10 };
+	double z[] = {0, 0, 0, 0, 0, 0}, nz[] = {5, 6, 7, 8, 9, 10};
 	ck_assert_int_eq(crowd_stats_compare(z, 6, z, 6, false, 0.05, 1, &c, &err), 0);
 	ck_assert_int_eq(c.verdict, CROWD_VERDICT_NO_CHANGE);
 	ck_assert_double_eq(c.ratio, 1);
@@ -215,14 +216,45 @@ START_TEST(compare_zero_medians)
 }
 END_TEST
 
+/* Difference of medians: a sample shifted by 300 gives 300, inside the CI and the CI excludes 0;
+ * two samples from one distribution give a CI holding 0 in ~95% of 100 draws; no samples is
+ * -EINVAL. */
+START_TEST(diff_ci_shift_and_null)
+{
+	struct crowd_rng r;
+	struct crowd_error err = {0};
+	double a[200], b[200], d, lo, hi;
+	crowd_rng_seed(&r, 99);
+	lognormal(&r, a, 200, 1000, 0.1);
+	for (int i = 0; i < 200; i++)
+		b[i] = a[i] + 300;
+	ck_assert_int_eq(crowd_stats_diff_ci(a, 200, b, 200, 2000, 0.95, 1, &d, &lo, &hi, &err), 0);
+	ck_assert_double_eq_tol(d, 300, 1e-9);
+	ck_assert_msg(lo <= 300 && 300 <= hi && lo > 0, "shift 300: %.1f [%.1f, %.1f]", d, lo, hi);
+	unsigned covered = 0, draws = 100;
+	for (unsigned k = 0; k < draws; k++) {
+		lognormal(&r, a, 101, 1000, 0.2);
+		lognormal(&r, b, 101, 1000, 0.2);
+		ck_assert_int_eq(
+		    crowd_stats_diff_ci(a, 101, b, 101, 1000, 0.95, k, &d, &lo, &hi, &err), 0);
+		ck_assert(lo <= d && d <= hi);
+		covered += lo <= 0 && 0 <= hi;
+	}
+	printf("difference CI holds 0 in %u of %u null draws\n", covered, draws);
+	ck_assert_msg(covered >= 85, "null coverage %u/%u", covered, draws);
+	ck_assert_int_eq(crowd_stats_diff_ci(a, 0, b, 10, 100, 0.95, 1, &d, &lo, &hi, &err),
+			 -EINVAL);
+}
+END_TEST
+
 START_TEST(mwu_stratified)
 {
 	/* One round is the plain test without continuity correction: same |z| up to it. */
-	double a[] = { 1, 2, 2, 4 }, b[] = { 2, 3, 5, 6 };
-	const double *as[] = { a }, *bs[] = { b };
-	size_t na[] = { 4 }, nb[] = { 4 };
+	double a[] = {1, 2, 2, 4}, b[] = {2, 3, 5, 6};
+	const double *as[] = {a}, *bs[] = {b};
+	size_t na[] = {4}, nb[] = {4};
 	struct crowd_mwu m;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	ck_assert_int_eq(crowd_stats_mann_whitney_strat(as, na, bs, nb, 1, &m, &err), 0);
 	ck_assert_double_eq_tol(m.z, -5 / sqrt(16.0 / 12 * (9 - 24.0 / 56)), 1e-9);
 	/* Two rounds far apart in level but the same order inside: the pooled test sees
@@ -234,8 +266,8 @@ START_TEST(mwu_stratified)
 		a2[i] = 1000 + i + 10.5;
 		b2[i] = 1000 + i;
 	}
-	const double *A[] = { a1, b2 }, *B[] = { b1, a2 };
-	size_t n20[] = { 20, 20 };
+	const double *A[] = {a1, b2}, *B[] = {b1, a2};
+	size_t n20[] = {20, 20};
 	ck_assert_int_eq(crowd_stats_mann_whitney_strat(A, n20, B, n20, 2, &m, &err), 0);
 	ck_assert(m.p < 0.001);
 	ck_assert(m.z < 0);
@@ -253,7 +285,7 @@ START_TEST(compare_rounds_drift)
 	const double *op[K], *np[K];
 	size_t no[K], nn[K];
 	struct crowd_rng r;
-	struct crowd_error err = { 0 };
+	struct crowd_error err = {0};
 	struct crowd_stats_cmp c;
 	unsigned fp_pool = 0, fp_rounds = 0, caught = 0;
 
@@ -266,16 +298,19 @@ START_TEST(compare_rounds_drift)
 	for (int e = 0; e < 2 * EXP; e++) {
 		double effect = e < EXP ? 1.0 : 1.3;
 		for (int i = 0; i < K; i++) {
-			double fo = exp(0.1 * crowd_rng_normal(&r)), fn = exp(0.1 * crowd_rng_normal(&r));
+			double fo = exp(0.1 * crowd_rng_normal(&r)),
+			       fn = exp(0.1 * crowd_rng_normal(&r));
 			lognormal(&r, o[i], N, 1e6 * fo, 0.2);
 			lognormal(&r, nw[i], N, 1e6 * fn * effect, 0.2);
 			memcpy(po + i * N, o[i], sizeof(o[i]));
 			memcpy(pn + i * N, nw[i], sizeof(nw[i]));
 		}
-		ck_assert_int_eq(crowd_stats_compare_rounds(op, no, np, nn, K, false, 0.05, e, &c, &err), 0);
+		ck_assert_int_eq(
+		    crowd_stats_compare_rounds(op, no, np, nn, K, false, 0.05, e, &c, &err), 0);
 		if (e < EXP) {
 			fp_rounds += c.verdict != CROWD_VERDICT_NO_CHANGE;
-			ck_assert_int_eq(crowd_stats_compare(po, K * N, pn, K * N, false, 0.05, e, &c, &err), 0);
+			ck_assert_int_eq(
+			    crowd_stats_compare(po, K * N, pn, K * N, false, 0.05, e, &c, &err), 0);
 			fp_pool += c.verdict != CROWD_VERDICT_NO_CHANGE;
 		} else {
 			caught += c.verdict == CROWD_VERDICT_REGRESSED;
@@ -284,7 +319,8 @@ START_TEST(compare_rounds_drift)
 	printf("drifting rounds: false positives pooled %u/%d, rounds %u/%d; 30%% caught %u/%d\n",
 	       fp_pool, EXP, fp_rounds, EXP, caught, EXP);
 	ck_assert_msg(fp_rounds <= EXP / 10, "rounds false positives %u/%d", fp_rounds, EXP);
-	ck_assert_msg(fp_pool > fp_rounds, "pooling should suffer from the drift (%u vs %u)", fp_pool, fp_rounds);
+	ck_assert_msg(fp_pool > fp_rounds, "pooling should suffer from the drift (%u vs %u)",
+		      fp_pool, fp_rounds);
 	ck_assert_msg(caught >= EXP * 8 / 10, "30%% slowdown caught only %u/%d", caught, EXP);
 }
 END_TEST
@@ -306,6 +342,7 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, compare_zero_medians);
 	tcase_add_test(tc, mwu_stratified);
 	tcase_add_test(tc, compare_rounds_drift);
+	tcase_add_test(tc, diff_ci_shift_and_null);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,6 +19,30 @@ void crowd_config_init(struct crowd_config *cfg)
 	cfg->vm_accel = "auto";
 }
 
+#define SEC_CAPS_ON    0u
+#define SEC_NNP_ON     (SEC_CAPS_ON | CROWD_SEC_NNP)
+#define SEC_MASKS_ON   (SEC_NNP_ON | CROWD_SEC_MASKS)
+#define SEC_DEVICES_ON (SEC_MASKS_ON | CROWD_SEC_DEVICES)
+#define SEC_SECCOMP_ON (SEC_DEVICES_ON | CROWD_SEC_SECCOMP)
+
+const struct crowd_sweep_step crowd_sweep_steps[] = {
+    {"none", CROWD_CAPS_ALL, 0},
+    {"caps", CROWD_CAPS_DEFAULT, SEC_CAPS_ON},
+    {"nnp", CROWD_CAPS_DEFAULT, SEC_NNP_ON},
+    {"masks", CROWD_CAPS_DEFAULT, SEC_MASKS_ON},
+    {"devices", CROWD_CAPS_DEFAULT, SEC_DEVICES_ON},
+    {"seccomp", CROWD_CAPS_DEFAULT, SEC_SECCOMP_ON},
+    {"all", CROWD_CAPS_DEFAULT, CROWD_SEC_ALL},
+};
+const unsigned crowd_sweep_steps_len = sizeof(crowd_sweep_steps) / sizeof(crowd_sweep_steps[0]);
+
+void crowd_config_sweep_step(const struct crowd_config *base, unsigned i, struct crowd_config *ret)
+{
+	*ret = *base;
+	ret->caps = crowd_sweep_steps[i].caps;
+	ret->security = crowd_sweep_steps[i].security;
+}
+
 json_t *crowd_config_security_json(const struct crowd_config *cfg)
 {
 	const struct crowd_seccomp *sc = cfg->seccomp;

@@ -25,11 +25,12 @@
 #define QUIT_TOKEN UINT64_MAX
 
 struct crowd_launch_slot {
-	int64_t t_event_ns;  /* when the observer saw the fd readable (absolute) */
-	int evented;         /* set by the observer, cleared by the launcher (atomics) */
-	bool in_flight;      /* on the in-flight list: starting or waiting for ready */
-	bool starting;       /* a starter is inside backend start() for it */
-	bool armed;          /* registered in the epoll set */
+	int64_t t_event_ns; /* when the observer saw the fd readable (absolute) */
+	int evented;	    /* set by the observer, cleared by the launcher (atomics) */
+	bool in_flight;	    /* on the in-flight list: starting or waiting for ready */
+	bool starting;	    /* a starter is inside backend start() for it */
+	bool armed;	    /* registered in the epoll set */
+	unsigned be;	    /* index of its entry in l->be */
 };
 
 static void wake(int fd)
@@ -75,6 +76,8 @@ void crowd_launch_interrupt(struct crowd_launch *l)
 struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
 						     const struct crowd_inst *inst)
 {
+	if (l->insts && inst >= l->insts && inst < l->insts + l->cap)
+		return &l->be[l->slots[inst - l->insts].be];
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (l->be[i].backend == inst->backend)
 			return &l->be[i];
@@ -105,6 +108,31 @@ static struct crowd_launch *launch_new(const struct crowd_config *cfg)
 	return l;
 }
 
+/* One entry of l->be: backend b with its own copy of the options, probed with them. */
+static void probe_entry(struct crowd_launch *l, const struct crowd_backend *b,
+			const struct crowd_config *cfg, const char *label)
+{
+	struct crowd_launch_backend *lb = &l->be[l->n_be++];
+	struct crowd_error perr = {0};
+	lb->backend = b;
+	lb->cfg = *cfg;
+	snprintf(lb->label, sizeof(lb->label), "%s", label);
+	lb->available = b->probe(&lb->cfg, &perr) == 0;
+	snprintf(lb->reason, sizeof(lb->reason), "%s", lb->available ? "" : perr.msg);
+}
+
+/* A security sweep: the first backend once per step, each step its own entry. */
+static void probe_sweep(struct crowd_launch *l, const struct crowd_backend *b)
+{
+	for (unsigned i = 0; i < crowd_sweep_steps_len && l->n_be < CROWD_MAX_BACKENDS; i++) {
+		struct crowd_config step;
+		char label[16];
+		crowd_config_sweep_step(l->cfg, i, &step);
+		snprintf(label, sizeof(label), "%s-%s", b->name, crowd_sweep_steps[i].name);
+		probe_entry(l, b, &step, label);
+	}
+}
+
 /* Probe every backend of the run; a backend named twice runs once. An unavailable one keeps
  * the reason its probe gave. */
 static void probe_backends(struct crowd_launch *l)
@@ -117,11 +145,11 @@ static void probe_backends(struct crowd_launch *l)
 			dup |= l->be[k].backend == b;
 		if (!b || dup)
 			continue;
-		struct crowd_launch_backend *lb = &l->be[l->n_be++];
-		struct crowd_error perr = {0};
-		lb->backend = b;
-		lb->available = b->probe(cfg, &perr) == 0;
-		snprintf(lb->reason, sizeof(lb->reason), "%s", lb->available ? "" : perr.msg);
+		if (cfg->security_sweep) {
+			probe_sweep(l, b);
+			return;
+		}
+		probe_entry(l, b, cfg, b->name);
 	}
 }
 
@@ -130,7 +158,7 @@ static void probe_backends(struct crowd_launch *l)
 static void open_backend(struct crowd_launch *l, unsigned i)
 {
 	struct crowd_launch_backend *lb = &l->be[i];
-	lb->run.cfg = l->cfg;
+	lb->run.cfg = &lb->cfg;
 	lb->run.backend = lb->backend;
 	lb->run.t0_ns = l->t0_ns;
 	lb->run.cg = l->cg;
@@ -157,8 +185,7 @@ static int open_backends(struct crowd_launch *l, struct crowd_error *err)
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available && roff < sizeof(reasons))
 			roff += (size_t)snprintf(reasons + roff, sizeof(reasons) - roff, "%s%s: %s",
-						 roff ? "; " : "", l->be[i].backend->name,
-						 l->be[i].reason);
+						 roff ? "; " : "", l->be[i].label, l->be[i].reason);
 	if (l->n_avail == 0)
 		return crowd_error_set(err, ENODEV, "no backend can run here: %s", reasons);
 	return 0;
@@ -256,7 +283,8 @@ static int64_t rel(const struct crowd_launch *l, int64_t abs_ns)
 	return abs_ns - l->t0_ns;
 }
 
-static void inst_failed(struct crowd_launch *l, struct crowd_inst *inst, const struct crowd_error *e)
+static void inst_failed(struct crowd_launch *l, struct crowd_inst *inst,
+			const struct crowd_error *e)
 {
 	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
 	inst->sample.status = CROWD_STATUS_FAILED;
@@ -431,15 +459,17 @@ static void start_one(struct crowd_launch *l, size_t k)
 
 static void new_row(struct crowd_launch *l, size_t k)
 {
-	struct crowd_launch_backend *lb = &l->be[l->avail[k % l->n_avail]];
+	unsigned be = l->avail[k % l->n_avail];
+	struct crowd_launch_backend *lb = &l->be[be];
 	struct crowd_inst *inst = &l->insts[k];
 	memset(inst, 0, sizeof(*inst));
 	memset(&l->slots[k], 0, sizeof(l->slots[k]));
+	l->slots[k].be = be;
 	crowd_sample_extra_init(&l->extra[k]);
 	crowd_sample_init(&inst->sample);
 	inst->backend = lb->backend;
 	inst->ready_fd = inst->pidfd = inst->netns_fd = -1;
-	snprintf(inst->sample.backend, sizeof(inst->sample.backend), "%s", lb->backend->name);
+	snprintf(inst->sample.backend, sizeof(inst->sample.backend), "%s", lb->label);
 	snprintf(inst->sample.workload, sizeof(inst->sample.workload), "%s", l->cfg->workload.name);
 	inst->sample.index = (int)lb->count++;
 }
@@ -598,7 +628,8 @@ int crowd_launch_measure(struct crowd_launch *l, size_t from, struct crowd_error
 		struct crowd_error e = {0};
 		if (lb->backend->stats && lb->backend->stats(&lb->run, inst, &e) < 0 &&
 		    !inst->sample.error[0])
-			snprintf(inst->sample.error, sizeof(inst->sample.error), "stats: %.230s", e.msg);
+			snprintf(inst->sample.error, sizeof(inst->sample.error), "stats: %.230s",
+				 e.msg);
 	}
 	return 0;
 }
@@ -653,8 +684,8 @@ int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, 
 	if (stat("/proc/self/ns/net", &self_ns) < 0)
 		self_ns.st_ino = 0;
 	struct crowd_load_opts o = {
-		.connections = l->cfg->connections ? l->cfg->connections : 1,
-		.duration_ns = duration_ns,
+	    .connections = l->cfg->connections ? l->cfg->connections : 1,
+	    .duration_ns = duration_ns,
 	};
 	int64_t cpu_ns = 0, dur_ns = 0;
 	int r = 0;
@@ -680,7 +711,8 @@ int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, 
 				else if (fd >= 0)
 					close(fd);
 			}
-			snprintf(t[i].addr, sizeof(t[i].addr), "%s", inst->addr[0] ? inst->addr : "127.0.0.1");
+			snprintf(t[i].addr, sizeof(t[i].addr), "%s",
+				 inst->addr[0] ? inst->addr : "127.0.0.1");
 			t[i].port = inst->port;
 			t[i].path = "/";
 		}
@@ -706,7 +738,7 @@ int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, 
 			size_t m = 0;
 			struct crowd_launch_load *lr = &ret[b];
 			for (size_t i = 0; i < n; i++) {
-				if (l->insts[idx[i]].backend != l->be[b].backend)
+				if (l->slots[idx[i]].be != b)
 					continue;
 				rps[m++] = res[i].rps;
 				lr->total_rps += res[i].rps;
@@ -800,7 +832,7 @@ static void *teardown_main(void *arg)
  * offline a cgroup), so more workers than CPUs: TEARDOWN_WORKERS, or -j when larger, at most
  * TEARDOWN_MAX_WORKERS and never more than the instances. 1000 idle core containers, 2 CPUs:
  * 3 workers 1.2-1.5 s, 8 ~1.0 s, 16 ~0.5 s (docs/bench.md). */
-#define TEARDOWN_WORKERS 16
+#define TEARDOWN_WORKERS     16
 #define TEARDOWN_MAX_WORKERS 64
 static unsigned teardown_nworkers(const struct crowd_launch *l)
 {
@@ -817,10 +849,10 @@ static unsigned teardown_nworkers(const struct crowd_launch *l)
 int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 {
 	struct teardown td = {
-		.l = l,
-		.mu = PTHREAD_MUTEX_INITIALIZER,
-		.cv = PTHREAD_COND_INITIALIZER,
-		.err = err,
+	    .l = l,
+	    .mu = PTHREAD_MUTEX_INITIALIZER,
+	    .cv = PTHREAD_COND_INITIALIZER,
+	    .err = err,
 	};
 	int64_t t0 = crowd_now_ns();
 	unsigned want = teardown_nworkers(l);
@@ -881,7 +913,8 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 	if (l->cg) {
 		struct crowd_error e = {0};
 		if (crowd_cg_run_close(l->cg, &e) < 0 && !ret)
-			ret = crowd_error_set(err, e.code ? e.code : EBUSY, "run cgroup: %s", e.msg);
+			ret =
+			    crowd_error_set(err, e.code ? e.code : EBUSY, "run cgroup: %s", e.msg);
 		l->cg = NULL;
 	}
 	char what[PATH_MAX];

@@ -25,11 +25,15 @@ typedef void (*crowd_launch_progress_fn)(const struct crowd_launch *l, void *ctx
 
 struct crowd_launch_backend {
 	const struct crowd_backend *backend;
+	/* The row's backend column: the backend's name, or a sweep step's label ("core-nnp"). */
+	char label[16];
+	/* What the backend reads (run.cfg points here): the run's options, or a sweep step's. */
+	struct crowd_config cfg;
 	bool available;
-	char reason[256];            /* why it is unavailable, or why open failed */
+	char reason[256]; /* why it is unavailable, or why open failed */
 	bool opened;
 	struct crowd_backend_run run;
-	unsigned count;              /* instances requested so far */
+	unsigned count; /* instances requested so far */
 	unsigned failed, interrupted;
 };
 
@@ -37,30 +41,30 @@ struct crowd_launch_slot; /* the launcher's own per-instance state */
 
 struct crowd_launch {
 	const struct crowd_config *cfg;
-	int64_t t0_ns;               /* run start (CLOCK_MONOTONIC) */
-	char run_name[64];           /* cgroup name of the run under <top> */
-	struct crowd_cg_run *cg;     /* shared by the backends that use cgroups; NULL if none */
-	char cg_error[248];          /* why there is no cg */
+	int64_t t0_ns;		 /* run start (CLOCK_MONOTONIC) */
+	char run_name[64];	 /* cgroup name of the run under <top> */
+	struct crowd_cg_run *cg; /* shared by the backends that use cgroups; NULL if none */
+	char cg_error[248];	 /* why there is no cg */
 	struct crowd_launch_backend be[CROWD_MAX_BACKENDS];
 	unsigned n_be;
 	unsigned avail[CROWD_MAX_BACKENDS]; /* indexes into be[] of the available ones */
 	unsigned n_avail;
 
-	struct crowd_inst *insts;    /* interleaved: core#0, process#0, core#1, ... */
+	struct crowd_inst *insts;	  /* interleaved: core#0, process#0, core#1, ... */
 	struct crowd_sample_extra *extra; /* per instance: latency and errors from the load */
 	size_t n_insts, cap;
 	struct crowd_launch_slot *slots;
 
 	unsigned n_started, n_ready, n_failed, n_interrupted;
-	unsigned n_stopped;          /* teardown progress */
-	unsigned teardown_workers;   /* threads that stopped instances in parallel (0: none yet) */
-	int64_t teardown_wall_ns;    /* the whole teardown of the instances, wall time */
+	unsigned n_stopped;	   /* teardown progress */
+	unsigned teardown_workers; /* threads that stopped instances in parallel (0: none yet) */
+	int64_t teardown_wall_ns;  /* the whole teardown of the instances, wall time */
 	struct crowd_meminfo mem_before, mem_after;
 	bool have_mem_before, have_mem_after;
-	int64_t timeout_ns;          /* per instance, request to ready */
-	bool stop_on_failure;        /* density: stop starting at the first failure */
+	int64_t timeout_ns;		  /* per instance, request to ready */
+	bool stop_on_failure;		  /* density: stop starting at the first failure */
 	struct crowd_error first_failure; /* the first failed start or readiness */
-	volatile sig_atomic_t stop;  /* interrupt requested */
+	volatile sig_atomic_t stop;	  /* interrupt requested */
 	bool interrupted;
 
 	crowd_launch_progress_fn progress;
@@ -69,9 +73,9 @@ struct crowd_launch {
 	/* Between the starter threads and the thread in grow(). */
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
-	size_t *fl, n_fl;            /* in flight: starting or waiting for ready (<= -j) */
+	size_t *fl, n_fl; /* in flight: starting or waiting for ready (<= -j) */
 	size_t grow_target;
-	unsigned busy;               /* starters inside a start */
+	unsigned busy; /* starters inside a start */
 	bool cancel, quit_starters;
 	pthread_t starters[64];
 	unsigned n_starters;
@@ -81,9 +85,11 @@ struct crowd_launch {
 	bool observer_running;
 };
 
-/* Probe every backend of cfg (unavailable ones keep their reason), open the available ones,
- * raise RLIMIT_NOFILE, take MemAvailable/Slab before anything starts. Room for cap_per_backend
- * instances per backend. -ENODEV when no backend can run (err lists the reasons). */
+/* Probe every backend of cfg (unavailable ones keep their reason), open the available ones
+ * (with cfg->security_sweep: the first backend once per crowd_sweep_steps entry, each with its
+ * own options and label, interleaved like backends), raise RLIMIT_NOFILE, take MemAvailable/Slab
+ * before anything starts. Room for cap_per_backend instances per backend. -ENODEV when no backend
+ * can run (err lists the reasons). */
 int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 		      struct crowd_launch **ret, struct crowd_error *err);
 
@@ -133,7 +139,7 @@ void crowd_launch_free(struct crowd_launch *l);
 /* Async-signal-safe: stop starting and make grow return -EINTR. */
 void crowd_launch_interrupt(struct crowd_launch *l);
 
-/* Backend of an instance's row, and the per-backend entry. */
+/* The launcher entry (backend or sweep step) an instance of l->insts belongs to. */
 struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
 						     const struct crowd_inst *inst);
 

@@ -225,6 +225,52 @@ static int summary_stats(struct crowd_summary_backend *b, const struct crowd_sam
 	return 0;
 }
 
+const char *const crowd_sweep_metrics[CROWD_SWEEP_METRICS] = {"spinup_ns", "cgroup_bytes",
+							      "pss_bytes"};
+
+/* Metric m of sweep step i against step i-1 (prev and cur have room for out->n). */
+static int sweep_metric(struct crowd_summary *s, unsigned i, unsigned j,
+			const struct crowd_run_output *out, double *prev, double *cur,
+			struct crowd_error *err)
+{
+	const struct crowd_metric *m = crowd_metric_find(crowd_sweep_metrics[j]);
+	const struct crowd_stats *st = crowd_summary_stats(&s->backends[i], m);
+	struct crowd_summary_sweep_value *sm = &s->sweep[i].m[j];
+	sm->p50 = st ? st->p50 : NAN;
+	sm->ci95_lo = st ? st->ci95_lo : NAN;
+	sm->ci95_hi = st ? st->ci95_hi : NAN;
+	sm->delta = sm->delta_lo = sm->delta_hi = NAN;
+	if (i == 0 || !m)
+		return 0;
+	size_t kp = crowd_metric_values(m, out->samples, out->n, s->backends[i - 1].name, prev);
+	size_t kc = crowd_metric_values(m, out->samples, out->n, s->backends[i].name, cur);
+	if (!kp || !kc)
+		return 0;
+	return crowd_stats_diff_ci(prev, kp, cur, kc, CROWD_STATS_RESAMPLES, 0.95, CROWD_STATS_SEED,
+				   &sm->delta, &sm->delta_lo, &sm->delta_hi, err);
+}
+
+/* The sweep table: every backend of s is a step, in order. */
+static int summary_sweep(struct crowd_summary *s, const struct crowd_run_output *out,
+			 struct crowd_error *err)
+{
+	size_t n = out->n ? out->n : 1;
+	_cleanup_free_ double *prev = malloc(n * sizeof(double));
+	_cleanup_free_ double *cur = malloc(n * sizeof(double));
+	if (!prev || !cur)
+		return crowd_error_errno(err, ENOMEM, "summarize the sweep");
+	for (unsigned i = 0; i < s->n_backends; i++) {
+		snprintf(s->sweep[i].name, sizeof(s->sweep[i].name), "%s", s->backends[i].name);
+		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++) {
+			int r = sweep_metric(s, i, j, out, prev, cur, err);
+			if (r < 0)
+				return r;
+		}
+		s->n_sweep = i + 1;
+	}
+	return 0;
+}
+
 static void iso_time(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
@@ -268,7 +314,7 @@ int crowd_results_summarize(const struct crowd_run_output *out, struct crowd_sum
 			 out->density->detail ? out->density->detail : "");
 		ret->density_ramp_ns = out->density->ramp_ns;
 	}
-	return 0;
+	return out->sweep ? summary_sweep(ret, out, err) : 0;
 }
 
 /* ---- the folder ---- */

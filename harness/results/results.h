@@ -41,6 +41,8 @@ struct crowd_backend_summary {
 	const char *accel;	/* vm only: "kvm" or "tcg" */
 	const char *invocation; /* host.json backends.<name>.invocation */
 	const char *unapplied;	/* host.json backends.<name>.unapplied */
+	/* A sweep step's own options (host.json backends.<name>.security); NULL: the run's. */
+	const struct crowd_config *cfg;
 };
 void crowd_backend_summary_init(struct crowd_backend_summary *b, const char *name);
 
@@ -83,6 +85,8 @@ struct crowd_run_output {
 	const struct crowd_density_outcome *density;
 	const struct crowd_density_step *steps;
 	size_t n_steps;
+	/* --security-sweep: the backends, in order, are the sweep's steps (summary "sweep") */
+	bool sweep;
 };
 
 /* ---- metrics: one table, used by summary.json, compare and plot ---- */
@@ -121,6 +125,20 @@ struct crowd_summary_backend {
 	unsigned connections;
 };
 
+/* One step of a security sweep, per metric of crowd_sweep_metrics: the p50 with its 95% CI
+ * (as in the backend's stats) and the difference of medians to the step before with its
+ * bootstrap 95% CI (crowd_stats_diff_ci). NAN when absent (the first step has no delta). */
+#define CROWD_SWEEP_METRICS 3
+extern const char *const crowd_sweep_metrics[CROWD_SWEEP_METRICS]; /* spinup, cgroup, PSS */
+struct crowd_summary_sweep_value {
+	double p50, ci95_lo, ci95_hi;
+	double delta, delta_lo, delta_hi;
+};
+struct crowd_summary_sweep {
+	char name[16];
+	struct crowd_summary_sweep_value m[CROWD_SWEEP_METRICS];
+};
+
 struct crowd_summary {
 	char crowd_version[32], git[48];
 	char run[128]; /* run name (the folder name unless told) */
@@ -133,6 +151,8 @@ struct crowd_summary {
 	unsigned density_max_count;
 	char density_stopped_by[32], density_detail[256];
 	int64_t density_ramp_ns;
+	struct crowd_summary_sweep sweep[CROWD_MAX_BACKENDS]; /* steps in order */
+	unsigned n_sweep;				      /* 0: not a sweep */
 };
 
 /* The statistics of the run (every metric of every backend, seeded bootstrap). */

@@ -104,6 +104,28 @@ static json_t *backend_json(const struct crowd_summary_backend *b)
 	return j;
 }
 
+/* "sweep": the steps in order, each with p50, its CI, and the step's delta with its CI. */
+static json_t *sweep_json(const struct crowd_summary *s)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < s->n_sweep; i++) {
+		const struct crowd_summary_sweep *st = &s->sweep[i];
+		json_t *o = json_pack("{s:s}", "name", st->name);
+		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++)
+			json_object_set_new(
+			    o, crowd_sweep_metrics[j],
+			    json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "p50",
+				      json_num_or_null(st->m[j].p50), "ci95_lo",
+				      json_num_or_null(st->m[j].ci95_lo), "ci95_hi",
+				      json_num_or_null(st->m[j].ci95_hi), "delta",
+				      json_num_or_null(st->m[j].delta), "delta_ci95_lo",
+				      json_num_or_null(st->m[j].delta_lo), "delta_ci95_hi",
+				      json_num_or_null(st->m[j].delta_hi)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *summary_json(const struct crowd_summary *s)
 {
 	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "crowd_version", s->crowd_version,
@@ -115,6 +137,8 @@ static json_t *summary_json(const struct crowd_summary *s)
 	json_object_set_new(root, "backends", backends);
 	for (unsigned i = 0; i < s->n_backends; i++)
 		json_object_set_new(backends, s->backends[i].name, backend_json(&s->backends[i]));
+	if (s->n_sweep)
+		json_object_set_new(root, "sweep", sweep_json(s));
 	if (s->have_density)
 		json_object_set_new(root, "density",
 				    json_pack("{s:I,s:s,s:s,s:I}", "max_count",
@@ -207,6 +231,26 @@ static int load_object(const char *path, json_t **ret, struct crowd_error *err)
 	return 0;
 }
 
+static void sweep_read(json_t *a, struct crowd_summary *ret)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(a, i, o)
+	{
+		if (ret->n_sweep >= CROWD_MAX_BACKENDS)
+			break;
+		struct crowd_summary_sweep *st = &ret->sweep[ret->n_sweep++];
+		json_str(o, "name", st->name, sizeof(st->name));
+		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++) {
+			json_t *m = json_object_get(o, crowd_sweep_metrics[j]);
+			st->m[j] = (struct crowd_summary_sweep_value){
+			    json_num(m, "p50"),		  json_num(m, "ci95_lo"),
+			    json_num(m, "ci95_hi"),	  json_num(m, "delta"),
+			    json_num(m, "delta_ci95_lo"), json_num(m, "delta_ci95_hi")};
+		}
+	}
+}
+
 int crowd_results_read_summary(const char *path, struct crowd_summary *ret, struct crowd_error *err)
 {
 	json_t *root = NULL;
@@ -231,6 +275,7 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret, stru
 		crowd_summary_backend_init(x, name);
 		backend_read(b, x);
 	}
+	sweep_read(json_object_get(root, "sweep"), ret);
 	json_t *d = json_object_get(root, "density");
 	if ((ret->have_density = json_is_object(d))) {
 		double max = json_num(d, "max_count"), ramp = json_num(d, "ramp_ns");
@@ -316,10 +361,15 @@ int crowd_results_write_host(const char *path, const struct crowd_run_output *ou
 	json_object_set_new(root, "backends", backends);
 	for (size_t i = 0; i < out->n_backends; i++) {
 		const struct crowd_backend_summary *b = &out->backends[i];
-		json_object_set_new(backends, b->name,
-				    json_pack("{s:s,s:s}", "invocation",
-					      b->invocation ? b->invocation : "", "unapplied",
-					      b->unapplied ? b->unapplied : ""));
+		json_t *o = json_pack("{s:s,s:s}", "invocation", b->invocation ? b->invocation : "",
+				      "unapplied", b->unapplied ? b->unapplied : "");
+		json_t *sec = o && b->cfg ? crowd_config_security_json(b->cfg) : NULL;
+		if (sec) { /* a sweep step: its features and, since steps differ there, its caps */
+			json_object_set_new(sec, "caps",
+					    json_string(crowd_caps_profile_name(b->cfg->caps)));
+			json_object_set_new(o, "security", sec);
+		}
+		json_object_set_new(backends, b->name, o);
 	}
 	r = dump_json(root, path, err);
 	json_decref(root);

@@ -141,7 +141,8 @@ static double select_kth(double *a, size_t n, size_t k)
 	while (hi > lo) {
 		size_t mid = lo + (hi - lo) / 2;
 		double x = a[lo], y = a[mid], z = a[hi];
-		double pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		double pivot =
+		    x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
 		size_t i = lo, j = hi;
 		while (i <= j) {
 			while (a[i] < pivot)
@@ -188,11 +189,22 @@ static double resample_median(struct crowd_rng *r, const double *x, size_t n, do
 	return median_select(tmp, n);
 }
 
+/* The central `level` interval of k bootstrap draws (sorted in place): percentile method. */
+static void percentile_interval(double *draws, size_t k, double level, double *ret_lo,
+				double *ret_hi)
+{
+	crowd_stats_sort(draws, k);
+	double a = (1 - level) / 2 * 100;
+	*ret_lo = crowd_stats_percentile_sorted(draws, k, a);
+	*ret_hi = crowd_stats_percentile_sorted(draws, k, 100 - a);
+}
+
 int crowd_stats_median_ci(const double *x, size_t n, unsigned resamples, double level,
 			  uint64_t seed, double *ret_lo, double *ret_hi, struct crowd_error *err)
 {
 	if (n == 0 || resamples == 0 || !(level > 0 && level < 1))
-		return crowd_error_set(err, EINVAL, "median CI: need samples, resamples and 0<level<1");
+		return crowd_error_set(err, EINVAL,
+				       "median CI: need samples, resamples and 0<level<1");
 	_cleanup_free_ double *tmp = malloc(n * sizeof(*tmp));
 	_cleanup_free_ double *med = malloc(resamples * sizeof(*med));
 	if (!tmp || !med)
@@ -201,45 +213,76 @@ int crowd_stats_median_ci(const double *x, size_t n, unsigned resamples, double 
 	crowd_rng_seed(&r, seed);
 	for (unsigned i = 0; i < resamples; i++)
 		med[i] = resample_median(&r, x, n, tmp);
-	crowd_stats_sort(med, resamples);
-	double a = (1 - level) / 2 * 100;
-	*ret_lo = crowd_stats_percentile_sorted(med, resamples, a);
-	*ret_hi = crowd_stats_percentile_sorted(med, resamples, 100 - a);
+	percentile_interval(med, resamples, level, ret_lo, ret_hi);
 	return 0;
+}
+
+/* The bootstrap interval of combine(median of a resample of old, median of one of new), the
+ * two sides resampled independently; a draw combine makes NAN is left out (-EDOM when all
+ * are). `what` names the statistic in errors. */
+static int two_sample_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
+			 unsigned resamples, double level, uint64_t seed,
+			 double (*combine)(double o, double n), const char *what, double *ret_lo,
+			 double *ret_hi, struct crowd_error *err)
+{
+	if (n_old == 0 || n_new == 0 || resamples == 0 || !(level > 0 && level < 1))
+		return crowd_error_set(err, EINVAL, "%s CI: need samples on both sides", what);
+	_cleanup_free_ double *t_old = malloc(n_old * sizeof(double));
+	_cleanup_free_ double *t_new = malloc(n_new * sizeof(double));
+	_cleanup_free_ double *draws = malloc(resamples * sizeof(double));
+	if (!t_old || !t_new || !draws)
+		return crowd_error_errno(err, ENOMEM, "%s CI", what);
+	struct crowd_rng r;
+	crowd_rng_seed(&r, seed);
+	unsigned k = 0;
+	for (unsigned i = 0; i < resamples; i++) {
+		double a = resample_median(&r, old, n_old, t_old);
+		double v = combine(a, resample_median(&r, new_, n_new, t_new));
+		if (!isnan(v))
+			draws[k++] = v;
+	}
+	if (k == 0)
+		return crowd_error_set(err, EDOM, "%s CI: every resampled old median is 0", what);
+	percentile_interval(draws, k, level, ret_lo, ret_hi);
+	return 0;
+}
+
+/* A resampled old median of 0 has no ratio: that draw is left out. */
+static double ratio_of(double o, double n)
+{
+	return o > 0 ? n / o : NAN;
+}
+
+static double diff_of(double o, double n)
+{
+	return n - o;
 }
 
 int crowd_stats_ratio_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
 			 unsigned resamples, double level, uint64_t seed, double *ret_ratio,
 			 double *ret_lo, double *ret_hi, struct crowd_error *err)
 {
-	if (n_old == 0 || n_new == 0 || resamples == 0 || !(level > 0 && level < 1))
+	if (n_old == 0 || n_new == 0)
 		return crowd_error_set(err, EINVAL, "ratio CI: need samples on both sides");
 	double m_old = crowd_stats_median(old, n_old), m_new = crowd_stats_median(new_, n_new);
 	if (!(m_old > 0) || !(m_new >= 0))
 		return crowd_error_set(err, EDOM, "ratio CI: median of the old sample is not > 0");
-	_cleanup_free_ double *t_old = malloc(n_old * sizeof(double));
-	_cleanup_free_ double *t_new = malloc(n_new * sizeof(double));
-	_cleanup_free_ double *ratio = malloc(resamples * sizeof(double));
-	if (!t_old || !t_new || !ratio)
-		return crowd_error_errno(err, ENOMEM, "ratio CI");
-	struct crowd_rng r;
-	crowd_rng_seed(&r, seed);
-	unsigned k = 0;
-	for (unsigned i = 0; i < resamples; i++) {
-		double a = resample_median(&r, old, n_old, t_old);
-		double b = resample_median(&r, new_, n_new, t_new);
-		/* A resampled old median of 0 has no ratio; leave that draw out. */
-		if (a > 0)
-			ratio[k++] = b / a;
-	}
-	if (k == 0)
-		return crowd_error_set(err, EDOM, "ratio CI: every resampled old median is 0");
-	crowd_stats_sort(ratio, k);
-	double al = (1 - level) / 2 * 100;
-	*ret_ratio = m_new / m_old;
-	*ret_lo = crowd_stats_percentile_sorted(ratio, k, al);
-	*ret_hi = crowd_stats_percentile_sorted(ratio, k, 100 - al);
-	return 0;
+	int r = two_sample_ci(old, n_old, new_, n_new, resamples, level, seed, ratio_of, "ratio",
+			      ret_lo, ret_hi, err);
+	if (r == 0)
+		*ret_ratio = m_new / m_old;
+	return r;
+}
+
+int crowd_stats_diff_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
+			unsigned resamples, double level, uint64_t seed, double *ret_diff,
+			double *ret_lo, double *ret_hi, struct crowd_error *err)
+{
+	int r = two_sample_ci(old, n_old, new_, n_new, resamples, level, seed, diff_of,
+			      "difference", ret_lo, ret_hi, err);
+	if (r == 0)
+		*ret_diff = crowd_stats_median(new_, n_new) - crowd_stats_median(old, n_old);
+	return r;
 }
 
 int crowd_stats_summarize(const double *x, size_t n, uint64_t seed, struct crowd_stats *ret,
@@ -299,7 +342,8 @@ static double mwu_exact_p(size_t m, size_t n, double u)
 			for (size_t k = 0; k <= i * j; k++) {
 				double v = T(i, j - 1, k); /* largest value from b: adds nothing */
 				if (k >= j)
-					v += T(i - 1, j, k - j); /* largest from a: beats all j of b */
+					v += T(i - 1, j,
+					       k - j); /* largest from a: beats all j of b */
 				T(i, j, k) = v;
 			}
 		}
@@ -330,9 +374,9 @@ static int mwu_parts(const double *a, size_t n_a, const double *b, size_t n_b, d
 	if (!r)
 		return crowd_error_errno(err, ENOMEM, "Mann-Whitney");
 	for (size_t i = 0; i < n_a; i++)
-		r[i] = (struct ranked){ a[i], 1 };
+		r[i] = (struct ranked){a[i], 1};
 	for (size_t i = 0; i < n_b; i++)
-		r[n_a + i] = (struct ranked){ b[i], 0 };
+		r[n_a + i] = (struct ranked){b[i], 0};
 	qsort(r, N, sizeof(*r), cmp_ranked);
 
 	/* Midranks for ties; sum of t^3 - t for the variance correction. */
@@ -436,9 +480,9 @@ double crowd_stats_jain(const double *x, size_t n)
 }
 
 static const char *const verdict_names[] = {
-	[CROWD_VERDICT_NO_CHANGE] = "no change",
-	[CROWD_VERDICT_IMPROVED] = "improved",
-	[CROWD_VERDICT_REGRESSED] = "regressed",
+    [CROWD_VERDICT_NO_CHANGE] = "no change",
+    [CROWD_VERDICT_IMPROVED] = "improved",
+    [CROWD_VERDICT_REGRESSED] = "regressed",
 };
 
 const char *crowd_verdict_name(enum crowd_verdict v)
@@ -469,7 +513,7 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 
 	if (n_old == 0 || n_new == 0)
 		return crowd_error_set(err, EINVAL, "compare: a side has no samples");
-	*ret = (struct crowd_stats_cmp){ .n_old = n_old, .n_new = n_new };
+	*ret = (struct crowd_stats_cmp){.n_old = n_old, .n_new = n_new};
 	ret->median_old = crowd_stats_median(old, n_old);
 	ret->median_new = crowd_stats_median(new_, n_new);
 	r = crowd_stats_mann_whitney(new_, n_new, old, n_old, &mwu, err);
@@ -496,10 +540,10 @@ int crowd_stats_compare(const double *old, size_t n_old, const double *new_, siz
 /* Two-sided 95% quantile of Student's t with df degrees of freedom. */
 static double t975(size_t df)
 {
-	static const double t[] = { 0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
-				    2.306,  2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-				    2.120,  2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
-				    2.064,  2.060,  2.056, 2.052, 2.048, 2.045, 2.042 };
+	static const double t[] = {0,	  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+				   2.306, 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+				   2.120, 2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+				   2.064, 2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
 	if (df < CROWD_ARRAY_SIZE(t))
 		return t[df];
 	return df <= 60 ? 2.000 : df <= 120 ? 1.980 : 1.960;
@@ -526,7 +570,8 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 		return crowd_error_set(err, EINVAL, "compare: no rounds");
 	for (size_t i = 0; i < rounds; i++) {
 		if (!n_old[i] || !n_new[i])
-			return crowd_error_set(err, EINVAL, "compare: round %zu has no samples on a side", i + 1);
+			return crowd_error_set(
+			    err, EINVAL, "compare: round %zu has no samples on a side", i + 1);
 		to += n_old[i];
 		tn += n_new[i];
 		maxn = n_old[i] > maxn ? n_old[i] : maxn;
@@ -550,17 +595,19 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 	double sum = 0;
 	bool logs = true;
 	for (size_t i = 0; i < rounds && logs; i++) {
-		double a = crowd_stats_median(old[i], n_old[i]), b = crowd_stats_median(new_[i], n_new[i]);
+		double a = crowd_stats_median(old[i], n_old[i]),
+		       b = crowd_stats_median(new_[i], n_new[i]);
 		logs = a > 0 && b > 0;
 		if (logs)
 			sum += log(b / a);
 	}
 	if (!logs || rounds == 1) {
-		r = crowd_stats_compare(po, to, pn, tn, higher_is_better, threshold, seed, ret, err);
+		r = crowd_stats_compare(po, to, pn, tn, higher_is_better, threshold, seed, ret,
+					err);
 		if (r < 0 || rounds == 1)
 			return r;
 	} else {
-		*ret = (struct crowd_stats_cmp){ .n_old = to, .n_new = tn };
+		*ret = (struct crowd_stats_cmp){.n_old = to, .n_new = tn};
 		ret->median_old = crowd_stats_median(po, to);
 		ret->median_new = crowd_stats_median(pn, tn);
 		ret->ratio = exp(sum / (double)rounds);
@@ -573,7 +620,8 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 			bool ok = true;
 			for (size_t i = 0; i < rounds && ok; i++) {
 				size_t j = crowd_rng_below(&rng, rounds);
-				double l = draw_log_ratio(&rng, old[j], n_old[j], new_[j], n_new[j], t_o, t_n);
+				double l = draw_log_ratio(&rng, old[j], n_old[j], new_[j], n_new[j],
+							  t_o, t_n);
 				ok = !isnan(l);
 				s += l;
 			}
@@ -581,7 +629,8 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 				draws[k++] = exp(s / (double)rounds);
 		}
 		if (k == 0)
-			return crowd_error_set(err, EDOM, "compare: no bootstrap draw had positive medians");
+			return crowd_error_set(err, EDOM,
+					       "compare: no bootstrap draw had positive medians");
 		crowd_stats_sort(draws, k);
 		ret->ratio_lo = crowd_stats_percentile_sorted(draws, k, 2.5);
 		ret->ratio_hi = crowd_stats_percentile_sorted(draws, k, 97.5);
@@ -591,7 +640,8 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 		double mean = sum / (double)rounds, ss = 0;
 		for (size_t i = 0; i < rounds; i++) {
 			double d = log(crowd_stats_median(new_[i], n_new[i]) /
-				       crowd_stats_median(old[i], n_old[i])) - mean;
+				       crowd_stats_median(old[i], n_old[i])) -
+				   mean;
 			ss += d * d;
 		}
 		double half = t975(rounds - 1) * sqrt(ss / (double)(rounds - 1) / (double)rounds);

@@ -63,14 +63,20 @@ int crowd_stats_ratio_ci(const double *old, size_t n_old, const double *new_, si
 			 unsigned resamples, double level, uint64_t seed, double *ret_ratio,
 			 double *ret_lo, double *ret_hi, struct crowd_error *err);
 
+/* Difference of medians new - old with a bootstrap CI (each sample resampled independently,
+ * percentile method): what one step of a sweep adds. */
+int crowd_stats_diff_ci(const double *old, size_t n_old, const double *new_, size_t n_new,
+			unsigned resamples, double level, uint64_t seed, double *ret_diff,
+			double *ret_lo, double *ret_hi, struct crowd_error *err);
+
 /* Mann–Whitney U test, two-sided. U is that of sample a (number of pairs a>b, ties 1/2).
  * p from the exact distribution when there are no ties and n_a*n_b is small (both <= 20),
  * otherwise from the normal approximation with tie correction and continuity correction. */
 struct crowd_mwu {
-	double u;     /* U of a */
-	double z;     /* standardized statistic (0 when exact) */
-	double p;     /* two-sided p-value */
-	int exact;    /* 1: p from the exact distribution */
+	double u;  /* U of a */
+	double z;  /* standardized statistic (0 when exact) */
+	double p;  /* two-sided p-value */
+	int exact; /* 1: p from the exact distribution */
 };
 int crowd_stats_mann_whitney(const double *a, size_t n_a, const double *b, size_t n_b,
 			     struct crowd_mwu *ret, struct crowd_error *err);
@@ -90,9 +96,9 @@ double crowd_stats_jain(const double *x, size_t n);
  * bootstrap 95% CI, and a Mann–Whitney p. Regressed (or improved) only when the CI excludes 1
  * AND the point change exceeds threshold (0.05 = 5%) in the bad (good) direction AND the
  * Mann–Whitney p is below CROWD_STATS_ALPHA (the bootstrap CI of a median is too narrow on
- * lumpy data; the rank test guards that); anything else is "no change". Medians both 0: ratio 1, no change. Old median 0, new not: ratio
- * INFINITY and, with no CI of a ratio to use, the direction decides when Mann–Whitney
- * p < CROWD_STATS_ALPHA. */
+ * lumpy data; the rank test guards that); anything else is "no change". Medians both 0: ratio 1, no
+ * change. Old median 0, new not: ratio INFINITY and, with no CI of a ratio to use, the direction
+ * decides when Mann–Whitney p < CROWD_STATS_ALPHA. */
 #define CROWD_STATS_ALPHA 0.05
 enum crowd_verdict {
 	CROWD_VERDICT_NO_CHANGE,
@@ -104,7 +110,7 @@ struct crowd_stats_cmp {
 	size_t n_old, n_new;
 	double median_old, median_new;
 	double ratio, ratio_lo, ratio_hi; /* NEW/OLD */
-	double p;                         /* Mann–Whitney two-sided */
+	double p;			  /* Mann–Whitney two-sided */
 	enum crowd_verdict verdict;
 };
 int crowd_stats_compare(const double *old, size_t n_old, const double *new_, size_t n_new,
