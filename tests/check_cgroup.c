@@ -28,6 +28,7 @@
 #include "core/cgroup_hybrid.h"
 #include "core/cgroup_v1.h"
 #include "core/cgroup_v2.h"
+#include "core/devices.h"
 #include "core/util.h"
 #include "testutil.h"
 
@@ -57,6 +58,8 @@ static const char *const stub_files[][2] = {
     {"cpu.cfs_period_us", "100000\n"},
     {"cpuacct.usage", "424242\n"},
     {"freezer.state", "THAWED\n"},
+    {"devices.deny", ""},
+    {"devices.allow", ""},
 };
 static const char *fake_missing; /* a stub file new directories do not get */
 
@@ -560,6 +563,67 @@ START_TEST(test_v1_limits_and_stats)
 }
 END_TEST
 
+/* The device rules are written once per run, on the run's devices cgroup: the first
+ * container writes them, the second writes nothing, neither gets a devices leaf, attach puts
+ * the pid in the run's cgroup.procs there, and close removes it. */
+START_TEST(test_v1_devices_once)
+{
+	static const char *const hs[] = {"memory", "pids", "cpuacct", "freezer", "devices", NULL};
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *c1 = NULL, *c2 = NULL;
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	char want[512] = "", line[64], p[512];
+
+	fake_setup();
+	fake_v1_roots(hs);
+	l.devices = crowd_dev_default();
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_LEGACY, false, "run", &run, &err), 0);
+	ck_assert_str_eq(slurp("%s/devices/%s/run/devices.deny", tmp, top), "");
+	ck_assert_msg(crowd_cg_create(run, "c1", &l, &c1, &err) == 0, "%s", err.msg);
+	/* deny all, then every rule, one write each, into one open file */
+	for (unsigned i = 0; i < crowd_dev_table_len; i++) {
+		crowd_dev_rule_format(&crowd_dev_table[i], line, sizeof(line));
+		strcat(want, line);
+	}
+	ck_assert_str_eq(slurp("%s/devices/%s/run/devices.deny", tmp, top), "a");
+	ck_assert_str_eq(slurp("%s/devices/%s/run/devices.allow", tmp, top), want);
+	ck_assert(!exists("%s/devices/%s/run/c1", tmp, top));
+	ck_assert(exists("%s/memory/%s/run/c1", tmp, top));
+	/* Blank the files: a second write would show. */
+	snprintf(p, sizeof(p), "%s/devices/%s/run", tmp, top);
+	int fd = open(p, O_PATH | O_DIRECTORY);
+	write_text(fd, "devices.deny", "");
+	write_text(fd, "devices.allow", "");
+	ck_assert_msg(crowd_cg_create(run, "c2", &l, &c2, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(slurp("%s/devices/%s/run/devices.deny", tmp, top), "");
+	ck_assert_str_eq(slurp("%s/devices/%s/run/devices.allow", tmp, top), "");
+	ck_assert(!exists("%s/devices/%s/run/c2", tmp, top));
+
+	ck_assert_int_eq(crowd_cg_attach(c2, 4343, &err), 0);
+	ck_assert_str_eq(slurp("%s/devices/%s/run/cgroup.procs", tmp, top), "4343");
+	ck_assert_str_eq(slurp("%s/memory/%s/run/c2/cgroup.procs", tmp, top), "4343");
+	struct crowd_cg_attach a;
+	ck_assert_int_eq(crowd_cg_attach_open(c1, &a, &err), 0);
+	ck_assert_uint_eq(a.n, 5); /* memory, pids, cpuacct, freezer, and the run's devices */
+	crowd_cg_attach_close(&a);
+	write_text(fd, "cgroup.procs", "");
+	close(fd);
+	for (const char *const *h = hs; *h; h++) {
+		snprintf(p, sizeof(p), "%s/%s/%s/run/c2", tmp, *h, top);
+		if ((fd = open(p, O_PATH | O_DIRECTORY)) >= 0) {
+			write_text(fd, "cgroup.procs", "");
+			close(fd);
+		}
+	}
+	ck_assert_msg(crowd_cg_destroy(c1, &err) == 0, "%s", err.msg);
+	ck_assert_msg(crowd_cg_destroy(c2, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
+	for (const char *const *h = hs; *h; h++)
+		ck_assert_msg(!exists("%s/%s/%s", tmp, *h, top), "%s left", *h);
+}
+END_TEST
+
 START_TEST(test_v1_fail_closed)
 {
 	static const char *const knobs[] = {"memory.limit_in_bytes", "pids.max", "cpu.cfs_quota_us",
@@ -945,6 +1009,8 @@ START_TEST(test_real_v1_leaf)
 	ck_assert_msg(crowd_cg_run_open(NULL, "v1run", &run, &err) == 0, "%s", err.msg);
 	l.memory_max_bytes = 64 << 20;
 	l.pids_max = 16;
+	bool devices = is_cgroup_mount("/sys/fs/cgroup/devices", false);
+	l.devices = devices ? crowd_dev_default() : NULL;
 	ck_assert_msg(crowd_cg_create(run, "leaf", &l, &cg, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(slurp("%s/memory.limit_in_bytes", crowd_cg_path(cg, "memory")),
 			 "67108864\n");
@@ -958,6 +1024,15 @@ START_TEST(test_real_v1_leaf)
 	snprintf(want, sizeof(want), "/%s/v1run/leaf", top);
 	ck_assert(cgroup_line(pid, "memory:", want));
 	ck_assert(cgroup_line(pid, "pids:", want));
+	if (devices) {
+		/* the device rules are the run's: the container joins the run's devices cgroup */
+		ck_assert_ptr_null(crowd_cg_path(cg, "devices"));
+		snprintf(want, sizeof(want), "/%s/v1run", top);
+		ck_assert(cgroup_line(pid, "devices:", want));
+		ck_assert(
+		    !strstr(slurp("/sys/fs/cgroup/devices/%s/v1run/devices.list", top), "a *:*"));
+		snprintf(want, sizeof(want), "/%s/v1run/leaf", top);
+	}
 	/* hybrid kills through cgroup2: no freezer leaf; legacy needs it */
 	if (crowd_cg_run_layout(run) == CROWD_CG_HYBRID)
 		ck_assert(!cgroup_line(pid, "freezer:", want));
@@ -1000,6 +1075,7 @@ START_TEST(test_real_v1_leaf)
 		ck_assert_msg(!paths[i][0] || !exists("%s", paths[i]), "%s left", paths[i]);
 	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
 	ck_assert(!exists("/sys/fs/cgroup/memory/%s", top));
+	ck_assert(!exists("/sys/fs/cgroup/devices/%s", top));
 	ck_assert(!exists("/sys/fs/cgroup/unified/%s", top));
 	close(wfd);
 }
@@ -1123,7 +1199,11 @@ START_TEST(test_real_sweep)
 	}
 	/* leftovers as a crashed run leaves them: a populated leaf, an empty nested one */
 	ck_assert_msg(crowd_cg_run_open(NULL, "crashed", &run, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(crowd_cg_create(run, "busy", NULL, &cg, &err), 0);
+	/* with the device rules: on v1 the process sits in the run's own devices cgroup */
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	if (lay == CROWD_CG_UNIFIED || is_cgroup_mount("/sys/fs/cgroup/devices", false))
+		l.devices = crowd_dev_default();
+	ck_assert_msg(crowd_cg_create(run, "busy", &l, &cg, &err) == 0, "%s", err.msg);
 	pid_t pid = spawn_waiter(&wfd);
 	ck_assert_int_eq(crowd_cg_attach(cg, pid, &err), 0);
 	char busy[512], nested[600];
@@ -1146,6 +1226,7 @@ START_TEST(test_real_sweep)
 	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	ck_assert(!exists("%s", busy));
 	ck_assert(!exists("/sys/fs/cgroup/memory/%s", top));
+	ck_assert(!exists("/sys/fs/cgroup/devices/%s", top));
 	ck_assert(!exists("/sys/fs/cgroup/unified/%s", top));
 	ck_assert_int_eq(crowd_cg_sweep(NULL, &removed, &left, &err), 0);
 	ck_assert_uint_eq(removed, 0);
@@ -1466,6 +1547,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, test_bad_names);
 	tcase_add_test(tc, test_v1_limits_and_stats);
 	tcase_add_loop_test(tc, test_v1_fail_closed, 0, 5);
+	tcase_add_test(tc, test_v1_devices_once);
 	tcase_add_test(tc, test_v1_missing_hierarchy);
 	tcase_add_test(tc, test_duplicate_leaf);
 	tcase_add_test(tc, test_hybrid_fake);

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/cgroup.h"
 #include "core/registry.h"
 #include "core/security.h"
 #include "core/util.h"
@@ -551,6 +552,11 @@ static void dev_teardown(void)
 		}
 	if (devdir[0] && access(devdir, F_OK) == 0)
 		crowd_test_rmtree(devdir);
+	/* dev_v2_once_per_run's run, when it failed half way */
+	const char *t = getenv("CROWD_CGROUP_TOP");
+	unsigned removed, left;
+	if (t && strncmp(t, "crowd-sectest-", 14) == 0)
+		crowd_cg_sweep(NULL, &removed, &left, NULL);
 }
 
 /* cgroup2: the program loads, attaches to a directory of the cgroup2 hierarchy (no
@@ -583,6 +589,65 @@ START_TEST(dev_v2_program_denies)
 	_cleanup_close_ int fd2 = open(dir2, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_eq(crowd_dev_v2_attach(fd2, crowd_dev_default(), &err), 0);
 	ck_assert_int_eq(open_in_cgroup(dir2, node), EPERM);
+}
+END_TEST
+
+/* How many device programs are attached to the cgroup2 directory itself (not inherited). */
+static unsigned dev_progs_attached(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	__u32 ids[8];
+	union bpf_attr a;
+
+	ck_assert_int_ge(fd, 0);
+	memset(&a, 0, sizeof(a));
+	a.query.target_fd = (__u32)fd;
+	a.query.attach_type = BPF_CGROUP_DEVICE;
+	a.query.prog_ids = (__u64)(uintptr_t)ids;
+	a.query.prog_cnt = CROWD_ARRAY_SIZE(ids);
+	ck_assert_int_eq(syscall(SYS_bpf, BPF_PROG_QUERY, &a, sizeof(a)), 0);
+	return a.query.prog_cnt;
+}
+
+/* cgroup2 through the cgroup layer: the program is attached once, to the run's directory,
+ * and every leaf below is under it without one of its own. */
+START_TEST(dev_v2_once_per_run)
+{
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *c[2] = {NULL, NULL};
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	const char *mnt = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0
+			      ? "/sys/fs/cgroup/unified"
+			      : "/sys/fs/cgroup";
+	char probe[PATH_MAX], rundir[PATH_MAX];
+
+	snprintf(probe, sizeof(probe), "%s/cgroup.controllers", mnt);
+	if (geteuid() != 0 || access(probe, F_OK) < 0) {
+		CROWD_SKIP("needs root and a cgroup2 hierarchy");
+	}
+	char top[64];
+	snprintf(top, sizeof(top), "crowd-sectest-%d", (int)getpid());
+	setenv("CROWD_CGROUP_TOP", top, 1);
+	const char *node = tty1_node();
+	ck_assert_msg(crowd_cg_run_open(mnt, "devrun", &run, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_cg_run_layout(run), CROWD_CG_UNIFIED);
+	l.devices = crowd_dev_default();
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(crowd_cg_create(run, i ? "b" : "a", &l, &c[i], &err) == 0, "%s",
+			      err.msg);
+	snprintf(rundir, sizeof(rundir), "%s/%s/devrun", mnt, top);
+	ck_assert_uint_eq(dev_progs_attached(rundir), 1);
+	for (int i = 0; i < 2; i++) {
+		const char *leaf = crowd_cg_path(c[i], "unified");
+		ck_assert_uint_eq(dev_progs_attached(leaf), 0);
+		ck_assert_int_eq(open_in_cgroup(leaf, node), EPERM);
+		ck_assert_int_eq(open_in_cgroup(leaf, "/dev/null"), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(crowd_cg_destroy(c[i], &err) == 0, "%s", err.msg);
+	ck_assert_msg(crowd_cg_run_close(run, &err) == 0, "%s", err.msg);
+	ck_assert_int_ne(access(rundir, F_OK), 0);
 }
 END_TEST
 
@@ -684,6 +749,7 @@ static Suite *security_suite(void)
 	tcase_add_checked_fixture(tc, NULL, dev_teardown);
 	tcase_add_test(tc, dev_table_allows_what_dev_holds);
 	tcase_add_test(tc, dev_v2_program_denies);
+	tcase_add_test(tc, dev_v2_once_per_run);
 	tcase_add_test(tc, dev_v1_rules_deny);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("registry");

@@ -249,6 +249,7 @@ int cg_run_open_layout(const char *root, enum crowd_cg_layout layout, bool check
 	run = calloc(1, sizeof(*run));
 	if (!run)
 		return crowd_error_errno(err, ENOMEM, "cgroup run");
+	pthread_mutex_init(&run->dev_lock, NULL);
 	run->layout = layout;
 	run->ops = layout_ops[layout];
 	run->top = strdup(top);

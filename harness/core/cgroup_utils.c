@@ -175,6 +175,25 @@ unsigned cg_limits_ctrls(const struct crowd_cg_limits *l)
 	       (l->devices ? CG_DEVICES : 0);
 }
 
+int cg_run_devices(struct crowd_cg_run *run, const struct crowd_dev_policy *p,
+		   cg_dev_apply_fn *apply, struct crowd_error *err)
+{
+	int r = 0;
+
+	if (__atomic_load_n(&run->dev_policy, __ATOMIC_ACQUIRE) == p)
+		return 0;
+	pthread_mutex_lock(&run->dev_lock);
+	if (!run->dev_policy) {
+		r = apply(run, p, err);
+		if (r == 0)
+			__atomic_store_n(&run->dev_policy, p, __ATOMIC_RELEASE);
+	} else if (run->dev_policy != p) {
+		r = crowd_error_set(err, EINVAL, "device rules: the run carries another policy");
+	}
+	pthread_mutex_unlock(&run->dev_lock);
+	return r;
+}
+
 static bool blank(const char *s)
 {
 	return s[strspn(s, " \t\n")] == '\0';

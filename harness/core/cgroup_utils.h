@@ -7,6 +7,7 @@
 #define CROWD_CGROUP_UTILS_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
@@ -56,12 +57,17 @@ struct crowd_cg_run {
 	int v2;		     /* index of the cgroup2 hierarchy in h, or -1 */
 	unsigned v2_avail;   /* controllers the cgroup2 root offers */
 	unsigned v2_enabled; /* enabled down to the run (atomic: leaves may be made in threads) */
+	/* The device policy the run's own directory carries (v1 devices hierarchy, or the
+	 * cgroup2 one), applied once by the first leaf that asks (cg_run_devices); atomic. */
+	const struct crowd_dev_policy *dev_policy;
+	pthread_mutex_t dev_lock;
 };
 
 struct crowd_cg {
 	struct crowd_cg_run *run;
 	char *leaf;
 	unsigned present;	  /* bit i: the leaf exists in run->h[i] */
+	unsigned at_run;	  /* bit i: no leaf in run->h[i]; joins the run's own directory */
 	int v2_fd;		  /* O_PATH|O_DIRECTORY of the cgroup2 leaf, or -1 */
 	char *paths[CG_MAX_HIER]; /* made on demand by crowd_cg_path */
 };
@@ -129,6 +135,13 @@ int cg_hier_index(const struct crowd_cg_run *run, unsigned ctrl);
 int cg_leaf_hier(const struct crowd_cg *cg, unsigned ctrl);
 /* "<leaf>/<file>" into buf, for openat relative to a run dirfd. */
 const char *cg_leaf_file(const struct crowd_cg *cg, const char *file, char *buf, size_t len);
+/* Apply a device policy to the run's own directory once per run: the first caller runs apply
+ * (under a lock, leaves are made in threads), later ones return at once. A second, different
+ * policy is refused (EINVAL): the directory carries one. */
+typedef int cg_dev_apply_fn(struct crowd_cg_run *run, const struct crowd_dev_policy *p,
+			    struct crowd_error *err);
+int cg_run_devices(struct crowd_cg_run *run, const struct crowd_dev_policy *p,
+		   cg_dev_apply_fn *apply, struct crowd_error *err);
 /* The controllers a set of limits needs (CG_* bits). */
 unsigned cg_limits_ctrls(const struct crowd_cg_limits *l);
 /* Stats from a table of files; v1 looks each controller's hierarchy up, v2 uses the leaf fd.

@@ -76,6 +76,14 @@ static int cpuset_setup(struct crowd_cg *cg, unsigned hi, const struct crowd_cg_
 	return cg_cpuset_inherit(run_fd, fd, err);
 }
 
+/* A new child of a v1 devices cgroup starts with a copy of its parent's rules, so they are
+ * written once, on the run's own directory, and every container joins that directory. */
+static int v1_dev_apply(struct crowd_cg_run *run, const struct crowd_dev_policy *p,
+			struct crowd_error *err)
+{
+	return crowd_dev_v1_write(run->h[cg_hier_index(run, CG_DEVICES)].run_fd, ".", p, err);
+}
+
 int cg1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
 {
 	static const struct {
@@ -93,7 +101,9 @@ int cg1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct
 	/* Hybrid kills through the cgroup2 leaf (cgroup.kill): the freezer would cost a mkdir,
 	 * an attach and an rmdir per container, each under the host-wide cgroup_mutex. */
 	unsigned base = run->v2 >= 0 ? V1_BASE & ~(unsigned)CG_FREEZER : V1_BASE;
-	unsigned lim = cg_limits_ctrls(l), need = base | lim;
+	/* The device rules are the run's (v1_dev_apply): no leaf of its own for them. */
+	unsigned lim = cg_limits_ctrls(l), need = (base | lim) & ~(unsigned)CG_DEVICES;
+	int dev_hi = l->devices ? cg_hier_index(run, CG_DEVICES) : -1;
 	char v[32];
 	int r = 0;
 
@@ -101,10 +111,16 @@ int cg1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct
 		if ((lim & limit_files[k].ctrl) && cg_hier_index(run, limit_files[k].ctrl) < 0)
 			return crowd_error_set(err, ENOENT, "%s: no %s cgroup hierarchy",
 					       limit_files[k].file, limit_files[k].hier);
+	if (dev_hi >= 0 && (r = cg_run_devices(run, l->devices, v1_dev_apply, err)) < 0)
+		return crowd_error_prefix(err, "%s/%s/%s", run->h[dev_hi].mnt, run->top, run->name);
 	for (unsigned i = 0; i < run->nh && r == 0; i++) {
 		struct cg_hier *h = &run->h[i];
-		if (h->v2 || !(h->ctrls & need))
+		if (h->v2 || !(h->ctrls & need)) {
+			/* A leaf made below copies the run's rules; else the run's directory. */
+			if ((int)i == dev_hi)
+				cg->at_run |= 1u << i;
 			continue;
+		}
 		r = cg_mkdirat(h->run_fd, cg->leaf, false, err);
 		if (r < 0) {
 			crowd_error_prefix(err, "%s", h->mnt);
@@ -132,29 +148,34 @@ int cg1_leaves_make(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct
 		if (r == 0)
 			r = leaf_write(cg, CG_CPU, "cpu.cfs_quota_us", v, err);
 	}
-	if (r == 0 && l->devices) {
-		const struct cg_hier *h = &run->h[cg_hier_index(run, CG_DEVICES)];
-		if ((r = crowd_dev_v1_write(h->run_fd, cg->leaf, l->devices, err)) < 0)
-			crowd_error_prefix(err, "%s", h->mnt);
-	}
-	if (r < 0)
+	if (r < 0) {
 		v1_leaves_unmake(cg);
+		cg->at_run = 0;
+	}
 	return r;
 }
 
-/* The v1 hierarchies the leaf is in, in attach order: cpuset first, since its cpus/mems
- * were set before any task joins. Returns how many. */
+/* The v1 hierarchies the container joins, in attach order: cpuset first, since its
+ * cpus/mems were set before any task joins. Returns how many. */
 static unsigned attach_order(const struct crowd_cg *cg, unsigned ret[CG_MAX_HIER])
 {
 	unsigned n = 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (unsigned i = 0; i < cg->run->nh; i++) {
 			const struct cg_hier *h = &cg->run->h[i];
-			if (!h->v2 && (cg->present & (1u << i)) &&
+			if (!h->v2 && ((cg->present | cg->at_run) & (1u << i)) &&
 			    (pass == 0) == !!(h->ctrls & CG_CPUSET))
 				ret[n++] = i;
 		}
 	return n;
+}
+
+/* cgroup.procs of the container in hierarchy i, relative to its run_fd. */
+static const char *procs_file(const struct crowd_cg *cg, unsigned i, char *buf, size_t len)
+{
+	if (cg->at_run & (1u << i))
+		return "cgroup.procs";
+	return cg_leaf_file(cg, "cgroup.procs", buf, len);
 }
 
 int cg1_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
@@ -165,8 +186,8 @@ int cg1_attach(struct crowd_cg *cg, pid_t pid, struct crowd_error *err)
 	snprintf(v, sizeof(v), "%d", (int)pid);
 	for (unsigned k = 0; k < n; k++) {
 		const struct cg_hier *h = &cg->run->h[order[k]];
-		int r = crowd_write_fileat(
-		    h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)), v, err);
+		int r = crowd_write_fileat(h->run_fd, procs_file(cg, order[k], path, sizeof(path)),
+					   v, err);
 		if (r < 0)
 			return crowd_error_prefix(err, "%s", h->mnt);
 	}
@@ -182,7 +203,7 @@ int cg1_attach_open(struct crowd_cg *cg, struct crowd_cg_attach *ret, struct cro
 		return crowd_error_set(err, E2BIG, "too many hierarchies");
 	for (unsigned k = 0; k < n; k++) {
 		const struct cg_hier *h = &cg->run->h[order[k]];
-		int fd = openat(h->run_fd, cg_leaf_file(cg, "cgroup.procs", path, sizeof(path)),
+		int fd = openat(h->run_fd, procs_file(cg, order[k], path, sizeof(path)),
 				O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			return crowd_error_errno(err, errno, "open %s/%s", h->mnt, path);

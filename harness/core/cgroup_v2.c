@@ -130,17 +130,25 @@ static int v2_write_limits(struct crowd_cg *cg, const struct crowd_cg_limits *l,
 	return r;
 }
 
+/* A program attached to a cgroup applies to every cgroup below it, so the run's directory
+ * gets it once and each leaf made under it is covered from its mkdir on. */
+static int v2_dev_apply(struct crowd_cg_run *run, const struct crowd_dev_policy *p,
+			struct crowd_error *err)
+{
+	return crowd_dev_v2_attach(run->h[run->v2].run_fd, p, err);
+}
+
 static int v2_create(struct crowd_cg *cg, const struct crowd_cg_limits *l, struct crowd_error *err)
 {
 	int r = v2_enable(cg->run, cg_limits_ctrls(l), err);
+	if (r == 0 && l->devices)
+		r = cg_run_devices(cg->run, l->devices, v2_dev_apply, err);
 	if (r < 0)
 		return r;
 	r = cg2_leaf_make(cg, err);
 	if (r < 0)
 		return r;
 	r = v2_write_limits(cg, l, err);
-	if (r == 0 && l->devices)
-		r = crowd_dev_v2_attach(cg->v2_fd, l->devices, err);
 	if (r < 0)
 		cg2_leaf_unmake(cg);
 	return r;

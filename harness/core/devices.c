@@ -66,19 +66,19 @@ bool crowd_dev_allowed(char type, unsigned major, unsigned minor, char access)
 	return false;
 }
 
-int crowd_dev_v1_write(int run_fd, const char *leaf, const struct crowd_dev_policy *p,
+int crowd_dev_v1_write(int dirfd, const char *dir, const struct crowd_dev_policy *p,
 		       struct crowd_error *err)
 {
 	char path[PATH_MAX], line[64];
 	int r;
 
 	(void)p;
-	snprintf(path, sizeof(path), "%s/devices.deny", leaf);
-	if ((r = crowd_write_fileat(run_fd, path, "a", err)) < 0)
+	snprintf(path, sizeof(path), "%s/devices.deny", dir);
+	if ((r = crowd_write_fileat(dirfd, path, "a", err)) < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/devices.allow", leaf);
+	snprintf(path, sizeof(path), "%s/devices.allow", dir);
 	/* One rule per write: the kernel parses one line at a time. */
-	_cleanup_close_ int fd = openat(run_fd, path, O_WRONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return crowd_error_errno(err, errno, "open %s", path);
 	for (unsigned i = 0; i < crowd_dev_table_len; i++) {
