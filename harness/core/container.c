@@ -351,6 +351,113 @@ static char **ctr_env(const struct crowd_ctr_spec *spec, int ready_w, char *read
 	return env;
 }
 
+/* What the spec asks for, checked, into the child's context: namespaces, pod, filter. */
+static int ctr_plan(const struct crowd_ctr_spec *spec, struct child_ctx *c, struct crowd_error *err)
+{
+	int r;
+
+	if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
+		return crowd_error_set(err, EINVAL, "no command to run");
+	c->ns = spec->ns;
+	c->userns = spec->rootless || (spec->ns & CLONE_NEWUSER);
+	if (c->userns)
+		c->ns |= CLONE_NEWUSER;
+	if (spec->rootfs && !(c->ns & CLONE_NEWNS))
+		return crowd_error_set(
+		    err, EINVAL,
+		    "a rootfs needs the mnt namespace (add mnt to --ns, or use --rootfs host)");
+	if (spec->pod) {
+		c->pod_pidfd = crowd_pod_pidfd(spec->pod);
+		c->ns &= ~(unsigned long)CROWD_POD_NS;
+		if (c->userns)
+			return crowd_error_set(err, EINVAL,
+					       "pods with --rootless are not supported");
+	}
+	c->unshare_cgroup = c->ns & CLONE_NEWCGROUP;
+	if ((spec->security & CROWD_SEC_SECCOMP) && !(c->seccomp = spec->seccomp) &&
+	    (r = crowd_seccomp_default(&c->seccomp, err)) < 0)
+		return r;
+	c->hostname = spec->hostname ? spec->hostname : "crowd";
+	return 0;
+}
+
+/* The container's cgroup with its limits (and the device rules), the shared rootfs
+ * template, and the files the child attaches itself through. On failure the caller
+ * destroys ret->cg. */
+static int ctr_cgroup(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
+		      struct child_ctx *c, struct crowd_ctr *ret, struct crowd_error *err)
+{
+	int r;
+
+	if (run) {
+		const char *leaf = spec->cgroup_leaf ? spec->cgroup_leaf : ret->id;
+		struct crowd_cg_limits lim = spec->limits;
+		crowd_sec_cg_limits(spec->security, &lim);
+		if ((r = crowd_cg_create(run, leaf, &lim, &ret->cg, err)) < 0)
+			return r;
+	} else if (limits_set(&spec->limits)) {
+		return crowd_error_set(
+		    err, EPERM,
+		    "cgroup limits were asked but there is no cgroup to apply them "
+		    "(needs root or a delegated cgroup)");
+	}
+	/* The template pays off when containers share it; a single one pivots itself. */
+	if (spec->rootfs && !c->userns && !spec->single &&
+	    (r = crowd_rootfs_template(spec->rootfs, &c->rootfs_tmpl, err)) < 0)
+		return r;
+	if (ret->cg && !c->userns && (r = crowd_cg_attach_open(ret->cg, &c->attach, err)) < 0)
+		return r;
+	ret->t_cgroup_ns = crowd_now_ns();
+	return 0;
+}
+
+/* The readiness pipe (ret_r, ret_w) when asked for, and the child's environment naming it. */
+static int ctr_ready_env(const struct crowd_ctr_spec *spec, struct child_ctx *c, int *ret_r,
+			 int *ret_w, char ***ret_env, char *buf, size_t len,
+			 struct crowd_error *err)
+{
+	int rp[2];
+
+	if (spec->ready_pipe) {
+		if (pipe2(rp, O_CLOEXEC) < 0)
+			return crowd_error_errno(err, errno, "pipe2");
+		*ret_r = rp[0];
+		*ret_w = rp[1];
+	}
+	*ret_env = ctr_env(spec, *ret_w, buf, len, &c->path);
+	if (!*ret_env)
+		return crowd_error_set(err, ENOMEM, "out of memory");
+	c->envp = *ret_env;
+	c->ready_w = *ret_w;
+	return 0;
+}
+
+/* After the clone: the cgroup and id maps of a child in a user namespace, the registry
+ * record, the release of that child, and the child's report. On failure nothing of this
+ * is left (the caller kills and reaps the child). */
+static int ctr_register(const struct child_ctx *c, int sock_p, pid_t pid, struct crowd_ctr *ret,
+			struct crowd_error *err)
+{
+	int r;
+
+	ret->pidns_ino = crowd_reg_pidns_ino(pid);
+	if (c->userns && ret->cg && (r = crowd_cg_attach(ret->cg, pid, err)) < 0)
+		return r;
+	if (c->userns && (r = crowd_userns_map(pid, geteuid(), getegid(), err)) < 0)
+		return r;
+	if ((r = crowd_reg_add(ret->id, pid, ret->pidns_ino, ret->cg, err)) < 0)
+		return r;
+	/* A child that failed early has exited: its report is still in the socket. */
+	if (c->userns && send(sock_p, "r", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE &&
+	    errno != ECONNRESET)
+		r = crowd_error_errno(err, errno, "releasing the container");
+	else
+		r = ctr_await(sock_p, pid, ret, err);
+	if (r < 0)
+		crowd_reg_remove(ret->id);
+	return r;
+}
+
 int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    struct crowd_ctr *ret, struct crowd_error *err)
 {
@@ -367,38 +474,17 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	/* Declared after sock_p: waited for (the maker is done with sock_p) before it closes. */
 	__attribute__((cleanup(crowd_netns_job_wait))) struct crowd_netns_job netns = {.sock = -1};
 	char ready_buf[32];
-	int sv[2], rp[2], r;
+	int sv[2], r;
 	bool in_cgroup;
 	pid_t pid;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->pidfd = ret->ready_fd = -1;
-
-	if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
-		return crowd_error_set(err, EINVAL, "no command to run");
-	c.ns = spec->ns;
-	c.userns = spec->rootless || (spec->ns & CLONE_NEWUSER);
-	if (c.userns)
-		c.ns |= CLONE_NEWUSER;
-	if (spec->rootfs && !(c.ns & CLONE_NEWNS))
-		return crowd_error_set(
-		    err, EINVAL,
-		    "a rootfs needs the mnt namespace (add mnt to --ns, or use --rootfs host)");
-	if (spec->pod) {
-		c.pod_pidfd = crowd_pod_pidfd(spec->pod);
-		c.ns &= ~(unsigned long)CROWD_POD_NS;
-		if (c.userns)
-			return crowd_error_set(err, EINVAL,
-					       "pods with --rootless are not supported");
-	}
-	c.unshare_cgroup = c.ns & CLONE_NEWCGROUP;
-	if ((spec->security & CROWD_SEC_SECCOMP) && !(c.seccomp = spec->seccomp) &&
-	    (r = crowd_seccomp_default(&c.seccomp, err)) < 0)
+	if ((r = ctr_plan(spec, &c, err)) < 0)
 		return r;
 	if (!(caps = cap_init()))
 		return crowd_error_set(err, ENOMEM, "out of memory");
 	c.caps = caps;
-	c.hostname = spec->hostname ? spec->hostname : "crowd";
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return crowd_error_errno(err, errno, "socketpair");
 	sock_p = sv[0];
@@ -411,43 +497,12 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	if ((r = crowd_uuid_new(ret->id, err)) < 0)
 		return r;
 
-	if (run) {
-		const char *leaf = spec->cgroup_leaf ? spec->cgroup_leaf : ret->id;
-		struct crowd_cg_limits lim = spec->limits;
-		crowd_sec_cg_limits(spec->security, &lim);
-		if ((r = crowd_cg_create(run, leaf, &lim, &ret->cg, err)) < 0)
-			return r;
-	} else if (limits_set(&spec->limits)) {
-		return crowd_error_set(
-		    err, EPERM,
-		    "cgroup limits were asked but there is no cgroup to apply them "
-		    "(needs root or a delegated cgroup)");
-	}
-	/* The template pays off when containers share it; a single one pivots itself. */
-	if (spec->rootfs && !c.userns && !spec->single &&
-	    (r = crowd_rootfs_template(spec->rootfs, &c.rootfs_tmpl, err)) < 0)
+	if ((r = ctr_cgroup(run, spec, &c, ret, err)) < 0 ||
+	    (r = ctr_ready_env(spec, &c, &ready_r, &ready_w, &env, ready_buf, sizeof(ready_buf),
+			       err)) < 0)
 		goto fail;
-	if (ret->cg && !c.userns && (r = crowd_cg_attach_open(ret->cg, &c.attach, err)) < 0)
-		goto fail;
-	ret->t_cgroup_ns = crowd_now_ns();
-
-	if (spec->ready_pipe) {
-		if (pipe2(rp, O_CLOEXEC) < 0) {
-			r = crowd_error_errno(err, errno, "pipe2");
-			goto fail;
-		}
-		ready_r = rp[0];
-		ready_w = rp[1];
-	}
-	env = ctr_env(spec, ready_w, ready_buf, sizeof(ready_buf), &c.path);
-	if (!env) {
-		r = crowd_error_set(err, ENOMEM, "out of memory");
-		goto fail;
-	}
-	c.envp = env;
 	c.sock = sock_c;
 	c.parent_sock = sock_p;
-	c.ready_w = ready_w;
 
 	/* With a template the child joins a mount namespace instead of copying ours. */
 	unsigned long cflags = c.ns & ~(unsigned long)CLONE_NEWCGROUP;
@@ -470,30 +525,14 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 	crowd_closep(&ready_w);
 	if (ret->pidfd < 0)
 		ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-
-	ret->pidns_ino = crowd_reg_pidns_ino(pid);
-	if (c.userns && ret->cg && (r = crowd_cg_attach(ret->cg, pid, err)) < 0)
-		goto fail_child;
-	if (c.userns && (r = crowd_userns_map(pid, geteuid(), getegid(), err)) < 0)
-		goto fail_child;
-	if ((r = crowd_reg_add(ret->id, pid, ret->pidns_ino, ret->cg, err)) < 0)
-		goto fail_child;
-	/* A child that failed early has exited: its report is still in the socket. */
-	if (c.userns && send(sock_p, "r", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE &&
-	    errno != ECONNRESET) {
-		r = crowd_error_errno(err, errno, "releasing the container");
-		goto fail_reg;
+	if ((r = ctr_register(&c, sock_p, pid, ret, err)) < 0) {
+		ctr_kill_reap(pid, ret->pidfd);
+		ret->pid = 0;
+		goto fail;
 	}
-	if ((r = ctr_await(sock_p, pid, ret, err)) < 0)
-		goto fail_reg;
 	ret->ready_fd = crowd_steal_fd(ready_r);
 	return 0;
 
-fail_reg:
-	crowd_reg_remove(ret->id);
-fail_child:
-	ctr_kill_reap(pid, ret->pidfd);
-	ret->pid = 0;
 fail:
 	crowd_cg_attach_close(&c.attach);
 	crowd_closep(&ret->pidfd);
