@@ -342,7 +342,7 @@ static int run_gnuplot(const struct plot_out *po, const char *vars, const char *
 {
 	char *argv[] = {(char *)po->gnuplot, (char *)"-e", (char *)vars, (char *)script, NULL};
 	struct crowd_error err = {0};
-	int st = crowd_peer_run(argv, 0, GNUPLOT_TIMEOUT_MS, msg, len, &err);
+	int st = crowd_peer_run(argv, CROWD_PEER_INHERIT_ENV, GNUPLOT_TIMEOUT_MS, msg, len, &err);
 	if (st < 0) {
 		snprintf(msg, len, "%s", err.msg);
 		return -1;

@@ -34,7 +34,11 @@ assert_pdf() {
 ALL="spinup-cdf phases memory throughput rps-vs-n density containers-vs-vm"
 
 # 1. One folder with six backends: five figures; rps-vs-n and density have no data there.
+# gnuplot runs with crowd's environment, its locale included: scripts/common.gp sets a UTF-8
+# encoding, which warns "iconv failed" when gnuplot gets a PATH-only environment.
+export LANG=C.UTF-8
 expect_rc 0 "$CROWD" plot "$SMALL" --out "$T/one"
+echo "$ERR" | grep -q "warning" && fail "gnuplot warned: $ERR"
 for f in spinup-cdf phases memory throughput containers-vs-vm; do assert_png "$T/one/$f.png"; done
 for f in rps-vs-n density; do
 	[ ! -e "$T/one/$f.png" ] || fail "$f.png drawn without data"

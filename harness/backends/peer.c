@@ -30,8 +30,8 @@
 
 static size_t children_of(pid_t pid, pid_t *out, size_t max);
 
-static char *const default_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				    NULL};
+static char *const default_env[] = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 
 /* close_range(2), or a loop where the kernel lacks it (bounded by RLIMIT_NOFILE). */
 static int close_range_compat(unsigned lo, unsigned hi)
@@ -49,8 +49,8 @@ static int close_range_compat(unsigned lo, unsigned hi)
 }
 
 /* The child after fork: only async-signal-safe calls; reports errno through errfd. */
-static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *s, int devnull,
-						 int errfd, int gofd)
+static void __attribute__((noreturn))
+child_exec(const struct crowd_peer_spawn *s, int devnull, int errfd, int gofd)
 {
 	int e = 0;
 	int stdio[3] = {s->stdin_fd, s->stdout_fd, s->stderr_fd};
@@ -104,7 +104,10 @@ static void __attribute__((noreturn)) child_exec(const struct crowd_peer_spawn *
 			goto fail;
 		}
 	}
-	execve(s->argv[0], s->argv, s->envp ? s->envp : default_env);
+	execve(s->argv[0], s->argv,
+	       s->envp				     ? s->envp
+	       : (s->flags & CROWD_PEER_INHERIT_ENV) ? environ
+						     : default_env);
 fail:
 	e = errno;
 	(void)!write(errfd, &e, sizeof(e));
@@ -153,9 +156,9 @@ int crowd_peer_spawn(const struct crowd_peer_spawn *s, pid_t *ret_pid, int *ret_
 	if (n == (ssize_t)sizeof(e)) {
 		waitpid(pid, NULL, 0);
 		return crowd_error_errno(err, e, "exec %s%s", s->argv[0],
-					 (s->flags & CROWD_PEER_CGROUP2_NS) ?
-						 " (in a mount namespace with cgroup2)" :
-						 "");
+					 (s->flags & CROWD_PEER_CGROUP2_NS)
+					     ? " (in a mount namespace with cgroup2)"
+					     : "");
 	}
 	*ret_pid = pid;
 	if (ret_pidfd) {
@@ -210,8 +213,11 @@ int crowd_peer_run(char *const *argv, unsigned flags, int timeout_ms, char *out,
 		return crowd_error_errno(err, errno, "pipe");
 	_cleanup_close_ int rd = p[0];
 	_cleanup_close_ int wr = p[1];
-	struct crowd_peer_spawn s = {.argv = argv, .stdin_fd = -1, .stdout_fd = wr,
-				     .stderr_fd = wr, .flags = flags | CROWD_PEER_PDEATHSIG};
+	struct crowd_peer_spawn s = {.argv = argv,
+				     .stdin_fd = -1,
+				     .stdout_fd = wr,
+				     .stderr_fd = wr,
+				     .flags = flags | CROWD_PEER_PDEATHSIG};
 	pid_t pid;
 	_cleanup_close_ int pidfd = -1;
 	int r = crowd_peer_spawn(&s, &pid, &pidfd, err);
@@ -232,7 +238,8 @@ int crowd_peer_run(char *const *argv, unsigned flags, int timeout_ms, char *out,
 			if (n <= 0)
 				break;
 			if (off + 1 < outlen) {
-				size_t c = (size_t)n < outlen - 1 - off ? (size_t)n : outlen - 1 - off;
+				size_t c =
+				    (size_t)n < outlen - 1 - off ? (size_t)n : outlen - 1 - off;
 				memcpy(out + off, buf, c);
 				off += c;
 				out[off] = '\0';
@@ -244,10 +251,12 @@ int crowd_peer_run(char *const *argv, unsigned flags, int timeout_ms, char *out,
 	int st = 0;
 	if (crowd_peer_wait(pid, pidfd, timeout_ms, &st) < 0) {
 		crowd_peer_kill(&pid, NULL);
-		return crowd_error_set(err, ETIMEDOUT, "%s: no exit within %d ms", argv[0], timeout_ms);
+		return crowd_error_set(err, ETIMEDOUT, "%s: no exit within %d ms", argv[0],
+				       timeout_ms);
 	}
 	if (WIFSIGNALED(st))
-		return crowd_error_set(err, EINTR, "%s: killed by signal %d", argv[0], WTERMSIG(st));
+		return crowd_error_set(err, EINTR, "%s: killed by signal %d", argv[0],
+				       WTERMSIG(st));
 	return WEXITSTATUS(st);
 }
 

@@ -17,17 +17,20 @@ enum {
 	/* SIGKILL the child when the calling *thread* exits: only for children that the same
 	 * thread waits for (crowd_peer_run), never for instances a starter thread spawns. */
 	CROWD_PEER_PDEATHSIG = 1u << 1,
+	/* The child gets crowd's own environment (locale, the tool's settings) instead of PATH
+	 * only: for tools run for the user, such as gnuplot, not for the peers measured. */
+	CROWD_PEER_INHERIT_ENV = 1u << 2,
 };
 
 struct crowd_peer_spawn {
-	char *const *argv;     /* argv[0] is an absolute path */
-	char *const *envp;     /* NULL: PATH only */
-	const int *keep_fds;   /* become fds 3, 4, ... in the child */
+	char *const *argv;   /* argv[0] is an absolute path */
+	char *const *envp;   /* NULL: PATH only (crowd's environment with CROWD_PEER_INHERIT_ENV) */
+	const int *keep_fds; /* become fds 3, 4, ... in the child */
 	unsigned n_keep;
-	int stdin_fd;          /* -1: /dev/null */
-	int stdout_fd;         /* -1: /dev/null */
-	int stderr_fd;         /* -1: /dev/null */
-	unsigned flags;        /* CROWD_PEER_* */
+	int stdin_fd;	/* -1: /dev/null */
+	int stdout_fd;	/* -1: /dev/null */
+	int stderr_fd;	/* -1: /dev/null */
+	unsigned flags; /* CROWD_PEER_* */
 	/* Optional: called in the parent after fork while the child waits before exec (e.g. to
 	 * move it into a cgroup, so the runtime and everything it starts are inside). Failure
 	 * kills and reaps the child. */
@@ -76,7 +79,8 @@ void crowd_peer_kill_tree(pid_t *pid, int *pidfd);
 pid_t crowd_peer_find_netns_child(pid_t pid);
 
 /* snprintf that says when it truncated: 0, or -ENAMETOOLONG (buf then holds the cut text). */
-int crowd_peer_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int crowd_peer_fmt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Make the backend's scratch directory: run->scratch when the launcher named one, else
  * /tmp/crowd-<top>/<run_name>-<backend> (top: $CROWD_CGROUP_TOP or "crowd"), written back
