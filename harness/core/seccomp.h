@@ -1,7 +1,8 @@
 /* The seccomp policy: ONE table of denied system calls (name, errno, argument condition)
  * that both the libseccomp compiler (the core, bwrap) and the OCI JSON writer (crun, runc)
  * read. A denylist at least as strict as Docker's default profile for a container with
- * Docker's 14 capabilities, on the x86_64, i386 and x32 ABIs; it also refuses every new
+ * Docker's 14 capabilities, on the x86_64 ABI (the i386 and x32 ABIs are refused whole,
+ * ENOSYS); it also refuses every new
  * namespace (unshare, setns, clone with CLONE_NEW*, clone3), user namespaces included.
  * A filter is compiled once per run into a classic BPF program; each container only loads
  * it (crowd_seccomp_apply) as the last step before exec. */

@@ -260,7 +260,7 @@ int crowd_seccomp_load_file(const char *path, struct crowd_seccomp **ret, struct
 	else if ((r = prof_action(&p, root, "defaultAction", TOP, &def)) == 0 &&
 		 !(sc = calloc(1, sizeof(*sc))))
 		r = crowd_error_set(err, ENOMEM, "out of memory");
-	if (r == 0 && (r = sc_ctx_new(def, &ctx, err)) == 0) {
+	if (r == 0 && (r = sc_ctx_new(def, true, &ctx, err)) == 0) {
 		const char *base = strrchr(path, '/');
 		snprintf(sc->name, sizeof(sc->name), "%s", base ? base + 1 : path);
 		json_array_foreach(calls, i,
@@ -300,9 +300,10 @@ static json_t *oci_entry(const struct crowd_sc_rule *rule)
 json_t *crowd_seccomp_oci_json(void)
 {
 	struct crowd_sc_rule rules[CROWD_SC_RULES_MAX];
-	json_t *o =
-	    json_pack("{s:s,s:[sss],s:[]}", "defaultAction", "SCMP_ACT_ALLOW", "architectures",
-		      "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "syscalls");
+	/* The native ABI only, as crowd's own filter: the runtime refuses the others' calls
+	 * (libseccomp's bad-arch action), so the peers load a filter of the same size. */
+	json_t *o = json_pack("{s:s,s:[s],s:[]}", "defaultAction", "SCMP_ACT_ALLOW",
+			      "architectures", "SCMP_ARCH_X86_64", "syscalls");
 	json_t *calls = json_object_get(o, "syscalls");
 	/* Unconditional EPERM rows share one entry, as Docker writes them. */
 	json_t *eperm =
