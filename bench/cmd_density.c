@@ -181,6 +181,7 @@ static int density_write_print(struct crowd_fleet *f, const struct crowd_density
 		printf("\nresults: %s\n", f->dir);
 	}
 	fflush(stdout);
+	f->density = NULL; /* oc ends here; the steps stay res's */
 	return rc;
 }
 

@@ -492,6 +492,8 @@ static void store(const struct crowd_opt *o, void *dst, union opt_value v)
 		*(bool *)p = true;
 		break;
 	case CROWD_OPT_DOUBLE:
+		/* p is the place of a double field (CROWD_OPT_AT checks its type). */
+		// cppcheck-suppress invalidPointerCast
 		*(double *)p = o->type == CROWD_OPT_NUMBER ? v.d : (double)v.i;
 		break;
 	case CROWD_OPT_STR:
@@ -503,8 +505,10 @@ static void store(const struct crowd_opt *o, void *dst, union opt_value v)
 /* The value at the row's place, as it is before parsing: the default. */
 static union opt_value load(const struct crowd_opt *o, const void *dst)
 {
-	const char *p = (const char *)dst + o->off;
 	union opt_value v = {.i = -1};
+	if (!dst || o->store == CROWD_OPT_NOSTORE)
+		return v; /* the help row, or a row its parse stores */
+	const char *p = (const char *)dst + o->off;
 	switch (o->store) {
 	case CROWD_OPT_NOSTORE:
 		break;
@@ -518,6 +522,7 @@ static union opt_value load(const struct crowd_opt *o, const void *dst)
 		v.i = *(const bool *)p ? 1 : -1;
 		break;
 	case CROWD_OPT_DOUBLE:
+		// cppcheck-suppress invalidPointerCast
 		v.d = *(const double *)p;
 		break;
 	case CROWD_OPT_STR:

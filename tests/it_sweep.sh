@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2015 # "A && B || fail": the test fails when either check does
 # crowd bench --security-sweep: core as 7 cumulative steps (none, caps, nnp, masks, devices,
 # seccomp, all), 6 ok rows each, started interleaved step by step; the printed sweep table
 # and summary.json "sweep" list the steps in order; host.json gives each step its own

@@ -241,7 +241,7 @@ int crowd_seccomp_load_file(const char *path, struct crowd_seccomp **ret, struct
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	scmp_filter_ctx ctx = NULL;
 	struct crowd_seccomp *sc = NULL;
-	uint32_t def;
+	uint32_t def = SCMP_ACT_ALLOW; /* set by prof_action before use */
 	size_t i;
 	json_t *rule, *calls;
 	int r;
