@@ -19,10 +19,16 @@ mkdir -p "$out"
 # rate CSV BACKEND: "<ready> <rate/s> <p50 spin-up ms>"
 rate() {
 	local nr med
-	nr=$(tail -n +2 "$1" | awk -F, -v b="$2" '
-	$1 == b && $5 == "ok" { n++; if (lo == "" || $6 < lo) lo = $6; if ($10 > hi) hi = $10 }
-	END { if (!n) print "0 0"; else printf "%d %.1f\n", n, n / ((hi - lo) / 1e9) }')
-	med=$(tail -n +2 "$1" | awk -F, -v b="$2" '$1 == b && $5 == "ok" { print $12 }' | sort -n |
+	# Columns by name (docs/architecture.md): appended columns move nothing.
+	nr=$(awk -F, -v b="$2" '
+	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	$c["backend"] == b && $c["status"] == "ok" {
+		n++; if (lo == "" || $c["t_request_ns"] < lo) lo = $c["t_request_ns"]
+		if ($c["t_ready_ns"] > hi) hi = $c["t_ready_ns"]
+	}
+	END { if (!n) print "0 0"; else printf "%d %.1f\n", n, n / ((hi - lo) / 1e9) }' "$1")
+	med=$(awk -F, -v b="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["backend"] == b && $c["status"] == "ok" { print $c["spinup_ns"] }' "$1" | sort -n |
 		awk '{ s[NR] = $1 } END { if (!NR) print 0; else printf "%.3f\n", ((NR % 2) ? s[(NR + 1) / 2] : (s[NR / 2] + s[NR / 2 + 1]) / 2) / 1e6 }')
 	echo "$nr $med"
 }
