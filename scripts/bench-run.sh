@@ -58,7 +58,11 @@ PY
 # A private copy of crowd: `make` in a shared checkout may replace build/crowd mid-run.
 cp "$CROWD" "$work/crowd"
 CROWD="$work/crowd"
-crowd_cmd="$CROWD run --rootfs $ROOTFS -- /bin/true"
+# The same security work as that bundle: crun's default spec sets no_new_privs, masked and
+# read-only paths and a read-only /sys, but no seccomp filter, and with its cgroup manager
+# disabled crun applies no device rules; so crowd runs with those three features only
+# (--security; docs/security.md). BENCH_RUN_SECURITY=all measures crowd's default instead.
+crowd_cmd="$CROWD run --rootfs $ROOTFS --security ${BENCH_RUN_SECURITY:-nnp,masks,sys-ro} -- /bin/true"
 
 # A mount namespace where /sys/fs/cgroup is cgroup2, held open by a sleeping process.
 unshare -m --propagation private sleep 100000 &
