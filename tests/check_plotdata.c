@@ -28,12 +28,7 @@ static void rm_tmp(void)
 
 static void write_text(const char *dir, const char *name, const char *text)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
+	crowd_test_write(dir, name, text, 0644);
 }
 
 static const struct crowd_plot_backend *find(const struct crowd_plot_run *r, const char *name)

@@ -407,12 +407,7 @@ END_TEST
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
+	crowd_test_write(dir, name, text, 0644);
 }
 
 /* Readers find columns by name: a column appended after the documented ones (and one in the

@@ -299,13 +299,7 @@ static char tmpdir[256];
 
 static const char *write_profile(const char *name, const char *text)
 {
-	static char path[512];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
+	return crowd_test_write(tmpdir, name, text, 0644);
 }
 
 static void profile_setup(void)

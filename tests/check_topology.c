@@ -1,8 +1,7 @@
-/* The CPU topology from the crowd-topo helper (harness/engine/topology.c): the line-format parser on
- * good, truncated, garbage and out-of-range input; running the real helper; a missing,
- * failing or garbling helper is an error with the reason, and host facts and placement then
- * report the topology unavailable. Each test forks (CK_FORK), so each starts with no topology
- * read yet. */
+/* The CPU topology from the crowd-topo helper (harness/engine/topology.c): the line-format parser
+ * on good, truncated, garbage and out-of-range input; running the real helper; a missing, failing
+ * or garbling helper is an error with the reason, and host facts and placement then report the
+ * topology unavailable. Each test forks (CK_FORK), so each starts with no topology read yet. */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -232,14 +231,9 @@ static char dir[256];
 /* An executable script dir/name with body; its path in a static buffer. */
 static const char *script(const char *name, const char *body)
 {
-	static char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\n%s\n", body);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(path, 0755), 0);
-	return path;
+	char text[4096];
+	ck_assert_int_lt(snprintf(text, sizeof(text), "#!/bin/sh\n%s\n", body), (int)sizeof(text));
+	return crowd_test_write(dir, name, text, 0755);
 }
 
 START_TEST(test_run_broken_helpers)

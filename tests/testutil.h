@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Run one suite (CK_FORK as the environment says, fork by default); the process exit code. */
@@ -24,6 +25,20 @@ static inline void crowd_test_mkdtemp(char *buf, size_t len, const char *name)
 {
 	ck_assert_int_lt(snprintf(buf, len, "/tmp/%s.XXXXXX", name), (int)len);
 	ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+/* dir/name holding text, with mode; its path in a static buffer, valid until the next call. */
+static inline const char *crowd_test_write(const char *dir, const char *name, const char *text,
+					   mode_t mode)
+{
+	static char path[4096];
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, name), (int)sizeof(path));
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	return path;
 }
 
 /* rm -rf of a directory crowd_test_mkdtemp made. */
