@@ -61,15 +61,6 @@ static const struct crowd_opt density_opts[] = {
     {0},
 };
 
-static bool has_arg(int argc, char **argv, const char *name)
-{
-	size_t n = strlen(name);
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strncmp(argv[i], name, n) && (argv[i][n] == '\0' || argv[i][n] == '='))
-			return true;
-	return false;
-}
-
 static void print_step(const struct crowd_density_result *r, void *vctx)
 {
 	struct density_ctx *c = vctx;
@@ -145,8 +136,8 @@ static void density_parse(int argc, char **argv, struct crowd_config *cfg, struc
 {
 	crowd_opts_parse_only(&density_cmd, dc, argc, argv, cfg);
 	/* Load is opt-in here (--load), and a step's load sample is short unless told. */
-	cfg->load = cfg->load && has_arg(argc, argv, "--load") && cfg->workload.desc->http;
-	if (!has_arg(argc, argv, "--duration"))
+	cfg->load = cfg->load && crowd_opts_given("load") && cfg->workload.desc->http;
+	if (!crowd_opts_given("duration"))
 		cfg->duration_ns = 1000000000LL;
 	if (dc->o.slo_throughput_drop_pct >= 0 && !cfg->load)
 		crowd_usage_error("density",
