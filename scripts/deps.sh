@@ -22,6 +22,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 # nginx-light's postinst starts nginx on port 80; crowd's benchmarks run their own.
-$SUDO apt-get update -qq >/dev/null
+# Lock timeout: another apt (a parallel job, an unattended upgrade) waits instead of failing.
+$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >/dev/null

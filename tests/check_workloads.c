@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "wl.h"
@@ -87,6 +88,46 @@ START_TEST(test_ready_notify)
 }
 END_TEST
 
+/* The FIFO path engines bind-mount in: one byte through it, the variable gone after; no
+ * reader (ENXIO) is quiet; a path that does not exist is an error; the fd wins over it. */
+START_TEST(test_ready_path)
+{
+	char dir[] = "/tmp/crowd-wl-XXXXXX", fifo[64], c = 0, buf[8];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/ready", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	unsetenv("CROWD_READY_FD");
+
+	setenv("CROWD_READY_PATH", fifo, 1);
+	ck_assert_int_eq(wl_ready_notify(), 0); /* no reader: ENXIO, quiet */
+	int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	ck_assert_int_ge(rd, 0);
+	setenv("CROWD_READY_PATH", fifo, 1);
+	ck_assert_int_eq(wl_ready_notify(), 0);
+	ck_assert_ptr_null(getenv("CROWD_READY_PATH"));
+	ck_assert_int_eq(read(rd, &c, 1), 1);
+	ck_assert_int_eq(c, 'R');
+	ck_assert_int_eq(read(rd, &c, 1), 0); /* writer closed: exactly one byte */
+
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0); /* both set: the fd is used, the path untouched */
+	snprintf(buf, sizeof(buf), "%d", p[1]);
+	setenv("CROWD_READY_FD", buf, 1);
+	setenv("CROWD_READY_PATH", fifo, 1);
+	ck_assert_int_eq(wl_ready_notify(), 0);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_int_eq(read(rd, &c, 1), 0);
+	close(p[0]);
+	close(rd);
+
+	setenv("CROWD_READY_PATH", "/nonexistent/crowd-ready", 1);
+	ck_assert_int_eq(wl_ready_notify(), -ENOENT);
+	unsetenv("CROWD_READY_PATH");
+	unlink(fifo);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *workloads_suite(void)
 {
 	Suite *s = suite_create("workloads");
@@ -95,6 +136,7 @@ static Suite *workloads_suite(void)
 	tcase_add_test(tc, test_parse_size);
 	tcase_add_test(tc, test_parse_duration_uint);
 	tcase_add_test(tc, test_ready_notify);
+	tcase_add_test(tc, test_ready_path);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,9 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Write one byte to the fd named by CROWD_READY_FD (if set) and close it. Quietly does
- * nothing when the variable is absent or the reader is gone (EPIPE); -errno when it is set
- * but unusable (not a number, not an open fd). */
+/* Write one byte to the fd named by CROWD_READY_FD (if set) and close it; without it, open
+ * the FIFO named by CROWD_READY_PATH (if set) and write the byte there. Quietly does
+ * nothing when neither is set or the reader is gone (EPIPE, ENXIO); -errno when one is set
+ * but unusable (not a number, not an open fd, a path that cannot be opened). */
 int wl_ready_notify(void);
 
 /* "64M", "16k", "4096", "1G": bytes, binary multiples (K/M/G/T, optional "iB"/"B").
