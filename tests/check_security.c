@@ -199,6 +199,62 @@ static void assert_child_ok(pid_t pid)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
 }
 
+/* In a child under sc: how many of the personality values get a different answer from the
+ * table's own rules (crowd_sc_expand), so 0 means the filter is exactly the table. */
+static int personality_mismatches(const struct crowd_seccomp *sc, const uint32_t *vals, unsigned n)
+{
+	struct crowd_sc_rule r[CROWD_SC_RULES_MAX];
+	unsigned nr = crowd_sc_expand(row_find("personality"), r, CROWD_SC_RULES_MAX);
+	struct crowd_error err = {0};
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int bad = 0;
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || crowd_seccomp_apply(sc, &err) < 0)
+			_exit(255);
+		for (unsigned i = 0; i < n; i++) {
+			errno = 0;
+			bool denied = syscall(SYS_personality, (unsigned long)vals[i]) == -1 &&
+				      errno == EPERM;
+			if (denied != rules_deny(r, nr, vals[i]) && bad < 254) {
+				fprintf(stderr, "personality(0x%x): %s\n", vals[i],
+					denied ? "denied" : "allowed");
+				bad++;
+			}
+		}
+		_exit(bad);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The set condition written as a prefix block (the default filter) and the same table all
+ * through libseccomp agree on every value tried, and the prefix is the shorter program. */
+START_TEST(sc_prefix_matches_table)
+{
+	const struct crowd_seccomp *pre;
+	struct crowd_seccomp *lib = NULL;
+	struct crowd_error err = {0};
+	uint32_t vals[300] = {0, 8, 0x20000, 0x20008, 0xffffffff, 1, 9, 0x20009, 0x80000000,
+			      0xfffffffe, 0x7fffffff, ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC};
+	uint32_t x = 12345;
+
+	for (unsigned i = 13; i < CROWD_ARRAY_SIZE(vals); i++) {
+		x = x * 1103515245u + 12345u; /* values with few and with many bits set */
+		vals[i] = i % 3 ? x : x & (x >> 7) & 0x2000f;
+	}
+	ck_assert_int_eq(crowd_seccomp_default(&pre, &err), 0);
+	ck_assert_int_eq(crowd_seccomp_table_compile(false, &lib, &err), 0);
+	ck_assert_msg(pre->len + 100 < lib->len, "prefix %u insns, libseccomp alone %u", pre->len,
+		      lib->len);
+	ck_assert_int_eq(personality_mismatches(pre, vals, CROWD_ARRAY_SIZE(vals)), 0);
+	ck_assert_int_eq(personality_mismatches(lib, vals, CROWD_ARRAY_SIZE(vals)), 0);
+	crowd_seccomp_free(lib);
+}
+END_TEST
+
 /* A plain fork still works under the filter (clone without namespace flags). */
 static int fork_ok(void)
 {
@@ -732,6 +788,7 @@ static Suite *security_suite(void)
 	tcase_add_test(tc, sc_expand_conditions);
 	tcase_add_test(tc, sc_default_compiles_once);
 	tcase_add_test(tc, sc_default_refuses_in_child);
+	tcase_add_test(tc, sc_prefix_matches_table);
 	tcase_add_test(tc, sc_default_refuses_i386);
 	tcase_add_test(tc, sc_oci_json_from_table);
 	suite_add_tcase(s, tc);

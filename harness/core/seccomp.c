@@ -1,7 +1,9 @@
 /* The seccomp policy table, its compiler (libseccomp, exported once to a BPF program) and
  * the per-container load. The JSON profile reader is in seccomp_json.c. */
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -212,6 +214,12 @@ static uint64_t fnv1a(const void *p, size_t n)
 	return h;
 }
 
+static void sc_hash(struct crowd_seccomp *sc)
+{
+	snprintf(sc->hash, sizeof(sc->hash), "%016llx",
+		 (unsigned long long)fnv1a(sc->insns, sc->len * sizeof(*sc->insns)));
+}
+
 /* Export ctx as classic BPF (through a memfd) into sc. */
 int sc_export(scmp_filter_ctx ctx, struct crowd_seccomp *sc, struct crowd_error *err)
 {
@@ -233,13 +241,126 @@ int sc_export(scmp_filter_ctx ctx, struct crowd_seccomp *sc, struct crowd_error 
 	if (pread(fd, sc->insns, (size_t)size, 0) != size)
 		return crowd_error_errno(err, errno ? errno : EIO, "seccomp: reading the filter");
 	sc->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-	snprintf(sc->hash, sizeof(sc->hash), "%016llx",
-		 (unsigned long long)fnv1a(sc->insns, (size_t)size));
+	sc_hash(sc);
 	return 0;
 }
 
-/* Add the default table's rules to ctx. */
-static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, struct crowd_error *err)
+/* ---- set conditions as a hand-written prefix ----
+ *
+ * libseccomp takes one comparison per argument in a rule, so "args[0] is not one of these
+ * five values" (personality) becomes 60 single-bit rules, about 190 of the filter's 300
+ * instructions, and the kernel pays for every instruction at every container's load (it
+ * converts and JIT-compiles the program each time). The same condition is a dozen classic
+ * BPF instructions: on the native ABI, for that call, compare the argument's low word with
+ * each allowed value and return ALLOW or the errno. Such a block sits in front of
+ * libseccomp's program and falls through to it for everything else; classic BPF jumps are
+ * relative, so libseccomp's program is unchanged behind it. The OCI JSON for the peers keeps
+ * the expanded rules (they compile it with libseccomp themselves). */
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SC_PREFIX 1
+#define ARG_LO(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i)))
+#else
+#define SC_PREFIX 0 /* the argument's low word is at +4: not worth a second path */
+#endif
+#define SC_PREFIX_VALUES 17 /* up to four bits' subsets, and all ones */
+
+/* The allowed values of a CROWD_SC_ARG_NOT_IN row: every combination of its bits, and all
+ * ones (32-bit). 0 when the set is too large for a prefix. */
+static unsigned not_in_values(const struct crowd_sc_row *row, uint32_t out[SC_PREFIX_VALUES])
+{
+	uint32_t bits = (uint32_t)row->value;
+	unsigned k = (unsigned)__builtin_popcount(bits), n = 0;
+
+	if (k > 4 || row->value >> 32)
+		return 0;
+	/* Walk the subsets of bits: s = (s - bits) & bits enumerates them from 0. */
+	uint32_t sub = 0;
+	do {
+		out[n++] = sub;
+		sub = (sub - bits) & bits;
+	} while (sub);
+	out[n++] = 0xffffffffu;
+	return n;
+}
+
+/* Append the block for one row at insns[at], returning the new length. */
+static unsigned prefix_block(struct sock_filter *f, unsigned at, uint32_t arch, int nr,
+			     const struct crowd_sc_row *row, const uint32_t *vals, unsigned nv)
+{
+	const unsigned len = 5 + nv + 2, end = at + len, allow = end - 1;
+	unsigned i = at;
+
+	f[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					    offsetof(struct seccomp_data, arch));
+	i++;
+	f[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0,
+					    (uint8_t)(end - i - 1));
+	i++;
+	f[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					    offsetof(struct seccomp_data, nr));
+	i++;
+	f[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0,
+					    (uint8_t)(end - i - 1));
+	i++;
+	f[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(row->arg));
+	i++;
+	for (unsigned v = 0; v < nv; v++, i++)
+		f[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, vals[v],
+						    (uint8_t)(allow - i - 1), 0);
+	f[i++] = (struct sock_filter)BPF_STMT(
+	    BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((uint32_t)row->errno_ret & SECCOMP_RET_DATA));
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	return i;
+}
+
+/* Whether row is compiled as a prefix block rather than through libseccomp. */
+static bool row_is_prefix(const struct crowd_sc_row *row)
+{
+	uint32_t vals[SC_PREFIX_VALUES];
+	return SC_PREFIX && row->cond == CROWD_SC_ARG_NOT_IN && not_in_values(row, vals) > 0;
+}
+
+/* Put the prefix blocks of the table's set conditions in front of sc's program. */
+static int sc_prefix_add(struct crowd_seccomp *sc, struct crowd_error *err)
+{
+	struct sock_filter pre[64];
+	unsigned n = 0;
+#if SC_PREFIX
+	for (unsigned i = 0; i < crowd_sc_table_len; i++) {
+		const struct crowd_sc_row *row = &crowd_sc_table[i];
+		uint32_t vals[SC_PREFIX_VALUES];
+		unsigned nv = not_in_values(row, vals);
+		int nr = seccomp_syscall_resolve_name(row->name);
+		if (!row_is_prefix(row) || nr == __NR_SCMP_ERROR)
+			continue;
+		if (n + 7 + nv > CROWD_ARRAY_SIZE(pre))
+			return crowd_error_set(err, E2BIG, "seccomp: prefix for %s", row->name);
+		n = prefix_block(pre, n, seccomp_arch_native(), nr, row, vals, nv);
+		sc->rules += crowd_sc_expand(row, NULL, 0); /* the rules the block stands for */
+	}
+#endif
+	if (!n)
+		return 0;
+	if ((size_t)sc->len + n > BPF_MAXINSNS)
+		return crowd_error_set(err, E2BIG, "seccomp: filter of %u instructions",
+				       sc->len + n);
+	struct sock_filter *f = malloc(((size_t)sc->len + n) * sizeof(*f));
+	if (!f)
+		return crowd_error_set(err, ENOMEM, "seccomp: out of memory");
+	memcpy(f, pre, n * sizeof(*f));
+	memcpy(f + n, sc->insns, sc->len * sizeof(*f));
+	free(sc->insns);
+	sc->insns = f;
+	sc->len = (unsigned short)(sc->len + n);
+	sc_hash(sc);
+	return 0;
+}
+
+/* Add the default table's rules to ctx (with set_prefix, set conditions are left to the
+ * prefix instead). */
+static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, bool set_prefix,
+			struct crowd_error *err)
 {
 	struct crowd_sc_rule rules[CROWD_SC_RULES_MAX];
 
@@ -250,6 +371,8 @@ static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, struct cr
 			sc->unknown++;
 			continue;
 		}
+		if (set_prefix && row_is_prefix(row))
+			continue;
 		unsigned n = crowd_sc_expand(row, rules, CROWD_SC_RULES_MAX);
 		if (n > CROWD_SC_RULES_MAX)
 			return crowd_error_set(err, E2BIG, "seccomp: %s: %u rules", row->name, n);
@@ -264,47 +387,58 @@ static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, struct cr
 	return 0;
 }
 
-static int sc_default_build(struct crowd_seccomp *sc, struct crowd_error *err)
+int crowd_seccomp_table_compile(bool set_prefix, struct crowd_seccomp **ret,
+				struct crowd_error *err)
 {
+	struct crowd_seccomp *sc = calloc(1, sizeof(*sc));
 	scmp_filter_ctx ctx;
-	int r = sc_ctx_new(SCMP_ACT_ALLOW, false, &ctx, err);
+	int r;
 
-	if (r < 0)
+	if (!sc)
+		return crowd_error_set(err, ENOMEM, "seccomp: out of memory");
+	if ((r = sc_ctx_new(SCMP_ACT_ALLOW, false, &ctx, err)) < 0) {
+		free(sc);
 		return r;
+	}
 	snprintf(sc->name, sizeof(sc->name), "default");
-	if ((r = sc_table_add(ctx, sc, err)) == 0)
+	if ((r = sc_table_add(ctx, sc, set_prefix, err)) == 0)
 		r = sc_export(ctx, sc, err);
 	seccomp_release(ctx);
-	return r;
+	if (r == 0 && set_prefix)
+		r = sc_prefix_add(sc, err);
+	if (r < 0) {
+		free(sc->insns);
+		free(sc);
+		return r;
+	}
+	*ret = sc;
+	return 0;
 }
 
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static struct crowd_seccomp default_sc;
+static struct crowd_seccomp *default_sc;
 static struct crowd_error default_err;
 
 static void default_init(void)
 {
-	if (sc_default_build(&default_sc, &default_err) < 0) {
-		free(default_sc.insns);
-		default_sc.insns = NULL;
-	}
+	crowd_seccomp_table_compile(true, &default_sc, &default_err);
 }
 
 int crowd_seccomp_default(const struct crowd_seccomp **ret, struct crowd_error *err)
 {
 	pthread_once(&default_once, default_init);
-	if (!default_sc.insns) {
+	if (!default_sc) {
 		if (err)
 			*err = default_err;
 		return -(default_err.code ? default_err.code : EIO);
 	}
-	*ret = &default_sc;
+	*ret = default_sc;
 	return 0;
 }
 
 void crowd_seccomp_free(struct crowd_seccomp *sc)
 {
-	if (!sc || sc == &default_sc)
+	if (!sc || sc == default_sc)
 		return;
 	free(sc->insns);
 	free(sc);

@@ -58,7 +58,14 @@ struct crowd_seccomp {
 	struct sock_filter *insns;
 };
 
-/* The default filter, compiled on first use and kept for the life of the process. */
+/* Compile the table: with set_prefix, set conditions (personality's allowed values) as a
+ * short hand-written block in front of libseccomp's program; without, all through
+ * libseccomp (one rule per bit: the same policy, about 170 instructions more). Both are
+ * kept for tests and scripts/bench-seccomp.sh; containers get the first. */
+int crowd_seccomp_table_compile(bool set_prefix, struct crowd_seccomp **ret,
+				struct crowd_error *err);
+/* The default filter (the table, with set_prefix), compiled on first use and kept for the
+ * life of the process. */
 int crowd_seccomp_default(const struct crowd_seccomp **ret, struct crowd_error *err);
 /* Compile an OCI or Docker seccomp JSON profile. -EINVAL naming the file and what is
  * wrong for a bad one. Free with crowd_seccomp_free. */
