@@ -64,6 +64,25 @@ for h in alpha beta gamma; do
 		"$T/fleet.prom" || fail "fleet.prom: no spin-up p50 of $h"
 done
 
+# compare --by host: one row per host; plot: one series per host
+expect_rc 0 "$CROWD" compare --by host "$T/fleet" --metric spinup_ns
+for h in alpha beta gamma; do
+	grep -Eq "^  $h +3 " <<<"$OUT" || fail "compare --by host: no row for $h: $OUT"
+done
+expect_rc 0 "$CROWD" compare --by host "$T/fleet" --json
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert sorted({r["host"] for r in d["hosts"]}) == ["alpha","beta","gamma"], d' <<<"$OUT" ||
+	fail "compare --by host --json: $OUT"
+expect_rc 2 "$CROWD" compare --by backend "$T/fleet"
+expect_rc 2 "$CROWD" compare --by host "$T/fleet" "$T/alpha"
+if command -v gnuplot >/dev/null; then
+	expect_rc 0 "$CROWD" plot "$T/fleet" --out "$T/plot"
+	for h in alpha beta gamma; do
+		grep -rq "$h:core" "$T/plot/plot-data" || fail "plot: no series $h:core"
+	done
+else
+	skip_part plot "gnuplot missing"
+fi
+
 # bad input: exit 2 naming the folder, nothing created
 cp -a "$T/beta" "$T/beta-again"
 expect_rc 2 "$CROWD" merge "$T/alpha" "$T/beta" "$T/beta-again" --out "$T/bad"
