@@ -106,7 +106,8 @@ static int write_openmetrics(const char *out, const char *path, struct crowd_err
 					     ? r.extra[k].run_id
 					     : "";
 			}
-		struct crowd_run_output o = {.samples = s, .n = n, .host = hosts[h], .run_id = run_id};
+		struct crowd_run_output o = {
+		    .samples = s, .n = n, .host = hosts[h], .run_id = run_id};
 		rc = crowd_results_summarize(&o, &hs[h], err);
 		snprintf(hs[h].workload, sizeof(hs[h].workload), "%s", n ? s[0].workload : "");
 		om[h] = (struct crowd_om_host){hosts[h], &hs[h]};

@@ -94,10 +94,10 @@ static int print_json(const struct host_row *rows, size_t n, const char *dir)
 	for (size_t i = 0; i < n; i++) {
 		const struct host_row *r = &rows[i];
 		json_array_append_new(
-		    a, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "host", r->host,
-				 "backend", r->backend, "metric", r->m->name, "n", (json_int_t)r->n,
-				 "p50", num(r->p50), "p99", num(r->p99), "others_p50",
-				 num(r->have_cmp ? r->c.median_old : NAN), "ratio",
+		    a, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "host",
+				 r->host, "backend", r->backend, "metric", r->m->name, "n",
+				 (json_int_t)r->n, "p50", num(r->p50), "p99", num(r->p99),
+				 "others_p50", num(r->have_cmp ? r->c.median_old : NAN), "ratio",
 				 num(r->have_cmp ? r->c.ratio : NAN), "ratio_ci95_lo",
 				 num(r->have_cmp ? r->c.ratio_lo : NAN), "ratio_ci95_hi",
 				 num(r->have_cmp ? r->c.ratio_hi : NAN), "p",
@@ -139,8 +139,9 @@ int crowd_compare_by_host(const char *dir, const struct crowd_metric *only, doub
 	size_t nh = crowd_results_hosts(&r, hosts, MAX_HOSTS);
 	if (r.n == 0 || nh == 0 || !hosts[0][0]) {
 		crowd_results_free(&r);
-		crowd_usage_error("compare", "%s: no rows with a host (allowed: a results folder "
-					     "whose samples.csv has the host column)",
+		crowd_usage_error("compare",
+				  "%s: no rows with a host (allowed: a results folder "
+				  "whose samples.csv has the host column)",
 				  dir);
 	}
 	size_t nm = only ? 1 : CROWD_ARRAY_SIZE(default_metrics);
@@ -161,8 +162,8 @@ int crowd_compare_by_host(const char *dir, const struct crowd_metric *only, doub
 				if (!n_mine)
 					continue;
 				struct host_row *row = &rows[n++];
-				*row = (struct host_row){.backend = bn, .host = hosts[h], .m = m,
-							 .n = n_mine};
+				*row = (struct host_row){
+				    .backend = bn, .host = hosts[h], .m = m, .n = n_mine};
 				row->p50 = crowd_stats_percentile(mine, n_mine, 50);
 				row->p99 = crowd_stats_percentile(mine, n_mine, 99);
 				row->have_cmp = n_rest > 0;

@@ -119,11 +119,13 @@ START_TEST(pooled_from_raw_samples)
 	json_t *hb = json_object_get(json_object_get(j, "hosts"), "host-b");
 	json_t *p50 = json_object_get(
 	    json_object_get(
-		json_object_get(json_object_get(json_object_get(hb, "backends"), "core"), "metrics"),
+		json_object_get(json_object_get(json_object_get(hb, "backends"), "core"),
+				"metrics"),
 		"spinup_ns"),
 	    "p50");
 	ck_assert_double_eq_tol(json_number_value(p50), 15000, 1e-6);
-	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(hb, "runs"), 0)), "run-b");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(hb, "runs"), 0)),
+			 "run-b");
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "results_version")),
 			 CROWD_RESULTS_VERSION);
 	json_decref(j);
@@ -196,8 +198,7 @@ START_TEST(bad_input)
 
 	/* --out: a folder that is not an earlier merge, or one of the inputs */
 	ck_assert_int_eq(merge3("a", "b", "a2", "b", NULL, &err), -EINVAL);
-	ck_assert_msg(strstr(err.msg, "exists and is not an earlier merge") != NULL, "%s",
-		      err.msg);
+	ck_assert_msg(strstr(err.msg, "exists and is not an earlier merge") != NULL, "%s", err.msg);
 	ck_assert_int_eq(crowd_results_merge(NULL, 0, tmpdir, NULL, &err), -EINVAL);
 }
 END_TEST

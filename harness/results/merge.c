@@ -90,7 +90,8 @@ static int read_inputs(struct merge *m, const char *out, struct crowd_error *err
 			return crowd_error_set(err, EINVAL,
 					       "%s: results version %d, but %s has %d (allowed: "
 					       "runs of one results version)",
-					       dir, v, m->dirs[0], m->in[0].summary.results_version);
+					       dir, v, m->dirs[0],
+					       m->in[0].summary.results_version);
 		for (size_t k = 0; k < r->n; k++) {
 			const char *id = r->extra[k].run_id;
 			if (!id[0] || !r->extra[k].host[0])
@@ -260,8 +261,8 @@ static json_t *fleet_host_json(const struct merge *m)
 			json_object_set_new(e, "runs", host_runs(m, names[k]));
 			json_object_set_new(hosts, names[k], e);
 		}
-		json_array_append_new(inputs, json_pack("{s:s,s:o}", "folder", r->folder, "hosts",
-							in_hosts));
+		json_array_append_new(
+		    inputs, json_pack("{s:s,s:o}", "folder", r->folder, "hosts", in_hosts));
 		json_decref(hj);
 	}
 	return root;

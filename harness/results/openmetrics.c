@@ -51,7 +51,7 @@ static void put_series(FILE *f, const char *name, const char *suffix, const char
 	}
 	put_label(f, "workload", workload, first);
 	put_label(f, "host", host, false);
-	if (k)
+	if (k && v)
 		put_label(f, k, v, false);
 	fputc('}', f);
 }
@@ -113,8 +113,8 @@ static void f_host_memory(FILE *f, const struct crowd_om_host *h,
 {
 	if (!b->have_host || !isfinite(b->mem_available_delta_per_instance))
 		return;
-	put_series(f, "crowd_host_memory_per_container_bytes", "", b->name, h->s->workload,
-		   h->host, NULL, NULL);
+	put_series(f, "crowd_host_memory_per_container_bytes", "", b->name, h->s->workload, h->host,
+		   NULL, NULL);
 	put_value(f, b->mem_available_delta_per_instance);
 }
 
