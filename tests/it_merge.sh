@@ -64,6 +64,22 @@ for h in alpha beta gamma; do
 		"$T/fleet.prom" || fail "fleet.prom: no spin-up p50 of $h"
 done
 
+# a density run: its answer in OpenMetrics and, merged, in its host's summary
+CROWD_HOST="delta" expect_rc 0 "$CROWD" density --max-count 2 --step 2 --workload idle --quiet \
+	--out "$T/delta" --openmetrics "$T/delta.prom"
+grep -q '^crowd_density_max_containers{workload="idle",host="delta",stopped_by="max-count"} 2$' \
+	"$T/delta.prom" || fail "density.prom: $(cat "$T/delta.prom")"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$T/delta.prom" || fail "promtool check metrics delta.prom"
+fi
+expect_rc 0 "$CROWD" merge "$T/alpha" "$T/delta" --out "$T/fleet2" --quiet
+python3 - "$T/fleet2/summary.json" <<'PY' || fail "density in the merged summary"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["hosts"]["delta"]["density"]["max_count"] == 2, s["hosts"]["delta"]
+assert "density" not in s["hosts"]["alpha"] and "density" not in s
+PY
+
 # compare --by host: one row per host; plot: one series per host
 expect_rc 0 "$CROWD" compare --by host "$T/fleet" --metric spinup_ns
 for h in alpha beta gamma; do
