@@ -15,7 +15,7 @@ trap 'rm -rf "$T"' EXIT
 yamllint -s -c "$TOP/fleet/.yamllint" "$TOP/fleet" || fail "yamllint fleet/"
 
 if command -v ansible-playbook >/dev/null; then
-	ANSIBLE_LOCAL_TEMP="$T/a" ansible-playbook --syntax-check -i localhost, \
+	ANSIBLE_HOME="$T/h" ANSIBLE_LOCAL_TEMP="$T/a" ansible-playbook --syntax-check -i localhost, \
 		"$TOP/fleet/ansible/crowd.yml" >"$T/syntax.log" 2>&1 || fail "playbook syntax: $(cat "$T/syntax.log")"
 else
 	skip_part ansible "ansible-playbook missing (Debian package ansible)"
