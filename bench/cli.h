@@ -31,6 +31,7 @@ int crowd_cmd_plot(int argc, char **argv);
 int crowd_cmd_clean(int argc, char **argv);
 int crowd_cmd_load(int argc, char **argv);
 int crowd_cmd_audit(int argc, char **argv);
+int crowd_cmd_merge(int argc, char **argv);
 
 /* "crowd CMD: message" on stderr and exit 2. For bad input only: name the input and what
  * is allowed. */

@@ -14,6 +14,7 @@
 struct bench_ctx {
 	int64_t timeout_ns;
 	bool security_sweep;
+	const char *openmetrics;
 };
 
 static const struct crowd_opt bench_opts[] = {
@@ -22,6 +23,7 @@ static const struct crowd_opt bench_opts[] = {
      "core as 7 cumulative steps, none to all, side by side: the cost of each security "
      "feature (docs/security.md)",
      CROWD_OPT_AT(struct bench_ctx, security_sweep)},
+    CROWD_OPT_OPENMETRICS(struct bench_ctx, openmetrics),
     {0},
 };
 
@@ -112,11 +114,13 @@ int crowd_cmd_bench(int argc, char **argv)
 	crowd_opts_parse_only(&bench_cmd, &bc, argc, argv, &cfg);
 	cfg.security_sweep = bc.security_sweep;
 	check_sweep(&cfg);
+	crowd_fleet_check_openmetrics("bench", bc.openmetrics);
 	if (crowd_fleet_open(&f, "bench", &cfg, cfg.count, bc.timeout_ns, argc - 1, argv + 1,
 			     &err) < 0) {
 		crowd_workload_inst_free(&cfg.workload);
 		return crowd_report("bench", &err);
 	}
+	f.openmetrics = bc.openmetrics;
 	int r = bench_run(&f, &cfg);
 	struct crowd_error terr = {0};
 	int tr = crowd_launch_teardown(f.l, &terr);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "compare_hosts.h"
 #include "results/history.h"
 #include "results/results.h"
 #include "results/stats.h"
@@ -20,7 +21,8 @@
 static const char compare_help[] =
     "usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"
     "                     [--metric NAME]\n"
-    "       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n\n"
+    "       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n"
+    "       crowd compare --by host FLEET [--metric NAME] [--threshold PCT] [--json]\n\n"
     "Compare two results folders. For each backend and metric present in both: medians, the\n"
     "ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
     "p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
@@ -35,7 +37,9 @@ static const char compare_help[] =
     "  --backend NAME   history: only this backend (default: all)\n"
     "  --history        the remaining arguments are folders; print one metric over them,\n"
     "                   oldest first (by summary.json 'started', else folder name)\n"
-    "  --data FILE      history: also write a whitespace-separated data file for plotting\n\n"
+    "  --data FILE      history: also write a whitespace-separated data file for plotting\n"
+    "  --by host        FLEET is a fleet folder (crowd merge): one row per host, its rows\n"
+    "                   against the other hosts' pooled (docs/fleet.md); exits 0\n\n"
     "Exit: 0 no regression, 1 something regressed, 2 bad input.\n";
 
 enum {
@@ -45,7 +49,8 @@ enum {
 	OPT_METRIC,
 	OPT_BACKEND,
 	OPT_HISTORY,
-	OPT_DATA
+	OPT_DATA,
+	OPT_BY
 };
 
 struct compare_opts {
@@ -664,6 +669,18 @@ static double parse_threshold(const char *arg)
 	return v / 100;
 }
 
+/* --by host FLEET: bench/compare_hosts.c. */
+static int by_host(const char *by, char **dirs, int n, const struct compare_opts *opt)
+{
+	if (strcmp(by, "host"))
+		crowd_usage_error("compare", "--by '%s': allowed: host", by);
+	if (n != 1)
+		crowd_usage_error("compare", "--by host: give one fleet folder, got %d", n);
+	if (opt->history || opt->markdown || opt->backend || opt->data)
+		crowd_usage_error("compare", "--by host goes with --metric, --threshold, --json only");
+	return crowd_compare_by_host(dirs[0], opt->metric, opt->threshold, opt->json);
+}
+
 int crowd_cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -674,10 +691,12 @@ int crowd_cmd_compare(int argc, char **argv)
 	    {"backend", required_argument, NULL, OPT_BACKEND},
 	    {"history", no_argument, NULL, OPT_HISTORY},
 	    {"data", required_argument, NULL, OPT_DATA},
+	    {"by", required_argument, NULL, OPT_BY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct compare_opts opt = {.threshold = 0.05};
+	const char *by = NULL;
 	int c;
 
 	opterr = 0;
@@ -708,6 +727,9 @@ int crowd_cmd_compare(int argc, char **argv)
 		case OPT_DATA:
 			opt.data = optarg;
 			break;
+		case OPT_BY:
+			by = optarg;
+			break;
 		case 'h':
 			fputs(compare_help, stdout);
 			return CROWD_EXIT_OK;
@@ -724,6 +746,8 @@ int crowd_cmd_compare(int argc, char **argv)
 	int rest = argc - optind;
 	if (opt.json && opt.markdown)
 		crowd_usage_error("compare", "--json and --markdown: choose one");
+	if (by)
+		return by_host(by, argv + optind, rest, &opt);
 	if (opt.history) {
 		if (rest < 1)
 			crowd_usage_error("compare", "--history: give one or more results folders");

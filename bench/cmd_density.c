@@ -17,6 +17,7 @@ struct density_ctx {
 	struct crowd_density_opts o;
 	int64_t timeout_ns;
 	struct crowd_fleet *f;
+	const char *openmetrics;
 };
 
 /* --memory-budget B|P%: bytes, or a share of MemAvailable at the start. */
@@ -58,6 +59,7 @@ static const struct crowd_opt density_opts[] = {
     {"load-sample", 0, 0, CROWD_OPT_COUNT, "K", "instances loaded per step with --load", .min = 1,
      .max = 1000000, AT(o.load_sample)},
     CROWD_OPT_LAUNCH_TIMEOUT(struct density_ctx, timeout_ns),
+    CROWD_OPT_OPENMETRICS(struct density_ctx, openmetrics),
     {0},
 };
 
@@ -143,6 +145,7 @@ static void density_parse(int argc, char **argv, struct crowd_config *cfg, struc
 		crowd_usage_error("density",
 				  "--slo-throughput-drop needs --load and an HTTP workload");
 	cfg->count = dc->o.max_count;
+	crowd_fleet_check_openmetrics("density", dc->openmetrics);
 }
 
 /* The results folder with the steps, and the summary. 0, or CROWD_EXIT_FAIL when writing
@@ -191,6 +194,7 @@ int crowd_cmd_density(int argc, char **argv)
 		crowd_workload_inst_free(&cfg.workload);
 		return crowd_report("density", &err);
 	}
+	f.openmetrics = dc.openmetrics;
 	int r = crowd_density_run(f.l, &dc.o, &res, print_step, &dc, &err);
 	crowd_fleet_progress_done(&f);
 	if (r < 0 && r != -EINTR)

@@ -200,10 +200,35 @@ static int parse_opts(int argc, char **argv, struct plot_opts *opt)
 
 /* ---- phase 2: the folders ---- */
 
+/* A fleet folder (crowd merge) in runs->v[runs->n]: replaced by one run per host (docs/fleet.md),
+ * so every figure has a series per host. 0 or the exit code. */
+static int split_fleet(struct plot_runs *runs, size_t *cap)
+{
+	struct crowd_plot_run *fleet = runs->v[runs->n];
+	struct crowd_plot_run *per[256];
+	size_t nh = 0;
+	struct crowd_error err = {0};
+	if (crowd_plot_run_split_hosts(fleet, per, CROWD_ARRAY_SIZE(per), &nh, &err) < 0)
+		return crowd_report("plot", &err);
+	struct crowd_plot_run **v = realloc(runs->v, (*cap + nh) * sizeof(*v));
+	if (!v) {
+		while (nh > 0)
+			crowd_plot_run_free(per[--nh]);
+		return CROWD_EXIT_FAIL;
+	}
+	runs->v = v;
+	*cap += nh;
+	crowd_plot_run_free(fleet);
+	for (size_t h = 0; h < nh; h++)
+		runs->v[runs->n++] = per[h];
+	return 0;
+}
+
 /* Read every folder; 0, or the exit code (2 for a folder that is not one). */
 static int read_runs(char **dirs, size_t n, struct plot_runs *runs)
 {
-	runs->v = calloc(n, sizeof(*runs->v));
+	size_t cap = n;
+	runs->v = calloc(cap, sizeof(*runs->v));
 	if (!runs->v)
 		return CROWD_EXIT_FAIL;
 	for (size_t i = 0; i < n; i++) {
@@ -214,6 +239,11 @@ static int read_runs(char **dirs, size_t n, struct plot_runs *runs)
 		if (r < 0) {
 			crowd_warn("plot", "%s", err.msg);
 			return CROWD_EXIT_USAGE;
+		}
+		if (runs->v[runs->n]->res.summary.fleet) {
+			if ((r = split_fleet(runs, &cap)) != 0)
+				return r;
+			continue;
 		}
 		runs->n++;
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -208,7 +209,28 @@ int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err)
 	f->have_summary = true;
 	if (f->default_dir)
 		crowd_results_link_latest(f->dir, NULL);
-	return 0;
+	if (!f->openmetrics)
+		return 0;
+	struct crowd_om_host h = {f->summary.host, &f->summary};
+	return crowd_results_write_openmetrics(f->openmetrics, &h, 1, err);
+}
+
+void crowd_fleet_check_openmetrics(const char *cmd, const char *path)
+{
+	if (!path)
+		return;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	struct stat st;
+	if (!*path || (slash && stat(dir, &st) < 0) || (slash && !S_ISDIR(st.st_mode)))
+		crowd_usage_error(cmd, "--openmetrics '%s': its folder does not exist (allowed: a file "
+				       "in an existing folder)",
+				  path);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		crowd_usage_error(cmd, "--openmetrics '%s': is a folder (allowed: a file)", path);
 }
 
 /* The summary when crowd_fleet_write could not hand it back (the folder was not written). */

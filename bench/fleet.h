@@ -40,6 +40,8 @@ struct crowd_fleet {
 	 * writing failed) */
 	struct crowd_summary summary;
 	bool have_summary;
+	/* --openmetrics FILE: the summary as OpenMetrics text, written after the folder */
+	const char *openmetrics;
 };
 
 /* Fill cfg->argv_line from argv; set started, the results folder name. */
@@ -63,6 +65,9 @@ void crowd_fleet_load(struct crowd_fleet *f, size_t from, size_t subset, uint64_
 int crowd_fleet_write(struct crowd_fleet *f, struct crowd_error *err);
 /* The summary: one table per backend from f->summary, unavailable ones with their reason. */
 void crowd_fleet_print(struct crowd_fleet *f, FILE *out);
+/* --openmetrics FILE of cmd: bad input (exit 2) unless FILE's folder exists and FILE is not a
+ * folder. */
+void crowd_fleet_check_openmetrics(const char *cmd, const char *path);
 /* Print the summary as summary.json has it to out (for --json). */
 int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out);
 

@@ -21,6 +21,8 @@ const struct crowd_command crowd_commands[] = {
     {"plot", "figures from results folders with gnuplot", crowd_cmd_plot},
     {"load", "HTTP load generator against a URL on this host", crowd_cmd_load},
     {"clean", "kill and remove everything crowd left behind", crowd_cmd_clean},
+    {"merge", "one fleet results folder from many hosts' runs: crowd merge DIR... --out FLEET",
+     crowd_cmd_merge},
     {"audit", "which security switches each backend turns on, probed from inside", crowd_cmd_audit},
     {NULL, NULL, NULL},
 };

@@ -80,6 +80,14 @@ struct crowd_opt {
 		    .min = 1000000, .max = 3600000000000LL, CROWD_OPT_AT(type, field)              \
 	}
 
+/* --openmetrics FILE of bench, density and merge (docs/fleet.md). */
+#define CROWD_OPT_OPENMETRICS(type, field)                                                         \
+	{                                                                                          \
+		"openmetrics", 0, 0, CROWD_OPT_PATH, "FILE",                                       \
+		    "also write the summary as OpenMetrics text (node_exporter textfile)",         \
+		    CROWD_OPT_AT(type, field)                                                      \
+	}
+
 struct crowd_opts_cmd {
 	const char *name;	 /* "bench" */
 	const char *synopsis;	 /* for --help: "crowd bench [OPTIONS]" */

@@ -473,13 +473,13 @@ START_TEST(read_bad_files)
 		const char *file, *append, *want;
 	} cases[] = {
 	    /* the last row cut short by a crash */
-	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 21"},
+	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 23"},
 	    /* an unterminated quote */
 	    {"samples.csv", "core,idle,6,id-6,ok,1,,,,,,,,,,,,\"cut,,,\n",
 	     "samples.csv:8: unterminated quote"},
-	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,\n",
+	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,,,\n",
 	     "samples.csv:8: bad status 'maybe'"},
-	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,\n",
+	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,,,\n",
 	     "samples.csv:8: bad spinup_ns '-5'"},
 	    {"summary.json", "{\"run\": ", "summary.json:1:"},
 	    {"summary.json", "[1, 2]", "summary.json:1: not a JSON object"},

@@ -114,6 +114,65 @@ int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct cro
 	return 0;
 }
 
+/* One run of fleet's rows of host h (folder named h, summary from those rows). */
+static int host_run(const struct crowd_plot_run *fleet, const char *h, struct crowd_plot_run **ret,
+		    struct crowd_error *err)
+{
+	const struct crowd_results *src = &fleet->res;
+	__attribute__((cleanup(run_freep))) struct crowd_plot_run *r = calloc(1, sizeof(*r));
+	if (!r || !(r->res.samples = calloc(src->n + 1, sizeof(*r->res.samples))) ||
+	    !(r->res.extra = calloc(src->n + 1, sizeof(*r->res.extra))))
+		return crowd_error_errno(err, ENOMEM, "%s", src->dir);
+	for (size_t k = 0; k < src->n; k++)
+		if (!strcmp(src->extra[k].host, h)) {
+			r->res.samples[r->res.n] = src->samples[k];
+			r->res.extra[r->res.n++] = src->extra[k];
+		}
+	snprintf(r->res.dir, sizeof(r->res.dir), "%s", src->dir);
+	snprintf(r->res.folder, sizeof(r->res.folder), "%s", h);
+	r->res.host = src->host;
+	r->res.have_summary = true;
+	struct crowd_run_output o = {.samples = r->res.samples, .n = r->res.n, .host = h,
+				     .run_name = h};
+	int rc = crowd_results_summarize(&o, &r->res.summary, err);
+	if (rc < 0)
+		return rc;
+	snprintf(r->res.summary.started, sizeof(r->res.summary.started), "%s",
+		 src->summary.started);
+	snprintf(r->host, sizeof(r->host), "host %s of fleet %s", h, src->folder);
+	snprintf(r->version, sizeof(r->version), "%s", fleet->version);
+	for (unsigned i = 0; i < r->res.summary.n_backends; i++) {
+		struct crowd_plot_backend *b = &r->backend[r->n_backends++];
+		b->sum = &r->res.summary.backends[i];
+		for (int k = 0; k < CROWD_PLOT_NCOLUMNS; k++)
+			if (column_fill(&r->res, b, k) < 0)
+				return crowd_error_errno(err, ENOMEM, "%s", src->dir);
+	}
+	*ret = crowd_steal_ptr(r);
+	return 0;
+}
+
+int crowd_plot_run_split_hosts(const struct crowd_plot_run *fleet, struct crowd_plot_run **ret,
+			       size_t max, size_t *ret_n, struct crowd_error *err)
+{
+	const char *hosts[256];
+	size_t nh = crowd_results_hosts(&fleet->res, hosts, CROWD_ARRAY_SIZE(hosts));
+	if (nh > max)
+		return crowd_error_set(err, E2BIG, "%s: %zu hosts, at most %zu series", fleet->res.dir,
+				       nh, max);
+	*ret_n = 0;
+	for (size_t h = 0; h < nh; h++) {
+		int rc = host_run(fleet, hosts[h], &ret[h], err);
+		if (rc < 0) {
+			while (h > 0)
+				crowd_plot_run_free(ret[--h]);
+			return rc;
+		}
+	}
+	*ret_n = nh;
+	return 0;
+}
+
 /* Quantile p in [0,1] of a column (the stats.h rule); NAN when it is empty. */
 static double quantile(const struct crowd_plot_values *c, double p)
 {

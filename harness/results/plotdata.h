@@ -53,6 +53,11 @@ struct crowd_plot_run {
  * -ENOENT: not a results folder; -EINVAL: a malformed file (file and line in err). */
 int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct crowd_error *err);
 void crowd_plot_run_free(struct crowd_plot_run *r);
+/* A fleet folder (crowd merge) as one run per host, in order of first appearance: the host's
+ * rows, its own summary, the host as the folder name (so series are "host:backend"). ret has
+ * room for max runs; E2BIG when there are more hosts. */
+int crowd_plot_run_split_hosts(const struct crowd_plot_run *fleet, struct crowd_plot_run **ret,
+			       size_t max, size_t *ret_n, struct crowd_error *err);
 
 /* What one figure needs from gnuplot: the script name and its variables as gnuplot
  * assignments ("n=3; titles='a b c'; "). skip is set, with the reason, when there is no

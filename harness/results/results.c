@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,6 +128,7 @@ size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_samp
 void crowd_sample_extra_init(struct crowd_sample_extra *x)
 {
 	x->latency_p50_ns = x->latency_p99_ns = x->errors = -1;
+	x->host[0] = x->run_id[0] = '\0';
 }
 
 void crowd_backend_summary_init(struct crowd_backend_summary *b, const char *name)
@@ -282,6 +284,9 @@ int crowd_results_summarize(const struct crowd_run_output *out, struct crowd_sum
 			    struct crowd_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
+	ret->results_version = CROWD_RESULTS_VERSION;
+	snprintf(ret->host, sizeof(ret->host), "%s", out->host ? out->host : "");
+	snprintf(ret->run_id, sizeof(ret->run_id), "%s", out->run_id ? out->run_id : "");
 	snprintf(ret->crowd_version, sizeof(ret->crowd_version), "%s", CROWD_VERSION);
 	snprintf(ret->git, sizeof(ret->git), "%s", CROWD_GIT);
 	snprintf(ret->run, sizeof(ret->run), "%s", out->run_name ? out->run_name : ".");
@@ -331,12 +336,74 @@ static void base_name(const char *path, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(l - b), path + b);
 }
 
-int crowd_results_write(const char *dir, const struct crowd_run_output *out,
+void crowd_results_hostname(char *buf, size_t len)
+{
+	const char *env = getenv("CROWD_HOST");
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	if (gethostname(buf, len) < 0 || !buf[0])
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
+}
+
+int crowd_results_new_run_id(char *buf, size_t len, struct crowd_error *err)
+{
+	unsigned char b[16];
+	size_t got = 0;
+	while (got < sizeof(b)) {
+		ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+		if (r < 0 && errno != EINTR)
+			return crowd_error_errno(err, errno, "run id: getrandom");
+		got += r > 0 ? (size_t)r : 0;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	if (len < 37)
+		return crowd_error_set(err, ENAMETOOLONG, "run id: buffer too small");
+	size_t off = 0;
+	for (size_t i = 0; i < sizeof(b); i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%02x",
+					i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", b[i]);
+	return 0;
+}
+
+/* out's rows with host and run_id set (out->extra's, or none), calloc'd. */
+static struct crowd_sample_extra *with_origin(const struct crowd_run_output *out)
+{
+	struct crowd_sample_extra *x = calloc(out->n + 1, sizeof(*x));
+	for (size_t i = 0; x && i < out->n; i++) {
+		if (out->extra)
+			x[i] = out->extra[i];
+		else
+			crowd_sample_extra_init(&x[i]);
+		if (!x[i].host[0])
+			snprintf(x[i].host, sizeof(x[i].host), "%s", out->host);
+		if (!x[i].run_id[0])
+			snprintf(x[i].run_id, sizeof(x[i].run_id), "%s", out->run_id);
+	}
+	return x;
+}
+
+int crowd_results_write(const char *dir, const struct crowd_run_output *out_,
 			struct crowd_summary *ret_summary, struct crowd_error *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], host[64], run_id[40];
+	struct crowd_run_output o = *out_, *out = &o;
+	if (!o.host) {
+		crowd_results_hostname(host, sizeof(host));
+		o.host = host;
+	}
+	if (!o.run_id) {
+		int r = crowd_results_new_run_id(run_id, sizeof(run_id), err);
+		if (r < 0)
+			return r;
+		o.run_id = run_id;
+	}
 	_cleanup_free_ struct crowd_summary *sum = malloc(sizeof(*sum));
-	if (!sum)
+	_cleanup_free_ struct crowd_sample_extra *x = with_origin(out);
+	if (!sum || !x)
 		return crowd_error_errno(err, ENOMEM, "summarize the run");
 	int r = crowd_results_summarize(out, sum, err);
 	if (r < 0)
@@ -348,7 +415,8 @@ int crowd_results_write(const char *dir, const struct crowd_run_output *out,
 	if ((r = crowd_mkdir_p(dir, 0755, 0755, err)) < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
-	if ((r = crowd_results_write_samples(path, out->samples, out->extra, out->n, err)) < 0)
+	if ((r = crowd_results_write_samples_cols(path, out->samples, x, out->n,
+						  out->extra != NULL, true, err)) < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	if ((r = crowd_results_write_summary(path, sum, err)) < 0)
@@ -499,7 +567,29 @@ int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_
 		return r == -ENOENT ? -EINVAL : r; /* a file vanished or unreadable inside */
 	}
 	fill_from_samples(ret);
+	/* rows of a folder that says where it ran but whose rows do not (hand-made CSVs) */
+	for (size_t i = 0; i < ret->n; i++) {
+		struct crowd_sample_extra *x = &ret->extra[i];
+		if (!x->host[0])
+			snprintf(x->host, sizeof(x->host), "%s", ret->summary.host);
+		if (!x->run_id[0])
+			snprintf(x->run_id, sizeof(x->run_id), "%s", ret->summary.run_id);
+	}
 	return 0;
+}
+
+size_t crowd_results_hosts(const struct crowd_results *r, const char **names, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const char *h = r->extra[i].host;
+		size_t j = 0;
+		while (j < k && strcmp(names[j], h))
+			j++;
+		if (j == k && k < max)
+			names[k++] = h;
+	}
+	return k;
 }
 
 void crowd_results_free(struct crowd_results *r)

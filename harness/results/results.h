@@ -19,11 +19,18 @@
 #include "sample.h"
 #include "stats.h"
 
-/* Optional extra columns of samples.csv (load generator per container); -1 when absent. */
+/* The results format's version (summary.json and host.json "results_version"): 1 since
+ * rows carry host and run_id. crowd merge refuses to mix versions. */
+#define CROWD_RESULTS_VERSION 1
+
+/* Optional extra columns of samples.csv (load generator per container); -1 when absent.
+ * host and run_id (last columns): where the row was measured; "" when absent. */
 struct crowd_sample_extra {
 	int64_t latency_p50_ns;
 	int64_t latency_p99_ns;
 	int64_t errors;
+	char host[64];
+	char run_id[40];
 };
 void crowd_sample_extra_init(struct crowd_sample_extra *x);
 
@@ -87,7 +94,16 @@ struct crowd_run_output {
 	size_t n_steps;
 	/* --security-sweep: the backends, in order, are the sweep's steps (summary "sweep") */
 	bool sweep;
+	/* Where and which run (samples.csv host/run_id, summary.json, host.json); NULL when
+	 * writing: crowd_results_origin's. */
+	const char *host, *run_id;
 };
+
+/* This host's name for results: $CROWD_HOST when set (a fleet names its hosts), else
+ * gethostname(). */
+void crowd_results_hostname(char *buf, size_t len);
+/* A new run id: a random UUID (version 4) in buf (>= 37 bytes). */
+int crowd_results_new_run_id(char *buf, size_t len, struct crowd_error *err);
 
 /* ---- metrics: one table, used by summary.json, compare and plot ---- */
 #define CROWD_METRICS_MAX 16
@@ -140,6 +156,10 @@ struct crowd_summary_sweep {
 };
 
 struct crowd_summary {
+	int results_version; /* 0: a folder written before the key existed */
+	char host[64];	     /* "" in a merged (fleet) folder: rows say */
+	char run_id[40];
+	bool fleet; /* written by crowd merge (per-host statistics under "hosts") */
 	char crowd_version[32], git[48];
 	char run[128]; /* run name (the folder name unless told) */
 	char workload[32];
@@ -180,6 +200,12 @@ int crowd_results_write(const char *dir, const struct crowd_run_output *out,
 int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
 				const struct crowd_sample_extra *extra, size_t n,
 				struct crowd_error *err);
+/* The same with the column groups chosen: latency_p50_ns..errors when latency, host and run_id
+ * when origin (both need extra; the plain call writes latency whenever extra is given and
+ * origin when a row has one). */
+int crowd_results_write_samples_cols(const char *path, const struct crowd_sample *s,
+				     const struct crowd_sample_extra *extra, size_t n, bool latency,
+				     bool origin, struct crowd_error *err);
 int crowd_results_write_summary(const char *path, const struct crowd_summary *s,
 				struct crowd_error *err);
 int crowd_results_write_host(const char *path, const struct crowd_run_output *out,
@@ -198,6 +224,7 @@ int crowd_results_link_latest(const char *dir, struct crowd_error *err);
 /* What host.json says of the machine (for footnotes); "" / NAN when absent. */
 struct crowd_results_host {
 	bool present;
+	bool fleet; /* a merged folder's host.json: one entry per host under "hosts" */
 	char cpu_model[128], kernel[64], cgroup_layout[16];
 	double pus, memory_total_bytes;
 };
@@ -234,5 +261,31 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret,
 			       struct crowd_error *err);
 int crowd_results_read_host(const char *path, struct crowd_results_host *ret,
 			    struct crowd_error *err);
+
+/* ---- many hosts ---- */
+
+/* crowd merge: one fleet folder at out from the results folders dirs (runs or earlier merges).
+ * Every row keeps its host and run_id; summary.json has the pooled statistics (from all raw
+ * samples) under "backends" and each host's under "hosts"; host.json holds each host's
+ * host.json under "hosts". Bad input (a folder that is not a results folder, results versions
+ * that differ, a run id in two folders, out not new/empty/an earlier merge) is -EINVAL naming
+ * the folder, before anything is created. ret_summary (may be NULL) gets the pooled summary. */
+int crowd_results_merge(const char *const *dirs, size_t n, const char *out,
+			struct crowd_summary *ret_summary, struct crowd_error *err);
+
+/* The distinct hosts of r's rows, in order of first appearance (names point into r->extra);
+ * returns how many (<= max). */
+size_t crowd_results_hosts(const struct crowd_results *r, const char **names, size_t max);
+
+/* One host's summary for the OpenMetrics text. */
+struct crowd_om_host {
+	const char *host;
+	const struct crowd_summary *s;
+};
+/* The summaries as OpenMetrics text (node_exporter's textfile collector), written to path
+ * through a temporary file and a rename. Labels: backend, workload, host. */
+int crowd_results_write_openmetrics(const char *path, const struct crowd_om_host *h, size_t n,
+				    struct crowd_error *err);
+int crowd_results_openmetrics_dump(const struct crowd_om_host *h, size_t n, FILE *f);
 
 #endif

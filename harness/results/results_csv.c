@@ -68,6 +68,12 @@ static const struct col extra_cols[] = {
     S_COL("latency_p99_ns", COL_I64, x.latency_p99_ns),
     S_COL("errors", COL_I64, x.errors),
 };
+/* Where the row was measured: written last, whenever the rows have them (every run since
+ * results version 1); optional when reading. */
+static const struct col origin_cols[] = {
+    S_COL("host", COL_STR, x.host),
+    S_COL("run_id", COL_STR, x.run_id),
+};
 
 #define D_COL(n, k, f)                                                                             \
 	{                                                                                          \
@@ -181,27 +187,43 @@ static int close_checked(FILE *f, const char *path, struct crowd_error *err)
 	return 0;
 }
 
-int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
-				const struct crowd_sample_extra *extra, size_t n,
-				struct crowd_error *err)
+int crowd_results_write_samples_cols(const char *path, const struct crowd_sample *s,
+				     const struct crowd_sample_extra *extra, size_t n, bool latency,
+				     bool origin, struct crowd_error *err)
 {
 	FILE *f = fopen(path, "we");
 	if (!f)
 		return crowd_error_errno(err, errno, "open %s", path);
+	latency = latency && extra;
+	origin = origin && extra;
 	put_header(f, sample_cols, CROWD_ARRAY_SIZE(sample_cols), true);
-	if (extra)
+	if (latency)
 		put_header(f, extra_cols, CROWD_ARRAY_SIZE(extra_cols), false);
+	if (origin)
+		put_header(f, origin_cols, CROWD_ARRAY_SIZE(origin_cols), false);
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
 		struct sample_row row = {.s = s[i]};
 		if (extra)
 			row.x = extra[i];
 		put_row(f, sample_cols, CROWD_ARRAY_SIZE(sample_cols), &row, true);
-		if (extra)
+		if (latency)
 			put_row(f, extra_cols, CROWD_ARRAY_SIZE(extra_cols), &row, false);
+		if (origin)
+			put_row(f, origin_cols, CROWD_ARRAY_SIZE(origin_cols), &row, false);
 		fputc('\n', f);
 	}
 	return close_checked(f, path, err);
+}
+
+int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
+				const struct crowd_sample_extra *extra, size_t n,
+				struct crowd_error *err)
+{
+	bool origin = false;
+	for (size_t i = 0; extra && i < n && !origin; i++)
+		origin = extra[i].host[0] || extra[i].run_id[0];
+	return crowd_results_write_samples_cols(path, s, extra, n, true, origin, err);
 }
 
 int crowd_results_write_density(const char *path, const struct crowd_density_step *steps, size_t n,
@@ -494,12 +516,15 @@ int crowd_results_read_samples(const char *path, struct crowd_sample **ret,
 			       struct crowd_sample_extra **ret_extra, size_t *ret_n,
 			       struct crowd_error *err)
 {
-	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols)];
+	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols) +
+			       CROWD_ARRAY_SIZE(origin_cols)];
 	size_t k = 0;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(sample_cols); i++)
 		cols[k++] = &sample_cols[i];
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(extra_cols); i++)
 		cols[k++] = &extra_cols[i];
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(origin_cols); i++)
+		cols[k++] = &origin_cols[i];
 	const struct csv_spec spec = {cols, k, CROWD_ARRAY_SIZE(sample_cols),
 				      sizeof(struct sample_row), sample_row_init};
 	_cleanup_free_ struct sample_row *rows = NULL;

@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "engine/host.h"
 #include "results.h"
+#include "results_json.h"
 #include "version.h"
 
 #define JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
@@ -126,13 +127,20 @@ static json_t *sweep_json(const struct crowd_summary *s)
 	return a;
 }
 
-static json_t *summary_json(const struct crowd_summary *s)
+json_t *crowd_results_summary_json(const struct crowd_summary *s)
 {
 	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "crowd_version", s->crowd_version,
 				 "git", s->git, "run", s->run, "workload", s->workload, "started",
 				 s->started, "count", (json_int_t)s->count);
 	if (!root)
 		return NULL;
+	json_object_set_new(root, "results_version", json_integer(s->results_version));
+	if (s->host[0])
+		json_object_set_new(root, "host", json_string(s->host));
+	if (s->run_id[0])
+		json_object_set_new(root, "run_id", json_string(s->run_id));
+	if (s->fleet)
+		json_object_set_new(root, "fleet", json_true());
 	json_t *backends = json_object();
 	json_object_set_new(root, "backends", backends);
 	for (unsigned i = 0; i < s->n_backends; i++)
@@ -150,7 +158,7 @@ static json_t *summary_json(const struct crowd_summary *s)
 
 int crowd_results_summary_dump(const struct crowd_summary *s, FILE *f, struct crowd_error *err)
 {
-	json_t *j = summary_json(s);
+	json_t *j = crowd_results_summary_json(s);
 	if (!j)
 		return crowd_error_errno(err, ENOMEM, "build summary.json");
 	int r = json_dumpf(j, f, JSON_FLAGS);
@@ -183,7 +191,7 @@ static int dump_json(json_t *j, const char *path, struct crowd_error *err)
 int crowd_results_write_summary(const char *path, const struct crowd_summary *s,
 				struct crowd_error *err)
 {
-	json_t *j = summary_json(s);
+	json_t *j = crowd_results_summary_json(s);
 	int r = dump_json(j, path, err);
 	json_decref(j);
 	return r;
@@ -257,6 +265,11 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret, stru
 	int r = load_object(path, &root, err);
 	if (r < 0)
 		return r;
+	double v = json_num(root, "results_version");
+	ret->results_version = v >= 0 ? (int)v : 0;
+	json_str(root, "host", ret->host, sizeof(ret->host));
+	json_str(root, "run_id", ret->run_id, sizeof(ret->run_id));
+	ret->fleet = json_is_true(json_object_get(root, "fleet"));
 	json_str(root, "crowd_version", ret->crowd_version, sizeof(ret->crowd_version));
 	json_str(root, "git", ret->git, sizeof(ret->git));
 	json_str(root, "run", ret->run, sizeof(ret->run));
@@ -351,6 +364,11 @@ int crowd_results_write_host(const char *path, const struct crowd_run_output *ou
 		return crowd_error_errno(err, ENOMEM, "build %s", path);
 	json_object_set_new(root, "crowd_version", json_string(CROWD_VERSION));
 	json_object_set_new(root, "git", json_string(CROWD_GIT));
+	json_object_set_new(root, "results_version", json_integer(CROWD_RESULTS_VERSION));
+	if (out->host)
+		json_object_set_new(root, "host", json_string(out->host));
+	if (out->run_id)
+		json_object_set_new(root, "run_id", json_string(out->run_id));
 	if (out->cfg) {
 		json_object_set_new(root, "options", options_json(out->cfg));
 		json_object_set_new(root, "security", crowd_config_security_json(out->cfg));
@@ -385,6 +403,7 @@ int crowd_results_read_host(const char *path, struct crowd_results_host *ret,
 	if (r < 0)
 		return r;
 	ret->present = true;
+	ret->fleet = json_is_true(json_object_get(h, "fleet"));
 	json_str(h, "cpu_model", ret->cpu_model, sizeof(ret->cpu_model));
 	json_str(h, "kernel", ret->kernel, sizeof(ret->kernel));
 	json_str(h, "kernel_release", ret->kernel, sizeof(ret->kernel));
