@@ -67,8 +67,12 @@ if [ $stale = 1 ]; then
 	cp tests/vm/guest.sh "$r/crowd/tests/vm/"
 	cp build/crowd build/crowd-topo "$r/crowd/build/"
 	cp -a build/rootfs "$r/crowd/build/"
-	# crowd-topo's shared libraries, at their own paths.
-	for lib in $(ldd build/crowd-topo | grep -o '/[^ ]*'); do
+	# util-linux setpriv (busybox's cannot change uids) for the rootless tests.
+	command -v setpriv >/dev/null || die "setpriv missing (apt-get install util-linux)"
+	mkdir -p "$r/usr/bin"
+	cp "$(command -v setpriv)" "$r/usr/bin/setpriv"
+	# crowd-topo's and setpriv's shared libraries, at their own paths.
+	for lib in $(ldd build/crowd-topo "$(command -v setpriv)" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\// && $i !~ /:$/) print $i}' | sort -u); do
 		mkdir -p "$r$(dirname "$lib")"
 		cp -L "$lib" "$r$lib"
 	done

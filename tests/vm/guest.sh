@@ -156,6 +156,89 @@ t_kill_clean() {
 	if ps -o args | grep -v grep | grep -q '^/bin/idle'; then fail "idle processes remain"; fi
 }
 
+# --- rootless, as uid 1000 (crowd in /etc/passwd): user NAME -- CMD runs CMD as that user
+# from cgroup /sys/fs/cgroup/NAME/session, moved there first by root (as a login would).
+as_user() { # CGROUP CMD...
+	cg=$1
+	shift
+	/usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups true || fail "setpriv cannot drop to uid 1000"
+	sh -c 'echo $$ >/sys/fs/cgroup/'"$cg"'/cgroup.procs && exec /usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups --reset-env "$@"' as_user "$@"
+}
+# A subtree delegated as systemd does it: directory, cgroup.procs, cgroup.subtree_control and
+# cgroup.threads owned by the user; the user's processes in a leaf below (session).
+delegate() { # NAME
+	d=/sys/fs/cgroup/$1
+	mkdir -p "$d/session"
+	for x in "$d" "$d/session"; do
+		chown 1000:1000 "$x" "$x/cgroup.procs" "$x/cgroup.subtree_control" "$x/cgroup.threads"
+	done
+}
+undelegate() { # NAME: what crowd left under it is a failure
+	d=/sys/fs/cgroup/$1
+	extra=$(find "$d" -mindepth 1 -type d ! -path "$d/session")
+	rmdir "$d/session" "$d" 2>/dev/null
+	[ -z "$extra" ] || fail "left in the delegated subtree: $extra"
+}
+rl_env() { echo "PATH=/bin CROWD_CGROUP_TOP=$CROWD_CGROUP_TOP HOME=/tmp"; }
+
+# Delegated: crowd finds its cgroup's delegated parent, the whole bench runs in it, the
+# memory columns come from the leaves' v2 files; a limit works unprivileged.
+t_rootless_delegated() {
+	delegate user-1000
+	rm -rf /tmp/rl-d
+	as_user user-1000/session env $(rl_env) $crowd bench --rootless -n 20 --workload httpd \
+		--duration 1s --out /tmp/rl-d >/tmp/o 2>&1 &
+	pid=$!
+	seen=""
+	for _ in $(seq 200); do
+		seen=$(find /sys/fs/cgroup/user-1000/$CROWD_CGROUP_TOP -mindepth 2 -maxdepth 2 -type d 2>/dev/null | head -1)
+		[ -n "$seen" ] && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	wait $pid
+	rc=$?
+	tail -14 /tmp/o
+	echo "a container's cgroup: ${seen:-none seen}"
+	[ $rc = 0 ] || fail "rootless bench exited $rc"
+	[ -n "$seen" ] || fail "no container cgroup appeared under the delegated user-1000"
+	grep -q 'no cgroups for this run' /tmp/o && fail "said no cgroups though delegated"
+	f=/tmp/rl-d/samples.csv
+	ok=$(csv_col "$f" status | grep -c '^ok$')
+	[ "$ok" = 20 ] || fail "$ok of 20 ok"
+	bad=$(csv_col "$f" cgroup_bytes | awk '!($1 > 0)' | wc -l)
+	[ "$bad" = 0 ] || fail "$bad rows without cgroup_bytes"
+	as_user user-1000/session env $(rl_env) $crowd run --rootless --memory-max 32M -- /bin/mem --bytes 128M >/tmp/o 2>&1
+	rc=$?
+	cat /tmp/o
+	[ $rc = 137 ] || fail "rootless --memory-max: exit $rc, want 137"
+	undelegate user-1000
+}
+
+# Not delegated (the user's cgroup and its parent are root's): the bench still runs, without
+# cgroups; every cgroup figure is empty, never 0, and crowd says why once.
+t_rootless_undelegated() {
+	mkdir -p /sys/fs/cgroup/nodeleg/session
+	rm -rf /tmp/rl-n
+	as_user nodeleg/session env $(rl_env) $crowd bench --rootless -n 20 --workload httpd \
+		--duration 1s --out /tmp/rl-n >/tmp/o 2>&1
+	rc=$?
+	tail -14 /tmp/o
+	rmdir /sys/fs/cgroup/nodeleg/session /sys/fs/cgroup/nodeleg
+	[ $rc = 0 ] || fail "rootless bench without delegation exited $rc"
+	n=$(grep -c 'no cgroups for this run' /tmp/o)
+	[ "$n" = 1 ] || fail "the reason was said $n times, want once"
+	f=/tmp/rl-n/samples.csv
+	ok=$(csv_col "$f" status | grep -c '^ok$')
+	[ "$ok" = 20 ] || fail "$ok of 20 ok"
+	filled=$(csv_col "$f" cgroup_bytes | grep -vc '^$')
+	[ "$filled" = 0 ] || fail "$filled rows have cgroup_bytes without a cgroup"
+	filled=$(csv_col "$f" t_cgroup_ns | grep -vc '^$')
+	[ "$filled" = 0 ] || fail "$filled rows have t_cgroup_ns without a cgroup"
+	pss=$(csv_col "$f" pss_bytes | awk '$1 > 0' | wc -l)
+	[ "$pss" = 20 ] || fail "only $pss rows have pss_bytes"
+}
+
 run() {
 	name=$1
 	if [ "$only" != all ] && ! echo " $only " | grep -q " $name "; then
