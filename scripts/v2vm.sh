@@ -20,7 +20,9 @@ die() { echo "v2vm: $*" >&2; exit 1; }
 case $cmd in -h | --help) sed -n '2,15p' "$0"; exit 0 ;; build | run) ;; *) die "usage: $0 build|run [OUT]" ;; esac
 
 kernel=${V2VM_KERNEL:-$(find /boot -maxdepth 1 -name 'vmlinuz-*-amd64' 2>/dev/null | sort -V | tail -1)}
-[ -n "$kernel" ] && [ -r "$kernel" ] || die "no readable Debian kernel /boot/vmlinuz-*-amd64 (apt-get install linux-image-amd64)"
+if [ -z "$kernel" ] || [ ! -r "$kernel" ]; then
+	die "no readable Debian kernel /boot/vmlinuz-*-amd64 (apt-get install linux-image-amd64)"
+fi
 kver=${kernel##*/vmlinuz-}
 for f in build/crowd build/crowd-topo build/rootfs/.stamp; do
 	[ -e "$f" ] || die "$f missing: run make first"

@@ -38,7 +38,7 @@ if [ -z "$end" ]; then
 	fail "the guest never printed its closing line (v2vm exit $rc)"
 fi
 n=$(wc -w <<<"$want")
-total=$(awk '{print $2 + $4 + $6}' <<<"${end#CROWD-V2-END }")
+total=$(awk '{print $1 + $3 + $5}' <<<"${end#CROWD-V2-END }")
 [ "$total" = "$n" ] || fail "the guest counted $total tests, tests/vm/guest.sh has $n"
 [ $rc = 0 ] || fail "guest: ${end#CROWD-V2-END } (v2vm exit $rc)"
 echo "guest: ${end#CROWD-V2-END }; $(grep -a '^v2vm: ' "$con" | tail -1)"

@@ -90,7 +90,7 @@ t_cpuset() {
 # Docker), opening one outside the list (5:1, /dev/console) is refused; with the devices
 # switch off the same open works, so the refusal is the program's.
 t_devices_bpf() {
-	cmd='mknod /dev/c5 c 5 1 || exit 10; : >/dev/c5 && echo opened; cat /dev/null && echo null-ok'
+	cmd='mknod /dev/c5 c 5 1 || exit 10; true >/dev/c5 && echo opened; cat /dev/null && echo null-ok'
 	$crowd run -- /bin/sh -c "$cmd" >/tmp/o 2>&1
 	rc=$?
 	cat /tmp/o
@@ -112,7 +112,7 @@ t_seccomp_default() {
 bench_check() { # WORKLOAD [OPTS...]
 	w=$1
 	shift
-	$crowd bench -n 20 --workload "$w" --out /tmp/b-$w "$@" >/tmp/o 2>&1
+	$crowd bench -n 20 --workload "$w" --out "/tmp/b-$w" "$@" >/tmp/o 2>&1
 	rc=$?
 	tail -15 /tmp/o
 	[ $rc = 0 ] || fail "crowd bench $w exited $rc"
@@ -153,7 +153,7 @@ t_kill_clean() {
 	[ "$left" -ge 1 ] || fail "nothing was running when bench was killed"
 	$crowd clean || fail "crowd clean exited $?"
 	nothing_left
-	if ps -o args | grep -v grep | grep -q '^/bin/idle'; then fail "idle processes remain"; fi
+	if pgrep -f '^/bin/idle' >/dev/null; then fail "idle processes remain"; fi
 }
 
 # --- rootless, as uid 1000 (crowd in /etc/passwd): user NAME -- CMD runs CMD as that user
@@ -179,14 +179,13 @@ undelegate() { # NAME: what crowd left under it is a failure
 	rmdir "$d/session" "$d" 2>/dev/null
 	[ -z "$extra" ] || fail "left in the delegated subtree: $extra"
 }
-rl_env() { echo "PATH=/bin CROWD_CGROUP_TOP=$CROWD_CGROUP_TOP HOME=/tmp"; }
 
 # Delegated: crowd finds its cgroup's delegated parent, the whole bench runs in it, the
 # memory columns come from the leaves' v2 files; a limit works unprivileged.
 t_rootless_delegated() {
 	delegate user-1000
 	rm -rf /tmp/rl-d
-	as_user user-1000/session env $(rl_env) $crowd bench --rootless -n 20 --workload httpd \
+	as_user user-1000/session env PATH=/bin HOME=/tmp CROWD_CGROUP_TOP="$CROWD_CGROUP_TOP" $crowd bench --rootless -n 20 --workload httpd \
 		--duration 1s --out /tmp/rl-d >/tmp/o 2>&1 &
 	pid=$!
 	seen=""
@@ -208,7 +207,7 @@ t_rootless_delegated() {
 	[ "$ok" = 20 ] || fail "$ok of 20 ok"
 	bad=$(csv_col "$f" cgroup_bytes | awk '!($1 > 0)' | wc -l)
 	[ "$bad" = 0 ] || fail "$bad rows without cgroup_bytes"
-	as_user user-1000/session env $(rl_env) $crowd run --rootless --memory-max 32M -- /bin/mem --bytes 128M >/tmp/o 2>&1
+	as_user user-1000/session env PATH=/bin HOME=/tmp CROWD_CGROUP_TOP="$CROWD_CGROUP_TOP" $crowd run --rootless --memory-max 32M -- /bin/mem --bytes 128M >/tmp/o 2>&1
 	rc=$?
 	cat /tmp/o
 	[ $rc = 137 ] || fail "rootless --memory-max: exit $rc, want 137"
@@ -220,7 +219,7 @@ t_rootless_delegated() {
 t_rootless_undelegated() {
 	mkdir -p /sys/fs/cgroup/nodeleg/session
 	rm -rf /tmp/rl-n
-	as_user nodeleg/session env $(rl_env) $crowd bench --rootless -n 20 --workload httpd \
+	as_user nodeleg/session env PATH=/bin HOME=/tmp CROWD_CGROUP_TOP="$CROWD_CGROUP_TOP" $crowd bench --rootless -n 20 --workload httpd \
 		--duration 1s --out /tmp/rl-n >/tmp/o 2>&1
 	rc=$?
 	tail -14 /tmp/o
@@ -262,7 +261,8 @@ run() {
 	$crowd clean >/dev/null 2>&1
 }
 
-for t in $(sed -n 's/^t_\([a-z0-9_]*\)() *{.*/\1/p' "$0"); do
-	run "$t"
-done
+sed -n 's/^t_\([a-z0-9_]*\)() *{.*/\1/p' "$0" >/tmp/tests
+while read -r t; do
+	run "$t" </dev/null
+done </tmp/tests
 echo "CROWD-V2-END $pass passed, $fail failed, $skip skipped"
