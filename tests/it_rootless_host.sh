@@ -37,6 +37,14 @@ f=$out/r/samples.csv
 [ "$(csv_col "$f" t_cgroup_ns | grep -vc '^$')" = 0 ] || fail "t_cgroup_ns filled without a cgroup"
 [ "$(csv_col "$f" pss_bytes | awk '$1 > 0' | wc -l)" = 3 ] || fail "pss_bytes missing"
 
+# httpd under load: the load generator reaches the containers' network namespaces, which
+# their user namespaces own, through a forked child (harness/load/load.c socket_via_child).
+nobody "$CROWD" bench --rootless -n 3 --workload httpd --duration 1s --out "$out/h" >"$out/o" 2>&1
+rc=$?
+tail -5 "$out/o"
+[ $rc = 0 ] || fail "rootless httpd bench exited $rc"
+[ "$(csv_col "$out/h/samples.csv" rps | awk '$1 > 0' | wc -l)" = 3 ] || fail "rps missing: $(grep -i 'load' "$out/o")"
+
 nobody "$CROWD" bench --rootless -n 1 --workload idle --memory-max 64M --out "$out/r2" >"$out/o" 2>&1
 rc=$?
 cat "$out/o"

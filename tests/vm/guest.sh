@@ -207,6 +207,8 @@ t_rootless_delegated() {
 	[ "$ok" = 20 ] || fail "$ok of 20 ok"
 	bad=$(csv_col "$f" cgroup_bytes | awk '!($1 > 0)' | wc -l)
 	[ "$bad" = 0 ] || fail "$bad rows without cgroup_bytes"
+	bad=$(csv_col "$f" rps | awk '!($1 > 0)' | wc -l)
+	[ "$bad" = 0 ] || fail "$bad rows without rps (the load could not reach the containers)"
 	as_user user-1000/session env PATH=/bin HOME=/tmp CROWD_CGROUP_TOP="$CROWD_CGROUP_TOP" $crowd run --rootless --memory-max 32M -- /bin/mem --bytes 128M >/tmp/o 2>&1
 	rc=$?
 	cat /tmp/o
@@ -236,6 +238,8 @@ t_rootless_undelegated() {
 	[ "$filled" = 0 ] || fail "$filled rows have t_cgroup_ns without a cgroup"
 	pss=$(csv_col "$f" pss_bytes | awk '$1 > 0' | wc -l)
 	[ "$pss" = 20 ] || fail "only $pss rows have pss_bytes"
+	rps=$(csv_col "$f" rps | awk '$1 > 0' | wc -l)
+	[ "$rps" = 20 ] || fail "only $rps rows have rps"
 }
 
 run() {
