@@ -10,7 +10,7 @@
 #                                 closing line came and counts no failure
 # Environment: V2VM_KERNEL (default: the newest /boot/vmlinuz-*-amd64), V2VM_ACCEL
 # (kvm|tcg|auto, default auto: a KVM boot that prints no guest line in V2VM_KVM_TRIAL
-# seconds (10) is dropped for TCG), V2VM_TIMEOUT (seconds for the whole run, default 420),
+# seconds (10) is dropped for TCG), V2VM_TIMEOUT (seconds for the whole run, default 500),
 # V2VM_ONLY (space-separated test names to run, default all), V2VM_SMP (2), V2VM_MEM (768M).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,7 +108,7 @@ boot() { # ACCEL SECONDS LOG
 		</dev/null >"$3" 2>&1
 }
 accel=${V2VM_ACCEL:-auto}
-limit=${V2VM_TIMEOUT:-420}
+limit=${V2VM_TIMEOUT:-500}
 log=$out/console.log
 start=$(date +%s)
 if [ "$accel" = auto ]; then

@@ -3,7 +3,7 @@
 # (only cgroup2 mounted, controllers enabled in the subtree) and runs tests/vm/guest.sh in
 # one boot. Each guest test is one case here (part_result, "it_cgroup_v2_vm/NAME"); a guest
 # test that never reported, a boot that never reached the guest, or a missing closing line
-# fails with the console tail. Hard timeout: V2VM_TIMEOUT (420 s) for the boot.
+# fails with the console tail. Hard timeout: V2VM_TIMEOUT (500 s, under the runner's 600 s per script) for the boot.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ -x "$CROWD" ] || fail "build/crowd missing: run make"

@@ -128,11 +128,11 @@ t_bench_idle() { bench_check idle; }
 t_bench_httpd() { bench_check httpd --duration 1s; }
 
 t_density_budget() {
-	$crowd density --workload idle --memory-budget 48M --max-count 200 --out /tmp/d >/tmp/o 2>&1
+	$crowd density --workload idle --memory-budget 24M --max-count 100 --out /tmp/d >/tmp/o 2>&1
 	rc=$?
 	tail -12 /tmp/o
 	[ $rc = 0 ] || fail "crowd density exited $rc"
-	grep -qi 'memory' /tmp/o || fail "the stop was not the memory budget"
+	grep -q 'stopped by memory-budget' /tmp/o || fail "the ramp was not stopped by the memory budget"
 	nothing_left
 }
 
