@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/cgroup.h"
 #include "core/container.h"
 #include "core/netns.h"
 #include "core/registry.h"
@@ -61,10 +62,12 @@ static int run_parse(int argc, char **argv, struct crowd_config *cfg)
 	bool rootless = cfg->rootless || (cfg->ns & CLONE_NEWUSER);
 	if (geteuid() != 0 && !rootless)
 		crowd_usage_error("run", "needs root, or --rootless for a user namespace");
-	if (geteuid() != 0 && has_limits(cfg))
-		crowd_usage_error("run", "--memory-max/--pids-max/--cpu-max/--cpuset: cgroup "
-					 "limits need root (an unprivileged --rootless run has no "
-					 "delegated cgroup here)");
+	char why[256];
+	if (geteuid() != 0 && has_limits(cfg) && crowd_cg_user_root(NULL, 0, why, sizeof(why)) < 0)
+		crowd_usage_error("run",
+				  "--memory-max/--pids-max/--cpu-max/--cpuset: cgroup limits need "
+				  "root or a delegated cgroup (%s)",
+				  why);
 	return first;
 }
 
@@ -108,7 +111,8 @@ static int run_start(struct run_state *s, struct crowd_error *err)
 	 * cgroups, the registry and the clone are made (harness/core/netns.h). */
 	if (geteuid() == 0 && !rootless && (cfg->ns & CLONE_NEWNET) && cfg->pod_size != 1)
 		crowd_netns_prefetch();
-	if (geteuid() == 0) {
+	/* Root, or a caller with a delegated subtree (crowd_cg_user_root): a cgroup per run. */
+	if (geteuid() == 0 || crowd_cg_user_root(NULL, 0, NULL, 0) == 0) {
 		char name[64];
 		snprintf(name, sizeof(name), "run-%d", (int)getpid());
 		int r = crowd_cg_run_open(run_cgroup_root(has_limits(cfg)), name, &s->run, err);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "core/caps.h"
+#include "core/cgroup.h"
 #include "core/rootfs.h"
 #include "core/security.h"
 #include "core/util.h"
@@ -761,12 +762,15 @@ static void finish_container(const struct parse *p)
 		cfg->rootfs = def;
 	}
 	finish_seccomp(c, cfg);
+	char why[256];
 	if (cfg->rootless && geteuid() != 0 &&
 	    (cfg->limits.memory_max_bytes >= 0 || cfg->limits.pids_max >= 0 ||
-	     cfg->limits.cpu_quota_us >= 0))
+	     cfg->limits.cpu_quota_us >= 0) &&
+	    crowd_cg_user_root(NULL, 0, why, sizeof(why)) < 0)
 		crowd_usage_error(c,
-				  "--rootless: cgroup limits need root here (no delegated cgroup); "
-				  "drop --memory-max/--pids-max/--cpu-max");
+				  "--rootless: cgroup limits need root or a delegated cgroup (%s); "
+				  "drop --memory-max/--pids-max/--cpu-max",
+				  why);
 }
 
 static void finish_fleet(const struct parse *p)

@@ -101,7 +101,9 @@ run_check() {
 }
 
 # One script is one case; exit 77 is a skip whose reason is its last line. A part of a
-# script that could not run is one more skipped case, from lib.sh's skip_part.
+# script that could not run is one more skipped case, from lib.sh's skip_part; a script that
+# runs a list of its own (tests/it_cgroup_v2_vm.sh: the guest's tests) reports each as one
+# more case through lib.sh's part_result (CROWD_CASE_LOG: "pass|fail|skip<TAB>NAME<TAB>WHY").
 run_script() {
 	local t=$1 name start rc part why
 	name=$(basename "$t" .sh)
@@ -111,8 +113,9 @@ run_script() {
 		return
 	fi
 	: >"$log/$name.skips"
+	: >"$log/$name.cases"
 	start=$(date +%s)
-	CROWD_SKIP_LOG=$log/$name.skips timeout "${IT_TIMEOUT:-600}" bash "$t" >"$log/$name.out" 2>&1
+	CROWD_SKIP_LOG=$log/$name.skips CROWD_CASE_LOG=$log/$name.cases timeout "${IT_TIMEOUT:-600}" bash "$t" >"$log/$name.out" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		count pass "$name"
@@ -128,6 +131,14 @@ run_script() {
 	while IFS=$'\t' read -r part why; do
 		count skip "$name/$part" "$why"
 	done <"$log/$name.skips"
+	local res np=0 nfail=0
+	while IFS=$'\t' read -r res part why; do
+		case $res in pass | fail | skip) ;; *) res=fail why="bad case line '$res $part'" ;; esac
+		count "$res" "$name/$part" "$why"
+		np=$((np + 1))
+		[ "$res" = fail ] && nfail=$((nfail + 1))
+	done <"$log/$name.cases"
+	[ $np -eq 0 ] || echo "  $name: $np cases of its own, $nfail failed"
 }
 
 tests=("$@")

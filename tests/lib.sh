@@ -37,6 +37,14 @@ skip_part() {
 	[ -z "${CROWD_SKIP_LOG:-}" ] || printf '%s\t%s\n' "$1" "$2" >>"$CROWD_SKIP_LOG"
 }
 
+# part_result pass|fail|skip NAME [WHY]: one case of a list the script runs itself (the
+# guest's tests of tests/it_cgroup_v2_vm.sh), counted by scripts/run-tests.sh as
+# "<test>/NAME" beside the script's own case (through CROWD_CASE_LOG).
+part_result() {
+	echo "${1^^} $2${3:+: $3}"
+	[ -z "${CROWD_CASE_LOG:-}" ] || printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$CROWD_CASE_LOG"
+}
+
 # CSV files with a header line (samples.csv, density.csv, ...) are read by column NAME, never
 # by position: a column appended (or moved) breaks no test. Shared awk: csv_split fills f[]
 # with a line's unquoted fields and s[], e[] with where each raw field starts and ends;

@@ -52,7 +52,9 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 
 static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 {
-	if (!run->cg)
+	/* Unprivileged without a delegated cgroup (the launcher said why): --rootless goes on
+	 * with no cgroup, as crowd run does. */
+	if (!run->cg && !(geteuid() != 0 && run->cfg && run->cfg->rootless))
 		return crowd_error_set(err, ENODEV, "core: the run's cgroups could not be made");
 	struct core_run *cr = calloc(1, sizeof(*cr));
 	if (!cr)
@@ -190,7 +192,8 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	inst->port = port;
 	snprintf(inst->addr, sizeof(inst->addr), "127.0.0.1");
 	snprintf(inst->sample.id, sizeof(inst->sample.id), "%s", ci->ctr.id);
-	inst->sample.t_cgroup_ns = rel(run, ci->ctr.t_cgroup_ns);
+	/* Without a cgroup (--rootless, none delegated) there is no cgroup step to time. */
+	inst->sample.t_cgroup_ns = ci->ctr.cg ? rel(run, ci->ctr.t_cgroup_ns) : -1;
 	inst->sample.t_clone_ns = rel(run, ci->ctr.t_clone_ns);
 	inst->sample.t_setup_ns = rel(run, ci->ctr.t_setup_ns);
 
@@ -249,6 +252,13 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	(void)run;
 	struct core_inst *ci = inst->priv;
 	struct crowd_cg_stats st;
+	if (!ci->ctr.cg) {
+		/* No cgroup: the cgroup figure is absent; PSS/RSS of the container's init. */
+		pid_t pid = ci->ctr.pid;
+		inst->sample.cgroup_bytes = -1;
+		return crowd_mem_pids(&pid, 1, &inst->sample.pss_bytes, &inst->sample.rss_bytes,
+				      err);
+	}
 	int r = crowd_cg_stats(ci->ctr.cg, &st, err);
 	if (r < 0)
 		return r;

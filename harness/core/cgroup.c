@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "cgroup_hybrid.h"
 #include "cgroup_utils.h"
@@ -77,6 +78,99 @@ const char *crowd_cg_top(struct crowd_error *err)
 	if (!t || !*t)
 		return CG_DEFAULT_TOP;
 	return name_check("CROWD_CGROUP_TOP", t, err) < 0 ? NULL : t;
+}
+
+/* ---- the root: /sys/fs/cgroup, or a delegated subtree for an unprivileged caller ---- */
+
+static pthread_once_t user_root_once = PTHREAD_ONCE_INIT;
+static int user_root_r = -ENOENT;
+static char user_root_path[PATH_MAX];
+static char user_root_why[256];
+
+static void user_root_find(void)
+{
+	char buf[4096], own[PATH_MAX], ctl[PATH_MAX + 32], ctrls[512];
+	enum crowd_cg_layout layout;
+	char *why = user_root_why;
+	size_t wl = sizeof(user_root_why);
+
+	user_root_r = -ENOENT;
+	if (crowd_cg_detect(CG_DEFAULT_ROOT, &layout, NULL) < 0 || layout != CROWD_CG_UNIFIED) {
+		snprintf(why, wl, "the host's cgroups are not cgroup2-only (%s), so nothing is "
+				  "delegated to users",
+			 crowd_cg_layout_name(layout));
+		return;
+	}
+	/* "0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope" */
+	const char *p = NULL;
+	if (crowd_read_file("/proc/self/cgroup", buf, sizeof(buf), NULL) >= 0)
+		for (char *l = buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+			if (!strncmp(l, "0::", 3)) {
+				p = l + 3;
+				l[3 + strcspn(l + 3, "\n")] = '\0';
+				break;
+			}
+	if (!p || p[0] != '/') {
+		snprintf(why, wl, "/proc/self/cgroup names no cgroup2 membership");
+		return;
+	}
+	snprintf(own, sizeof(own), "%s%s", CG_DEFAULT_ROOT, p);
+	/* Its own cgroup holds the caller (no process may sit beside enabled controllers), so
+	 * crowd's tree goes beside it, in the parent: delegated like systemd's user@UID.service
+	 * (owned by the user) and offering the controllers. */
+	char *slash = strrchr(own + strlen(CG_DEFAULT_ROOT), '/');
+	if (!slash || slash == own + strlen(CG_DEFAULT_ROOT)) {
+		snprintf(why, wl, "crowd runs in the root cgroup or one right below it (%.150s), "
+				  "which is never delegated",
+			 own);
+		return;
+	}
+	*slash = '\0';
+	static const char *const need[] = {"", "/cgroup.procs", "/cgroup.subtree_control"};
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(need); i++) {
+		snprintf(ctl, sizeof(ctl), "%s%s", own, need[i]);
+		if (faccessat(AT_FDCWD, ctl, W_OK, AT_EACCESS) < 0) {
+			snprintf(why, wl, "%.150s is not writable by uid %u (not delegated)", ctl,
+				 (unsigned)geteuid());
+			return;
+		}
+	}
+	snprintf(ctl, sizeof(ctl), "%s/cgroup.controllers", own);
+	if (crowd_read_file(ctl, ctrls, sizeof(ctrls), NULL) < 0)
+		ctrls[0] = '\0';
+	for (const char *c = "memory\0pids\0"; *c; c += strlen(c) + 1) {
+		char w[16];
+		snprintf(w, sizeof(w), " %s ", c);
+		char padded[sizeof(ctrls) + 2];
+		snprintf(padded, sizeof(padded), " %s", ctrls);
+		padded[strcspn(padded, "\n")] = ' ';
+		if (!strstr(padded, w)) {
+			snprintf(why, wl, "%.150s offers no %s controller (delegated without it)", own,
+				 c);
+			return;
+		}
+	}
+	snprintf(user_root_path, sizeof(user_root_path), "%s", own);
+	user_root_r = 0;
+}
+
+int crowd_cg_user_root(char *buf, size_t len, char *why, size_t why_len)
+{
+	pthread_once(&user_root_once, user_root_find);
+	if (user_root_r == 0 && buf)
+		snprintf(buf, len, "%s", user_root_path);
+	if (user_root_r < 0 && why)
+		snprintf(why, why_len, "%s", user_root_why);
+	return user_root_r;
+}
+
+/* The root a NULL root means: /sys/fs/cgroup for root, the delegated subtree for anyone else
+ * who has one. */
+static const char *default_root(void)
+{
+	if (geteuid() == 0 || crowd_cg_user_root(NULL, 0, NULL, 0) < 0)
+		return CG_DEFAULT_ROOT;
+	return user_root_path;
 }
 
 /* ---- hierarchies and runs ---- */
@@ -258,7 +352,7 @@ int cg_run_open_layout(const char *root, enum crowd_cg_layout layout, bool check
 		run_free(run);
 		return crowd_error_errno(err, ENOMEM, "cgroup run");
 	}
-	r = hier_discover(run, root ? root : CG_DEFAULT_ROOT, layout, check_fs, err);
+	r = hier_discover(run, root ? root : default_root(), layout, check_fs, err);
 	if (r == 0)
 		r = run->ops->run_open(run, err);
 	if (r < 0) {
@@ -276,7 +370,7 @@ int crowd_cg_run_open(const char *root, const char *run_name, struct crowd_cg_ru
 	int r;
 
 	if (!root)
-		root = CG_DEFAULT_ROOT;
+		root = default_root();
 	r = crowd_cg_detect(root, &layout, err);
 	if (r < 0)
 		return r;
@@ -522,7 +616,7 @@ int cg_sweep_layout(const char *root, enum crowd_cg_layout layout, bool check_fs
 	if (!run)
 		return crowd_error_errno(err, ENOMEM, "cgroup sweep");
 	run->ops = layout_ops[layout];
-	r = hier_discover(run, root ? root : CG_DEFAULT_ROOT, layout, check_fs, err);
+	r = hier_discover(run, root ? root : default_root(), layout, check_fs, err);
 	if (r < 0) {
 		run_free(run);
 		return r;
@@ -559,7 +653,7 @@ int crowd_cg_sweep(const char *root, unsigned *ret_removed, unsigned *ret_left,
 	int r;
 
 	if (!root)
-		root = CG_DEFAULT_ROOT;
+		root = default_root();
 	r = crowd_cg_detect(root, &layout, err);
 	if (r == 0)
 		r = cg_sweep_layout(root, layout, true, &removed, &left, err);
@@ -580,12 +674,13 @@ bool crowd_cg_run_left(const char *root, const char *run_name, char *ret_path, s
 	if (!top || name_check("run", run_name, NULL) < 0)
 		return false;
 	if (!root)
-		root = CG_DEFAULT_ROOT;
+		root = default_root();
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(hier); i++) {
 		char p[PATH_MAX], ptop[PATH_MAX];
 		struct stat st;
-		snprintf(ptop, sizeof(ptop), "%s%s%s/%s", root, hier[i][0] ? "/" : "", hier[i],
-			 top);
+		if (snprintf(ptop, sizeof(ptop), "%s%s%s/%s", root, hier[i][0] ? "/" : "",
+			     hier[i], top) >= (int)sizeof(ptop))
+			continue;
 		if (snprintf(p, sizeof(p), "%s/%s", ptop, run_name) >= (int)sizeof(p))
 			continue;
 		if (stat(p, &st) == 0) {
@@ -607,14 +702,16 @@ bool crowd_cg_pids_limit(const char *root, const char *run_name, int64_t *ret_ma
 	if (!top || name_check("run", run_name, NULL) < 0)
 		return false;
 	if (!root)
-		root = CG_DEFAULT_ROOT;
+		root = default_root();
 	/* v1 pids hierarchy or cgroup2 at the root; the run, then <top>. */
 	for (int i = 0; i < 2; i++) {
 		for (int depth = 2; depth >= 1; depth--) {
 			char dir[PATH_MAX], p[PATH_MAX + 16];
 			int64_t max, cur;
-			snprintf(dir, sizeof(dir), "%s%s/%s%s%s", root, i == 0 ? "/pids" : "", top,
-				 depth == 2 ? "/" : "", depth == 2 ? run_name : "");
+			if (snprintf(dir, sizeof(dir), "%s%s/%s%s%s", root, i == 0 ? "/pids" : "",
+				     top, depth == 2 ? "/" : "",
+				     depth == 2 ? run_name : "") >= (int)sizeof(dir))
+				continue;
 			snprintf(p, sizeof(p), "%s/pids.max", dir);
 			if (crowd_read_int64(p, &max, NULL) < 0 || max == INT64_MAX)
 				continue;

@@ -22,8 +22,16 @@ const char *crowd_cg_top(struct crowd_error *err);
 int crowd_cg_detect(const char *root, enum crowd_cg_layout *ret, struct crowd_error *err);
 const char *crowd_cg_layout_name(enum crowd_cg_layout l);
 
-/* Make <root>/<top>/<run_name> in every hierarchy the layout uses (root NULL means
- * /sys/fs/cgroup), enabling the controllers the limits need. */
+/* For an unprivileged caller on a cgroup2-only host: the delegated subtree crowd works in,
+ * the parent of the caller's own cgroup (/proc/self/cgroup) when the caller may write its
+ * directory, cgroup.procs and cgroup.subtree_control and it offers memory and pids (as
+ * systemd's user@UID.service). 0 with its path in buf; -ENOENT with why (one line) when
+ * there is none. Found once per process. A NULL root below means this subtree for a caller
+ * other than root who has one, /sys/fs/cgroup otherwise. */
+int crowd_cg_user_root(char *buf, size_t len, char *why, size_t why_len);
+
+/* Make <root>/<top>/<run_name> in every hierarchy the layout uses (root NULL: see
+ * crowd_cg_user_root), enabling the controllers the limits need. */
 int crowd_cg_run_open(const char *root, const char *run_name, struct crowd_cg_run **ret,
 		      struct crowd_error *err);
 /* Remove the run's parent cgroups (children must be gone); frees run. NULL is fine. */

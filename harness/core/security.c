@@ -1,6 +1,7 @@
 /* The security feature table and its --security list parser. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "security.h"
@@ -15,9 +16,13 @@ const struct crowd_sec_desc crowd_sec_table[] = {
 };
 const unsigned crowd_sec_table_len = CROWD_ARRAY_SIZE(crowd_sec_table);
 
+/* An unprivileged caller (--rootless, in a delegated cgroup) cannot load a cgroup device
+ * program (CAP_SYS_ADMIN/CAP_BPF) nor write a v1 devices.deny; its containers are in a user
+ * namespace, where the kernel refuses device nodes (mknod) and the bind-mounted host nodes
+ * keep their host permissions, so there the allowlist is the user namespace's. */
 void crowd_sec_cg_limits(unsigned bits, struct crowd_cg_limits *l)
 {
-	l->devices = (bits & CROWD_SEC_DEVICES) ? crowd_dev_default() : NULL;
+	l->devices = (bits & CROWD_SEC_DEVICES) && geteuid() == 0 ? crowd_dev_default() : NULL;
 }
 
 static int sec_bad(const char *what, size_t n, const char *p, struct crowd_error *err)

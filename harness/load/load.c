@@ -17,6 +17,10 @@
 #include <string.h>
 #include <strings.h>
 #include <dirent.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -131,22 +135,92 @@ static int64_t thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* A socket made in netns_fd by a forked child: an unprivileged load generator may not setns
+ * into a network namespace a user namespace owns (a --rootless container's); a child, which
+ * has one thread, may join that user namespace first (its owner has every capability in it;
+ * a threaded process may not), then the network namespace, and pass the socket back. */
+static int socket_via_child(int netns_fd, int family)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	int userns = ioctl(netns_fd, NS_GET_USERNS);
+	if (userns < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		int e = 0, fd = -1;
+		if (setns(userns, CLONE_NEWUSER) < 0 || setns(netns_fd, CLONE_NEWNET) < 0 ||
+		    (fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+			e = errno;
+		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+		struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (fd >= 0) {
+			m.msg_control = cbuf;
+			m.msg_controllen = sizeof(cbuf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		}
+		_exit(sendmsg(sv[1], &m, 0) < 0 ? 1 : 0);
+	}
+	int e = pid < 0 ? errno : 0, fd = -1;
+	close(sv[1]);
+	close(userns);
+	if (pid > 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		int child_err = EIO;
+		struct iovec iov = {.iov_base = &child_err, .iov_len = sizeof(child_err)};
+		struct msghdr m = {
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+		ssize_t n;
+		do
+			n = recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC);
+		while (n < 0 && errno == EINTR);
+		struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		else
+			e = n < 0 ? errno : child_err ? child_err : EIO;
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(sv[0]);
+	return fd >= 0 ? fd : -e;
+}
+
 /* A socket made in the target's network namespace. Namespace switches are lazy: the thread
  * stays where it is until a target of another namespace needs a socket. */
 static int make_socket(struct worker *w, const struct tinfo *ti)
 {
 	int want = ti->netns_fd;
+	int fd = -1;
 	if (want != w->cur_netns) {
 		int to = want >= 0 ? want : w->own_netns;
 		if (setns(to, CLONE_NEWNET) < 0) {
 			int e = errno;
-			w->err = crowd_error_errno(&w->error, e,
-						   "setns into the target's network namespace");
-			return -e;
+			if (e == EPERM && want >= 0 && geteuid() != 0)
+				fd = socket_via_child(want, ti->family);
+			if (fd < 0) {
+				if (fd < -1)
+					e = -fd;
+				w->err = crowd_error_errno(
+				    &w->error, e, "setns into the target's network namespace");
+				return -e;
+			}
+		} else {
+			w->cur_netns = want;
 		}
-		w->cur_netns = want;
 	}
-	int fd = socket(ti->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(ti->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	int one = 1;
