@@ -68,6 +68,10 @@ static const struct col extra_cols[] = {
     S_COL("latency_p99_ns", COL_I64, x.latency_p99_ns),
     S_COL("errors", COL_I64, x.errors),
 };
+/* Always written, after the optional ones above; optional when reading (older folders). */
+static const struct col late_cols[] = {
+    S_COL("engine_bytes", COL_I64, s.engine_bytes),
+};
 
 #define D_COL(n, k, f)                                                                             \
 	{                                                                                          \
@@ -191,6 +195,7 @@ int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
 	put_header(f, sample_cols, CROWD_ARRAY_SIZE(sample_cols), true);
 	if (extra)
 		put_header(f, extra_cols, CROWD_ARRAY_SIZE(extra_cols), false);
+	put_header(f, late_cols, CROWD_ARRAY_SIZE(late_cols), false);
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
 		struct sample_row row = {.s = s[i]};
@@ -199,6 +204,7 @@ int crowd_results_write_samples(const char *path, const struct crowd_sample *s,
 		put_row(f, sample_cols, CROWD_ARRAY_SIZE(sample_cols), &row, true);
 		if (extra)
 			put_row(f, extra_cols, CROWD_ARRAY_SIZE(extra_cols), &row, false);
+		put_row(f, late_cols, CROWD_ARRAY_SIZE(late_cols), &row, false);
 		fputc('\n', f);
 	}
 	return close_checked(f, path, err);
@@ -494,12 +500,15 @@ int crowd_results_read_samples(const char *path, struct crowd_sample **ret,
 			       struct crowd_sample_extra **ret_extra, size_t *ret_n,
 			       struct crowd_error *err)
 {
-	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols)];
+	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols) +
+			       CROWD_ARRAY_SIZE(late_cols)];
 	size_t k = 0;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(sample_cols); i++)
 		cols[k++] = &sample_cols[i];
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(extra_cols); i++)
 		cols[k++] = &extra_cols[i];
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(late_cols); i++)
+		cols[k++] = &late_cols[i];
 	const struct csv_spec spec = {cols, k, CROWD_ARRAY_SIZE(sample_cols),
 				      sizeof(struct sample_row), sample_row_init};
 	_cleanup_free_ struct sample_row *rows = NULL;
