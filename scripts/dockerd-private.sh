@@ -21,6 +21,8 @@ case "$dir" in
 esac
 sock=$dir/docker.sock
 pidfile=$dir/dockerd.pid
+# The containers' cgroups go under this parent (in every hierarchy), removed on stop.
+cgparent=crowd-dockerd-$(basename "$dir")
 
 case "$cmd" in
 host)
@@ -40,6 +42,7 @@ start)
 	setsid dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$pidfile" \
 		-H "unix://$sock" --iptables=false --ip6tables=false --bridge=none \
 		--ip-masq=false --storage-driver=overlay2 --log-level=warn \
+		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$cgparent" \
 		--containerd-namespace "crowd-$(basename "$dir")" \
 		--containerd-plugins-namespace "crowd-$(basename "$dir")-plugins" \
 		>"$dir/dockerd.log" 2>&1 </dev/null &
@@ -76,6 +79,9 @@ stop)
 	# Mounts dockerd left under the data root (overlay layers, netns files).
 	awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	for cg in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
+		[ -d "$cg" ] && rmdir "$cg" 2>/dev/null || true
+	done
 	rm -rf "$dir/data" "$dir/exec" "$sock" "$pidfile" "$dir/dockerd.log" "$dir/containerd"
 	rmdir "$dir" 2>/dev/null || true
 	;;
