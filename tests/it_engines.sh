@@ -26,12 +26,16 @@ check_rows() {
 	local b=$1 csv=$2
 	[ "$(($(wc -l <"$csv") - 1))" -eq 3 ] || fail "$b: not 3 rows in $csv"
 	[ "$(csv_col "$csv" status | sort -u)" = ok ] || fail "$b: not every row ok: $(csv_col "$csv" error | sort -u)"
-	for c in t_request_ns t_cgroup_ns t_clone_ns t_ready_ns spinup_ns teardown_ns cgroup_bytes pss_bytes rss_bytes engine_bytes; do
+	local must="t_request_ns t_clone_ns t_ready_ns spinup_ns teardown_ns cgroup_bytes pss_bytes rss_bytes engine_bytes"
+	# docker: create returned (t_cgroup), start returned (t_clone); podman run -d is one step.
+	[ "$b" = docker ] && must="$must t_cgroup_ns"
+	[ "$b" = podman ] && { [ -z "$(csv_col "$csv" t_cgroup_ns | sort -u)" ] || fail "podman: t_cgroup_ns filled"; }
+	for c in $must; do
 		csv_col "$csv" "$c" | awk -v c="$c" -v b="$b" '$1 == "" || $1 + 0 <= 0 { print "FAIL: " b ": " c " empty or not positive" > "/dev/stderr"; exit 1 }' || exit 1
 	done
 	[ -z "$(csv_col "$csv" t_setup_ns | sort -u)" ] || fail "$b: t_setup_ns filled, but $b cannot see it"
-	csv_col "$csv" t_request_ns t_cgroup_ns t_clone_ns t_ready_ns |
-		awk -F'\t' '!($1 <= $2 && $2 <= $3 && $3 <= $4) { exit 1 }' || fail "$b: phases out of order"
+	csv_col "$csv" t_request_ns t_clone_ns t_ready_ns |
+		awk -F'\t' '!($1 <= $2 && $2 <= $3) { exit 1 }' || fail "$b: phases out of order"
 	# The load reached every httpd inside its network namespace.
 	csv_col "$csv" rps | awk '$1 + 0 <= 0 { exit 1 }' || fail "$b: an httpd served no requests"
 	# The engine costs more than nothing beside the container: the shim/monitor alone is
@@ -70,7 +74,7 @@ check_clean() {
 	wait "$pid" 2>/dev/null
 	[ -n "$(ours "$b")" ] || fail "$b: expected containers of the killed run to remain"
 	expect_rc 0 "$CROWD" clean
-	grep -Eq "[1-9][0-9]* peer containers" <<<"$OUT" || fail "$b: crowd clean removed no container: $OUT"
+	grep -Eq "[1-9][0-9]* peer containers?" <<<"$OUT" || fail "$b: crowd clean removed no container: $OUT"
 	expect_rc 0 "$CROWD" clean
 	grep -q " 0 peer containers, 0 scratch dirs" <<<"$OUT" || fail "$b: second crowd clean not empty: $OUT"
 }

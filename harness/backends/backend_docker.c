@@ -37,6 +37,7 @@ struct dk_run {
 	char image[64];
 	char prefix[96];	   /* crowd-<top>-<run>- */
 	char top_label[80];	   /* the crowd.top label value */
+	char cg_parent[192];	   /* CgroupParent /<top>/<run>-docker (cgroupfs driver), "" */
 	pid_t daemons[2];	   /* dockerd and its containerd (0: not found) */
 	int64_t daemon_base;	   /* their PSS after open */
 	pthread_mutex_t mu;
@@ -191,8 +192,8 @@ static void ns_text(const struct crowd_config *cfg, char *un, size_t len)
 		ADD("ns without mnt (an engine always makes a mount namespace)");
 	if (cfg->ns & CLONE_NEWUSER)
 		ADD("ns user (docker maps users daemon-wide with --userns-remap only)");
-	if (cfg->limits.cpuset_cpus[0] || cfg->limits.cpuset_mems[0])
-		ADD("cpuset via docker's cgroup parent only");
+	if (cfg->limits.cpuset_mems[0])
+		ADD("cpuset-mems");
 	if (cfg->pod_size > 1)
 		ADD("pod-size");
 	ADD("security: docker's own capabilities, device rules and /proc masks");
@@ -218,6 +219,17 @@ static int docker_open(struct crowd_backend_run *run, struct crowd_error *err)
 		goto fail;
 	free(resp.body);
 	daemon_pids(d, resp.peer);
+	/* With the cgroupfs driver the containers' cgroups go under /<top>/<run>-docker, as
+	 * runc's do: crowd clean's cgroup sweep finds what a killed run left. */
+	if (dk_call(d->sock, "GET", "/info", NULL, 10000, &resp, NULL) == 0) {
+		json_t *j = resp.status == 200 ? json_loads(resp.body, 0, NULL) : NULL;
+		const char *drv = j ? json_string_value(json_object_get(j, "CgroupDriver")) : NULL;
+		if (drv && !strcmp(drv, "cgroupfs"))
+			crowd_peer_fmt(d->cg_parent, sizeof(d->cg_parent), "/%s/%s-docker",
+				       crowd_peer_top(), run->run_name);
+		json_decref(j);
+		free(resp.body);
+	}
 	d->daemon_base = d->daemons[0] ? daemons_pss(d) : -1;
 	snprintf(d->top_label, sizeof(d->top_label), "%s", crowd_peer_top());
 	crowd_engine_safe_name(d->top_label);
@@ -296,6 +308,8 @@ static char *create_body(struct crowd_backend_run *run, const struct dk_run *d,
 	}
 	if (l->cpuset_cpus[0])
 		json_object_set_new(host, "CpusetCpus", json_string(l->cpuset_cpus));
+	if (d->cg_parent[0])
+		json_object_set_new(host, "CgroupParent", json_string(d->cg_parent));
 	json_t *body = json_pack("{s:s,s:o,s:o,s:{s:s,s:s},s:o,s:s}", "Image", d->image, "Cmd",
 				 cmd, "Env", env, "Labels", "crowd.top", d->top_label, "crowd.run",
 				 run->run_name, "HostConfig", host, "WorkingDir", "/");
@@ -493,6 +507,12 @@ static void docker_close(struct crowd_backend_run *run)
 	crowd_peer_scratch_remove(run);
 	if (!d)
 		return;
+	if (d->cg_parent[0]) {
+		char top[96];
+		crowd_engine_cg_rmdir(d->cg_parent);
+		snprintf(top, sizeof(top), "/%s", crowd_peer_top());
+		crowd_engine_cg_rmdir(top);
+	}
 	pthread_mutex_destroy(&d->mu);
 	free(d);
 	run->priv = NULL;
@@ -503,8 +523,10 @@ static int docker_sweep(struct crowd_sweep *ret, struct crowd_error *err)
 {
 	char sock[108], prefix[96], path[512];
 	int r = crowd_peer_sweep("docker", NULL, NULL, ret, err);
-	if (crowd_docker_socket(sock, sizeof(sock), NULL) < 0)
+	if (crowd_docker_socket(sock, sizeof(sock), NULL) < 0) {
+		ret->left += crowd_engine_cg_sweep(crowd_peer_top(), "docker");
 		return r;
+	}
 	crowd_peer_fmt(prefix, sizeof(prefix), "/" NAME_FMT, crowd_peer_top());
 	crowd_engine_safe_name(prefix + 1);
 	/* filters={"label":["crowd.top=<top>"]}, URL-encoded */
@@ -539,6 +561,7 @@ static int docker_sweep(struct crowd_sweep *ret, struct crowd_error *err)
 		}
 	}
 	json_decref(list);
+	ret->left += crowd_engine_cg_sweep(crowd_peer_top(), "docker");
 	return r;
 }
 

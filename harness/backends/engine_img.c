@@ -1,6 +1,7 @@
 /* Shared pieces of the engine backends (see engine_img.h). */
 #include "engine_img.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -104,4 +105,74 @@ void crowd_engine_safe_name(char *s)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
 			*s = '-';
+}
+
+/* Every directory where a cgroup tree is rooted: /sys/fs/cgroup/<h> and /sys/fs/cgroup. */
+static size_t cg_roots(char roots[][64], size_t max)
+{
+	size_t n = 0;
+	DIR *d = opendir("/sys/fs/cgroup");
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) && n + 1 < max)
+			if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+				snprintf(roots[n++], 64, "/sys/fs/cgroup/%.40s", de->d_name);
+		closedir(d);
+	}
+	snprintf(roots[n++], 64, "/sys/fs/cgroup");
+	return n;
+}
+
+/* rmdir path's empty subdirectories (one level down), then path; -errno of path's rmdir. */
+static int rmdir_shallow(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char sub[PATH_MAX];
+		if (de->d_name[0] != '.' && de->d_type == DT_DIR &&
+		    crowd_peer_fmt(sub, sizeof(sub), "%s/%s", path, de->d_name) == 0)
+			rmdir(sub);
+	}
+	closedir(d);
+	return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+void crowd_engine_cg_rmdir(const char *rel)
+{
+	char roots[32][64], path[PATH_MAX];
+	size_t n = cg_roots(roots, 32);
+	for (size_t i = 0; i < n; i++)
+		if (crowd_peer_fmt(path, sizeof(path), "%s%s", roots[i], rel) == 0)
+			rmdir_shallow(path);
+}
+
+unsigned crowd_engine_cg_sweep(const char *top, const char *backend)
+{
+	char roots[32][64], path[PATH_MAX];
+	size_t n = cg_roots(roots, 32), bl = strlen(backend);
+	unsigned left = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (crowd_peer_fmt(path, sizeof(path), "%s/%s", roots[i], top) < 0)
+			continue;
+		DIR *d = opendir(path);
+		if (!d)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			size_t l = strlen(de->d_name);
+			char run[PATH_MAX];
+			if (de->d_type != DT_DIR || l <= bl + 1 || de->d_name[l - bl - 1] != '-' ||
+			    strcmp(de->d_name + l - bl, backend) ||
+			    crowd_peer_fmt(run, sizeof(run), "%s/%s", path, de->d_name) < 0)
+				continue;
+			if (rmdir_shallow(run) < 0)
+				left++;
+		}
+		closedir(d);
+		rmdir(path); /* <top> itself once empty; crowd clean's sweep does the rest */
+	}
+	return left;
 }

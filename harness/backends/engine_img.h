@@ -28,4 +28,12 @@ int64_t crowd_engine_cg_memory(pid_t pid);
 /* A name safe for an engine's container names ([a-zA-Z0-9_.-]): other bytes become '-'. */
 void crowd_engine_safe_name(char *s);
 
+/* rmdir /sys/fs/cgroup/<h>/<rel> in every hierarchy (and <rel> on a pure v2 host): the
+ * cgroup parent an engine made for a run, once its containers are gone. Empty ones only. */
+void crowd_engine_cg_rmdir(const char *rel);
+
+/* For crowd clean: the run parents /<top>/<run>-<backend> (and their empty children) in every
+ * hierarchy; how many could not be removed. */
+unsigned crowd_engine_cg_sweep(const char *top, const char *backend);
+
 #endif
