@@ -68,19 +68,19 @@ stop)
 		i=0
 		while kill -0 "$pid" 2>/dev/null; do
 			i=$((i + 1))
-			[ $i -gt 200 ] && kill -KILL "$pid" 2>/dev/null || true
+			if [ $i -gt 200 ]; then kill -KILL "$pid" 2>/dev/null || true; fi
 			[ $i -gt 250 ] && break
 			sleep 0.1
 		done
 		for k in $kids; do
-			kill -0 "$k" 2>/dev/null && kill -KILL "$k" 2>/dev/null || true
+			kill -KILL "$k" 2>/dev/null || true
 		done
 	fi
 	# Mounts dockerd left under the data root (overlay layers, netns files).
 	awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	for cg in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
-		[ -d "$cg" ] && rmdir "$cg" 2>/dev/null || true
+		if [ -d "$cg" ]; then rmdir "$cg" 2>/dev/null || true; fi
 	done
 	rm -rf "$dir/data" "$dir/exec" "$sock" "$pidfile" "$dir/dockerd.log" "$dir/containerd"
 	rmdir "$dir" 2>/dev/null || true

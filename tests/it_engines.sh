@@ -43,16 +43,22 @@ check_rows() {
 	csv_col "$csv" engine_bytes | awk '$1 < 102400 { exit 1 }' || fail "$b: engine_bytes below 100 KiB"
 }
 
+# wait_fifos N: until N instances have their readiness FIFO (are being started), at most 10 s.
+wait_fifos() {
+	local _
+	for _ in $(seq 200); do
+		[ "$(find "/tmp/crowd-$CROWD_CGROUP_TOP" -name '*.ready' 2>/dev/null | wc -l)" -ge "$1" ] && return
+		sleep 0.05
+	done
+}
+
 # SIGINT during a bench: exit 130, started ones torn down.
 check_sigint() {
 	local b=$1
 	"$CROWD" bench -n 40 --backend "$b" --workload httpd --no-load --quiet --out "$tmp/$b-int" \
 		>/dev/null 2>"$tmp/$b-int.err" &
-	local pid=$! i
-	for i in $(seq 200); do
-		[ "$(ls "/tmp/crowd-$CROWD_CGROUP_TOP"/*/*.ready 2>/dev/null | wc -l)" -ge 2 ] && break
-		sleep 0.05
-	done
+	local pid=$!
+	wait_fifos 2
 	kill -INT "$pid"
 	wait "$pid"
 	local rc=$?
@@ -65,11 +71,8 @@ check_clean() {
 	local b=$1
 	"$CROWD" bench -n 40 --backend "$b" --workload httpd --no-load --quiet --out "$tmp/$b-kill" \
 		>/dev/null 2>&1 &
-	local pid=$! i
-	for i in $(seq 200); do
-		[ "$(ls "/tmp/crowd-$CROWD_CGROUP_TOP"/*/*.ready 2>/dev/null | wc -l)" -ge 2 ] && break
-		sleep 0.05
-	done
+	local pid=$!
+	wait_fifos 2
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	[ -n "$(ours "$b")" ] || fail "$b: expected containers of the killed run to remain"

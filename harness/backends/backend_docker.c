@@ -35,15 +35,15 @@
 struct dk_run {
 	char sock[108];
 	char image[64];
-	char prefix[96];	   /* crowd-<top>-<run>- */
-	char top_label[80];	   /* the crowd.top label value */
-	char cg_parent[192];	   /* CgroupParent /<top>/<run>-docker (cgroupfs driver), "" */
-	pid_t daemons[2];	   /* dockerd and its containerd (0: not found) */
-	int64_t daemon_base;	   /* their PSS after open */
+	char prefix[96];     /* crowd-<top>-<run>- */
+	char top_label[80];  /* the crowd.top label value */
+	char cg_parent[192]; /* CgroupParent /<top>/<run>-docker (cgroupfs driver), "" */
+	pid_t daemons[2];    /* dockerd and its containerd (0: not found) */
+	int64_t daemon_base; /* their PSS after open */
 	pthread_mutex_t mu;
-	int live;		   /* containers started and not yet stopped */
-	int64_t daemon_t_ns;	   /* when daemon_share was measured */
-	int64_t daemon_share;	   /* growth per container then */
+	int live;	      /* containers started and not yet stopped */
+	int64_t daemon_t_ns;  /* when daemon_share was measured */
+	int64_t daemon_share; /* growth per container then */
 	unsigned seq;
 };
 
@@ -60,8 +60,8 @@ struct dk_inst {
 static int dk_call(const char *sock, const char *method, const char *path, const char *body,
 		   int timeout_ms, struct crowd_docker_resp *resp, struct crowd_error *err)
 {
-	struct crowd_docker_req rq = {.method = method, .path = path, .body = body, .body_fd = -1,
-				      .timeout_ms = timeout_ms};
+	struct crowd_docker_req rq = {
+	    .method = method, .path = path, .body = body, .body_fd = -1, .timeout_ms = timeout_ms};
 	return crowd_docker_call(sock, &rq, resp, err);
 }
 
@@ -84,8 +84,9 @@ static int docker_probe(const struct crowd_config *cfg, struct crowd_error *err)
 	if ((r = crowd_docker_socket(sock, sizeof(sock), err)) < 0)
 		return r;
 	if (geteuid() != 0)
-		return crowd_error_set(err, EPERM, "docker is measured as root here (the "
-					     "containers' /proc entries); run crowd as root");
+		return crowd_error_set(err, EPERM,
+				       "docker is measured as root here (the "
+				       "containers' /proc entries); run crowd as root");
 	struct crowd_docker_resp resp;
 	struct crowd_error e = {0};
 	if (dk_call(sock, "GET", "/_ping", NULL, 5000, &resp, &e) < 0)
@@ -96,13 +97,15 @@ static int docker_probe(const struct crowd_config *cfg, struct crowd_error *err)
 	int st = resp.status;
 	free(resp.body);
 	if (st != 200)
-		return crowd_error_set(err, EIO, "docker daemon at %s: /_ping answered %d", sock, st);
+		return crowd_error_set(err, EIO, "docker daemon at %s: /_ping answered %d", sock,
+				       st);
 	if (cfg) {
 		if ((r = crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err)) < 0)
 			return r;
 		if (!strcmp(rootfs, "/"))
-			return crowd_error_set(err, EINVAL, "docker needs --rootfs DIR (an image is "
-						      "made of it), not the host's root");
+			return crowd_error_set(err, EINVAL,
+					       "docker needs --rootfs DIR (an image is "
+					       "made of it), not the host's root");
 	}
 	return 0;
 }
@@ -161,8 +164,8 @@ static int ensure_image(struct crowd_backend_run *run, struct dk_run *d, const c
 	}
 	snprintf(path, sizeof(path), "/images/create?fromSrc=-&repo=%s&tag=%s",
 		 CROWD_ENGINE_IMAGE_REPO, tag);
-	struct crowd_docker_req rq = {.method = "POST", .path = path, .body_fd = fd,
-				      .timeout_ms = 120000};
+	struct crowd_docker_req rq = {
+	    .method = "POST", .path = path, .body_fd = fd, .timeout_ms = 120000};
 	if ((r = crowd_docker_call(d->sock, &rq, &resp, err)) < 0)
 		goto out;
 	/* A stream of JSON progress lines; a failure is one with "error". */
@@ -183,7 +186,7 @@ static void ns_text(const struct crowd_config *cfg, char *un, size_t len)
 	size_t off = strlen(un);
 #define ADD(...)                                                                                   \
 	do {                                                                                       \
-		crowd_peer_fmt(un + off, len - off, "%s", off ? "; " : "");                      \
+		crowd_peer_fmt(un + off, len - off, "%s", off ? "; " : "");                        \
 		off = strlen(un);                                                                  \
 		crowd_peer_fmt(un + off, len - off, __VA_ARGS__);                                  \
 		off = strlen(un);                                                                  \
@@ -237,19 +240,18 @@ static int docker_open(struct crowd_backend_run *run, struct crowd_error *err)
 		       run->run_name);
 	crowd_engine_safe_name(d->prefix);
 
-	crowd_peer_fmt(run->invocation, sizeof(run->invocation),
-		       "Docker Engine API on %s (dockerd pid %d): POST /containers/create "
-		       "(image %s, NetworkMode %s, PidMode %s, IpcMode %s, UTSMode %s, "
-		       "CgroupnsMode %s, LogConfig none, bind <scratch>/<id>.ready:%s, env "
-		       "CROWD_READY_PATH), POST /start, GET /json for the pid; stop: DELETE "
-		       "?force=1 (docker rm -f)",
-		       d->sock, (int)resp.peer, d->image,
-		       run->cfg->ns & CLONE_NEWNET ? "none" : "host",
-		       run->cfg->ns & CLONE_NEWPID ? "private" : "host",
-		       run->cfg->ns & CLONE_NEWIPC ? "private" : "host",
-		       run->cfg->ns & CLONE_NEWUTS ? "private" : "host",
-		       run->cfg->ns & CLONE_NEWCGROUP ? "private" : "host",
-		       CROWD_READY_FIFO_INSIDE);
+	crowd_peer_fmt(
+	    run->invocation, sizeof(run->invocation),
+	    "Docker Engine API on %s (dockerd pid %d): POST /containers/create "
+	    "(image %s, NetworkMode %s, PidMode %s, IpcMode %s, UTSMode %s, "
+	    "CgroupnsMode %s, LogConfig none, bind <scratch>/<id>.ready:%s, env "
+	    "CROWD_READY_PATH), POST /start, GET /json for the pid; stop: DELETE "
+	    "?force=1 (docker rm -f)",
+	    d->sock, (int)resp.peer, d->image, run->cfg->ns & CLONE_NEWNET ? "none" : "host",
+	    run->cfg->ns & CLONE_NEWPID ? "private" : "host",
+	    run->cfg->ns & CLONE_NEWIPC ? "private" : "host",
+	    run->cfg->ns & CLONE_NEWUTS ? "private" : "host",
+	    run->cfg->ns & CLONE_NEWCGROUP ? "private" : "host", CROWD_READY_FIFO_INSIDE);
 	ns_text(run->cfg, run->unapplied, sizeof(run->unapplied));
 	run->priv = d;
 	return 0;
@@ -285,14 +287,14 @@ static char *create_body(struct crowd_backend_run *run, const struct dk_run *d,
 		json_array_append_new(secopt, json_string("no-new-privileges"));
 	if (!(cfg->security & CROWD_SEC_SECCOMP))
 		json_array_append_new(secopt, json_string("seccomp=unconfined"));
-	json_t *host = json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:{s:s},s:b}", "NetworkMode",
-	    cfg->ns & CLONE_NEWNET ? "none" : "host", "PidMode",
-	    cfg->ns & CLONE_NEWPID ? "" : "host", "IpcMode",
-	    cfg->ns & CLONE_NEWIPC ? "private" : "host", "UTSMode",
-	    cfg->ns & CLONE_NEWUTS ? "" : "host", "CgroupnsMode",
-	    cfg->ns & CLONE_NEWCGROUP ? "private" : "host", "Binds", binds, "SecurityOpt", secopt,
-	    "LogConfig", "Type", "none", "AutoRemove", 0);
+	json_t *host =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:{s:s},s:b}", "NetworkMode",
+		      cfg->ns & CLONE_NEWNET ? "none" : "host", "PidMode",
+		      cfg->ns & CLONE_NEWPID ? "" : "host", "IpcMode",
+		      cfg->ns & CLONE_NEWIPC ? "private" : "host", "UTSMode",
+		      cfg->ns & CLONE_NEWUTS ? "" : "host", "CgroupnsMode",
+		      cfg->ns & CLONE_NEWCGROUP ? "private" : "host", "Binds", binds, "SecurityOpt",
+		      secopt, "LogConfig", "Type", "none", "AutoRemove", 0);
 	if (!(cfg->security & CROWD_SEC_MASKS)) {
 		json_object_set_new(host, "MaskedPaths", json_array());
 		json_object_set_new(host, "ReadonlyPaths", json_array());
@@ -310,8 +312,8 @@ static char *create_body(struct crowd_backend_run *run, const struct dk_run *d,
 		json_object_set_new(host, "CpusetCpus", json_string(l->cpuset_cpus));
 	if (d->cg_parent[0])
 		json_object_set_new(host, "CgroupParent", json_string(d->cg_parent));
-	json_t *body = json_pack("{s:s,s:o,s:o,s:{s:s,s:s},s:o,s:s}", "Image", d->image, "Cmd",
-				 cmd, "Env", env, "Labels", "crowd.top", d->top_label, "crowd.run",
+	json_t *body = json_pack("{s:s,s:o,s:o,s:{s:s,s:s},s:o,s:s}", "Image", d->image, "Cmd", cmd,
+				 "Env", env, "Labels", "crowd.top", d->top_label, "crowd.run",
 				 run->run_name, "HostConfig", host, "WorkingDir", "/");
 	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
@@ -339,7 +341,8 @@ static int docker_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	if (fd_ready) {
 		char fname[64];
 		snprintf(fname, sizeof(fname), "docker-%u", seq);
-		if ((r = crowd_ready_fifo_open(run->scratch, fname, c->fifo, sizeof(c->fifo), err)) < 0)
+		if ((r = crowd_ready_fifo_open(run->scratch, fname, c->fifo, sizeof(c->fifo),
+					       err)) < 0)
 			return r;
 		c->fifo_fd = r;
 	}
@@ -382,14 +385,15 @@ static int docker_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 		return r;
 	r = dk_expect(&resp, 200, 0, "inspect", err);
 	j = r == 0 ? json_loads(resp.body, 0, NULL) : NULL;
-	json_int_t pid = j ? json_integer_value(json_object_get(json_object_get(j, "State"), "Pid"))
-			   : 0;
+	json_int_t pid =
+	    j ? json_integer_value(json_object_get(json_object_get(j, "State"), "Pid")) : 0;
 	json_decref(j);
 	free(resp.body);
 	if (r < 0)
 		return r;
 	if (pid <= 0)
-		return crowd_error_set(err, ESRCH, "docker: %s has no pid (exited at once?)", c->name);
+		return crowd_error_set(err, ESRCH, "docker: %s has no pid (exited at once?)",
+				       c->name);
 	c->ctr_pid = (pid_t)pid;
 	int fd = (int)syscall(SYS_pidfd_open, c->ctr_pid, 0);
 	c->ctr_pidfd = fd >= 0 ? fd : -1;
@@ -417,8 +421,9 @@ static int docker_ready(struct crowd_backend_run *run, struct crowd_inst *inst,
 		return 1; /* no readiness byte: started (the daemon said so) = ready */
 	int r = crowd_ready_fifo_read(inst->ready_fd);
 	if (r < 0)
-		return crowd_error_set(err, EIO, "docker: workload closed its readiness FIFO "
-						 "without the byte (it exited?)");
+		return crowd_error_set(err, EIO,
+				       "docker: workload closed its readiness FIFO "
+				       "without the byte (it exited?)");
 	return r;
 }
 
@@ -454,12 +459,12 @@ static int docker_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
 	for (int up = 0; up < 4 && !shim; up++) {
 		if ((p = crowd_engine_parent(p, NULL, 0)) <= 1)
 			break;
-		if (crowd_engine_parent(p, comm, sizeof(comm)) && !strncmp(comm, "containerd-shim", 15))
+		if (crowd_engine_parent(p, comm, sizeof(comm)) &&
+		    !strncmp(comm, "containerd-shim", 15))
 			shim = p;
 	}
 	int64_t pss = 0, rss = 0;
-	if (shim > 1 &&
-	    crowd_mem_pids(&shim, 1, &pss, &rss, NULL) == 0)
+	if (shim > 1 && crowd_mem_pids(&shim, 1, &pss, &rss, NULL) == 0)
 		inst->sample.engine_bytes = pss + daemon_share(d);
 	return 0;
 }

@@ -38,11 +38,11 @@
 struct pm_run {
 	char bin[256];
 	char image[64];
-	char prefix[96];    /* crowd-<top>-<run>- */
+	char prefix[96]; /* crowd-<top>-<run>- */
 	char top_label[80];
 	char cg_parent[192]; /* /<top>/<run>-podman */
 	char nofile[48], nproc[48];
-	bool runc;          /* --runtime runc (hybrid cgroups) */
+	bool runc; /* --runtime runc (hybrid cgroups) */
 	unsigned seq;
 	pthread_mutex_t mu;
 };
@@ -68,19 +68,23 @@ static int podman_probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char bin[256], rootfs[PATH_MAX];
 	if (crowd_peer_which("podman", bin, sizeof(bin)) < 0)
-		return crowd_error_set(err, ENOENT, "podman not found in PATH (apt-get install podman)");
+		return crowd_error_set(err, ENOENT,
+				       "podman not found in PATH (apt-get install podman)");
 	if (geteuid() != 0)
-		return crowd_error_set(err, EPERM, "podman is driven as root here; run crowd as root");
+		return crowd_error_set(err, EPERM,
+				       "podman is driven as root here; run crowd as root");
 	if (hybrid_cgroups() && crowd_peer_which("runc", bin, sizeof(bin)) < 0)
-		return crowd_error_set(err, ENOENT, "podman needs runc on a hybrid cgroup host (crun "
-						    "refuses it): apt-get install runc");
+		return crowd_error_set(err, ENOENT,
+				       "podman needs runc on a hybrid cgroup host (crun "
+				       "refuses it): apt-get install runc");
 	if (cfg) {
 		int r = crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err);
 		if (r < 0)
 			return r;
 		if (!strcmp(rootfs, "/"))
-			return crowd_error_set(err, EINVAL, "podman needs --rootfs DIR (an image is "
-						      "made of it), not the host's root");
+			return crowd_error_set(err, EINVAL,
+					       "podman needs --rootfs DIR (an image is "
+					       "made of it), not the host's root");
 	}
 	return 0;
 }
@@ -109,8 +113,8 @@ static int ensure_image(struct crowd_backend_run *run, struct pm_run *p, const c
 		char *imp[] = {NULL, "import", "--quiet", tar, p->image, NULL};
 		r = pm_run_cmd(p, imp, 120000, out, sizeof(out), err);
 		if (r > 0)
-			r = crowd_error_set(err, EIO, "podman import %s as %s: %s", rootfs, p->image,
-					    out);
+			r = crowd_error_set(err, EIO, "podman import %s as %s: %s", rootfs,
+					    p->image, out);
 	}
 	unlink(tar);
 	return r < 0 ? r : 0;
@@ -145,7 +149,8 @@ static int podman_open(struct crowd_backend_run *run, struct crowd_error *err)
 	snprintf(p->nproc, sizeof(p->nproc), "nproc=%llu:%llu", nproc, nproc);
 	snprintf(p->top_label, sizeof(p->top_label), "%s", crowd_peer_top());
 	crowd_engine_safe_name(p->top_label);
-	crowd_peer_fmt(p->prefix, sizeof(p->prefix), "crowd-%s-%s-", crowd_peer_top(), run->run_name);
+	crowd_peer_fmt(p->prefix, sizeof(p->prefix), "crowd-%s-%s-", crowd_peer_top(),
+		       run->run_name);
 	crowd_engine_safe_name(p->prefix);
 	crowd_peer_fmt(p->cg_parent, sizeof(p->cg_parent), "/%s/%s-podman", crowd_peer_top(),
 		       run->run_name);
@@ -167,7 +172,8 @@ static int podman_open(struct crowd_backend_run *run, struct crowd_error *err)
 	char *un = run->unapplied;
 	size_t ul = sizeof(run->unapplied);
 	crowd_peer_fmt(un, ul, "rlimits %s %s (podman's defaults need CAP_SYS_RESOURCE)%s",
-		       p->nofile, p->nproc, p->runc ? "; runtime runc (crun refuses hybrid cgroups)" : "");
+		       p->nofile, p->nproc,
+		       p->runc ? "; runtime runc (crun refuses hybrid cgroups)" : "");
 	off = strlen(un);
 	if (!(cfg->ns & CLONE_NEWNS))
 		crowd_peer_fmt(un + off, ul - off, "; ns without mnt");
@@ -211,7 +217,8 @@ static int podman_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	if (fd_ready) {
 		char fname[64];
 		snprintf(fname, sizeof(fname), "podman-%u", seq);
-		if ((r = crowd_ready_fifo_open(run->scratch, fname, c->fifo, sizeof(c->fifo), err)) < 0)
+		if ((r = crowd_ready_fifo_open(run->scratch, fname, c->fifo, sizeof(c->fifo),
+					       err)) < 0)
 			return r;
 		c->fifo_fd = r;
 		snprintf(vol, sizeof(vol), "%s:%s", c->fifo, CROWD_READY_FIFO_INSIDE);
@@ -315,7 +322,8 @@ static int podman_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	c->ctr_pid = crowd_peer_read_pidfile(c->pidfile);
 	c->conmon_pid = crowd_peer_read_pidfile(c->conmon_pidfile);
 	if (!c->ctr_pid)
-		return crowd_error_set(err, ESRCH, "podman: no pid in %s (exited at once?)", c->pidfile);
+		return crowd_error_set(err, ESRCH, "podman: no pid in %s (exited at once?)",
+				       c->pidfile);
 	int fd = (int)syscall(SYS_pidfd_open, c->ctr_pid, 0);
 	c->ctr_pidfd = fd >= 0 ? fd : -1;
 	if (cfg->ns & CLONE_NEWNET) {
@@ -342,8 +350,9 @@ static int podman_ready(struct crowd_backend_run *run, struct crowd_inst *inst,
 		return 1; /* no readiness byte: started (podman run -d returned) = ready */
 	int r = crowd_ready_fifo_read(inst->ready_fd);
 	if (r < 0)
-		return crowd_error_set(err, EIO, "podman: workload closed its readiness FIFO "
-						 "without the byte (it exited?)");
+		return crowd_error_set(err, EIO,
+				       "podman: workload closed its readiness FIFO "
+				       "without the byte (it exited?)");
 	return r;
 }
 

@@ -25,8 +25,8 @@ int crowd_docker_socket(char *buf, size_t len, struct crowd_error *err)
 	const char *path = DEFAULT_SOCKET;
 	if (h && h[0]) {
 		if (strncmp(h, "unix://", 7))
-			return crowd_error_set(err, EINVAL,
-					       "DOCKER_HOST=%s: only unix:// sockets are supported", h);
+			return crowd_error_set(
+			    err, EINVAL, "DOCKER_HOST=%s: only unix:// sockets are supported", h);
 		path = h + 7;
 	}
 	if ((size_t)snprintf(buf, len, "%s", path) >= len ||
@@ -86,8 +86,8 @@ int crowd_docker_call(const char *sock, const struct crowd_docker_req *req,
 		      struct crowd_docker_resp *resp, struct crowd_error *err)
 {
 	memset(resp, 0, sizeof(*resp));
-	int64_t deadline = crowd_now_ns() + (int64_t)(req->timeout_ms ? req->timeout_ms : 30000) *
-						  1000000;
+	int64_t deadline =
+	    crowd_now_ns() + (int64_t)(req->timeout_ms ? req->timeout_ms : 30000) * 1000000;
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return crowd_error_errno(err, errno, "socket");
@@ -174,8 +174,9 @@ int crowd_docker_call(const char *sock, const struct crowd_docker_req *req,
 			if (left > 0 && poll(&p, 1, (int)left) > 0)
 				continue;
 			free(b);
-			return crowd_error_set(err, ETIMEDOUT, "docker %s %s: no answer within %d ms",
-					       req->method, req->path, req->timeout_ms);
+			return crowd_error_set(err, ETIMEDOUT,
+					       "docker %s %s: no answer within %d ms", req->method,
+					       req->path, req->timeout_ms);
 		}
 		int e = errno;
 		free(b);

@@ -17,15 +17,15 @@ struct crowd_docker_req {
 	const char *method; /* "GET", "POST", "DELETE" */
 	const char *path;   /* "/containers/create?name=x", without a version prefix */
 	const char *body;   /* JSON, or NULL */
-	int body_fd;        /* or: a file sent as application/x-tar (-1: none) */
+	int body_fd;	    /* or: a file sent as application/x-tar (-1: none) */
 	int timeout_ms;
 };
 
 struct crowd_docker_resp {
-	int status;  /* HTTP status */
-	char *body;  /* NUL-terminated, malloc'd (free it), de-chunked */
+	int status; /* HTTP status */
+	char *body; /* NUL-terminated, malloc'd (free it), de-chunked */
 	size_t len;
-	pid_t peer;  /* the daemon's pid (SO_PEERCRED), 0 when unknown */
+	pid_t peer; /* the daemon's pid (SO_PEERCRED), 0 when unknown */
 };
 
 /* One request. 0 when an answer came (any status), -errno with err when none did (no

@@ -19,9 +19,9 @@ int crowd_engine_rootfs_tar(const char *rootfs, const char *tar_path, char *tag,
 	char tar[256], out[512];
 	if (crowd_peer_which("tar", tar, sizeof(tar)) < 0)
 		return crowd_error_set(err, ENOENT, "tar not found in PATH");
-	char *argv[] = {tar,	       "--sort=name",	   "--mtime=@0", "--owner=0",
-			"--group=0",   "--numeric-owner",  "-C",	 (char *)rootfs,
-			"-cf",	       (char *)tar_path,   ".",		 NULL};
+	char *argv[] = {tar,	     "--sort=name",	"--mtime=@0", "--owner=0",
+			"--group=0", "--numeric-owner", "-C",	      (char *)rootfs,
+			"-cf",	     (char *)tar_path,	".",	      NULL};
 	int r = crowd_peer_run(argv, 0, 120000, out, sizeof(out), err);
 	if (r < 0)
 		return crowd_error_prefix(err, "tar of %s", rootfs);
@@ -86,8 +86,9 @@ int64_t crowd_engine_cg_memory(pid_t pid)
 		*c2 = ':';
 	}
 	int64_t v;
-	if (v1 && crowd_peer_fmt(file, sizeof(file), "/sys/fs/cgroup/memory%s/memory.usage_in_bytes",
-				 v1) == 0 &&
+	if (v1 &&
+	    crowd_peer_fmt(file, sizeof(file), "/sys/fs/cgroup/memory%s/memory.usage_in_bytes",
+			   v1) == 0 &&
 	    crowd_read_int64(file, &v, NULL) == 0)
 		return v;
 	/* The unified hierarchy: beside v1 on a hybrid host, at the top on a pure v2 one. */
