@@ -244,7 +244,7 @@ static int docker_open(struct crowd_backend_run *run, struct crowd_error *err)
 	    run->invocation, sizeof(run->invocation),
 	    "Docker Engine API on %s (dockerd pid %d): POST /containers/create "
 	    "(image %s, NetworkMode %s, PidMode %s, IpcMode %s, UTSMode %s, "
-	    "CgroupnsMode %s, LogConfig none, bind <scratch>/<id>.ready:%s, env "
+	    "CgroupnsMode %s, CgroupParent %s, LogConfig none, bind <scratch>/<id>.ready:%s, env "
 	    "CROWD_READY_PATH), POST /start, GET /json for the pid; stop: DELETE "
 	    "?force=1 (docker rm -f)",
 	    d->sock, (int)resp.peer, d->image, run->cfg->ns & CLONE_NEWNET ? "none" : "host",
