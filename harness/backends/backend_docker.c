@@ -251,7 +251,8 @@ static int docker_open(struct crowd_backend_run *run, struct crowd_error *err)
 	    run->cfg->ns & CLONE_NEWPID ? "private" : "host",
 	    run->cfg->ns & CLONE_NEWIPC ? "private" : "host",
 	    run->cfg->ns & CLONE_NEWUTS ? "private" : "host",
-	    run->cfg->ns & CLONE_NEWCGROUP ? "private" : "host", CROWD_READY_FIFO_INSIDE);
+	    run->cfg->ns & CLONE_NEWCGROUP ? "private" : "host",
+	    d->cg_parent[0] ? d->cg_parent : "(the daemon's default)", CROWD_READY_FIFO_INSIDE);
 	ns_text(run->cfg, run->unapplied, sizeof(run->unapplied));
 	run->priv = d;
 	return 0;
