@@ -76,6 +76,7 @@ static void run_spec(const struct crowd_config *cfg, char **argv, struct crowd_c
 	crowd_ctr_spec_init(spec);
 	spec->ns = cfg->ns;
 	spec->rootfs = cfg->rootfs;
+	spec->rootfs_overlay = cfg->rootfs_mode == CROWD_ROOTFS_OVERLAY;
 	spec->limits = cfg->limits;
 	spec->caps = cfg->caps;
 	spec->security = cfg->security;

@@ -257,6 +257,7 @@ static const struct {
     {"cgroup_bytes", "mem cgroup"},
     {"pss_bytes", "mem PSS"},
     {"rss_bytes", "mem RSS"},
+    {"engine_bytes", "mem engine"},
     {"rps", "req/s per inst"},
 };
 

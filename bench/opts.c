@@ -40,6 +40,11 @@ static const char *vm_accel_at(unsigned i)
 	return i < CROWD_ARRAY_SIZE(names) ? names[i] : NULL;
 }
 
+static const char *rootfs_mode_at(unsigned i)
+{
+	return crowd_rootfs_mode_name((enum crowd_rootfs_mode)i);
+}
+
 static const char *ns_at(unsigned i)
 {
 	return i < crowd_ns_table_len ? crowd_ns_table[i].name : NULL;
@@ -337,6 +342,10 @@ static const struct crowd_opt opt_table[] = {
      .name_at = ns_at, .def = "all but user", .parse = parse_ns},
     {"rootfs", 0, CROWD_OPTS_CONTAINER, CROWD_OPT_PATH, "DIR|host", "root filesystem",
      .def = "the one make builds", .parse = parse_rootfs},
+    {"rootfs-mode", 0, CROWD_OPTS_CONTAINER, CROWD_OPT_NAME, "M",
+     "core containers' root: ro (the rootfs, read-only, shared) or overlay (a writable "
+     "overlayfs each, upper on a tmpfs of the container, as engines give)",
+     .name_at = rootfs_mode_at, .def = "ro", CFG(rootfs_mode)},
     {"memory-max", 0, CROWD_OPTS_CONTAINER, CROWD_OPT_SIZE, "BYTES", "memory limit",
      .min = 256 * 1024LL, .max = 64LL << 40, CFG(limits.memory_max_bytes)},
     {"pids-max", 0, CROWD_OPTS_CONTAINER, CROWD_OPT_COUNT, "N", "process limit", .min = 1,

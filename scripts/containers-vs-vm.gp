@@ -23,7 +23,7 @@ stats file using 2 nooutput
 set yrange [STATS_min / 3 : STATS_max * 4]
 plot file using 0:2:($6 > 0 ? 2 : 1):xtic(1) with boxes lc variable notitle, \
      '' using 0:2:(lab($2, $4, $6, 'ms')) with labels offset 0,1.6 font ',10' notitle
-set title 'memory per instance: PSS p50 (VM: the QEMU process)' noenhanced
+set title 'memory per instance: PSS p50 (engines: + shim/daemon share; VM: the QEMU process)' noenhanced
 set ylabel 'PSS (MiB, log scale)'
 set autoscale y
 stats file using 3 nooutput

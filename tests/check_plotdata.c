@@ -234,6 +234,60 @@ START_TEST(test_figures)
 }
 END_TEST
 
+/* Engines are bars of containers-vs-vm like any container backend, their memory with what
+ * they cost outside the container (engine_bytes) added to the PSS. */
+START_TEST(test_engines_vs_vm)
+{
+	struct crowd_plot_run *r = NULL;
+	struct crowd_error err = {0};
+	make_tmp();
+	char dir[PATH_MAX], path[PATH_MAX], line[512];
+	snprintf(dir, sizeof(dir), "%s/engines", tmp);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	char csv[4096];
+	snprintf(csv, sizeof(csv),
+		 "%.*s,latency_p50_ns,latency_p99_ns,errors,engine_bytes\n"
+		 "core,httpd,0,a,ok,1,,,,2000001,,2000000,1,100000,40000,80000,1,,,,,\n"
+		 "docker,httpd,1,b,ok,1,,,,500000001,,500000000,1,300000,40000,80000,1,,,,,"
+		 "6291456\n"
+		 "docker,httpd,2,c,ok,1,,,,500000001,,500000000,1,300000,40000,80000,1,,,,,"
+		 "6291456\n"
+		 "vm,httpd,3,d,ok,1,,,,900000001,,900000000,1,,52428800,60000000,1,,,,,\n",
+		 (int)strlen(header) - 1, header);
+	write_text(dir, "samples.csv", csv);
+	write_text(dir, "summary.json", "{\"backends\": {}}\n");
+	ck_assert_msg(crowd_plot_run_read(dir, &r, &err) == 0, "%s", err.msg);
+	const struct crowd_plot_backend *dk = find(r, "docker");
+	ck_assert_ptr_nonnull(dk);
+	ck_assert_uint_eq(dk->col[CROWD_PLOT_ENGINE_MIB].n, 2);
+	ck_assert_uint_eq(find(r, "core")->col[CROWD_PLOT_ENGINE_MIB].n, 0);
+	struct crowd_plot_run *runs[] = {r};
+	struct crowd_plot_job job;
+	memset(&job, 0, sizeof(job));
+	ck_assert_int_eq(figure("containers-vs-vm")->prepare(runs, 1, tmp, &job, &err), 0);
+	ck_assert(!job.skip);
+	ck_assert_msg(strstr(job.vars, "rows=3;"), "%s", job.vars);
+	snprintf(path, sizeof(path), "%s/containers-vs-vm.dat", tmp);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	bool docker = false;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		double sp, pss;
+		if (sscanf(line, "%63s %lf %lf", name, &sp, &pss) != 3 || strcmp(name, "docker"))
+			continue;
+		/* 40000 B PSS + 6 MiB engine */
+		ck_assert_double_eq_tol(pss, 6.0 + 40000.0 / 1048576, 1e-5);
+		ck_assert_double_eq_tol(sp, 500.0, 1e-6);
+		docker = true;
+	}
+	fclose(f);
+	ck_assert(docker);
+	crowd_plot_run_free(r);
+	rm_tmp();
+}
+END_TEST
+
 START_TEST(test_setstr_quotes)
 {
 	struct crowd_plot_job job = {0};
@@ -252,6 +306,7 @@ static Suite *plotdata_suite(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_quoted_error);
 	tcase_add_test(tc, test_figures);
+	tcase_add_test(tc, test_engines_vs_vm);
 	tcase_add_test(tc, test_setstr_quotes);
 	suite_add_tcase(s, tc);
 	return s;

@@ -48,6 +48,7 @@ static void make_samples(struct crowd_sample *s, struct crowd_sample_extra *x)
 		s[i].pss_bytes = 100000 + i;
 		s[i].rps = i == 3 ? -1 : 1234.5 + i * 0.125;
 		x[i].latency_p50_ns = 200 + i;
+		s[i].engine_bytes = i == 1 ? 7000000 : -1;
 	}
 	s[4].status = CROWD_STATUS_FAILED;
 	snprintf(s[4].error, sizeof(s[4].error),
@@ -86,6 +87,7 @@ START_TEST(samples_roundtrip)
 		ck_assert_int_eq(r[i].cgroup_bytes, s[i].cgroup_bytes);
 		ck_assert_int_eq(r[i].pss_bytes, s[i].pss_bytes);
 		ck_assert_int_eq(r[i].rss_bytes, s[i].rss_bytes);
+		ck_assert_int_eq(r[i].engine_bytes, s[i].engine_bytes);
 		ck_assert(r[i].rps == s[i].rps);
 		ck_assert_int_eq(rx[i].latency_p50_ns, x[i].latency_p50_ns);
 		ck_assert_int_eq(rx[i].latency_p99_ns, -1);
@@ -100,10 +102,10 @@ START_TEST(samples_roundtrip)
 	ck_assert_str_eq(line, "backend,workload,index,id,status,t_request_ns,t_cgroup_ns,"
 			       "t_clone_ns,t_setup_ns,t_ready_ns,t_first_response_ns,spinup_ns,"
 			       "teardown_ns,cgroup_bytes,pss_bytes,rss_bytes,rps,error,"
-			       "latency_p50_ns,latency_p99_ns,errors\n");
+			       "latency_p50_ns,latency_p99_ns,errors,engine_bytes\n");
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_str_eq(line, "core,idle,0,id-0,ok,0,100,300,,900,,900,5000000000123,4096,"
-			       "100000,,1234.500,\"\",200,,\n");
+			       "100000,,1234.500,\"\",200,,,\n");
 	for (int i = 0; i < 4; i++)
 		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_ptr_nonnull(strstr(line, ",failed,"));
@@ -132,7 +134,7 @@ START_TEST(samples_bad_input)
 	make_samples(s, x);
 	ck_assert_int_eq(crowd_results_write_samples(path, s, NULL, 6, &err), 0);
 	f = fopen(path, "a");
-	fputs("core,idle,7,id,ok,12x,,,,,,,,,,,,\"\"\n", f);
+	fputs("core,idle,7,id,ok,12x,,,,,,,,,,,,\"\",\n", f);
 	fclose(f);
 	ck_assert_int_eq(crowd_results_read_samples(path, &r, NULL, &n, &err), -EINVAL);
 	ck_assert_msg(strstr(err.msg, ":8: bad t_request_ns '12x'"), "%s", err.msg);
@@ -473,13 +475,13 @@ START_TEST(read_bad_files)
 		const char *file, *append, *want;
 	} cases[] = {
 	    /* the last row cut short by a crash */
-	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 23"},
+	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 24"},
 	    /* an unterminated quote */
 	    {"samples.csv", "core,idle,6,id-6,ok,1,,,,,,,,,,,,\"cut,,,\n",
 	     "samples.csv:8: unterminated quote"},
-	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,,,\n",
+	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,,,,\n",
 	     "samples.csv:8: bad status 'maybe'"},
-	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,,,\n",
+	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,,,,\n",
 	     "samples.csv:8: bad spinup_ns '-5'"},
 	    {"summary.json", "{\"run\": ", "summary.json:1:"},
 	    {"summary.json", "[1, 2]", "summary.json:1: not a JSON object"},

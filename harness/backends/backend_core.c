@@ -90,6 +90,7 @@ static void spec_fill(const struct crowd_config *cfg, int index, struct crowd_ct
 	crowd_ctr_spec_init(spec);
 	spec->ns = cfg->ns;
 	spec->rootfs = cfg->rootfs;
+	spec->rootfs_overlay = cfg->rootfs_mode == CROWD_ROOTFS_OVERLAY;
 	spec->limits = cfg->limits;
 	crowd_place_limits(cfg, index, &spec->limits);
 	spec->caps = cfg->caps;

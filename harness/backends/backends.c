@@ -12,7 +12,9 @@
 	X(crun)                                                                                    \
 	X(runc)                                                                                    \
 	X(bwrap)                                                                                   \
-	X(vm)
+	X(vm)                                                                                      \
+	X(docker)                                                                                  \
+	X(podman)
 
 #define DECLARE(name) extern const struct crowd_backend crowd_backend_##name;
 #define ENTRY(name)   &crowd_backend_##name,

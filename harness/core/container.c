@@ -136,8 +136,8 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 			return r;
 	} else if (c->ns & CLONE_NEWNS) {
 		bool proc = (c->ns & CLONE_NEWPID) || spec->rootfs;
-		if ((r = crowd_rootfs_enter(spec->rootfs, proc, c->userns, spec->security, err)) <
-		    0)
+		if ((r = crowd_rootfs_enter(spec->rootfs, proc, c->userns, spec->security,
+					    spec->rootfs_overlay, err)) < 0)
 			return r;
 	} else if (chdir("/") < 0) {
 		return ERRNO_SET(err, errno, "chdir /");
@@ -402,7 +402,7 @@ static int ctr_cgroup(struct crowd_cg_run *run, const struct crowd_ctr_spec *spe
 		    "(needs root or a delegated cgroup)");
 	}
 	/* The template pays off when containers share it; a single one pivots itself. */
-	if (spec->rootfs && !c->userns && !spec->single &&
+	if (spec->rootfs && !c->userns && !spec->single && !spec->rootfs_overlay &&
 	    (r = crowd_rootfs_template(spec->rootfs, &c->rootfs_tmpl, err)) < 0)
 		return r;
 	if (ret->cg && !c->userns && (r = crowd_cg_attach_open(ret->cg, &c->attach, err)) < 0)

@@ -47,6 +47,8 @@ struct crowd_ctr_spec {
 	bool ready_pipe;             /* give the workload CROWD_READY_FD */
 	struct crowd_pod *pod;       /* join this pod's namespaces; NULL: none */
 	const char *cgroup_leaf;     /* NULL: the container id */
+	bool rootfs_overlay;         /* a writable overlayfs per container over rootfs (pivots
+				      * in the child: no template); false: rootfs read-only */
 	bool single;                 /* the only container with this rootfs in this process:
 				      * pivot in the child, no shared mount-ns template */
 	unsigned security;           /* CROWD_SEC_* features (security.h); default: all */

@@ -197,7 +197,7 @@ static int setup_dev(bool userns, struct crowd_error *err)
 /* pivot_root(".", ".") stacks the old root on the new one; detaching "." drops it with
  * every host mount under it, without a directory for the old root. */
 static int enter_pivot(const char *rootfs, bool with_proc, bool userns, unsigned security,
-		       struct crowd_error *err)
+		       bool writable, struct crowd_error *err)
 {
 	int r;
 
@@ -218,7 +218,51 @@ static int enter_pivot(const char *rootfs, bool with_proc, bool userns, unsigned
 		return ERRNO_SET(err, errno, "detaching the old root");
 	if (chdir("/") < 0)
 		return ERRNO_SET(err, errno, "chdir /");
-	return remount_ro("/", 0, userns, err);
+	return writable ? 0 : remount_ro("/", 0, userns, err);
+}
+
+const char *crowd_rootfs_mode_name(enum crowd_rootfs_mode m)
+{
+	switch (m) {
+	case CROWD_ROOTFS_RO:
+		return "ro";
+	case CROWD_ROOTFS_OVERLAY:
+		return "overlay";
+	}
+	return NULL;
+}
+
+/* CROWD_ROOTFS_OVERLAY, in the child's private mount namespace: a tmpfs on <rootfs>/tmp (seen
+ * by this namespace only; the overlay's lower layer does not cross it) holding upper/, work/
+ * and merged/, the overlayfs mounted on merged/; its path into merged. The tmpfs is the
+ * container's: its pages are charged to the container's memory cgroup and it goes when the
+ * last process of the mount namespace does. */
+static int overlay_root(const char *rootfs, char *merged, size_t len, struct crowd_error *err)
+{
+	char base[PATH_MAX], upper[PATH_MAX + 8], work[PATH_MAX + 8], opts[3 * PATH_MAX + 64];
+	if (strpbrk(rootfs, ",:\\"))
+		return crowd_error_set(err, EINVAL,
+				       "--rootfs-mode overlay: rootfs path '%s' has ',', ':' or '\\' "
+				       "(not allowed in overlayfs options)",
+				       rootfs);
+	if ((size_t)snprintf(base, sizeof(base), "%s/tmp", rootfs) >= sizeof(base))
+		return crowd_error_set(err, ENAMETOOLONG, "rootfs path too long");
+	if (mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
+		return ERRNO_SET(err, errno,
+				 "--rootfs-mode overlay: mounting a tmpfs on %s (the rootfs needs "
+				 "a /tmp directory)",
+				 base);
+	snprintf(upper, sizeof(upper), "%s/upper", base);
+	snprintf(work, sizeof(work), "%s/work", base);
+	if ((size_t)snprintf(merged, len, "%s/merged", base) >= len)
+		return crowd_error_set(err, ENAMETOOLONG, "rootfs path too long");
+	if (mkdir(upper, 0755) < 0 || mkdir(work, 0755) < 0 || mkdir(merged, 0755) < 0)
+		return ERRNO_SET(err, errno, "--rootfs-mode overlay: mkdir in %s", base);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", rootfs, upper, work);
+	if (mount("overlay", merged, "overlay", MS_NOSUID, opts) < 0)
+		return ERRNO_SET(err, errno, "--rootfs-mode overlay: mounting overlayfs on %s",
+				 merged);
+	return 0;
 }
 
 /* Debug: CROWD_DEBUG_EXTRA_MOUNTS=N makes each container mount and unmount a tmpfs N times
@@ -279,7 +323,7 @@ static int sys_readonly(struct crowd_error *err)
 }
 
 int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, unsigned security,
-		       struct crowd_error *err)
+		       bool overlay, struct crowd_error *err)
 {
 	mode_t old = umask(0);
 	int r = 0;
@@ -288,7 +332,11 @@ int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, unsigned
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		r = ERRNO_SET(err, errno, "making / private");
 	} else if (rootfs) {
-		r = enter_pivot(rootfs, with_proc, userns, security, err);
+		char merged[PATH_MAX];
+		if (overlay && (r = overlay_root(rootfs, merged, sizeof(merged), err)) == 0)
+			rootfs = merged;
+		if (r == 0)
+			r = enter_pivot(rootfs, with_proc, userns, security, overlay, err);
 		if (r == 0)
 			r = debug_extra_mounts(err);
 	} else {

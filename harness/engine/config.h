@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/rootfs.h"
 #include "core/container.h"
 #include "workload.h"
 
@@ -25,6 +26,7 @@ struct crowd_config {
 	struct crowd_workload_inst workload; /* --workload, default httpd */
 	unsigned long ns;		     /* --ns, CLONE_NEW* flags, default CROWD_NS_DEFAULT */
 	const char *rootfs;		     /* --rootfs DIR; NULL means host */
+	enum crowd_rootfs_mode rootfs_mode;  /* --rootfs-mode of the core: ro (default), overlay */
 	struct crowd_cg_limits limits;	     /* --memory-max, --pids-max, --cpu-max */
 	enum crowd_caps_profile caps;	     /* --caps */
 	unsigned security;		     /* --security: CROWD_SEC_* features (default all) */

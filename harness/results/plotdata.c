@@ -30,6 +30,7 @@ static const struct {
     [CROWD_PLOT_CGROUP_MIB] = {"cgroup_bytes", BYTES_PER_MIB},
     [CROWD_PLOT_PSS_MIB] = {"pss_bytes", BYTES_PER_MIB},
     [CROWD_PLOT_RPS] = {"rps", 1},
+    [CROWD_PLOT_ENGINE_MIB] = {"engine_bytes", BYTES_PER_MIB},
 };
 
 /* The ok values of column k of backend b, scaled and sorted (for CDFs and quantiles). */
@@ -677,7 +678,9 @@ static int prep_density(struct crowd_plot_run *const *runs, size_t n, const char
 }
 
 /* Containers against the VM of the same folder: spin-up p50 and PSS p50 per instance, with
- * the VM/container ratio per container backend. */
+ * the VM/container ratio per container backend. An engine's bar (docker, podman, ...) adds
+ * its per-container cost outside the container (engine_bytes: shim or monitor, daemon
+ * share), as the VM's is its whole QEMU process. */
 static int prep_vm(struct crowd_plot_run *const *runs, size_t n, const char *datadir,
 		   struct crowd_plot_job *job, struct crowd_error *err)
 {
@@ -702,6 +705,8 @@ static int prep_vm(struct crowd_plot_run *const *runs, size_t n, const char *dat
 			double p = median(&be->col[CROWD_PLOT_PSS_MIB]);
 			if (isnan(s) && isnan(p))
 				continue;
+			if (be->col[CROWD_PLOT_ENGINE_MIB].n && !isnan(p))
+				p += median(&be->col[CROWD_PLOT_ENGINE_MIB]);
 			char name[48], title[200];
 			/* Software emulation is much slower than KVM: say which one ran. */
 			snprintf(name, sizeof(name), "%s%s%s%s", be->sum->name,

@@ -26,6 +26,7 @@ enum crowd_plot_column {
 	CROWD_PLOT_CGROUP_MIB,
 	CROWD_PLOT_PSS_MIB,
 	CROWD_PLOT_RPS,
+	CROWD_PLOT_ENGINE_MIB, /* engine_bytes: an engine's cost outside the container */
 	CROWD_PLOT_NCOLUMNS,
 };
 

@@ -73,6 +73,10 @@ static double m_rss(const struct crowd_sample *s)
 {
 	return v_or_nan(s->rss_bytes);
 }
+static double m_engine(const struct crowd_sample *s)
+{
+	return v_or_nan(s->engine_bytes);
+}
 static double m_rps(const struct crowd_sample *s)
 {
 	return s->rps < 0 ? NAN : s->rps;
@@ -89,6 +93,7 @@ const struct crowd_metric crowd_metrics[] = {
     {"cgroup_bytes", "bytes", false, m_cgroup},
     {"pss_bytes", "bytes", false, m_pss},
     {"rss_bytes", "bytes", false, m_rss},
+    {"engine_bytes", "bytes", false, m_engine},
     {"rps", "req/s", true, m_rps},
 };
 const unsigned crowd_metrics_len = CROWD_ARRAY_SIZE(crowd_metrics);

@@ -68,6 +68,10 @@ static const struct col extra_cols[] = {
     S_COL("latency_p99_ns", COL_I64, x.latency_p99_ns),
     S_COL("errors", COL_I64, x.errors),
 };
+/* Always written, after the optional ones above; optional when reading (older folders). */
+static const struct col late_cols[] = {
+    S_COL("engine_bytes", COL_I64, s.engine_bytes),
+};
 /* Where the row was measured: written last, whenever the rows have them (every run since
  * results version 1); optional when reading. */
 static const struct col origin_cols[] = {
@@ -199,6 +203,7 @@ int crowd_results_write_samples_cols(const char *path, const struct crowd_sample
 	put_header(f, sample_cols, CROWD_ARRAY_SIZE(sample_cols), true);
 	if (latency)
 		put_header(f, extra_cols, CROWD_ARRAY_SIZE(extra_cols), false);
+	put_header(f, late_cols, CROWD_ARRAY_SIZE(late_cols), false);
 	if (origin)
 		put_header(f, origin_cols, CROWD_ARRAY_SIZE(origin_cols), false);
 	fputc('\n', f);
@@ -209,6 +214,7 @@ int crowd_results_write_samples_cols(const char *path, const struct crowd_sample
 		put_row(f, sample_cols, CROWD_ARRAY_SIZE(sample_cols), &row, true);
 		if (latency)
 			put_row(f, extra_cols, CROWD_ARRAY_SIZE(extra_cols), &row, false);
+		put_row(f, late_cols, CROWD_ARRAY_SIZE(late_cols), &row, false);
 		if (origin)
 			put_row(f, origin_cols, CROWD_ARRAY_SIZE(origin_cols), &row, false);
 		fputc('\n', f);
@@ -517,12 +523,14 @@ int crowd_results_read_samples(const char *path, struct crowd_sample **ret,
 			       struct crowd_error *err)
 {
 	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols) +
-			       CROWD_ARRAY_SIZE(origin_cols)];
+			       CROWD_ARRAY_SIZE(late_cols) + CROWD_ARRAY_SIZE(origin_cols)];
 	size_t k = 0;
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(sample_cols); i++)
 		cols[k++] = &sample_cols[i];
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(extra_cols); i++)
 		cols[k++] = &extra_cols[i];
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(late_cols); i++)
+		cols[k++] = &late_cols[i];
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(origin_cols); i++)
 		cols[k++] = &origin_cols[i];
 	const struct csv_spec spec = {cols, k, CROWD_ARRAY_SIZE(sample_cols),

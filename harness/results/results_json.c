@@ -337,7 +337,7 @@ static json_t *options_json(const struct crowd_config *cfg)
 	json_t *argv = json_array();
 	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(cfg->workload.argv) && cfg->workload.argv[i]; i++)
 		json_array_append_new(argv, json_string(cfg->workload.argv[i]));
-	return json_pack(
+	json_t *o = json_pack(
 	    "{s:I,s:I,s:o,s:s,s:o,s:s,s:s?,s:o,s:s,s:b,s:I,s:s,s:I,s:b,s:I,s:s?,s:b,s:b,s:s?}",
 	    "count", (json_int_t)cfg->count, "concurrency", (json_int_t)cfg->concurrency,
 	    "backends", backends, "workload", cfg->workload.name, "workload_argv", argv, "ns", ns,
@@ -350,6 +350,10 @@ static json_t *options_json(const struct crowd_config *cfg)
 	    "duration_ns", (json_int_t)cfg->duration_ns, "load", cfg->load, "connections",
 	    (json_int_t)cfg->connections, "out", cfg->out, "json", cfg->json, "quiet", cfg->quiet,
 	    "vm_accel", cfg->vm_accel);
+	const char *rm = crowd_rootfs_mode_name(cfg->rootfs_mode);
+	if (o && rm)
+		json_object_set_new(o, "rootfs_mode", json_string(rm));
+	return o;
 }
 
 int crowd_results_write_host(const char *path, const struct crowd_run_output *out,

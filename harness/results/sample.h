@@ -32,6 +32,10 @@ struct crowd_sample {
 	int64_t rss_bytes;
 	double rps; /* < 0: no load ran */
 	char error[248];
+	/* What the engine costs per container outside its cgroup: its shim or monitor process
+	 * (containerd-shim, conmon) plus the daemon's growth divided by the instances running;
+	 * -1 for backends without one. */
+	int64_t engine_bytes;
 };
 
 /* All numeric fields -1 (rps -1.0), strings empty, status OK. */
