@@ -12,7 +12,8 @@
 	X(crun)                                                                                    \
 	X(runc)                                                                                    \
 	X(bwrap)                                                                                   \
-	X(vm)
+	X(vm)                                                                                      \
+	X(lxc)
 
 #define DECLARE(name) extern const struct crowd_backend crowd_backend_##name;
 #define ENTRY(name)   &crowd_backend_##name,

@@ -32,6 +32,10 @@ struct crowd_sample {
 	int64_t rss_bytes;
 	double rps; /* < 0: no load ran */
 	char error[248];
+	/* Per-container engine overhead outside the container's cgroup: PSS of the engine's own
+	 * processes for this container (lxc-start monitor, runsc sandbox+gofer, nspawn); -1: none
+	 * measured. */
+	int64_t engine_bytes;
 };
 
 /* All numeric fields -1 (rps -1.0), strings empty, status OK. */
