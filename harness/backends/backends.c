@@ -13,7 +13,8 @@
 	X(runc)                                                                                    \
 	X(bwrap)                                                                                   \
 	X(vm)                                                                                      \
-	X(lxc)
+	X(lxc)                                                                                     \
+	X(nspawn)
 
 #define DECLARE(name) extern const struct crowd_backend crowd_backend_##name;
 #define ENTRY(name)   &crowd_backend_##name,
