@@ -14,7 +14,8 @@
 	X(bwrap)                                                                                   \
 	X(vm)                                                                                      \
 	X(lxc)                                                                                     \
-	X(nspawn)
+	X(nspawn)                                                                                  \
+	X(runsc)
 
 #define DECLARE(name) extern const struct crowd_backend crowd_backend_##name;
 #define ENTRY(name)   &crowd_backend_##name,
