@@ -12,9 +12,10 @@
  * OCI config asks for (empty, lo brought up by crowd as the core does), so the load reaches it
  * the way it reaches every other backend. host.json says so.
  *
- * Memory: the container is the sandbox (the sentry, whose memory file holds the application's
- * memory): its PSS is pss_bytes, its cgroup cgroup_bytes. Engine overhead (engine_bytes): the
- * gofer (file-system proxy, one per container) plus the waiting `runsc run`. */
+ * Memory: for gVisor the container is the sandbox (the sentry, whose memory file holds the
+ * application's memory) and its gofer (the file-system proxy, one per container); runsc puts
+ * both in the container's cgroup (cgroup_bytes), and pss_bytes is the PSS of the two trees.
+ * Engine overhead (engine_bytes), outside that cgroup: the waiting `runsc run`. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -264,6 +265,12 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 			       err);
 	if (r < 0)
 		return r;
+	pid_t gofer = c->rt_pid > 0 ? find_gofer(c->rt_pid, c->sandbox_pid) : 0;
+	int64_t gp = 0, gr = 0;
+	if (gofer && crowd_mem_tree(gofer, &gp, &gr, NULL) == 0) {
+		inst->sample.pss_bytes += gp;
+		inst->sample.rss_bytes += gr;
+	}
 	char path[PATH_MAX];
 	int64_t v;
 	if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/memory%s/%s/memory.usage_in_bytes",
@@ -274,9 +281,8 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 				o->cg_parent, c->id) == 0 &&
 		 crowd_read_int64(path, &v, NULL) == 0)
 		inst->sample.cgroup_bytes = v;
-	pid_t eng[2] = {c->rt_pid, find_gofer(c->rt_pid, c->sandbox_pid)};
 	int64_t pss = -1, rss = -1;
-	if (crowd_mem_pids(eng, eng[1] ? 2 : 1, &pss, &rss, NULL) == 0 && pss >= 0)
+	if (c->rt_pid > 0 && crowd_mem_pids(&c->rt_pid, 1, &pss, &rss, NULL) == 0 && pss >= 0)
 		inst->sample.engine_bytes = pss;
 	return 0;
 }
