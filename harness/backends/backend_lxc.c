@@ -354,9 +354,9 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	}
 	char rel[PATH_MAX];
 	crowd_peer_fmt(rel, sizeof(rel), "%s/%s", l->cg_parent, c->name);
-	unsigned left = crowd_cg_rmtree(rel);
+	unsigned left = crowd_cg_rmtree_kill(rel, 200);
 	crowd_peer_fmt(rel, sizeof(rel), "%s/%s.mon", l->cg_parent, c->name);
-	left += crowd_cg_rmtree(rel);
+	left += crowd_cg_rmtree_kill(rel, 200);
 	if (left)
 		ret = crowd_error_set(err, EBUSY, "lxc: %u cgroups of %s left", left, c->name);
 	char state[PATH_MAX];
@@ -375,7 +375,7 @@ static void close_run(struct crowd_backend_run *run)
 {
 	struct lxc_run *l = run->priv;
 	if (l) {
-		crowd_cg_rmtree(l->cg_parent);
+		crowd_cg_rmtree_kill(l->cg_parent, 200);
 		char rel[160];
 		crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top());
 		crowd_cg_rmdir_empty(rel);
@@ -401,9 +401,14 @@ static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 	if (base && crowd_peer_fmt(rel, sizeof(rel), "/%s/%s", crowd_peer_top(), base + 1) == 0) {
 		/* What is still busy (a container dying of its monitor's death) is left to
 		 * crowd clean's own cgroup sweep, which runs after the backends' and kills. */
-		(void)crowd_cg_rmtree(rel);
+		(void)crowd_cg_rmtree_kill(rel, 200);
 	}
 	(void)err;
+	/* <top> where only the engine had made it (name=systemd, blkio...): crowd's own sweep
+	 * walks the hierarchies crowd uses. */
+	char top[160];
+	if (crowd_peer_fmt(top, sizeof(top), "/%s", crowd_peer_top()) == 0)
+		crowd_cg_rmdir_empty(top);
 }
 
 static int sweep(struct crowd_sweep *ret, struct crowd_error *err)

@@ -38,6 +38,9 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
+/* Where nspawn keeps a directory per machine name while it runs. */
+#define NSPAWN_PROPAGATE "/run/systemd/nspawn/propagate"
+
 struct nspawn_run {
 	char bin[256];
 	char rootfs[PATH_MAX];
@@ -342,6 +345,11 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	c->pid = 0;
 	crowd_closep(&c->pidfd);
 	crowd_closep(&c->ctr_pidfd);
+	/* nspawn removes its machine directory on its way out, unless it was killed (a
+	 * half-started container): the name is this run's own. */
+	char prop[PATH_MAX];
+	if (crowd_peer_fmt(prop, sizeof(prop), "%s/%s", NSPAWN_PROPAGATE, c->name) == 0)
+		crowd_peer_rmtree(prop, NULL);
 	if (c->cg) {
 		/* Whatever survived (a half-started container) is in the leaf's subtree. */
 		crowd_cg_kill(c->cg, NULL);
@@ -385,9 +393,8 @@ static void close_run(struct crowd_backend_run *run)
 	crowd_peer_scratch_remove(run);
 }
 
-/* One run's scratch left by a killed crowd: the nspawn processes bound to its directories
- * (their containers die with them: nspawn gives the container PR_SET_PDEATHSIG); the cgroups
- * are crowd clean's own sweep. */
+/* One run's scratch left by a killed crowd: the nspawn processes bound to its directories,
+ * then their containers and cgroups. */
 static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 		      struct crowd_error *err)
 {
@@ -406,8 +413,29 @@ static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 				   de->d_name) < 0)
 			continue;
 		ret->instances += crowd_peer_kill_by_args("--setenv=TERM=xterm", bind);
+		/* A killed nspawn leaves its machine's /run/systemd/nspawn/propagate/<name>
+		 * (name: see start()). */
+		const char *b = strrchr(dir, '/');
+		size_t blen = b ? strlen(b + 1) : 0;
+		char prop[PATH_MAX];
+		if (blen > 7 && !strncmp(de->d_name, "nspawn-", 7) &&
+		    crowd_peer_fmt(prop, sizeof(prop), "%s/crowd-%.*s-%.*s", NSPAWN_PROPAGATE,
+				   (int)(blen - 7), b + 1, (int)(l - 4 - 7), de->d_name + 7) == 0)
+			crowd_peer_rmtree(prop, NULL);
 	}
 	closedir(d);
+	/* The containers outlive a killed nspawn (no PR_SET_PDEATHSIG): kill what the run's
+	 * leaves hold, and remove nspawn's payload/ and supervisor/ under them, also in
+	 * name=systemd, which crowd's own cgroup sweep does not walk; then <top> there. */
+	const char *base = strrchr(dir, '/');
+	char rel[PATH_MAX];
+	size_t bl = base ? strlen(base + 1) : 0;
+	if (bl > 7 && !strcmp(base + 1 + bl - 7, "-nspawn") &&
+	    crowd_peer_fmt(rel, sizeof(rel), "/%s/%.*s", crowd_peer_top(), (int)(bl - 7),
+			   base + 1) == 0)
+		(void)crowd_cg_rmtree_kill(rel, 200);
+	if (crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top()) == 0)
+		crowd_cg_rmdir_empty(rel);
 }
 
 static int sweep(struct crowd_sweep *ret, struct crowd_error *err)

@@ -337,8 +337,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	char rel[256];
 	crowd_peer_fmt(rel, sizeof(rel), "%s/%s", o->cg_parent, c->id);
 	unsigned left = 0;
-	for (int i = 0; i < 100 && (left = crowd_cg_rmtree(rel)); i++)
-		usleep(10000);
+	left = crowd_cg_rmtree_kill(rel, 200);
 	if (left && !ret)
 		ret = crowd_error_set(err, EBUSY, "runsc: %u cgroups of %s left", left, c->id);
 	crowd_ready_fifo_close(&inst->ready_fd, c->fifo);
@@ -357,7 +356,7 @@ static void close_run(struct crowd_backend_run *run)
 {
 	struct runsc_run *o = run->priv;
 	if (o) {
-		crowd_cg_rmtree(o->cg_parent);
+		crowd_cg_rmtree_kill(o->cg_parent, 200);
 		char rel[160];
 		crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top());
 		crowd_cg_rmdir_empty(rel);
@@ -395,7 +394,11 @@ static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 	const char *base = strrchr(dir, '/');
 	char rel[PATH_MAX];
 	if (base && crowd_peer_fmt(rel, sizeof(rel), "/%s/%s", crowd_peer_top(), base + 1) == 0)
-		(void)crowd_cg_rmtree(rel);
+		(void)crowd_cg_rmtree_kill(rel, 200);
+	/* <top> where only runsc had made it (name=systemd, blkio...): crowd's own sweep walks
+	 * the hierarchies crowd uses. */
+	if (crowd_peer_fmt(rel, sizeof(rel), "/%s", crowd_peer_top()) == 0)
+		crowd_cg_rmdir_empty(rel);
 }
 
 static int sweep(struct crowd_sweep *ret, struct crowd_error *err)

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,4 +82,46 @@ unsigned crowd_cg_rmtree(const char *rel)
 void crowd_cg_rmdir_empty(const char *rel)
 {
 	(void)rm_rel(rel, false);
+}
+
+/* SIGKILL every process listed in dir/cgroup.procs and below. */
+static void kill_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
+		return;
+	FILE *f = fopen(path, "re");
+	if (f) {
+		long pid;
+		while (fscanf(f, "%ld", &pid) == 1)
+			if (pid > 1)
+				kill((pid_t)pid, SIGKILL);
+		fclose(f);
+	}
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			kill_dir(path);
+	closedir(d);
+}
+
+unsigned crowd_cg_rmtree_kill(const char *rel, int tries)
+{
+	unsigned left = crowd_cg_rmtree(rel);
+	for (int i = 0; left && i < tries; i++) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "/sys/fs/cgroup/pids%s", rel) < (int)sizeof(path))
+			kill_dir(path);
+		if (snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s", rel) < (int)sizeof(path))
+			kill_dir(path);
+		if (snprintf(path, sizeof(path), "/sys/fs/cgroup%s", rel) < (int)sizeof(path))
+			kill_dir(path);
+		usleep(10000);
+		left = crowd_cg_rmtree(rel);
+	}
+	return left;
 }
