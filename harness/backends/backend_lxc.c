@@ -40,7 +40,7 @@ struct lxc_run {
 struct lxc_inst {
 	char name[64];
 	char conf[PATH_MAX];
-	char dir[PATH_MAX];  /* bind-mounted at /run: holds the FIFO "ready" */
+	char dir[PATH_MAX]; /* bind-mounted at /run: holds the FIFO "crowd.ready" */
 	char fifo[PATH_MAX];
 	char log[PATH_MAX];
 	pid_t pid; /* lxc-start -F, our child: the monitor */
@@ -52,8 +52,8 @@ static const struct {
 	unsigned long flag;
 	const char *name;
 } ns_names[] = {
-	{CLONE_NEWPID, "pid"}, {CLONE_NEWNET, "net"},	{CLONE_NEWIPC, "ipc"},
-	{CLONE_NEWUTS, "uts"}, {CLONE_NEWCGROUP, "cgroup"},
+    {CLONE_NEWPID, "pid"}, {CLONE_NEWNET, "net"},	{CLONE_NEWIPC, "ipc"},
+    {CLONE_NEWUTS, "uts"}, {CLONE_NEWCGROUP, "cgroup"},
 };
 
 static int probe(const struct crowd_config *cfg, struct crowd_error *err)
@@ -61,15 +61,16 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 	char bin[256], rootfs[PATH_MAX];
 	if (crowd_peer_which("lxc-start", bin, sizeof(bin)) < 0 ||
 	    crowd_peer_which("lxc-stop", bin, sizeof(bin)) < 0)
-		return crowd_error_set(err, ENOENT,
-				       "lxc-start/lxc-stop not found in PATH (apt-get install lxc)");
+		return crowd_error_set(
+		    err, ENOENT, "lxc-start/lxc-stop not found in PATH (apt-get install lxc)");
 	if (geteuid() != 0)
 		return crowd_error_set(err, EPERM, "lxc is driven as root here; run crowd as root");
 	if (cfg) {
 		if (cfg->ns & CLONE_NEWUSER || cfg->rootless)
-			return crowd_error_set(err, EINVAL,
-					       "lxc: --ns user/--rootless need an id map crowd does not "
-					       "write for lxc");
+			return crowd_error_set(
+			    err, EINVAL,
+			    "lxc: --ns user/--rootless need an id map crowd does not "
+			    "write for lxc");
 		return crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err);
 	}
 	return 0;
@@ -84,7 +85,7 @@ static bool cg_v2_only(void)
 #define ADD(...)                                                                                   \
 	do {                                                                                       \
 		if (off < sizeof(l->common))                                                       \
-			off += (size_t)snprintf(l->common + off, sizeof(l->common) - off,           \
+			off += (size_t)snprintf(l->common + off, sizeof(l->common) - off,          \
 						__VA_ARGS__);                                      \
 	} while (0)
 
@@ -132,7 +133,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(ns_names); i++)
 		if (!(cfg->ns & ns_names[i].flag)) {
 			size_t k = strlen(keep);
-			snprintf(keep + k, sizeof(keep) - k, "%s%s", k ? " " : "", ns_names[i].name);
+			snprintf(keep + k, sizeof(keep) - k, "%s%s", k ? " " : "",
+				 ns_names[i].name);
 		}
 	if (keep[0])
 		ADD("lxc.namespace.keep = %s\n", keep);
@@ -154,7 +156,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	const struct crowd_cg_limits *lim = &cfg->limits;
 	bool v2 = cg_v2_only();
 	if (lim->memory_max_bytes >= 0)
-		ADD(v2 ? "lxc.cgroup2.memory.max = %lld\n" : "lxc.cgroup.memory.limit_in_bytes = %lld\n",
+		ADD(v2 ? "lxc.cgroup2.memory.max = %lld\n"
+		       : "lxc.cgroup.memory.limit_in_bytes = %lld\n",
 		    (long long)lim->memory_max_bytes);
 	if (lim->pids_max >= 0)
 		ADD(v2 ? "lxc.cgroup2.pids.max = %lld\n" : "lxc.cgroup.pids.max = %lld\n",
@@ -162,18 +165,21 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	if (lim->cpu_quota_us >= 0) {
 		long long period = lim->cpu_period_us > 0 ? (long long)lim->cpu_period_us : 100000;
 		if (v2)
-			ADD("lxc.cgroup2.cpu.max = %lld %lld\n", (long long)lim->cpu_quota_us, period);
+			ADD("lxc.cgroup2.cpu.max = %lld %lld\n", (long long)lim->cpu_quota_us,
+			    period);
 		else
-			ADD("lxc.cgroup.cpu.cfs_period_us = %lld\nlxc.cgroup.cpu.cfs_quota_us = %lld\n",
+			ADD("lxc.cgroup.cpu.cfs_period_us = %lld\nlxc.cgroup.cpu.cfs_quota_us = "
+			    "%lld\n",
 			    period, (long long)lim->cpu_quota_us);
 	}
 	if (lim->cpuset_cpus[0])
 		ADD(v2 ? "lxc.cgroup2.cpuset.cpus = %s\n" : "lxc.cgroup.cpuset.cpus = %s\n",
 		    lim->cpuset_cpus);
 	ADD("lxc.cgroup.dir.monitor.pivot = %s/pivot\n", l->cg_parent + 1);
-	ADD("lxc.environment = PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+	ADD("lxc.environment = "
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
 	ADD("lxc.environment = HOME=/\nlxc.environment = TERM=xterm\n");
-	ADD("lxc.environment = CROWD_READY_PATH=/run/ready\n");
+	ADD("lxc.environment = CROWD_READY_PATH=/run/crowd.ready\n");
 	/* lxc.init.cmd is split on spaces: the workload's argv must not hold any. */
 	ADD("lxc.init.cmd =");
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(cfg->workload.argv) && cfg->workload.argv[i]; i++) {
@@ -203,16 +209,19 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	size_t u = 0;
 	un[0] = '\0';
 	if (!(cfg->ns & CLONE_NEWNS))
-		u += (size_t)snprintf(un + u, sizeof(un) - u, "ns without mnt (lxc always makes one)");
+		u += (size_t)snprintf(un + u, sizeof(un) - u,
+				      "ns without mnt (lxc always makes one)");
 	if (cfg->security & CROWD_SEC_SECCOMP)
 		u += (size_t)snprintf(un + u, sizeof(un) - u, "%sseccomp (no lxc.seccomp.profile)",
 				      u ? "; " : "");
 	if (cfg->security & CROWD_SEC_MASKS)
 		u += (size_t)snprintf(un + u, sizeof(un) - u,
-				      "%smasked paths (lxc proc:mixed/sys:ro instead)", u ? "; " : "");
+				      "%smasked paths (lxc proc:mixed/sys:ro instead)",
+				      u ? "; " : "");
 	if (cfg->security & CROWD_SEC_DEVICES)
-		u += (size_t)snprintf(un + u, sizeof(un) - u,
-				      "%sdevice rules (no lxc.cgroup.devices lines)", u ? "; " : "");
+		u +=
+		    (size_t)snprintf(un + u, sizeof(un) - u,
+				     "%sdevice rules (no lxc.cgroup.devices lines)", u ? "; " : "");
 	if (lim->cpuset_mems[0])
 		u += (size_t)snprintf(un + u, sizeof(un) - u, "%scpuset-mems", u ? "; " : "");
 	if (cfg->pod_size > 1)
@@ -254,23 +263,23 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		crowd_peer_fmt(inst->sample.id, sizeof(inst->sample.id), "%s", c->name);
 	crowd_peer_fmt(c->conf, sizeof(c->conf), "%s/%s.conf", run->scratch, c->name);
 	crowd_peer_fmt(c->dir, sizeof(c->dir), "%s/%s.run", run->scratch, c->name);
-	crowd_peer_fmt(c->fifo, sizeof(c->fifo), "%s/ready", c->dir);
 	crowd_peer_fmt(c->log, sizeof(c->log), "%s/%s.log", run->scratch, c->name);
 	int r;
 	if (mkdir(c->dir, 0700) < 0)
 		return crowd_error_errno(err, errno, "lxc: mkdir %s", c->dir);
 	if ((r = write_conf(l, c, err)) < 0)
 		return r;
-	_cleanup_close_ int rd = crowd_ready_fifo_open(c->fifo, err);
+	_cleanup_close_ int rd =
+	    crowd_ready_fifo_open(c->dir, "crowd", c->fifo, sizeof(c->fifo), err);
 	if (rd < 0)
 		return crowd_error_prefix(err, "lxc");
 	_cleanup_close_ int logfd = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (logfd < 0)
 		return crowd_error_errno(err, errno, "open %s", c->log);
-	char *argv[] = {l->start_bin, "-F", "-n", c->name, "-P", l->lxcpath, "-f", c->conf,
-			"-o", c->log, "-l", "ERROR", NULL};
-	struct crowd_peer_spawn s = {.argv = argv, .stdin_fd = -1, .stdout_fd = logfd,
-				     .stderr_fd = logfd};
+	char *argv[] = {l->start_bin, "-F", "-n",   c->name, "-P",    l->lxcpath, "-f",
+			c->conf,      "-o", c->log, "-l",    "ERROR", NULL};
+	struct crowd_peer_spawn s = {
+	    .argv = argv, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd};
 	if ((r = crowd_peer_spawn(&s, &c->pid, &c->pidfd, err)) < 0)
 		return crowd_error_prefix(err, "lxc");
 	inst->pid = c->pid;
@@ -283,11 +292,10 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct lxc_inst *c = inst->priv;
-	char b;
-	ssize_t n = read(inst->ready_fd, &b, 1);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int n = crowd_ready_fifo_read(inst->ready_fd);
+	if (n == 0)
 		return 0;
-	if (n <= 0) {
+	if (n < 0) {
 		char tail[200];
 		crowd_peer_log_tail(c->log, tail, sizeof(tail));
 		return crowd_error_set(err, EIO, "lxc: workload exited before it was ready%s%s",
@@ -417,14 +425,14 @@ static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
 }
 
 const struct crowd_backend crowd_backend_lxc = {
-	.name = "lxc",
-	.help = "LXC (lxc-start -F) with a config crowd writes: same rootfs, no network device",
-	.probe = probe,
-	.open = open_run,
-	.start = start,
-	.ready = ready,
-	.stats = stats,
-	.stop = stop,
-	.close = close_run,
-	.sweep = sweep,
+    .name = "lxc",
+    .help = "LXC (lxc-start -F) with a config crowd writes: same rootfs, no network device",
+    .probe = probe,
+    .open = open_run,
+    .start = start,
+    .ready = ready,
+    .stats = stats,
+    .stop = stop,
+    .close = close_run,
+    .sweep = sweep,
 };

@@ -52,7 +52,7 @@ struct nspawn_run {
 
 struct nspawn_inst {
 	char name[64];
-	char dir[PATH_MAX]; /* bound at /run/crowd: holds the FIFO "ready" */
+	char dir[PATH_MAX]; /* bound at /run/crowd: holds the FIFO "crowd.ready" */
 	char fifo[PATH_MAX];
 	char bind[PATH_MAX + 16];
 	char log[PATH_MAX];
@@ -72,8 +72,9 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char bin[256], rootfs[PATH_MAX];
 	if (crowd_peer_which("systemd-nspawn", bin, sizeof(bin)) < 0)
-		return crowd_error_set(err, ENOENT, "systemd-nspawn not found in PATH (apt-get "
-						    "install systemd-container)");
+		return crowd_error_set(err, ENOENT,
+				       "systemd-nspawn not found in PATH (apt-get "
+				       "install systemd-container)");
 	if (geteuid() != 0)
 		return crowd_error_set(err, EPERM,
 				       "nspawn is driven as root here; run crowd as root");
@@ -91,8 +92,9 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 				       "requires (make builds build/rootfs with one)",
 				       rootfs);
 	if ((cfg->ns & CLONE_NEWUSER) || cfg->rootless)
-		return crowd_error_set(err, EINVAL, "nspawn: --ns user/--rootless are not mapped "
-						    "(--private-users) by crowd");
+		return crowd_error_set(err, EINVAL,
+				       "nspawn: --ns user/--rootless are not mapped "
+				       "(--private-users) by crowd");
 	return 0;
 }
 
@@ -140,13 +142,15 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		add(n, "--drop-capability=all");
 		if (cfg->caps == CROWD_CAPS_DEFAULT) {
 			size_t off = (size_t)snprintf(n->caps, sizeof(n->caps), "--capability=");
-			for (unsigned i = 0; i < crowd_caps_default_len && off < sizeof(n->caps); i++)
-				off += (size_t)snprintf(n->caps + off, sizeof(n->caps) - off, "%s%s",
-							i ? "," : "", crowd_caps_default_names[i]);
+			for (unsigned i = 0; i < crowd_caps_default_len && off < sizeof(n->caps);
+			     i++)
+				off +=
+				    (size_t)snprintf(n->caps + off, sizeof(n->caps) - off, "%s%s",
+						     i ? "," : "", crowd_caps_default_names[i]);
 			add(n, n->caps);
 		}
 	}
-	add(n, "--setenv=CROWD_READY_PATH=/run/crowd/ready");
+	add(n, "--setenv=CROWD_READY_PATH=/run/crowd/crowd.ready");
 	add(n, "--setenv=HOME=/");
 	add(n, "--setenv=TERM=xterm");
 	n->argv[n->argc] = NULL;
@@ -156,10 +160,11 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		off += (size_t)snprintf(run->invocation + off, sizeof(run->invocation) - off, " %s",
 					n->argv[i]);
 	if (off < sizeof(run->invocation))
-		snprintf(run->invocation + off, sizeof(run->invocation) - off,
-			 " --bind=<scratch>/<id>.run:/run/crowd -M <id> WORKLOAD... (readiness FIFO; "
-			 "no systemd: nspawn runs in crowd's leaf <top>/<run>/<id> and makes "
-			 "payload/ and supervisor/ under it; stop: SIGKILL of the container's pid 1)");
+		snprintf(
+		    run->invocation + off, sizeof(run->invocation) - off,
+		    " --bind=<scratch>/<id>.run:/run/crowd -M <id> WORKLOAD... (readiness FIFO; "
+		    "no systemd: nspawn runs in crowd's leaf <top>/<run>/<id> and makes "
+		    "payload/ and supervisor/ under it; stop: SIGKILL of the container's pid 1)");
 	char limits[160] = "";
 	if (!run->cg)
 		crowd_oci_limits_text(cfg, limits, sizeof(limits));
@@ -214,7 +219,6 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		crowd_peer_fmt(inst->sample.id, sizeof(inst->sample.id), "nspawn-%d-%u",
 			       inst->sample.index, seq);
 	crowd_peer_fmt(c->dir, sizeof(c->dir), "%s/%s.run", run->scratch, inst->sample.id);
-	crowd_peer_fmt(c->fifo, sizeof(c->fifo), "%s/ready", c->dir);
 	crowd_peer_fmt(c->log, sizeof(c->log), "%s/%s.log", run->scratch, inst->sample.id);
 	crowd_peer_fmt(c->bind, sizeof(c->bind), "--bind=%s:/run/crowd", c->dir);
 	int r;
@@ -227,7 +231,8 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 			return crowd_error_prefix(err, "nspawn");
 		inst->sample.t_cgroup_ns = crowd_now_ns() - run->t0_ns;
 	}
-	_cleanup_close_ int rd = crowd_ready_fifo_open(c->fifo, err);
+	_cleanup_close_ int rd =
+	    crowd_ready_fifo_open(c->dir, "crowd", c->fifo, sizeof(c->fifo), err);
 	if (rd < 0)
 		return crowd_error_prefix(err, "nspawn");
 	_cleanup_close_ int logfd = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -244,8 +249,11 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(cfg->workload.argv) && cfg->workload.argv[i]; i++)
 		argv[k++] = cfg->workload.argv[i];
 	argv[k] = NULL;
-	struct crowd_peer_spawn s = {.argv = argv, .stdin_fd = -1, .stdout_fd = logfd,
-				     .stderr_fd = logfd, .in_parent = c->cg ? attach_cb : NULL,
+	struct crowd_peer_spawn s = {.argv = argv,
+				     .stdin_fd = -1,
+				     .stdout_fd = logfd,
+				     .stderr_fd = logfd,
+				     .in_parent = c->cg ? attach_cb : NULL,
 				     .ctx = c->cg};
 	if ((r = crowd_peer_spawn(&s, &c->pid, &c->pidfd, err)) < 0)
 		return crowd_error_prefix(err, "nspawn");
@@ -259,11 +267,10 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct nspawn_inst *c = inst->priv;
-	char b;
-	ssize_t n = read(inst->ready_fd, &b, 1);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int n = crowd_ready_fifo_read(inst->ready_fd);
+	if (n == 0)
 		return 0;
-	if (n <= 0) {
+	if (n < 0) {
 		char tail[200];
 		crowd_peer_log_tail(c->log, tail, sizeof(tail));
 		return crowd_error_set(err, EIO, "nspawn: workload exited before it was ready%s%s",
@@ -409,8 +416,8 @@ static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 		if (l < 5 || strcmp(de->d_name + l - 4, ".run"))
 			continue;
 		char bind[PATH_MAX + 16];
-		if (crowd_peer_fmt(bind, sizeof(bind), "--bind=%s/%s:/run/crowd", dir,
-				   de->d_name) < 0)
+		if (crowd_peer_fmt(bind, sizeof(bind), "--bind=%s/%s:/run/crowd", dir, de->d_name) <
+		    0)
 			continue;
 		ret->instances += crowd_peer_kill_by_args("--setenv=TERM=xterm", bind);
 		/* A killed nspawn leaves its machine's /run/systemd/nspawn/propagate/<name>
@@ -444,14 +451,14 @@ static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
 }
 
 const struct crowd_backend crowd_backend_nspawn = {
-	.name = "nspawn",
-	.help = "systemd-nspawn --register=no --keep-unit --as-pid2 over the same rootfs",
-	.probe = probe,
-	.open = open_run,
-	.start = start,
-	.ready = ready,
-	.stats = stats,
-	.stop = stop,
-	.close = close_run,
-	.sweep = sweep,
+    .name = "nspawn",
+    .help = "systemd-nspawn --register=no --keep-unit --as-pid2 over the same rootfs",
+    .probe = probe,
+    .open = open_run,
+    .start = start,
+    .ready = ready,
+    .stats = stats,
+    .stop = stop,
+    .close = close_run,
+    .sweep = sweep,
 };

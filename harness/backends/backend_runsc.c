@@ -52,7 +52,7 @@ struct runsc_run {
 struct runsc_inst {
 	char id[64];
 	char bundle[PATH_MAX];
-	char dir[PATH_MAX]; /* bound at /run/crowd: the FIFO "ready" */
+	char dir[PATH_MAX]; /* bound at /run/crowd: the FIFO "crowd.ready" */
 	char fifo[PATH_MAX];
 	char pidfile[PATH_MAX];
 	char log[PATH_MAX];
@@ -65,14 +65,16 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char bin[256], rootfs[PATH_MAX];
 	if (crowd_peer_which("runsc", bin, sizeof(bin)) < 0)
-		return crowd_error_set(err, ENOENT, "runsc not found in PATH (apt-get install runsc)");
+		return crowd_error_set(err, ENOENT,
+				       "runsc not found in PATH (apt-get install runsc)");
 	if (geteuid() != 0)
-		return crowd_error_set(err, EPERM, "runsc is driven as root here; run crowd as root");
+		return crowd_error_set(err, EPERM,
+				       "runsc is driven as root here; run crowd as root");
 	if (!cfg)
 		return 0;
 	if ((cfg->ns & CLONE_NEWUSER) || cfg->rootless)
-		return crowd_error_set(err, EINVAL,
-				       "runsc: --ns user/--rootless are not driven by crowd for gVisor");
+		return crowd_error_set(
+		    err, EINVAL, "runsc: --ns user/--rootless are not driven by crowd for gVisor");
 	if (!(cfg->ns & CLONE_NEWNET))
 		return crowd_error_set(err, EINVAL,
 				       "runsc: --ns without net would put gVisor's host network "
@@ -102,13 +104,14 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	}
 	crowd_peer_fmt(o->cg_parent, sizeof(o->cg_parent), "/%s/%s-runsc", crowd_peer_top(),
 		       run->run_name);
-	crowd_peer_fmt(run->invocation, sizeof(run->invocation),
-		       "%s --root %s --network=host --host-fifo=open --platform=ptrace run --bundle "
-		       "<scratch>/<id> --pid-file <scratch>/<id>.pid <id> (not detached; the OCI "
-		       "config's private netns, lo brought up by crowd, so the sentry's host-mode "
-		       "sockets listen there; readiness FIFO bound at /run/crowd, CROWD_READY_PATH; "
-		       "cgroupsPath %s/<id>); stop: %s kill <id> KILL, delete -force if left",
-		       o->bin, o->root, o->cg_parent, o->bin);
+	crowd_peer_fmt(
+	    run->invocation, sizeof(run->invocation),
+	    "%s --root %s --network=host --host-fifo=open --platform=ptrace run --bundle "
+	    "<scratch>/<id> --pid-file <scratch>/<id>.pid <id> (not detached; the OCI "
+	    "config's private netns, lo brought up by crowd, so the sentry's host-mode "
+	    "sockets listen there; readiness FIFO bound at /run/crowd, CROWD_READY_PATH; "
+	    "cgroupsPath %s/<id>); stop: %s kill <id> KILL, delete -force if left",
+	    o->bin, o->root, o->cg_parent, o->bin);
 	size_t u = 0;
 	run->unapplied[0] = '\0';
 #define UN(...)                                                                                    \
@@ -146,7 +149,6 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		crowd_peer_fmt(inst->sample.id, sizeof(inst->sample.id), "%s", c->id);
 	crowd_peer_fmt(c->bundle, sizeof(c->bundle), "%s/%s", run->scratch, c->id);
 	crowd_peer_fmt(c->dir, sizeof(c->dir), "%s/%s.run", run->scratch, c->id);
-	crowd_peer_fmt(c->fifo, sizeof(c->fifo), "%s/ready", c->dir);
 	crowd_peer_fmt(c->pidfile, sizeof(c->pidfile), "%s/%s.pid", run->scratch, c->id);
 	crowd_peer_fmt(c->log, sizeof(c->log), "%s/%s.log", run->scratch, c->id);
 	int r;
@@ -162,21 +164,25 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	}
 	char cgpath[256];
 	crowd_peer_fmt(cgpath, sizeof(cgpath), "%s/%s", o->cg_parent, c->id);
-	struct crowd_oci_opts oo = {.cfg = run->cfg, .rootfs = o->rootfs, .ready_fd = -1,
-				    .cgroups_path = cgpath, .resources = true,
+	struct crowd_oci_opts oo = {.cfg = run->cfg,
+				    .rootfs = o->rootfs,
+				    .ready_fd = -1,
+				    .cgroups_path = cgpath,
+				    .resources = true,
 				    .ready_dir = c->dir};
 	if ((r = crowd_oci_write(c->bundle, &oo, err)) < 0)
 		return r;
-	_cleanup_close_ int rd = crowd_ready_fifo_open(c->fifo, err);
+	_cleanup_close_ int rd =
+	    crowd_ready_fifo_open(c->dir, "crowd", c->fifo, sizeof(c->fifo), err);
 	if (rd < 0)
 		return crowd_error_prefix(err, "runsc");
 	_cleanup_close_ int logfd = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (logfd < 0)
 		return crowd_error_errno(err, errno, "open %s", c->log);
-	char *argv[] = {o->bin, "--root", o->root, RUNSC_FLAGS, "run", "--bundle", c->bundle,
-			"--pid-file", c->pidfile, c->id, NULL};
-	struct crowd_peer_spawn s = {.argv = argv, .stdin_fd = -1, .stdout_fd = logfd,
-				     .stderr_fd = logfd};
+	char *argv[] = {o->bin,	   "--root",	 o->root,    RUNSC_FLAGS, "run", "--bundle",
+			c->bundle, "--pid-file", c->pidfile, c->id,	  NULL};
+	struct crowd_peer_spawn s = {
+	    .argv = argv, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd};
 	if ((r = crowd_peer_spawn(&s, &c->rt_pid, &c->rt_pidfd, err)) < 0)
 		return crowd_error_prefix(err, "runsc");
 	inst->pid = c->rt_pid;
@@ -202,8 +208,9 @@ static int lo_up_in(int nsfd, struct crowd_error *err)
 	while (waitpid(p, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		return crowd_error_set(err, EIO, "runsc: bringing up lo in the sandbox's netns "
-						 "failed (%s)",
+		return crowd_error_set(err, EIO,
+				       "runsc: bringing up lo in the sandbox's netns "
+				       "failed (%s)",
 				       WIFEXITED(st) && WEXITSTATUS(st) == 1 ? "setns" : "ioctl");
 	return 0;
 }
@@ -211,11 +218,10 @@ static int lo_up_in(int nsfd, struct crowd_error *err)
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct runsc_inst *c = inst->priv;
-	char b;
-	ssize_t n = read(inst->ready_fd, &b, 1);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int n = crowd_ready_fifo_read(inst->ready_fd);
+	if (n == 0)
 		return 0;
-	if (n <= 0) {
+	if (n < 0) {
 		char tail[200];
 		crowd_peer_log_tail(c->log, tail, sizeof(tail));
 		return crowd_error_set(err, EIO, "runsc: workload exited before it was ready%s%s",
@@ -261,8 +267,8 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	struct runsc_inst *c = inst->priv;
 	if (!c || !c->sandbox_pid)
 		return crowd_error_set(err, ESRCH, "runsc: no sandbox process");
-	int r = crowd_mem_tree(c->sandbox_pid, &inst->sample.pss_bytes, &inst->sample.rss_bytes,
-			       err);
+	int r =
+	    crowd_mem_tree(c->sandbox_pid, &inst->sample.pss_bytes, &inst->sample.rss_bytes, err);
 	if (r < 0)
 		return r;
 	pid_t gofer = c->rt_pid > 0 ? find_gofer(c->rt_pid, c->sandbox_pid) : 0;
@@ -291,8 +297,8 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 static int runsc_cmd(const struct runsc_run *o, const char *a, const char *b, const char *id,
 		     const char *d, char *out, size_t outlen, struct crowd_error *err)
 {
-	char *argv[] = {(char *)o->bin, "--root", (char *)o->root, RUNSC_FLAGS, (char *)a,
-			(char *)b, (char *)id, (char *)d, NULL};
+	char *argv[] = {(char *)o->bin, "--root",   (char *)o->root, RUNSC_FLAGS, (char *)a,
+			(char *)b,	(char *)id, (char *)d,	     NULL};
 	return crowd_peer_run(argv, 0, 10000, out, outlen, err);
 }
 
@@ -407,14 +413,14 @@ static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
 }
 
 const struct crowd_backend crowd_backend_runsc = {
-	.name = "runsc",
-	.help = "gVisor's runsc with the same OCI bundle (a sandbox kernel in user space)",
-	.probe = probe,
-	.open = open_run,
-	.start = start,
-	.ready = ready,
-	.stats = stats,
-	.stop = stop,
-	.close = close_run,
-	.sweep = sweep,
+    .name = "runsc",
+    .help = "gVisor's runsc with the same OCI bundle (a sandbox kernel in user space)",
+    .probe = probe,
+    .open = open_run,
+    .start = start,
+    .ready = ready,
+    .stats = stats,
+    .stop = stop,
+    .close = close_run,
+    .sweep = sweep,
 };

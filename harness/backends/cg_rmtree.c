@@ -43,9 +43,9 @@ static unsigned rm_rel(const char *rel, bool recurse)
 	struct stat st;
 	/* cgroup2 mounted at /sys/fs/cgroup itself: one tree. */
 	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0)
-		return snprintf(path, sizeof(path), "/sys/fs/cgroup%s", rel) < (int)sizeof(path) ?
-			       rm_dir(path, recurse) :
-			       1;
+		return snprintf(path, sizeof(path), "/sys/fs/cgroup%s", rel) < (int)sizeof(path)
+			   ? rm_dir(path, recurse)
+			   : 1;
 	unsigned left = 0;
 	DIR *d = opendir("/sys/fs/cgroup");
 	if (!d)
@@ -56,7 +56,8 @@ static unsigned rm_rel(const char *rel, bool recurse)
 			continue;
 		/* Each hierarchy's mount point has cgroup.procs at its root. */
 		if (snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", de->d_name) >=
-			(int)sizeof(path) || stat(path, &st) < 0)
+			(int)sizeof(path) ||
+		    stat(path, &st) < 0)
 			continue;
 		if (snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", de->d_name, rel) >=
 		    (int)sizeof(path)) {
@@ -116,7 +117,8 @@ unsigned crowd_cg_rmtree_kill(const char *rel, int tries)
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "/sys/fs/cgroup/pids%s", rel) < (int)sizeof(path))
 			kill_dir(path);
-		if (snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s", rel) < (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s", rel) <
+		    (int)sizeof(path))
 			kill_dir(path);
 		if (snprintf(path, sizeof(path), "/sys/fs/cgroup%s", rel) < (int)sizeof(path))
 			kill_dir(path);

@@ -175,7 +175,7 @@ static json_t *build(const struct crowd_oci_opts *o)
 		json_array_append_new(env, json_string(e));
 	}
 	if (o->ready_dir)
-		json_array_append_new(env, json_string("CROWD_READY_PATH=/run/crowd/ready"));
+		json_array_append_new(env, json_string("CROWD_READY_PATH=/run/crowd/crowd.ready"));
 
 	json_t *caps = json_pack("{s:o, s:o, s:o, s:[], s:[]}", "bounding", caps_array(cfg->caps),
 				 "effective", caps_array(cfg->caps), "permitted",

@@ -32,9 +32,9 @@ struct crowd_sample {
 	int64_t rss_bytes;
 	double rps; /* < 0: no load ran */
 	char error[248];
-	/* Per-container engine overhead outside the container's cgroup: PSS of the engine's own
-	 * processes for this container (lxc-start monitor, runsc sandbox+gofer, nspawn); -1: none
-	 * measured. */
+	/* What the engine costs per container outside its cgroup: its shim or monitor process
+	 * (containerd-shim, conmon) plus the daemon's growth divided by the instances running;
+	 * -1 for backends without one. */
 	int64_t engine_bytes;
 };
 
