@@ -27,7 +27,7 @@ nothing_left() {
 	assert_nothing_left
 	[ ! -e "$SCR" ] || fail "$1: scratch $SCR left: $(ls "$SCR")"
 	if pgrep -f -- "$SCR" >/dev/null; then fail "$1: processes left: $(pgrep -af -- "$SCR")"; fi
-	if ls /run/systemd/nspawn/propagate/ 2>/dev/null | grep -q "crowd-run-"; then
+	if compgen -G "/run/systemd/nspawn/propagate/crowd-run-*" >/dev/null; then
 		fail "$1: nspawn machine directory left in /run/systemd/nspawn/propagate"
 	fi
 }
