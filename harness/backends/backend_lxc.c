@@ -1,7 +1,8 @@
 /* Backend lxc: LXC's `lxc-start -F` (foreground: lxc-start is the container's monitor and
  * crowd's child) with a config file crowd writes per container: the run's rootfs read-only,
  * no network device (an empty private network namespace, lo only), the namespaces of --ns
- * (lxc.namespace.keep for the others), the capability profile, cgroups that LXC makes itself
+ * (all but user: lxc.namespace.keep fails here, so --ns without some is recorded as
+ * unapplied), the capability profile, cgroups that LXC makes itself
  * under <top>/<run>-lxc/<id> (monitor in <id>.mon, its pivot in <top>/<run>-lxc/pivot) and a
  * private lxcpath (-P) in the run's scratch, so nothing of the system's LXC is touched.
  * Readiness: a per-container FIFO, bind-mounted at /run and named by CROWD_READY_PATH.
@@ -26,6 +27,7 @@
 #include "engine/memory.h"
 #include "oci.h"
 #include "peer.h"
+#include "engine_wait.h"
 #include "ready_fifo.h"
 
 struct lxc_run {
@@ -42,6 +44,7 @@ struct lxc_inst {
 	char conf[PATH_MAX];
 	char dir[PATH_MAX]; /* bind-mounted at /run: holds the FIFO "crowd.ready" */
 	char fifo[PATH_MAX];
+	int fifo_fd; /* the FIFO\'s read end; the readiness fd is an epoll of it and pidfd */
 	char log[PATH_MAX];
 	pid_t pid; /* lxc-start -F, our child: the monitor */
 	int pidfd;
@@ -66,11 +69,14 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 	if (geteuid() != 0)
 		return crowd_error_set(err, EPERM, "lxc is driven as root here; run crowd as root");
 	if (cfg) {
+		if (!(cfg->ns & CLONE_NEWNET))
+			return crowd_error_set(err, EINVAL,
+					       "--ns without net is not driven by crowd (the "
+					       "workloads would share the host's ports)");
 		if (cfg->ns & CLONE_NEWUSER || cfg->rootless)
-			return crowd_error_set(
-			    err, EINVAL,
-			    "lxc: --ns user/--rootless need an id map crowd does not "
-			    "write for lxc");
+			return crowd_error_set(err, EINVAL,
+					       "--ns user/--rootless need an id map crowd does not "
+					       "write for lxc");
 		return crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err);
 	}
 	return 0;
@@ -136,8 +142,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 			snprintf(keep + k, sizeof(keep) - k, "%s%s", k ? " " : "",
 				 ns_names[i].name);
 		}
-	if (keep[0])
-		ADD("lxc.namespace.keep = %s\n", keep);
+	/* Not lxc.namespace.keep: with any namespace kept, lxc 5.0.2 fails its /dev setup here
+	 * (mkdir dev/pts: EOVERFLOW). lxc makes them all; unapplied says so. */
 	if (cfg->security & CROWD_SEC_NNP)
 		ADD("lxc.no_new_privs = 1\n");
 	if (cfg->caps == CROWD_CAPS_NONE)
@@ -200,17 +206,21 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 
 	crowd_peer_fmt(run->invocation, sizeof(run->invocation),
 		       "%s -F -n <id> -P %s -f <scratch>/<id>.conf (foreground; lxc-start is the "
-		       "monitor; rootfs dir ro, lxc.net.0.type=empty, %s%s, "
+		       "monitor; rootfs dir ro, lxc.net.0.type=empty, all namespaces but user, "
 		       "apparmor unconfined, cgroups %s/<id> made by lxc; readiness FIFO bound at "
 		       "/run, CROWD_READY_PATH); stop: %s -k",
-		       l->start_bin, l->lxcpath, keep[0] ? "lxc.namespace.keep=" : "all namespaces",
-		       keep, l->cg_parent, l->stop_bin);
+		       l->start_bin, l->lxcpath, l->cg_parent, l->stop_bin);
 	char un[256];
 	size_t u = 0;
 	un[0] = '\0';
 	if (!(cfg->ns & CLONE_NEWNS))
 		u += (size_t)snprintf(un + u, sizeof(un) - u,
 				      "ns without mnt (lxc always makes one)");
+	if (keep[0])
+		u += (size_t)snprintf(un + u, sizeof(un) - u,
+				      "%sns without %s: lxc made them anyway (lxc.namespace.keep "
+				      "breaks lxc's /dev setup here)",
+				      u ? "; " : "", keep);
 	if (cfg->security & CROWD_SEC_SECCOMP)
 		u += (size_t)snprintf(un + u, sizeof(un) - u, "%sseccomp (no lxc.seccomp.profile)",
 				      u ? "; " : "");
@@ -255,7 +265,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	struct lxc_inst *c = calloc(1, sizeof(*c));
 	if (!c)
 		return crowd_error_set(err, ENOMEM, "lxc: out of memory");
-	c->pidfd = -1;
+	c->pidfd = c->fifo_fd = -1;
 	inst->priv = c;
 	unsigned seq = l->seq++;
 	crowd_peer_fmt(c->name, sizeof(c->name), "crowd-lxc-%d-%u", inst->sample.index, seq);
@@ -276,23 +286,55 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	_cleanup_close_ int logfd = open(c->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (logfd < 0)
 		return crowd_error_errno(err, errno, "open %s", c->log);
-	char *argv[] = {l->start_bin, "-F", "-n",   c->name, "-P",    l->lxcpath, "-f",
-			c->conf,      "-o", c->log, "-l",    "ERROR", NULL};
+	char *argv[] = {l->start_bin, "-F", "-n", c->name, "-P", l->lxcpath, "-f", c->conf, NULL};
 	struct crowd_peer_spawn s = {
 	    .argv = argv, .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd};
 	if ((r = crowd_peer_spawn(&s, &c->pid, &c->pidfd, err)) < 0)
 		return crowd_error_prefix(err, "lxc");
 	inst->pid = c->pid;
 	inst->pidfd = c->pidfd;
-	inst->ready_fd = crowd_steal_fd(rd);
+	c->fifo_fd = crowd_steal_fd(rd);
+	int ep = crowd_engine_wait_fd(c->fifo_fd, c->pidfd, err);
+	if (ep < 0)
+		return crowd_error_prefix(err, "lxc");
+	inst->ready_fd = ep;
 	inst->started = true;
 	return 0;
+}
+
+/* The first line lxc-start wrote to stderr (the cause; its last one is "failed to start"),
+ * without the "lxc-start: <name>: " prefix. */
+static void log_first_error(const char *path, char *buf, size_t len)
+{
+	char text[4096];
+	ssize_t n = crowd_read_file(path, text, sizeof(text), NULL);
+	if (n <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	char *nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+	const char *m = text;
+	for (int i = 0; i < 2 && strstr(m, ": "); i++)
+		m = strstr(m, ": ") + 2;
+	size_t l = strnlen(m, len - 1);
+	memcpy(buf, m, l);
+	buf[l] = '\0';
 }
 
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct lxc_inst *c = inst->priv;
-	int n = crowd_ready_fifo_read(inst->ready_fd);
+	int n = crowd_ready_fifo_read(c->fifo_fd);
+	if (n <= 0 && crowd_engine_exited(&c->pid)) {
+		char tail[200];
+		log_first_error(c->log, tail, sizeof(tail));
+		inst->pid = 0;
+		return crowd_error_set(err, EIO,
+				       "lxc-start exited before the workload was ready%s%s",
+				       tail[0] ? ": " : "", tail);
+	}
 	if (n == 0)
 		return 0;
 	if (n < 0) {
@@ -360,6 +402,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 			crowd_peer_kill_tree(&c->pid, &c->pidfd);
 		c->pid = 0;
 	}
+	crowd_closep(&c->pidfd);
 	char rel[PATH_MAX];
 	crowd_peer_fmt(rel, sizeof(rel), "%s/%s", l->cg_parent, c->name);
 	unsigned left = crowd_cg_rmtree_kill(rel, 200);
@@ -370,7 +413,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	char state[PATH_MAX];
 	crowd_peer_fmt(state, sizeof(state), "%s/%s", l->lxcpath, c->name);
 	crowd_peer_rmtree(state, NULL);
-	crowd_ready_fifo_close(&inst->ready_fd, c->fifo);
+	crowd_ready_fifo_close(&c->fifo_fd, c->fifo);
 	rmdir(c->dir);
 	unlink(c->conf);
 	unlink(c->log);

@@ -29,6 +29,7 @@
 #include "engine/memory.h"
 #include "oci.h"
 #include "peer.h"
+#include "engine_wait.h"
 #include "ready_fifo.h"
 
 #ifndef SYS_pidfd_open
@@ -54,6 +55,7 @@ struct nspawn_inst {
 	char name[64];
 	char dir[PATH_MAX]; /* bound at /run/crowd: holds the FIFO "crowd.ready" */
 	char fifo[PATH_MAX];
+	int fifo_fd; /* the FIFO\'s read end; the readiness fd is an epoll of it and pidfd */
 	char bind[PATH_MAX + 16];
 	char log[PATH_MAX];
 	pid_t pid; /* systemd-nspawn, our child */
@@ -88,12 +90,16 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 	if (crowd_peer_fmt(usr, sizeof(usr), "%s/usr", strcmp(rootfs, "/") ? rootfs : "") < 0 ||
 	    stat(usr, &st) < 0 || !S_ISDIR(st.st_mode))
 		return crowd_error_set(err, ENOENT,
-				       "nspawn: %s has no /usr directory, which systemd-nspawn "
+				       "%s has no /usr directory, which systemd-nspawn "
 				       "requires (make builds build/rootfs with one)",
 				       rootfs);
+	if (!(cfg->ns & CLONE_NEWNET))
+		return crowd_error_set(err, EINVAL,
+				       "--ns without net is not driven by crowd (the "
+				       "workloads would share the host's ports)");
 	if ((cfg->ns & CLONE_NEWUSER) || cfg->rootless)
 		return crowd_error_set(err, EINVAL,
-				       "nspawn: --ns user/--rootless are not mapped "
+				       "--ns user/--rootless are not mapped "
 				       "(--private-users) by crowd");
 	return 0;
 }
@@ -206,7 +212,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	struct nspawn_inst *c = calloc(1, sizeof(*c));
 	if (!c)
 		return crowd_error_set(err, ENOMEM, "nspawn: out of memory");
-	c->pidfd = c->ctr_pidfd = -1;
+	c->pidfd = c->ctr_pidfd = c->fifo_fd = -1;
 	inst->priv = c;
 	unsigned seq = n->seq++;
 	/* Unique across concurrent runs: nspawn keeps /run/systemd/nspawn/propagate/<name>. */
@@ -259,7 +265,11 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		return crowd_error_prefix(err, "nspawn");
 	inst->pid = c->pid;
 	inst->pidfd = c->pidfd;
-	inst->ready_fd = crowd_steal_fd(rd);
+	c->fifo_fd = crowd_steal_fd(rd);
+	int ep = crowd_engine_wait_fd(c->fifo_fd, c->pidfd, err);
+	if (ep < 0)
+		return crowd_error_prefix(err, "nspawn");
+	inst->ready_fd = ep;
 	inst->started = true;
 	return 0;
 }
@@ -267,7 +277,15 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct nspawn_inst *c = inst->priv;
-	int n = crowd_ready_fifo_read(inst->ready_fd);
+	int n = crowd_ready_fifo_read(c->fifo_fd);
+	if (n <= 0 && crowd_engine_exited(&c->pid)) {
+		char tail[200];
+		crowd_peer_log_tail(c->log, tail, sizeof(tail));
+		inst->pid = 0;
+		return crowd_error_set(err, EIO,
+				       "systemd-nspawn exited before the workload was ready%s%s",
+				       tail[0] ? ": " : "", tail);
+	}
 	if (n == 0)
 		return 0;
 	if (n < 0) {
@@ -377,7 +395,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 		if (rel[0])
 			crowd_cg_rmdir_empty(rel);
 	}
-	crowd_ready_fifo_close(&inst->ready_fd, c->fifo);
+	crowd_ready_fifo_close(&c->fifo_fd, c->fifo);
 	rmdir(c->dir);
 	unlink(c->log);
 	free(c);

@@ -36,6 +36,7 @@
 #include "engine/memory.h"
 #include "oci.h"
 #include "peer.h"
+#include "engine_wait.h"
 #include "ready_fifo.h"
 
 /* Global flags before the subcommand, for every runsc invocation of a run. */
@@ -54,6 +55,7 @@ struct runsc_inst {
 	char bundle[PATH_MAX];
 	char dir[PATH_MAX]; /* bound at /run/crowd: the FIFO "crowd.ready" */
 	char fifo[PATH_MAX];
+	int fifo_fd; /* the FIFO\'s read end; the readiness fd is an epoll of it and pidfd */
 	char pidfile[PATH_MAX];
 	char log[PATH_MAX];
 	pid_t rt_pid; /* `runsc run`, our child */
@@ -73,11 +75,11 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 	if (!cfg)
 		return 0;
 	if ((cfg->ns & CLONE_NEWUSER) || cfg->rootless)
-		return crowd_error_set(
-		    err, EINVAL, "runsc: --ns user/--rootless are not driven by crowd for gVisor");
+		return crowd_error_set(err, EINVAL,
+				       "--ns user/--rootless are not driven by crowd for gVisor");
 	if (!(cfg->ns & CLONE_NEWNET))
 		return crowd_error_set(err, EINVAL,
-				       "runsc: --ns without net would put gVisor's host network "
+				       "--ns without net would put gVisor's host network "
 				       "mode on the host's own network; crowd does not do that");
 	return crowd_peer_rootfs(cfg, rootfs, sizeof(rootfs), err);
 }
@@ -142,7 +144,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	struct runsc_inst *c = calloc(1, sizeof(*c));
 	if (!c)
 		return crowd_error_set(err, ENOMEM, "runsc: out of memory");
-	c->rt_pidfd = -1;
+	c->rt_pidfd = c->fifo_fd = -1;
 	inst->priv = c;
 	crowd_peer_fmt(c->id, sizeof(c->id), "crowd-runsc-%d-%u", inst->sample.index, o->seq++);
 	if (!inst->sample.id[0])
@@ -187,7 +189,11 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		return crowd_error_prefix(err, "runsc");
 	inst->pid = c->rt_pid;
 	inst->pidfd = c->rt_pidfd;
-	inst->ready_fd = crowd_steal_fd(rd);
+	c->fifo_fd = crowd_steal_fd(rd);
+	int ep = crowd_engine_wait_fd(c->fifo_fd, c->rt_pidfd, err);
+	if (ep < 0)
+		return crowd_error_prefix(err, "runsc");
+	inst->ready_fd = ep;
 	inst->started = true;
 	return 0;
 }
@@ -218,7 +224,15 @@ static int lo_up_in(int nsfd, struct crowd_error *err)
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct runsc_inst *c = inst->priv;
-	int n = crowd_ready_fifo_read(inst->ready_fd);
+	int n = crowd_ready_fifo_read(c->fifo_fd);
+	if (n <= 0 && crowd_engine_exited(&c->rt_pid)) {
+		char tail[200];
+		crowd_peer_log_tail(c->log, tail, sizeof(tail));
+		inst->pid = 0;
+		return crowd_error_set(err, EIO,
+				       "runsc run exited before the workload was ready%s%s",
+				       tail[0] ? ": " : "", tail);
+	}
 	if (n == 0)
 		return 0;
 	if (n < 0) {
@@ -346,7 +360,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	left = crowd_cg_rmtree_kill(rel, 200);
 	if (left && !ret)
 		ret = crowd_error_set(err, EBUSY, "runsc: %u cgroups of %s left", left, c->id);
-	crowd_ready_fifo_close(&inst->ready_fd, c->fifo);
+	crowd_ready_fifo_close(&c->fifo_fd, c->fifo);
 	if (c->dir[0])
 		rmdir(c->dir);
 	if (c->bundle[0])
