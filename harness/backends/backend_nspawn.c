@@ -358,14 +358,13 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	int ret = 0;
 	if (!c)
 		return 0;
-	if (!c->ctr_pid && c->pid > 0)
-		c->ctr_pid = crowd_peer_first_child(c->pid);
-	/* pid 1 of the container's pid namespace: the kernel kills the rest. */
+	/* pid 1 of the container's pid namespace: the kernel kills the rest, and nspawn exits.
+	 * Half-started (no pid 1 known yet): nspawn's whole tree; the leaf's kill below gets
+	 * anything that escaped. */
+	bool killed = false;
 	if (c->ctr_pidfd >= 0)
-		syscall(SYS_pidfd_send_signal, c->ctr_pidfd, SIGKILL, NULL, 0);
-	else if (c->ctr_pid > 0 && c->pid > 0)
-		kill(c->ctr_pid, SIGKILL);
-	if (c->pid > 0 && crowd_peer_wait(c->pid, c->pidfd, 5000, NULL) < 0)
+		killed = syscall(SYS_pidfd_send_signal, c->ctr_pidfd, SIGKILL, NULL, 0) == 0;
+	if (c->pid > 0 && (!killed || crowd_peer_wait(c->pid, c->pidfd, 5000, NULL) < 0))
 		crowd_peer_kill_tree(&c->pid, &c->pidfd);
 	c->pid = 0;
 	crowd_closep(&c->pidfd);

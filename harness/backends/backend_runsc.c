@@ -340,9 +340,11 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	if (c->rt_pid > 0) {
 		/* The engine's own way: kill the container; the foreground run then deletes it
 		 * and exits. */
-		if (inst->ready)
-			(void)runsc_cmd(o, "kill", c->id, "KILL", NULL, out, sizeof(out), NULL);
-		if (crowd_peer_wait(c->rt_pid, c->rt_pidfd, 5000, NULL) < 0)
+		if (!inst->ready ||
+		    runsc_cmd(o, "kill", c->id, "KILL", NULL, out, sizeof(out), NULL) != 0 ||
+		    crowd_peer_wait(c->rt_pid, c->rt_pidfd, 5000, NULL) < 0)
+			/* Half-started (or kill failed): the whole tree, then delete -force below.
+			 */
 			crowd_peer_kill_tree(&c->rt_pid, &c->rt_pidfd);
 		c->rt_pid = 0;
 	}
