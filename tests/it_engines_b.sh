@@ -21,6 +21,8 @@ NEVER[lxc]="t_cgroup_ns t_clone_ns t_setup_ns"
 NEVER[runsc]="t_cgroup_ns t_clone_ns t_setup_ns"
 NEVER[nspawn]="t_clone_ns t_setup_ns"
 
+# nspawn's lock file on the image (the rootfs), left by a killed nspawn unless crowd removes it
+LOCK=/run/systemd/nspawn/locks/inode-$(stat -c %d:%i "$ROOTFS")
 # Nothing of this test's runs: cgroups, mounts, scratch, engine processes, nspawn's per-machine
 # directory, and the containers an engine could still list.
 nothing_left() {
@@ -30,6 +32,7 @@ nothing_left() {
 	if compgen -G "/run/systemd/nspawn/propagate/crowd-run-*" >/dev/null; then
 		fail "$1: nspawn machine directory left in /run/systemd/nspawn/propagate"
 	fi
+	[ ! -e "$LOCK" ] || fail "$1: nspawn's image lock $LOCK left"
 }
 
 # CROWD_IT_ENGINES: a subset, for working on one engine.

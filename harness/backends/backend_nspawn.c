@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,6 +69,25 @@ struct nspawn_inst {
 static int attach_cb(pid_t pid, void *ctx, struct crowd_error *err)
 {
 	return crowd_cg_attach(ctx, pid, err);
+}
+
+/* nspawn's lock on the image (-D: /run/systemd/nspawn/locks/inode-<dev>:<ino>, shared with
+ * --read-only) is removed by the last nspawn to leave, unless that one was killed. Remove it
+ * as systemd does: only when an exclusive lock can be had, i.e. no nspawn holds it. */
+static void release_image_lock(const char *rootfs)
+{
+	struct stat st;
+	char path[PATH_MAX];
+	if (stat(rootfs, &st) < 0 ||
+	    crowd_peer_fmt(path, sizeof(path), "/run/systemd/nspawn/locks/inode-%lu:%lu",
+			   (unsigned long)st.st_dev, (unsigned long)st.st_ino) < 0)
+		return;
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlink(path);
+	close(fd);
 }
 
 static int probe(const struct crowd_config *cfg, struct crowd_error *err)
@@ -125,6 +145,15 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		goto fail;
 	if ((r = crowd_peer_scratch(run, err)) < 0)
 		goto fail;
+	/* For crowd clean after a killed run: which image nspawn locked. */
+	char rec[PATH_MAX];
+	if (crowd_peer_fmt(rec, sizeof(rec), "%s/rootfs", run->scratch) == 0) {
+		FILE *f = fopen(rec, "we");
+		if (f) {
+			fputs(n->rootfs, f);
+			fclose(f);
+		}
+	}
 	add(n, n->bin);
 	add(n, "--quiet");
 	add(n, "--register=no");
@@ -412,6 +441,9 @@ static void close_run(struct crowd_backend_run *run)
 		rmdir(path);
 	if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/systemd/%s", crowd_peer_top()) == 0)
 		rmdir(path);
+	struct nspawn_run *n = run->priv;
+	if (n)
+		release_image_lock(n->rootfs);
 	free(run->priv);
 	run->priv = NULL;
 	crowd_peer_scratch_remove(run);
@@ -448,6 +480,13 @@ static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 			crowd_peer_rmtree(prop, NULL);
 	}
 	closedir(d);
+	char rec[PATH_MAX], rootfs[PATH_MAX];
+	ssize_t rl;
+	if (crowd_peer_fmt(rec, sizeof(rec), "%s/rootfs", dir) == 0 &&
+	    (rl = crowd_read_file(rec, rootfs, sizeof(rootfs), NULL)) > 0) {
+		rootfs[rl < (ssize_t)sizeof(rootfs) ? rl : (ssize_t)sizeof(rootfs) - 1] = '\0';
+		release_image_lock(rootfs);
+	}
 	/* The containers outlive a killed nspawn (no PR_SET_PDEATHSIG): kill what the run's
 	 * leaves hold, and remove nspawn's payload/ and supervisor/ under them, also in
 	 * name=systemd, which crowd's own cgroup sweep does not walk; then <top> there. */
