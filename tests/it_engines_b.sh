@@ -87,13 +87,13 @@ for b in $avail; do
 	nothing_left "$b"
 	echo "$b: 3 ok, spin-up p50 $(csv_col "$csv" spinup_ns | sort -n | sed -n 2p) ns"
 
-	# Ctrl-C mid-run (500 asked, so starts are still going after 1 s): exit 130, what was
+	# Ctrl-C mid-run (500 asked, so starts are still going after 0.5 s): exit 130, what was
 	# started torn down.
 	"$CROWD" bench -n 500 --backend "$b" --workload httpd --no-load --quiet --out "$tmp/$b-int" \
 		>"$tmp/int.out" 2>&1 &
 	pid=$!
 	for _ in $(seq 200); do pgrep -f -- "$SCR" >/dev/null && break; sleep 0.05; done
-	sleep 1
+	sleep 0.5
 	kill -INT $pid
 	rc=0
 	wait $pid || rc=$?
