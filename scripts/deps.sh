@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential pkg-config libcap-dev libhwloc-dev hwloc libjansson-dev libseccomp-dev check
 libsubunit-dev musl-tools busybox-static gnuplot-nox crun runc bubblewrap iproute2
 wrk nginx-light hyperfine qemu-system-x86 linux-image-amd64 cpio xz-utils procps psmisc
-docker.io podman curl ansible openssh-server openssh-client prometheus yamllint kubectl"
+docker.io podman curl ansible openssh-server openssh-client prometheus yamllint kubectl
+lxc runsc systemd-container"
 
 missing=""
 for p in $PKGS; do

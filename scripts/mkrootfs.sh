@@ -57,7 +57,7 @@ text() {
 	rm -f "$1.mkrootfs.txt.$$"
 }
 
-for d in bin dev etc proc root run sys tmp; do
+for d in bin dev etc proc root run sys tmp usr; do
 	[ -d "$d" ] || mkdir "$d"
 	chmod 755 "$d"
 done

@@ -15,10 +15,13 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "backends/engine_wait.h"
+#include "backends/ready_fifo.h"
 #include "backends/oci.h"
 #include "backends/peer.h"
 #include "core/util.h"
@@ -364,6 +367,59 @@ START_TEST(peer_rmtree)
 }
 END_TEST
 
+/* An engine backend's readiness fd (engine_wait.h over ready_fifo.h): quiet while the engine
+ * runs and nobody wrote; readable once the workload's byte came through the FIFO path (as
+ * workloads/common/ready.c writes it), and readable when the engine exits first, which
+ * crowd_engine_exited then reports (and reaps). */
+START_TEST(engine_ready_fd)
+{
+	char dir[] = "/tmp/crowd-check-fifo.XXXXXX", path[PATH_MAX];
+	struct crowd_error err = {0};
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (int round = 0; round < 2; round++) {
+		int fifo = crowd_ready_fifo_open(dir, "w", path, sizeof(path), &err);
+		ck_assert_msg(fifo >= 0, "%s", err.msg);
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			usleep(100000);
+			if (round == 0) { /* the workload: open by path, one byte, stay */
+				int w = open(path, O_WRONLY | O_NONBLOCK);
+				if (w < 0 || write(w, "R", 1) != 1)
+					_exit(1);
+				close(w);
+				pause();
+			}
+			_exit(0); /* round 1: the engine dies before any byte */
+		}
+		int pidfd = (int)syscall(434 /* pidfd_open */, pid, 0);
+		int ep = crowd_engine_wait_fd(fifo, pidfd, &err);
+		ck_assert_msg(ep >= 0, "%s", err.msg);
+		struct pollfd pfd = {.fd = ep, .events = POLLIN};
+		ck_assert_int_eq(poll(&pfd, 1, 0), 0); /* nothing yet */
+		ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+		pid_t p = pid;
+		if (round == 0) {
+			ck_assert_int_eq(crowd_ready_fifo_read(fifo), 1);
+			ck_assert(!crowd_engine_exited(&p));
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		} else {
+			ck_assert_int_le(crowd_ready_fifo_read(fifo), 0);
+			for (int i = 0; i < 500 && !crowd_engine_exited(&p); i++)
+				usleep(10000);
+			ck_assert_int_eq(p, 0);
+		}
+		close(ep);
+		if (pidfd >= 0)
+			close(pidfd);
+		crowd_ready_fifo_close(&fifo, path);
+		ck_assert_int_eq(access(path, F_OK), -1);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* probe says why through struct crowd_error: a code and a message on every refusal; the
  * process backend (no root needed) refuses a rootfs without the workload, naming the path. */
 START_TEST(probe_reports_error)
@@ -509,6 +565,7 @@ static Suite *backends_suite(void)
 	tcase_add_test(u, peer_rmtree);
 	tcase_add_test(u, peer_spawn_many_fds);
 	tcase_add_test(u, probe_reports_error);
+	tcase_add_test(u, engine_ready_fd);
 	tcase_add_test(u, sweep_own_leftovers);
 	suite_add_tcase(s, u);
 	TCase *t = tcase_create("peers");

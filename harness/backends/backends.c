@@ -14,7 +14,10 @@
 	X(bwrap)                                                                                   \
 	X(vm)                                                                                      \
 	X(docker)                                                                                  \
-	X(podman)
+	X(podman)                                                                                  \
+	X(lxc)                                                                                     \
+	X(nspawn)                                                                                  \
+	X(runsc)
 
 #define DECLARE(name) extern const struct crowd_backend crowd_backend_##name;
 #define ENTRY(name)   &crowd_backend_##name,

@@ -174,6 +174,8 @@ static json_t *build(const struct crowd_oci_opts *o)
 		snprintf(e, sizeof(e), "CROWD_READY_FD=%d", o->ready_fd);
 		json_array_append_new(env, json_string(e));
 	}
+	if (o->ready_dir)
+		json_array_append_new(env, json_string("CROWD_READY_PATH=/run/crowd/crowd.ready"));
 
 	json_t *caps = json_pack("{s:o, s:o, s:o, s:[], s:[]}", "bounding", caps_array(cfg->caps),
 				 "effective", caps_array(cfg->caps), "permitted",
@@ -219,9 +221,15 @@ static json_t *build(const struct crowd_oci_opts *o)
 		json_object_set_new(linux_, "resources", res);
 	}
 
+	json_t *mounts = mounts_array(cfg);
+	if (o->ready_dir) {
+		static const char *const bind_o[] = {"rbind", "nosuid", "nodev", "noexec"};
+		json_array_append_new(mounts, mount_obj("/run/crowd", "bind", o->ready_dir, bind_o,
+							 CROWD_ARRAY_SIZE(bind_o)));
+	}
 	json_t *root = json_pack("{s:s, s:{s:s, s:b}, s:o, s:o, s:o}", "ociVersion", "1.0.2",
 				 "root", "path", o->rootfs, "readonly", 1, "process", process,
-				 "mounts", mounts_array(cfg), "linux", linux_);
+				 "mounts", mounts, "linux", linux_);
 	if (root && (cfg->ns & CLONE_NEWUTS))
 		json_object_set_new(root, "hostname", json_string("crowd"));
 	return root;

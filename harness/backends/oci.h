@@ -15,6 +15,8 @@ struct crowd_oci_opts {
 	int ready_fd;             /* CROWD_READY_FD inside the container; -1: none */
 	const char *cgroups_path; /* linux.cgroupsPath; NULL: leave it to the runtime */
 	bool resources;           /* write linux.resources from cfg->limits */
+	const char *ready_dir;    /* bound at /run/crowd, CROWD_READY_PATH=/run/crowd/crowd.ready (a
+				   * FIFO there, for runtimes that pass no fd); NULL: none */
 };
 
 /* Write <bundle>/config.json. */
