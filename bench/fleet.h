@@ -40,6 +40,7 @@ struct crowd_fleet {
 	 * writing failed) */
 	struct crowd_summary summary;
 	bool have_summary;
+	char interrupted_phase[48]; /* for summary.json "interrupted" */
 };
 
 /* Fill cfg->argv_line from argv; set started, the results folder name. */

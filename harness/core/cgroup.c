@@ -218,7 +218,10 @@ int crowd_cg_run_close(struct crowd_cg_run *run, struct crowd_error *err)
 		if (h->top_fd < 0)
 			continue;
 		crowd_closep(&h->run_fd);
-		if (cg_rmdirat(h->top_fd, run->name, &e) < 0 && ret == 0) {
+		/* A leaf whose own removal failed (e.g. EMFILE mid-start) is the run's: killed and
+		 * removed here with the run, not left behind. */
+		if (cg_rmdir_tree(h->top_fd, run->name, run->ops->kill_dir, h, &e) < 0 &&
+		    ret == 0) {
 			ret = -e.code;
 			if (err)
 				*err = e;
@@ -473,9 +476,22 @@ const char *crowd_cg_path(const struct crowd_cg *ccg, const char *hierarchy)
 	return p;
 }
 
+bool crowd_cg_gone(const struct crowd_cg *cg)
+{
+	for (unsigned i = 0; i < cg->run->nh; i++)
+		if ((cg->present & (1u << i)) &&
+		    faccessat(cg->run->h[i].run_fd, cg->leaf, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return false;
+	return true;
+}
+
 int crowd_cg_kill(struct crowd_cg *cg, struct crowd_error *err)
 {
 	int r = cg->run->ops->kill(cg, err);
+	/* The leaf it kills through is gone: only an empty cgroup can be removed, so nothing of
+	 * the container is left to kill (a concurrent crowd clean got there first). */
+	if (r == -ENOENT || r == -ENODEV)
+		return 0;
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s kill", cg->leaf);
 	return r;
@@ -486,16 +502,8 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err)
 	if (!cg)
 		return 0;
 	int r = cg->run->ops->remove(cg, err);
-	if (r == -ENOENT || r == -ENODEV) {
-		/* Removed behind our back (crowd clean): gone is what we wanted. */
-		bool left = false;
-		for (unsigned i = 0; i < cg->run->nh; i++)
-			if ((cg->present & (1u << i)) && faccessat(cg->run->h[i].run_fd, cg->leaf,
-								   F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-				left = true;
-		if (!left)
-			r = 0;
-	}
+	if ((r == -ENOENT || r == -ENODEV) && crowd_cg_gone(cg))
+		r = 0; /* removed behind our back (crowd clean): gone is what we wanted */
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s/%s/%s remove", cg->run->top, cg->run->name,
 				   cg->leaf);

@@ -23,7 +23,7 @@ static size_t reg_len, reg_cap;
 static char reg_dir_cache[256];
 static bool reg_dir_made;
 
-static const char *const cg_hierarchies[] = {"unified", "memory", "pids",   "cpu",
+static const char *const cg_hierarchies[] = {"unified", "memory", "pids",    "cpu",
 					     "cpuacct", "cpuset", "freezer", "devices"};
 
 int crowd_uuid_new(char out[CROWD_UUID_LEN + 1], struct crowd_error *err)
@@ -221,16 +221,26 @@ unlock:
 
 	n = snprintf(text, sizeof(text), "id=%s\npid=%d\nstart=%llu\npidns=%llu\n", id, (int)pid,
 		     (unsigned long long)e.start_ticks, (unsigned long long)pidns_ino);
+	/* One line per distinct path: on cgroup2 alone every hierarchy name gives the same one. */
+	const char *seen[CROWD_ARRAY_SIZE(cg_hierarchies)];
+	size_t n_seen = 0;
 	for (size_t i = 0; cg && i < CROWD_ARRAY_SIZE(cg_hierarchies); i++) {
 		const char *p = crowd_cg_path(cg, cg_hierarchies[i]);
-		if (p && n >= 0 && (size_t)n < sizeof(text))
+		bool dup = false;
+		for (size_t j = 0; p && j < n_seen; j++)
+			dup |= !strcmp(seen[j], p);
+		if (!p || dup)
+			continue;
+		seen[n_seen++] = p;
+		if (n >= 0 && (size_t)n < sizeof(text))
 			n += snprintf(text + n, sizeof(text) - (size_t)n, "cgroup=%s\n", p);
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		/* Another crowd with the same <top> removed the directory when it emptied it. */
 		if (reg_dir_make(reg_dir_cache, NULL) == 0)
-			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+			fd =
+			    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	}
 	if (fd < 0 || crowd_write_all(fd, text, strlen(text)) < 0) {
 		int e2 = errno;
@@ -431,7 +441,7 @@ int crowd_reg_sweep(unsigned *ret_killed, unsigned *ret_removed, unsigned *ret_l
 		}
 		if (unlink(path) == 0)
 			(*ret_removed)++;
-		else
+		else if (errno != ENOENT) /* gone: its run removed it meanwhile */
 			(*ret_left)++;
 	}
 	closedir(d);

@@ -67,6 +67,10 @@ static const struct col extra_cols[] = {
     S_COL("latency_p50_ns", COL_I64, x.latency_p50_ns),
     S_COL("latency_p99_ns", COL_I64, x.latency_p99_ns),
     S_COL("errors", COL_I64, x.errors),
+    S_COL("end_reason", COL_STR, x.end_reason),
+    S_COL("exit_code", COL_I64, x.exit_code),
+    S_COL("end_signal", COL_I64, x.end_signal),
+    S_COL("end_phase", COL_STR, x.end_phase),
 };
 
 #define D_COL(n, k, f)                                                                             \
