@@ -69,23 +69,37 @@ bool crowd_density_limit(const struct crowd_launch *l, int code, const char *msg
 	case ENOSPC: {
 		/* Namespaces count against user.max_*_namespaces; memory cgroups against the
 		 * 65535 ids of the memory controller. */
-		if (strstr(msg, "cgroup") || strstr(msg, "mkdir")) {
+		/* clone3's ENOSPC is a namespace limit even when it says "clone3 into cgroup". */
+		if (!strstr(msg, "clone") && !strstr(msg, "unshare") &&
+		    (strstr(msg, "cgroup") || strstr(msg, "mkdir"))) {
 			snprintf(buf, len, "ENOSPC making a cgroup: memory cgroup ids (at most 65535) "
 					   "or cgroup.max.descendants (%s)", msg);
 			return true;
 		}
-		size_t off = (size_t)snprintf(buf, len, "ENOSPC: namespace limits");
-		for (unsigned i = 0; i < crowd_ns_table_len && off < len; i++) {
+		/* The lowest limit of the kinds asked is the one hit first. */
+		const char *low = NULL;
+		long long lowv = -1;
+		unsigned kinds = 0;
+		for (unsigned i = 0; i < crowd_ns_table_len; i++) {
 			if (!(l->cfg->ns & crowd_ns_table[i].flag))
 				continue;
 			char p[96];
 			snprintf(p, sizeof(p), "/proc/sys/user/max_%s_namespaces",
-				 !strcmp(crowd_ns_table[i].name, "mnt") ? "mnt" : crowd_ns_table[i].name);
-			off += (size_t)snprintf(buf + off, len - off, " user.max_%s_namespaces=%lld",
-						crowd_ns_table[i].name, (long long)read_sysctl(p));
+				 crowd_ns_table[i].name);
+			long long v = (long long)read_sysctl(p);
+			kinds++;
+			if (v >= 0 && (!low || v < lowv)) {
+				low = crowd_ns_table[i].name;
+				lowv = v;
+			}
 		}
-		if (off < len)
-			snprintf(buf + off, len - off, " (%s)", msg);
+		if (low)
+			snprintf(buf, len,
+				 "ENOSPC: namespace limit user.max_%s_namespaces=%lld (the lowest of "
+				 "the %u kinds asked; %s)",
+				 low, lowv, kinds, msg);
+		else
+			snprintf(buf, len, "ENOSPC: a user.max_*_namespaces limit (%s)", msg);
 		return true;
 	}
 	case EMFILE:

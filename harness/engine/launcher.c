@@ -19,6 +19,7 @@
 
 #include "core/cgroup.h"
 #include "core/spawn.h"
+#include "density.h"
 #include "ports.h"
 #include "results/stats.h"
 #include "results/units.h"
@@ -399,6 +400,10 @@ static void inst_failed(struct crowd_launch *l, struct crowd_inst *inst,
 		end_record(l, k, "before-ready", inst->sample.error, sizeof(inst->sample.error));
 	else
 		end_set(l, k, reason ? reason : "failed-start", "before-ready");
+	/* A limit's errno: the row names the limit and its value, as density's stop does. */
+	if (e && (e->code == ENOSPC || e->code == EMFILE || e->code == ENFILE))
+		crowd_density_limit(l, e->code, e->msg, inst->sample.error,
+				    sizeof(inst->sample.error));
 	l->n_failed++;
 	if (lb)
 		lb->failed++;
