@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/util.h"
 #include "results.h"
@@ -231,6 +232,12 @@ static int slurp(const char *path, char **ret, struct crowd_error *err)
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return crowd_error_errno(err, errno, "open %s", path);
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* bad input, as a malformed file is (exit 2 in compare and plot alike) */
+		fclose(f);
+		return crowd_error_set(err, EINVAL, "%s: not a regular file", path);
+	}
 	size_t cap = 65536, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	while (buf) {
