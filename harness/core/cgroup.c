@@ -4,13 +4,16 @@
  * errors; the sweep behind `crowd clean`. The managers never call back in here. */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -474,6 +477,45 @@ const char *crowd_cg_path(const struct crowd_cg *ccg, const char *hierarchy)
 		p = expected;
 	}
 	return p;
+}
+
+int crowd_cg_run_kill(struct crowd_cg_run *run, struct crowd_error *err)
+{
+	if (!run)
+		return 0;
+	if (run->v2 >= 0 && run->h[run->v2].run_fd >= 0) {
+		int r = crowd_write_fileat(run->h[run->v2].run_fd, "cgroup.kill", "1", err);
+		return r < 0 ? r : 0;
+	}
+	/* v1: the freezer's hierarchy if there is one (all hold every process of a leaf). */
+	int hi = -1;
+	for (unsigned i = 0; i < run->nh; i++)
+		if (run->h[i].run_fd >= 0 && (hi < 0 || (run->h[i].ctrls & CG_FREEZER)))
+			hi = (int)i;
+	if (hi < 0)
+		return 0;
+	int fd = openat(run->h[hi].run_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return crowd_error_errno(err, errno, "open %s/%s/%s", run->h[hi].mnt, run->top,
+					 run->name);
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char procs[NAME_MAX + 16];
+		pid_t *pids = NULL;
+		size_t np = 0;
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", de->d_name);
+		if (cg_read_pidsat(dirfd(d), procs, &pids, &np, NULL) == 0)
+			for (size_t k = 0; k < np; k++)
+				kill(pids[k], SIGKILL);
+		free(pids);
+	}
+	closedir(d);
+	return 0;
 }
 
 bool crowd_cg_gone(const struct crowd_cg *cg)

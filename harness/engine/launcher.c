@@ -1035,6 +1035,12 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 		pthread_mutex_unlock(&l->lock);
 	}
 	l->phase = CROWD_PHASE_TEARDOWN;
+	/* Every process of the run at once (one cgroup.kill): the stops below then mostly reap
+	 * and remove cgroups, and nothing keeps running (or serving) while they queue. */
+	if (l->cg && l->n_started) {
+		struct crowd_error kerr = {0};
+		crowd_cg_run_kill(l->cg, &kerr);
+	}
 	unsigned want = teardown_nworkers(l);
 	pthread_t tids[TEARDOWN_MAX_WORKERS];
 	unsigned n = 0;
