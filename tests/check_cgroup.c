@@ -1112,6 +1112,41 @@ START_TEST(test_real_v1_leaf)
 END_TEST
 
 /* The cgroup2 mount on its own (controller-less here): procs, kill, events, remove. */
+/* Teardown at scale kills the whole run at once (issue 20): every process of every leaf dies
+ * from one crowd_cg_run_kill, whatever the layout. */
+START_TEST(test_real_run_kill)
+{
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg[3] = {NULL};
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	pid_t pid[3];
+	int wfd[3];
+
+	if (!need_root("test_real_run_kill"))
+		return;
+	set_top();
+	ck_assert_msg(crowd_cg_run_open(NULL, "killrun", &run, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 3; i++) {
+		char leaf[16];
+		snprintf(leaf, sizeof(leaf), "leaf%d", i);
+		ck_assert_msg(crowd_cg_create(run, leaf, &l, &cg[i], &err) == 0, "%s", err.msg);
+		pid[i] = spawn_waiter(&wfd[i]);
+		ck_assert_msg(crowd_cg_attach(cg[i], pid[i], &err) == 0, "%s", err.msg);
+	}
+	ck_assert_msg(crowd_cg_run_kill(run, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 3; i++) {
+		int status;
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "leaf%d: status %#x", i, status);
+		close(wfd[i]);
+		ck_assert_msg(crowd_cg_destroy(cg[i], &err) == 0, "%s", err.msg);
+	}
+	ck_assert_msg(crowd_cg_run_close(run, &err) == 0, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_real_v2)
 {
 	struct crowd_error err = {0};
@@ -1592,6 +1627,7 @@ static Suite *cgroup_suite(void)
 	tcase_set_timeout(root, 60);
 	tcase_add_test(root, test_real_v1_leaf);
 	tcase_add_test(root, test_real_v2);
+	tcase_add_test(root, test_real_run_kill);
 	tcase_add_test(root, test_real_clone_into);
 	tcase_add_test(root, test_real_sweep);
 	tcase_add_test(root, test_real_detect_hybrid);
