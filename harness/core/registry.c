@@ -402,7 +402,8 @@ static unsigned record_kill(const struct crowd_reg_entry *e, uint64_t own_pidns,
 			free(pids);
 		}
 	}
-	for (int round = 0; round < 100; round++) {
+	/* 5 s: a loaded host (many containers exiting at once) can take seconds to end one */
+	for (int round = 0; round < 500; round++) {
 		if (!record_alive(e))
 			return 0;
 		usleep(10000);
