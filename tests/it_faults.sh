@@ -6,6 +6,7 @@
 # and compare agree on a samples.csv that is a directory. (The teardown's run-wide kill and
 # the registry's one path per cgroup are check_cgroup's real_run_kill and registry_one_path.)
 # needs: root
+# shellcheck disable=SC2016 # the sh -c program gets its arguments as $0 and $1
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root

@@ -19,7 +19,6 @@
 
 #include "core/cgroup.h"
 #include "core/spawn.h"
-#include "density.h"
 #include "ports.h"
 #include "results/stats.h"
 #include "results/units.h"
@@ -332,6 +331,92 @@ static int64_t rel(const struct crowd_launch *l, int64_t abs_ns)
 	return abs_ns - l->t0_ns;
 }
 
+static int64_t read_sysctl(const char *path)
+{
+	int64_t v;
+	return crowd_read_int64(path, &v, NULL) < 0 ? -1 : v;
+}
+
+bool crowd_launch_limit(const struct crowd_launch *l, int code, const char *msg, char *buf,
+			 size_t len)
+{
+	int64_t max, cur;
+	char where[512];
+	struct rlimit rl;
+	switch (code) {
+	case EAGAIN:
+		if (crowd_cg_pids_limit(NULL, l->run_name, &max, &cur, where, sizeof(where)) && cur >= max - 1) {
+			snprintf(buf, len, "pids.max=%lld at %s (pids.current %lld)", (long long)max,
+				 where, (long long)cur);
+		} else {
+			getrlimit(RLIMIT_NPROC, &rl);
+			snprintf(buf, len, "EAGAIN: kernel.pid_max=%lld, kernel.threads-max=%lld, "
+					   "RLIMIT_NPROC=%lld (%s)",
+				 (long long)read_sysctl("/proc/sys/kernel/pid_max"),
+				 (long long)read_sysctl("/proc/sys/kernel/threads-max"),
+				 (long long)rl.rlim_cur, msg);
+		}
+		return true;
+	case ENOSPC: {
+		/* Namespaces count against user.max_*_namespaces; memory cgroups against the
+		 * 65535 ids of the memory controller. */
+		/* clone3's ENOSPC is a namespace limit even when it says "clone3 into cgroup". */
+		if (!strstr(msg, "clone") && !strstr(msg, "unshare") &&
+		    (strstr(msg, "cgroup") || strstr(msg, "mkdir"))) {
+			snprintf(buf, len, "ENOSPC making a cgroup: memory cgroup ids (at most 65535) "
+					   "or cgroup.max.descendants (%s)", msg);
+			return true;
+		}
+		/* The lowest limit of the kinds asked is the one hit first. */
+		const char *low = NULL;
+		long long lowv = -1;
+		unsigned kinds = 0;
+		for (unsigned i = 0; i < crowd_ns_table_len; i++) {
+			if (!(l->cfg->ns & crowd_ns_table[i].flag))
+				continue;
+			char p[96];
+			snprintf(p, sizeof(p), "/proc/sys/user/max_%s_namespaces",
+				 crowd_ns_table[i].name);
+			long long v = (long long)read_sysctl(p);
+			kinds++;
+			if (v >= 0 && (!low || v < lowv)) {
+				low = crowd_ns_table[i].name;
+				lowv = v;
+			}
+		}
+		if (low)
+			snprintf(buf, len,
+				 "ENOSPC: namespace limit user.max_%s_namespaces=%lld (the lowest of "
+				 "the %u kinds asked; %s)",
+				 low, lowv, kinds, msg);
+		else
+			snprintf(buf, len, "ENOSPC: a user.max_*_namespaces limit (%s)", msg);
+		return true;
+	}
+	case EMFILE:
+		getrlimit(RLIMIT_NOFILE, &rl);
+		snprintf(buf, len, "RLIMIT_NOFILE=%lld open files per process (%s)",
+			 (long long)rl.rlim_cur, msg);
+		return true;
+	case ENFILE:
+		snprintf(buf, len, "fs.file-max=%lld open files system-wide (%s)",
+			 (long long)read_sysctl("/proc/sys/fs/file-max"), msg);
+		return true;
+	case ENOMEM: {
+		struct crowd_meminfo mi;
+		if (crowd_mem_host(&mi, NULL) == 0)
+			snprintf(buf, len, "ENOMEM: MemAvailable %lld bytes, vm.max_map_count=%lld (%s)",
+				 (long long)mi.available_bytes,
+				 (long long)read_sysctl("/proc/sys/vm/max_map_count"), msg);
+		else
+			snprintf(buf, len, "ENOMEM (%s)", msg);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
 /* The end columns of row k. */
 static void end_set(struct crowd_launch *l, size_t k, const char *reason, const char *phase)
 {
@@ -402,7 +487,7 @@ static void inst_failed(struct crowd_launch *l, struct crowd_inst *inst,
 		end_set(l, k, reason ? reason : "failed-start", "before-ready");
 	/* A limit's errno: the row names the limit and its value, as density's stop does. */
 	if (e && (e->code == ENOSPC || e->code == EMFILE || e->code == ENFILE))
-		crowd_density_limit(l, e->code, e->msg, inst->sample.error,
+		crowd_launch_limit(l, e->code, e->msg, inst->sample.error,
 				    sizeof(inst->sample.error));
 	l->n_failed++;
 	if (lb)

@@ -162,6 +162,13 @@ const char *crowd_launch_interrupt_phase(const struct crowd_launch *l, char *buf
 /* The exit code of an interrupted run: 128 + the signal (130 when not from a signal). */
 int crowd_launch_exit_code(const struct crowd_launch *l);
 
+/* Describe the kernel or cgroup limit behind a failed start (errno code, message msg): the
+ * limit's name and value, e.g. "pids.max=50 at /sys/fs/cgroup/pids/crowd/run-1 (current 50)",
+ * "RLIMIT_NOFILE=1024 ...", "user.max_pid_namespaces=3 ...". Returns true when code is a limit
+ * errno (ENOSPC, EAGAIN, EMFILE, ENFILE, ENOMEM). Density's stop and each failed row use it. */
+bool crowd_launch_limit(const struct crowd_launch *l, int code, const char *msg, char *buf,
+			size_t len);
+
 /* The launcher entry (backend or sweep step) an instance of l->insts belongs to. */
 struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
 						     const struct crowd_inst *inst);
