@@ -91,6 +91,7 @@ verdict() {
 		printf 'PASS %-14s %s\n' "$name" "$2"
 	else
 		printf 'FAIL %-14s %s; %s left\n' "$name" "$2" "$left"
+		cat "$TMP/$name".err* "$TMP/$name".out.clean* 2>/dev/null | grep -v '^$' | head -4 | sed 's/^/     /'
 	fi
 	"$CROWD" clean >/dev/null 2>&1
 }

@@ -544,6 +544,23 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err)
 	if (!cg)
 		return 0;
 	int r = cg->run->ops->remove(cg, err);
+	if ((r == -ENOENT || r == -ENODEV) && !crowd_cg_gone(cg)) {
+		/* Part of it was removed behind our back (a crowd clean half-way through its
+		 * hierarchies): kill and remove what is left of it in each, directly. */
+		r = 0;
+		for (unsigned i = 0; i < cg->run->nh; i++) {
+			struct cg_hier *h = &cg->run->h[i];
+			struct crowd_error e;
+			if (!(cg->present & (1u << i)) || h->run_fd < 0)
+				continue;
+			int ri = cg_rmdir_tree(h->run_fd, cg->leaf, cg->run->ops->kill_dir, h, &e);
+			if (ri < 0 && ri != -ENOENT && r == 0) {
+				r = ri;
+				if (err)
+					*err = e;
+			}
+		}
+	}
 	if ((r == -ENOENT || r == -ENODEV) && crowd_cg_gone(cg))
 		r = 0; /* removed behind our back (crowd clean): gone is what we wanted */
 	if (r < 0)
