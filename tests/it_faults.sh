@@ -26,9 +26,10 @@ print("" if d is None else d)' "$1" "$2"
 
 # Wait until $1 instances of this test's run hold a process (the ramp is done), at most 60 s.
 wait_ramped() {
-	local want=$1 n=0
+	local want=$1 n=0 h=/sys/fs/cgroup/pids
+	[ -d $h ] || h=/sys/fs/cgroup # cgroup2 alone
 	for _ in $(seq 600); do
-		n=$(cat /sys/fs/cgroup/pids/"$CROWD_CGROUP_TOP"/run-*/*/cgroup.procs 2>/dev/null | wc -l)
+		n=$(cat "$h/$CROWD_CGROUP_TOP"/run-*/*/cgroup.procs 2>/dev/null | wc -l)
 		[ "$n" -ge "$want" ] && return 0
 		sleep 0.1
 	done
