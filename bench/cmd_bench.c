@@ -49,7 +49,8 @@ static const struct crowd_opts_cmd bench_cmd = {
     .synopsis = "crowd bench [OPTIONS]",
     .description = "Start N instances of a workload per backend (interleaved when several),\n"
 		   "measure spin-up phases, memory and HTTP throughput, tear all down, and\n"
-		   "write a results folder. Ctrl-C tears down what was started and exits 130.",
+		   "write a results folder. SIGINT (Ctrl-C) or SIGTERM in any phase tears down\n"
+		   "what was started and exits 130 or 143 (the results say the phase).",
     .groups = CROWD_OPTS_CONTAINER | CROWD_OPTS_FLEET | CROWD_OPTS_LOAD | CROWD_OPTS_VM,
     .extra = bench_opts,
 };
@@ -95,7 +96,7 @@ static int bench_report(struct crowd_fleet *f, const struct crowd_config *cfg, i
 		return CROWD_EXIT_LEFTOVER;
 	}
 	if (l->interrupted)
-		return 130;
+		return crowd_launch_exit_code(l);
 	if (r < 0)
 		return CROWD_EXIT_FAIL;
 	if (rc == CROWD_EXIT_OK && (l->n_failed || !l->n_ready)) {

@@ -209,8 +209,8 @@ int crowd_cmd_density(int argc, char **argv)
 	if (tr < 0) {
 		crowd_warn("density", "teardown: %s", terr.msg);
 		rc = CROWD_EXIT_LEFTOVER;
-	} else if (res.interrupted) {
-		rc = 130;
+	} else if (res.interrupted || f.l->interrupted) {
+		rc = crowd_launch_exit_code(f.l);
 	} else if (rc == CROWD_EXIT_OK && (res.stopped_by == CROWD_DENSITY_FAILURE || r < 0)) {
 		rc = CROWD_EXIT_FAIL;
 	}

@@ -16,13 +16,15 @@
 #include "core/util.h"
 
 static struct crowd_launch *volatile sig_launch;
+static volatile sig_atomic_t sig_pending; /* came while the launcher was being opened */
 
 static void on_signal(int sig)
 {
-	(void)sig;
 	struct crowd_launch *l = sig_launch;
 	if (l)
-		crowd_launch_interrupt(l);
+		crowd_launch_interrupt_signal(l, sig);
+	else
+		sig_pending = sig;
 }
 
 void crowd_fleet_signals(struct crowd_launch *l)
@@ -33,6 +35,22 @@ void crowd_fleet_signals(struct crowd_launch *l)
 	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = l ? on_signal : SIG_DFL;
 	sig_launch = l;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (l && sig_pending)
+		crowd_launch_interrupt_signal(l, sig_pending);
+}
+
+/* While the launcher opens (its cgroups are made): a signal is kept for it, not fatal. */
+static void fleet_signals_pending(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_signal;
+	sig_launch = NULL;
+	sig_pending = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
@@ -159,6 +177,7 @@ static void fill_summaries(struct crowd_fleet *f)
 		}
 		if (f->load[b].ran) {
 			s->load_ran = true;
+			s->load_partial = l->load_partial;
 			s->total_rps = f->load[b].total_rps;
 			s->jain = f->load[b].fairness;
 			s->client_cpu_ns = (double)f->load[b].client_cpu_ns;
@@ -178,10 +197,11 @@ static struct crowd_sample *fleet_samples(const struct crowd_launch *l)
 	return s;
 }
 
-static struct crowd_run_output fleet_output(const struct crowd_fleet *f,
-					    const struct crowd_sample *s)
+static struct crowd_run_output fleet_output(struct crowd_fleet *f, const struct crowd_sample *s)
 {
+	crowd_launch_interrupt_phase(f->l, f->interrupted_phase, sizeof(f->interrupted_phase));
 	return (struct crowd_run_output){
+	    .interrupted_phase = f->interrupted_phase[0] ? f->interrupted_phase : NULL,
 	    .cfg = f->cfg,
 	    .started = f->started,
 	    .samples = s,
@@ -313,6 +333,20 @@ static void print_backend(const struct crowd_fleet *f, unsigned b, const struct 
 	if (f->load[b].errors)
 		fprintf(out, "  load: %llu request errors\n",
 			(unsigned long long)f->load[b].errors);
+	if (sb && sb->have_load && sb->load_partial)
+		fprintf(out, "  load: PARTIAL (cut short by the interrupt)\n");
+	if (sb) {
+		/* How the instances ended, when any ended otherwise than killed at teardown. */
+		char ends[256] = "";
+		size_t off = 0;
+		for (unsigned e = 1; e < CROWD_END_REASONS && off < sizeof(ends); e++)
+			if (sb->ends[e])
+				off += (size_t)snprintf(ends + off, sizeof(ends) - off, "%s%u %s",
+							off ? ", " : "", sb->ends[e],
+							crowd_end_reasons[e]);
+		if (off)
+			fprintf(out, "  ended: %s; %u running at teardown\n", ends, sb->ends[0]);
+	}
 	/* The first few distinct errors, so a failure is understood without the CSV. */
 	unsigned shown = 0;
 	for (size_t k = 0; k < n && shown < 3; k++) {
@@ -387,8 +421,11 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 	fleet_summarize(f, s);
 	char ns[128];
 	crowd_ns_format(f->cfg->ns, ns, sizeof(ns));
-	fprintf(out, "crowd %s: %s, -j %u, ns %s%s\n", f->cmd, f->cfg->workload.name,
-		f->cfg->concurrency, ns[0] ? ns : "none", l->interrupted ? "  (INTERRUPTED)" : "");
+	char ph[48];
+	crowd_launch_interrupt_phase(l, ph, sizeof(ph));
+	fprintf(out, "crowd %s: %s, -j %u, ns %s%s%s%s\n", f->cmd, f->cfg->workload.name,
+		f->cfg->concurrency, ns[0] ? ns : "none", ph[0] ? "  (INTERRUPTED during " : "", ph,
+		ph[0] ? ")" : "");
 	for (unsigned i = 0; i < l->n_be; i++)
 		if (!l->be[i].available)
 			fprintf(out, "\n%s: unavailable: %s\n", l->be[i].label, l->be[i].reason);
@@ -435,10 +472,17 @@ int crowd_fleet_open(struct crowd_fleet *f, const char *cmd, struct crowd_config
 		     struct crowd_error *err)
 {
 	int r = crowd_fleet_init(f, cmd, cfg, argc, argv, err);
-	if (r == 0)
+	if (r == 0) {
+		fleet_signals_pending();
 		r = crowd_launch_open(cfg, per_backend, &f->l, err);
-	if (r < 0)
+	}
+	if (r < 0) {
+		int sig = sig_pending;
+		crowd_fleet_signals(NULL);
+		if (sig)
+			raise(sig); /* nothing was started: die of it as before */
 		return r;
+	}
 	f->l->timeout_ns = timeout_ns;
 	f->l->progress = crowd_fleet_progress;
 	f->l->progress_ctx = f;

@@ -42,6 +42,7 @@ struct crowd_fleet {
 	bool have_summary;
 	/* --openmetrics FILE: the summary as OpenMetrics text, written after the folder */
 	const char *openmetrics;
+	char interrupted_phase[48]; /* for summary.json "interrupted" */
 };
 
 /* Fill cfg->argv_line from argv; set started, the results folder name. */

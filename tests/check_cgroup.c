@@ -29,6 +29,7 @@
 #include "core/cgroup_v1.h"
 #include "core/cgroup_v2.h"
 #include "core/devices.h"
+#include "core/registry.h"
 #include "core/util.h"
 #include "testutil.h"
 
@@ -415,6 +416,35 @@ START_TEST(test_v2_fail_closed)
 	static const char *const knobs[] = {"memory.max", "pids.max", "cpu.max", "cpuset.cpus"};
 	struct crowd_cg_limits l = full_limits();
 	v2_fail_closed(knobs[_i], &l);
+}
+END_TEST
+
+/* A registry record names each cgroup once: on cgroup2 alone every hierarchy name resolves to
+ * the one path, which the record used to repeat once per name (issue 20). */
+START_TEST(test_registry_one_path)
+{
+	static const char id[] = "00000000-0000-4000-8000-00000000c0de";
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg = NULL;
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	char dir[256], path[512], text[4096];
+
+	fake_setup();
+	fake_v2_root(tmp);
+	ck_assert_int_eq(cg_run_open_layout(tmp, CROWD_CG_UNIFIED, false, "run", &run, &err), 0);
+	ck_assert_int_eq(crowd_cg_create(run, "c1", &l, &cg, &err), 0);
+	ck_assert_msg(crowd_reg_add(id, getpid(), 0, cg, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(crowd_reg_dir(dir, sizeof(dir), &err), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	ck_assert_int_gt(crowd_read_file(path, text, sizeof(text), &err), 0);
+	crowd_reg_remove(id);
+	unsigned lines = 0;
+	for (const char *p = text; (p = strstr(p, "cgroup=")); p++)
+		lines++;
+	ck_assert_msg(lines == 1, "%u cgroup= lines in the record:\n%s", lines, text);
+	ck_assert_int_eq(crowd_cg_destroy(cg, &err), 0);
+	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
 }
 END_TEST
 
@@ -1082,6 +1112,41 @@ START_TEST(test_real_v1_leaf)
 END_TEST
 
 /* The cgroup2 mount on its own (controller-less here): procs, kill, events, remove. */
+/* Teardown at scale kills the whole run at once (issue 20): every process of every leaf dies
+ * from one crowd_cg_run_kill, whatever the layout. */
+START_TEST(test_real_run_kill)
+{
+	struct crowd_error err = {0};
+	struct crowd_cg_run *run = NULL;
+	struct crowd_cg *cg[3] = {NULL};
+	struct crowd_cg_limits l = CROWD_CG_LIMITS_NONE;
+	pid_t pid[3];
+	int wfd[3];
+
+	if (!need_root("test_real_run_kill"))
+		return;
+	set_top();
+	ck_assert_msg(crowd_cg_run_open(NULL, "killrun", &run, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 3; i++) {
+		char leaf[16];
+		snprintf(leaf, sizeof(leaf), "leaf%d", i);
+		ck_assert_msg(crowd_cg_create(run, leaf, &l, &cg[i], &err) == 0, "%s", err.msg);
+		pid[i] = spawn_waiter(&wfd[i]);
+		ck_assert_msg(crowd_cg_attach(cg[i], pid[i], &err) == 0, "%s", err.msg);
+	}
+	ck_assert_msg(crowd_cg_run_kill(run, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 3; i++) {
+		int status;
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "leaf%d: status %#x", i, status);
+		close(wfd[i]);
+		ck_assert_msg(crowd_cg_destroy(cg[i], &err) == 0, "%s", err.msg);
+	}
+	ck_assert_msg(crowd_cg_run_close(run, &err) == 0, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_real_v2)
 {
 	struct crowd_error err = {0};
@@ -1545,6 +1610,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(tc, test_v2_wait_empty_bounded);
 	tcase_add_loop_test(tc, test_v2_fail_closed, 0, 4);
 	tcase_add_test(tc, test_bad_names);
+	tcase_add_test(tc, test_registry_one_path);
 	tcase_add_test(tc, test_v1_limits_and_stats);
 	tcase_add_loop_test(tc, test_v1_fail_closed, 0, 5);
 	tcase_add_test(tc, test_v1_devices_once);
@@ -1561,6 +1627,7 @@ static Suite *cgroup_suite(void)
 	tcase_set_timeout(root, 60);
 	tcase_add_test(root, test_real_v1_leaf);
 	tcase_add_test(root, test_real_v2);
+	tcase_add_test(root, test_real_run_kill);
 	tcase_add_test(root, test_real_clone_into);
 	tcase_add_test(root, test_real_sweep);
 	tcase_add_test(root, test_real_detect_hybrid);

@@ -65,6 +65,12 @@ START_TEST(samples_roundtrip)
 	size_t n;
 
 	make_samples(s, x);
+	snprintf(x[4].end_reason, sizeof(x[4].end_reason), "exit");
+	x[4].exit_code = 42;
+	snprintf(x[4].end_phase, sizeof(x[4].end_phase), "load");
+	snprintf(x[5].end_reason, sizeof(x[5].end_reason), "oom");
+	x[5].end_signal = 9;
+	snprintf(x[5].end_phase, sizeof(x[5].end_phase), "before-ready");
 	snprintf(path, sizeof(path), "%s/samples.csv", tmpdir);
 	ck_assert_int_eq(crowd_results_write_samples(path, s, x, 6, &err), 0);
 	ck_assert_int_eq(crowd_results_read_samples(path, &r, &rx, &n, &err), 0);
@@ -91,6 +97,10 @@ START_TEST(samples_roundtrip)
 		ck_assert(r[i].rps == s[i].rps);
 		ck_assert_int_eq(rx[i].latency_p50_ns, x[i].latency_p50_ns);
 		ck_assert_int_eq(rx[i].latency_p99_ns, -1);
+		ck_assert_str_eq(rx[i].end_reason, x[i].end_reason);
+		ck_assert_str_eq(rx[i].end_phase, x[i].end_phase);
+		ck_assert_int_eq(rx[i].exit_code, x[i].exit_code);
+		ck_assert_int_eq(rx[i].end_signal, x[i].end_signal);
 	}
 	free(r);
 	free(rx);
@@ -102,10 +112,11 @@ START_TEST(samples_roundtrip)
 	ck_assert_str_eq(line, "backend,workload,index,id,status,t_request_ns,t_cgroup_ns,"
 			       "t_clone_ns,t_setup_ns,t_ready_ns,t_first_response_ns,spinup_ns,"
 			       "teardown_ns,cgroup_bytes,pss_bytes,rss_bytes,rps,error,"
-			       "latency_p50_ns,latency_p99_ns,errors,engine_bytes\n");
+			       "latency_p50_ns,latency_p99_ns,errors,end_reason,exit_code,"
+			       "end_signal,end_phase,engine_bytes\n");
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_str_eq(line, "core,idle,0,id-0,ok,0,100,300,,900,,900,5000000000123,4096,"
-			       "100000,,1234.500,\"\",200,,,\n");
+			       "100000,,1234.500,\"\",200,,,\"\",,,\"\",\n");
 	for (int i = 0; i < 4; i++)
 		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_ptr_nonnull(strstr(line, ",failed,"));
@@ -134,7 +145,7 @@ START_TEST(samples_bad_input)
 	make_samples(s, x);
 	ck_assert_int_eq(crowd_results_write_samples(path, s, NULL, 6, &err), 0);
 	f = fopen(path, "a");
-	fputs("core,idle,7,id,ok,12x,,,,,,,,,,,,\"\",\n", f);
+	fputs("core,idle,7,id,ok,12x,,,,,,,,,,,,\"\",,,,,\n", f);
 	fclose(f);
 	ck_assert_int_eq(crowd_results_read_samples(path, &r, NULL, &n, &err), -EINVAL);
 	ck_assert_msg(strstr(err.msg, ":8: bad t_request_ns '12x'"), "%s", err.msg);
@@ -475,13 +486,13 @@ START_TEST(read_bad_files)
 		const char *file, *append, *want;
 	} cases[] = {
 	    /* the last row cut short by a crash */
-	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 24"},
+	    {"samples.csv", "core,idle,6,id-6,ok,1,2,3", "samples.csv:8: 8 fields, header has 28"},
 	    /* an unterminated quote */
 	    {"samples.csv", "core,idle,6,id-6,ok,1,,,,,,,,,,,,\"cut,,,\n",
 	     "samples.csv:8: unterminated quote"},
-	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,,,,\n",
+	    {"samples.csv", "core,idle,6,id-6,maybe,,,,,,,,,,,,,\"\",,,,,,,,,,\n",
 	     "samples.csv:8: bad status 'maybe'"},
-	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,,,,\n",
+	    {"samples.csv", "core,idle,6,id-6,ok,,,,,,,-5,,,,,,\"\",,,,,,,,,,\n",
 	     "samples.csv:8: bad spinup_ns '-5'"},
 	    {"summary.json", "{\"run\": ", "summary.json:1:"},
 	    {"summary.json", "[1, 2]", "summary.json:1: not a JSON object"},

@@ -15,8 +15,18 @@
 #include "results/sample.h"
 
 /* One started instance (container, process, VM) and the row it fills. */
+/* How an instance ended on its own, before crowd's teardown killed it (the backend fills it
+ * in ready() when it ended before ready, and in ended()). */
+struct crowd_inst_end {
+	bool ended;
+	bool vanished;	   /* its cgroup was removed under it (a concurrent crowd clean) */
+	int status;	   /* wait status */
+	int64_t oom_kills; /* OOM kills in its cgroup; <= 0: none or unknown */
+};
+
 struct crowd_inst {
 	struct crowd_sample sample;
+	struct crowd_inst_end end;
 	const struct crowd_backend *backend;
 	int ready_fd;     /* the launcher polls it for EPOLLIN; -1: none */
 	pid_t pid;        /* main process on the host, 0: none */
@@ -64,6 +74,9 @@ struct crowd_backend {
 	int (*start)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
 	/* ready_fd became readable: 1 ready (backend may fill t_setup), 0 not yet, <0 failed. */
 	int (*ready)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
+	/* Optional: has this ready instance ended on its own? 1 yes (inst->end filled), 0 no,
+	 * <0 cannot tell. Never blocks, never reaps. */
+	int (*ended)(struct crowd_backend_run *run, struct crowd_inst *inst);
 	/* Fill cgroup_bytes / pss_bytes / rss_bytes of the sample. */
 	int (*stats)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
 	/* Kill, reap, remove everything of the instance. Must be safe on a half-started one. */

@@ -205,6 +205,35 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	return 0;
 }
 
+/* inst->end from wait status st: with the OOM kills of its cgroup, or vanished when the
+ * cgroup is gone (removed under it by a concurrent crowd clean). */
+static void core_end(struct core_inst *ci, struct crowd_inst *inst, int st)
+{
+	struct crowd_cg_stats cs;
+	inst->end.ended = true;
+	inst->end.status = st;
+	inst->end.oom_kills = -1;
+	if (!ci->ctr.cg)
+		return;
+	if (crowd_cg_gone(ci->ctr.cg))
+		inst->end.vanished = true;
+	else if (crowd_cg_stats(ci->ctr.cg, &cs, NULL) == 0)
+		inst->end.oom_kills = cs.oom_kills;
+}
+
+static int ended(struct crowd_backend_run *run, struct crowd_inst *inst)
+{
+	(void)run;
+	struct core_inst *ci = inst->priv;
+	int st = 0;
+	if (!ci || !ci->have_ctr)
+		return -ENOENT;
+	int r = crowd_ctr_peek_exit(&ci->ctr, 0, &st);
+	if (r == 1)
+		core_end(ci, inst, st);
+	return r;
+}
+
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct core_inst *ci = inst->priv;
@@ -233,6 +262,7 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		 * Give an exit up to 100 ms to become visible, so the row says how it ended. */
 		int st = 0;
 		if (crowd_ctr_peek_exit(&ci->ctr, 100, &st) == 1) {
+			core_end(ci, inst, st);
 			if (WIFSIGNALED(st))
 				return crowd_error_set(err, ECHILD,
 						       "core: workload killed by signal %d (%s) "
@@ -280,6 +310,10 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 	if (!ci)
 		return 0;
 	inst->netns_fd = -1; /* the pod's, if any: the pod closes it */
+	/* Ended on its own and its cgroup is gone now: someone else (crowd clean) removed it. */
+	if (ci->have_ctr && inst->end.ended && !inst->end.vanished && ci->ctr.cg &&
+	    crowd_cg_gone(ci->ctr.cg))
+		inst->end.vanished = true;
 	if (ci->have_ctr)
 		r = crowd_ctr_destroy(&ci->ctr, err);
 	crowd_ports_release(ci->claimed); /* after the listener is gone */
@@ -297,6 +331,7 @@ const struct crowd_backend crowd_backend_core = {
 	.open = open_run,
 	.start = start,
 	.ready = ready,
+	.ended = ended,
 	.stats = stats,
 	.stop = stop,
 	.close = close_run,

@@ -174,6 +174,24 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	return crowd_mem_tree(inst->pid, &inst->sample.pss_bytes, &inst->sample.rss_bytes, err);
 }
 
+/* Ended on its own? A look at the child's exit without reaping it (stop() reaps). */
+static int ended(struct crowd_backend_run *run, struct crowd_inst *inst)
+{
+	(void)run;
+	siginfo_t si = {0};
+	if (inst->pid <= 0)
+		return -ECHILD;
+	if (waitid(P_PID, (id_t)inst->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return -errno;
+	if (si.si_pid != inst->pid)
+		return 0;
+	inst->end.ended = true;
+	inst->end.oom_kills = -1;
+	inst->end.status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
+						    : (si.si_status & 0x7f);
+	return 1;
+}
+
 static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	(void)run;
@@ -205,6 +223,7 @@ const struct crowd_backend crowd_backend_process = {
 	.probe = probe,
 	.start = start,
 	.ready = ready,
+	.ended = ended,
 	.stats = stats,
 	.stop = stop,
 };

@@ -4,13 +4,16 @@
  * errors; the sweep behind `crowd clean`. The managers never call back in here. */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -312,7 +315,10 @@ int crowd_cg_run_close(struct crowd_cg_run *run, struct crowd_error *err)
 		if (h->top_fd < 0)
 			continue;
 		crowd_closep(&h->run_fd);
-		if (cg_rmdirat(h->top_fd, run->name, &e) < 0 && ret == 0) {
+		/* A leaf whose own removal failed (e.g. EMFILE mid-start) is the run's: killed and
+		 * removed here with the run, not left behind. */
+		if (cg_rmdir_tree(h->top_fd, run->name, run->ops->kill_dir, h, &e) < 0 &&
+		    ret == 0) {
 			ret = -e.code;
 			if (err)
 				*err = e;
@@ -567,9 +573,61 @@ const char *crowd_cg_path(const struct crowd_cg *ccg, const char *hierarchy)
 	return p;
 }
 
+int crowd_cg_run_kill(struct crowd_cg_run *run, struct crowd_error *err)
+{
+	if (!run)
+		return 0;
+	if (run->v2 >= 0 && run->h[run->v2].run_fd >= 0) {
+		int r = crowd_write_fileat(run->h[run->v2].run_fd, "cgroup.kill", "1", err);
+		return r < 0 ? r : 0;
+	}
+	/* v1: the freezer's hierarchy if there is one (all hold every process of a leaf). */
+	int hi = -1;
+	for (unsigned i = 0; i < run->nh; i++)
+		if (run->h[i].run_fd >= 0 && (hi < 0 || (run->h[i].ctrls & CG_FREEZER)))
+			hi = (int)i;
+	if (hi < 0)
+		return 0;
+	int fd = openat(run->h[hi].run_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return crowd_error_errno(err, errno, "open %s/%s/%s", run->h[hi].mnt, run->top,
+					 run->name);
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char procs[NAME_MAX + 16];
+		pid_t *pids = NULL;
+		size_t np = 0;
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", de->d_name);
+		if (cg_read_pidsat(dirfd(d), procs, &pids, &np, NULL) == 0)
+			for (size_t k = 0; k < np; k++)
+				kill(pids[k], SIGKILL);
+		free(pids);
+	}
+	closedir(d);
+	return 0;
+}
+
+bool crowd_cg_gone(const struct crowd_cg *cg)
+{
+	for (unsigned i = 0; i < cg->run->nh; i++)
+		if ((cg->present & (1u << i)) &&
+		    faccessat(cg->run->h[i].run_fd, cg->leaf, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return false;
+	return true;
+}
+
 int crowd_cg_kill(struct crowd_cg *cg, struct crowd_error *err)
 {
 	int r = cg->run->ops->kill(cg, err);
+	/* The leaf it kills through is gone: only an empty cgroup can be removed, so nothing of
+	 * the container is left to kill (a concurrent crowd clean got there first). */
+	if (r == -ENOENT || r == -ENODEV)
+		return 0;
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s kill", cg->leaf);
 	return r;
@@ -580,16 +638,25 @@ int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err)
 	if (!cg)
 		return 0;
 	int r = cg->run->ops->remove(cg, err);
-	if (r == -ENOENT || r == -ENODEV) {
-		/* Removed behind our back (crowd clean): gone is what we wanted. */
-		bool left = false;
-		for (unsigned i = 0; i < cg->run->nh; i++)
-			if ((cg->present & (1u << i)) && faccessat(cg->run->h[i].run_fd, cg->leaf,
-								   F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-				left = true;
-		if (!left)
-			r = 0;
+	if ((r == -ENOENT || r == -ENODEV) && !crowd_cg_gone(cg)) {
+		/* Part of it was removed behind our back (a crowd clean half-way through its
+		 * hierarchies): kill and remove what is left of it in each, directly. */
+		r = 0;
+		for (unsigned i = 0; i < cg->run->nh; i++) {
+			struct cg_hier *h = &cg->run->h[i];
+			struct crowd_error e;
+			if (!(cg->present & (1u << i)) || h->run_fd < 0)
+				continue;
+			int ri = cg_rmdir_tree(h->run_fd, cg->leaf, cg->run->ops->kill_dir, h, &e);
+			if (ri < 0 && ri != -ENOENT && r == 0) {
+				r = ri;
+				if (err)
+					*err = e;
+			}
+		}
 	}
+	if ((r == -ENOENT || r == -ENODEV) && crowd_cg_gone(cg))
+		r = 0; /* removed behind our back (crowd clean): gone is what we wanted */
 	if (r < 0)
 		crowd_error_prefix(err, "cgroup %s/%s/%s remove", cg->run->top, cg->run->name,
 				   cg->leaf);

@@ -60,8 +60,16 @@ int crowd_cg_pids(struct crowd_cg *cg, pid_t **ret, size_t *ret_n, struct crowd_
 int crowd_cg_stats(struct crowd_cg *cg, struct crowd_cg_stats *ret, struct crowd_error *err);
 /* Path of the leaf in the named hierarchy ("memory", "pids", "unified", ...), or NULL. */
 const char *crowd_cg_path(const struct crowd_cg *cg, const char *hierarchy);
-/* SIGKILL every process of the leaf (cgroup.kill on v2; freeze, kill, thaw on v1). */
+/* SIGKILL every process of the leaf (cgroup.kill on v2; freeze, kill, thaw on v1). A leaf
+ * already removed (by a concurrent crowd clean) has nothing left to kill: 0. */
 int crowd_cg_kill(struct crowd_cg *cg, struct crowd_error *err);
+/* SIGKILL every process of the whole run at once, before its leaves are stopped one by one
+ * (teardown at scale): cgroup.kill of the run's cgroup2 directory (hybrid and unified), or,
+ * with v1 alone, every pid of every leaf's cgroup.procs in one pass (a process forked
+ * meanwhile is left to the leaf's own kill). 0, or -errno (then each leaf's kill does it). */
+int crowd_cg_run_kill(struct crowd_cg_run *run, struct crowd_error *err);
+/* Whether the leaf is gone from every hierarchy it was made in (removed under us). */
+bool crowd_cg_gone(const struct crowd_cg *cg);
 /* Kill, wait until empty, remove the leaf with bounded retries; frees cg. NULL is fine. */
 int crowd_cg_destroy(struct crowd_cg *cg, struct crowd_error *err);
 

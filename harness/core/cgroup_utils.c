@@ -287,8 +287,12 @@ int cg_hier_open_run(struct crowd_cg_run *run, unsigned i, struct crowd_error *e
 		h->top_fd = openat(mnt_fd, run->top, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (h->top_fd < 0 && errno == ENOENT && tries < 5)
 			continue;
-		if (h->top_fd < 0)
-			return crowd_error_errno(err, errno, "open %s/%s", h->mnt, run->top);
+		if (h->top_fd < 0) {
+			/* (EMFILE): the <top> just made must not stay; gone only when empty */
+			r = crowd_error_errno(err, errno, "open %s/%s", h->mnt, run->top);
+			cg_fs->rmdirat(mnt_fd, run->top);
+			return r;
+		}
 		r = cpuset ? cg_cpuset_inherit(mnt_fd, h->top_fd, err) : 0;
 		if (r == 0)
 			r = cg_mkdirat(h->top_fd, run->name, true, err);
@@ -336,6 +340,8 @@ static void tree_remove(int parent_fd, const char *name, cg_kill_dir_fn *kill,
 		closedir(d);
 	int r = kill(fd, h, &e);
 	close(fd);
+	if (r == -ENOENT)
+		return; /* removed meanwhile by its owner (a run tearing down): not a leftover */
 	if (r == 0)
 		r = cg_rmdirat(parent_fd, name, &e);
 	if (r == 0) {

@@ -221,9 +221,18 @@ unlock:
 
 	n = snprintf(text, sizeof(text), "id=%s\npid=%d\nstart=%llu\npidns=%llu\n", id, (int)pid,
 		     (unsigned long long)e.start_ticks, (unsigned long long)pidns_ino);
+	/* One line per distinct path: on cgroup2 alone every hierarchy name gives the same one. */
+	const char *seen[CROWD_ARRAY_SIZE(cg_hierarchies)];
+	size_t n_seen = 0;
 	for (size_t i = 0; cg && i < CROWD_ARRAY_SIZE(cg_hierarchies); i++) {
 		const char *p = crowd_cg_path(cg, cg_hierarchies[i]);
-		if (p && n >= 0 && (size_t)n < sizeof(text))
+		bool dup = false;
+		for (size_t j = 0; p && j < n_seen; j++)
+			dup |= !strcmp(seen[j], p);
+		if (!p || dup)
+			continue;
+		seen[n_seen++] = p;
+		if (n >= 0 && (size_t)n < sizeof(text))
 			n += snprintf(text + n, sizeof(text) - (size_t)n, "cgroup=%s\n", p);
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -393,7 +402,8 @@ static unsigned record_kill(const struct crowd_reg_entry *e, uint64_t own_pidns,
 			free(pids);
 		}
 	}
-	for (int round = 0; round < 100; round++) {
+	/* 5 s: a loaded host (many containers exiting at once) can take seconds to end one */
+	for (int round = 0; round < 500; round++) {
 		if (!record_alive(e))
 			return 0;
 		usleep(10000);
@@ -431,7 +441,7 @@ int crowd_reg_sweep(unsigned *ret_killed, unsigned *ret_removed, unsigned *ret_l
 		}
 		if (unlink(path) == 0)
 			(*ret_removed)++;
-		else
+		else if (errno != ENOENT) /* gone: its run removed it meanwhile */
 			(*ret_left)++;
 	}
 	closedir(d);

@@ -40,76 +40,10 @@ static bool pids_limit(const struct crowd_launch *l, int64_t *ret_max, int64_t *
 	return crowd_cg_pids_limit(NULL, l->run_name, ret_max, ret_current, where, len);
 }
 
-static int64_t read_sysctl(const char *path)
-{
-	int64_t v;
-	return crowd_read_int64(path, &v, NULL) < 0 ? -1 : v;
-}
-
 bool crowd_density_limit(const struct crowd_launch *l, int code, const char *msg, char *buf,
 			 size_t len)
 {
-	int64_t max, cur;
-	char where[512];
-	struct rlimit rl;
-	switch (code) {
-	case EAGAIN:
-		if (pids_limit(l, &max, &cur, where, sizeof(where)) && cur >= max - 1) {
-			snprintf(buf, len, "pids.max=%lld at %s (pids.current %lld)", (long long)max,
-				 where, (long long)cur);
-		} else {
-			getrlimit(RLIMIT_NPROC, &rl);
-			snprintf(buf, len, "EAGAIN: kernel.pid_max=%lld, kernel.threads-max=%lld, "
-					   "RLIMIT_NPROC=%lld (%s)",
-				 (long long)read_sysctl("/proc/sys/kernel/pid_max"),
-				 (long long)read_sysctl("/proc/sys/kernel/threads-max"),
-				 (long long)rl.rlim_cur, msg);
-		}
-		return true;
-	case ENOSPC: {
-		/* Namespaces count against user.max_*_namespaces; memory cgroups against the
-		 * 65535 ids of the memory controller. */
-		if (strstr(msg, "cgroup") || strstr(msg, "mkdir")) {
-			snprintf(buf, len, "ENOSPC making a cgroup: memory cgroup ids (at most 65535) "
-					   "or cgroup.max.descendants (%s)", msg);
-			return true;
-		}
-		size_t off = (size_t)snprintf(buf, len, "ENOSPC: namespace limits");
-		for (unsigned i = 0; i < crowd_ns_table_len && off < len; i++) {
-			if (!(l->cfg->ns & crowd_ns_table[i].flag))
-				continue;
-			char p[96];
-			snprintf(p, sizeof(p), "/proc/sys/user/max_%s_namespaces",
-				 !strcmp(crowd_ns_table[i].name, "mnt") ? "mnt" : crowd_ns_table[i].name);
-			off += (size_t)snprintf(buf + off, len - off, " user.max_%s_namespaces=%lld",
-						crowd_ns_table[i].name, (long long)read_sysctl(p));
-		}
-		if (off < len)
-			snprintf(buf + off, len - off, " (%s)", msg);
-		return true;
-	}
-	case EMFILE:
-		getrlimit(RLIMIT_NOFILE, &rl);
-		snprintf(buf, len, "RLIMIT_NOFILE=%lld open files per process (%s)",
-			 (long long)rl.rlim_cur, msg);
-		return true;
-	case ENFILE:
-		snprintf(buf, len, "fs.file-max=%lld open files system-wide (%s)",
-			 (long long)read_sysctl("/proc/sys/fs/file-max"), msg);
-		return true;
-	case ENOMEM: {
-		struct crowd_meminfo mi;
-		if (crowd_mem_host(&mi, NULL) == 0)
-			snprintf(buf, len, "ENOMEM: MemAvailable %lld bytes, vm.max_map_count=%lld (%s)",
-				 (long long)mi.available_bytes,
-				 (long long)read_sysctl("/proc/sys/vm/max_map_count"), msg);
-		else
-			snprintf(buf, len, "ENOMEM (%s)", msg);
-		return true;
-	}
-	default:
-		return false;
-	}
+	return crowd_launch_limit(l, code, msg, buf, len);
 }
 
 static int push_step(struct crowd_density_result *r, const struct crowd_density_step *s)
@@ -261,6 +195,7 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 	unsigned prev_ready = 0;
 
 	for (unsigned step = 1;; step++) {
+		l->step = (sig_atomic_t)step;
 		unsigned grow = o->step ? o->step : (per / 10 > 10 ? per / 10 : 10);
 		unsigned next = per + grow > o->max_count ? o->max_count : per + grow;
 		if (next <= per) {
@@ -305,7 +240,7 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 		if (step_fn)
 			step_fn(r, ctx);
 
-		if (g == -EINTR) {
+		if (g == -EINTR || l->stop) { /* in the step's ramp or its load */
 			r->interrupted = true;
 			stop(r, CROWD_DENSITY_FAILURE, "interrupted");
 			return crowd_error_set(err, EINTR, "interrupted");

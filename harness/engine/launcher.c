@@ -14,12 +14,14 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/cgroup.h"
 #include "core/spawn.h"
 #include "ports.h"
 #include "results/stats.h"
+#include "results/units.h"
 #include "core/util.h"
 
 #define QUIT_TOKEN UINT64_MAX
@@ -67,10 +69,50 @@ static void *observer_main(void *arg)
 	}
 }
 
-void crowd_launch_interrupt(struct crowd_launch *l)
+const char *crowd_launch_phase_name(int phase)
 {
+	switch (phase) {
+	case CROWD_PHASE_RAMP:
+		return "ramp";
+	case CROWD_PHASE_LOAD:
+		return "load";
+	case CROWD_PHASE_TEARDOWN:
+		return "teardown";
+	}
+	return "";
+}
+
+void crowd_launch_interrupt_signal(struct crowd_launch *l, int sig)
+{
+	if (!l->stop) {
+		l->stop_phase = l->phase;
+		l->stop_step = l->step;
+		l->stop_signal = sig;
+	}
 	l->stop = 1;
 	wake(l->wake_fd);
+}
+
+void crowd_launch_interrupt(struct crowd_launch *l)
+{
+	crowd_launch_interrupt_signal(l, 0);
+}
+
+const char *crowd_launch_interrupt_phase(const struct crowd_launch *l, char *buf, size_t len)
+{
+	if (!l->stop)
+		snprintf(buf, len, "%s", "");
+	else if (l->stop_step)
+		snprintf(buf, len, "%s (step %d)", crowd_launch_phase_name(l->stop_phase),
+			 (int)l->stop_step);
+	else
+		snprintf(buf, len, "%s", crowd_launch_phase_name(l->stop_phase));
+	return buf;
+}
+
+int crowd_launch_exit_code(const struct crowd_launch *l)
+{
+	return 128 + (l->stop_signal ? (int)l->stop_signal : SIGINT);
 }
 
 struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,
@@ -183,9 +225,15 @@ static int open_backends(struct crowd_launch *l, struct crowd_error *err)
 		if (l->be[i].available)
 			open_backend(l, i);
 	for (unsigned i = 0; i < l->n_be; i++)
-		if (!l->be[i].available && roff < sizeof(reasons))
-			roff += (size_t)snprintf(reasons + roff, sizeof(reasons) - roff, "%s%s: %s",
-						 roff ? "; " : "", l->be[i].label, l->be[i].reason);
+		if (!l->be[i].available && roff < sizeof(reasons)) {
+			/* "core: core: ..." said nothing twice: the label once */
+			size_t ll = strlen(l->be[i].label);
+			bool named = !strncmp(l->be[i].reason, l->be[i].label, ll) &&
+				     l->be[i].reason[ll] == ':';
+			roff += (size_t)snprintf(reasons + roff, sizeof(reasons) - roff, "%s%s%s%s",
+						 roff ? "; " : "", named ? "" : l->be[i].label,
+						 named ? "" : ": ", l->be[i].reason);
+		}
 	if (l->n_avail == 0)
 		return crowd_error_set(err, ENODEV, "no backend can run here: %s", reasons);
 	return 0;
@@ -293,13 +341,164 @@ static int64_t rel(const struct crowd_launch *l, int64_t abs_ns)
 	return abs_ns - l->t0_ns;
 }
 
+static int64_t read_sysctl(const char *path)
+{
+	int64_t v;
+	return crowd_read_int64(path, &v, NULL) < 0 ? -1 : v;
+}
+
+bool crowd_launch_limit(const struct crowd_launch *l, int code, const char *msg, char *buf,
+			 size_t len)
+{
+	int64_t max, cur;
+	char where[512];
+	struct rlimit rl;
+	switch (code) {
+	case EAGAIN:
+		if (crowd_cg_pids_limit(NULL, l->run_name, &max, &cur, where, sizeof(where)) && cur >= max - 1) {
+			snprintf(buf, len, "pids.max=%lld at %s (pids.current %lld)", (long long)max,
+				 where, (long long)cur);
+		} else {
+			getrlimit(RLIMIT_NPROC, &rl);
+			snprintf(buf, len, "EAGAIN: kernel.pid_max=%lld, kernel.threads-max=%lld, "
+					   "RLIMIT_NPROC=%lld (%s)",
+				 (long long)read_sysctl("/proc/sys/kernel/pid_max"),
+				 (long long)read_sysctl("/proc/sys/kernel/threads-max"),
+				 (long long)rl.rlim_cur, msg);
+		}
+		return true;
+	case ENOSPC: {
+		/* Namespaces count against user.max_*_namespaces; memory cgroups against the
+		 * 65535 ids of the memory controller. */
+		/* clone3's ENOSPC is a namespace limit even when it says "clone3 into cgroup". */
+		if (!strstr(msg, "clone") && !strstr(msg, "unshare") &&
+		    (strstr(msg, "cgroup") || strstr(msg, "mkdir"))) {
+			snprintf(buf, len, "ENOSPC making a cgroup: memory cgroup ids (at most 65535) "
+					   "or cgroup.max.descendants (%s)", msg);
+			return true;
+		}
+		/* The lowest limit of the kinds asked is the one hit first. */
+		const char *low = NULL;
+		long long lowv = -1;
+		unsigned kinds = 0;
+		for (unsigned i = 0; i < crowd_ns_table_len; i++) {
+			if (!(l->cfg->ns & crowd_ns_table[i].flag))
+				continue;
+			char p[96];
+			snprintf(p, sizeof(p), "/proc/sys/user/max_%s_namespaces",
+				 crowd_ns_table[i].name);
+			long long v = (long long)read_sysctl(p);
+			kinds++;
+			if (v >= 0 && (!low || v < lowv)) {
+				low = crowd_ns_table[i].name;
+				lowv = v;
+			}
+		}
+		if (low)
+			snprintf(buf, len,
+				 "ENOSPC: namespace limit user.max_%s_namespaces=%lld (the lowest of "
+				 "the %u kinds asked; %s)",
+				 low, lowv, kinds, msg);
+		else
+			snprintf(buf, len, "ENOSPC: a user.max_*_namespaces limit (%s)", msg);
+		return true;
+	}
+	case EMFILE:
+		getrlimit(RLIMIT_NOFILE, &rl);
+		snprintf(buf, len, "RLIMIT_NOFILE=%lld open files per process (%s)",
+			 (long long)rl.rlim_cur, msg);
+		return true;
+	case ENFILE:
+		snprintf(buf, len, "fs.file-max=%lld open files system-wide (%s)",
+			 (long long)read_sysctl("/proc/sys/fs/file-max"), msg);
+		return true;
+	case ENOMEM: {
+		struct crowd_meminfo mi;
+		if (crowd_mem_host(&mi, NULL) == 0)
+			snprintf(buf, len, "ENOMEM: MemAvailable %lld bytes, vm.max_map_count=%lld (%s)",
+				 (long long)mi.available_bytes,
+				 (long long)read_sysctl("/proc/sys/vm/max_map_count"), msg);
+		else
+			snprintf(buf, len, "ENOMEM (%s)", msg);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/* The end columns of row k. */
+static void end_set(struct crowd_launch *l, size_t k, const char *reason, const char *phase)
+{
+	struct crowd_sample_extra *x = &l->extra[k];
+	snprintf(x->end_reason, sizeof(x->end_reason), "%s", reason);
+	snprintf(x->end_phase, sizeof(x->end_phase), "%s", phase);
+}
+
+/* The end columns of row k from what the backend saw (inst->end), and in msg (when not NULL)
+ * how it ended, e.g. "workload exited with status 42 during load". */
+static void end_record(struct crowd_launch *l, size_t k, const char *phase, char *msg, size_t len)
+{
+	const struct crowd_inst *inst = &l->insts[k];
+	const struct crowd_inst_end *e = &inst->end;
+	struct crowd_sample_extra *x = &l->extra[k];
+	char when[32], lim[32] = "unlimited";
+	snprintf(when, sizeof(when), "%s%s", strcmp(phase, "before-ready") ? "during " : "",
+		 strcmp(phase, "before-ready") ? phase : "before ready");
+	if (e->vanished) {
+		end_set(l, k, "vanished", phase);
+		if (WIFSIGNALED(e->status))
+			x->end_signal = WTERMSIG(e->status);
+		if (msg)
+			snprintf(msg, len,
+				 "vanished %s: its cgroup was removed by someone else (a "
+				 "concurrent crowd clean?)",
+				 when);
+	} else if (WIFEXITED(e->status)) {
+		end_set(l, k, "exit", phase);
+		x->exit_code = WEXITSTATUS(e->status);
+		if (msg)
+			snprintf(msg, len, "workload exited with status %d %s%s",
+				 WEXITSTATUS(e->status), when,
+				 WEXITSTATUS(e->status) == 127 ? " (exec failed?)" : "");
+	} else if (WTERMSIG(e->status) == SIGKILL && e->oom_kills > 0) {
+		const struct crowd_launch_backend *lb = &l->be[l->slots[k].be];
+		end_set(l, k, "oom", phase);
+		x->end_signal = SIGKILL;
+		if (lb->cfg.limits.memory_max_bytes >= 0)
+			crowd_units_format_size((double)lb->cfg.limits.memory_max_bytes, lim,
+						sizeof(lim));
+		if (msg)
+			snprintf(msg, len,
+				 "killed by the OOM killer (memory-max %s, %lld OOM kill%s) %s",
+				 lim, (long long)e->oom_kills, e->oom_kills == 1 ? "" : "s", when);
+	} else {
+		end_set(l, k, "signal", phase);
+		x->end_signal = WTERMSIG(e->status);
+		if (msg)
+			snprintf(msg, len, "workload killed by signal %d (%s) %s",
+				 WTERMSIG(e->status), strsignal(WTERMSIG(e->status)), when);
+	}
+}
+
+/* Row of inst failed: e says why; reason is its end_reason ("failed-start", "timeout"), or
+ * NULL when the backend may have seen it end before ready (inst->end). */
 static void inst_failed(struct crowd_launch *l, struct crowd_inst *inst,
-			const struct crowd_error *e)
+			const struct crowd_error *e, const char *reason)
 {
 	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
+	size_t k = (size_t)(inst - l->insts);
 	inst->sample.status = CROWD_STATUS_FAILED;
 	snprintf(inst->sample.error, sizeof(inst->sample.error), "%s",
 		 e && e->msg[0] ? e->msg : "failed");
+	if (!reason && inst->end.ended)
+		end_record(l, k, "before-ready", inst->sample.error, sizeof(inst->sample.error));
+	else
+		end_set(l, k, reason ? reason : "failed-start", "before-ready");
+	/* A limit's errno: the row names the limit and its value, as density's stop does. */
+	if (e && (e->code == ENOSPC || e->code == EMFILE || e->code == ENFILE))
+		crowd_launch_limit(l, e->code, e->msg, inst->sample.error,
+				    sizeof(inst->sample.error));
 	l->n_failed++;
 	if (lb)
 		lb->failed++;
@@ -374,7 +573,7 @@ static void handle_event(struct crowd_launch *l, size_t k)
 		disarm(l, k);
 		fl_remove(l, k);
 		blame_port(inst, &e);
-		inst_failed(l, inst, &e);
+		inst_failed(l, inst, &e, NULL);
 	}
 }
 
@@ -402,7 +601,7 @@ static int harvest(struct crowd_launch *l)
 					(long long)(l->timeout_ns / 1000000));
 			disarm(l, k);
 			fl_remove(l, k);
-			inst_failed(l, &l->insts[k], &e);
+			inst_failed(l, &l->insts[k], &e, "timeout");
 			continue;
 		}
 		if (deadline < nearest)
@@ -453,13 +652,13 @@ static void start_one(struct crowd_launch *l, size_t k)
 	s->starting = false;
 	if (r < 0) {
 		fl_remove(l, k);
-		inst_failed(l, inst, &e);
+		inst_failed(l, inst, &e, "failed-start");
 	} else {
 		l->n_started++;
 		if (rr <= 0) {
 			fl_remove(l, k);
 			blame_port(inst, &e);
-			inst_failed(l, inst, &e);
+			inst_failed(l, inst, &e, NULL);
 		} else if (inst->ready_fd < 0) {
 			finish_ready(l, k, crowd_now_ns());
 		}
@@ -490,6 +689,7 @@ static void mark_interrupted(struct crowd_launch *l, size_t k)
 	struct crowd_launch_backend *lb = crowd_launch_backend_of(l, inst);
 	inst->sample.status = CROWD_STATUS_INTERRUPTED;
 	snprintf(inst->sample.error, sizeof(inst->sample.error), "interrupted before ready");
+	end_set(l, k, "interrupted", "before-ready");
 	disarm(l, k);
 	fl_remove(l, k);
 	l->n_interrupted++;
@@ -551,6 +751,32 @@ static int starters_spawn(struct crowd_launch *l, struct crowd_error *err)
 	return 0;
 }
 
+/* Ready instances that ended on their own since the last look (the backend's ended()): their
+ * end columns, and an end other than exit status 0 fails the row. The starters are parked. */
+static void check_ends(struct crowd_launch *l)
+{
+	const char *phase = crowd_launch_phase_name(l->phase);
+	for (size_t k = 0; k < l->n_insts; k++) {
+		struct crowd_inst *inst = &l->insts[k];
+		struct crowd_launch_backend *lb = &l->be[l->slots[k].be];
+		if (!inst->started || inst->stopped || !inst->ready || l->extra[k].end_reason[0] ||
+		    !lb->backend->ended || lb->backend->ended(&lb->run, inst) != 1)
+			continue;
+		struct crowd_error e = {.code = ECHILD};
+		end_record(l, k, phase, e.msg, sizeof(e.msg));
+		bool clean = !inst->end.vanished && WIFEXITED(inst->end.status) &&
+			     WEXITSTATUS(inst->end.status) == 0;
+		if (clean || inst->sample.status != CROWD_STATUS_OK)
+			continue;
+		inst->sample.status = CROWD_STATUS_FAILED;
+		snprintf(inst->sample.error, sizeof(inst->sample.error), "%s", e.msg);
+		l->n_failed++;
+		lb->failed++;
+		if (!l->first_failure.code)
+			l->first_failure = e;
+	}
+}
+
 static void starters_join(struct crowd_launch *l)
 {
 	pthread_mutex_lock(&l->lock);
@@ -573,6 +799,7 @@ int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_in
 		return r;
 
 	pthread_mutex_lock(&l->lock);
+	l->phase = CROWD_PHASE_RAMP;
 	l->grow_target = target;
 	l->cancel = false;
 	pthread_cond_broadcast(&l->cv);
@@ -606,11 +833,13 @@ int crowd_launch_grow(struct crowd_launch *l, unsigned per_backend, bool fill_in
 				l->insts[k].sample.status = CROWD_STATUS_INTERRUPTED;
 				snprintf(l->insts[k].sample.error, sizeof(l->insts[k].sample.error),
 					 "interrupted before start");
+				end_set(l, k, "interrupted", "before-ready");
 				l->n_interrupted++;
 				crowd_launch_backend_of(l, &l->insts[k])->interrupted++;
 			}
 	}
 	l->grow_target = l->n_insts; /* park the starters */
+	check_ends(l);
 	pthread_mutex_unlock(&l->lock);
 	if (l->progress)
 		l->progress(l, l->progress_ctx);
@@ -672,6 +901,22 @@ int crowd_launch_load(struct crowd_launch *l, size_t from, size_t subset, uint64
 	return r;
 }
 
+/* An interrupt cut the load of rows idx[0..n) short: their rps is of a partial load. */
+static void load_cut(struct crowd_launch *l, const size_t *idx, size_t n)
+{
+	l->load_partial = true;
+	for (size_t i = 0; i < n; i++) {
+		struct crowd_inst *inst = &l->insts[idx[i]];
+		if (inst->sample.status != CROWD_STATUS_OK)
+			continue;
+		inst->sample.status = CROWD_STATUS_INTERRUPTED;
+		snprintf(inst->sample.error, sizeof(inst->sample.error),
+			 "interrupted during load (rps of a partial load)");
+		l->n_interrupted++;
+		l->be[l->slots[idx[i]].be].interrupted++;
+	}
+}
+
 int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, size_t chunk,
 			   int64_t duration_ns, struct crowd_launch_load ret[CROWD_MAX_BACKENDS],
 			   struct crowd_error *err)
@@ -699,6 +944,7 @@ int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, 
 	};
 	int64_t cpu_ns = 0, dur_ns = 0;
 	int r = 0;
+	l->phase = CROWD_PHASE_LOAD;
 	/* All at once, unless the descriptors would not fit: a target costs a socket per
 	 * connection and, when the backend left it to us, a network namespace fd opened only for
 	 * its chunk. The load generator connects everything before its clock starts, so each
@@ -764,6 +1010,9 @@ int crowd_launch_load_list(struct crowd_launch *l, const size_t *idx, size_t n, 
 			lr->duration_ns = dur_ns;
 		}
 	}
+	if (l->stop)
+		load_cut(l, idx, n);
+	check_ends(l);
 	free(t);
 	free(res);
 	free(rps);
@@ -791,6 +1040,16 @@ static int teardown_one(struct crowd_launch *l, size_t k, struct crowd_error *e)
 	int r = lb->backend->stop(&lb->run, inst, e);
 	inst->sample.teardown_ns = crowd_now_ns() - t;
 	inst->stopped = true;
+	if (inst->end.vanished && strcmp(l->extra[k].end_reason, "vanished")) {
+		char phase[16];
+		snprintf(phase, sizeof(phase), "%s", l->extra[k].end_phase);
+		end_record(l, k, phase[0] ? phase : "teardown", NULL, 0);
+		if (inst->sample.status == CROWD_STATUS_FAILED)
+			end_record(l, k, phase[0] ? phase : "teardown", inst->sample.error,
+				   sizeof(inst->sample.error));
+	}
+	if (!l->extra[k].end_reason[0])
+		end_set(l, k, "running-at-teardown", "teardown");
 	if (r < 0) {
 		size_t n = strlen(inst->sample.error);
 		snprintf(inst->sample.error + n, sizeof(inst->sample.error) - n, "%sstop: %s",
@@ -865,6 +1124,18 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 	    .err = err,
 	};
 	int64_t t0 = crowd_now_ns();
+	if (l->n_insts) {
+		pthread_mutex_lock(&l->lock);
+		check_ends(l); /* what ended since the last phase, before the kill ends them all */
+		pthread_mutex_unlock(&l->lock);
+	}
+	l->phase = CROWD_PHASE_TEARDOWN;
+	/* Every process of the run at once (one cgroup.kill): the stops below then mostly reap
+	 * and remove cgroups, and nothing keeps running (or serving) while they queue. */
+	if (l->cg && l->n_started) {
+		struct crowd_error kerr = {0};
+		crowd_cg_run_kill(l->cg, &kerr);
+	}
 	unsigned want = teardown_nworkers(l);
 	pthread_t tids[TEARDOWN_MAX_WORKERS];
 	unsigned n = 0;
@@ -909,6 +1180,8 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err)
 	}
 	l->teardown_workers = n ? n : 1;
 	l->teardown_wall_ns = crowd_now_ns() - t0;
+	if (l->stop)
+		l->interrupted = true;
 	if (l->progress && l->n_stopped)
 		l->progress(l, l->progress_ctx);
 	int ret = td.ret;

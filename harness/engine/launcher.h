@@ -39,6 +39,16 @@ struct crowd_launch_backend {
 
 struct crowd_launch_slot; /* the launcher's own per-instance state */
 
+/* What the launcher is doing: an instance's end_phase and an interrupt's phase. */
+enum crowd_launch_phase {
+	CROWD_PHASE_NONE,
+	CROWD_PHASE_RAMP,     /* starting instances (and measuring them) */
+	CROWD_PHASE_LOAD,     /* the HTTP load */
+	CROWD_PHASE_TEARDOWN, /* stopping them */
+};
+/* "ramp", "load", "teardown" ("" for none). */
+const char *crowd_launch_phase_name(int phase);
+
 struct crowd_launch {
 	const struct crowd_config *cfg;
 	int64_t t0_ns;		 /* run start (CLOCK_MONOTONIC) */
@@ -61,11 +71,17 @@ struct crowd_launch {
 	int64_t teardown_wall_ns;  /* the whole teardown of the instances, wall time */
 	struct crowd_meminfo mem_before, mem_after;
 	bool have_mem_before, have_mem_after;
-	int64_t timeout_ns;		  /* per instance, request to ready */
-	bool stop_on_failure;		  /* density: stop starting at the first failure */
-	struct crowd_error first_failure; /* the first failed start or readiness */
-	volatile sig_atomic_t stop;	  /* interrupt requested */
-	bool interrupted;
+	int64_t timeout_ns;		   /* per instance, request to ready */
+	bool stop_on_failure;		   /* density: stop starting at the first failure */
+	struct crowd_error first_failure;  /* the first failed start or readiness */
+	volatile sig_atomic_t stop;	   /* interrupt requested */
+	bool interrupted;		   /* an interrupt came (set by grow and teardown) */
+	volatile sig_atomic_t phase;	   /* enum crowd_launch_phase, now */
+	volatile sig_atomic_t stop_phase;  /* the phase the first interrupt came in */
+	volatile sig_atomic_t stop_signal; /* SIGINT, SIGTERM; 0: not from a signal */
+	volatile sig_atomic_t step;	   /* density's step now (0: not density) */
+	volatile sig_atomic_t stop_step;   /* the step the first interrupt came in */
+	bool load_partial;		   /* an interrupt cut a load short */
 
 	crowd_launch_progress_fn progress;
 	void *progress_ctx;
@@ -136,8 +152,22 @@ int crowd_launch_teardown(struct crowd_launch *l, struct crowd_error *err);
 /* Free everything; tears down first when teardown was not called. NULL is fine. */
 void crowd_launch_free(struct crowd_launch *l);
 
-/* Async-signal-safe: stop starting and make grow return -EINTR. */
+/* Async-signal-safe: stop starting and make grow return -EINTR, stop a load early; the phase
+ * it came in is kept. */
 void crowd_launch_interrupt(struct crowd_launch *l);
+/* The same for signal sig (SIGINT, SIGTERM): crowd_launch_exit_code gives 128 + sig. */
+void crowd_launch_interrupt_signal(struct crowd_launch *l, int sig);
+/* "load", "ramp (step 3)": the phase the interrupt came in, into buf; "" when none came. */
+const char *crowd_launch_interrupt_phase(const struct crowd_launch *l, char *buf, size_t len);
+/* The exit code of an interrupted run: 128 + the signal (130 when not from a signal). */
+int crowd_launch_exit_code(const struct crowd_launch *l);
+
+/* Describe the kernel or cgroup limit behind a failed start (errno code, message msg): the
+ * limit's name and value, e.g. "pids.max=50 at /sys/fs/cgroup/pids/crowd/run-1 (current 50)",
+ * "RLIMIT_NOFILE=1024 ...", "user.max_pid_namespaces=3 ...". Returns true when code is a limit
+ * errno (ENOSPC, EAGAIN, EMFILE, ENFILE, ENOMEM). Density's stop and each failed row use it. */
+bool crowd_launch_limit(const struct crowd_launch *l, int code, const char *msg, char *buf,
+			size_t len);
 
 /* The launcher entry (backend or sweep step) an instance of l->insts belongs to. */
 struct crowd_launch_backend *crowd_launch_backend_of(struct crowd_launch *l,

@@ -130,10 +130,16 @@ size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_samp
 	return k;
 }
 
+const char *const crowd_end_reasons[CROWD_END_REASONS] = {
+    "running-at-teardown", "exit",    "signal",	    "oom", "vanished",
+    "failed-start",	   "timeout", "interrupted"};
+
 void crowd_sample_extra_init(struct crowd_sample_extra *x)
 {
 	x->latency_p50_ns = x->latency_p99_ns = x->errors = -1;
 	x->host[0] = x->run_id[0] = '\0';
+	x->exit_code = x->end_signal = -1;
+	x->end_reason[0] = x->end_phase[0] = '\0';
 }
 
 void crowd_backend_summary_init(struct crowd_backend_summary *b, const char *name)
@@ -186,10 +192,13 @@ static struct crowd_summary_backend *summary_add(struct crowd_summary *s, const 
 
 /* Rows, failures and interruptions per backend; backends new to s added in order of first
  * appearance. */
-static void summary_count(struct crowd_summary *s, const struct crowd_sample *x, size_t n)
+static void summary_count(struct crowd_summary *s, const struct crowd_sample *x,
+			  const struct crowd_sample_extra *ex, size_t n)
 {
-	for (unsigned i = 0; i < s->n_backends; i++)
+	for (unsigned i = 0; i < s->n_backends; i++) {
 		s->backends[i].count = s->backends[i].failures = s->backends[i].interrupted = 0;
+		memset(s->backends[i].ends, 0, sizeof(s->backends[i].ends));
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct crowd_summary_backend *b = summary_add(s, x[i].backend);
 		if (!b)
@@ -197,6 +206,8 @@ static void summary_count(struct crowd_summary *s, const struct crowd_sample *x,
 		b->count++;
 		b->failures += x[i].status == CROWD_STATUS_FAILED;
 		b->interrupted += x[i].status == CROWD_STATUS_INTERRUPTED;
+		for (unsigned e = 0; ex && e < CROWD_END_REASONS; e++)
+			b->ends[e] += !strcmp(ex[i].end_reason, crowd_end_reasons[e]);
 	}
 }
 
@@ -210,6 +221,7 @@ static void summary_facts(struct crowd_summary_backend *b, const struct crowd_ba
 		b->slab_delta_per_instance = f->slab_delta_per_instance;
 	}
 	if ((b->have_load = f->load_ran)) {
+		b->load_partial = f->load_partial;
 		b->total_rps = f->total_rps;
 		b->jain = f->jain;
 		b->client_cpu_ns = f->client_cpu_ns;
@@ -301,9 +313,11 @@ int crowd_results_summarize(const struct crowd_run_output *out, struct crowd_sum
 							: "");
 	iso_time(out->started ? out->started : time(NULL), ret->started, sizeof(ret->started));
 	ret->count = out->n;
+	snprintf(ret->interrupted_phase, sizeof(ret->interrupted_phase), "%s",
+		 out->interrupted_phase ? out->interrupted_phase : "");
 	for (size_t i = 0; i < out->n_backends; i++)
 		summary_add(ret, out->backends[i].name);
-	summary_count(ret, out->samples, out->n);
+	summary_count(ret, out->samples, out->extra, out->n);
 	_cleanup_free_ double *vals = malloc((out->n ? out->n : 1) * sizeof(double));
 	if (!vals)
 		return crowd_error_errno(err, ENOMEM, "summarize the run");
@@ -534,7 +548,7 @@ static void fill_from_samples(struct crowd_results *r)
 		if (j)
 			s->backends[i] = *j;
 	}
-	summary_count(s, r->samples, r->n);
+	summary_count(s, r->samples, r->extra, r->n);
 	if (!r->have_summary)
 		s->count = r->n;
 }

@@ -23,16 +23,25 @@
  * rows carry host and run_id. crowd merge refuses to mix versions. */
 #define CROWD_RESULTS_VERSION 1
 
-/* Optional extra columns of samples.csv (load generator per container); -1 when absent.
- * host and run_id (last columns): where the row was measured; "" when absent. */
+/* Optional extra columns of samples.csv: the load generator's per container, how the
+ * instance ended, and (last columns) host and run_id, where the row was measured
+ * (docs/architecture.md "The results contract"); -1 / "" when absent. */
 struct crowd_sample_extra {
 	int64_t latency_p50_ns;
 	int64_t latency_p99_ns;
 	int64_t errors;
+	/* running-at-teardown, exit, signal, oom, vanished, failed-start, timeout, interrupted */
+	char end_reason[24];
+	int64_t exit_code;  /* when it exited on its own */
+	int64_t end_signal; /* the signal that ended it (9 for an OOM kill) */
+	char end_phase[16]; /* before-ready, ramp, load, teardown */
 	char host[64];
 	char run_id[40];
 };
 void crowd_sample_extra_init(struct crowd_sample_extra *x);
+/* Every end_reason, in the order summary.json "ends" lists them. */
+#define CROWD_END_REASONS 8
+extern const char *const crowd_end_reasons[CROWD_END_REASONS];
 
 /* What the launcher knows per backend beyond the samples. Doubles < 0 / NULL strings mean
  * absent (the key is left out of the JSON). */
@@ -42,6 +51,7 @@ struct crowd_backend_summary {
 	double slab_delta_per_instance;		 /* bytes, host Slab growth / N (may be < 0: */
 	bool have_host_deltas;			 /*   so this flag says whether both are set) */
 	bool load_ran;
+	bool load_partial; /* an interrupt cut the load short */
 	double total_rps, jain, client_cpu_ns, duration_ns;
 	unsigned connections;
 	const char *ready_kind; /* "fd", "tcp", "console" */
@@ -94,6 +104,9 @@ struct crowd_run_output {
 	size_t n_steps;
 	/* --security-sweep: the backends, in order, are the sweep's steps (summary "sweep") */
 	bool sweep;
+	/* the phase a SIGINT/SIGTERM came in ("ramp", "load", "teardown", "step N ramp"...);
+	 * NULL: not interrupted */
+	const char *interrupted_phase;
 	/* Where and which run (samples.csv host/run_id, summary.json, host.json); NULL when
 	 * writing: crowd_results_origin's. */
 	const char *host, *run_id;
@@ -130,13 +143,15 @@ size_t crowd_metric_values(const struct crowd_metric *m, const struct crowd_samp
 struct crowd_summary_backend {
 	char name[16];
 	unsigned count, failures, interrupted; /* rows, failed rows, interrupted rows */
+	unsigned ends[CROWD_END_REASONS];      /* rows per end_reason (crowd_end_reasons) */
 	char ready_kind[16];		       /* "fd", "tcp", "console" */
 	char accel[16];			       /* vm only: "kvm" or "tcg" */
 	/* by index in crowd_metrics; n == 0: no ok sample has the metric */
 	struct crowd_stats metrics[CROWD_METRICS_MAX];
 	bool have_host; /* "host": MemAvailable drop and Slab growth per instance, bytes */
 	double mem_available_delta_per_instance, slab_delta_per_instance;
-	bool have_load; /* "load": totals of the load phase */
+	bool have_load;	   /* "load": totals of the load phase */
+	bool load_partial; /* "load" "partial": an interrupt cut it short */
 	double total_rps, jain, client_cpu_ns, duration_ns;
 	unsigned connections;
 };
@@ -173,6 +188,7 @@ struct crowd_summary {
 	int64_t density_ramp_ns;
 	struct crowd_summary_sweep sweep[CROWD_MAX_BACKENDS]; /* steps in order */
 	unsigned n_sweep;				      /* 0: not a sweep */
+	char interrupted_phase[32]; /* "interrupted": {"phase": ...}; "" when not */
 };
 
 /* The statistics of the run (every metric of every backend, seeded bootstrap). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/util.h"
 #include "results.h"
@@ -68,8 +69,13 @@ static const struct col extra_cols[] = {
     S_COL("latency_p99_ns", COL_I64, x.latency_p99_ns),
     S_COL("errors", COL_I64, x.errors),
 };
-/* Always written, after the optional ones above; optional when reading (older folders). */
+/* Always written, after the optional ones above; optional when reading (older folders):
+ * how the instance ended, and what its engine costs outside its cgroup. */
 static const struct col late_cols[] = {
+    S_COL("end_reason", COL_STR, x.end_reason),
+    S_COL("exit_code", COL_I64, x.exit_code),
+    S_COL("end_signal", COL_I64, x.end_signal),
+    S_COL("end_phase", COL_STR, x.end_phase),
     S_COL("engine_bytes", COL_I64, s.engine_bytes),
 };
 /* Where the row was measured: written last, whenever the rows have them (every run since
@@ -255,6 +261,12 @@ static int slurp(const char *path, char **ret, struct crowd_error *err)
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return crowd_error_errno(err, errno, "open %s", path);
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* bad input, as a malformed file is (exit 2 in compare and plot alike) */
+		fclose(f);
+		return crowd_error_set(err, EINVAL, "%s: not a regular file", path);
+	}
 	size_t cap = 65536, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	while (buf) {

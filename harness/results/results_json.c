@@ -78,6 +78,11 @@ static json_t *backend_json(const struct crowd_summary_backend *b)
 			      (json_int_t)b->failures, "interrupted", (json_int_t)b->interrupted);
 	if (!j)
 		return NULL;
+	json_t *ends = json_object();
+	json_object_set_new(j, "ends", ends);
+	for (unsigned e = 0; e < CROWD_END_REASONS; e++)
+		if (b->ends[e])
+			json_object_set_new(ends, crowd_end_reasons[e], json_integer(b->ends[e]));
 	if (b->ready_kind[0])
 		json_object_set_new(j, "ready_kind", json_string(b->ready_kind));
 	if (b->accel[0])
@@ -102,6 +107,8 @@ static json_t *backend_json(const struct crowd_summary_backend *b)
 					      json_num_or_null(b->client_cpu_ns), "duration_ns",
 					      json_num_or_null(b->duration_ns), "connections",
 					      (json_int_t)b->connections));
+	if (b->have_load && b->load_partial)
+		json_object_set_new(json_object_get(j, "load"), "partial", json_true());
 	return j;
 }
 
@@ -145,6 +152,9 @@ json_t *crowd_results_summary_json(const struct crowd_summary *s)
 	json_object_set_new(root, "backends", backends);
 	for (unsigned i = 0; i < s->n_backends; i++)
 		json_object_set_new(backends, s->backends[i].name, backend_json(&s->backends[i]));
+	if (s->interrupted_phase[0])
+		json_object_set_new(root, "interrupted",
+				    json_pack("{s:s}", "phase", s->interrupted_phase));
 	if (s->n_sweep)
 		json_object_set_new(root, "sweep", sweep_json(s));
 	if (s->have_density)
@@ -220,6 +230,12 @@ static void backend_read(json_t *j, struct crowd_summary_backend *b)
 	b->duration_ns = json_num(load, "duration_ns");
 	double c = json_num(load, "connections");
 	b->connections = c > 0 ? (unsigned)c : 0;
+	b->load_partial = json_is_true(json_object_get(load, "partial"));
+	json_t *ends = json_object_get(j, "ends");
+	for (unsigned e = 0; e < CROWD_END_REASONS; e++) {
+		double v = json_num(ends, crowd_end_reasons[e]);
+		b->ends[e] = v > 0 ? (unsigned)v : 0;
+	}
 }
 
 /* A JSON object from path; -EINVAL with file and line when it is not one. */
@@ -289,6 +305,8 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret, stru
 		backend_read(b, x);
 	}
 	sweep_read(json_object_get(root, "sweep"), ret);
+	json_str(json_object_get(root, "interrupted"), "phase", ret->interrupted_phase,
+		 sizeof(ret->interrupted_phase));
 	json_t *d = json_object_get(root, "density");
 	if ((ret->have_density = json_is_object(d))) {
 		double max = json_num(d, "max_count"), ramp = json_num(d, "ramp_ns");
