@@ -64,6 +64,7 @@ static int bench_run(struct crowd_fleet *f, const struct crowd_config *cfg)
 	if (r < 0 || f->l->stop)
 		return r;
 	crowd_launch_measure(f->l, 0, &err);
+	crowd_fleet_kernel(f);
 	if (cfg->load && cfg->workload.desc->http)
 		crowd_fleet_load(f, 0, 0, 0);
 	return 0;
@@ -123,6 +124,7 @@ int crowd_cmd_bench(int argc, char **argv)
 	crowd_fleet_progress_done(&f);
 	crowd_fleet_signals(NULL);
 	int rc = bench_report(&f, &cfg, r, tr, &terr);
+	crowd_fleet_kernel_free(&f);
 	crowd_launch_free(f.l);
 	crowd_workload_inst_free(&cfg.workload);
 	return rc;

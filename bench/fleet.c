@@ -192,6 +192,8 @@ static struct crowd_run_output fleet_output(const struct crowd_fleet *f,
 	    .steps = f->steps,
 	    .n_steps = f->n_steps,
 	    .sweep = f->cfg->security_sweep,
+	    .kernel = f->kernel,
+	    .slab_steps = f->slab_steps,
 	};
 }
 
@@ -392,6 +394,8 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 	}
 	if (f->have_summary && f->summary.n_sweep)
 		print_sweep(&f->summary, out);
+	if (f->have_summary)
+		crowd_summary_kernel_print(&f->summary.kernel, out);
 }
 
 int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out)
@@ -416,10 +420,29 @@ int crowd_fleet_open(struct crowd_fleet *f, const char *cmd, struct crowd_config
 		r = crowd_launch_open(cfg, per_backend, &f->l, err);
 	if (r < 0)
 		return r;
+	crowd_slab_read(&f->slab_before);
 	f->l->timeout_ns = timeout_ns;
 	f->l->progress = crowd_fleet_progress;
 	f->l->progress_ctx = f;
 	f->target = per_backend * f->l->n_avail;
 	crowd_fleet_signals(f->l);
 	return 0;
+}
+
+void crowd_fleet_kernel(struct crowd_fleet *f)
+{
+	struct crowd_slab_snap now;
+	crowd_slab_attr_free(&f->kernel_own);
+	if (crowd_slab_read(&now) < 0)
+		return;
+	crowd_slab_attribute(&f->slab_before, &now, f->l->n_ready, &f->kernel_own);
+	crowd_slab_snap_free(&now);
+	f->kernel = &f->kernel_own;
+}
+
+void crowd_fleet_kernel_free(struct crowd_fleet *f)
+{
+	crowd_slab_attr_free(&f->kernel_own);
+	crowd_slab_snap_free(&f->slab_before);
+	f->kernel = NULL;
 }

@@ -314,6 +314,7 @@ int crowd_results_summarize(const struct crowd_run_output *out, struct crowd_sum
 			 out->density->detail ? out->density->detail : "");
 		ret->density_ramp_ns = out->density->ramp_ns;
 	}
+	crowd_summary_kernel_fill(&ret->kernel, out->kernel);
 	return out->sweep ? summary_sweep(ret, out, err) : 0;
 }
 
@@ -329,6 +330,28 @@ static void base_name(const char *path, char *buf, size_t len)
 	while (b > 0 && path[b - 1] != '/')
 		b--;
 	snprintf(buf, len, "%.*s", (int)(l - b), path + b);
+}
+
+/* slab.csv: density's steps, or bench's one measurement as step 1. */
+static int write_slab(const char *dir, const struct crowd_run_output *out, struct crowd_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/slab.csv", dir);
+	if (out->slab_steps && out->n_steps) {
+		_cleanup_free_ unsigned *st = calloc(out->n_steps, sizeof(*st));
+		_cleanup_free_ unsigned *ct = calloc(out->n_steps, sizeof(*ct));
+		if (!st || !ct)
+			return crowd_error_errno(err, ENOMEM, "write %s", path);
+		for (size_t i = 0; i < out->n_steps; i++) {
+			st[i] = out->steps[i].step;
+			ct[i] = out->steps[i].count;
+		}
+		return crowd_results_write_slab(path, st, ct, out->slab_steps, out->n_steps, err);
+	}
+	if (!out->kernel)
+		return 0;
+	unsigned one = 1, count = (unsigned)out->kernel->added;
+	return crowd_results_write_slab(path, &one, &count, out->kernel, 1, err);
 }
 
 int crowd_results_write(const char *dir, const struct crowd_run_output *out,
@@ -355,6 +378,8 @@ int crowd_results_write(const char *dir, const struct crowd_run_output *out,
 		return r;
 	snprintf(path, sizeof(path), "%s/host.json", dir);
 	if ((r = crowd_results_write_host(path, out, err)) < 0)
+		return r;
+	if ((r = write_slab(dir, out, err)) < 0)
 		return r;
 	if (!out->density)
 		return 0;

@@ -16,6 +16,7 @@
 
 #include "engine/config.h"
 #include "core/error.h"
+#include "kernel.h"
 #include "sample.h"
 #include "stats.h"
 
@@ -87,6 +88,10 @@ struct crowd_run_output {
 	size_t n_steps;
 	/* --security-sweep: the backends, in order, are the sweep's steps (summary "sweep") */
 	bool sweep;
+	/* Kernel memory by object (kernel.h): the run's (summary "kernel"; bench: slab.csv's
+	 * one row group) and, for density, one per step (slab.csv); NULL: not measured. */
+	const struct crowd_slab_attr *kernel;
+	const struct crowd_slab_attr *slab_steps; /* n_steps of them */
 };
 
 /* ---- metrics: one table, used by summary.json, compare and plot ---- */
@@ -153,6 +158,7 @@ struct crowd_summary {
 	int64_t density_ramp_ns;
 	struct crowd_summary_sweep sweep[CROWD_MAX_BACKENDS]; /* steps in order */
 	unsigned n_sweep;				      /* 0: not a sweep */
+	struct crowd_summary_kernel kernel;		      /* "kernel" when .have */
 };
 
 /* The statistics of the run (every metric of every backend, seeded bootstrap). */

@@ -139,6 +139,8 @@ static json_t *summary_json(const struct crowd_summary *s)
 		json_object_set_new(backends, s->backends[i].name, backend_json(&s->backends[i]));
 	if (s->n_sweep)
 		json_object_set_new(root, "sweep", sweep_json(s));
+	if (s->kernel.have)
+		json_object_set_new(root, "kernel", crowd_summary_kernel_json(&s->kernel));
 	if (s->have_density)
 		json_object_set_new(root, "density",
 				    json_pack("{s:I,s:s,s:s,s:I}", "max_count",
