@@ -228,7 +228,19 @@ static int summary_stats(struct crowd_summary_backend *b, const struct crowd_sam
 const char *const crowd_sweep_metrics[CROWD_SWEEP_METRICS] = {"spinup_ns", "cgroup_bytes",
 							      "pss_bytes"};
 
-/* Metric m of sweep step i against step i-1 (prev and cur have room for out->n). */
+/* The step sweep step i is measured against: its table's base, else the one before; -1 for
+ * the first. */
+static int sweep_base(const struct crowd_run_output *out, unsigned i)
+{
+	unsigned n = 0;
+	const struct crowd_sweep_step *t =
+	    out->cfg ? crowd_sweep_table(out->cfg->sweep, &n) : NULL;
+	if (t && i < n && t[i].base >= 0)
+		return t[i].base;
+	return (int)i - 1;
+}
+
+/* Metric m of sweep step i against its base (prev and cur have room for out->n). */
 static int sweep_metric(struct crowd_summary *s, unsigned i, unsigned j,
 			const struct crowd_run_output *out, double *prev, double *cur,
 			struct crowd_error *err)
@@ -240,9 +252,10 @@ static int sweep_metric(struct crowd_summary *s, unsigned i, unsigned j,
 	sm->ci95_lo = st ? st->ci95_lo : NAN;
 	sm->ci95_hi = st ? st->ci95_hi : NAN;
 	sm->delta = sm->delta_lo = sm->delta_hi = NAN;
-	if (i == 0 || !m)
+	int base = sweep_base(out, i);
+	if (base < 0 || (unsigned)base >= s->n_backends || !m)
 		return 0;
-	size_t kp = crowd_metric_values(m, out->samples, out->n, s->backends[i - 1].name, prev);
+	size_t kp = crowd_metric_values(m, out->samples, out->n, s->backends[base].name, prev);
 	size_t kc = crowd_metric_values(m, out->samples, out->n, s->backends[i].name, cur);
 	if (!kp || !kc)
 		return 0;
@@ -259,8 +272,13 @@ static int summary_sweep(struct crowd_summary *s, const struct crowd_run_output 
 	_cleanup_free_ double *cur = malloc(n * sizeof(double));
 	if (!prev || !cur)
 		return crowd_error_errno(err, ENOMEM, "summarize the sweep");
+	snprintf(s->sweep_kind, sizeof(s->sweep_kind), "%s",
+		 out->cfg && out->cfg->sweep ? crowd_sweep_kind_name(out->cfg->sweep) : "security");
 	for (unsigned i = 0; i < s->n_backends; i++) {
 		snprintf(s->sweep[i].name, sizeof(s->sweep[i].name), "%s", s->backends[i].name);
+		int base = sweep_base(out, i);
+		snprintf(s->sweep[i].vs, sizeof(s->sweep[i].vs), "%s",
+			 base >= 0 && (unsigned)base < s->n_backends ? s->backends[base].name : "");
 		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++) {
 			int r = sweep_metric(s, i, j, out, prev, cur, err);
 			if (r < 0)

@@ -86,7 +86,8 @@ struct crowd_run_output {
 	const struct crowd_density_outcome *density;
 	const struct crowd_density_step *steps;
 	size_t n_steps;
-	/* --security-sweep: the backends, in order, are the sweep's steps (summary "sweep") */
+	/* --sweep: the backends, in order, are the sweep's steps (summary "sweep"; their bases
+	 * from cfg->sweep's table, else each against the one before) */
 	bool sweep;
 	/* Kernel memory by object (kernel.h): the run's (summary "kernel"; bench: slab.csv's
 	 * one row group) and, for density, one per step (slab.csv); NULL: not measured. */
@@ -130,8 +131,9 @@ struct crowd_summary_backend {
 	unsigned connections;
 };
 
-/* One step of a security sweep, per metric of crowd_sweep_metrics: the p50 with its 95% CI
- * (as in the backend's stats) and the difference of medians to the step before with its
+/* One step of a sweep (--sweep security|ns|caps), per metric of crowd_sweep_metrics: the p50 with its 95% CI
+ * (as in the backend's stats) and the difference of medians to its base step (the one before, or for an ns step alone
+ * the step without namespaces) with its
  * bootstrap 95% CI (crowd_stats_diff_ci). NAN when absent (the first step has no delta). */
 #define CROWD_SWEEP_METRICS 3
 extern const char *const crowd_sweep_metrics[CROWD_SWEEP_METRICS]; /* spinup, cgroup, PSS */
@@ -141,6 +143,7 @@ struct crowd_summary_sweep_value {
 };
 struct crowd_summary_sweep {
 	char name[16];
+	char vs[16]; /* the step the delta is against ("" for the first) */
 	struct crowd_summary_sweep_value m[CROWD_SWEEP_METRICS];
 };
 
@@ -157,6 +160,7 @@ struct crowd_summary {
 	char density_stopped_by[32], density_detail[256];
 	int64_t density_ramp_ns;
 	struct crowd_summary_sweep sweep[CROWD_MAX_BACKENDS]; /* steps in order */
+	char sweep_kind[16];				      /* "security", "ns", "caps" */
 	unsigned n_sweep;				      /* 0: not a sweep */
 	struct crowd_summary_kernel kernel;		      /* "kernel" when .have */
 };
