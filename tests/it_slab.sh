@@ -49,6 +49,16 @@ assert b == sorted(b, reverse=True) and b[0] > 0, top
 assert all(t["cache"] and t["kind"] for t in top), top
 PY
 grep -q "^kernel memory per instance (60 added)" <<<"$OUT" || fail "no kernel line: $OUT"
+if command -v gnuplot >/dev/null; then
+	expect_rc 0 "$CROWD" plot "$tmp/d" --out "$tmp/p" --quiet
+	[ -s "$tmp/p/kernel-objects.png" ] || fail "crowd plot drew no kernel-objects.png"
+	head -1 "$tmp/p/plot-data/kernel-objects.dat" | grep -q '^count "' ||
+		fail "kernel-objects.dat header: $(head -1 "$tmp/p/plot-data/kernel-objects.dat")"
+	[ "$(grep -vc '^count' "$tmp/p/plot-data/kernel-objects.dat")" -eq 3 ] ||
+		fail "kernel-objects.dat: want 3 steps"
+else
+	skip_part "plot" "gnuplot not installed"
+fi
 
 expect_rc 0 "$CROWD" bench --workload idle -n 20 --quiet --out "$tmp/b"
 grep -q "^  top slab caches" <<<"$OUT" || fail "bench: no top caches printed: $OUT"

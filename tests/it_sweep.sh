@@ -112,6 +112,14 @@ for x in s["sweep"]:
         assert m["delta_ci95_lo"] <= m["delta"] <= m["delta_ci95_hi"], x
 assert "kernel" in s and s["kernel"]["instances_added"] == 75, s.get("kernel")
 EOF2
+if command -v gnuplot >/dev/null; then
+	expect_rc 0 "$CROWD" plot "$tmp/ns" --out "$tmp/plot" --quiet
+	[ -s "$tmp/plot/sweep.png" ] || fail "crowd plot drew no sweep.png"
+	[ "$(tail -n +2 "$tmp/plot/plot-data/sweep.dat" | awk '{ print $1 }' | paste -sd' ')" = "$NS" ] ||
+		fail "sweep.dat steps: $(cat "$tmp/plot/plot-data/sweep.dat")"
+else
+	skip_part "plot" "gnuplot not installed"
+fi
 expect_rc 0 "$CROWD" bench --sweep caps -n 3 --workload idle --quiet --out "$tmp/caps"
 table=$(sed -n '/^caps sweep/,/^$/p' <<<"$OUT" | awk '$1 ~ /^core-/ { print $1 }' | paste -sd' ')
 [ "$table" = "core-nocaps core-defcaps core-allcaps" ] || fail "caps sweep table: '$table'"
