@@ -10,8 +10,12 @@
 
 static struct crowd_slab_snap snap(struct crowd_slab_cache *c, size_t n, int64_t slab)
 {
-	return (struct crowd_slab_snap){.readable = true, .c = c, .n = n, .slab_bytes = slab,
-					.page_tables_bytes = 1000, .kernel_stack_bytes = 2000};
+	return (struct crowd_slab_snap){.readable = true,
+					.c = c,
+					.n = n,
+					.slab_bytes = slab,
+					.page_tables_bytes = 1000,
+					.kernel_stack_bytes = 2000};
 }
 
 START_TEST(test_attribute)

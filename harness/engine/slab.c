@@ -138,7 +138,8 @@ int crowd_slab_read(struct crowd_slab_snap *ret)
 	size_t cap = 0;
 	while (fgets(line, sizeof(line), f)) {
 		struct crowd_slab_cache c;
-		if (line[0] == '#' || !strncmp(line, "slabinfo", 8) || parse_line(line, page, &c) < 0)
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8) ||
+		    parse_line(line, page, &c) < 0)
 			continue;
 		if (ret->n == cap) {
 			size_t ncap = cap ? cap * 2 : 256;

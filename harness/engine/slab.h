@@ -33,7 +33,7 @@ void crowd_slab_snap_free(struct crowd_slab_snap *s);
 /* One cache's growth per added instance. */
 struct crowd_slab_item {
 	char name[32];
-	const char *kind; /* "dentry", "inode", "mount", "net namespace", ... "other" */
+	const char *kind;   /* "dentry", "inode", "mount", "net namespace", ... "other" */
 	double bytes, objs; /* per added instance; may be negative (a cache shrank) */
 };
 
@@ -43,8 +43,8 @@ struct crowd_slab_attr {
 	bool readable;
 	char why[128];
 	double added;
-	double slab_delta;   /* meminfo Slab, per instance */
-	double attributed;   /* sum of items[].bytes: should be close to slab_delta */
+	double slab_delta;		  /* meminfo Slab, per instance */
+	double attributed;		  /* sum of items[].bytes: should be close to slab_delta */
 	double page_tables, kernel_stack; /* meminfo, per instance */
 	struct crowd_slab_item *items;
 	size_t n;

@@ -41,9 +41,8 @@ json_t *crowd_summary_kernel_json(const struct crowd_summary_kernel *k)
 						     num(k->top[i].objs)));
 	return json_pack("{s:b,s:s?,s:o,s:o,s:o,s:o,s:o,s:o}", "slabinfo_readable", k->readable,
 			 "why", k->readable ? NULL : k->why, "instances_added", num(k->added),
-			 "slab_delta_per_instance", num(k->slab_delta),
-			 "attributed_per_instance", num(k->attributed),
-			 "page_tables_per_instance", num(k->page_tables),
+			 "slab_delta_per_instance", num(k->slab_delta), "attributed_per_instance",
+			 num(k->attributed), "page_tables_per_instance", num(k->page_tables),
 			 "kernel_stack_per_instance", num(k->kernel_stack), "top", top);
 }
 
@@ -52,8 +51,9 @@ void crowd_summary_kernel_print(const struct crowd_summary_kernel *k, FILE *out)
 	char a[24], b[24], c[24], d[24];
 	if (!k->have)
 		return;
-	fprintf(out, "\nkernel memory per instance (%.0f added): Slab %s, PageTables %s, "
-		     "KernelStack %s\n",
+	fprintf(out,
+		"\nkernel memory per instance (%.0f added): Slab %s, PageTables %s, "
+		"KernelStack %s\n",
 		k->added, crowd_units_format(k->slab_delta, "bytes", a, sizeof(a)),
 		crowd_units_format(k->page_tables, "bytes", b, sizeof(b)),
 		crowd_units_format(k->kernel_stack, "bytes", c, sizeof(c)));
@@ -91,7 +91,8 @@ int crowd_results_write_slab(const char *path, const unsigned *steps, const unsi
 		const struct crowd_slab_attr *a = &attrs[i];
 		if (!(a->added > 0))
 			continue;
-		row(f, steps[i], counts[i], a->added, "meminfo:Slab", "meminfo", a->slab_delta, NAN);
+		row(f, steps[i], counts[i], a->added, "meminfo:Slab", "meminfo", a->slab_delta,
+		    NAN);
 		row(f, steps[i], counts[i], a->added, "meminfo:PageTables", "meminfo",
 		    a->page_tables, NAN);
 		row(f, steps[i], counts[i], a->added, "meminfo:KernelStack", "meminfo",

@@ -30,6 +30,7 @@ void crowd_summary_kernel_print(const struct crowd_summary_kernel *k, FILE *out)
  * rows "meminfo:Slab", "meminfo:PageTables", "meminfo:KernelStack" (kind "meminfo") and every
  * cache that changed. steps[i] and counts[i] label attrs[i]. */
 int crowd_results_write_slab(const char *path, const unsigned *steps, const unsigned *counts,
-			     const struct crowd_slab_attr *attrs, size_t n, struct crowd_error *err);
+			     const struct crowd_slab_attr *attrs, size_t n,
+			     struct crowd_error *err);
 
 #endif

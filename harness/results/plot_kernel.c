@@ -1,5 +1,5 @@
-/* The kernel-objects and sweep figures: see plot_kernel.h. */
-#include "plot_kernel.h"
+/* The kernel-objects and sweep figures of crowd plot: see plotdata.h. */
+#include "plotdata.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -199,6 +199,7 @@ int crowd_plot_prep_sweep(struct crowd_plot_run *const *runs, size_t n, const ch
 	snprintf(rows, sizeof(rows), "%u", s->n_sweep);
 	int r = crowd_plot_job_setstr(job, "run", run->res.folder);
 	if (r == 0)
-		r = crowd_plot_job_setstr(job, "kind", s->sweep_kind[0] ? s->sweep_kind : "security");
+		r = crowd_plot_job_setstr(job, "kind",
+					  s->sweep_kind[0] ? s->sweep_kind : "security");
 	return r < 0 ? r : crowd_plot_job_setstr(job, "rows", rows);
 }

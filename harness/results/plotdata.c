@@ -1,7 +1,6 @@
 /* The plot's view of results folders (read by crowd_results_read), and the .dat files each
  * figure plots. */
 #include "plotdata.h"
-#include "plot_kernel.h"
 
 #include <errno.h>
 #include <limits.h>
