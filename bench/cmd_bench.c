@@ -31,7 +31,7 @@ static const struct crowd_opt bench_opts[] = {
      "core once per step, interleaved, each step one primitive more: security (7 cumulative "
      "features, docs/security.md), ns (none, +pid ... +user, then each namespace alone), caps "
      "(none, default, all); the marginal cost of each (docs/bench.md)",
-     .name_at = sweep_at, CROWD_OPT_AT(struct bench_ctx, sweep)},
+     .name_at = sweep_at, .def = "no sweep", CROWD_OPT_AT(struct bench_ctx, sweep)},
     {"security-sweep", 0, 0, CROWD_OPT_FLAG, NULL, "the same as --sweep security",
      CROWD_OPT_AT(struct bench_ctx, security_sweep)},
     {0},

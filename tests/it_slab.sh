@@ -12,7 +12,7 @@ need_root
 tmp=$(mktemp -d)
 trap '"$CROWD" clean >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 
-expect_rc 0 "$CROWD" density --workload idle --step 20 --max-count 60 --quiet --out "$tmp/d"
+expect_rc 0 "$CROWD" density --workload idle --step 40 --max-count 120 --quiet --out "$tmp/d"
 [ -f "$tmp/d/slab.csv" ] || fail "no slab.csv in $tmp/d"
 python3 - "$tmp/d" <<'PY' || fail "slab.csv/summary.json kernel"
 import csv, json, sys, collections
@@ -33,13 +33,14 @@ assert list(steps) == ["1", "2", "3"], list(steps)
 for k, st in steps.items():
     assert st["meta"] == {"meminfo:Slab", "meminfo:PageTables", "meminfo:KernelStack"}, st
     assert st["caches"] > 0, (k, st)
-    # only checked where the growth is not lost in the machine's noise
+    # only checked where the growth is not lost in the machine's noise (other processes
+    # allocate between the reads; 40 instances of ~300 KiB each are ~12 MiB)
     if st["slab"] > 64 * 1024:
         assert abs(st["sum"] - st["slab"]) <= 0.10 * st["slab"], (k, st)
 s = json.load(open(d + "/summary.json"))
 k = s["kernel"]
 assert k["slabinfo_readable"] is True, k
-assert k["instances_added"] == 60, k
+assert k["instances_added"] == 120, k
 assert abs(k["attributed_per_instance"] - k["slab_delta_per_instance"]) <= \
     0.10 * abs(k["slab_delta_per_instance"]), k
 top = k["top"]
@@ -48,7 +49,7 @@ b = [t["bytes_per_instance"] for t in top]
 assert b == sorted(b, reverse=True) and b[0] > 0, top
 assert all(t["cache"] and t["kind"] for t in top), top
 PY
-grep -q "^kernel memory per instance (60 added)" <<<"$OUT" || fail "no kernel line: $OUT"
+grep -q "^kernel memory per instance (120 added)" <<<"$OUT" || fail "no kernel line: $OUT"
 if command -v gnuplot >/dev/null; then
 	expect_rc 0 "$CROWD" plot "$tmp/d" --out "$tmp/p" --quiet
 	[ -s "$tmp/p/kernel-objects.png" ] || fail "crowd plot drew no kernel-objects.png"

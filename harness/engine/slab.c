@@ -123,10 +123,12 @@ static int parse_line(const char *line, long page, struct crowd_slab_cache *ret)
 	return 0;
 }
 
-int crowd_slab_read(struct crowd_slab_snap *ret)
+/* One read of slabinfo between two of meminfo; *ret_drift: how far Slab moved meanwhile. */
+static int read_once(struct crowd_slab_snap *ret, int64_t *ret_drift)
 {
 	memset(ret, 0, sizeof(*ret));
 	read_meminfo(ret);
+	*ret_drift = 0;
 	FILE *f = fopen("/proc/slabinfo", "re");
 	if (!f) {
 		snprintf(ret->why, sizeof(ret->why), "/proc/slabinfo: %s%s", strerror(errno),
@@ -138,8 +140,7 @@ int crowd_slab_read(struct crowd_slab_snap *ret)
 	size_t cap = 0;
 	while (fgets(line, sizeof(line), f)) {
 		struct crowd_slab_cache c;
-		if (line[0] == '#' || !strncmp(line, "slabinfo", 8) ||
-		    parse_line(line, page, &c) < 0)
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8) || parse_line(line, page, &c) < 0)
 			continue;
 		if (ret->n == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
@@ -158,11 +159,41 @@ int crowd_slab_read(struct crowd_slab_snap *ret)
 	ret->readable = ret->n > 0;
 	if (!ret->readable)
 		snprintf(ret->why, sizeof(ret->why), "/proc/slabinfo: no caches in it");
-	/* meminfo again: the closer both are in time, the closer the sums */
+	/* meminfo again: Slab as the mean of both, and how much it moved while slabinfo was
+	 * read (other processes allocate meanwhile) */
 	struct crowd_slab_snap m2;
 	read_meminfo(&m2);
-	if (ret->slab_bytes >= 0 && m2.slab_bytes >= 0)
+	if (ret->slab_bytes >= 0 && m2.slab_bytes >= 0) {
+		*ret_drift = llabs(m2.slab_bytes - ret->slab_bytes);
 		ret->slab_bytes = (ret->slab_bytes + m2.slab_bytes) / 2;
+	}
+	return 0;
+}
+
+/* On a busy host Slab moves while slabinfo is read: up to 4 reads, the steadiest kept (one
+ * with no more than 64 pages of drift ends the search). */
+int crowd_slab_read(struct crowd_slab_snap *ret)
+{
+	int64_t best_drift = -1, limit = 64 * (int64_t)sysconf(_SC_PAGESIZE);
+	memset(ret, 0, sizeof(*ret));
+	for (int i = 0; i < 4; i++) {
+		struct crowd_slab_snap s;
+		int64_t drift;
+		int r = read_once(&s, &drift);
+		if (r < 0) {
+			crowd_slab_snap_free(ret);
+			return r;
+		}
+		if (best_drift < 0 || drift < best_drift) {
+			crowd_slab_snap_free(ret);
+			*ret = s;
+			best_drift = drift;
+		} else {
+			crowd_slab_snap_free(&s);
+		}
+		if (!ret->readable || best_drift <= limit)
+			break;
+	}
 	return 0;
 }
 
