@@ -140,7 +140,8 @@ static int read_once(struct crowd_slab_snap *ret, int64_t *ret_drift)
 	size_t cap = 0;
 	while (fgets(line, sizeof(line), f)) {
 		struct crowd_slab_cache c;
-		if (line[0] == '#' || !strncmp(line, "slabinfo", 8) || parse_line(line, page, &c) < 0)
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8) ||
+		    parse_line(line, page, &c) < 0)
 			continue;
 		if (ret->n == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
