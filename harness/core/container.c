@@ -620,8 +620,10 @@ int crowd_ctr_destroy(struct crowd_ctr *ctr, struct crowd_error *err)
 		r = crowd_cg_kill(ctr->cg, err);
 	if (ctr->pid > 0 && !ctr->reaped) {
 		int st;
-		/* Without a cgroup, init's death takes its pid namespace with it. */
-		if (!ctr->cg)
+		/* Without a cgroup, init's death takes its pid namespace with it; the same when
+		 * the cgroup kill failed (EMFILE under a tight RLIMIT_NOFILE with the teardown's
+		 * workers all opening files): waitpid below would otherwise wait forever. */
+		if (!ctr->cg || r < 0)
 			crowd_ctr_signal(ctr, SIGKILL, NULL);
 		while (waitpid(ctr->pid, &st, 0) < 0 && errno == EINTR)
 			;
