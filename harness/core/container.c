@@ -623,8 +623,10 @@ int crowd_ctr_destroy(struct crowd_ctr *ctr, struct crowd_error *err)
 		/* Without a cgroup, init's death takes its pid namespace with it; the same when
 		 * the cgroup kill failed (EMFILE under a tight RLIMIT_NOFILE with the teardown's
 		 * workers all opening files): waitpid below would otherwise wait forever. */
-		if (!ctr->cg || r < 0)
+		if (!ctr->cg)
 			crowd_ctr_signal(ctr, SIGKILL, NULL);
+		else if (r < 0 && crowd_ctr_signal(ctr, SIGKILL, NULL) == 0)
+			r = 0; /* what init leaves, the cgroup's removal below reports */
 		while (waitpid(ctr->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		ctr->reaped = true;
