@@ -14,34 +14,53 @@
 struct bench_ctx {
 	int64_t timeout_ns;
 	bool security_sweep;
+	unsigned sweep; /* index of sweep_at's names, when --sweep was given */
 	const char *openmetrics;
 };
 
+/* --sweep's names: the sweep kinds from security on. */
+static const char *sweep_at(unsigned i)
+{
+	return i + CROWD_SWEEP_SECURITY <= CROWD_SWEEP_CAPS
+		   ? crowd_sweep_kind_name((enum crowd_sweep_kind)(i + CROWD_SWEEP_SECURITY))
+		   : NULL;
+}
+
 static const struct crowd_opt bench_opts[] = {
     CROWD_OPT_LAUNCH_TIMEOUT(struct bench_ctx, timeout_ns),
-    {"security-sweep", 0, 0, CROWD_OPT_FLAG, NULL,
-     "core as 7 cumulative steps, none to all, side by side: the cost of each security "
-     "feature (docs/security.md)",
+    {"sweep", 0, 0, CROWD_OPT_NAME, "KIND",
+     "core once per step, interleaved, each step one primitive more: security (7 cumulative "
+     "features, docs/security.md), ns (none, +pid ... +user, then each namespace alone), caps "
+     "(none, default, all); the marginal cost of each (docs/bench.md)",
+     .name_at = sweep_at, .def = "no sweep", CROWD_OPT_AT(struct bench_ctx, sweep)},
+    {"security-sweep", 0, 0, CROWD_OPT_FLAG, NULL, "the same as --sweep security",
      CROWD_OPT_AT(struct bench_ctx, security_sweep)},
     CROWD_OPT_OPENMETRICS(struct bench_ctx, openmetrics),
     {0},
 };
 
-/* --security-sweep replaces --security, --seccomp and --caps, and runs on core alone. */
-static void check_sweep(const struct crowd_config *cfg)
+/* A sweep sets its primitive itself (security: --security, --seccomp, --caps; ns: --ns;
+ * caps: --caps) and runs on core alone. */
+static void check_sweep(const struct crowd_config *cfg, bool alias)
 {
-	if (!cfg->security_sweep)
+	static const char *const own_security[] = {"security", "seccomp", "caps", NULL};
+	static const char *const own_ns[] = {"ns", NULL};
+	static const char *const own_caps[] = {"caps", NULL};
+	const char *const *own = cfg->sweep == CROWD_SWEEP_SECURITY ? own_security
+				 : cfg->sweep == CROWD_SWEEP_NS	    ? own_ns
+								    : own_caps;
+	char opt[32];
+	if (!cfg->sweep)
 		return;
-	static const char *const own[] = {"security", "seccomp", "caps"};
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(own); i++)
+	snprintf(opt, sizeof(opt), "%s%s", alias ? "--security-sweep" : "--sweep ",
+		 alias ? "" : crowd_sweep_kind_name(cfg->sweep));
+	for (size_t i = 0; own[i]; i++)
 		if (crowd_opts_given(own[i]))
 			crowd_usage_error("bench",
-					  "--security-sweep: sets --%s itself (allowed: "
-					  "--security-sweep without --security, --seccomp, --caps)",
-					  own[i]);
+					  "%s: sets --%s itself (allowed: %s without --%s)", opt,
+					  own[i], opt, own[i]);
 	if (cfg->n_backends != 1 || strcmp(cfg->backends[0], "core"))
-		crowd_usage_error("bench", "--security-sweep: runs on one backend (allowed: "
-					   "--backend core)");
+		crowd_usage_error("bench", "%s: runs on one backend (allowed: --backend core)", opt);
 }
 
 static const struct crowd_opts_cmd bench_cmd = {
@@ -67,6 +86,7 @@ static int bench_run(struct crowd_fleet *f, const struct crowd_config *cfg)
 	if (r < 0 || f->l->stop)
 		return r;
 	crowd_launch_measure(f->l, 0, &err);
+	crowd_fleet_kernel(f);
 	if (cfg->load && cfg->workload.desc->http)
 		crowd_fleet_load(f, 0, 0, 0);
 	return 0;
@@ -113,8 +133,15 @@ int crowd_cmd_bench(int argc, char **argv)
 	struct crowd_fleet f;
 	struct crowd_error err = {0};
 	crowd_opts_parse_only(&bench_cmd, &bc, argc, argv, &cfg);
-	cfg.security_sweep = bc.security_sweep;
-	check_sweep(&cfg);
+	bool sweep = crowd_opts_given("sweep");
+	if (bc.security_sweep && sweep && bc.sweep != 0)
+		crowd_usage_error("bench", "--security-sweep and --sweep %s: one sweep at a time "
+					   "(allowed: one of them)",
+				  sweep_at(bc.sweep));
+	cfg.sweep = bc.security_sweep ? CROWD_SWEEP_SECURITY
+		    : sweep ? (enum crowd_sweep_kind)(bc.sweep + CROWD_SWEEP_SECURITY)
+			    : CROWD_SWEEP_NONE;
+	check_sweep(&cfg, bc.security_sweep);
 	crowd_fleet_check_openmetrics("bench", bc.openmetrics);
 	if (crowd_fleet_open(&f, "bench", &cfg, cfg.count, bc.timeout_ns, argc - 1, argv + 1,
 			     &err) < 0) {
@@ -128,6 +155,7 @@ int crowd_cmd_bench(int argc, char **argv)
 	crowd_fleet_progress_done(&f);
 	crowd_fleet_signals(NULL);
 	int rc = bench_report(&f, &cfg, r, tr, &terr);
+	crowd_fleet_kernel_free(&f);
 	crowd_launch_free(f.l);
 	crowd_workload_inst_free(&cfg.workload);
 	return rc;

@@ -163,6 +163,9 @@ static int density_write_print(struct crowd_fleet *f, const struct crowd_density
 	f->density = &oc;
 	f->steps = res->steps;
 	f->n_steps = res->n_steps;
+	f->slab_steps = res->slab_steps;
+	if (res->kernel.added > 0)
+		f->kernel = &res->kernel;
 	if (crowd_fleet_write(f, &werr) < 0) {
 		crowd_report("density", &werr);
 		rc = CROWD_EXIT_FAIL;
@@ -215,6 +218,7 @@ int crowd_cmd_density(int argc, char **argv)
 		rc = CROWD_EXIT_FAIL;
 	}
 	crowd_density_result_free(&res);
+	crowd_fleet_kernel_free(&f);
 	crowd_launch_free(f.l);
 	crowd_workload_inst_free(&cfg.workload);
 	return rc;

@@ -158,7 +158,7 @@ static void fill_summaries(struct crowd_fleet *f)
 		struct crowd_launch_backend *lb = &l->be[b];
 		struct crowd_backend_summary *s = &f->bs[f->n_bs++];
 		crowd_backend_summary_init(s, lb->label);
-		s->cfg = f->cfg->security_sweep ? &lb->cfg : NULL;
+		s->cfg = f->cfg->sweep ? &lb->cfg : NULL;
 		s->ready_kind = ready_kind_of(f, lb);
 		s->accel = lb->run.accel[0] ? lb->run.accel : NULL;
 		s->invocation = lb->run.invocation[0] ? lb->run.invocation : NULL;
@@ -212,7 +212,9 @@ static struct crowd_run_output fleet_output(struct crowd_fleet *f, const struct 
 	    .density = f->density,
 	    .steps = f->steps,
 	    .n_steps = f->n_steps,
-	    .sweep = f->cfg->security_sweep,
+	    .sweep = f->cfg->sweep != CROWD_SWEEP_NONE,
+	    .kernel = f->kernel,
+	    .slab_steps = f->slab_steps,
 	};
 }
 
@@ -391,17 +393,18 @@ static const char *sweep_delta(const struct crowd_summary_sweep_value *v, double
  * bootstrap CI of the difference of medians) and the same for the cgroup charge and PSS. */
 static void print_sweep(const struct crowd_summary *s, FILE *out)
 {
-	fprintf(out, "\nsecurity sweep (each step adds one feature to the step before; delta: "
-		     "difference of p50s to the step before, bootstrap 95%% CI)\n");
-	fprintf(out, "  %-13s %-30s %-26s %-12s %-24s %-12s %s\n", "step", "spin-up p50 [95% CI]",
-		"delta us [95% CI]", "cgroup p50", "delta KiB [95% CI]", "PSS p50",
-		"delta KiB [95% CI]");
+	fprintf(out, "\n%s sweep (each step adds one primitive to its base; delta: difference of "
+		     "p50s to the base step, bootstrap 95%% CI)\n",
+		s->sweep_kind[0] ? s->sweep_kind : "security");
+	fprintf(out, "  %-15s %-15s %-30s %-26s %-12s %-24s %-12s %s\n", "step", "vs",
+		"spin-up p50 [95% CI]", "delta us [95% CI]", "cgroup p50", "delta KiB [95% CI]",
+		"PSS p50", "delta KiB [95% CI]");
 	for (unsigned i = 0; i < s->n_sweep; i++) {
 		const struct crowd_summary_sweep *st = &s->sweep[i];
 		char a[80], b[80], c[24], d[80], e[24], g[80];
 		fprintf(
-		    out, "  %-13s %-30s %-26s %-12s %-24s %-12s %s\n", st->name,
-		    sweep_p50(&st->m[0], "ns", a, sizeof(a)),
+		    out, "  %-15s %-15s %-30s %-26s %-12s %-24s %-12s %s\n", st->name,
+		    st->vs[0] ? st->vs : "-", sweep_p50(&st->m[0], "ns", a, sizeof(a)),
 		    sweep_delta(&st->m[0], 1e3, b, sizeof(b)),
 		    isfinite(st->m[1].p50) ? crowd_units_format(st->m[1].p50, "bytes", c, sizeof(c))
 					   : "-",
@@ -452,6 +455,8 @@ void crowd_fleet_print(struct crowd_fleet *f, FILE *out)
 	}
 	if (f->have_summary && f->summary.n_sweep)
 		print_sweep(&f->summary, out);
+	if (f->have_summary)
+		crowd_summary_kernel_print(&f->summary.kernel, out);
 }
 
 int crowd_fleet_print_json(struct crowd_fleet *f, FILE *out)
@@ -483,10 +488,29 @@ int crowd_fleet_open(struct crowd_fleet *f, const char *cmd, struct crowd_config
 			raise(sig); /* nothing was started: die of it as before */
 		return r;
 	}
+	crowd_slab_read(&f->slab_before);
 	f->l->timeout_ns = timeout_ns;
 	f->l->progress = crowd_fleet_progress;
 	f->l->progress_ctx = f;
 	f->target = per_backend * f->l->n_avail;
 	crowd_fleet_signals(f->l);
 	return 0;
+}
+
+void crowd_fleet_kernel(struct crowd_fleet *f)
+{
+	struct crowd_slab_snap now;
+	crowd_slab_attr_free(&f->kernel_own);
+	if (crowd_slab_read(&now) < 0)
+		return;
+	crowd_slab_attribute(&f->slab_before, &now, f->l->n_ready, &f->kernel_own);
+	crowd_slab_snap_free(&now);
+	f->kernel = &f->kernel_own;
+}
+
+void crowd_fleet_kernel_free(struct crowd_fleet *f)
+{
+	crowd_slab_attr_free(&f->kernel_own);
+	crowd_slab_snap_free(&f->slab_before);
+	f->kernel = NULL;
 }

@@ -36,6 +36,12 @@ struct crowd_fleet {
 	const struct crowd_density_outcome *density;
 	const struct crowd_density_step *steps;
 	size_t n_steps;
+	const struct crowd_slab_attr *slab_steps; /* density: one per step */
+	/* kernel memory by object: slabinfo when the fleet opened (nothing started), and the
+	 * growth bench saw once all were up (or density's whole ramp, borrowed) */
+	struct crowd_slab_snap slab_before;
+	struct crowd_slab_attr kernel_own;
+	const struct crowd_slab_attr *kernel;
 	/* what summary.json holds, from crowd_fleet_write (or computed by the printout when
 	 * writing failed) */
 	struct crowd_summary summary;
@@ -53,6 +59,11 @@ int crowd_fleet_init(struct crowd_fleet *f, const char *cmd, struct crowd_config
 int crowd_fleet_open(struct crowd_fleet *f, const char *cmd, struct crowd_config *cfg,
 		     unsigned per_backend, int64_t timeout_ns, int argc, char **argv,
 		     struct crowd_error *err);
+/* Attribute the kernel memory grown since the fleet opened to the instances up now
+ * (summary "kernel", slab.csv); call once all are up and measured. */
+void crowd_fleet_kernel(struct crowd_fleet *f);
+/* Free what the fleet holds of the kernel measurement. */
+void crowd_fleet_kernel_free(struct crowd_fleet *f);
 /* Route SIGINT/SIGTERM to crowd_launch_interrupt(l); restore with l == NULL. */
 void crowd_fleet_signals(struct crowd_launch *l);
 /* The launcher's progress callback (ctx is the fleet). */

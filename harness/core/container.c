@@ -620,9 +620,13 @@ int crowd_ctr_destroy(struct crowd_ctr *ctr, struct crowd_error *err)
 		r = crowd_cg_kill(ctr->cg, err);
 	if (ctr->pid > 0 && !ctr->reaped) {
 		int st;
-		/* Without a cgroup, init's death takes its pid namespace with it. */
+		/* Without a cgroup, init's death takes its pid namespace with it; the same when
+		 * the cgroup kill failed (EMFILE under a tight RLIMIT_NOFILE with the teardown's
+		 * workers all opening files): waitpid below would otherwise wait forever. */
 		if (!ctr->cg)
 			crowd_ctr_signal(ctr, SIGKILL, NULL);
+		else if (r < 0 && crowd_ctr_signal(ctr, SIGKILL, NULL) == 0)
+			r = 0; /* what init leaves, the cgroup's removal below reports */
 		while (waitpid(ctr->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		ctr->reaped = true;

@@ -136,7 +136,60 @@ static int remount_ro(const char *target, unsigned long keep, bool userns, struc
 	return ERRNO_SET(err, errno, "remounting %s read-only", target);
 }
 
-static int setup_proc(bool userns, bool masks, struct crowd_error *err)
+/* ---- one tmpfs per container ---------------------------------------------------------- *
+ * /dev, /tmp and the masked /proc directories are subdirectories of one tmpfs, bind-mounted
+ * from a detached mount (fsopen/fsmount, open_tree clone, move_mount), each with its own
+ * flags. Every superblock registers a memcg-aware shrinker, and every memory cgroup keeps a
+ * shrinker_info with a 520-byte unit per 64 shrinker ids up to the highest one ever given
+ * (mm/shrinker.c, shrinker_nr_max): separate tmpfs mounts per container made each new
+ * container's memory cgroup, and every existing one, grow with the number of containers
+ * (docs/density.md). -1 when the kernel has no new mount API (before 5.2): the caller then
+ * mounts a tmpfs per place as before. */
+static int scratch_open(void)
+{
+	int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int mfd = -1;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "755", 0) == 0 &&
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mfd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID);
+	close(fs);
+	if (mfd < 0)
+		return -1;
+	if (mkdirat(mfd, "dev", 0755) < 0 || mkdirat(mfd, "tmp", 01777) < 0 ||
+	    mkdirat(mfd, "empty", 0555) < 0) {
+		close(mfd);
+		return -1;
+	}
+	return mfd;
+}
+
+/* Bind sub of the scratch tmpfs on target (relative to the cwd) with attrs; -errno, and
+ * -ENOENT when target does not exist (want_dir: made then). */
+static int scratch_place(int mfd, const char *sub, const char *target, uint64_t attrs,
+			 bool want_dir)
+{
+	int t = (int)syscall(SYS_open_tree, mfd, sub, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (t < 0)
+		return -errno;
+	struct mount_attr attr = {.attr_set = attrs};
+	int r = 0;
+	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		r = -errno;
+	if (r == 0 && syscall(SYS_move_mount, t, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		r = -errno;
+		if (r == -ENOENT && want_dir && mkdir(target, 0755) == 0)
+			r = syscall(SYS_move_mount, t, "", AT_FDCWD, target,
+				    MOVE_MOUNT_F_EMPTY_PATH) < 0
+				? -errno
+				: 0;
+	}
+	close(t);
+	return r;
+}
+
+static int setup_proc(bool userns, bool masks, int mfd, struct crowd_error *err)
 {
 	const unsigned long pflags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int r = mount_at("proc", "proc", "proc", pflags, NULL, false, err);
@@ -149,10 +202,20 @@ static int setup_proc(bool userns, bool masks, struct crowd_error *err)
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_files); i++)
 		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
 			return ERRNO_SET(err, errno, "masking /%s", masked_files[i]);
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_dirs); i++)
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_dirs); i++) {
+		if (mfd >= 0) {
+			int m = scratch_place(mfd, "empty", masked_dirs[i],
+					      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+					      false);
+			if (m < 0 && m != -ENOENT)
+				return ERRNO_SET(err, -m, "masking /%s", masked_dirs[i]);
+			continue;
+		}
 		if (mount("tmpfs", masked_dirs[i], "tmpfs", MS_RDONLY | pflags, "size=0") < 0 &&
 		    errno != ENOENT)
 			return ERRNO_SET(err, errno, "masking /%s", masked_dirs[i]);
+	}
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(readonly_paths); i++) {
 		if (mount(readonly_paths[i], readonly_paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
 			if (errno == ENOENT)
@@ -166,12 +229,17 @@ static int setup_proc(bool userns, bool masks, struct crowd_error *err)
 	return 0;
 }
 
-static int setup_dev(bool userns, struct crowd_error *err)
+static int setup_dev(bool userns, int mfd, struct crowd_error *err)
 {
-	int r = mount_at("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k", false,
-			 err);
-	if (r < 0)
+	int r;
+	if (mfd >= 0) {
+		r = scratch_place(mfd, "dev", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true);
+		if (r < 0)
+			return ERRNO_SET(err, -r, "mounting /dev");
+	} else if ((r = mount_at("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+				 "mode=755,size=64k", false, err)) < 0) {
 		return r;
+	}
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(devices); i++) {
 		const char *name = devices[i].host + 1;
 		if (!userns) {
@@ -194,6 +262,15 @@ static int setup_dev(bool userns, struct crowd_error *err)
 	return 0;
 }
 
+static int setup_tmp(int mfd, struct crowd_error *err)
+{
+	if (mfd < 0)
+		return mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false,
+				err);
+	int r = scratch_place(mfd, "tmp", "tmp", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
+	return r < 0 ? ERRNO_SET(err, -r, "mounting /tmp") : 0;
+}
+
 /* pivot_root(".", ".") stacks the old root on the new one; detaching "." drops it with
  * every host mount under it, without a directory for the old root. */
 static int enter_pivot(const char *rootfs, bool with_proc, bool userns, unsigned security,
@@ -205,12 +282,12 @@ static int enter_pivot(const char *rootfs, bool with_proc, bool userns, unsigned
 		return ERRNO_SET(err, errno, "binding rootfs %s", rootfs);
 	if (chdir(rootfs) < 0)
 		return ERRNO_SET(err, errno, "chdir %s", rootfs);
-	if (with_proc && (r = setup_proc(userns, security & CROWD_SEC_MASKS, err)) < 0)
+	_cleanup_close_ int mfd = scratch_open();
+	if (with_proc && (r = setup_proc(userns, security & CROWD_SEC_MASKS, mfd, err)) < 0)
 		return r;
-	if ((r = setup_dev(userns, err)) < 0)
+	if ((r = setup_dev(userns, mfd, err)) < 0)
 		return r;
-	if ((r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, err)) <
-	    0)
+	if ((r = setup_tmp(mfd, err)) < 0)
 		return r;
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return ERRNO_SET(err, errno, "pivot_root into %s", rootfs);
@@ -491,6 +568,7 @@ int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, unsigned security,
 {
 	mode_t old = umask(0);
 	int r = 0;
+	_cleanup_close_ int mfd = -1;
 
 	if (setns(tmpl_fd, CLONE_NEWNS) < 0)
 		r = ERRNO_SET(err, errno, "joining the rootfs template");
@@ -499,13 +577,12 @@ int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, unsigned security,
 	else if (chdir("/") < 0)
 		r = ERRNO_SET(err, errno, "chdir /");
 	/* /dev first: the masks bind its null node (the host's is not reachable here). */
-	else if ((r = setup_dev(false, err)) < 0)
+	else if ((mfd = scratch_open()), (r = setup_dev(false, mfd, err)) < 0)
 		;
-	else if (with_proc && (r = setup_proc(false, security & CROWD_SEC_MASKS, err)) < 0)
+	else if (with_proc && (r = setup_proc(false, security & CROWD_SEC_MASKS, mfd, err)) < 0)
 		;
 	else
-		r = mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false,
-			     err);
+		r = setup_tmp(mfd, err);
 	if (r == 0)
 		r = debug_extra_mounts(err);
 	umask(old);

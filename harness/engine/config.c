@@ -1,6 +1,11 @@
 #include "config.h"
 
+#include "core/util.h"
+
+#include <errno.h>
 #include <jansson.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 
 void crowd_config_init(struct crowd_config *cfg)
@@ -25,22 +30,105 @@ void crowd_config_init(struct crowd_config *cfg)
 #define SEC_DEVICES_ON (SEC_MASKS_ON | CROWD_SEC_DEVICES)
 #define SEC_SECCOMP_ON (SEC_DEVICES_ON | CROWD_SEC_SECCOMP)
 
-const struct crowd_sweep_step crowd_sweep_steps[] = {
-    {"none", CROWD_CAPS_ALL, 0},
-    {"caps", CROWD_CAPS_DEFAULT, SEC_CAPS_ON},
-    {"nnp", CROWD_CAPS_DEFAULT, SEC_NNP_ON},
-    {"masks", CROWD_CAPS_DEFAULT, SEC_MASKS_ON},
-    {"devices", CROWD_CAPS_DEFAULT, SEC_DEVICES_ON},
-    {"seccomp", CROWD_CAPS_DEFAULT, SEC_SECCOMP_ON},
-    {"all", CROWD_CAPS_DEFAULT, CROWD_SEC_ALL},
+static const struct crowd_sweep_step security_steps[] = {
+    {"none", CROWD_CAPS_ALL, 0, 0, -1},
+    {"caps", CROWD_CAPS_DEFAULT, SEC_CAPS_ON, 0, -1},
+    {"nnp", CROWD_CAPS_DEFAULT, SEC_NNP_ON, 0, -1},
+    {"masks", CROWD_CAPS_DEFAULT, SEC_MASKS_ON, 0, -1},
+    {"devices", CROWD_CAPS_DEFAULT, SEC_DEVICES_ON, 0, -1},
+    {"seccomp", CROWD_CAPS_DEFAULT, SEC_SECCOMP_ON, 0, -1},
+    {"all", CROWD_CAPS_DEFAULT, CROWD_SEC_ALL, 0, -1},
 };
-const unsigned crowd_sweep_steps_len = sizeof(crowd_sweep_steps) / sizeof(crowd_sweep_steps[0]);
 
-void crowd_config_sweep_step(const struct crowd_config *base, unsigned i, struct crowd_config *ret)
+#define NS_P  CLONE_NEWPID
+#define NS_M  (NS_P | CLONE_NEWNS)
+#define NS_U  (NS_M | CLONE_NEWUTS)
+#define NS_I  (NS_U | CLONE_NEWIPC)
+#define NS_N  (NS_I | CLONE_NEWNET)
+#define NS_C  (NS_N | CLONE_NEWCGROUP)
+#define NS_US (NS_C | CLONE_NEWUSER)
+/* security and caps of ns steps come from the run (crowd_config_sweep_step keeps them) */
+static const struct crowd_sweep_step ns_steps[] = {
+    {"ns-none", 0, 0, 0, -1},
+    {"add-pid", 0, 0, NS_P, -1},
+    {"add-mnt", 0, 0, NS_M, -1},
+    {"add-uts", 0, 0, NS_U, -1},
+    {"add-ipc", 0, 0, NS_I, -1},
+    {"add-net", 0, 0, NS_N, -1},
+    {"add-cgroup", 0, 0, NS_C, -1},
+    {"add-user", 0, 0, NS_US, -1},
+    {"one-pid", 0, 0, CLONE_NEWPID, 0},
+    {"one-mnt", 0, 0, CLONE_NEWNS, 0},
+    {"one-uts", 0, 0, CLONE_NEWUTS, 0},
+    {"one-ipc", 0, 0, CLONE_NEWIPC, 0},
+    {"one-net", 0, 0, CLONE_NEWNET, 0},
+    {"one-cgroup", 0, 0, CLONE_NEWCGROUP, 0},
+    {"one-user", 0, 0, CLONE_NEWUSER, 0},
+};
+
+static const struct crowd_sweep_step caps_steps[] = {
+    {"nocaps", CROWD_CAPS_NONE, 0, 0, -1},
+    {"defcaps", CROWD_CAPS_DEFAULT, 0, 0, -1},
+    {"allcaps", CROWD_CAPS_ALL, 0, 0, -1},
+};
+
+static const struct {
+	const char *name;
+	const struct crowd_sweep_step *steps;
+	unsigned n;
+} sweeps[] = {
+    [CROWD_SWEEP_NONE] = {"", NULL, 0},
+    [CROWD_SWEEP_SECURITY] = {"security", security_steps, CROWD_ARRAY_SIZE(security_steps)},
+    [CROWD_SWEEP_NS] = {"ns", ns_steps, CROWD_ARRAY_SIZE(ns_steps)},
+    [CROWD_SWEEP_CAPS] = {"caps", caps_steps, CROWD_ARRAY_SIZE(caps_steps)},
+};
+
+const struct crowd_sweep_step *crowd_sweep_table(enum crowd_sweep_kind kind, unsigned *ret_n)
 {
+	*ret_n = sweeps[kind].n;
+	return sweeps[kind].steps;
+}
+
+const char *crowd_sweep_kind_name(enum crowd_sweep_kind kind)
+{
+	return sweeps[kind].name;
+}
+
+int crowd_sweep_kind_parse(const char *text, enum crowd_sweep_kind *ret)
+{
+	for (unsigned k = CROWD_SWEEP_SECURITY; k < CROWD_ARRAY_SIZE(sweeps); k++)
+		if (!strcmp(text, sweeps[k].name)) {
+			*ret = (enum crowd_sweep_kind)k;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void crowd_config_sweep_step(const struct crowd_config *base, unsigned i, struct crowd_config *ret,
+			     char *exe, size_t exe_len)
+{
+	unsigned n;
+	const struct crowd_sweep_step *st = &crowd_sweep_table(base->sweep, &n)[i];
 	*ret = *base;
-	ret->caps = crowd_sweep_steps[i].caps;
-	ret->security = crowd_sweep_steps[i].security;
+	switch (base->sweep) {
+	case CROWD_SWEEP_SECURITY:
+		ret->caps = st->caps;
+		ret->security = st->security;
+		break;
+	case CROWD_SWEEP_CAPS:
+		ret->caps = st->caps;
+		break;
+	case CROWD_SWEEP_NS:
+		ret->ns = st->ns;
+		if (base->rootfs && base->workload.argv[0]) {
+			snprintf(exe, exe_len, "%s%s", base->rootfs, base->workload.argv[0]);
+			ret->workload.argv[0] = exe;
+			ret->rootfs = NULL;
+		}
+		break;
+	case CROWD_SWEEP_NONE:
+		break;
+	}
 }
 
 json_t *crowd_config_security_json(const struct crowd_config *cfg)

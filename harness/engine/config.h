@@ -4,13 +4,22 @@
 #define CROWD_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/rootfs.h"
 #include "core/container.h"
 #include "workload.h"
 
-#define CROWD_MAX_BACKENDS 8
+#define CROWD_MAX_BACKENDS 16 /* a sweep has up to 15 steps (--sweep ns) */
+
+/* --sweep: which primitive the run adds step by step (none: not a sweep). */
+enum crowd_sweep_kind {
+	CROWD_SWEEP_NONE,
+	CROWD_SWEEP_SECURITY, /* --sweep security (alias --security-sweep) */
+	CROWD_SWEEP_NS,
+	CROWD_SWEEP_CAPS,
+};
 
 enum crowd_placement {
 	CROWD_PLACE_NONE,
@@ -31,7 +40,7 @@ struct crowd_config {
 	enum crowd_caps_profile caps;	     /* --caps */
 	unsigned security;		     /* --security: CROWD_SEC_* features (default all) */
 	const struct crowd_seccomp *seccomp; /* --seccomp FILE, compiled; NULL: the default */
-	bool security_sweep;		     /* --security-sweep: the backend as the steps below */
+	enum crowd_sweep_kind sweep;	     /* --sweep: the backend as the steps below */
 	bool rootless;			     /* --rootless */
 	unsigned pod_size;		     /* --pod-size, 0/1: no pods */
 	enum crowd_placement placement;
@@ -46,19 +55,30 @@ struct crowd_config {
 
 void crowd_config_init(struct crowd_config *cfg);
 
-/* --security-sweep: cumulative steps from no security to all of it, each one feature more than
- * the step before, so the cost of each shows as the difference to its predecessor. A step's
- * label is "<backend>-<name>" ("core-none", "core-caps", ...): only [a-z-], safe in file
- * names, CSV and gnuplot titles (where "folder:backend" already uses ':'). */
+/* --sweep KIND: the first backend once per step of the kind's table, interleaved. security:
+ * cumulative from no security to all of it; ns: cumulative none, +pid, +mnt, +uts, +ipc,
+ * +net, +cgroup, +user, then each namespace alone; caps: none, default, all. A step is measured
+ * against its base (the step before, or "core-ns-none" for a namespace alone), so its cost
+ * shows as the difference. A step's label is "<backend>-<name>" ("core-nnp", "core-add-net",
+ * "core-one-pid"): only [a-z-], safe in file names, CSV and gnuplot titles (where
+ * "folder:backend" already uses ':'), at most 15 characters. */
 struct crowd_sweep_step {
-	const char *name;	      /* "none", "caps", "nnp", ..., "all" */
+	const char *name;	      /* "none", "caps", "nnp", ..., "add-pid", "one-net" */
 	enum crowd_caps_profile caps; /* --caps of the step */
 	unsigned security;	      /* CROWD_SEC_* bits of the step */
+	unsigned long ns;	      /* ns sweep: CLONE_NEW* of the step */
+	int base;		      /* the step it is measured against; -1: the one before */
 };
-extern const struct crowd_sweep_step crowd_sweep_steps[];
-extern const unsigned crowd_sweep_steps_len;
-/* base with step i's caps and security (the seccomp filter stays base's: the default). */
-void crowd_config_sweep_step(const struct crowd_config *base, unsigned i, struct crowd_config *ret);
+/* The steps of kind (NULL and 0 for CROWD_SWEEP_NONE). */
+const struct crowd_sweep_step *crowd_sweep_table(enum crowd_sweep_kind kind, unsigned *ret_n);
+/* "security", "ns", "caps" ("" for none); parse: -EINVAL for another name. */
+const char *crowd_sweep_kind_name(enum crowd_sweep_kind kind);
+int crowd_sweep_kind_parse(const char *text, enum crowd_sweep_kind *ret);
+/* base with step i of base->sweep applied: security, caps or namespaces. The ns sweep runs
+ * every step on the host's root (a rootfs needs the mnt namespace), the workload binary taken
+ * from base's rootfs: exe (exe_len bytes, kept as long as ret) holds its path. */
+void crowd_config_sweep_step(const struct crowd_config *base, unsigned i, struct crowd_config *ret,
+			     char *exe, size_t exe_len);
 
 /* What the run's security was, for host.json: the features, the seccomp filter (name, hash,
  * rules) and the device rules. A new jansson reference. */

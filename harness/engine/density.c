@@ -27,6 +27,11 @@ void crowd_density_opts_init(struct crowd_density_opts *o)
 
 void crowd_density_result_free(struct crowd_density_result *r)
 {
+	for (size_t i = 0; r->slab_steps && i < r->n_steps; i++)
+		crowd_slab_attr_free(&r->slab_steps[i]);
+	free(r->slab_steps);
+	r->slab_steps = NULL;
+	crowd_slab_attr_free(&r->kernel);
 	free(r->steps);
 	r->steps = NULL;
 	r->n_steps = r->cap_steps = 0;
@@ -46,7 +51,8 @@ bool crowd_density_limit(const struct crowd_launch *l, int code, const char *msg
 	return crowd_launch_limit(l, code, msg, buf, len);
 }
 
-static int push_step(struct crowd_density_result *r, const struct crowd_density_step *s)
+static int push_step(struct crowd_density_result *r, const struct crowd_density_step *s,
+		     const struct crowd_slab_attr *a)
 {
 	if (r->n_steps == r->cap_steps) {
 		size_t cap = r->cap_steps ? r->cap_steps * 2 : 32;
@@ -54,10 +60,30 @@ static int push_step(struct crowd_density_result *r, const struct crowd_density_
 		if (!n)
 			return -ENOMEM;
 		r->steps = n;
+		struct crowd_slab_attr *na = realloc(r->slab_steps, cap * sizeof(*na));
+		if (!na)
+			return -ENOMEM;
+		r->slab_steps = na;
 		r->cap_steps = cap;
 	}
+	r->slab_steps[r->n_steps] = *a;
 	r->steps[r->n_steps++] = *s;
 	return 0;
+}
+
+/* The kernel objects of the step just measured: slabinfo now against *prev (which becomes
+ * now), over the instances the step added. */
+static void slab_step(struct crowd_slab_snap *prev, unsigned added, struct crowd_slab_attr *ret)
+{
+	struct crowd_slab_snap now;
+	memset(ret, 0, sizeof(*ret));
+	if (crowd_slab_read(&now) < 0) {
+		snprintf(ret->why, sizeof(ret->why), "/proc/slabinfo: out of memory");
+		return;
+	}
+	crowd_slab_attribute(prev, &now, added, ret);
+	crowd_slab_snap_free(prev);
+	*prev = now;
 }
 
 static unsigned ready_total(const struct crowd_launch *l)
@@ -193,6 +219,9 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 	unsigned per = 0; /* per backend so far */
 	struct crowd_meminfo prev = l->mem_before;
 	unsigned prev_ready = 0;
+	struct crowd_slab_snap slab_first = {0}, slab_prev = {0};
+	crowd_slab_read(&slab_first);
+	crowd_slab_read(&slab_prev);
 
 	for (unsigned step = 1;; step++) {
 		l->step = (sig_atomic_t)step;
@@ -223,6 +252,8 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 		per = next;
 		struct crowd_density_step s = {.step = step};
 		measure_step(l, from, &prev, prev_ready, &s);
+		struct crowd_slab_attr sa;
+		slab_step(&slab_prev, s.count > prev_ready ? s.count - prev_ready : 0, &sa);
 		prev = l->mem_after;
 		prev_ready = s.count;
 		if (http && g == 0) {
@@ -230,7 +261,10 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 			if (first_rps < 0)
 				first_rps = s.rps_per_instance;
 		}
-		if (push_step(r, &s) < 0) {
+		if (push_step(r, &s, &sa) < 0) {
+			crowd_slab_attr_free(&sa);
+			crowd_slab_snap_free(&slab_first);
+			crowd_slab_snap_free(&slab_prev);
 			stop(r, CROWD_DENSITY_FAILURE, "out of memory keeping step %u", step);
 			return crowd_error_set(err, ENOMEM, "density: out of memory keeping step %u",
 					       step);
@@ -240,7 +274,11 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 		if (step_fn)
 			step_fn(r, ctx);
 
+		crowd_slab_attr_free(&r->kernel);
+		crowd_slab_attribute(&slab_first, &slab_prev, r->max_count, &r->kernel);
 		if (g == -EINTR || l->stop) { /* in the step's ramp or its load */
+			crowd_slab_snap_free(&slab_first);
+			crowd_slab_snap_free(&slab_prev);
 			r->interrupted = true;
 			stop(r, CROWD_DENSITY_FAILURE, "interrupted");
 			return crowd_error_set(err, EINTR, "interrupted");
@@ -255,6 +293,8 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 		}
 		if (g < 0) { /* the launcher itself failed (no starter thread): nothing more starts */
 			stop(r, CROWD_DENSITY_FAILURE, "%.400s", gerr.msg);
+			crowd_slab_snap_free(&slab_first);
+			crowd_slab_snap_free(&slab_prev);
 			*err = gerr;
 			return g;
 		}
@@ -282,6 +322,8 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 			break;
 		}
 	}
+	crowd_slab_snap_free(&slab_first);
+	crowd_slab_snap_free(&slab_prev);
 	int64_t pmax, pcur;
 	char where[512];
 	if (pids_limit(l, &pmax, &pcur, where, sizeof(where)))

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "launcher.h"
+#include "slab.h"
 #include "results/results.h"
 
 struct crowd_density_opts {
@@ -36,6 +37,10 @@ struct crowd_density_result {
 	size_t answering, checked;      /* final check: instances that answered HTTP / loaded */
 	size_t retried;                 /* of those, how many needed a second try */
 	int64_t pids_current;           /* pids in the run's cgroup at the end, -1 unknown */
+	/* Kernel memory by object (slab.h): one per step (steps[i]'s growth over the instances
+	 * it added), and the whole ramp (start to the last step). */
+	struct crowd_slab_attr *slab_steps;
+	struct crowd_slab_attr kernel;
 };
 
 typedef void (*crowd_density_step_fn)(const struct crowd_density_result *r, void *ctx);

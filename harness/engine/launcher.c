@@ -163,14 +163,17 @@ static void probe_entry(struct crowd_launch *l, const struct crowd_backend *b,
 	snprintf(lb->reason, sizeof(lb->reason), "%s", lb->available ? "" : perr.msg);
 }
 
-/* A security sweep: the first backend once per step, each step its own entry. */
+/* A sweep: the first backend once per step, each step its own entry. */
 static void probe_sweep(struct crowd_launch *l, const struct crowd_backend *b)
 {
-	for (unsigned i = 0; i < crowd_sweep_steps_len && l->n_be < CROWD_MAX_BACKENDS; i++) {
+	unsigned n;
+	const struct crowd_sweep_step *steps = crowd_sweep_table(l->cfg->sweep, &n);
+	for (unsigned i = 0; i < n && l->n_be < CROWD_MAX_BACKENDS; i++) {
+		struct crowd_launch_backend *lb = &l->be[l->n_be];
 		struct crowd_config step;
-		char label[16];
-		crowd_config_sweep_step(l->cfg, i, &step);
-		snprintf(label, sizeof(label), "%s-%s", b->name, crowd_sweep_steps[i].name);
+		char label[sizeof(lb->label)];
+		crowd_config_sweep_step(l->cfg, i, &step, lb->exe, sizeof(lb->exe));
+		snprintf(label, sizeof(label), "%s-%s", b->name, steps[i].name);
 		probe_entry(l, b, &step, label);
 	}
 }
@@ -187,7 +190,7 @@ static void probe_backends(struct crowd_launch *l)
 			dup |= l->be[k].backend == b;
 		if (!b || dup)
 			continue;
-		if (cfg->security_sweep) {
+		if (cfg->sweep) {
 			probe_sweep(l, b);
 			return;
 		}

@@ -29,6 +29,7 @@ struct crowd_launch_backend {
 	char label[16];
 	/* What the backend reads (run.cfg points here): the run's options, or a sweep step's. */
 	struct crowd_config cfg;
+	char exe[256]; /* an ns sweep step's workload binary (cfg.workload.argv[0] points here) */
 	bool available;
 	char reason[256]; /* why it is unavailable, or why open failed */
 	bool opened;
@@ -102,7 +103,7 @@ struct crowd_launch {
 };
 
 /* Probe every backend of cfg (unavailable ones keep their reason), open the available ones
- * (with cfg->security_sweep: the first backend once per crowd_sweep_steps entry, each with its
+ * (with cfg->sweep: the first backend once per step of its crowd_sweep_table, each with its
  * own options and label, interleaved like backends), raise RLIMIT_NOFILE, take MemAvailable/Slab
  * before anything starts. Room for cap_per_backend instances per backend. -ENODEV when no backend
  * can run (err lists the reasons). */

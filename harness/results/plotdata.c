@@ -734,6 +734,8 @@ const struct crowd_plot_figure crowd_plot_figures[] = {
     {"rps-vs-n", "rps-vs-n.gp", "Requests/s against N", prep_rps_vs_n},
     {"density", "density.gp", "Density", prep_density},
     {"containers-vs-vm", "containers-vs-vm.gp", "Containers against VMs", prep_vm},
+    {"kernel-objects", "kernel-objects.gp", "Kernel memory by object", crowd_plot_prep_kernel},
+    {"sweep", "sweep.gp", "Price of each primitive", crowd_plot_prep_sweep},
     {NULL, NULL, NULL, NULL},
 };
 

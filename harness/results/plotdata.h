@@ -78,6 +78,19 @@ struct crowd_plot_figure {
 };
 extern const struct crowd_plot_figure crowd_plot_figures[];
 
+/* The figures of kernel memory by object and of a sweep (plot_kernel.c). */
+/* scripts/kernel-objects.gp: datadir/kernel-objects.dat, "count" then one column per kind
+ * of object (KiB per added instance in the step; quoted headers; kmalloc caches by their own name),
+ * the 7 largest and
+ * "other". Variables: kinds (the number of kind columns), run (the folder). */
+int crowd_plot_prep_kernel(struct crowd_plot_run *const *runs, size_t n, const char *datadir,
+			   struct crowd_plot_job *job, struct crowd_error *err);
+/* scripts/sweep.gp: datadir/sweep.dat, "step vs spinup_delta_us lo hi cgroup_delta_kib lo hi
+ * pss_delta_kib lo hi" (NaN for the first step). Variables: rows, kind, run. */
+int crowd_plot_prep_sweep(struct crowd_plot_run *const *runs, size_t n, const char *datadir,
+			  struct crowd_plot_job *job, struct crowd_error *err);
+
+
 /* Append a gnuplot string assignment name='value' (quotes doubled) to job->vars. */
 int crowd_plot_job_setstr(struct crowd_plot_job *job, const char *name, const char *value);
 

@@ -247,7 +247,19 @@ static int summary_stats(struct crowd_summary_backend *b, const struct crowd_sam
 const char *const crowd_sweep_metrics[CROWD_SWEEP_METRICS] = {"spinup_ns", "cgroup_bytes",
 							      "pss_bytes"};
 
-/* Metric m of sweep step i against step i-1 (prev and cur have room for out->n). */
+/* The step sweep step i is measured against: its table's base, else the one before; -1 for
+ * the first. */
+static int sweep_base(const struct crowd_run_output *out, unsigned i)
+{
+	unsigned n = 0;
+	const struct crowd_sweep_step *t =
+	    out->cfg ? crowd_sweep_table(out->cfg->sweep, &n) : NULL;
+	if (t && i < n && t[i].base >= 0)
+		return t[i].base;
+	return (int)i - 1;
+}
+
+/* Metric m of sweep step i against its base (prev and cur have room for out->n). */
 static int sweep_metric(struct crowd_summary *s, unsigned i, unsigned j,
 			const struct crowd_run_output *out, double *prev, double *cur,
 			struct crowd_error *err)
@@ -259,9 +271,10 @@ static int sweep_metric(struct crowd_summary *s, unsigned i, unsigned j,
 	sm->ci95_lo = st ? st->ci95_lo : NAN;
 	sm->ci95_hi = st ? st->ci95_hi : NAN;
 	sm->delta = sm->delta_lo = sm->delta_hi = NAN;
-	if (i == 0 || !m)
+	int base = sweep_base(out, i);
+	if (base < 0 || (unsigned)base >= s->n_backends || !m)
 		return 0;
-	size_t kp = crowd_metric_values(m, out->samples, out->n, s->backends[i - 1].name, prev);
+	size_t kp = crowd_metric_values(m, out->samples, out->n, s->backends[base].name, prev);
 	size_t kc = crowd_metric_values(m, out->samples, out->n, s->backends[i].name, cur);
 	if (!kp || !kc)
 		return 0;
@@ -278,8 +291,13 @@ static int summary_sweep(struct crowd_summary *s, const struct crowd_run_output 
 	_cleanup_free_ double *cur = malloc(n * sizeof(double));
 	if (!prev || !cur)
 		return crowd_error_errno(err, ENOMEM, "summarize the sweep");
+	snprintf(s->sweep_kind, sizeof(s->sweep_kind), "%s",
+		 out->cfg && out->cfg->sweep ? crowd_sweep_kind_name(out->cfg->sweep) : "security");
 	for (unsigned i = 0; i < s->n_backends; i++) {
 		snprintf(s->sweep[i].name, sizeof(s->sweep[i].name), "%s", s->backends[i].name);
+		int base = sweep_base(out, i);
+		snprintf(s->sweep[i].vs, sizeof(s->sweep[i].vs), "%s",
+			 base >= 0 && (unsigned)base < s->n_backends ? s->backends[base].name : "");
 		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++) {
 			int r = sweep_metric(s, i, j, out, prev, cur, err);
 			if (r < 0)
@@ -338,6 +356,7 @@ int crowd_results_summarize(const struct crowd_run_output *out, struct crowd_sum
 			 out->density->detail ? out->density->detail : "");
 		ret->density_ramp_ns = out->density->ramp_ns;
 	}
+	crowd_summary_kernel_fill(&ret->kernel, out->kernel);
 	return out->sweep ? summary_sweep(ret, out, err) : 0;
 }
 
@@ -405,6 +424,28 @@ static struct crowd_sample_extra *with_origin(const struct crowd_run_output *out
 	return x;
 }
 
+/* slab.csv: density's steps, or bench's one measurement as step 1. */
+static int write_slab(const char *dir, const struct crowd_run_output *out, struct crowd_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/slab.csv", dir);
+	if (out->slab_steps && out->n_steps) {
+		_cleanup_free_ unsigned *st = calloc(out->n_steps, sizeof(*st));
+		_cleanup_free_ unsigned *ct = calloc(out->n_steps, sizeof(*ct));
+		if (!st || !ct)
+			return crowd_error_errno(err, ENOMEM, "write %s", path);
+		for (size_t i = 0; i < out->n_steps; i++) {
+			st[i] = out->steps[i].step;
+			ct[i] = out->steps[i].count;
+		}
+		return crowd_results_write_slab(path, st, ct, out->slab_steps, out->n_steps, err);
+	}
+	if (!out->kernel)
+		return 0;
+	unsigned one = 1, count = (unsigned)out->kernel->added;
+	return crowd_results_write_slab(path, &one, &count, out->kernel, 1, err);
+}
+
 int crowd_results_write(const char *dir, const struct crowd_run_output *out_,
 			struct crowd_summary *ret_summary, struct crowd_error *err)
 {
@@ -442,6 +483,8 @@ int crowd_results_write(const char *dir, const struct crowd_run_output *out_,
 		return r;
 	snprintf(path, sizeof(path), "%s/host.json", dir);
 	if ((r = crowd_results_write_host(path, out, err)) < 0)
+		return r;
+	if ((r = write_slab(dir, out, err)) < 0)
 		return r;
 	if (!out->density)
 		return 0;

@@ -16,6 +16,7 @@
 
 #include "engine/config.h"
 #include "core/error.h"
+#include "kernel.h"
 #include "sample.h"
 #include "stats.h"
 
@@ -102,7 +103,8 @@ struct crowd_run_output {
 	const struct crowd_density_outcome *density;
 	const struct crowd_density_step *steps;
 	size_t n_steps;
-	/* --security-sweep: the backends, in order, are the sweep's steps (summary "sweep") */
+	/* --sweep: the backends, in order, are the sweep's steps (summary "sweep"; their bases
+	 * from cfg->sweep's table, else each against the one before) */
 	bool sweep;
 	/* the phase a SIGINT/SIGTERM came in ("ramp", "load", "teardown", "step N ramp"...);
 	 * NULL: not interrupted */
@@ -110,6 +112,10 @@ struct crowd_run_output {
 	/* Where and which run (samples.csv host/run_id, summary.json, host.json); NULL when
 	 * writing: crowd_results_origin's. */
 	const char *host, *run_id;
+	/* Kernel memory by object (kernel.h): the run's (summary "kernel"; bench: slab.csv's
+	 * one row group) and, for density, one per step (slab.csv); NULL: not measured. */
+	const struct crowd_slab_attr *kernel;
+	const struct crowd_slab_attr *slab_steps; /* n_steps of them */
 };
 
 /* This host's name for results: $CROWD_HOST when set (a fleet names its hosts), else
@@ -156,8 +162,9 @@ struct crowd_summary_backend {
 	unsigned connections;
 };
 
-/* One step of a security sweep, per metric of crowd_sweep_metrics: the p50 with its 95% CI
- * (as in the backend's stats) and the difference of medians to the step before with its
+/* One step of a sweep (--sweep security|ns|caps), per metric of crowd_sweep_metrics: the p50 with its 95% CI
+ * (as in the backend's stats) and the difference of medians to its base step (the one before, or for an ns step alone
+ * the step without namespaces) with its
  * bootstrap 95% CI (crowd_stats_diff_ci). NAN when absent (the first step has no delta). */
 #define CROWD_SWEEP_METRICS 3
 extern const char *const crowd_sweep_metrics[CROWD_SWEEP_METRICS]; /* spinup, cgroup, PSS */
@@ -167,6 +174,7 @@ struct crowd_summary_sweep_value {
 };
 struct crowd_summary_sweep {
 	char name[16];
+	char vs[16]; /* the step the delta is against ("" for the first) */
 	struct crowd_summary_sweep_value m[CROWD_SWEEP_METRICS];
 };
 
@@ -187,8 +195,10 @@ struct crowd_summary {
 	char density_stopped_by[32], density_detail[256];
 	int64_t density_ramp_ns;
 	struct crowd_summary_sweep sweep[CROWD_MAX_BACKENDS]; /* steps in order */
+	char sweep_kind[16];				      /* "security", "ns", "caps" */
 	unsigned n_sweep;				      /* 0: not a sweep */
 	char interrupted_phase[32]; /* "interrupted": {"phase": ...}; "" when not */
+	struct crowd_summary_kernel kernel;		      /* "kernel" when .have */
 };
 
 /* The statistics of the run (every metric of every backend, seeded bootstrap). */

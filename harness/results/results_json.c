@@ -118,7 +118,7 @@ static json_t *sweep_json(const struct crowd_summary *s)
 	json_t *a = json_array();
 	for (unsigned i = 0; i < s->n_sweep; i++) {
 		const struct crowd_summary_sweep *st = &s->sweep[i];
-		json_t *o = json_pack("{s:s}", "name", st->name);
+		json_t *o = json_pack("{s:s,s:s?}", "name", st->name, "vs", st->vs[0] ? st->vs : NULL);
 		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++)
 			json_object_set_new(
 			    o, crowd_sweep_metrics[j],
@@ -155,8 +155,12 @@ json_t *crowd_results_summary_json(const struct crowd_summary *s)
 	if (s->interrupted_phase[0])
 		json_object_set_new(root, "interrupted",
 				    json_pack("{s:s}", "phase", s->interrupted_phase));
-	if (s->n_sweep)
+	if (s->n_sweep) {
 		json_object_set_new(root, "sweep", sweep_json(s));
+		json_object_set_new(root, "sweep_kind", json_string(s->sweep_kind));
+	}
+	if (s->kernel.have)
+		json_object_set_new(root, "kernel", crowd_summary_kernel_json(&s->kernel));
 	if (s->have_density)
 		json_object_set_new(root, "density",
 				    json_pack("{s:I,s:s,s:s,s:I}", "max_count",
@@ -265,6 +269,7 @@ static void sweep_read(json_t *a, struct crowd_summary *ret)
 			break;
 		struct crowd_summary_sweep *st = &ret->sweep[ret->n_sweep++];
 		json_str(o, "name", st->name, sizeof(st->name));
+		json_str(o, "vs", st->vs, sizeof(st->vs));
 		for (unsigned j = 0; j < CROWD_SWEEP_METRICS; j++) {
 			json_t *m = json_object_get(o, crowd_sweep_metrics[j]);
 			st->m[j] = (struct crowd_summary_sweep_value){
@@ -307,6 +312,7 @@ int crowd_results_read_summary(const char *path, struct crowd_summary *ret, stru
 	sweep_read(json_object_get(root, "sweep"), ret);
 	json_str(json_object_get(root, "interrupted"), "phase", ret->interrupted_phase,
 		 sizeof(ret->interrupted_phase));
+	json_str(root, "sweep_kind", ret->sweep_kind, sizeof(ret->sweep_kind));
 	json_t *d = json_object_get(root, "density");
 	if ((ret->have_density = json_is_object(d))) {
 		double max = json_num(d, "max_count"), ramp = json_num(d, "ramp_ns");
