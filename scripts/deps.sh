@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential pkg-config libcap-dev libhwloc-dev hwloc libjansson-dev libseccomp-dev check
 libsubunit-dev musl-tools busybox-static gnuplot-nox crun runc bubblewrap iproute2
-wrk nginx-light hyperfine qemu-system-x86 linux-image-amd64 cpio xz-utils procps psmisc"
+wrk nginx-light hyperfine qemu-system-x86 linux-image-amd64 cpio xz-utils procps psmisc
+linux-source-6.1 bc flex bison libelf-dev libssl-dev"
 
 missing=""
 for p in $PKGS; do
