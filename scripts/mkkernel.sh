@@ -21,8 +21,9 @@ die() { echo "mkkernel: $*" >&2; exit 1; }
 
 tarball=${LINUX_TARBALL:-$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' 2>/dev/null |
 	sort -V | tail -1)}
-[ -n "$tarball" ] && [ -r "$tarball" ] ||
+if [ -z "$tarball" ] || [ ! -r "$tarball" ]; then
 	die "no /usr/src/linux-source-*.tar.xz (apt-get install linux-source-6.1)"
+fi
 for t in flex bison bc gcc make; do
 	command -v "$t" >/dev/null || die "$t missing (scripts/deps.sh installs it)"
 done

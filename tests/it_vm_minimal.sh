@@ -10,8 +10,9 @@ need_root
 [ -x "$CROWD" ] || skip "build/crowd missing: run make"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (scripts/deps.sh)"
 VMDIR=$TOP/build/vm
-[ -s "$VMDIR/minimal/vmlinux" ] && [ -s "$VMDIR/minimal/initramfs.cpio.gz" ] ||
+if [ ! -s "$VMDIR/minimal/vmlinux" ] || [ ! -s "$VMDIR/minimal/initramfs.cpio.gz" ]; then
 	skip "build/vm/minimal missing: run make vm-minimal (make check builds it)"
+fi
 
 tmp=$(mktemp -d /tmp/crowd-it-vm-minimal.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -62,10 +63,13 @@ expect_rc 1 env CROWD_VM_DIR="$tmp/bad" "$CROWD" bench -n 1 --backend vm --vm-ke
 csv_col "$tmp/badrun/samples.csv" error | grep -qi 'qemu' || fail "the failure does not say what QEMU said: $(csv_col "$tmp/badrun/samples.csv" error)"
 assert_nothing_left
 
-# Without the minimal build, --vm-kernel minimal says how to make it (and bad names exit 2).
-mkdir -p "$tmp/none"
-expect_rc 0 env CROWD_VM_DIR="$tmp/none" "$CROWD" info --backend vm --vm-kernel minimal
-grep -E "^  vm +" <<<"$OUT" | grep -q "make vm-minimal" || fail "vm reason does not say make vm-minimal: $OUT"
+# Without the minimal build, --vm-kernel minimal says how to make it (and bad names exit 2):
+# a copy of crowd with nothing installed next to it.
+mkdir -p "$tmp/bare"
+cp "$CROWD" "$tmp/bare/crowd"
+expect_rc 1 env -C "$tmp/bare" CROWD_VM_DIR= ./crowd bench -n 1 --backend vm --vm-kernel minimal --rootfs "$ROOTFS" \
+	--workload idle --no-load --quiet --out "$tmp/bare/out"
+grep -q "make vm-minimal" <<<"$OUT$ERR" || fail "no hint to run make vm-minimal: $OUT$ERR"
 expect_rc 2 "$CROWD" bench -n 1 --backend vm --vm-kernel tiny --quiet --out "$tmp/bad2"
 [ ! -e "$tmp/bad2" ] || fail "bad --vm-kernel created a results folder"
 exit 0

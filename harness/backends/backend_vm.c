@@ -35,11 +35,11 @@
 #define VM_MIN_MEM_MB 96       /* Debian kernel */
 /* The minimal kernel: the smallest -m it reached ready with httpd, found by bisection
  * (scripts/bench-vm.sh mem), and the default with headroom for the workload. */
-#define VM_MINIMAL_MIN_MEM_MB 0
-#define VM_MINIMAL_DEFAULT_MEM_MB 0
+#define VM_MINIMAL_MIN_MEM_MB 8
+#define VM_MINIMAL_DEFAULT_MEM_MB 128
 /* Under TCG, QEMU's translation cache (default 1 GiB of address space, filled as the guest
  * runs code) is most of its PSS: bounded to this many MiB unless CROWD_VM_TB_SIZE says. */
-#define VM_TB_SIZE_MB 0
+#define VM_TB_SIZE_MB 32
 
 struct vm_run {
 	char qemu[256];
@@ -147,8 +147,10 @@ static bool kvm_usable(void)
 }
 
 /* "tsc_early_khz=N lpj=M" from the host's constant TSC rate (cpu MHz in /proc/cpuinfo); lpj
- * for the guest kernel's HZ (Debian 250, minimal 100). */
-static int host_tsc_khz(char *buf, size_t len, int hz)
+ * for the guest kernel's HZ (Debian 250, minimal 100). The minimal kernel also gets
+ * tsc=reliable: its clocksource watchdog compares the TSC with jiffies, which lag under
+ * emulation, and would drop it for 10 ms jiffies. */
+static int host_tsc_khz(char *buf, size_t len, bool minimal)
 {
 	char text[8192];
 	if (crowd_read_file("/proc/cpuinfo", text, sizeof(text), NULL) <= 0)
@@ -163,7 +165,8 @@ static int host_tsc_khz(char *buf, size_t len, int hz)
 	if (mhz < 100 || mhz > 10000)
 		return -ERANGE;
 	long long khz = (long long)(mhz * 1000.0 + 0.5);
-	snprintf(buf, len, "tsc_early_khz=%lld lpj=%lld", khz, khz * 1000 / hz);
+	snprintf(buf, len, "tsc_early_khz=%lld lpj=%lld%s", khz, khz * 1000 / (minimal ? 100 : 250),
+		 minimal ? " tsc=reliable" : "");
 	return 0;
 }
 
@@ -366,11 +369,13 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		goto fail;
 	}
 	snprintf(vr->mem, sizeof(vr->mem), "%lldM", (long long)mem_mb);
-	/* The minimal kernel has no ACPI: the machine leaves its tables out, and QEMU names the
-	 * virtio-mmio devices on the command line; no legacy PIC, PIT or RTC either (timers from
-	 * the local APIC, TSC rate given). */
+	/* The minimal kernel has no ACPI: the machine leaves its tables out (the IOAPIC is in
+	 * qboot's MP table) and QEMU names the virtio-mmio devices on the command line; no
+	 * legacy PIC. The PIT and the RTC stay: without the PIT the guest's local APIC timer
+	 * fails its verification and the guest runs without a timer; without the RTC it spins
+	 * ~10 s reading a CMOS clock that is not there. */
 	snprintf(vr->machine, sizeof(vr->machine), "%s",
-		 vr->minimal ? "microvm,acpi=off,pic=off,pit=off,rtc=off" : "microvm");
+		 vr->minimal ? "microvm,acpi=off,pic=off" : "microvm");
 	long tb = VM_TB_SIZE_MB;
 	const char *tbs = getenv("CROWD_VM_TB_SIZE");
 	if (tbs && *tbs) {
@@ -424,7 +429,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		}
 	}
 	char why[200] = "";
-	char tsc[64] = "";
+	char tsc[80] = "";
 	const char *want = cfg->vm_accel ? cfg->vm_accel : "auto";
 	if (!strcmp(want, "kvm") || !strcmp(want, "tcg")) {
 		snprintf(vr->accel, sizeof(vr->accel), "%s", want);
@@ -446,7 +451,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	}
 	/* Under TCG the guest reads the host's TSC; calibrating it against an emulated PIT fails
 	 * on a busy host and the boot then stalls, so tell the guest its rate. */
-	if (!strcmp(vr->accel, "tcg") && host_tsc_khz(tsc, sizeof(tsc), vr->minimal ? 100 : 250) == 0) {
+	if (!strcmp(vr->accel, "tcg") && host_tsc_khz(tsc, sizeof(tsc), vr->minimal) == 0) {
 		size_t l = strlen(vr->append);
 		if (crowd_peer_fmt(vr->append + l, sizeof(vr->append) - l, " %s", tsc) < 0) {
 			r = crowd_error_set(err, E2BIG, "vm: kernel command line too long");
