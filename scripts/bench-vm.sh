@@ -81,7 +81,7 @@ ok_at() {
 }
 
 mem() {
-	local lo=${MEM_LO:-4} hi=${MEM_HI:-256} mid
+	local lo=${MEM_LO:-8} hi=${MEM_HI:-256} mid
 	ok_at "$hi" || { echo "bench-vm: not ready even with ${hi} MiB" >&2; exit 1; }
 	while [ $((hi - lo)) -gt 1 ]; do
 		mid=$(((lo + hi) / 2))

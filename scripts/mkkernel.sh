@@ -3,8 +3,8 @@
 # then vm/kernel/crowd-guest.config merged on top, then vmlinux (an ELF QEMU microvm boots
 # through PVH). Also the initramfs that goes with it (no modules, no busybox).
 #   OUT/minimal/vmlinux, OUT/minimal/initramfs.cpio.gz, OUT/minimal/kernel-version
-# Cached: OUT/kernel-<key>/vmlinux, key = hash of the fragment, this script and the source
-# tarball's identity, so an unchanged config is not rebuilt. The source is unpacked once to
+# Cached: OUT/kernel-<key>/vmlinux, key = hash of the fragment, the build recipe and the source
+# package's version, so an unchanged config is not rebuilt. The source is unpacked once to
 # OUT/linux-source-<version>, objects go to OUT/kobj (kept, so a config change rebuilds
 # incrementally).
 # usage: scripts/mkkernel.sh [OUT]   (default build/vm)
@@ -32,7 +32,9 @@ ver=$(basename "$tarball" .tar.xz)
 ver=${ver#linux-source-}
 pkgver=$(dpkg-query -W -f='${Version}' "linux-source-$ver" 2>/dev/null || true)
 [ -n "$pkgver" ] || pkgver=$(stat -c '%s-%Y' "$tarball")
-key=$( (cat "$frag" "$0"; echo "$ver $pkgver") | sha256sum | cut -c1-16)
+# Bump recipe when the way the kernel is built changes (not for edits that build the same).
+recipe="tinyconfig+merge_config+olddefconfig vmlinux x86_64 v1"
+key=$( (cat "$frag"; echo "$recipe $ver $pkgver") | sha256sum | cut -c1-16)
 
 mkdir -p "$out/minimal"
 out=$(cd "$out" && pwd)

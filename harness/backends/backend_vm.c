@@ -35,8 +35,8 @@
 #define VM_MIN_MEM_MB 96       /* Debian kernel */
 /* The minimal kernel: the smallest -m it reached ready with httpd, found by bisection
  * (scripts/bench-vm.sh mem), and the default with headroom for the workload. */
-#define VM_MINIMAL_MIN_MEM_MB 8
-#define VM_MINIMAL_DEFAULT_MEM_MB 128
+#define VM_MINIMAL_MIN_MEM_MB 27
+#define VM_MINIMAL_DEFAULT_MEM_MB 32
 /* Under TCG, QEMU's translation cache (default 1 GiB of address space, filled as the guest
  * runs code) is most of its PSS: bounded to this many MiB unless CROWD_VM_TB_SIZE says. */
 #define VM_TB_SIZE_MB 32
