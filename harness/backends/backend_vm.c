@@ -374,8 +374,9 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	 * legacy PIC. The PIT and the RTC stay: without the PIT the guest's local APIC timer
 	 * fails its verification and the guest runs without a timer; without the RTC it spins
 	 * ~10 s reading a CMOS clock that is not there. */
+	const char *mach = getenv("CROWD_VM_MACHINE"); /* experiments; in the invocation */
 	snprintf(vr->machine, sizeof(vr->machine), "%s",
-		 vr->minimal ? "microvm,acpi=off,pic=off" : "microvm");
+		 mach && *mach ? mach : vr->minimal ? "microvm,acpi=off,pic=off" : "microvm");
 	long tb = VM_TB_SIZE_MB;
 	const char *tbs = getenv("CROWD_VM_TB_SIZE");
 	if (tbs && *tbs) {
