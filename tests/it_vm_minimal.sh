@@ -25,21 +25,21 @@ grep -qx 'CONFIG_PVH=y' "$cfg" || fail "minimal kernel without PVH"
 grep -qx 'CONFIG_VIRTIO_NET=y' "$cfg" || fail "minimal kernel without virtio-net"
 grep -q '^CONFIG_MODULES=y' "$cfg" && fail "minimal kernel has modules"
 
-# Boot, ready, HTTP load: every row ok and serving.
+# Boot, ready, HTTP load: the row ok, and the guest's httpd answered and served requests
+# (one guest: several emulated guests on a loaded 2-CPU host starve each other, docs/vm.md).
 out=$tmp/min
-expect_rc 0 "$CROWD" bench -n 2 --backend vm --vm-kernel minimal --workload httpd \
+expect_rc 0 "$CROWD" bench -n 1 --backend vm --vm-kernel minimal --workload httpd \
 	--duration 1s --quiet --out "$out"
 csv=$out/samples.csv
 [ "$(csv_col "$csv" status | sort -u)" = ok ] || fail "minimal: not every row ok: $(csv_col "$csv" error | sort -u)"
-# Every guest's httpd answered HTTP (throughput under load is a known problem of the minimal
-# guest, docs/vm.md, so only an answer is required).
-csv_col "$csv" t_first_response_ns | grep -qx '' && fail "minimal: a guest httpd never answered HTTP"
+csv_col "$csv" t_first_response_ns | grep -qx '' && fail "minimal: the guest httpd never answered HTTP"
+csv_col "$csv" rps | awk '$1 + 0 <= 0 { exit 1 }' || fail "minimal: the guest httpd served no requests"
 grep -q '"guest_kernel": "minimal' "$out/host.json" || fail "host.json does not name the minimal kernel"
 grep -Eq '"accel": "(kvm|tcg)"' "$out/host.json" || fail "host.json does not name the accelerator"
 grep -Eq '"kernel": "minimal' "$out/summary.json" || fail "summary.json does not name the kernel"
 grep -q 'acpi=off' "$out/host.json" || fail "minimal: machine not run without ACPI"
 assert_nothing_left
-echo "minimal: 2 ok, spin-up $(csv_col "$csv" spinup_ns | sort -n | tr '\n' ' ')ns," \
+echo "minimal: ok, spin-up $(csv_col "$csv" spinup_ns | sort -n | tr '\n' ' ')ns," \
 	"$(grep -oE '"accel": "[a-z]+"' "$out/host.json" | head -1)"
 
 # Default (auto) picks the minimal kernel once built.
