@@ -39,7 +39,7 @@
 #define VM_MINIMAL_DEFAULT_MEM_MB 32
 /* Under TCG, QEMU's translation cache (default 1 GiB of address space, filled as the guest
  * runs code) is most of its PSS: bounded to this many MiB unless CROWD_VM_TB_SIZE says. */
-#define VM_TB_SIZE_MB 32
+#define VM_TB_SIZE_MB 8
 
 struct vm_run {
 	char qemu[256];
