@@ -117,12 +117,20 @@ $(B)/workloads/%: workloads/%/*.c $(WL_COMMON) $(wildcard workloads/common/*.h w
 	@echo "  CC      $@ (static)"
 	@$(WL_CC) $(WL_CFLAGS) -o $@ $(wildcard workloads/$*/*.c) $(WL_COMMON)
 
-# The vm backend's kernel (Debian's, unpacked to ELF for PVH) and initramfs; not part of
-# `all` because it needs linux-image-amd64 installed (scripts/deps.sh does that).
-.PHONY: vm
-vm: $(B)/vm/initramfs.cpio.gz
+# The vm backend's kernels and initramfs images: Debian's (unpacked to ELF for PVH,
+# --vm-kernel debian) and crowd's minimal one, built from linux-source with
+# vm/kernel/crowd-guest.config (--vm-kernel minimal, the default once built; ~8 min on 2
+# cores, then cached under $(B)/vm/kernel-<hash>). Not part of `all`: they need
+# linux-image-amd64 and linux-source installed (scripts/deps.sh does that).
+.PHONY: vm vm-debian vm-minimal
+vm: vm-debian vm-minimal
+vm-debian: $(B)/vm/initramfs.cpio.gz
+vm-minimal: $(B)/vm/minimal/initramfs.cpio.gz
 $(B)/vm/initramfs.cpio.gz: $(WL_BINS) scripts/mkvm.sh
 	scripts/mkvm.sh $(B)/vm
+$(B)/vm/minimal/initramfs.cpio.gz: $(WL_BINS) scripts/mkvm.sh scripts/mkkernel.sh \
+		vm/kernel/crowd-guest.config
+	scripts/mkkernel.sh $(B)/vm
 
 # The cgroup v2 test VM (issue 17): the Debian kernel with cgroup_no_v1=all runs
 # tests/vm/guest.sh in one boot (scripts/v2vm.sh; `make check` runs it as

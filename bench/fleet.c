@@ -161,6 +161,7 @@ static void fill_summaries(struct crowd_fleet *f)
 		s->cfg = f->cfg->sweep ? &lb->cfg : NULL;
 		s->ready_kind = ready_kind_of(f, lb);
 		s->accel = lb->run.accel[0] ? lb->run.accel : NULL;
+		s->kernel = lb->run.kernel[0] ? lb->run.kernel : NULL;
 		s->invocation = lb->run.invocation[0] ? lb->run.invocation : NULL;
 		s->unapplied = lb->run.unapplied[0] ? lb->run.unapplied : NULL;
 		unsigned ready = 0;

@@ -45,6 +45,12 @@ static const char *rootfs_mode_at(unsigned i)
 	return crowd_rootfs_mode_name((enum crowd_rootfs_mode)i);
 }
 
+static const char *vm_kernel_at(unsigned i)
+{
+	static const char *const names[] = {"auto", "minimal", "debian"};
+	return i < CROWD_ARRAY_SIZE(names) ? names[i] : NULL;
+}
+
 static const char *ns_at(unsigned i)
 {
 	return i < crowd_ns_table_len ? crowd_ns_table[i].name : NULL;
@@ -376,6 +382,9 @@ static const struct crowd_opt opt_table[] = {
      .max = 1024, CFG(connections)},
     {"vm-accel", 0, CROWD_OPTS_VM, CROWD_OPT_NAME, "A", "accelerator of the vm backend",
      .name_at = vm_accel_at, CFG(vm_accel)},
+    {"vm-kernel", 0, CROWD_OPTS_VM, CROWD_OPT_NAME, "K",
+     "guest kernel of the vm backend (auto: minimal when built)", .name_at = vm_kernel_at,
+     CFG(vm_kernel)},
     {"help", 'h', 0, CROWD_OPT_FLAG, NULL, "this help", .def = NULL},
 };
 

@@ -1,10 +1,12 @@
 # Density: memory per container and spin-up against N, with the point where crowd density
-# stopped and why. Variables: n, titles, stops (max_count per folder, -1 unknown), reasons;
+# stopped and why. Variables: n, titles, stops (max_count per folder, -1 unknown), reasons,
+# ratio (optional: two single-backend ramps, how many of the one per one of the other);
 # data datadir/density-<i>.dat: count mem_available slab cgroup pss (MiB) spinup_p50 p99 (ms).
 height = 900
 load scriptdir.'/common.gp'
 f(i) = sprintf('%s/density-%d.dat', datadir, i)
 pre(i) = n > 1 ? word(titles, i).': ' : ''
+if (exists('ratio')) { set label 99 ratio at screen 0.5, screen 0.945 center font ',12' textcolor rgb '#C00000' noenhanced front }
 set multiplot layout 2,1 title figtitle.': containers added until a stop condition' noenhanced
 set lmargin at screen 0.08
 set rmargin at screen (n > 1 ? 0.62 : 0.76)

@@ -7,7 +7,8 @@ PKGS="build-essential pkg-config libcap-dev libhwloc-dev hwloc libjansson-dev li
 libsubunit-dev musl-tools busybox-static gnuplot-nox crun runc bubblewrap iproute2
 wrk nginx-light hyperfine qemu-system-x86 linux-image-amd64 cpio xz-utils procps psmisc
 docker.io podman curl ansible openssh-server openssh-client prometheus yamllint kubectl
-lxc runsc systemd-container"
+lxc runsc systemd-container
+linux-source-6.1 bc flex bison libelf-dev libssl-dev"
 
 missing=""
 for p in $PKGS; do

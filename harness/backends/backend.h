@@ -49,6 +49,8 @@ struct crowd_backend_run {
 	char invocation[1024];      /* how the peer was invoked (host.json) */
 	char unapplied[256];        /* limits the backend could not apply (host.json), "" if none */
 	char accel[8];              /* vm: the accelerator that ran ("kvm", "tcg"), "" otherwise */
+	char kernel[96];            /* vm: the guest kernel ("minimal <version>", "debian
+				     * <version>"), "" otherwise */
 	char ready_kind[16];        /* how readiness was seen when not the workload's own kind
 				     * ("console" for vm), "" otherwise */
 	void *priv;

@@ -1,5 +1,9 @@
-/* Backend vm: QEMU `-M microvm` booting the Debian kernel (as its ELF vmlinux, PVH) and an
- * initramfs holding vminit and the same workload binaries (scripts/mkvm.sh). vminit prints
+/* Backend vm: QEMU `-M microvm` booting a guest kernel as its ELF vmlinux (PVH) and an
+ * initramfs holding vminit and the same workload binaries. --vm-kernel minimal: crowd's own
+ * kernel (scripts/mkkernel.sh, vm/kernel/crowd-guest.config: drivers built in, no ACPI, so
+ * the machine runs with acpi=off and the virtio-mmio devices on the command line);
+ * --vm-kernel debian: Debian's kernel with its virtio modules in the initramfs
+ * (scripts/mkvm.sh); auto: minimal when built. vminit prints
  * "CROWD-READY" on the serial console when the workload signals; the console is QEMU's stdout,
  * a pipe whose read end is the instance's ready_fd. Network: user mode with a host forward on
  * 127.0.0.1:<free port> to the workload's port. Memory: the QEMU process's PSS.
@@ -27,16 +31,27 @@
 
 #define VM_AUTO_KVM_TIMEOUT_MS 15000
 #define VM_AUTO_FIRST_LINE_MS 3000
-#define VM_DEFAULT_MEM_MB 256
+#define VM_DEFAULT_MEM_MB 256 /* Debian kernel */
+#define VM_MIN_MEM_MB 96       /* Debian kernel */
+/* The minimal kernel: the smallest -m it reached ready with httpd, found by bisection
+ * (scripts/bench-vm.sh mem), and the default with headroom for the workload. */
+#define VM_MINIMAL_MIN_MEM_MB 27
+#define VM_MINIMAL_DEFAULT_MEM_MB 32
+/* Under TCG, QEMU's translation cache (default 1 GiB of address space, filled as the guest
+ * runs code) is most of its PSS: bounded to this many MiB unless CROWD_VM_TB_SIZE says. */
+#define VM_TB_SIZE_MB 8
 
 struct vm_run {
 	char qemu[256];
 	char kernel[PATH_MAX];
 	char initrd[PATH_MAX];
 	char accel[8];
+	char accel_arg[48]; /* -accel: tcg,tb-size=N or kvm */
+	char machine[96];   /* -M */
 	char append[1024];
 	char mem[16];
 	unsigned guest_port;
+	bool minimal; /* crowd's minimal kernel, else Debian's */
 };
 
 struct vm_inst {
@@ -50,8 +65,9 @@ struct vm_inst {
 };
 
 /* Directory holding vmlinux and initramfs.cpio.gz: $CROWD_VM_DIR, ./build/vm, next to the
- * crowd binary (build/vm for build/crowd and build/tests/...), or the installed data dir. */
-static int find_images(char *kernel, char *initrd, size_t len)
+ * crowd binary (build/vm for build/crowd and build/tests/...), or the installed data dir;
+ * the minimal kernel's in its minimal/ subdirectory. */
+static int find_images_in(const char *sub, char *kernel, char *initrd, size_t len)
 {
 	char exe[PATH_MAX], cand[4][PATH_MAX];
 	unsigned n = 0;
@@ -67,8 +83,8 @@ static int find_images(char *kernel, char *initrd, size_t len)
 		crowd_peer_fmt(cand[n++], PATH_MAX, "%s/../vm", dir);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (crowd_peer_fmt(kernel, len, "%s/vmlinux", cand[i]) < 0 ||
-		    crowd_peer_fmt(initrd, len, "%s/initramfs.cpio.gz", cand[i]) < 0)
+		if (crowd_peer_fmt(kernel, len, "%s%s/vmlinux", cand[i], sub) < 0 ||
+		    crowd_peer_fmt(initrd, len, "%s%s/initramfs.cpio.gz", cand[i], sub) < 0)
 			continue;
 		if (access(kernel, R_OK) == 0 && access(initrd, R_OK) == 0) {
 			char *k = realpath(kernel, NULL), *r = realpath(initrd, NULL);
@@ -81,11 +97,44 @@ static int find_images(char *kernel, char *initrd, size_t len)
 			return 0;
 		}
 	}
-	if (crowd_peer_fmt(kernel, len, CROWD_DATADIR "/vm/vmlinux") == 0 &&
-	    crowd_peer_fmt(initrd, len, CROWD_DATADIR "/vm/initramfs.cpio.gz") == 0 &&
+	if (crowd_peer_fmt(kernel, len, CROWD_DATADIR "/vm%s/vmlinux", sub) == 0 &&
+	    crowd_peer_fmt(initrd, len, CROWD_DATADIR "/vm%s/initramfs.cpio.gz", sub) == 0 &&
 	    access(kernel, R_OK) == 0 && access(initrd, R_OK) == 0)
 		return 0;
 	return -ENOENT;
+}
+
+/* --vm-kernel minimal|debian|auto: the images, and whether they are the minimal kernel's. */
+static int find_images(const char *want, char *kernel, char *initrd, size_t len,
+		       bool *ret_minimal)
+{
+	bool deb = want && !strcmp(want, "debian");
+	if (!deb && find_images_in("/minimal", kernel, initrd, len) == 0) {
+		*ret_minimal = true;
+		return 0;
+	}
+	*ret_minimal = false;
+	if (want && !strcmp(want, "minimal"))
+		return -ENOENT;
+	return find_images_in("", kernel, initrd, len);
+}
+
+/* "minimal 6.1 (6.1.158-1) <config hash>" or "debian 6.1.0-41-amd64", from the
+ * kernel-version file the build scripts leave beside vmlinux. */
+static void kernel_label(const char *kernel, bool minimal, char *buf, size_t len)
+{
+	char path[PATH_MAX], text[128] = "";
+	snprintf(path, sizeof(path), "%s", kernel);
+	char *slash = strrchr(path, '/');
+	if (slash && (size_t)(slash - path) + sizeof("/kernel-version") < sizeof(path)) {
+		strcpy(slash, "/kernel-version");
+		if (crowd_read_file(path, text, sizeof(text), NULL) > 0)
+			text[strcspn(text, "\n")] = '\0';
+	}
+	const char *v = text;
+	if (!strncmp(v, "crowd-minimal ", 14))
+		v += 14;
+	crowd_peer_fmt(buf, len, "%s%s%s", minimal ? "minimal" : "debian", *v ? " " : "", v);
 }
 
 static bool kvm_usable(void)
@@ -98,8 +147,10 @@ static bool kvm_usable(void)
 }
 
 /* "tsc_early_khz=N lpj=M" from the host's constant TSC rate (cpu MHz in /proc/cpuinfo); lpj
- * for the guest kernel's HZ=250 (Debian). */
-static int host_tsc_khz(char *buf, size_t len)
+ * for the guest kernel's HZ (Debian 250, minimal 100). The minimal kernel also gets
+ * tsc=reliable: its clocksource watchdog compares the TSC with jiffies, which lag under
+ * emulation, and would drop it for 10 ms jiffies. */
+static int host_tsc_khz(char *buf, size_t len, bool minimal)
 {
 	char text[8192];
 	if (crowd_read_file("/proc/cpuinfo", text, sizeof(text), NULL) <= 0)
@@ -114,20 +165,28 @@ static int host_tsc_khz(char *buf, size_t len)
 	if (mhz < 100 || mhz > 10000)
 		return -ERANGE;
 	long long khz = (long long)(mhz * 1000.0 + 0.5);
-	snprintf(buf, len, "tsc_early_khz=%lld lpj=%lld", khz, khz * 1000 / 250);
+	snprintf(buf, len, "tsc_early_khz=%lld lpj=%lld%s", khz, khz * 1000 / (minimal ? 100 : 250),
+		 minimal ? " tsc=reliable" : "");
 	return 0;
 }
 
 static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 {
 	char qemu[256], k[PATH_MAX], i[PATH_MAX];
+	bool minimal;
+	const char *want = cfg && cfg->vm_kernel ? cfg->vm_kernel : "auto";
 	if (crowd_peer_which("qemu-system-x86_64", qemu, sizeof(qemu)) < 0)
 		return crowd_error_set(err, ENOENT,
 				       "qemu-system-x86_64 not found (apt-get install "
 				       "qemu-system-x86)");
-	if (find_images(k, i, sizeof(k)) < 0)
-		return crowd_error_set(
-		    err, ENOENT, "build/vm/vmlinux or initramfs.cpio.gz missing: run make vm");
+	if (find_images(want, k, i, sizeof(k), &minimal) < 0)
+		return crowd_error_set(err, ENOENT, "%s missing: run make %s",
+				       !strcmp(want, "minimal") ? "build/vm/minimal/vmlinux" :
+				       !strcmp(want, "debian") ? "build/vm/vmlinux" :
+								  "build/vm/{minimal/,}vmlinux",
+				       !strcmp(want, "minimal") ? "vm-minimal" :
+				       !strcmp(want, "debian") ? "vm-debian" :
+								  "vm");
 	if (cfg && cfg->vm_accel && !strcmp(cfg->vm_accel, "kvm") && !kvm_usable())
 		return crowd_error_errno(err, errno,
 					 "--vm-accel kvm: /dev/kvm cannot be opened read-write");
@@ -145,9 +204,9 @@ static void vm_argv(const struct vm_run *vr, const char *accel, const char *netd
 	size_t n = 0;
 	argv[n++] = (char *)vr->qemu;
 	argv[n++] = "-M";
-	argv[n++] = "microvm";
+	argv[n++] = (char *)vr->machine;
 	argv[n++] = "-accel";
-	argv[n++] = (char *)accel;
+	argv[n++] = !strcmp(accel, "tcg") ? (char *)vr->accel_arg : (char *)accel;
 	argv[n++] = "-cpu";
 	argv[n++] = !strcmp(accel, "kvm") ? "host" : "max";
 	argv[n++] = "-m";
@@ -290,21 +349,50 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		return crowd_error_set(err, ENOMEM, "vm: out of memory");
 	int r;
 	if (crowd_peer_which("qemu-system-x86_64", vr->qemu, sizeof(vr->qemu)) < 0 ||
-	    find_images(vr->kernel, vr->initrd, sizeof(vr->kernel)) < 0) {
+	    find_images(cfg->vm_kernel, vr->kernel, vr->initrd, sizeof(vr->kernel), &vr->minimal) <
+		0) {
 		r = crowd_error_set(err, ENOENT, "vm: qemu or build/vm images missing (make vm)");
 		goto fail;
 	}
+	kernel_label(vr->kernel, vr->minimal, run->kernel, sizeof(run->kernel));
 	vr->guest_port = cfg->workload.desc ? cfg->workload.desc->port : 0;
-	int64_t mem_mb = VM_DEFAULT_MEM_MB;
+	int64_t mem_mb = vr->minimal ? VM_MINIMAL_DEFAULT_MEM_MB : VM_DEFAULT_MEM_MB;
+	int64_t min_mb = vr->minimal ? VM_MINIMAL_MIN_MEM_MB : VM_MIN_MEM_MB;
 	if (cfg->limits.memory_max_bytes > 0)
 		mem_mb = cfg->limits.memory_max_bytes >> 20;
-	if (mem_mb < 96) {
+	if (mem_mb < min_mb) {
 		r = crowd_error_set(err, EINVAL,
-				    "vm: --memory-max %lld bytes is below the 96M a guest needs",
-				    (long long)cfg->limits.memory_max_bytes);
+				    "vm: --memory-max %lld bytes is below the %lldM a guest with the "
+				    "%s kernel needs",
+				    (long long)cfg->limits.memory_max_bytes, (long long)min_mb,
+				    vr->minimal ? "minimal" : "debian");
 		goto fail;
 	}
 	snprintf(vr->mem, sizeof(vr->mem), "%lldM", (long long)mem_mb);
+	/* The minimal kernel has no ACPI: the machine leaves its tables out (the IOAPIC is in
+	 * qboot's MP table) and QEMU names the virtio-mmio devices on the command line; no
+	 * legacy PIC. The PIT and the RTC stay: without the PIT the guest's local APIC timer
+	 * fails its verification and the guest runs without a timer; without the RTC it spins
+	 * ~10 s reading a CMOS clock that is not there. */
+	const char *mach = getenv("CROWD_VM_MACHINE"); /* experiments; in the invocation */
+	snprintf(vr->machine, sizeof(vr->machine), "%s",
+		 mach && *mach ? mach : vr->minimal ? "microvm,acpi=off,pic=off" : "microvm");
+	long tb = VM_TB_SIZE_MB;
+	const char *tbs = getenv("CROWD_VM_TB_SIZE");
+	if (tbs && *tbs) {
+		char *end;
+		tb = strtol(tbs, &end, 10);
+		if (*end || tb < 0 || tb > 65536) {
+			r = crowd_error_set(err, EINVAL,
+					    "CROWD_VM_TB_SIZE '%s': a size in MiB (0: QEMU's default)",
+					    tbs);
+			goto fail;
+		}
+	}
+	if (tb > 0)
+		snprintf(vr->accel_arg, sizeof(vr->accel_arg), "tcg,tb-size=%ld", tb);
+	else
+		snprintf(vr->accel_arg, sizeof(vr->accel_arg), "tcg");
 
 	/* crowd.argv=/bin/httpd,--port,8080: the guest's init splits on commas. */
 	size_t off = (size_t)snprintf(vr->append, sizeof(vr->append),
@@ -342,7 +430,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		}
 	}
 	char why[200] = "";
-	char tsc[64] = "";
+	char tsc[80] = "";
 	const char *want = cfg->vm_accel ? cfg->vm_accel : "auto";
 	if (!strcmp(want, "kvm") || !strcmp(want, "tcg")) {
 		snprintf(vr->accel, sizeof(vr->accel), "%s", want);
@@ -364,7 +452,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	}
 	/* Under TCG the guest reads the host's TSC; calibrating it against an emulated PIT fails
 	 * on a busy host and the boot then stalls, so tell the guest its rate. */
-	if (!strcmp(vr->accel, "tcg") && host_tsc_khz(tsc, sizeof(tsc)) == 0) {
+	if (!strcmp(vr->accel, "tcg") && host_tsc_khz(tsc, sizeof(tsc), vr->minimal) == 0) {
 		size_t l = strlen(vr->append);
 		if (crowd_peer_fmt(vr->append + l, sizeof(vr->append) - l, " %s", tsc) < 0) {
 			r = crowd_error_set(err, E2BIG, "vm: kernel command line too long");

@@ -22,6 +22,7 @@ void crowd_config_init(struct crowd_config *cfg)
 	cfg->load = true;
 	cfg->connections = 1;
 	cfg->vm_accel = "auto";
+	cfg->vm_kernel = "auto";
 }
 
 #define SEC_CAPS_ON    0u

@@ -50,6 +50,7 @@ struct crowd_config {
 	const char *out;      /* --out DIR; NULL: results/runs/<timestamp>-... */
 	bool json, quiet;
 	const char *vm_accel;  /* --vm-accel kvm|tcg|auto */
+	const char *vm_kernel; /* --vm-kernel minimal|debian|auto */
 	const char *argv_line; /* the command line as typed, for host.json */
 };
 

@@ -636,10 +636,25 @@ static int prep_density(struct crowd_plot_run *const *runs, size_t n, const char
 {
 	struct titles t = {0};
 	char stops[512] = "", reasons[512] = "";
+	/* Two ramps (e.g. --backend core and --backend vm in the same budget): how many of the
+	 * one fit per one of the other, written on the figure. */
+	char who[2][64];
+	double count[2];
+	unsigned nc = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct crowd_plot_run *r = runs[i];
 		if (!r->res.steps)
 			continue;
+		const struct crowd_summary *su = &r->res.summary;
+		if (su->have_density && su->density_max_count > 0 && su->n_backends == 1) {
+			if (nc < 2) {
+				const struct crowd_summary_backend *b = &su->backends[0];
+				snprintf(who[nc], sizeof(who[nc]), "%s%s%s%s", b->name,
+					 b->accel[0] ? " (" : "", b->accel, b->accel[0] ? ")" : "");
+				count[nc] = (double)su->density_max_count;
+			}
+			nc++;
+		}
 		FILE *f = dat_open(datadir, "density", (int)t.n + 1, err);
 		if (!f)
 			return -err->code;
@@ -672,6 +687,13 @@ static int prep_density(struct crowd_plot_run *const *runs, size_t n, const char
 	if (t.n == 0)
 		return job_skip(job, "no folder has density.csv (made by crowd density)");
 	job_setnum(job, "n", t.n);
+	if (nc == 2) {
+		unsigned hi = count[0] >= count[1] ? 0 : 1, lo = 1 - hi;
+		char ratio[256];
+		snprintf(ratio, sizeof(ratio), "%s: %.0f, %s: %.0f: %.1f %s per %s", who[hi],
+			 count[hi], who[lo], count[lo], count[hi] / count[lo], who[hi], who[lo]);
+		crowd_plot_job_setstr(job, "ratio", ratio);
+	}
 	crowd_plot_job_setstr(job, "titles", t.s);
 	crowd_plot_job_setstr(job, "stops", stops);
 	return crowd_plot_job_setstr(job, "reasons", reasons);

@@ -216,6 +216,7 @@ static void summary_facts(struct crowd_summary_backend *b, const struct crowd_ba
 {
 	snprintf(b->ready_kind, sizeof(b->ready_kind), "%s", f->ready_kind ? f->ready_kind : "");
 	snprintf(b->accel, sizeof(b->accel), "%s", f->accel ? f->accel : "");
+	snprintf(b->kernel, sizeof(b->kernel), "%s", f->kernel ? f->kernel : "");
 	if ((b->have_host = f->have_host_deltas)) {
 		b->mem_available_delta_per_instance = f->mem_available_delta_per_instance;
 		b->slab_delta_per_instance = f->slab_delta_per_instance;

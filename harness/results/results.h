@@ -57,6 +57,7 @@ struct crowd_backend_summary {
 	unsigned connections;
 	const char *ready_kind; /* "fd", "tcp", "console" */
 	const char *accel;	/* vm only: "kvm" or "tcg" */
+	const char *kernel;	/* vm only: the guest kernel ("minimal 6.1 ...", "debian 6.1...") */
 	const char *invocation; /* host.json backends.<name>.invocation */
 	const char *unapplied;	/* host.json backends.<name>.unapplied */
 	/* A sweep step's own options (host.json backends.<name>.security); NULL: the run's. */
@@ -152,6 +153,7 @@ struct crowd_summary_backend {
 	unsigned ends[CROWD_END_REASONS];      /* rows per end_reason (crowd_end_reasons) */
 	char ready_kind[16];		       /* "fd", "tcp", "console" */
 	char accel[16];			       /* vm only: "kvm" or "tcg" */
+	char kernel[96];		       /* vm only: the guest kernel that ran */
 	/* by index in crowd_metrics; n == 0: no ok sample has the metric */
 	struct crowd_stats metrics[CROWD_METRICS_MAX];
 	bool have_host; /* "host": MemAvailable drop and Slab growth per instance, bytes */

@@ -87,6 +87,8 @@ static json_t *backend_json(const struct crowd_summary_backend *b)
 		json_object_set_new(j, "ready_kind", json_string(b->ready_kind));
 	if (b->accel[0])
 		json_object_set_new(j, "accel", json_string(b->accel));
+	if (b->kernel[0])
+		json_object_set_new(j, "kernel", json_string(b->kernel));
 	json_t *metrics = json_object();
 	json_object_set_new(j, "metrics", metrics);
 	for (unsigned m = 0; m < crowd_metrics_len; m++)
@@ -218,6 +220,7 @@ static void backend_read(json_t *j, struct crowd_summary_backend *b)
 	json_t *load = json_object_get(j, "load");
 	json_str(j, "ready_kind", b->ready_kind, sizeof(b->ready_kind));
 	json_str(j, "accel", b->accel, sizeof(b->accel));
+	json_str(j, "kernel", b->kernel, sizeof(b->kernel));
 	for (unsigned m = 0; m < crowd_metrics_len; m++) {
 		json_t *st = json_object_get(metrics, crowd_metrics[m].name);
 		if (json_is_object(st))
@@ -362,7 +365,7 @@ static json_t *options_json(const struct crowd_config *cfg)
 	for (unsigned i = 0; i < CROWD_ARRAY_SIZE(cfg->workload.argv) && cfg->workload.argv[i]; i++)
 		json_array_append_new(argv, json_string(cfg->workload.argv[i]));
 	json_t *o = json_pack(
-	    "{s:I,s:I,s:o,s:s,s:o,s:s,s:s?,s:o,s:s,s:b,s:I,s:s,s:I,s:b,s:I,s:s?,s:b,s:b,s:s?}",
+	    "{s:I,s:I,s:o,s:s,s:o,s:s,s:s?,s:o,s:s,s:b,s:I,s:s,s:I,s:b,s:I,s:s?,s:b,s:b,s:s?,s:s?}",
 	    "count", (json_int_t)cfg->count, "concurrency", (json_int_t)cfg->concurrency,
 	    "backends", backends, "workload", cfg->workload.name, "workload_argv", argv, "ns", ns,
 	    "rootfs", cfg->rootfs, "limits", limits_json(&cfg->limits), "caps",
@@ -373,7 +376,7 @@ static json_t *options_json(const struct crowd_config *cfg)
 		: "?",
 	    "duration_ns", (json_int_t)cfg->duration_ns, "load", cfg->load, "connections",
 	    (json_int_t)cfg->connections, "out", cfg->out, "json", cfg->json, "quiet", cfg->quiet,
-	    "vm_accel", cfg->vm_accel);
+	    "vm_accel", cfg->vm_accel, "vm_kernel", cfg->vm_kernel);
 	const char *rm = crowd_rootfs_mode_name(cfg->rootfs_mode);
 	if (o && rm)
 		json_object_set_new(o, "rootfs_mode", json_string(rm));
@@ -415,6 +418,10 @@ int crowd_results_write_host(const char *path, const struct crowd_run_output *ou
 					    json_string(crowd_caps_profile_name(b->cfg->caps)));
 			json_object_set_new(o, "security", sec);
 		}
+		if (o && b->accel) /* vm: which accelerator and guest kernel ran */
+			json_object_set_new(o, "accel", json_string(b->accel));
+		if (o && b->kernel)
+			json_object_set_new(o, "guest_kernel", json_string(b->kernel));
 		json_object_set_new(backends, b->name, o);
 	}
 	r = dump_json(root, path, err);
