@@ -9,20 +9,16 @@
 #include "version.h"
 
 const struct crowd_command crowd_commands[] = {
-    {"info", "host, cgroup layout, namespaces, capabilities, backends available", crowd_cmd_info},
-    {"run", "one container through the core, attached: crowd run [OPTS] -- CMD [ARG...]",
-     crowd_cmd_run},
-    {"bench", "N containers of a workload on one or more backends, measured, torn down",
-     crowd_cmd_bench},
-    {"density", "add containers until a stop condition; report how many fit and what limited",
-     crowd_cmd_density},
-    {"compare", "compare two results folders statistically; exit 1 on a regression",
-     crowd_cmd_compare},
-    {"plot", "figures from results folders with gnuplot", crowd_cmd_plot},
-    {"load", "HTTP load generator against a URL on this host", crowd_cmd_load},
-    {"clean", "kill and remove everything crowd left behind", crowd_cmd_clean},
-    {"audit", "which security switches each backend turns on, probed from inside", crowd_cmd_audit},
-    {NULL, NULL, NULL},
+	{"info", "host, cgroup layout, namespaces, capabilities, backends available", crowd_cmd_info},
+	{"run", "one container through the core, attached: crowd run [OPTS] -- CMD [ARG...]", crowd_cmd_run},
+	{"bench", "N containers of a workload on one or more backends, measured, torn down", crowd_cmd_bench},
+	{"density", "add containers until a stop condition; report how many fit and what limited", crowd_cmd_density},
+	{"compare", "compare two results folders statistically; exit 1 on a regression", crowd_cmd_compare},
+	{"plot", "figures from results folders with gnuplot", crowd_cmd_plot},
+	{"load", "HTTP load generator against a URL on this host", crowd_cmd_load},
+	{"clean", "kill and remove everything crowd left behind", crowd_cmd_clean},
+	{"audit", "which security switches each backend turns on, probed from inside", crowd_cmd_audit},
+	{NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -32,9 +28,8 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (const struct crowd_command *c = crowd_commands; c->name; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
-	fprintf(f,
-		"\n'crowd COMMAND --help' tells more. Exit codes: 0 ok, 1 failure or regression,\n"
-		"2 bad input, 3 cleanup left something behind, 128+N killed by signal N.\n");
+	fprintf(f, "\n'crowd COMMAND --help' tells more. Exit codes: 0 ok, 1 failure or regression,\n"
+		   "2 bad input, 3 cleanup left something behind, 128+N killed by signal N.\n");
 }
 
 /* "crowd CMD: message" on one line of stderr. */

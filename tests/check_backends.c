@@ -30,8 +30,9 @@ static bool have_rootfs(void)
 {
 	const char *top = getenv("CROWD_TOP");
 	snprintf(rootfs, sizeof(rootfs), "%s/build/rootfs", top ? top : ".");
-	return access(rootfs, F_OK) == 0 &&
-	       access(strcat(strcpy((char[PATH_MAX]){0}, rootfs), "/bin/idle"), X_OK) == 0;
+	return access(rootfs, F_OK) == 0 && access(strcat(strcpy((char[PATH_MAX]){0}, rootfs),
+						       "/bin/idle"),
+						X_OK) == 0;
 }
 
 static void cfg_for(struct crowd_config *cfg, const char *workload)
@@ -165,11 +166,8 @@ static json_t *oci_for(struct crowd_config *cfg)
 	char tmpl[] = "/tmp/crowd-check-oci-XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
 	struct crowd_error err = {0};
-	struct crowd_oci_opts o = {.cfg = cfg,
-				   .rootfs = "/srv/rootfs",
-				   .ready_fd = 3,
-				   .cgroups_path = "/crowd/x/y",
-				   .resources = true};
+	struct crowd_oci_opts o = {.cfg = cfg, .rootfs = "/srv/rootfs", .ready_fd = 3,
+				   .cgroups_path = "/crowd/x/y", .resources = true};
 	ck_assert_msg(crowd_oci_write(tmpl, &o, &err) == 0, "%s", err.msg);
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/config.json", tmpl);
@@ -185,8 +183,8 @@ static bool has_string(json_t *arr, const char *s)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(arr, i, v) if (json_is_string(v) &&
-					  !strcmp(json_string_value(v), s)) return true;
+	json_array_foreach(arr, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s))
+		return true;
 	return false;
 }
 
@@ -194,9 +192,9 @@ static bool has_ns(json_t *j, const char *type)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(
-	    json_object_get(json_object_get(j, "linux"), "namespaces"), i,
-	    v) if (!strcmp(json_string_value(json_object_get(v, "type")), type)) return true;
+	json_array_foreach(json_object_get(json_object_get(j, "linux"), "namespaces"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "type")), type))
+			return true;
 	return false;
 }
 
@@ -228,8 +226,8 @@ START_TEST(oci_config_matches_cfg)
 	ck_assert(!has_ns(j, "user"));
 	ck_assert_str_eq(json_string_value(json_object_get(lnx, "cgroupsPath")), "/crowd/x/y");
 	json_t *res = json_object_get(lnx, "resources");
-	ck_assert_int_eq(
-	    json_integer_value(json_object_get(json_object_get(res, "memory"), "limit")), 64 << 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(res, "memory"), "limit")),
+			 64 << 20);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(res, "pids"), "limit")),
 			 32);
 	json_decref(j);
@@ -239,10 +237,10 @@ START_TEST(oci_config_matches_cfg)
 	cfg.caps = CROWD_CAPS_NONE;
 	j = oci_for(&cfg);
 	ck_assert(has_ns(j, "mount") && !has_ns(j, "pid") && !has_ns(j, "network"));
-	ck_assert_uint_eq(
-	    json_array_size(json_object_get(
-		json_object_get(json_object_get(j, "process"), "capabilities"), "bounding")),
-	    0);
+	ck_assert_uint_eq(json_array_size(json_object_get(
+				  json_object_get(json_object_get(j, "process"), "capabilities"),
+				  "bounding")),
+			  0);
 	ck_assert_ptr_null(json_object_get(j, "hostname"));
 	json_decref(j);
 
@@ -252,7 +250,7 @@ START_TEST(oci_config_matches_cfg)
 	cfg.rootless = true;
 	j = oci_for(&cfg);
 	json_t *bnd = json_object_get(
-	    json_object_get(json_object_get(j, "process"), "capabilities"), "bounding");
+		json_object_get(json_object_get(j, "process"), "capabilities"), "bounding");
 	ck_assert_uint_gt(json_array_size(bnd), 14);
 	size_t i;
 	json_t *v;
@@ -325,13 +323,8 @@ START_TEST(peer_spawn_many_fds)
 	pid_t seen = 0, pid;
 	int pidfd = -1;
 	struct crowd_error err = {0};
-	struct crowd_peer_spawn s = {.argv = argv,
-				     .keep_fds = &p[1],
-				     .n_keep = 1,
-				     .stdin_fd = -1,
-				     .stdout_fd = p[1],
-				     .stderr_fd = -1,
-				     .in_parent = in_parent_cb,
+	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &p[1], .n_keep = 1, .stdin_fd = -1,
+				     .stdout_fd = p[1], .stderr_fd = -1, .in_parent = in_parent_cb,
 				     .ctx = &seen};
 	ck_assert_msg(crowd_peer_spawn(&s, &pid, &pidfd, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(seen, pid);

@@ -449,8 +449,8 @@ START_TEST(ctr_netns_own_and_maker_home)
 	ck_assert_int_eq(run_capture(run, &spec, out_b, sizeof(out_b), &b), 0);
 	ck_assert_msg(!strncmp(out_a, "net:[", 5) && strncmp(out_a, home, strlen(home)),
 		      "a: %s (ours %s)", out_a, home);
-	ck_assert_msg(strncmp(out_a, out_b, strcspn(out_a, "\n")), "a and b share: %s / %s", out_a,
-		      out_b);
+	ck_assert_msg(strncmp(out_a, out_b, strcspn(out_a, "\n")), "a and b share: %s / %s",
+		      out_a, out_b);
 	ck_assert_msg(strstr(out_a, "UP") && strstr(out_b, "UP"), "lo not up: %s / %s", out_a,
 		      out_b);
 	/* Every thread of ours (the maker among them) is at home. */
@@ -464,8 +464,7 @@ START_TEST(ctr_netns_own_and_maker_home)
 		ssize_t n = readlink(path, link, sizeof(link) - 1);
 		ck_assert_int_gt(n, 0);
 		link[n] = '\0';
-		ck_assert_msg(!strcmp(link, home), "thread %s in %s, not %s", e->d_name, link,
-			      home);
+		ck_assert_msg(!strcmp(link, home), "thread %s in %s, not %s", e->d_name, link, home);
 		threads++;
 	}
 	closedir(d);

@@ -37,8 +37,7 @@ START_TEST(test_order_and_rows)
 	ck_assert_str_eq(h.rows[0].backend, "core");
 	ck_assert_uint_eq(h.rows[0].st.n, 8);
 	ck_assert_double_eq_tol(h.rows[0].st.p50, 3226038, 0.5);
-	ck_assert(h.rows[0].st.ci95_lo <= h.rows[0].st.p50 &&
-		  h.rows[0].st.p50 <= h.rows[0].st.ci95_hi);
+	ck_assert(h.rows[0].st.ci95_lo <= h.rows[0].st.p50 && h.rows[0].st.p50 <= h.rows[0].st.ci95_hi);
 	ck_assert(h.rows[0].st.p50 <= h.rows[0].st.p90 && h.rows[0].st.p90 <= h.rows[0].st.p99);
 	/* runc has a failed row: 7 ok samples */
 	for (size_t i = 0; i < h.n; i++)
@@ -54,8 +53,8 @@ START_TEST(test_backend_and_metric)
 	char *dirs[] = {small, after, dens};
 	struct crowd_history h;
 	struct crowd_error err = {0};
-	ck_assert_int_eq(
-	    crowd_history_compute(dirs, 3, crowd_metric_find("pss_bytes"), "crun", &h, &err), 0);
+	ck_assert_int_eq(crowd_history_compute(dirs, 3, crowd_metric_find("pss_bytes"), "crun", &h,
+					       &err), 0);
 	ck_assert_uint_eq(h.n, 2); /* crun ran in the first two */
 	ck_assert_uint_eq(h.n_backends, 1);
 	ck_assert_uint_eq(h.rows[0].index, 0);
@@ -92,12 +91,10 @@ START_TEST(test_write_data)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(crowd_history_write_data(f, &h, "process"), 0);
 	fclose(f);
-	ck_assert(strncmp(buf,
-			  "# crowd compare --history, metric spinup_ns (ns)\n"
-			  "# index started run backend n p50 ci95_lo ci95_hi p90 p99\n",
+	ck_assert(strncmp(buf, "# crowd compare --history, metric spinup_ns (ns)\n"
+			       "# index started run backend n p50 ci95_lo ci95_hi p90 p99\n",
 			  strlen("# crowd compare --history, metric spinup_ns (ns)\n"
-				 "# index started run backend n p50 ci95_lo ci95_hi p90 p99\n")) ==
-		  0);
+				 "# index started run backend n p50 ci95_lo ci95_hi p90 p99\n")) == 0);
 	char *row = strchr(strchr(buf, '\n') + 1, '\n') + 1;
 	unsigned idx;
 	char started[64], run[128], backend[32];

@@ -127,8 +127,7 @@ static void check_window(unsigned j)
 		unsigned busy = 0;
 		int64_t t = l->insts[k].sample.t_request_ns;
 		for (size_t m = 0; m < 8; m++)
-			busy += l->insts[m].sample.t_request_ns <= t &&
-				t < l->insts[m].sample.t_ready_ns;
+			busy += l->insts[m].sample.t_request_ns <= t && t < l->insts[m].sample.t_ready_ns;
 		ck_assert_uint_le(busy, j);
 	}
 	ck_assert_int_eq(crowd_launch_teardown(l, &err), 0);
@@ -418,6 +417,7 @@ START_TEST(placement)
 	ck_assert_str_eq(crowd_place_name(CROWD_PLACE_COMPACT), "compact");
 }
 END_TEST
+
 
 /* Teardown runs on a pool of workers: every instance stopped and reaped, each timed on its own
  * within the whole teardown's wall time, the count of stopped ones exact. */

@@ -25,7 +25,7 @@
 #include "testutil.h"
 
 enum mode {
-	SRV_OK,	       /* keep-alive, Content-Length */
+	SRV_OK,        /* keep-alive, Content-Length */
 	SRV_SLEEP10,   /* sleeps 10 ms before each response */
 	SRV_CHUNKED,   /* chunked body */
 	SRV_CLOSE,     /* one complete response, then closes without saying so */
@@ -65,14 +65,11 @@ static int send_all(int fd, const char *s, size_t n)
 
 static int respond(int fd, enum mode m)
 {
-	static const char chunked[] =
-	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
-	static const char connclose[] =
-	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				      "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
+	static const char connclose[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 	static const char partial[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc";
-	static const char e500[] =
-	    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 3\r\n\r\nerr";
+	static const char e500[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 3\r\n\r\nerr";
 	switch (m) {
 	case SRV_OK:
 		return send_all(fd, ok_resp, sizeof(ok_resp) - 1);
@@ -101,8 +98,8 @@ static int respond(int fd, enum mode m)
 		return send_all(fd, big, (size_t)h + 200000);
 	}
 	case SRV_DRIP: {
-		static const char *const piece[] = {"HTTP/1.1 2", "00 OK\r\nContent-Le",
-						    "ngth: 5\r\n\r", "\nhe", "llo"};
+		static const char *const piece[] = {"HTTP/1.1 2", "00 OK\r\nContent-Le", "ngth: 5\r\n\r",
+						    "\nhe", "llo"};
 		for (size_t i = 0; i < sizeof(piece) / sizeof(piece[0]); i++) {
 			if (send_all(fd, piece[i], strlen(piece[i])) < 0)
 				return -1;
@@ -222,7 +219,7 @@ static void run1(unsigned port, unsigned c, int64_t duration_ms, int64_t timeout
 	 * stalls of whole processes of a few seconds under load. */
 	ck_assert_msg(took_ms < duration_ms + 5000, "load took %lld ms", (long long)took_ms);
 	ck_assert_uint_eq(r->errors, r->connect_errors + r->read_errors + r->write_errors +
-					 r->parse_errors + r->timeouts + r->status_errors);
+					     r->parse_errors + r->timeouts + r->status_errors);
 }
 
 START_TEST(test_ok_keepalive)
@@ -258,8 +255,7 @@ static void check_rate(const struct crowd_load_result *r, const struct crowd_loa
 	ck_assert_msg(r->p50_ns >= 10000000, "p50 %lld ns, each response takes >= 10 ms",
 		      (long long)r->p50_ns);
 	double most = c * (secs / 0.010) + c * pipeline;
-	ck_assert_msg((double)r->requests <= most,
-		      "%llu responses in %.3f s: more than %.0f possible",
+	ck_assert_msg((double)r->requests <= most, "%llu responses in %.3f s: more than %.0f possible",
 		      (unsigned long long)r->requests, secs, most);
 	double little = c * pipeline / (r->mean_ns / 1e9);
 	ck_assert_msg(r->rps >= 0.75 * little && r->rps <= 1.25 * little,
@@ -280,6 +276,7 @@ START_TEST(test_known_rate)
 	run1(s.port, 4, 1500, 2000, 1, &r4, &tot);
 	ck_assert_uint_eq(r4.errors, 0);
 	check_rate(&r4, &tot, 4, 1);
+
 }
 END_TEST
 
@@ -447,7 +444,7 @@ START_TEST(test_timeout)
 	 * twice the timeout (deadlines are scanned every 10 ms, a loaded host adds delays). */
 	double per = (double)tot.duration_ns / 200e6;
 	ck_assert_msg((double)r.timeouts <= 2 * per + 1e-9 && r.timeouts >= 2 &&
-			  (double)r.timeouts >= 2 * (double)(int)(per / 2),
+			      (double)r.timeouts >= 2 * (double)(int)(per / 2),
 		      "timeouts %llu in %.3f s", (unsigned long long)r.timeouts,
 		      (double)tot.duration_ns / 1e9);
 	ck_assert_uint_eq(r.errors, r.timeouts);
@@ -558,8 +555,7 @@ START_TEST(test_parse_url)
 	struct crowd_load_target t;
 	char path[256];
 	struct crowd_error err = {0};
-	ck_assert_int_eq(
-	    crowd_load_parse_url("http://127.0.0.1:8080/x?y=1", &t, path, sizeof(path), &err), 0);
+	ck_assert_int_eq(crowd_load_parse_url("http://127.0.0.1:8080/x?y=1", &t, path, sizeof(path), &err), 0);
 	ck_assert_str_eq(t.addr, "127.0.0.1");
 	ck_assert_uint_eq(t.port, 8080);
 	ck_assert_str_eq(t.path, "/x?y=1");
@@ -570,15 +566,12 @@ START_TEST(test_parse_url)
 	ck_assert_str_eq(t.path, "/");
 	ck_assert_int_eq(crowd_load_parse_url("http://[::1]:81/", &t, path, sizeof(path), &err), 0);
 	ck_assert_str_eq(t.addr, "::1");
-	ck_assert_int_eq(crowd_load_parse_url("http://127.1.2.3:9/", &t, path, sizeof(path), &err),
-			 0);
+	ck_assert_int_eq(crowd_load_parse_url("http://127.1.2.3:9/", &t, path, sizeof(path), &err), 0);
 	const char *bad[] = {
-	    "http://10.0.0.1/",		"http://example.com/",
-	    "https://127.0.0.1/",	"http://[::2]:80/",
-	    "http://127.0.0.1:0/",	"http://127.0.0.1:70000/",
-	    "http://127.0.0.1:80x/",	"127.0.0.1:80",
-	    "http://127.0.0.1/a b",	"http://0.0.0.0/",
-	    "http://[::ffff:8.8.8.8]/",
+		"http://10.0.0.1/",      "http://example.com/", "https://127.0.0.1/",
+		"http://[::2]:80/",      "http://127.0.0.1:0/", "http://127.0.0.1:70000/",
+		"http://127.0.0.1:80x/", "127.0.0.1:80",        "http://127.0.0.1/a b",
+		"http://0.0.0.0/",       "http://[::ffff:8.8.8.8]/",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		crowd_error_clear(&err);
@@ -681,6 +674,7 @@ START_TEST(test_netns_target)
 }
 END_TEST
 
+
 /* Many network namespaces made by the test thread (unshare, lo up, a listener, the netns fd
  * kept), served by one epoll thread: SRV_OK on every listener except the ones in silent[]. */
 #define MANY 300
@@ -705,14 +699,11 @@ static void *many_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			int64_t tag = (int64_t)ev[i].data.u64;
 			if (tag < MANY) { /* a listener */
-				int fd =
-				    accept4(m->lfd[tag], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+				int fd = accept4(m->lfd[tag], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 				if (fd < 0)
 					continue;
 				struct epoll_event e = {.events = EPOLLIN,
-							.data.u64 = (uint64_t)fd << 32 |
-								    (uint64_t)m->silent[tag] << 31 |
-								    MANY};
+							.data.u64 = (uint64_t)fd << 32 | (uint64_t)m->silent[tag] << 31 | MANY};
 				epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &e);
 				continue;
 			}
@@ -725,9 +716,7 @@ static void *many_main(void *arg)
 				continue;
 			}
 			/* requests are never pipelined here: one response per request seen */
-			for (char *p = buf;
-			     !silent && (p = memmem(p, (size_t)(buf + k - p), "\r\n\r\n", 4));
-			     p += 4)
+			for (char *p = buf; !silent && (p = memmem(p, (size_t)(buf + k - p), "\r\n\r\n", 4)); p += 4)
 				if (send_all(fd, ok_resp, sizeof(ok_resp) - 1) < 0)
 					break;
 		}
@@ -774,8 +763,7 @@ START_TEST(test_many_netns_targets)
 		t[i] = target_of(port);
 		t[i].netns_fd = nsfd;
 		if (i == MANY)
-			break; /* fd and nsfd of the refusing one stay open until the process ends
-				*/
+			break; /* fd and nsfd of the refusing one stay open until the process ends */
 		m.lfd[i] = fd;
 		m.nsfd[i] = nsfd;
 		m.silent[i] = i == silent_at;
@@ -789,8 +777,8 @@ START_TEST(test_many_netns_targets)
 	/* 200 ms: far less than opening 301 connections in 301 namespaces may take on a busy
 	 * host; the timeout is longer than the load, so the silent target has no timeout of its
 	 * own during the run. */
-	struct crowd_load_opts o = {
-	    .connections = 1, .duration_ns = 200000000LL, .threads = 2, .timeout_ns = 5000000000LL};
+	struct crowd_load_opts o = {.connections = 1, .duration_ns = 200000000LL, .threads = 2,
+				    .timeout_ns = 5000000000LL};
 	static struct crowd_load_result r[MANY + 1];
 	struct crowd_load_totals tot;
 	struct crowd_error err = {0};
@@ -805,10 +793,9 @@ START_TEST(test_many_netns_targets)
 		if (r[i].requests == 0 || r[i].errors)
 			silent++;
 	}
-	ck_assert_msg(silent == 0,
-		      "%zu of %d answering targets got no requests or had errors "
-		      "(load took %lld ms, measured %lld ms)",
-		      silent, MANY - 1, (long long)took_ms, (long long)(tot.duration_ns / 1000000));
+	ck_assert_msg(silent == 0, "%zu of %d answering targets got no requests or had errors "
+		      "(load took %lld ms, measured %lld ms)", silent, MANY - 1, (long long)took_ms,
+		      (long long)(tot.duration_ns / 1000000));
 	/* The measured duration is the load's, not the connecting before it. */
 	ck_assert_int_le(tot.duration_ns, o.duration_ns);
 	ck_assert_uint_eq(r[silent_at].requests, 0);

@@ -18,29 +18,29 @@
 struct crowd_inst {
 	struct crowd_sample sample;
 	const struct crowd_backend *backend;
-	int ready_fd;  /* the launcher polls it for EPOLLIN; -1: none */
-	pid_t pid;     /* main process on the host, 0: none */
-	int pidfd;     /* -1: none */
-	int netns_fd;  /* network namespace the workload listens in; -1: crowd's own */
-	char addr[64]; /* where to connect, inside netns_fd ("127.0.0.1") */
-	unsigned port; /* 0: does not listen */
+	int ready_fd;     /* the launcher polls it for EPOLLIN; -1: none */
+	pid_t pid;        /* main process on the host, 0: none */
+	int pidfd;        /* -1: none */
+	int netns_fd;     /* network namespace the workload listens in; -1: crowd's own */
+	char addr[64];    /* where to connect, inside netns_fd ("127.0.0.1") */
+	unsigned port;    /* 0: does not listen */
 	bool started, ready, stopped;
-	void *priv; /* the backend's own state */
+	void *priv;       /* the backend's own state */
 };
 
 /* Per backend, per run. */
 struct crowd_backend_run {
 	const struct crowd_config *cfg;
 	const struct crowd_backend *backend;
-	int64_t t0_ns;		 /* run start, CLOCK_MONOTONIC; samples are relative to it */
-	struct crowd_cg_run *cg; /* the run's parent cgroup, shared by backends that use cgroups */
-	char run_name[64];	 /* unique per run: cgroup names, bundle dirs */
-	char scratch[PATH_MAX];	 /* a private directory for this backend's files, removed after */
-	char invocation[1024];	 /* how the peer was invoked (host.json) */
-	char unapplied[256];	 /* limits the backend could not apply (host.json), "" if none */
-	char accel[8];		 /* vm: the accelerator that ran ("kvm", "tcg"), "" otherwise */
-	char ready_kind[16];	 /* how readiness was seen when not the workload's own kind
-				  * ("console" for vm), "" otherwise */
+	int64_t t0_ns;              /* run start, CLOCK_MONOTONIC; samples are relative to it */
+	struct crowd_cg_run *cg;    /* the run's parent cgroup, shared by backends that use cgroups */
+	char run_name[64];          /* unique per run: cgroup names, bundle dirs */
+	char scratch[PATH_MAX];     /* a private directory for this backend's files, removed after */
+	char invocation[1024];      /* how the peer was invoked (host.json) */
+	char unapplied[256];        /* limits the backend could not apply (host.json), "" if none */
+	char accel[8];              /* vm: the accelerator that ran ("kvm", "tcg"), "" otherwise */
+	char ready_kind[16];        /* how readiness was seen when not the workload's own kind
+				     * ("console" for vm), "" otherwise */
 	void *priv;
 };
 
@@ -61,17 +61,13 @@ struct crowd_backend {
 	int (*open)(struct crowd_backend_run *run, struct crowd_error *err);
 	/* Start one instance. Fill sample phases it can see (t_cgroup, t_clone, ...), set
 	 * ready_fd. The launcher stamped t_request already. */
-	int (*start)(struct crowd_backend_run *run, struct crowd_inst *inst,
-		     struct crowd_error *err);
+	int (*start)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
 	/* ready_fd became readable: 1 ready (backend may fill t_setup), 0 not yet, <0 failed. */
-	int (*ready)(struct crowd_backend_run *run, struct crowd_inst *inst,
-		     struct crowd_error *err);
+	int (*ready)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
 	/* Fill cgroup_bytes / pss_bytes / rss_bytes of the sample. */
-	int (*stats)(struct crowd_backend_run *run, struct crowd_inst *inst,
-		     struct crowd_error *err);
+	int (*stats)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
 	/* Kill, reap, remove everything of the instance. Must be safe on a half-started one. */
-	int (*stop)(struct crowd_backend_run *run, struct crowd_inst *inst,
-		    struct crowd_error *err);
+	int (*stop)(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err);
 	/* Optional, once per run after every stop. */
 	void (*close)(struct crowd_backend_run *run);
 	/* Optional, for crowd clean: kill and remove what this backend's runs under

@@ -48,9 +48,9 @@ static const struct {
 	unsigned long flag;
 	const char *opt;
 } unshare_map[] = {
-    {CLONE_NEWPID, "--unshare-pid"},   {CLONE_NEWNET, "--unshare-net"},
-    {CLONE_NEWIPC, "--unshare-ipc"},   {CLONE_NEWUTS, "--unshare-uts"},
-    {CLONE_NEWUSER, "--unshare-user"}, {CLONE_NEWCGROUP, "--unshare-cgroup"},
+	{CLONE_NEWPID, "--unshare-pid"}, {CLONE_NEWNET, "--unshare-net"},
+	{CLONE_NEWIPC, "--unshare-ipc"}, {CLONE_NEWUTS, "--unshare-uts"},
+	{CLONE_NEWUSER, "--unshare-user"}, {CLONE_NEWCGROUP, "--unshare-cgroup"},
 };
 
 static int probe(const struct crowd_config *cfg, struct crowd_error *err)
@@ -146,8 +146,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 			add(b, "--cap-add");
 			add(b, crowd_caps_default_names[i]);
 		}
-	/* The run's filter (compiled once), from a fresh fd per instance after the readiness one.
-	 */
+	/* The run's filter (compiled once), from a fresh fd per instance after the readiness one. */
 	if (cfg->security & CROWD_SEC_SECCOMP) {
 		bool ready = cfg->workload.desc && cfg->workload.desc->ready == CROWD_READY_FD;
 		add(b, "--seccomp");
@@ -163,9 +162,9 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		const char *a = b->argv[i];
 		if (!strcmp(a, "--cap-add") && i + 1 < b->argc &&
 		    !strcmp(b->argv[i + 1], crowd_caps_default_names[0])) {
-			off += (size_t)snprintf(
-			    run->invocation + off, sizeof(run->invocation) - off,
-			    " --cap-add <each of the %u default caps>", crowd_caps_default_len);
+			off += (size_t)snprintf(run->invocation + off, sizeof(run->invocation) - off,
+						" --cap-add <each of the %u default caps>",
+						crowd_caps_default_len);
 			i += 2 * crowd_caps_default_len - 1;
 			continue;
 		}
@@ -181,13 +180,12 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 		crowd_oci_limits_text(cfg, limits, sizeof(limits));
 	else {
 		size_t l = strlen(run->invocation);
-		crowd_peer_fmt(
-		    run->invocation + l, sizeof(run->invocation) - l,
-		    "; before exec crowd moves bwrap into the leaf <top>/<run>/<id> of its "
-		    "own cgroups, which apply the limits");
+		crowd_peer_fmt(run->invocation + l, sizeof(run->invocation) - l,
+			       "; before exec crowd moves bwrap into the leaf <top>/<run>/<id> of its "
+			       "own cgroups, which apply the limits");
 	}
-	crowd_peer_fmt(run->unapplied, sizeof(run->unapplied), "%s%smasked /proc paths%s", limits,
-		       limits[0] ? "; " : "", cfg->pod_size > 1 ? "; pod-size" : "");
+	crowd_peer_fmt(run->unapplied, sizeof(run->unapplied), "%s%smasked /proc paths%s",
+		       limits, limits[0] ? "; " : "", cfg->pod_size > 1 ? "; pod-size" : "");
 	if (limits[0]) {
 		size_t l = strlen(run->unapplied);
 		crowd_peer_fmt(run->unapplied + l, sizeof(run->unapplied) - l,
@@ -211,8 +209,8 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	inst->priv = c;
 	unsigned seq = b->seq++;
 	if (!inst->sample.id[0])
-		snprintf(inst->sample.id, sizeof(inst->sample.id), "bwrap-%d-%u",
-			 inst->sample.index, seq);
+		snprintf(inst->sample.id, sizeof(inst->sample.id), "bwrap-%d-%u", inst->sample.index,
+			 seq);
 	crowd_peer_fmt(c->log, sizeof(c->log), "%s/bwrap-%u.log", run->scratch, seq);
 	if (run->cg) {
 		char leaf[64];
@@ -260,15 +258,9 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	}
 	int keep[2] = {fd_ready ? wr : scfd, scfd};
 	unsigned n_keep = (fd_ready ? 1u : 0u) + (scfd >= 0 ? 1u : 0u);
-	struct crowd_peer_spawn s = {.argv = argv,
-				     .keep_fds = keep,
-				     .n_keep = n_keep,
-				     .stdin_fd = -1,
-				     .stdout_fd = logfd,
-				     .stderr_fd = logfd,
-				     .flags = 0,
-				     .in_parent = c->cg ? attach_cb : NULL,
-				     .ctx = c->cg};
+	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = keep, .n_keep = n_keep,
+				     .stdin_fd = -1, .stdout_fd = logfd, .stderr_fd = logfd,
+				     .flags = 0, .in_parent = c->cg ? attach_cb : NULL, .ctx = c->cg};
 	int r = crowd_peer_spawn(&s, &c->pid, &c->pidfd, err);
 	if (r < 0) {
 		crowd_cg_destroy(c->cg, NULL);
@@ -330,8 +322,7 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		pid_t np = crowd_peer_find_netns_child(c->pid);
 		int fd = np ? crowd_peer_netns_open(np) : -ESRCH;
 		if (fd < 0)
-			return crowd_error_errno(err, -fd,
-						 "bwrap: network namespace of the workload");
+			return crowd_error_errno(err, -fd, "bwrap: network namespace of the workload");
 		inst->netns_fd = fd;
 	}
 	snprintf(inst->addr, sizeof(inst->addr), "127.0.0.1");
@@ -374,14 +365,14 @@ static void close_run(struct crowd_backend_run *run)
 }
 
 const struct crowd_backend crowd_backend_bwrap = {
-    .name = "bwrap",
-    .help = "bubblewrap: --unshare-* matching --ns over the same rootfs, read-only",
-    .probe = probe,
-    .sweep = sweep,
-    .open = open_run,
-    .start = start,
-    .ready = ready,
-    .stats = stats,
-    .stop = stop,
-    .close = close_run,
+	.name = "bwrap",
+	.help = "bubblewrap: --unshare-* matching --ns over the same rootfs, read-only",
+	.probe = probe,
+	.sweep = sweep,
+	.open = open_run,
+	.start = start,
+	.ready = ready,
+	.stats = stats,
+	.stop = stop,
+	.close = close_run,
 };

@@ -280,13 +280,13 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 }
 
 const struct crowd_backend crowd_backend_core = {
-    .name = "core",
-    .help = "crowd's own runtime core: clone3, namespaces, cgroups, pivot_root, caps",
-    .probe = probe,
-    .open = open_run,
-    .start = start,
-    .ready = ready,
-    .stats = stats,
-    .stop = stop,
-    .close = close_run,
+	.name = "core",
+	.help = "crowd's own runtime core: clone3, namespaces, cgroups, pivot_root, caps",
+	.probe = probe,
+	.open = open_run,
+	.start = start,
+	.ready = ready,
+	.stats = stats,
+	.stop = stop,
+	.close = close_run,
 };

@@ -5,8 +5,6 @@
 #include "backend.h"
 #include "peer_oci.h"
 
-static const struct crowd_oci_runtime crowd_oci_crun = {
-    .name = "crun", .cgroup2_ns = true, .cgroup_disabled = true};
+static const struct crowd_oci_runtime crowd_oci_crun = {.name = "crun", .cgroup2_ns = true, .cgroup_disabled = true};
 
-CROWD_PEER_OCI_BACKEND(crowd_backend_crun, crowd_oci_crun,
-		       "crun (OCI runtime in C) with a generated bundle");
+CROWD_PEER_OCI_BACKEND(crowd_backend_crun, crowd_oci_crun, "crun (OCI runtime in C) with a generated bundle");

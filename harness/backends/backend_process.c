@@ -68,8 +68,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	char portenv[32], readyenv[32];
 	snprintf(portenv, sizeof(portenv), "PORT=%u", port);
 	snprintf(readyenv, sizeof(readyenv), "CROWD_READY_FD=%d", READY_FD);
-	char *envp[] = {readyenv, "PATH=/bin:/usr/bin:/sbin:/usr/sbin", port ? portenv : NULL,
-			NULL};
+	char *envp[] = {readyenv, "PATH=/bin:/usr/bin:/sbin:/usr/sbin", port ? portenv : NULL, NULL};
 
 	cpu_set_t cpus;
 	bool pin = crowd_place_cpus(cfg, inst->sample.index, &cpus) > 0;
@@ -158,8 +157,8 @@ static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	if (waitpid(inst->pid, &st, WNOHANG) == inst->pid) {
 		inst->pid = 0;
 		if (WIFSIGNALED(st))
-			return crowd_error_set(
-			    err, ECHILD, "process: killed by signal %d before ready", WTERMSIG(st));
+			return crowd_error_set(err, ECHILD, "process: killed by signal %d before ready",
+					       WTERMSIG(st));
 		return crowd_error_set(err, ECHILD, "process: exited %d before ready%s",
 				       WEXITSTATUS(st),
 				       WEXITSTATUS(st) == 127 ? " (exec failed?)" : "");
@@ -186,8 +185,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 		int st;
 		while (waitpid(inst->pid, &st, 0) < 0) {
 			if (errno != EINTR) {
-				ret = crowd_error_errno(err, errno, "process: waitpid %d",
-							(int)inst->pid);
+				ret = crowd_error_errno(err, errno, "process: waitpid %d", (int)inst->pid);
 				break;
 			}
 		}
@@ -202,11 +200,11 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 }
 
 const struct crowd_backend crowd_backend_process = {
-    .name = "process",
-    .help = "plain fork+exec of the workload from the rootfs, no isolation: the floor",
-    .probe = probe,
-    .start = start,
-    .ready = ready,
-    .stats = stats,
-    .stop = stop,
+	.name = "process",
+	.help = "plain fork+exec of the workload from the rootfs, no isolation: the floor",
+	.probe = probe,
+	.start = start,
+	.ready = ready,
+	.stats = stats,
+	.stop = stop,
 };

@@ -3,8 +3,6 @@
 #include "backend.h"
 #include "peer_oci.h"
 
-static const struct crowd_oci_runtime crowd_oci_runc = {
-    .name = "runc", .cgroup2_ns = false, .cgroup_disabled = false};
+static const struct crowd_oci_runtime crowd_oci_runc = {.name = "runc", .cgroup2_ns = false, .cgroup_disabled = false};
 
-CROWD_PEER_OCI_BACKEND(crowd_backend_runc, crowd_oci_runc,
-		       "runc (OCI runtime in Go) with a generated bundle");
+CROWD_PEER_OCI_BACKEND(crowd_backend_runc, crowd_oci_runc, "runc (OCI runtime in Go) with a generated bundle");

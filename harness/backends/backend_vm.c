@@ -26,8 +26,8 @@
 #include "core/util.h"
 
 #define VM_AUTO_KVM_TIMEOUT_MS 15000
-#define VM_AUTO_FIRST_LINE_MS  3000
-#define VM_DEFAULT_MEM_MB      256
+#define VM_AUTO_FIRST_LINE_MS 3000
+#define VM_DEFAULT_MEM_MB 256
 
 struct vm_run {
 	char qemu[256];
@@ -44,9 +44,9 @@ struct vm_inst {
 	int pidfd;
 	unsigned port;		/* the host end of the forward, from the port allocator */
 	char pidfile[PATH_MAX]; /* QEMU's -pidfile, in the run's scratch */
-	char line[4096];	/* console bytes not yet seen as whole lines */
+	char line[4096]; /* console bytes not yet seen as whole lines */
 	size_t len;
-	char last[200]; /* last console line, for error messages */
+	char last[200];  /* last console line, for error messages */
 };
 
 /* Directory holding vmlinux and initramfs.cpio.gz: $CROWD_VM_DIR, ./build/vm, next to the
@@ -181,13 +181,12 @@ static void vm_argv(const struct vm_run *vr, const char *accel, const char *netd
 
 /* Spawn QEMU with its stdout (the serial console) on a non-blocking pipe. */
 static int vm_spawn(const struct vm_run *vr, const char *accel, unsigned host_port,
-		    const char *pidfile, pid_t *ret_pid, int *ret_pidfd, int *ret_console,
-		    struct crowd_error *err)
+		    const char *pidfile, pid_t *ret_pid, int *ret_pidfd, int *ret_console, struct crowd_error *err)
 {
 	char netdev[128];
 	if (host_port)
-		snprintf(netdev, sizeof(netdev), "user,id=n0,hostfwd=tcp:127.0.0.1:%u-:%u",
-			 host_port, vr->guest_port);
+		snprintf(netdev, sizeof(netdev), "user,id=n0,hostfwd=tcp:127.0.0.1:%u-:%u", host_port,
+			 vr->guest_port);
 	else
 		snprintf(netdev, sizeof(netdev), "user,id=n0");
 	char *argv[40];
@@ -200,8 +199,8 @@ static int vm_spawn(const struct vm_run *vr, const char *accel, unsigned host_po
 	/* QEMU writes the console with blocking writes; the pipe is non-blocking only on our
 	 * side. */
 	fcntl(wr, F_SETFL, fcntl(wr, F_GETFL) & ~O_NONBLOCK);
-	struct crowd_peer_spawn s = {
-	    .argv = argv, .stdin_fd = -1, .stdout_fd = wr, .stderr_fd = wr, .flags = 0};
+	struct crowd_peer_spawn s = {.argv = argv, .stdin_fd = -1, .stdout_fd = wr, .stderr_fd = wr,
+				     .flags = 0};
 	int r = crowd_peer_spawn(&s, ret_pid, ret_pidfd, err);
 	if (r < 0)
 		return crowd_error_prefix(err, "vm");
@@ -220,8 +219,7 @@ static int console_feed(struct vm_inst *c, int fd, struct crowd_error *err)
 		if (n < 0 && errno == EAGAIN)
 			return 0;
 		if (n <= 0)
-			return crowd_error_set(err, EIO,
-					       "vm: qemu exited before the guest was ready%s%s",
+			return crowd_error_set(err, EIO, "vm: qemu exited before the guest was ready%s%s",
 					       c->last[0] ? ": " : "", c->last);
 		for (ssize_t i = 0; i < n; i++) {
 			char ch = buf[i];
@@ -271,8 +269,7 @@ static int trial_boot(const struct vm_run *vr, const char *accel, int timeout_ms
 			break;
 		}
 		if (left <= 0) {
-			r = crowd_error_set(err, ETIMEDOUT, "no ready line within %d ms",
-					    timeout_ms);
+			r = crowd_error_set(err, ETIMEDOUT, "no ready line within %d ms", timeout_ms);
 			break;
 		}
 		struct pollfd pfd = {.fd = con, .events = POLLIN};
@@ -310,18 +307,18 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	snprintf(vr->mem, sizeof(vr->mem), "%lldM", (long long)mem_mb);
 
 	/* crowd.argv=/bin/httpd,--port,8080: the guest's init splits on commas. */
-	size_t off = (size_t)snprintf(
-	    vr->append, sizeof(vr->append),
-	    "console=ttyS0 quiet panic=-1 crowd.ready=%s crowd.argv=",
-	    cfg->workload.desc && cfg->workload.desc->ready == CROWD_READY_FD ? "fd" : "exec");
+	size_t off = (size_t)snprintf(vr->append, sizeof(vr->append),
+				      "console=ttyS0 quiet panic=-1 crowd.ready=%s crowd.argv=",
+				      cfg->workload.desc && cfg->workload.desc->ready == CROWD_READY_FD ?
+					      "fd" :
+					      "exec");
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(cfg->workload.argv) && cfg->workload.argv[i]; i++) {
 		const char *a = cfg->workload.argv[i];
 		if (strpbrk(a, ", \t\n\"")) {
-			r = crowd_error_set(
-			    err, EINVAL,
-			    "vm: workload argument '%s' has a comma, quote or space "
-			    "(not passable on the kernel command line)",
-			    a);
+			r = crowd_error_set(err, EINVAL,
+					    "vm: workload argument '%s' has a comma, quote or space "
+					    "(not passable on the kernel command line)",
+					    a);
 			goto fail;
 		}
 		if (off < sizeof(vr->append))
@@ -329,8 +326,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 						i ? "," : "", a);
 	}
 	if (off >= sizeof(vr->append)) {
-		r = crowd_error_set(err, E2BIG,
-				    "vm: workload command line too long for the kernel");
+		r = crowd_error_set(err, E2BIG, "vm: workload command line too long for the kernel");
 		goto fail;
 	}
 
@@ -340,9 +336,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	if (extra && *extra) {
 		size_t l = strlen(vr->append);
 		if (crowd_peer_fmt(vr->append + l, sizeof(vr->append) - l, " %s", extra) < 0) {
-			r = crowd_error_set(err, E2BIG,
-					    "vm: CROWD_VM_APPEND makes the kernel command "
-					    "line too long");
+			r = crowd_error_set(err, E2BIG, "vm: CROWD_VM_APPEND makes the kernel command "
+							"line too long");
 			goto fail;
 		}
 	}
@@ -364,8 +359,7 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 				 (long long)(ns / 1000000));
 		} else {
 			snprintf(vr->accel, sizeof(vr->accel), "tcg");
-			snprintf(why, sizeof(why), "auto: a kvm trial boot failed (%.120s), tcg",
-				 e.msg);
+			snprintf(why, sizeof(why), "auto: a kvm trial boot failed (%.120s), tcg", e.msg);
 		}
 	}
 	/* Under TCG the guest reads the host's TSC; calibrating it against an emulated PIT fails
@@ -390,9 +384,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	off = (size_t)snprintf(run->invocation, sizeof(run->invocation), "[%s] ", why);
 	for (size_t i = 0; argv[i] && off < sizeof(run->invocation); i++) {
 		bool q = strchr(argv[i], ' ') != NULL;
-		off +=
-		    (size_t)snprintf(run->invocation + off, sizeof(run->invocation) - off,
-				     "%s%s%s%s", i ? " " : "", q ? "'" : "", argv[i], q ? "'" : "");
+		off += (size_t)snprintf(run->invocation + off, sizeof(run->invocation) - off,
+					"%s%s%s%s", i ? " " : "", q ? "'" : "", argv[i], q ? "'" : "");
 	}
 	char *u = run->unapplied;
 	size_t ul = sizeof(run->unapplied), uo = 0;
@@ -401,8 +394,8 @@ static int open_run(struct crowd_backend_run *run, struct crowd_error *err)
 	if (cfg->limits.cpu_quota_us >= 0 && uo < ul)
 		uo += (size_t)snprintf(u + uo, ul - uo, "%scpu-max", uo ? "; " : "");
 	if (cfg->limits.memory_max_bytes > 0 && uo < ul)
-		snprintf(u + uo, ul - uo, "%smemory-max applied as guest RAM (-m %s)",
-			 uo ? "; " : "", vr->mem);
+		snprintf(u + uo, ul - uo, "%smemory-max applied as guest RAM (-m %s)", uo ? "; " : "",
+			 vr->mem);
 	if ((r = crowd_peer_scratch(run, err)) < 0)
 		goto fail;
 	run->priv = vr;
@@ -510,15 +503,14 @@ static int sweep(struct crowd_sweep *ret, struct crowd_error *err)
 }
 
 const struct crowd_backend crowd_backend_vm = {
-    .name = "vm",
-    .help =
-	"QEMU microvm (kvm, or tcg when kvm cannot run) booting the workload; console readiness",
-    .probe = probe,
-    .open = open_run,
-    .start = start,
-    .ready = ready,
-    .stats = stats,
-    .stop = stop,
-    .close = close_run,
-    .sweep = sweep,
+	.name = "vm",
+	.help = "QEMU microvm (kvm, or tcg when kvm cannot run) booting the workload; console readiness",
+	.probe = probe,
+	.open = open_run,
+	.start = start,
+	.ready = ready,
+	.stats = stats,
+	.stop = stop,
+	.close = close_run,
+	.sweep = sweep,
 };

@@ -18,19 +18,19 @@ static const struct {
 	unsigned long flag;
 	const char *type;
 } ns_map[] = {
-    {CLONE_NEWPID, "pid"},	 {CLONE_NEWNET, "network"}, {CLONE_NEWIPC, "ipc"},
-    {CLONE_NEWUTS, "uts"},	 {CLONE_NEWNS, "mount"},    {CLONE_NEWUSER, "user"},
-    {CLONE_NEWCGROUP, "cgroup"},
+	{CLONE_NEWPID, "pid"}, {CLONE_NEWNET, "network"}, {CLONE_NEWIPC, "ipc"},
+	{CLONE_NEWUTS, "uts"}, {CLONE_NEWNS, "mount"},    {CLONE_NEWUSER, "user"},
+	{CLONE_NEWCGROUP, "cgroup"},
 };
 
 /* Paths Docker masks and makes read-only; the core uses the same idea. */
 static const char *const masked_paths[] = {
-    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-    "/proc/scsi",	   "/sys/firmware",
+	"/proc/acpi",	    "/proc/asound",	"/proc/kcore",	    "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",	    "/sys/firmware",
 };
 static const char *const readonly_paths[] = {
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 static json_t *str_array(const char *const *v, size_t n)
@@ -86,8 +86,7 @@ static json_t *mounts_array(const struct crowd_config *cfg)
 	static const char *const dev_o[] = {"nosuid", "strictatime", "mode=755", "size=65536k"};
 	static const char *const pts_o[] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
 					    "mode=0620"};
-	static const char *const shm_o[] = {"nosuid", "noexec", "nodev", "mode=1777",
-					    "size=65536k"};
+	static const char *const shm_o[] = {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"};
 	static const char *const mq_o[] = {"nosuid", "noexec", "nodev"};
 	static const char *const sys_o[] = {"nosuid", "noexec", "nodev", "ro"};
 	static const char *const sysb_o[] = {"rbind", "nosuid", "noexec", "nodev", "ro"};
@@ -116,8 +115,7 @@ static json_t *resources_obj(const struct crowd_cg_limits *l)
 		json_object_set_new(r, "memory",
 				    json_pack("{s:I}", "limit", (json_int_t)l->memory_max_bytes));
 	if (l->pids_max >= 0)
-		json_object_set_new(r, "pids",
-				    json_pack("{s:I}", "limit", (json_int_t)l->pids_max));
+		json_object_set_new(r, "pids", json_pack("{s:I}", "limit", (json_int_t)l->pids_max));
 	json_t *cpu = json_object();
 	if (l->cpu_quota_us >= 0) {
 		json_object_set_new(cpu, "quota", json_integer(l->cpu_quota_us));
@@ -140,10 +138,10 @@ void crowd_oci_limits_text(const struct crowd_config *cfg, char *buf, size_t len
 	const struct crowd_cg_limits *l = &cfg->limits;
 	size_t off = 0;
 	buf[0] = '\0';
-#define ADD(...)                                                                                   \
-	do {                                                                                       \
-		if (off < len)                                                                     \
-			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__);                \
+#define ADD(...)                                                                               \
+	do {                                                                                   \
+		if (off < len)                                                                 \
+			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__);            \
 	} while (0)
 	if (l->memory_max_bytes >= 0)
 		ADD("%smemory-max=%lld", off ? " " : "", (long long)l->memory_max_bytes);
@@ -181,10 +179,10 @@ static json_t *build(const struct crowd_oci_opts *o)
 				 "effective", caps_array(cfg->caps), "permitted",
 				 caps_array(cfg->caps), "inheritable", "ambient");
 
-	json_t *process =
-	    json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:o, s:b}", "terminal", 0, "user", "uid",
-		      0, "gid", 0, "args", args, "env", env, "cwd", "/", "capabilities", caps,
-		      "noNewPrivileges", (cfg->security & CROWD_SEC_NNP) != 0);
+	json_t *process = json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:o, s:b}", "terminal", 0,
+				    "user", "uid", 0, "gid", 0, "args", args, "env", env, "cwd", "/",
+				    "capabilities", caps, "noNewPrivileges",
+				    (cfg->security & CROWD_SEC_NNP) != 0);
 
 	json_t *ns = json_array();
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(ns_map); i++)

@@ -11,10 +11,10 @@
 
 struct crowd_oci_opts {
 	const struct crowd_config *cfg;
-	const char *rootfs;	  /* absolute path; "/" for the host root */
-	int ready_fd;		  /* CROWD_READY_FD inside the container; -1: none */
+	const char *rootfs;       /* absolute path; "/" for the host root */
+	int ready_fd;             /* CROWD_READY_FD inside the container; -1: none */
 	const char *cgroups_path; /* linux.cgroupsPath; NULL: leave it to the runtime */
-	bool resources;		  /* write linux.resources from cfg->limits */
+	bool resources;           /* write linux.resources from cfg->limits */
 };
 
 /* Write <bundle>/config.json. */

@@ -34,7 +34,7 @@ struct oci_run {
 	char root[PATH_MAX];   /* --root: the runtime's state directory */
 	char bundle[PATH_MAX]; /* shared bundle (no per-container cgroup), "" otherwise */
 	char rootfs[PATH_MAX];
-	char cg_parent[128]; /* runc: cgroupsPath parent "/<top>/<run>-runc" */
+	char cg_parent[128];   /* runc: cgroupsPath parent "/<top>/<run>-runc" */
 	unsigned seq;
 };
 
@@ -43,12 +43,12 @@ struct oci_inst {
 	char bundle[PATH_MAX]; /* own bundle (runc), removed on stop */
 	char pidfile[PATH_MAX];
 	char log[PATH_MAX];
-	pid_t rt_pid; /* the `run` process, our child */
+	pid_t rt_pid;          /* the `run` process, our child */
 	int rt_pidfd;
-	pid_t ctr_pid; /* the container's init on the host */
+	pid_t ctr_pid;         /* the container's init on the host */
 	int ctr_pidfd;
-	bool fd_ready;	     /* readiness through CROWD_READY_FD (else: started = ready) */
-	struct crowd_cg *cg; /* crowd's leaf around a runtime without a cgroup manager */
+	bool fd_ready;         /* readiness through CROWD_READY_FD (else: started = ready) */
+	struct crowd_cg *cg;   /* crowd's leaf around a runtime without a cgroup manager */
 };
 
 /* In the parent, before the runtime execs: into the instance's cgroup. */
@@ -59,9 +59,9 @@ static int attach_cb(pid_t pid, void *ctx, struct crowd_error *err)
 
 /* Where runc may make cgroups: every v1 hierarchy and the unified one. */
 static const char *const hier[] = {
-    "memory",	  "cpu,cpuacct", "cpu",	  "cpuacct", "cpuset",	 "pids",
-    "freezer",	  "devices",	 "blkio", "systemd", "unified",	 "net_cls",
-    "perf_event", "hugetlb",	 "rdma",  "misc",    "net_prio", "net_cls,net_prio",
+	"memory",  "cpu,cpuacct", "cpu",     "cpuacct", "cpuset", "pids",	"freezer",
+	"devices", "blkio",	  "systemd", "unified", "net_cls", "perf_event", "hugetlb",
+	"rdma",	   "misc",	  "net_prio", "net_cls,net_prio",
 };
 
 /* rmdir <hierarchy><rel> everywhere; the processes are gone by now. */
@@ -135,37 +135,34 @@ int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend
 			r = crowd_error_errno(err, errno, "mkdir %s", o->bundle);
 			goto fail;
 		}
-		struct crowd_oci_opts oo = {
-		    .cfg = run->cfg, .rootfs = o->rootfs, .ready_fd = 3, .resources = false};
+		struct crowd_oci_opts oo = {.cfg = run->cfg, .rootfs = o->rootfs,
+					    .ready_fd = 3, .resources = false};
 		if ((r = crowd_oci_write(o->bundle, &oo, err)) < 0)
 			goto fail;
-		crowd_peer_fmt(
-		    run->invocation, sizeof(run->invocation),
-		    "fork, unshare(CLONE_NEWNS), mount cgroup2 on /sys/fs/cgroup, exec %s "
-		    "--root %s --cgroup-manager=disabled run --bundle %s --preserve-fds 1 "
-		    "--pid-file <scratch>/<id>.pid <id> (not detached; readiness fd 3)%s",
-		    o->bin, o->root, o->bundle,
-		    run->cg ? "; before exec crowd moves it into the leaf <top>/<run>/<id> of "
-			      "its own cgroups, which apply the limits"
-			    : "");
+		crowd_peer_fmt(run->invocation, sizeof(run->invocation),
+			 "fork, unshare(CLONE_NEWNS), mount cgroup2 on /sys/fs/cgroup, exec %s "
+			 "--root %s --cgroup-manager=disabled run --bundle %s --preserve-fds 1 "
+			 "--pid-file <scratch>/<id>.pid <id> (not detached; readiness fd 3)%s",
+			 o->bin, o->root, o->bundle,
+			 run->cg ? "; before exec crowd moves it into the leaf <top>/<run>/<id> of "
+				   "its own cgroups, which apply the limits" :
+				   "");
 		if (limits[0] && !run->cg)
 			crowd_peer_fmt(run->unapplied, sizeof(run->unapplied),
-				       "%s (no cgroup: --cgroup-manager=disabled on a hybrid host)",
-				       limits);
+				 "%s (no cgroup: --cgroup-manager=disabled on a hybrid host)", limits);
 	} else {
-		crowd_peer_fmt(o->cg_parent, sizeof(o->cg_parent), "/%s/%s-%s", crowd_peer_top(),
-			       run->run_name, rt->name);
-		crowd_peer_fmt(
-		    run->invocation, sizeof(run->invocation),
-		    "%s --root %s run --bundle <scratch>/<id> --preserve-fds 1 --pid-file "
-		    "<scratch>/<id>.pid <id> (not detached; readiness fd 3; cgroupsPath %s/<id>)",
-		    o->bin, o->root, o->cg_parent);
+		crowd_peer_fmt(o->cg_parent, sizeof(o->cg_parent), "/%s/%s-%s", crowd_peer_top(), run->run_name,
+			 rt->name);
+		crowd_peer_fmt(run->invocation, sizeof(run->invocation),
+			 "%s --root %s run --bundle <scratch>/<id> --preserve-fds 1 --pid-file "
+			 "<scratch>/<id>.pid <id> (not detached; readiness fd 3; cgroupsPath %s/<id>)",
+			 o->bin, o->root, o->cg_parent);
 	}
 	if (!(run->cfg->ns & CLONE_NEWNS)) {
 		size_t off = strlen(run->unapplied);
 		crowd_peer_fmt(run->unapplied + off, sizeof(run->unapplied) - off,
-			       "%sns without mnt (OCI runtimes always make a mount namespace)",
-			       off ? "; " : "");
+			 "%sns without mnt (OCI runtimes always make a mount namespace)",
+			 off ? "; " : "");
 	}
 	if ((run->cfg->security & CROWD_SEC_SECCOMP) && run->cfg->seccomp) {
 		size_t off = strlen(run->unapplied);
@@ -176,7 +173,7 @@ int crowd_peer_oci_open(const struct crowd_oci_runtime *rt, struct crowd_backend
 	if (run->cfg->pod_size > 1) {
 		size_t off = strlen(run->unapplied);
 		crowd_peer_fmt(run->unapplied + off, sizeof(run->unapplied) - off, "%spod-size",
-			       off ? "; " : "");
+			 off ? "; " : "");
 	}
 	run->priv = o;
 	return 0;
@@ -222,11 +219,8 @@ int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 			c->bundle[0] = '\0';
 			return r;
 		}
-		struct crowd_oci_opts oo = {.cfg = run->cfg,
-					    .rootfs = o->rootfs,
-					    .ready_fd = 3,
-					    .cgroups_path = cgpath,
-					    .resources = true};
+		struct crowd_oci_opts oo = {.cfg = run->cfg, .rootfs = o->rootfs, .ready_fd = 3,
+					    .cgroups_path = cgpath, .resources = true};
 		if ((r = crowd_oci_write(c->bundle, &oo, err)) < 0)
 			return r;
 		bundle = c->bundle;
@@ -275,17 +269,11 @@ int crowd_peer_oci_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	argv[n++] = c->pidfile;
 	argv[n++] = c->id;
 	argv[n] = NULL;
-	struct crowd_peer_spawn s = {
-	    .argv = argv,
-	    .keep_fds = &wr,
-	    .n_keep = 1,
-	    .stdin_fd = -1,
-	    .stdout_fd = logfd,
-	    .stderr_fd = logfd,
-	    /* no PDEATHSIG: the starting thread may end before the container */
-	    .flags = rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0,
-	    .in_parent = c->cg ? attach_cb : NULL,
-	    .ctx = c->cg};
+	struct crowd_peer_spawn s = {.argv = argv, .keep_fds = &wr, .n_keep = 1, .stdin_fd = -1,
+				     .stdout_fd = logfd, .stderr_fd = logfd,
+				     /* no PDEATHSIG: the starting thread may end before the container */
+				     .flags = rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0,
+				     .in_parent = c->cg ? attach_cb : NULL, .ctx = c->cg};
 	if ((r = crowd_peer_spawn(&s, &c->rt_pid, &c->rt_pidfd, err)) < 0) {
 		crowd_cg_destroy(c->cg, NULL);
 		c->cg = NULL;
@@ -351,8 +339,7 @@ int crowd_peer_oci_ready(struct crowd_backend_run *run, struct crowd_inst *inst,
 		if (!crowd_peer_read_pidfile(c->pidfile)) {
 			if (waitpid(c->rt_pid, NULL, WNOHANG) == c->rt_pid) {
 				c->rt_pid = 0;
-				return failed(run, c, err,
-					      "runtime exited before the container started");
+				return failed(run, c, err, "runtime exited before the container started");
 			}
 			return 0;
 		}
@@ -378,14 +365,13 @@ int crowd_peer_oci_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
 	} else if (o->cg_parent[0]) {
 		char path[PATH_MAX];
 		int64_t v;
-		crowd_peer_fmt(path, sizeof(path),
-			       "/sys/fs/cgroup/memory%s/%s/memory.usage_in_bytes", o->cg_parent,
-			       c->id);
+		crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/memory%s/%s/memory.usage_in_bytes",
+			 o->cg_parent, c->id);
 		if (crowd_read_int64(path, &v, NULL) == 0) {
 			inst->sample.cgroup_bytes = v;
 		} else {
 			crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup%s/%s/memory.current",
-				       o->cg_parent, c->id);
+				 o->cg_parent, c->id);
 			if (crowd_read_int64(path, &v, NULL) == 0)
 				inst->sample.cgroup_bytes = v;
 		}
@@ -398,12 +384,10 @@ static int delete_force(const struct crowd_oci_runtime *rt, char *bin, char *roo
 			struct crowd_error *err)
 {
 	char *argv[] = {bin, "--root", root, "delete", "-f", id, NULL};
-	char *argv_d[] = {bin,	    "--root", root, "--cgroup-manager=disabled",
-			  "delete", "-f",     id,   NULL};
+	char *argv_d[] = {bin, "--root", root, "--cgroup-manager=disabled", "delete", "-f", id, NULL};
 	char out[256];
 	int r = crowd_peer_run(rt->cgroup_disabled ? argv_d : argv,
-			       rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0, 10000, out, sizeof(out),
-			       err);
+			       rt->cgroup2_ns ? CROWD_PEER_CGROUP2_NS : 0, 10000, out, sizeof(out), err);
 	if (r > 0)
 		return crowd_error_set(err, EBUSY, "%s delete -f %s: %s", rt->name, id, out);
 	return r < 0 ? r : 0;
@@ -510,10 +494,8 @@ static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 		}
 		ret->left++;
 		if (err && !err->code)
-			crowd_error_set(
-			    err, e.code ? e.code : ENOENT, "%s",
-			    have_bin ? e.msg
-				     : "container state left but no runtime binary to delete it");
+			crowd_error_set(err, e.code ? e.code : ENOENT, "%s", have_bin ? e.msg :
+					"container state left but no runtime binary to delete it");
 	}
 	closedir(d);
 	/* The runtimes' waiting `run` processes: they would recreate the state directory on
@@ -529,8 +511,7 @@ static void sweep_run(const char *dir, const void *ctx, struct crowd_sweep *ret,
 	if (base && crowd_peer_fmt(rel, sizeof(rel), "/%s/%s", crowd_peer_top(), base + 1) == 0) {
 		for (size_t i = 0; i < CROWD_ARRAY_SIZE(hier); i++) {
 			char path[PATH_MAX];
-			if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/%s%s", hier[i],
-					   rel) == 0 &&
+			if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/%s%s", hier[i], rel) == 0 &&
 			    rmdir(path) < 0 && errno != ENOENT) {
 				ret->left++;
 				if (err && !err->code)

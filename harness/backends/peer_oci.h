@@ -10,8 +10,8 @@
 #include "backend.h"
 
 struct crowd_oci_runtime {
-	const char *name; /* backend name, binary name */
-	bool cgroup2_ns;  /* spawn in a private mount namespace with cgroup2 at /sys/fs/cgroup */
+	const char *name;    /* backend name, binary name */
+	bool cgroup2_ns;     /* spawn in a private mount namespace with cgroup2 at /sys/fs/cgroup */
 	bool cgroup_disabled; /* --cgroup-manager=disabled: no cgroup, limits unapplied */
 };
 

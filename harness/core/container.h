@@ -25,8 +25,7 @@ struct crowd_ns_desc {
 };
 extern const struct crowd_ns_desc crowd_ns_table[];
 extern const unsigned crowd_ns_table_len;
-#define CROWD_NS_DEFAULT                                                                           \
-	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+#define CROWD_NS_DEFAULT (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 /* Parse "pid,mnt,..." or "all" or "none" into CLONE_NEW* flags. On a bad name, -EINVAL and
  * err says which name and what is allowed. */
 int crowd_ns_parse(const char *list, unsigned long *ret_flags, struct crowd_error *err);
@@ -36,37 +35,37 @@ void crowd_ns_format(unsigned long flags, char *buf, size_t len);
 struct crowd_pod; /* K containers sharing net, ipc and uts namespaces of an infra process */
 
 struct crowd_ctr_spec {
-	unsigned long ns;   /* CLONE_NEW* flags */
-	const char *rootfs; /* directory to pivot_root into; NULL: host root */
+	unsigned long ns;            /* CLONE_NEW* flags */
+	const char *rootfs;          /* directory to pivot_root into; NULL: host root */
 	struct crowd_cg_limits limits;
 	enum crowd_caps_profile caps;
-	bool rootless;			     /* user namespace mapping root to the caller */
-	const char *hostname;		     /* with a uts namespace; NULL: "crowd" */
-	char *const *argv;		     /* argv[0] is looked up in PATH inside the container */
-	char *const *envp;		     /* NULL: a minimal PATH/HOME/TERM */
-	int stdio[3];			     /* fds for 0,1,2 in the child; -1: /dev/null */
-	bool ready_pipe;		     /* give the workload CROWD_READY_FD */
-	struct crowd_pod *pod;		     /* join this pod's namespaces; NULL: none */
-	const char *cgroup_leaf;	     /* NULL: the container id */
-	bool single;			     /* the only container with this rootfs in this process:
-					      * pivot in the child, no shared mount-ns template */
-	unsigned security;		     /* CROWD_SEC_* features (security.h); default: all */
+	bool rootless;               /* user namespace mapping root to the caller */
+	const char *hostname;        /* with a uts namespace; NULL: "crowd" */
+	char *const *argv;           /* argv[0] is looked up in PATH inside the container */
+	char *const *envp;           /* NULL: a minimal PATH/HOME/TERM */
+	int stdio[3];                /* fds for 0,1,2 in the child; -1: /dev/null */
+	bool ready_pipe;             /* give the workload CROWD_READY_FD */
+	struct crowd_pod *pod;       /* join this pod's namespaces; NULL: none */
+	const char *cgroup_leaf;     /* NULL: the container id */
+	bool single;                 /* the only container with this rootfs in this process:
+				      * pivot in the child, no shared mount-ns template */
+	unsigned security;           /* CROWD_SEC_* features (security.h); default: all */
 	const struct crowd_seccomp *seccomp; /* with CROWD_SEC_SECCOMP; NULL: the default */
 };
 void crowd_ctr_spec_init(struct crowd_ctr_spec *spec);
 
 struct crowd_ctr {
-	char id[37];  /* UUID */
-	pid_t pid;    /* in crowd's pid namespace */
-	int pidfd;    /* -1 when the kernel gave none */
-	int ready_fd; /* read end of the readiness pipe, or -1 */
+	char id[37];                 /* UUID */
+	pid_t pid;                   /* in crowd's pid namespace */
+	int pidfd;                   /* -1 when the kernel gave none */
+	int ready_fd;                /* read end of the readiness pipe, or -1 */
 	struct crowd_cg *cg;
-	uint64_t pidns_ino;  /* inode of /proc/PID/ns/pid */
-	int64_t t_cgroup_ns; /* CLOCK_MONOTONIC: cgroup made, limits written */
-	int64_t t_clone_ns;  /* clone returned (the earlier of parent and child) */
-	int64_t t_setup_ns;  /* child finished setup, just before exec (sent by the child) */
+	uint64_t pidns_ino;          /* inode of /proc/PID/ns/pid */
+	int64_t t_cgroup_ns;         /* CLOCK_MONOTONIC: cgroup made, limits written */
+	int64_t t_clone_ns;          /* clone returned (the earlier of parent and child) */
+	int64_t t_setup_ns;          /* child finished setup, just before exec (sent by the child) */
 	bool reaped;
-	int status; /* wait status once reaped */
+	int status;                  /* wait status once reaped */
 };
 
 /* Start a container in run's cgroup. On failure nothing is left: the half-set-up child is

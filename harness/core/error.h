@@ -7,21 +7,21 @@
 #include <errno.h>
 
 struct crowd_error {
-	int code;      /* positive errno, 0 when no error */
-	char msg[248]; /* "what failed: why" */
+	int code;       /* positive errno, 0 when no error */
+	char msg[248];  /* "what failed: why" */
 };
 
 /* Fill err (may be NULL) and return -code. code is a positive errno. */
 int crowd_error_set(struct crowd_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* Like crowd_error_set, adding ": strerror(code)". */
 int crowd_error_errno(struct crowd_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* Put "context: " in front of the message already in err; return -err->code. */
 int crowd_error_prefix(struct crowd_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 void crowd_error_clear(struct crowd_error *err);
 

@@ -35,7 +35,7 @@ static pthread_cond_t maker_cond = PTHREAD_COND_INITIALIZER;
 static struct crowd_netns_job *maker_head;
 static pthread_once_t maker_once = PTHREAD_ONCE_INIT;
 static bool maker_running;
-static pid_t maker_pid;	    /* the process the maker runs in (a fork has no maker thread) */
+static pid_t maker_pid; /* the process the maker runs in (a fork has no maker thread) */
 static int maker_home = -1; /* the maker's own network namespace, to go back to */
 /* One namespace made on a prefetch, for the next job (under maker_lock). */
 static struct {

@@ -115,8 +115,8 @@ int crowd_pod_create(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec
 	    .hostname = spec && spec->hostname ? spec->hostname : "crowd-pod",
 	};
 	bool in_cgroup;
-	pid_t pid = crowd_spawn(CROWD_POD_NS, 0, pod->cg ? crowd_cg_clone_fd(pod->cg) : -1,
-				infra_main, &ic, &pod->pidfd, &in_cgroup, err);
+	pid_t pid = crowd_spawn(CROWD_POD_NS, 0, pod->cg ? crowd_cg_clone_fd(pod->cg) : -1, infra_main,
+				&ic, &pod->pidfd, &in_cgroup, err);
 	if (pid < 0) {
 		r = crowd_error_prefix(err, "pod: the infra process");
 		goto fail;

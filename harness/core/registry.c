@@ -23,7 +23,7 @@ static size_t reg_len, reg_cap;
 static char reg_dir_cache[256];
 static bool reg_dir_made;
 
-static const char *const cg_hierarchies[] = {"unified", "memory", "pids",    "cpu",
+static const char *const cg_hierarchies[] = {"unified", "memory", "pids",   "cpu",
 					     "cpuacct", "cpuset", "freezer", "devices"};
 
 int crowd_uuid_new(char out[CROWD_UUID_LEN + 1], struct crowd_error *err)
@@ -230,8 +230,7 @@ unlock:
 	if (fd < 0 && errno == ENOENT) {
 		/* Another crowd with the same <top> removed the directory when it emptied it. */
 		if (reg_dir_make(reg_dir_cache, NULL) == 0)
-			fd =
-			    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	}
 	if (fd < 0 || crowd_write_all(fd, text, strlen(text)) < 0) {
 		int e2 = errno;

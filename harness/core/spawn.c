@@ -42,8 +42,8 @@ static _Noreturn void spawn_child_main(void *p)
  * nothing the parent owns except its own stack, and must not wait for the parent. */
 #if defined(__x86_64__)
 #define SPAWN_SHARED_VM 1
-#define SPAWN_STACK	(256 * 1024)
-#define SPAWN_GUARD	4096
+#define SPAWN_STACK (256 * 1024)
+#define SPAWN_GUARD 4096
 
 /* clone3 that starts the child on args->stack: it calls entry(arg) there and exits if that
  * returns; the parent gets the pid or a negative errno. (syscall() cannot do this: the child
@@ -192,8 +192,8 @@ static pid_t ctr_clone(unsigned long flags, unsigned opts, int cg_fd, struct spa
 	*ret_pidfd = -1;
 #ifdef SPAWN_SHARED_VM
 	if (stack) {
-		pid = clone(legacy_child_main, (char *)stack + SPAWN_STACK,
-			    (int)(flags | vm | SIGCHLD), ch);
+		pid = clone(legacy_child_main, (char *)stack + SPAWN_STACK, (int)(flags | vm | SIGCHLD),
+			    ch);
 		if (pid < 0)
 			return ERRNO_SET(err, errno, "clone");
 		return pid;
@@ -209,8 +209,9 @@ static pid_t ctr_clone(unsigned long flags, unsigned opts, int cg_fd, struct spa
 
 /* Signals stay blocked in the cloning thread while a child shares its memory: a handler
  * running in the child would run on the harness's data. The child unblocks what it wants. */
-static pid_t ctr_clone_masked(unsigned long flags, unsigned opts, int cg_fd, struct spawn_child *ch,
-			      int *ret_pidfd, bool *ret_in_cgroup, struct crowd_error *err)
+static pid_t ctr_clone_masked(unsigned long flags, unsigned opts, int cg_fd,
+			      struct spawn_child *ch, int *ret_pidfd, bool *ret_in_cgroup,
+			      struct crowd_error *err)
 {
 	sigset_t all, old;
 

@@ -55,13 +55,12 @@ bool crowd_density_limit(const struct crowd_launch *l, int code, const char *msg
 	switch (code) {
 	case EAGAIN:
 		if (pids_limit(l, &max, &cur, where, sizeof(where)) && cur >= max - 1) {
-			snprintf(buf, len, "pids.max=%lld at %s (pids.current %lld)",
-				 (long long)max, where, (long long)cur);
+			snprintf(buf, len, "pids.max=%lld at %s (pids.current %lld)", (long long)max,
+				 where, (long long)cur);
 		} else {
 			getrlimit(RLIMIT_NPROC, &rl);
-			snprintf(buf, len,
-				 "EAGAIN: kernel.pid_max=%lld, kernel.threads-max=%lld, "
-				 "RLIMIT_NPROC=%lld (%s)",
+			snprintf(buf, len, "EAGAIN: kernel.pid_max=%lld, kernel.threads-max=%lld, "
+					   "RLIMIT_NPROC=%lld (%s)",
 				 (long long)read_sysctl("/proc/sys/kernel/pid_max"),
 				 (long long)read_sysctl("/proc/sys/kernel/threads-max"),
 				 (long long)rl.rlim_cur, msg);
@@ -71,10 +70,8 @@ bool crowd_density_limit(const struct crowd_launch *l, int code, const char *msg
 		/* Namespaces count against user.max_*_namespaces; memory cgroups against the
 		 * 65535 ids of the memory controller. */
 		if (strstr(msg, "cgroup") || strstr(msg, "mkdir")) {
-			snprintf(buf, len,
-				 "ENOSPC making a cgroup: memory cgroup ids (at most 65535) "
-				 "or cgroup.max.descendants (%s)",
-				 msg);
+			snprintf(buf, len, "ENOSPC making a cgroup: memory cgroup ids (at most 65535) "
+					   "or cgroup.max.descendants (%s)", msg);
 			return true;
 		}
 		size_t off = (size_t)snprintf(buf, len, "ENOSPC: namespace limits");
@@ -83,11 +80,9 @@ bool crowd_density_limit(const struct crowd_launch *l, int code, const char *msg
 				continue;
 			char p[96];
 			snprintf(p, sizeof(p), "/proc/sys/user/max_%s_namespaces",
-				 !strcmp(crowd_ns_table[i].name, "mnt") ? "mnt"
-									: crowd_ns_table[i].name);
-			off +=
-			    (size_t)snprintf(buf + off, len - off, " user.max_%s_namespaces=%lld",
-					     crowd_ns_table[i].name, (long long)read_sysctl(p));
+				 !strcmp(crowd_ns_table[i].name, "mnt") ? "mnt" : crowd_ns_table[i].name);
+			off += (size_t)snprintf(buf + off, len - off, " user.max_%s_namespaces=%lld",
+						crowd_ns_table[i].name, (long long)read_sysctl(p));
 		}
 		if (off < len)
 			snprintf(buf + off, len - off, " (%s)", msg);
@@ -105,8 +100,7 @@ bool crowd_density_limit(const struct crowd_launch *l, int code, const char *msg
 	case ENOMEM: {
 		struct crowd_meminfo mi;
 		if (crowd_mem_host(&mi, NULL) == 0)
-			snprintf(buf, len,
-				 "ENOMEM: MemAvailable %lld bytes, vm.max_map_count=%lld (%s)",
+			snprintf(buf, len, "ENOMEM: MemAvailable %lld bytes, vm.max_map_count=%lld (%s)",
 				 (long long)mi.available_bytes,
 				 (long long)read_sysctl("/proc/sys/vm/max_map_count"), msg);
 		else
@@ -174,9 +168,8 @@ static void measure_step(struct crowd_launch *l, size_t from, const struct crowd
 	if (l->have_mem_after && now_ready > prev_ready) {
 		double added = now_ready - prev_ready;
 		s->mem_available_per_instance_bytes =
-		    (double)(prev->available_bytes - l->mem_after.available_bytes) / added;
-		s->slab_per_instance_bytes =
-		    (double)(l->mem_after.slab_bytes - prev->slab_bytes) / added;
+			(double)(prev->available_bytes - l->mem_after.available_bytes) / added;
+		s->slab_per_instance_bytes = (double)(l->mem_after.slab_bytes - prev->slab_bytes) / added;
 	} else {
 		s->mem_available_per_instance_bytes = s->slab_per_instance_bytes = -1;
 	}
@@ -184,7 +177,7 @@ static void measure_step(struct crowd_launch *l, size_t from, const struct crowd
 }
 
 static void stop(struct crowd_density_result *r, enum crowd_density_stop why, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static void stop(struct crowd_density_result *r, enum crowd_density_stop why, const char *fmt, ...)
 {
 	va_list ap;
@@ -259,8 +252,7 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 	r->budget_bytes = o->memory_budget_bytes;
 	r->pids_current = -1;
 	if (o->memory_budget_pct >= 0 && l->have_mem_before)
-		r->budget_bytes =
-		    (int64_t)((double)l->mem_before.available_bytes * o->memory_budget_pct / 100.0);
+		r->budget_bytes = (int64_t)((double)l->mem_before.available_bytes * o->memory_budget_pct / 100.0);
 	l->stop_on_failure = true;
 	int64_t t_start = crowd_now_ns();
 	double first_rps = -1;
@@ -281,12 +273,10 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 		if (pids_limit(l, &pmax, &pcur, where, sizeof(where))) {
 			unsigned up = ready_total(l);
 			int64_t per_inst = up && pcur > 0 ? (pcur + up - 1) / up : 1;
-			int64_t room =
-			    (pmax - pcur) / (per_inst ? per_inst : 1) / (int64_t)l->n_avail;
+			int64_t room = (pmax - pcur) / (per_inst ? per_inst : 1) / (int64_t)l->n_avail;
 			if (room <= 0) {
-				stop(r, CROWD_DENSITY_KERNEL_LIMIT,
-				     "pids.max=%lld at %s (pids.current %lld)", (long long)pmax,
-				     where, (long long)pcur);
+				stop(r, CROWD_DENSITY_KERNEL_LIMIT, "pids.max=%lld at %s (pids.current %lld)",
+				     (long long)pmax, where, (long long)pcur);
 				break;
 			}
 			if ((int64_t)(next - per) > room)
@@ -307,8 +297,8 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 		}
 		if (push_step(r, &s) < 0) {
 			stop(r, CROWD_DENSITY_FAILURE, "out of memory keeping step %u", step);
-			return crowd_error_set(err, ENOMEM,
-					       "density: out of memory keeping step %u", step);
+			return crowd_error_set(err, ENOMEM, "density: out of memory keeping step %u",
+					       step);
 		}
 		r->max_count = s.count;
 		r->ramp_ns = crowd_now_ns() - t_start;
@@ -328,36 +318,28 @@ int crowd_density_run(struct crowd_launch *l, const struct crowd_density_opts *o
 				stop(r, CROWD_DENSITY_FAILURE, "a start failed: %.400s", gerr.msg);
 			break;
 		}
-		if (g <
-		    0) { /* the launcher itself failed (no starter thread): nothing more starts */
+		if (g < 0) { /* the launcher itself failed (no starter thread): nothing more starts */
 			stop(r, CROWD_DENSITY_FAILURE, "%.400s", gerr.msg);
 			*err = gerr;
 			return g;
 		}
-		int64_t used = l->have_mem_after
-				   ? l->mem_before.available_bytes - l->mem_after.available_bytes
-				   : 0;
+		int64_t used = l->have_mem_after ? l->mem_before.available_bytes - l->mem_after.available_bytes : 0;
 		if (r->budget_bytes >= 0 && used > r->budget_bytes) {
-			stop(r, CROWD_DENSITY_MEMORY_BUDGET,
-			     "MemAvailable dropped %lld bytes > budget %lld bytes", (long long)used,
-			     (long long)r->budget_bytes);
+			stop(r, CROWD_DENSITY_MEMORY_BUDGET, "MemAvailable dropped %lld bytes > budget %lld bytes",
+			     (long long)used, (long long)r->budget_bytes);
 			break;
 		}
 		if (o->slo_spinup_p99_ns >= 0 && s.spinup_p99_ns > o->slo_spinup_p99_ns) {
-			stop(r, CROWD_DENSITY_SLO_SPINUP_P99,
-			     "step %u spin-up p99 %lld ns > %lld ns", step,
+			stop(r, CROWD_DENSITY_SLO_SPINUP_P99, "step %u spin-up p99 %lld ns > %lld ns", step,
 			     (long long)s.spinup_p99_ns, (long long)o->slo_spinup_p99_ns);
 			break;
 		}
 		if (o->slo_throughput_drop_pct >= 0 && first_rps > 0 && s.rps_per_instance >= 0 &&
-		    (first_rps - s.rps_per_instance) / first_rps * 100.0 >
-			o->slo_throughput_drop_pct) {
+		    (first_rps - s.rps_per_instance) / first_rps * 100.0 > o->slo_throughput_drop_pct) {
 			stop(r, CROWD_DENSITY_SLO_THROUGHPUT_DROP,
-			     "req/s per instance %.1f is %.1f%% below the first step's %.1f (> "
-			     "%.1f%%)",
-			     s.rps_per_instance,
-			     (first_rps - s.rps_per_instance) / first_rps * 100.0, first_rps,
-			     o->slo_throughput_drop_pct);
+			     "req/s per instance %.1f is %.1f%% below the first step's %.1f (> %.1f%%)",
+			     s.rps_per_instance, (first_rps - s.rps_per_instance) / first_rps * 100.0,
+			     first_rps, o->slo_throughput_drop_pct);
 			break;
 		}
 		if (next >= o->max_count) {

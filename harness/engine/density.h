@@ -13,29 +13,29 @@
 #include "results/results.h"
 
 struct crowd_density_opts {
-	unsigned step;			/* instances per step per backend; 0: +10%, at least 10 */
-	unsigned max_count;		/* per backend */
-	int64_t memory_budget_bytes;	/* host MemAvailable drop allowed; -1: none */
-	double memory_budget_pct;	/* the same as % of MemAvailable at start; < 0: none */
-	int64_t slo_spinup_p99_ns;	/* a step's p99 spin-up above this stops; -1: none */
+	unsigned step;                  /* instances per step per backend; 0: +10%, at least 10 */
+	unsigned max_count;             /* per backend */
+	int64_t memory_budget_bytes;    /* host MemAvailable drop allowed; -1: none */
+	double memory_budget_pct;       /* the same as % of MemAvailable at start; < 0: none */
+	int64_t slo_spinup_p99_ns;      /* a step's p99 spin-up above this stops; -1: none */
 	double slo_throughput_drop_pct; /* rps/instance drop vs the first step, %; < 0: none */
-	unsigned load_sample;		/* instances loaded per step (default 20) */
-	bool final_check;		/* with HTTP: every instance answers at the end */
+	unsigned load_sample;           /* instances loaded per step (default 20) */
+	bool final_check;               /* with HTTP: every instance answers at the end */
 };
 void crowd_density_opts_init(struct crowd_density_opts *o);
 
 struct crowd_density_result {
 	struct crowd_density_step *steps;
 	size_t n_steps, cap_steps;
-	unsigned max_count; /* instances up (ready) when it stopped, all backends */
+	unsigned max_count;             /* instances up (ready) when it stopped, all backends */
 	enum crowd_density_stop stopped_by;
 	bool interrupted;
 	char detail[512];
-	int64_t ramp_ns;	   /* first start to the end of the last step */
-	int64_t budget_bytes;	   /* the memory budget in bytes, -1: none */
-	size_t answering, checked; /* final check: instances that answered HTTP / loaded */
-	size_t retried;		   /* of those, how many needed a second try */
-	int64_t pids_current;	   /* pids in the run's cgroup at the end, -1 unknown */
+	int64_t ramp_ns;                /* first start to the end of the last step */
+	int64_t budget_bytes;           /* the memory budget in bytes, -1: none */
+	size_t answering, checked;      /* final check: instances that answered HTTP / loaded */
+	size_t retried;                 /* of those, how many needed a second try */
+	int64_t pids_current;           /* pids in the run's cgroup at the end, -1 unknown */
 };
 
 typedef void (*crowd_density_step_fn)(const struct crowd_density_result *r, void *ctx);

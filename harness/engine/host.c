@@ -38,7 +38,7 @@ static void host_cpu_model(struct crowd_host *h)
 /* From the crowd-topo helper (topology.h): counts -1 and the reason when it is unavailable. */
 static void host_topology(struct crowd_host *h)
 {
-	struct crowd_error err = {0};
+	struct crowd_error err = { 0 };
 	const struct crowd_topo *t = crowd_topo_get(&err);
 
 	h->packages = h->numa_nodes = h->cores = h->pus = -1;
@@ -157,12 +157,11 @@ json_t *crowd_host_json(const struct crowd_host *h)
 		json_array_append_new(caches, json_pack("{s:I,s:s,s:o,s:I}", "level",
 							(json_int_t)h->caches[i].level, "kind",
 							h->caches[i].kind, "size_bytes",
-							int_or_null(h->caches[i].size_bytes),
-							"count", (json_int_t)h->caches[i].count));
-	json_t *topo =
-	    json_pack("{s:o,s:o,s:o,s:o,s:o}", "packages", int_or_null(h->packages), "numa_nodes",
-		      int_or_null(h->numa_nodes), "cores", int_or_null(h->cores), "pus",
-		      int_or_null(h->pus), "caches", caches);
+							int_or_null(h->caches[i].size_bytes), "count",
+							(json_int_t)h->caches[i].count));
+	json_t *topo = json_pack("{s:o,s:o,s:o,s:o,s:o}", "packages", int_or_null(h->packages),
+				 "numa_nodes", int_or_null(h->numa_nodes), "cores",
+				 int_or_null(h->cores), "pus", int_or_null(h->pus), "caches", caches);
 	if (topo && h->topology_error[0])
 		json_object_set_new(topo, "error", json_string(h->topology_error));
 
@@ -173,15 +172,16 @@ json_t *crowd_host_json(const struct crowd_host *h)
 	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
 		json_array_append_new(ns, json_string(t));
 
-	json_t *userns =
-	    json_pack("{s:o,s:o,s:b}", "max_user_namespaces", int_or_null(h->max_user_namespaces),
-		      "unprivileged_userns_clone", int_or_null(h->unprivileged_userns_clone),
-		      "allowed", h->userns_allowed);
-	return json_pack(
-	    "{s:s,s:s,s:s,s:s,s:o,s:{s:o,s:o},s:s?,s:o,s:o,s:s,s:I}", "kernel", h->kernel,
-	    "kernel_release", h->kernel_release, "machine", h->machine, "cpu_model", h->cpu_model,
-	    "topology", topo, "memory", "total_bytes", int_or_null(h->mem_total_bytes),
-	    "available_bytes", int_or_null(h->mem_available_bytes), "cgroup_layout",
-	    h->cgroup_layout[0] ? h->cgroup_layout : NULL, "namespaces", ns, "user_namespaces",
-	    userns, "capabilities", h->caps, "uid", (json_int_t)h->uid);
+	json_t *userns = json_pack("{s:o,s:o,s:b}", "max_user_namespaces",
+				   int_or_null(h->max_user_namespaces), "unprivileged_userns_clone",
+				   int_or_null(h->unprivileged_userns_clone), "allowed",
+				   h->userns_allowed);
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:{s:o,s:o},s:s?,s:o,s:o,s:s,s:I}", "kernel",
+			 h->kernel, "kernel_release", h->kernel_release, "machine", h->machine,
+			 "cpu_model", h->cpu_model, "topology", topo, "memory", "total_bytes",
+			 int_or_null(h->mem_total_bytes), "available_bytes",
+			 int_or_null(h->mem_available_bytes), "cgroup_layout",
+			 h->cgroup_layout[0] ? h->cgroup_layout : NULL, "namespaces", ns,
+			 "user_namespaces", userns, "capabilities", h->caps, "uid",
+			 (json_int_t)h->uid);
 }

@@ -13,14 +13,14 @@
 #define CROWD_HOST_MAX_CACHES 8
 
 struct crowd_host_cache {
-	unsigned level;	    /* 1, 2, 3 */
-	const char *kind;   /* "data", "instruction", "unified" */
-	int64_t size_bytes; /* of one cache */
-	unsigned count;	    /* how many of them */
+	unsigned level;        /* 1, 2, 3 */
+	const char *kind;      /* "data", "instruction", "unified" */
+	int64_t size_bytes;    /* of one cache */
+	unsigned count;        /* how many of them */
 };
 
 struct crowd_host {
-	char kernel[400];	 /* "Linux 6.18.0 #1 SMP ... x86_64" */
+	char kernel[400];          /* "Linux 6.18.0 #1 SMP ... x86_64" */
 	char kernel_release[65]; /* "6.18.0" */
 	char machine[65];
 	char cpu_model[128];
@@ -30,12 +30,12 @@ struct crowd_host {
 	unsigned n_caches;
 	char topology_error[256]; /* why the topology is missing, "" if present */
 	int64_t mem_total_bytes, mem_available_bytes;
-	char cgroup_layout[16]; /* "unified", "legacy", "hybrid", "" if undetected */
-	char namespaces[160];	/* space-separated kinds in /proc/self/ns: "cgroup ipc mnt ..." */
-	int64_t max_user_namespaces;   /* /proc/sys/user/max_user_namespaces, -1 absent */
-	int unprivileged_userns_clone; /* /proc/sys/kernel/unprivileged_userns_clone, -1 absent */
-	bool userns_allowed;	       /* for an unprivileged user */
-	char caps[1024];	       /* cap_to_text() of our own process */
+	char cgroup_layout[16];   /* "unified", "legacy", "hybrid", "" if undetected */
+	char namespaces[160];     /* space-separated kinds in /proc/self/ns: "cgroup ipc mnt ..." */
+	int64_t max_user_namespaces;     /* /proc/sys/user/max_user_namespaces, -1 absent */
+	int unprivileged_userns_clone;   /* /proc/sys/kernel/unprivileged_userns_clone, -1 absent */
+	bool userns_allowed;             /* for an unprivileged user */
+	char caps[1024];                 /* cap_to_text() of our own process */
 	unsigned uid;
 };
 

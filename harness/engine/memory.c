@@ -40,8 +40,7 @@ int crowd_mem_pids(const pid_t *pids, size_t n, int64_t *ret_pss_bytes, int64_t 
 		if (mem_one(pids[i], &pss, &rss) == 0)
 			seen++;
 	if (n && !seen)
-		return crowd_error_set(err, ESRCH, "smaps_rollup: none of %zu processes readable",
-				       n);
+		return crowd_error_set(err, ESRCH, "smaps_rollup: none of %zu processes readable", n);
 	*ret_pss_bytes = pss;
 	*ret_rss_bytes = rss;
 	return 0;

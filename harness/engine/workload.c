@@ -10,12 +10,12 @@ static const char *const cpu_args[] = {NULL};
 static const char *const mem_args[] = {"--bytes", "16M", NULL};
 
 const struct crowd_workload crowd_workloads[] = {
-    {"httpd", "tiny HTTP/1.1 server on port 8080", "/bin/httpd", httpd_args, 8080, CROWD_READY_FD,
-     true},
-    {"idle", "pause-like: signals ready and waits", "/bin/idle", none_args, 0, CROWD_READY_FD,
-     false},
-    {"cpu", "burns CPU in fixed work units", "/bin/cpu", cpu_args, 0, CROWD_READY_FD, false},
-    {"mem", "touches 16 MiB and holds it", "/bin/mem", mem_args, 0, CROWD_READY_FD, false},
+	{"httpd", "tiny HTTP/1.1 server on port 8080", "/bin/httpd", httpd_args, 8080,
+	 CROWD_READY_FD, true},
+	{"idle", "pause-like: signals ready and waits", "/bin/idle", none_args, 0, CROWD_READY_FD,
+	 false},
+	{"cpu", "burns CPU in fixed work units", "/bin/cpu", cpu_args, 0, CROWD_READY_FD, false},
+	{"mem", "touches 16 MiB and holds it", "/bin/mem", mem_args, 0, CROWD_READY_FD, false},
 };
 const unsigned crowd_workloads_len = sizeof(crowd_workloads) / sizeof(crowd_workloads[0]);
 
@@ -65,22 +65,19 @@ int crowd_workload_parse(const char *text, struct crowd_workload_inst *ret, stru
 		char *copy = strdup(p), *save = NULL;
 		if (!copy)
 			return crowd_error_set(err, ENOMEM, "--workload: out of memory");
-		for (char *tok = strtok_r(copy, " \t", &save); tok;
-		     tok = strtok_r(NULL, " \t", &save)) {
+		for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 			if (n + 1 >= sizeof(args) / sizeof(args[0])) {
 				free(copy);
-				return crowd_error_set(err, EINVAL,
-						       "--workload cmd: at most 30 arguments");
+				return crowd_error_set(err, EINVAL, "--workload cmd: at most 30 arguments");
 			}
 			args[n++] = tok;
 		}
 		args[n] = NULL;
 		if (n == 0 || args[0][0] != '/') {
 			free(copy);
-			return crowd_error_set(
-			    err, EINVAL,
-			    "--workload '%s': cmd: needs an absolute PATH (cmd:/bin/sleep 60)",
-			    text);
+			return crowd_error_set(err, EINVAL,
+					       "--workload '%s': cmd: needs an absolute PATH (cmd:/bin/sleep 60)",
+					       text);
 		}
 		ret->cmd_desc = (struct crowd_workload){.name = "cmd",
 							.help = "a command of the user's",
@@ -111,9 +108,9 @@ int crowd_workload_parse(const char *text, struct crowd_workload_inst *ret, stru
 		}
 		return 0;
 	}
-	return crowd_error_set(
-	    err, EINVAL, "--workload '%s': unknown (allowed: httpd, idle, cpu, mem, cmd:PATH ARGS)",
-	    text);
+	return crowd_error_set(err, EINVAL,
+			       "--workload '%s': unknown (allowed: httpd, idle, cpu, mem, cmd:PATH ARGS)",
+			       text);
 }
 
 int crowd_workload_argv(const struct crowd_workload_inst *w, const char *prefix, unsigned port,

@@ -10,7 +10,7 @@
 #include "core/error.h"
 
 enum crowd_ready_kind {
-	CROWD_READY_FD,	     /* writes one byte to CROWD_READY_FD */
+	CROWD_READY_FD,      /* writes one byte to CROWD_READY_FD */
 	CROWD_READY_TCP,     /* probe: TCP connect inside the container's network namespace */
 	CROWD_READY_CONSOLE, /* a line on the console (VMs) */
 	CROWD_READY_EXEC,    /* nothing better: ready once exec succeeded */
@@ -20,11 +20,11 @@ const char *crowd_ready_kind_name(enum crowd_ready_kind k);
 struct crowd_workload {
 	const char *name;
 	const char *help;
-	const char *path;	 /* inside the rootfs, e.g. "/bin/httpd" */
+	const char *path;        /* inside the rootfs, e.g. "/bin/httpd" */
 	const char *const *args; /* extra arguments after argv[0], NULL-terminated */
-	uint16_t port;		 /* where it listens, 0: none */
+	uint16_t port;           /* where it listens, 0: none */
 	enum crowd_ready_kind ready;
-	bool http; /* serves HTTP: load can run */
+	bool http;               /* serves HTTP: load can run */
 };
 extern const struct crowd_workload crowd_workloads[];
 extern const unsigned crowd_workloads_len;
@@ -33,13 +33,12 @@ extern const unsigned crowd_workloads_len;
 struct crowd_workload_inst {
 	const struct crowd_workload *desc; /* for cmd: a descriptor owned by this struct */
 	struct crowd_workload cmd_desc;
-	char *argv[32]; /* full argv (argv[0] = path), NULL-terminated */
+	char *argv[32];                    /* full argv (argv[0] = path), NULL-terminated */
 	char name[32];
 };
 /* Parse --workload: "httpd", "idle", "cpu", "mem" or "cmd:PATH ARGS"; -EINVAL with a message
  * naming what is allowed. */
-int crowd_workload_parse(const char *text, struct crowd_workload_inst *ret,
-			 struct crowd_error *err);
+int crowd_workload_parse(const char *text, struct crowd_workload_inst *ret, struct crowd_error *err);
 void crowd_workload_inst_free(struct crowd_workload_inst *w);
 /* The argv of one instance: w's, with the value after "--port" replaced by port (when
  * port > 0) and argv[0] prefixed by prefix (the rootfs, for processes run on the host; NULL:

@@ -14,7 +14,7 @@
 
 #define CROWD_HIST_SUB_BITS 7
 #define CROWD_HIST_MAX_BITS 40 /* values >= 2^40 ns (~18 min) land in the last bucket */
-#define CROWD_HIST_BUCKETS  ((CROWD_HIST_MAX_BITS - CROWD_HIST_SUB_BITS + 1) << CROWD_HIST_SUB_BITS)
+#define CROWD_HIST_BUCKETS ((CROWD_HIST_MAX_BITS - CROWD_HIST_SUB_BITS + 1) << CROWD_HIST_SUB_BITS)
 
 struct crowd_hist {
 	uint64_t n;

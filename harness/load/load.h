@@ -13,22 +13,22 @@
 #include "core/error.h"
 
 struct crowd_load_target {
-	int netns_fd;  /* network namespace to connect from; -1: the caller's own */
-	char addr[64]; /* numeric IPv4 or IPv6 address, e.g. "127.0.0.1", "::1" */
+	int netns_fd;      /* network namespace to connect from; -1: the caller's own */
+	char addr[64];     /* numeric IPv4 or IPv6 address, e.g. "127.0.0.1", "::1" */
 	unsigned port;
-	const char *path; /* request path, "/" when NULL */
+	const char *path;  /* request path, "/" when NULL */
 };
 
 struct crowd_load_result {
-	uint64_t requests;	 /* complete responses, any status */
-	uint64_t bytes;		 /* bytes read, headers included */
-	uint64_t errors;	 /* sum of the kinds below */
+	uint64_t requests;       /* complete responses, any status */
+	uint64_t bytes;          /* bytes read, headers included */
+	uint64_t errors;         /* sum of the kinds below */
 	uint64_t connect_errors; /* refused, unreachable, connect failed */
-	uint64_t read_errors;	/* reset, server closed before a complete response, partial reads */
-	uint64_t write_errors;	/* send failed */
-	uint64_t parse_errors;	/* malformed response */
-	uint64_t timeouts;	/* no progress within timeout_ns in any state */
-	uint64_t status_errors; /* responses with a status outside 2xx (also counted in requests) */
+	uint64_t read_errors;    /* reset, server closed before a complete response, partial reads */
+	uint64_t write_errors;   /* send failed */
+	uint64_t parse_errors;   /* malformed response */
+	uint64_t timeouts;       /* no progress within timeout_ns in any state */
+	uint64_t status_errors;  /* responses with a status outside 2xx (also counted in requests) */
 	double rps, bytes_per_s;
 	int64_t first_response_ns; /* CLOCK_MONOTONIC, absolute, of the first 2xx; -1: none */
 	int64_t p50_ns, p90_ns, p99_ns, max_ns;
@@ -39,10 +39,10 @@ struct crowd_load_totals {
 	uint64_t requests, bytes, errors;
 	uint64_t connect_errors, read_errors, write_errors, parse_errors, timeouts, status_errors;
 	double total_rps, bytes_per_s;
-	double fairness;       /* Jain's index of the targets' rps, 1/n..1; 0 when nothing ran */
-	int64_t client_cpu_ns; /* CPU time of the load threads (CLOCK_THREAD_CPUTIME_ID summed) */
-	int64_t duration_ns;   /* measured wall time of the load */
-	unsigned threads;      /* worker threads used */
+	double fairness;        /* Jain's index of the targets' rps, 1/n..1; 0 when nothing ran */
+	int64_t client_cpu_ns;  /* CPU time of the load threads (CLOCK_THREAD_CPUTIME_ID summed) */
+	int64_t duration_ns;    /* measured wall time of the load */
+	unsigned threads;       /* worker threads used */
 	int64_t p50_ns, p90_ns, p99_ns, max_ns, min_ns; /* over all targets */
 	double mean_ns, stddev_ns;
 };

@@ -12,17 +12,17 @@
 
 /* One backend of one folder: the summary of the metric's ok samples. */
 struct crowd_history_row {
-	size_t index;	  /* position of the folder in time order, from 0 */
-	char started[32]; /* summary.json "started", "-" when unknown */
-	char run[128];	  /* run name (whitespace replaced by '_') */
+	size_t index;        /* position of the folder in time order, from 0 */
+	char started[32];    /* summary.json "started", "-" when unknown */
+	char run[128];       /* run name (whitespace replaced by '_') */
 	char backend[16];
 	struct crowd_stats st; /* in the metric's base unit (ns, bytes, req/s) */
 };
 
 struct crowd_history {
 	const struct crowd_metric *metric;
-	size_t n_runs;			/* folders, oldest first */
-	char (*runs)[128];		/* their run names, oldest first */
+	size_t n_runs;                 /* folders, oldest first */
+	char (*runs)[128];             /* their run names, oldest first */
 	struct crowd_history_row *rows; /* by folder (oldest first), then backend */
 	size_t n;
 	char backends[CROWD_MAX_BACKENDS][16]; /* distinct backends of rows, first seen first */
@@ -34,7 +34,8 @@ struct crowd_history {
  * -ENOENT / -EINVAL: a folder is missing or not a results folder (err names it);
  * -ENODATA: no folder has ok samples of m (for backend). */
 int crowd_history_compute(char *const *dirs, size_t n, const struct crowd_metric *m,
-			  const char *backend, struct crowd_history *ret, struct crowd_error *err);
+			  const char *backend, struct crowd_history *ret,
+			  struct crowd_error *err);
 void crowd_history_free(struct crowd_history *h);
 
 /* The data file: two '#' header lines, then "index started run backend n p50 ci95_lo

@@ -52,7 +52,7 @@ static void __attribute__((noreturn)) power_off(void)
 
 /* Modules in dependency order; a missing one is fine (built in). */
 static const char *const modules[] = {
-    "virtio_ring", "virtio", "virtio_mmio", "failover", "net_failover", "virtio_net",
+	"virtio_ring", "virtio", "virtio_mmio", "failover", "net_failover", "virtio_net",
 };
 
 static void load_modules(void)
