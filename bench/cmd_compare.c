@@ -101,7 +101,8 @@ struct row {
 static void load_or_exit(const char *dir, struct crowd_results *r)
 {
 	struct crowd_error err = {0};
-	if (crowd_results_read(dir, r, &err) < 0)
+	/* values only, the file streamed: runs of 10^5..10^6 rows fit in memory */
+	if (crowd_results_read_values(dir, r, &err) < 0)
 		crowd_usage_error("compare", "%s (expected a results folder holding samples.csv)",
 				  err.msg);
 	if (r->n == 0)
@@ -190,10 +191,10 @@ static size_t failure_flags(const struct crowd_results *r, const char *b, double
 {
 	size_t k = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->samples[i].backend, b) ||
-		    r->samples[i].status == CROWD_STATUS_INTERRUPTED)
+		enum crowd_status st = crowd_results_status(r, i);
+		if (st == CROWD_STATUS_INTERRUPTED || strcmp(crowd_results_backend(r, i), b))
 			continue;
-		ret[k] = r->samples[i].status == CROWD_STATUS_FAILED;
+		ret[k] = st == CROWD_STATUS_FAILED;
 		*ret_failed += ret[k] > 0;
 		k++;
 	}
@@ -213,7 +214,7 @@ static bool rounds_get(const struct crowd_results *r, size_t k, const struct cro
 		ret->v[i] = malloc((r[i].n ? r[i].n : 1) * sizeof(double));
 		if (!ret->v[i])
 			goto fail;
-		ret->n[i] = m ? crowd_metric_values(m, r[i].samples, r[i].n, b, ret->v[i])
+		ret->n[i] = m ? crowd_results_metric_values(&r[i], m, b, ret->v[i])
 			      : failure_flags(&r[i], b, ret->v[i], &ret->failed);
 		if (!ret->n[i])
 			goto fail;
