@@ -64,7 +64,7 @@ report_only() { [ "${CI:-}" = true ] || [ "${REGRESS_REPORT_ONLY:-0}" = 1 ]; }
 
 if [ "$mode" = gate ]; then
 	# The commit whose build is the reference, recorded beside the stored baseline.
-	rec=results/reference/commit
+	rec=${REGRESS_COMMIT_FILE:-results/reference/commit}
 	sha=$(sed -n '1{s/[[:space:]].*//;p}' "$rec" 2>/dev/null)
 	if [ -z "$sha" ] || ! git cat-file -e "$sha^{commit}" 2>/dev/null; then
 		echo "regress: no baseline: ${sha:-no commit recorded in $rec} is not in this clone;" \
