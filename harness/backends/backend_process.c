@@ -142,7 +142,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 			  .signals = signals,
 			  .pin = pin,
 			  .cpus = cpus};
-	_cleanup_free_ char *stack = malloc(CHILD_STACK);
+	char *stack = malloc(CHILD_STACK);
 	if (!stack)
 		return crowd_error_set(err, ENOMEM, "process: out of memory");
 	sigset_t all, old;
@@ -152,6 +152,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	pid_t pid = clone(child_main, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
 	int clone_errno = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(stack); /* the child has exec'd or exited: CLONE_VFORK */
 	if (pid < 0)
 		return crowd_error_errno(err, clone_errno, "process: clone");
 	inst->sample.t_clone_ns = crowd_now_ns() - run->t0_ns;

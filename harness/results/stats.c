@@ -225,18 +225,15 @@ int crowd_stats_median_ci(const double *x, size_t n, unsigned resamples, double 
 	if (n == 0 || resamples == 0 || !(level > 0 && level < 1))
 		return crowd_error_set(err, EINVAL,
 				       "median CI: need samples, resamples and 0<level<1");
-	_cleanup_free_ double *tmp = malloc(n * sizeof(*tmp));
+	/* tmp: n for a resample, then n for the sorted copy of a big sample */
+	_cleanup_free_ double *tmp = malloc(2 * n * sizeof(*tmp));
 	_cleanup_free_ double *med = malloc(resamples * sizeof(*med));
 	if (!tmp || !med)
 		return crowd_error_errno(err, ENOMEM, "median CI");
 	struct crowd_rng r;
 	crowd_rng_seed(&r, seed);
-	_cleanup_free_ double *srt =
-	    n > CROWD_STATS_BOOT_EXACT_MAX ? malloc(n * sizeof(*srt)) : NULL;
-	if (n > CROWD_STATS_BOOT_EXACT_MAX && !srt)
-		return crowd_error_errno(err, ENOMEM, "median CI");
 	bool sorted;
-	const double *in = boot_input(x, n, srt, &sorted);
+	const double *in = boot_input(x, n, tmp + n, &sorted);
 	for (unsigned i = 0; i < resamples; i++)
 		med[i] = resample_median(&r, in, n, tmp, sorted);
 	percentile_interval(med, resamples, level, ret_lo, ret_hi);
