@@ -644,9 +644,12 @@ static void print_benchstat(const struct sides *s, const struct row *rows, size_
 		if (!r->metric || !r->med_old || !r->med_new)
 			continue;
 		snprintf(name, sizeof(name), "%s/%s", r->backend, r->metric->name);
-		double co = runs_center(r->med_old, s->k, &po), cn = runs_center(r->med_new, s->k, &pn);
-		snprintf(ov, sizeof(ov), "%s ± %2.0f%%", crowd_units_format(co, r->metric->unit, a, sizeof(a)), po);
-		snprintf(nv, sizeof(nv), "%s ± %2.0f%%", crowd_units_format(cn, r->metric->unit, b, sizeof(b)), pn);
+		double co = runs_center(r->med_old, s->k, &po),
+		       cn = runs_center(r->med_new, s->k, &pn);
+		snprintf(ov, sizeof(ov), "%s ± %2.0f%%",
+			 crowd_units_format(co, r->metric->unit, a, sizeof(a)), po);
+		snprintf(nv, sizeof(nv), "%s ± %2.0f%%",
+			 crowd_units_format(cn, r->metric->unit, b, sizeof(b)), pn);
 		bool change = r->c.verdict == CROWD_VERDICT_REGRESSED ||
 			      r->c.verdict == CROWD_VERDICT_IMPROVED;
 		if (change && isfinite(r->c.ratio))
@@ -690,10 +693,10 @@ static int print_json(const struct sides *s, const struct compare_opts *opt, con
 			json_object_set_new(last, "failed_new", json_integer((json_int_t)r->f_new));
 		}
 	}
-	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new",
-				 n->summary.run, "old_dir", o->dir, "new_dir", n->dir, "threshold",
-				 opt->threshold, "regressed", dec->rc == CROWD_EXIT_FAIL, "comparisons",
-				 arr);
+	json_t *root =
+	    json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new", n->summary.run,
+		      "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
+		      "regressed", dec->rc == CROWD_EXIT_FAIL, "comparisons", arr);
 	static const char *const verdicts[] = {[CROWD_EXIT_OK] = "no regression",
 					       [CROWD_EXIT_FAIL] = "regressed",
 					       [CROWD_EXIT_INCONCLUSIVE] = "inconclusive"};
@@ -834,8 +837,8 @@ static int ab_bench(const char *crowd, const char *dir, const struct compare_opt
 {
 	char n[16];
 	snprintf(n, sizeof(n), "%u", opt->n);
-	const char *fixed[] = {crowd,	  "bench",   "-n",	n,	   "--workload", "idle",
-			       "--backend", "core", "--no-load", "--quiet", "--out",	  dir};
+	const char *fixed[] = {crowd,	    "bench", "-n",	  n,	     "--workload", "idle",
+			       "--backend", "core",  "--no-load", "--quiet", "--out",	   dir};
 	size_t nf = CROWD_ARRAY_SIZE(fixed), na = (size_t)opt->n_bench_args;
 	_cleanup_free_ char **argv = calloc(nf + na + 1, sizeof(char *));
 	if (!argv)
@@ -872,8 +875,9 @@ static int ab(const char *old_crowd, const char *new_crowd, const struct compare
 	const char *crowds[2] = {old_crowd, new_crowd}, *sides[2] = {"old", "new"};
 	for (int i = 0; i < 2; i++)
 		if (access(crowds[i], X_OK) < 0)
-			crowd_usage_error("compare", "--ab: %s crowd '%s': %m (give the path of a "
-						     "crowd binary)",
+			crowd_usage_error("compare",
+					  "--ab: %s crowd '%s': %m (give the path of a "
+					  "crowd binary)",
 					  i ? "NEW" : "OLD", crowds[i]);
 	const char *base = opt->out;
 	if (!base) {
@@ -906,8 +910,9 @@ static int ab(const char *old_crowd, const char *new_crowd, const struct compare
 			int rc = ab_bench(crowds[side], d, opt);
 			if (rc == 0)
 				continue;
-			crowd_warn("compare", "--ab: the %s crowd's bench failed (exit %d) in round "
-					      "%zu: no verdict",
+			crowd_warn("compare",
+				   "--ab: the %s crowd's bench failed (exit %d) in round "
+				   "%zu: no verdict",
 				   sides[side], rc, i + 1);
 			if (rc == CROWD_EXIT_USAGE)
 				return CROWD_EXIT_USAGE;
@@ -1095,8 +1100,9 @@ int crowd_cmd_compare(int argc, char **argv)
 					     "--ab");
 	if (opt.ab) {
 		if (rest != 2)
-			crowd_usage_error("compare", "--ab: expected two crowd binaries, OLD_CROWD "
-						     "NEW_CROWD, got %d arguments",
+			crowd_usage_error("compare",
+					  "--ab: expected two crowd binaries, OLD_CROWD "
+					  "NEW_CROWD, got %d arguments",
 					  rest);
 		return ab(argv[optind], argv[optind + 1], &opt);
 	}

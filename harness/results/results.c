@@ -489,8 +489,8 @@ static int values_row(const struct crowd_sample *s, const struct crowd_sample_ex
 		b++;
 	if (b == c->n_names) {
 		if (b >= CROWD_MAX_BACKENDS)
-			return crowd_error_set(c->err, EINVAL, "%s: more than %d backends",
-					       c->path, CROWD_MAX_BACKENDS);
+			return crowd_error_set(c->err, EINVAL, "%s: more than %d backends", c->path,
+					       CROWD_MAX_BACKENDS);
 		snprintf(c->names[b], sizeof(c->names[b]), "%s", s->backend);
 		c->n_names++;
 	}
@@ -504,8 +504,8 @@ static int values_row(const struct crowd_sample *s, const struct crowd_sample_ex
 		unsigned char *ns = nb ? realloc(r->row_status, nc) : NULL;
 		if (ns)
 			r->row_status = ns;
-		float *nv = ns ? realloc(r->row_values, nc * crowd_metrics_len * sizeof(float))
-			       : NULL;
+		float *nv =
+		    ns ? realloc(r->row_values, nc * crowd_metrics_len * sizeof(float)) : NULL;
 		if (!nv)
 			return crowd_error_errno(c->err, ENOMEM, "read %s", c->path);
 		r->row_values = nv;
@@ -558,8 +558,7 @@ int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_
 	return read_dir(dir, ret, false, err);
 }
 
-int crowd_results_read_values(const char *dir, struct crowd_results *ret,
-			      struct crowd_error *err)
+int crowd_results_read_values(const char *dir, struct crowd_results *ret, struct crowd_error *err)
 {
 	return read_dir(dir, ret, true, err);
 }

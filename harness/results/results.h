@@ -230,8 +230,7 @@ int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_
 void crowd_results_free(struct crowd_results *r);
 /* The same folder read for comparing big runs: samples.csv streamed (never held whole) into
  * row_backend / row_status / row_values; samples and extra stay NULL. */
-int crowd_results_read_values(const char *dir, struct crowd_results *ret,
-			      struct crowd_error *err);
+int crowd_results_read_values(const char *dir, struct crowd_results *ret, struct crowd_error *err);
 /* crowd_metric_values for either kind of crowd_results. */
 size_t crowd_results_metric_values(const struct crowd_results *r, const struct crowd_metric *m,
 				   const char *backend, double *ret);
