@@ -241,7 +241,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 
 const struct crowd_backend crowd_backend_process = {
 	.name = "process",
-	.help = "plain fork+exec of the workload from the rootfs, no isolation: the floor",
+	.help = "the workload from the rootfs, started with vfork semantics, no isolation: the floor",
 	.probe = probe,
 	.start = start,
 	.ready = ready,
