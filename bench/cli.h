@@ -10,9 +10,12 @@
 /* Exit codes (docs/architecture.md, "Exit codes"). */
 enum {
 	CROWD_EXIT_OK = 0,
-	CROWD_EXIT_FAIL = 1,	/* runtime failure or regression found */
-	CROWD_EXIT_USAGE = 2,	/* bad input */
-	CROWD_EXIT_LEFTOVER = 3 /* cleanup left something behind */
+	CROWD_EXIT_FAIL = 1,	 /* runtime failure or regression found */
+	CROWD_EXIT_USAGE = 2,	 /* bad input */
+	CROWD_EXIT_LEFTOVER = 3, /* cleanup left something behind */
+	/* compare: no verdict possible (one run per side, too few rounds, rounds that disagree,
+	 * no baseline); never a regression, never a pass */
+	CROWD_EXIT_INCONCLUSIVE = 4
 };
 
 struct crowd_command {

@@ -2,6 +2,8 @@
  * both folders: medians, NEW/OLD ratio with a bootstrap 95% CI, Mann–Whitney p, verdict.
  * crowd compare --history DIR...: one metric across many folders in time order. */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -9,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "compare_hosts.h"
@@ -19,28 +24,42 @@
 #include "core/util.h"
 
 static const char compare_help[] =
-    "usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT] [--json | --markdown]\n"
-    "                     [--metric NAME]\n"
+    "usage: crowd compare OLD NEW [OLD NEW ...] [--threshold PCT]\n"
+    "                     [--json | --markdown | --benchstat] [--metric NAME]\n"
+    "       crowd compare --ab OLD_CROWD NEW_CROWD [--rounds K] [-n N] [--out DIR]\n"
+    "                     [--threshold PCT] [--json | --markdown | --benchstat]\n"
+    "                     [-- BENCH_OPTION...]\n"
     "       crowd compare --history DIR... [--metric NAME] [--backend NAME] [--data FILE]\n"
     "       crowd compare --by host FLEET [--metric NAME] [--threshold PCT] [--json]\n\n"
-    "Compare two results folders. For each backend and metric present in both: medians, the\n"
-    "ratio NEW/OLD of the medians with a bootstrap 95% confidence interval, a Mann-Whitney U\n"
-    "p-value, and a verdict. 'regressed' only when the interval excludes 1 and the change\n"
-    "exceeds the threshold in the bad direction and p < 0.05 (lower is better, except rps).\n"
-    "More pairs are interleaved rounds (run OLD, NEW, OLD, NEW, ...): the ratio is the\n"
-    "geometric mean of the rounds' ratios, so a machine that drifts between rounds does not\n"
-    "look like a change.\n\n"
+    "Did NEW get slower than OLD? Give the results folders of interleaved rounds as pairs\n"
+    "(OLD_1 NEW_1 OLD_2 NEW_2 ..., run alternately), or let --ab run them: the run is the\n"
+    "unit. Per backend and metric: medians, NEW/OLD = geometric mean of the rounds' ratios\n"
+    "of medians with a 95% CI, and p from a sign-flip permutation test over the rounds.\n"
+    "The primary metric (spinup_ns, or --metric's) decides: 'regressed' when p < 0.05 and\n"
+    "the change exceeds the threshold; 'inconclusive' when it exceeds the threshold without\n"
+    "that p (fewer than 6 rounds never reach it; one pair of runs is at most inconclusive).\n"
+    "The other metrics are flagged with Holm-adjusted p and do not decide; a significant\n"
+    "rise of the failure rate is a regression.\n\n"
     "  --threshold PCT  smallest change that counts, in percent (default 5)\n"
     "  --json           the comparison as JSON on stdout\n"
     "  --markdown       the comparison as a Markdown table (for a pull request)\n"
-    "  --metric NAME    only this metric (default: all; history: spinup_ns)\n"
+    "  --benchstat      benchstat's table layout: run medians, delta or ~, (p n)\n"
+    "  --metric NAME    only this metric, which then decides (history: default spinup_ns)\n"
+    "  --ab             run OLD_CROWD and NEW_CROWD (crowd binaries) alternately, ABBA:\n"
+    "                   K rounds of 'bench -n N --workload idle --backend core --no-load'\n"
+    "                   plus the options after --, then compare the rounds\n"
+    "  --rounds K       --ab: rounds (default 10, at least 6 for a verdict)\n"
+    "  -n N             --ab: containers per run (default 100)\n"
+    "  --out DIR        --ab: keep the runs in DIR/old-I, DIR/new-I (default: a temporary\n"
+    "                   folder, removed)\n"
     "  --backend NAME   history: only this backend (default: all)\n"
     "  --history        the remaining arguments are folders; print one metric over them,\n"
     "                   oldest first (by summary.json 'started', else folder name)\n"
     "  --data FILE      history: also write a whitespace-separated data file for plotting\n"
     "  --by host        FLEET is a fleet folder (crowd merge): one row per host, its rows\n"
     "                   against the other hosts' pooled (docs/fleet.md); exits 0\n\n"
-    "Exit: 0 no regression, 1 something regressed, 2 bad input.\n";
+    "Exit: 0 no regression, 1 regressed, 2 bad input, 4 inconclusive (one run per side,\n"
+    "too few rounds, rounds that disagree, no primary metric), 3 --ab left something behind.\n";
 
 enum {
 	OPT_THRESHOLD = 1000,
@@ -50,14 +69,24 @@ enum {
 	OPT_BACKEND,
 	OPT_HISTORY,
 	OPT_DATA,
-	OPT_BY
+	OPT_BY,
+	OPT_BENCHSTAT,
+	OPT_AB,
+	OPT_ROUNDS,
+	OPT_OUT
 };
 
 struct compare_opts {
 	double threshold; /* fraction: 0.05 */
-	bool json, markdown, history;
+	bool json, markdown, benchstat, history;
 	const struct crowd_metric *metric;
 	const char *backend, *data;
+	/* --ab */
+	bool ab;
+	unsigned rounds, n;
+	const char *out;
+	char **bench_args; /* the options after "--" */
+	int n_bench_args;
 };
 
 struct row {
@@ -65,12 +94,20 @@ struct row {
 	const struct crowd_metric *metric; /* NULL: the failures row */
 	struct crowd_stats_cmp c;	   /* failures row: medians hold the failure rates */
 	size_t f_old, f_new;
+	bool primary; /* decides the exit code (spinup_ns, or the --metric given) */
+	double p_adj; /* p after Holm's adjustment over the secondary metrics (primary: p) */
+	/* each round's medians (k each; NULL for the failures row): benchstat's runs */
+	double *med_old, *med_new;
 };
+
+/* The metric that decides when --metric does not name one. */
+#define PRIMARY_METRIC "spinup_ns"
 
 static void load_or_exit(const char *dir, struct crowd_results *r)
 {
 	struct crowd_error err = {0};
-	if (crowd_results_read(dir, r, &err) < 0)
+	/* values only, the file streamed: runs of 10^5..10^6 rows fit in memory */
+	if (crowd_results_read_values(dir, r, &err) < 0)
 		crowd_usage_error("compare", "%s (expected a results folder holding samples.csv)",
 				  err.msg);
 	if (r->n == 0)
@@ -159,10 +196,10 @@ static size_t failure_flags(const struct crowd_results *r, const char *b, double
 {
 	size_t k = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->samples[i].backend, b) ||
-		    r->samples[i].status == CROWD_STATUS_INTERRUPTED)
+		enum crowd_status st = crowd_results_status(r, i);
+		if (st == CROWD_STATUS_INTERRUPTED || strcmp(crowd_results_backend(r, i), b))
 			continue;
-		ret[k] = r->samples[i].status == CROWD_STATUS_FAILED;
+		ret[k] = st == CROWD_STATUS_FAILED;
 		*ret_failed += ret[k] > 0;
 		k++;
 	}
@@ -182,7 +219,7 @@ static bool rounds_get(const struct crowd_results *r, size_t k, const struct cro
 		ret->v[i] = malloc((r[i].n ? r[i].n : 1) * sizeof(double));
 		if (!ret->v[i])
 			goto fail;
-		ret->n[i] = m ? crowd_metric_values(m, r[i].samples, r[i].n, b, ret->v[i])
+		ret->n[i] = m ? crowd_results_metric_values(&r[i], m, b, ret->v[i])
 			      : failure_flags(&r[i], b, ret->v[i], &ret->failed);
 		if (!ret->n[i])
 			goto fail;
@@ -217,6 +254,7 @@ static bool compare_failures(const struct sides *s, const char *b, struct row *r
 	}
 	r->backend = b;
 	r->metric = NULL;
+	r->med_old = r->med_new = NULL;
 	r->f_old = o.failed;
 	r->f_new = n.failed;
 	r->c =
@@ -261,14 +299,24 @@ static size_t compare_all(const struct sides *s, const struct compare_opts *opt,
 			struct row *r = &rows[k];
 			r->backend = name;
 			r->metric = met;
+			r->med_old = malloc(s->k * sizeof(double));
+			r->med_new = malloc(s->k * sizeof(double));
+			for (size_t i = 0; r->med_old && r->med_new && i < s->k; i++) {
+				r->med_old[i] = crowd_stats_median(o.v[i], o.n[i]);
+				r->med_new[i] = crowd_stats_median(n.v[i], n.n[i]);
+			}
 			int rc = crowd_stats_compare_rounds((const double *const *)o.v, o.n,
 							    (const double *const *)n.v, n.n, s->k,
 							    met->higher_is_better, opt->threshold,
 							    CROWD_STATS_SEED + m, &r->c, &err);
 			rounds_free(&o);
 			rounds_free(&n);
-			if (rc < 0) {
-				crowd_warn("compare", "%s %s: %s", name, met->name, err.msg);
+			if (rc < 0 || !r->med_old || !r->med_new) {
+				crowd_warn("compare", "%s %s: %s", name, met->name,
+					   rc < 0 ? err.msg : "out of memory");
+				free(r->med_old);
+				free(r->med_new);
+				r->med_old = r->med_new = NULL;
 				continue;
 			}
 			k++;
@@ -277,6 +325,105 @@ static size_t compare_all(const struct sides *s, const struct compare_opts *opt,
 			k++;
 	}
 	return k;
+}
+
+/* The overall verdict and exit code. The primary metric decides (spinup_ns, or --metric's):
+ * regressed -> 1, inconclusive -> 4; a significant rise of the failure rate is a regression
+ * too. The secondary metrics are flagged after Holm's adjustment of their p-values and do
+ * not decide. With one run per side (k == 1) the samples share their run's drift, so any
+ * change is at most "inconclusive". Sets the rows' primary, p_adj and verdicts. */
+struct decision {
+	int rc;
+	const struct row *why; /* the row that decided (NULL: none) */
+	bool no_primary;       /* no row of the primary metric */
+	size_t flagged;	       /* secondaries regressed after the adjustment */
+};
+
+static struct decision decide(struct row *rows, size_t n, size_t k, const struct compare_opts *opt)
+{
+	struct decision d = {.rc = CROWD_EXIT_OK, .no_primary = true};
+	_cleanup_free_ double *p = malloc((n ? n : 1) * sizeof(double));
+	_cleanup_free_ double *adj = malloc((n ? n : 1) * sizeof(double));
+	_cleanup_free_ size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct row *r = &rows[i];
+		r->p_adj = r->c.p;
+		r->primary = r->metric && (opt->metric ? r->metric == opt->metric
+						       : !strcmp(r->metric->name, PRIMARY_METRIC));
+		if (r->metric && !r->primary && p && adj && idx) {
+			idx[m] = i;
+			p[m++] = r->c.p;
+		}
+	}
+	if (m)
+		crowd_stats_holm(p, m, adj);
+	for (size_t j = 0; j < m; j++) {
+		struct row *r = &rows[idx[j]];
+		r->p_adj = adj[j];
+		crowd_stats_verdict(&r->c, r->metric->higher_is_better, opt->threshold, r->p_adj,
+				    CROWD_STATS_ALPHA);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct row *r = &rows[i];
+		if (k == 1 && r->metric && r->c.verdict != CROWD_VERDICT_NO_CHANGE)
+			r->c.verdict = CROWD_VERDICT_INCONCLUSIVE;
+		if (r->primary)
+			d.no_primary = false;
+		if ((r->primary || !r->metric) && r->c.verdict == CROWD_VERDICT_REGRESSED) {
+			d.rc = CROWD_EXIT_FAIL;
+			d.why = r;
+		} else if (r->primary && r->c.verdict == CROWD_VERDICT_INCONCLUSIVE &&
+			   d.rc == CROWD_EXIT_OK) {
+			d.rc = CROWD_EXIT_INCONCLUSIVE;
+			d.why = r;
+		} else if (!r->primary && r->metric && r->c.verdict == CROWD_VERDICT_REGRESSED) {
+			d.flagged++;
+		}
+	}
+	if (d.no_primary && d.rc == CROWD_EXIT_OK)
+		d.rc = CROWD_EXIT_INCONCLUSIVE;
+	return d;
+}
+
+/* The verdict line(s) under a table: what decided, in words a reader can act on. */
+static void print_decision(const struct decision *d, size_t k, const struct compare_opts *opt,
+			   const char *prefix)
+{
+	char a[32];
+	const struct row *r = d->why;
+	const char *pm = opt->metric ? opt->metric->name : PRIMARY_METRIC;
+	if (d->rc == CROWD_EXIT_FAIL && r && !r->metric)
+		printf("%sREGRESSION: %s failure rate rose from %zu/%zu to %zu/%zu (p %s)\n",
+		       prefix, r->backend, r->f_old, r->c.n_old, r->f_new, r->c.n_new,
+		       fmt_p(r->c.p, a, sizeof(a)));
+	else if (d->rc == CROWD_EXIT_FAIL && r)
+		printf("%sREGRESSION: %s %s %.3fx over %zu rounds (p %s < 0.05, beyond the %g%% "
+		       "threshold)\n",
+		       prefix, r->backend, r->metric->name, r->c.ratio, k,
+		       fmt_p(r->c.p, a, sizeof(a)), opt->threshold * 100);
+	else if (d->rc == CROWD_EXIT_INCONCLUSIVE && d->no_primary)
+		printf("%sINCONCLUSIVE: no %s to decide on\n", prefix, pm);
+	else if (d->rc == CROWD_EXIT_INCONCLUSIVE && k == 1)
+		printf("%sINCONCLUSIVE: %s %s %.3fx, but one run per side cannot tell a change "
+		       "from the machine's drift between runs; compare interleaved rounds "
+		       "(crowd compare --ab OLD_CROWD NEW_CROWD, or OLD NEW pairs)\n",
+		       prefix, r->backend, r->metric->name, r->c.ratio);
+	else if (d->rc == CROWD_EXIT_INCONCLUSIVE && k < 6)
+		printf("%sINCONCLUSIVE: %s %s %.3fx, but %zu rounds cannot show it (a verdict "
+		       "needs 6 rounds or more)\n",
+		       prefix, r->backend, r->metric->name, r->c.ratio, k);
+	else if (d->rc == CROWD_EXIT_INCONCLUSIVE)
+		printf("%sINCONCLUSIVE: %s %s %.3fx, but the %zu rounds do not agree (p %s); "
+		       "run more rounds\n",
+		       prefix, r->backend, r->metric->name, r->c.ratio, k,
+		       fmt_p(r->c.p, a, sizeof(a)));
+	else
+		printf("%sno regression\n", prefix);
+	if (d->flagged)
+		printf("%snote: %zu secondary metric%s flagged (Holm-adjusted p); only %s "
+		       "decides\n",
+		       prefix, d->flagged, d->flagged > 1 ? "s" : "", pm);
 }
 
 /* "a" or "a, b, c" of the run names of one side. */
@@ -410,11 +557,16 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 	printf("NEW %s\n", run_names(s->n, s->k, names, sizeof(names)));
 	if (s->k > 1)
 		printf("%zu interleaved rounds: ratio = geometric mean of the rounds' NEW/OLD "
-		       "medians, "
-		       "CI by two-level bootstrap, p by Mann-Whitney stratified by round\n",
+		       "medians, CI by two-level bootstrap, p by sign-flip permutation over the "
+		       "rounds\n",
 		       s->k);
-	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n\n",
+	else
+		printf("one run per side: p from the samples, which share their run's drift; at "
+		       "most 'inconclusive'\n");
+	printf("workload %s, threshold %g%%, 95%% bootstrap CI of NEW/OLD medians\n",
 	       n->summary.workload, opt->threshold * 100);
+	printf("primary metric %s decides; p of the others Holm-adjusted\n\n",
+	       opt->metric ? opt->metric->name : PRIMARY_METRIC);
 	printf("%-8s %-24s %5s %5s %10s %10s %7s %17s %7s  %s\n", "backend", "metric", "n_old",
 	       "n_new", "old p50", "new p50", "ratio", "95% CI", "p", "verdict");
 	for (size_t i = 0; i < k; i++) {
@@ -429,8 +581,9 @@ static void print_text(const struct sides *s, const struct compare_opts *opt,
 		printf("%-8s %-24s %5zu %5zu %10s %10s %7s %17s %7s  %s%s\n", r->backend,
 		       r->metric ? r->metric->name : "failures", r->c.n_old, r->c.n_new,
 		       fmt_side(r, false, a, sizeof(a)), fmt_side(r, true, b, sizeof(b)),
-		       fmt_ratio(r->c.ratio, c, sizeof(c)), ci, fmt_p(r->c.p, p, sizeof(p)),
-		       bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict), bad ? "  <<<" : "");
+		       fmt_ratio(r->c.ratio, c, sizeof(c)), ci, fmt_p(r->p_adj, p, sizeof(p)),
+		       bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict),
+		       bad && (r->primary || !r->metric) ? "  <<<" : "");
 	}
 	for (unsigned i = 0; i < o->summary.n_backends; i++)
 		if (backend_at(o, i) && !has_backend(n, backend_at(o, i)))
@@ -462,7 +615,7 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 		       r->backend, r->metric ? r->metric->name : "failures", r->c.n_old, r->c.n_new,
 		       fmt_side(r, false, a, sizeof(a)), fmt_side(r, true, b, sizeof(b)),
 		       fmt_ratio(r->c.ratio, c, sizeof(c)), fmt_ratio(r->c.ratio_lo, d, sizeof(d)),
-		       fmt_ratio(r->c.ratio_hi, e, sizeof(e)), fmt_p(r->c.p, p, sizeof(p)),
+		       fmt_ratio(r->c.ratio_hi, e, sizeof(e)), fmt_p(r->p_adj, p, sizeof(p)),
 		       bad ? "**" : "", bad ? "REGRESSED" : crowd_verdict_name(r->c.verdict),
 		       bad ? "**" : "");
 	}
@@ -472,13 +625,54 @@ static void print_markdown(const struct sides *s, const struct compare_opts *opt
 		measurement_notes(s, s->o[0].summary.backends[i].name, print_note_text, "\n");
 }
 
+/* Median of the k run medians and their largest relative deviation from it, in percent:
+ * benchstat's "value ± spread" (the run is the unit). */
+static double runs_center(const double *m, size_t k, double *ret_pct)
+{
+	double c = crowd_stats_median(m, k), dev = 0;
+	for (size_t i = 0; i < k; i++)
+		if (c != 0)
+			dev = fmax(dev, fabs(m[i] - c) / fabs(c));
+	*ret_pct = dev * 100;
+	return c;
+}
+
+/* The layout of benchstat's comparison table: one line per metric, the runs' medians as
+ * "value ± spread", the change, or "~" when the verdict is not a change, with (p=P n=K+K). */
+static void print_benchstat(const struct sides *s, const struct row *rows, size_t k)
+{
+	printf("name%*s old%*s new%*s delta\n", 32, "", 16, "", 16, "");
+	for (size_t i = 0; i < k; i++) {
+		const struct row *r = &rows[i];
+		char name[64], a[32], b[32], ov[48], nv[48], delta[24];
+		double po, pn;
+		if (!r->metric || !r->med_old || !r->med_new)
+			continue;
+		snprintf(name, sizeof(name), "%s/%s", r->backend, r->metric->name);
+		double co = runs_center(r->med_old, s->k, &po),
+		       cn = runs_center(r->med_new, s->k, &pn);
+		snprintf(ov, sizeof(ov), "%s ± %2.0f%%",
+			 crowd_units_format(co, r->metric->unit, a, sizeof(a)), po);
+		snprintf(nv, sizeof(nv), "%s ± %2.0f%%",
+			 crowd_units_format(cn, r->metric->unit, b, sizeof(b)), pn);
+		bool change = r->c.verdict == CROWD_VERDICT_REGRESSED ||
+			      r->c.verdict == CROWD_VERDICT_IMPROVED;
+		if (change && isfinite(r->c.ratio))
+			snprintf(delta, sizeof(delta), "%+.2f%%", (r->c.ratio - 1) * 100);
+		else
+			snprintf(delta, sizeof(delta), "~");
+		printf("%-36s %-20s %-20s %-8s (p=%.3f n=%zu+%zu)\n", name, ov, nv, delta, r->p_adj,
+		       s->k, s->k);
+	}
+}
+
 static json_t *num_or_null(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
 static int print_json(const struct sides *s, const struct compare_opts *opt, const struct row *rows,
-		      size_t k, bool regressed)
+		      size_t k, const struct decision *dec)
 {
 	const struct crowd_results *o = &s->o[0], *n = &s->n[0];
 	json_t *arr = json_array();
@@ -495,15 +689,26 @@ static int print_json(const struct sides *s, const struct compare_opts *opt, con
 			      num_or_null(r->c.ratio), "ci95", num_or_null(r->c.ratio_lo),
 			      num_or_null(r->c.ratio_hi), "p", r->c.p, "verdict",
 			      crowd_verdict_name(r->c.verdict)));
+		json_t *cur = json_array_get(arr, json_array_size(arr) - 1);
+		json_object_set_new(cur, "primary", json_boolean(r->primary));
+		json_object_set_new(cur, "p_adjusted", json_real(r->p_adj));
 		if (!r->metric) {
-			json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+			json_t *last = cur;
 			json_object_set_new(last, "failed_old", json_integer((json_int_t)r->f_old));
 			json_object_set_new(last, "failed_new", json_integer((json_int_t)r->f_new));
 		}
 	}
-	json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new",
-				 n->summary.run, "old_dir", o->dir, "new_dir", n->dir, "threshold",
-				 opt->threshold, "regressed", regressed, "comparisons", arr);
+	json_t *root =
+	    json_pack("{s:s,s:s,s:s,s:s,s:f,s:b,s:o}", "old", o->summary.run, "new", n->summary.run,
+		      "old_dir", o->dir, "new_dir", n->dir, "threshold", opt->threshold,
+		      "regressed", dec->rc == CROWD_EXIT_FAIL, "comparisons", arr);
+	static const char *const verdicts[] = {[CROWD_EXIT_OK] = "no regression",
+					       [CROWD_EXIT_FAIL] = "regressed",
+					       [CROWD_EXIT_INCONCLUSIVE] = "inconclusive"};
+	json_object_set_new(root, "verdict", json_string(verdicts[dec->rc]));
+	json_object_set_new(root, "exit", json_integer(dec->rc));
+	json_object_set_new(root, "primary_metric",
+			    json_string(opt->metric ? opt->metric->name : PRIMARY_METRIC));
 	json_object_set_new(root, "workload", json_string(n->summary.workload));
 	json_object_set_new(root, "rounds", json_integer((json_int_t)s->k));
 	json_t *od = json_array(), *nd = json_array();
@@ -585,26 +790,141 @@ static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt)
 				  ob, nb, opt->metric ? ", metric " : "",
 				  opt->metric ? opt->metric->name : "");
 	}
-	bool regressed = false;
-	for (size_t i = 0; i < nrows; i++)
-		regressed |= rows[i].c.verdict == CROWD_VERDICT_REGRESSED;
-	int rc = regressed ? CROWD_EXIT_FAIL : CROWD_EXIT_OK;
+	struct decision dec = decide(rows, nrows, k, opt);
+	int rc = dec.rc;
 	if (opt->json) {
-		if (print_json(&s, opt, rows, nrows, regressed) < 0)
+		if (print_json(&s, opt, rows, nrows, &dec) < 0)
 			rc = CROWD_EXIT_FAIL;
 	} else if (opt->markdown) {
 		print_markdown(&s, opt, rows, nrows);
+		print_decision(&dec, k, opt, "\n");
+	} else if (opt->benchstat) {
+		print_benchstat(&s, rows, nrows);
 	} else {
 		print_text(&s, opt, rows, nrows);
-		printf("\n%s\n",
-		       regressed ? "REGRESSION: at least one metric got worse beyond the threshold"
-				 : "no regression");
+		putchar('\n');
+		print_decision(&dec, k, opt, "");
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		free(rows[i].med_old);
+		free(rows[i].med_new);
 	}
 	for (size_t i = 0; i < k; i++) {
 		crowd_results_free(&o[i]);
 		crowd_results_free(&n[i]);
 	}
 	return rc;
+}
+
+/* ---- --ab: run two crowd builds alternately, then compare the rounds ---- */
+
+extern char **environ;
+
+/* The temporary folder of an --ab run without --out, removed at exit whatever happens. */
+static char ab_tmp[64];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void ab_tmp_remove(void)
+{
+	if (ab_tmp[0])
+		nftw(ab_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* CROWD bench ... --out DIR, stdout to /dev/null; its exit status, or 128+signal. */
+static int ab_bench(const char *crowd, const char *dir, const struct compare_opts *opt)
+{
+	char n[16];
+	snprintf(n, sizeof(n), "%u", opt->n);
+	const char *fixed[] = {crowd,	    "bench", "-n",	  n,	     "--workload", "idle",
+			       "--backend", "core",  "--no-load", "--quiet", "--out",	   dir};
+	size_t nf = CROWD_ARRAY_SIZE(fixed), na = (size_t)opt->n_bench_args;
+	_cleanup_free_ char **argv = calloc(nf + na + 1, sizeof(char *));
+	if (!argv)
+		return -1;
+	for (size_t i = 0; i < nf; i++)
+		argv[i] = (char *)fixed[i];
+	for (size_t i = 0; i < na; i++)
+		argv[nf + i] = opt->bench_args[i];
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			dup2(fd, STDOUT_FILENO);
+		execve(crowd, argv, environ);
+		fprintf(stderr, "crowd compare: --ab: exec %s: %s\n", crowd, strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int compare_sides(char **dirs, size_t k, const struct compare_opts *opt);
+
+/* K rounds, ABBA: odd rounds run OLD first, even rounds NEW first, so whatever favours the
+ * first (or second) run of a pair cancels out; then compare the rounds. */
+static int ab(const char *old_crowd, const char *new_crowd, const struct compare_opts *opt)
+{
+	const char *crowds[2] = {old_crowd, new_crowd}, *sides[2] = {"old", "new"};
+	for (int i = 0; i < 2; i++)
+		if (access(crowds[i], X_OK) < 0)
+			crowd_usage_error("compare",
+					  "--ab: %s crowd '%s': %m (give the path of a "
+					  "crowd binary)",
+					  i ? "NEW" : "OLD", crowds[i]);
+	const char *base = opt->out;
+	if (!base) {
+		snprintf(ab_tmp, sizeof(ab_tmp), "/tmp/crowd-ab.XXXXXX");
+		if (!mkdtemp(ab_tmp)) {
+			ab_tmp[0] = '\0';
+			crowd_warn("compare", "--ab: mkdtemp: %m");
+			return CROWD_EXIT_FAIL;
+		}
+		atexit(ab_tmp_remove);
+		base = ab_tmp;
+	} else if (mkdir(base, 0755) < 0 && errno != EEXIST) {
+		crowd_usage_error("compare", "--out '%s': %m", base);
+	}
+	size_t k = opt->rounds;
+	_cleanup_free_ char **dirs = calloc(2 * k, sizeof(char *));
+	_cleanup_free_ char *names = malloc(2 * k * PATH_MAX);
+	if (!dirs || !names)
+		return CROWD_EXIT_FAIL;
+	for (size_t i = 0; i < k; i++) {
+		for (int j = 0; j < 2; j++) {
+			/* round i (0-based): i even runs OLD first, odd runs NEW first */
+			int side = i % 2 ? 1 - j : j;
+			char *d = names + (2 * i + (size_t)side) * PATH_MAX;
+			snprintf(d, PATH_MAX, "%s/%s-%zu", base, sides[side], i + 1);
+			dirs[2 * i + (size_t)side] = d;
+			if (!opt->json)
+				fprintf(stderr, "crowd compare: --ab round %zu/%zu: %s\n", i + 1, k,
+					sides[side]);
+			int rc = ab_bench(crowds[side], d, opt);
+			if (rc == 0)
+				continue;
+			crowd_warn("compare",
+				   "--ab: the %s crowd's bench failed (exit %d) in round "
+				   "%zu: no verdict",
+				   sides[side], rc, i + 1);
+			if (rc == CROWD_EXIT_USAGE)
+				return CROWD_EXIT_USAGE;
+			return rc == CROWD_EXIT_LEFTOVER || rc > 128 ? rc : CROWD_EXIT_FAIL;
+		}
+	}
+	return compare_sides(dirs, k, opt);
 }
 
 /* ---- history (computed by harness/history.c, shared with crowd plot --history) ---- */
@@ -676,9 +996,21 @@ static int by_host(const char *by, char **dirs, int n, const struct compare_opts
 		crowd_usage_error("compare", "--by '%s': allowed: host", by);
 	if (n != 1)
 		crowd_usage_error("compare", "--by host: give one fleet folder, got %d", n);
-	if (opt->history || opt->markdown || opt->backend || opt->data)
-		crowd_usage_error("compare", "--by host goes with --metric, --threshold, --json only");
+	if (opt->history || opt->markdown || opt->benchstat || opt->ab || opt->backend || opt->data)
+		crowd_usage_error("compare",
+				  "--by host goes with --metric, --threshold, --json only");
 	return crowd_compare_by_host(dirs[0], opt->metric, opt->threshold, opt->json);
+}
+
+static unsigned parse_count(const char *arg, const char *what, unsigned lo, unsigned hi)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi)
+		crowd_usage_error("compare", "%s '%s': allowed a whole number from %u to %u", what,
+				  arg, lo, hi);
+	return (unsigned)v;
 }
 
 int crowd_cmd_compare(int argc, char **argv)
@@ -692,15 +1024,28 @@ int crowd_cmd_compare(int argc, char **argv)
 	    {"history", no_argument, NULL, OPT_HISTORY},
 	    {"data", required_argument, NULL, OPT_DATA},
 	    {"by", required_argument, NULL, OPT_BY},
+	    {"benchstat", no_argument, NULL, OPT_BENCHSTAT},
+	    {"ab", no_argument, NULL, OPT_AB},
+	    {"rounds", required_argument, NULL, OPT_ROUNDS},
+	    {"out", required_argument, NULL, OPT_OUT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct compare_opts opt = {.threshold = 0.05};
+	struct compare_opts opt = {.threshold = 0.05, .rounds = 10, .n = 100};
 	const char *by = NULL;
 	int c;
+	bool n_given = false, rounds_given = false;
 
+	/* "--": what follows goes to --ab's bench runs, never to this parser */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			opt.bench_args = argv + i + 1;
+			opt.n_bench_args = argc - i - 1;
+			argc = i;
+			break;
+		}
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_THRESHOLD:
 			opt.threshold = parse_threshold(optarg);
@@ -730,6 +1075,23 @@ int crowd_cmd_compare(int argc, char **argv)
 		case OPT_BY:
 			by = optarg;
 			break;
+		case OPT_BENCHSTAT:
+			opt.benchstat = true;
+			break;
+		case OPT_AB:
+			opt.ab = true;
+			break;
+		case OPT_ROUNDS:
+			opt.rounds = parse_count(optarg, "--rounds", 1, 1000);
+			rounds_given = true;
+			break;
+		case 'n':
+			opt.n = parse_count(optarg, "-n", 1, 1000000);
+			n_given = true;
+			break;
+		case OPT_OUT:
+			opt.out = optarg;
+			break;
 		case 'h':
 			fputs(compare_help, stdout);
 			return CROWD_EXIT_OK;
@@ -744,20 +1106,31 @@ int crowd_cmd_compare(int argc, char **argv)
 		}
 	}
 	int rest = argc - optind;
-	if (opt.json && opt.markdown)
-		crowd_usage_error("compare", "--json and --markdown: choose one");
+	if (opt.json + opt.markdown + opt.benchstat > 1)
+		crowd_usage_error("compare", "--json, --markdown and --benchstat: choose one");
 	if (by)
 		return by_host(by, argv + optind, rest, &opt);
 	if (opt.history) {
 		if (rest < 1)
 			crowd_usage_error("compare", "--history: give one or more results folders");
-		if (opt.json || opt.markdown)
+		if (opt.json || opt.markdown || opt.benchstat)
 			crowd_usage_error(
 			    "compare", "--history prints a table; use --data FILE for a data file");
 		return history(argv + optind, rest, &opt);
 	}
 	if (opt.backend || opt.data)
 		crowd_usage_error("compare", "--backend and --data go with --history");
+	if (!opt.ab && (n_given || rounds_given || opt.out || opt.bench_args))
+		crowd_usage_error("compare", "-n, --rounds, --out and '-- BENCH_OPTION...' go with "
+					     "--ab");
+	if (opt.ab) {
+		if (rest != 2)
+			crowd_usage_error("compare",
+					  "--ab: expected two crowd binaries, OLD_CROWD "
+					  "NEW_CROWD, got %d arguments",
+					  rest);
+		return ab(argv[optind], argv[optind + 1], &opt);
+	}
 	if (rest < 2 || rest % 2)
 		crowd_usage_error(
 		    "compare", "expected results folders in pairs, OLD NEW [OLD NEW ...], got %d",

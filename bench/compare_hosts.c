@@ -46,6 +46,8 @@ static const char *verdict(const struct host_row *r)
 		return "WORSE";
 	case CROWD_VERDICT_IMPROVED:
 		return "better";
+	case CROWD_VERDICT_INCONCLUSIVE:
+		return "unclear";
 	case CROWD_VERDICT_NO_CHANGE:
 		break;
 	}

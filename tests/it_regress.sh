@@ -72,4 +72,26 @@ expect 1 "a regression" FAKE_COMPARE=regressed
 [ "$(grep -cx bench "$CALLS")" -eq 2 ] || fail "a regression not confirmed by REGRESS_RUNS=2 runs"
 expect 0 "a regression, report only" FAKE_COMPARE=regressed CI=true
 grep -q "report only" "$T/out" || fail "report-only run does not say so: $(cat "$T/out")"
+# the CI gate: no baseline commit in this clone is inconclusive (4), which CI does not fail
+echo 0000000000000000000000000000000000000000 >"$T/commit"
+rc=0
+REGRESS_COMMIT_FILE="$T/commit" REGRESS_CROWD="$T/crowd" "$TOP/scripts/regress.sh" gate >"$T/out" 2>&1 || rc=$?
+[ $rc -eq 4 ] || fail "gate without the baseline commit: exit $rc, expected 4: $(cat "$T/out")"
+grep -q "no baseline" "$T/out" || fail "gate: no reason: $(cat "$T/out")"
+rc=0
+REGRESS_COMMIT_FILE="$T/none" REGRESS_CROWD="$T/crowd" "$TOP/scripts/regress.sh" gate >"$T/out" 2>&1 || rc=$?
+[ $rc -eq 4 ] || fail "gate without a commit file: exit $rc, expected 4"
+# the recorded commit exists in this repository
+git -C "$TOP" cat-file -e "$(cat "$TOP/results/reference/commit")^{commit}" 2>/dev/null ||
+	echo "note: results/reference/commit is not in this clone (shallow?): the gate would say inconclusive"
+# run mode: one run per side can only be inconclusive, passed through as 4
+cat >"$T/crowd4" <<'SH'
+#!/usr/bin/env bash
+case $1 in
+bench) while [ $# -gt 1 ] && [ "$1" != --out ]; do shift; done; mkdir -p "$2" && cp "$REGRESS_BASE"/samples.csv "$2"/ ;;
+compare) [ "$2" != "$3" ] || exec "$CROWD_REAL" "$@"; echo "INCONCLUSIVE: core spinup_ns 1.2x"; exit 4 ;;
+esac
+SH
+chmod +x "$T/crowd4"
+expect 4 "inconclusive passes through" REGRESS_CROWD="$T/crowd4"
 echo "it_regress: ok"

@@ -1,6 +1,9 @@
-/* Backend process: the floor. Plain fork+exec of the workload binary taken from the rootfs
- * path on the host, with CROWD_READY_FD and nothing else: no namespaces, no cgroup. Each
- * instance gets its own port, since all of them share the host's network. */
+/* Backend process: the floor. The workload binary taken from the rootfs path on the host,
+ * started the cheapest way a process can start -- vfork semantics: clone(CLONE_VM |
+ * CLONE_VFORK), no copy of crowd's page tables, as posix_spawn does -- with CROWD_READY_FD and
+ * nothing else: no namespaces, no cgroup. So core/process is the price of isolation, not of
+ * fork()ing a big multi-threaded harness. Each instance gets its own port, since all of them
+ * share the host's network. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -47,6 +51,54 @@ static int probe(const struct crowd_config *cfg, struct crowd_error *err)
 	return 0;
 }
 
+/* What the child needs, prepared by the parent: the child shares the parent's memory until
+ * it execs, so it only makes system calls and writes nothing but its own stack. */
+struct child {
+	char **argv, **envp;
+	int devnull, wfd;
+	bool signals, pin;
+	cpu_set_t cpus;
+};
+
+#define CHILD_STACK (64 * 1024)
+
+static int child_main(void *arg)
+{
+	const struct child *c = arg;
+	static const int reset[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD,
+				    SIGUSR1, SIGUSR2, SIGALRM};
+	sigset_t none;
+	/* crowd's handlers must not run here (they would touch the parent's memory): every
+	 * signal is blocked until the dispositions are the defaults again */
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(reset); i++)
+		signal(reset[i], SIG_DFL);
+	sigemptyset(&none);
+	/* Own process group: a Ctrl-C on the terminal is crowd's to handle. */
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (c->pin)
+		sched_setaffinity(0, sizeof(c->cpus), &c->cpus);
+	if (dup2(c->devnull, 0) < 0 || dup2(c->devnull, 1) < 0 || dup2(c->devnull, 2) < 0)
+		_exit(127);
+	if (!c->signals) {
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(c->argv[0], c->argv, c->envp + 1); /* no CROWD_READY_FD */
+		int e = errno;
+		ssize_t w = write(c->wfd, &e, sizeof(e));
+		(void)w;
+		_exit(127);
+	}
+	if (c->wfd == READY_FD) {
+		if (fcntl(c->wfd, F_SETFD, 0) < 0)
+			_exit(127);
+	} else if (dup2(c->wfd, READY_FD) < 0) {
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(c->argv[0], c->argv, c->envp);
+	_exit(127);
+}
+
 static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	const struct crowd_config *cfg = run->cfg;
@@ -71,6 +123,7 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 	char *envp[] = {readyenv, "PATH=/bin:/usr/bin:/sbin:/usr/sbin", port ? portenv : NULL, NULL};
 
 	cpu_set_t cpus;
+	CPU_ZERO(&cpus);
 	bool pin = crowd_place_cpus(cfg, inst->sample.index, &cpus) > 0;
 
 	/* With a workload that signals: the ready pipe, its write end inherited as fd 3. Without
@@ -82,39 +135,26 @@ static int start(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		return crowd_error_errno(err, errno, "process: pipe");
 	_cleanup_close_ int rfd = pfd[0];
 	_cleanup_close_ int wfd = pfd[1];
-	sigset_t none;
-	sigemptyset(&none);
-
-	pid_t pid = fork();
+	struct child c = {.argv = p->argv,
+			  .envp = envp,
+			  .devnull = devnull,
+			  .wfd = wfd,
+			  .signals = signals,
+			  .pin = pin,
+			  .cpus = cpus};
+	char *stack = malloc(CHILD_STACK);
+	if (!stack)
+		return crowd_error_set(err, ENOMEM, "process: out of memory");
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* vfork semantics: this thread waits until the child has exec'd or exited */
+	pid_t pid = clone(child_main, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	int clone_errno = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(stack); /* the child has exec'd or exited: CLONE_VFORK */
 	if (pid < 0)
-		return crowd_error_errno(err, errno, "process: fork");
-	if (pid == 0) {
-		/* Own process group: a Ctrl-C on the terminal is crowd's to handle. */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		if (pin)
-			sched_setaffinity(0, sizeof(cpus), &cpus);
-		if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
-			_exit(127);
-		if (!signals) {
-			execve(p->argv[0], p->argv, envp + 1); /* no CROWD_READY_FD */
-			int e = errno;
-			ssize_t w = write(wfd, &e, sizeof(e));
-			(void)w;
-			_exit(127);
-		}
-		if (wfd == READY_FD) {
-			if (fcntl(wfd, F_SETFD, 0) < 0)
-				_exit(127);
-		} else if (dup2(wfd, READY_FD) < 0) {
-			_exit(127);
-		}
-		execve(p->argv[0], p->argv, envp);
-		_exit(127);
-	}
+		return crowd_error_errno(err, clone_errno, "process: clone");
 	inst->sample.t_clone_ns = crowd_now_ns() - run->t0_ns;
 	inst->pid = pid;
 	inst->port = port;
@@ -219,7 +259,7 @@ static int stop(struct crowd_backend_run *run, struct crowd_inst *inst, struct c
 
 const struct crowd_backend crowd_backend_process = {
 	.name = "process",
-	.help = "plain fork+exec of the workload from the rootfs, no isolation: the floor",
+	.help = "the workload from the rootfs, started with vfork semantics, no isolation: the floor",
 	.probe = probe,
 	.start = start,
 	.ready = ready,

@@ -597,7 +597,142 @@ static void fill_from_samples(struct crowd_results *r)
 		s->count = r->n;
 }
 
+/* Building the values of crowd_results_read_values row by row. */
+struct values_ctx {
+	struct crowd_results *r;
+	size_t cap;
+	char names[CROWD_MAX_BACKENDS][sizeof(((struct crowd_sample *)0)->backend)];
+	unsigned n_names;
+	unsigned count[CROWD_MAX_BACKENDS], failures[CROWD_MAX_BACKENDS],
+	    interrupted[CROWD_MAX_BACKENDS];
+	char workload[sizeof(((struct crowd_sample *)0)->workload)];
+	const char *path;
+	struct crowd_error *err;
+};
+
+static int values_row(const struct crowd_sample *s, const struct crowd_sample_extra *x, void *ctx)
+{
+	(void)x;
+	struct values_ctx *c = ctx;
+	struct crowd_results *r = c->r;
+	unsigned b = 0;
+	while (b < c->n_names && strcmp(c->names[b], s->backend))
+		b++;
+	if (b == c->n_names) {
+		if (b >= CROWD_MAX_BACKENDS)
+			return crowd_error_set(c->err, EINVAL, "%s: more than %d backends", c->path,
+					       CROWD_MAX_BACKENDS);
+		snprintf(c->names[b], sizeof(c->names[b]), "%s", s->backend);
+		c->n_names++;
+	}
+	if (!r->n)
+		snprintf(c->workload, sizeof(c->workload), "%s", s->workload);
+	if (r->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 1024;
+		unsigned char *nb = realloc(r->row_backend, nc);
+		if (nb)
+			r->row_backend = nb;
+		unsigned char *ns = nb ? realloc(r->row_status, nc) : NULL;
+		if (ns)
+			r->row_status = ns;
+		float *nv =
+		    ns ? realloc(r->row_values, nc * crowd_metrics_len * sizeof(float)) : NULL;
+		if (!nv)
+			return crowd_error_errno(c->err, ENOMEM, "read %s", c->path);
+		r->row_values = nv;
+		c->cap = nc;
+	}
+	r->row_backend[r->n] = (unsigned char)b;
+	r->row_status[r->n] = (unsigned char)s->status;
+	for (unsigned m = 0; m < crowd_metrics_len; m++)
+		r->row_values[r->n * crowd_metrics_len + m] = (float)crowd_metrics[m].get(s);
+	c->count[b]++;
+	c->failures[b] += s->status == CROWD_STATUS_FAILED;
+	c->interrupted[b] += s->status == CROWD_STATUS_INTERRUPTED;
+	r->n++;
+	return 0;
+}
+
+size_t crowd_results_metric_values(const struct crowd_results *r, const struct crowd_metric *m,
+				   const char *backend, double *ret)
+{
+	if (r->samples || !r->row_values)
+		return crowd_metric_values(m, r->samples, r->n, backend, ret);
+	size_t mi = (size_t)(m - crowd_metrics), k = 0;
+	const struct crowd_summary_backend *b = crowd_summary_backend(&r->summary, backend);
+	size_t bi = b ? (size_t)(b - r->summary.backends) : 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->row_status[i] != CROWD_STATUS_OK || (backend && r->row_backend[i] != bi))
+			continue;
+		float v = r->row_values[i * crowd_metrics_len + mi];
+		if (!isnan(v))
+			ret[k++] = v;
+	}
+	return k;
+}
+
+enum crowd_status crowd_results_status(const struct crowd_results *r, size_t i)
+{
+	return r->samples ? r->samples[i].status : (enum crowd_status)r->row_status[i];
+}
+
+const char *crowd_results_backend(const struct crowd_results *r, size_t i)
+{
+	return r->samples ? r->samples[i].backend : r->summary.backends[r->row_backend[i]].name;
+}
+
+static int read_dir(const char *dir, struct crowd_results *ret, bool values,
+		    struct crowd_error *err);
+
 int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_error *err)
+{
+	return read_dir(dir, ret, false, err);
+}
+
+int crowd_results_read_values(const char *dir, struct crowd_results *ret, struct crowd_error *err)
+{
+	return read_dir(dir, ret, true, err);
+}
+
+/* fill_from_samples for a values read: the backends in order of first appearance, their
+ * counts; row_backend renumbered to index summary.backends. */
+static void fill_from_values(struct crowd_results *r, const struct values_ctx *c)
+{
+	struct crowd_summary *s = &r->summary;
+	if (!s->run[0])
+		snprintf(s->run, sizeof(s->run), "%s", r->folder);
+	if (!s->workload[0] && r->n)
+		snprintf(s->workload, sizeof(s->workload), "%s", c->workload);
+	struct crowd_summary from_json = *s;
+	unsigned char to[CROWD_MAX_BACKENDS] = {0};
+	s->n_backends = 0;
+	for (unsigned i = 0; i < c->n_names; i++) {
+		summary_add(s, c->names[i]);
+		to[i] = (unsigned char)(s->n_backends - 1);
+	}
+	for (unsigned i = 0; i < from_json.n_backends; i++)
+		summary_add(s, from_json.backends[i].name);
+	for (unsigned i = 0; i < s->n_backends; i++) {
+		const struct crowd_summary_backend *j =
+		    crowd_summary_backend(&from_json, s->backends[i].name);
+		if (j)
+			s->backends[i] = *j;
+		s->backends[i].count = s->backends[i].failures = s->backends[i].interrupted = 0;
+	}
+	for (unsigned i = 0; i < c->n_names; i++) {
+		struct crowd_summary_backend *b = &s->backends[to[i]];
+		b->count = c->count[i];
+		b->failures = c->failures[i];
+		b->interrupted = c->interrupted[i];
+	}
+	for (size_t i = 0; i < r->n; i++)
+		r->row_backend[i] = to[r->row_backend[i]];
+	if (!r->have_summary)
+		s->count = r->n;
+}
+
+static int read_dir(const char *dir, struct crowd_results *ret, bool values,
+		    struct crowd_error *err)
 {
 	char path[PATH_MAX + 16], real[PATH_MAX];
 	struct stat st;
@@ -615,7 +750,16 @@ int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_
 	if (!exists(path))
 		return crowd_error_set(err, ENOENT, "%s: not a results folder (no samples.csv)",
 				       dir);
-	r = crowd_results_read_samples(path, &ret->samples, &ret->extra, &ret->n, err);
+	_cleanup_free_ struct values_ctx *vc = NULL;
+	if (values) {
+		vc = calloc(1, sizeof(*vc));
+		if (!vc)
+			return crowd_error_errno(err, ENOMEM, "read %s", path);
+		*vc = (struct values_ctx){.r = ret, .path = path, .err = err};
+		r = crowd_results_scan_samples(path, values_row, vc, err);
+	} else {
+		r = crowd_results_read_samples(path, &ret->samples, &ret->extra, &ret->n, err);
+	}
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	if (r >= 0 && (ret->have_summary = exists(path)))
 		r = crowd_results_read_summary(path, &ret->summary, err);
@@ -629,9 +773,12 @@ int crowd_results_read(const char *dir, struct crowd_results *ret, struct crowd_
 		crowd_results_free(ret);
 		return r == -ENOENT ? -EINVAL : r; /* a file vanished or unreadable inside */
 	}
-	fill_from_samples(ret);
+	if (values)
+		fill_from_values(ret, vc);
+	else
+		fill_from_samples(ret);
 	/* rows of a folder that says where it ran but whose rows do not (hand-made CSVs) */
-	for (size_t i = 0; i < ret->n; i++) {
+	for (size_t i = 0; ret->extra && i < ret->n; i++) {
 		struct crowd_sample_extra *x = &ret->extra[i];
 		if (!x->host[0])
 			snprintf(x->host, sizeof(x->host), "%s", ret->summary.host);
@@ -662,6 +809,11 @@ void crowd_results_free(struct crowd_results *r)
 	free(r->samples);
 	free(r->extra);
 	free(r->steps);
+	free(r->row_backend);
+	free(r->row_status);
+	free(r->row_values);
+	r->row_backend = r->row_status = NULL;
+	r->row_values = NULL;
 	r->samples = NULL;
 	r->extra = NULL;
 	r->steps = NULL;

@@ -582,3 +582,95 @@ int crowd_results_read_density(const char *path, struct crowd_density_step **ret
 				      sizeof(struct crowd_density_step), density_row_init};
 	return csv_read(path, &spec, (void **)ret, ret_n, err);
 }
+
+/* ---- streaming: one record at a time, for results too big to hold as rows ---- */
+
+/* The next record of f into *buf (a quoted field may span lines: lines are joined while the
+ * quotes are unbalanced); its length, 0 at the end, -1 on a read error. *lines gets the
+ * number of lines read. */
+static ssize_t next_record(FILE *f, char **buf, size_t *cap, unsigned *lines)
+{
+	size_t len = 0, quotes = 0;
+	_cleanup_free_ char *line = NULL;
+	size_t lcap = 0;
+	*lines = 0;
+	for (;;) {
+		ssize_t r = getline(&line, &lcap, f);
+		if (r < 0)
+			return ferror(f) ? -1 : (ssize_t)len;
+		(*lines)++;
+		if (len + (size_t)r + 1 > *cap) {
+			size_t nc = (len + (size_t)r + 1) * 2;
+			char *nb = realloc(*buf, nc);
+			if (!nb)
+				return -1;
+			*buf = nb;
+			*cap = nc;
+		}
+		memcpy(*buf + len, line, (size_t)r + 1);
+		len += (size_t)r;
+		for (ssize_t i = 0; i < r; i++)
+			quotes += line[i] == '"';
+		if (quotes % 2 == 0)
+			return (ssize_t)len;
+	}
+}
+
+int crowd_results_scan_samples(const char *path,
+			       int (*fn)(const struct crowd_sample *s,
+					 const struct crowd_sample_extra *x, void *ctx),
+			       void *ctx, struct crowd_error *err)
+{
+	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols)];
+	size_t k = 0;
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(sample_cols); i++)
+		cols[k++] = &sample_cols[i];
+	for (size_t i = 0; i < CROWD_ARRAY_SIZE(extra_cols); i++)
+		cols[k++] = &extra_cols[i];
+	const struct csv_spec spec = {cols, k, CROWD_ARRAY_SIZE(sample_cols),
+				      sizeof(struct sample_row), sample_row_init};
+	const struct col *map[CSV_MAX_FIELDS] = {NULL};
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return crowd_error_errno(err, errno, "open %s", path);
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 0;
+	unsigned lines, line = 1;
+	int nh = -1, r = 0;
+	struct sample_row row;
+	for (;;) {
+		ssize_t len = next_record(f, &buf, &cap, &lines);
+		if (len < 0) {
+			r = crowd_error_errno(err, ferror(f) ? EIO : ENOMEM, "read %s", path);
+			break;
+		}
+		if (len > 0 && strlen(buf) != (size_t)len) {
+			r = crowd_error_set(err, EINVAL, "%s: not a text file (NUL byte)", path);
+			break;
+		}
+		/* an unbalanced quote at the end of the file: the tokenizer names it */
+		struct csv c = {.p = len ? buf : (char *)"", .next = line};
+		if (nh < 0) {
+			nh = csv_header(&c, path, &spec, map, err);
+			if (nh < 0) {
+				r = nh;
+				break;
+			}
+		} else if (len == 0) {
+			break;
+		} else {
+			int got = csv_row(&c, path, &spec, map, nh, &row, err);
+			if (got < 0) {
+				r = got;
+				break;
+			}
+			if (got > 0 && (r = fn(&row.s, &row.x, ctx)) < 0)
+				break;
+		}
+		line += lines;
+		if (len == 0)
+			break;
+	}
+	fclose(f);
+	return r < 0 ? r : 0;
+}

@@ -181,12 +181,32 @@ static double median_select(double *a, size_t n)
 	return lo + (hi - lo) / 2;
 }
 
-/* Median of a bootstrap resample of x, using tmp (n slots). */
-static double resample_median(struct crowd_rng *r, const double *x, size_t n, double *tmp)
+/* Median of a bootstrap resample of x, using tmp (n slots). Above CROWD_STATS_BOOT_EXACT_MAX
+ * samples, when x is sorted, the draw is O(1) instead of O(n): the median of n values drawn
+ * from x is x's quantile at the median U of n uniforms, U ~ Beta((n+1)/2, (n+1)/2), which for
+ * such n is normal with mean 1/2 and variance 1/(4(n+2)). */
+static double resample_median(struct crowd_rng *r, const double *x, size_t n, double *tmp,
+			      bool sorted)
 {
+	if (sorted) {
+		double u = 0.5 + crowd_rng_normal(r) * 0.5 / sqrt((double)n + 2);
+		return crowd_stats_percentile_sorted(x, n, 100 * fmin(1, fmax(0, u)));
+	}
 	for (size_t i = 0; i < n; i++)
 		tmp[i] = x[crowd_rng_below(r, n)];
 	return median_select(tmp, n);
+}
+
+/* x, or (above CROWD_STATS_BOOT_EXACT_MAX samples) a sorted copy of it in tmp, for
+ * resample_median; *ret_sorted says which. */
+static const double *boot_input(const double *x, size_t n, double *tmp, bool *ret_sorted)
+{
+	*ret_sorted = n > CROWD_STATS_BOOT_EXACT_MAX;
+	if (!*ret_sorted)
+		return x;
+	memcpy(tmp, x, n * sizeof(double));
+	crowd_stats_sort(tmp, n);
+	return tmp;
 }
 
 /* The central `level` interval of k bootstrap draws (sorted in place): percentile method. */
@@ -205,14 +225,17 @@ int crowd_stats_median_ci(const double *x, size_t n, unsigned resamples, double 
 	if (n == 0 || resamples == 0 || !(level > 0 && level < 1))
 		return crowd_error_set(err, EINVAL,
 				       "median CI: need samples, resamples and 0<level<1");
-	_cleanup_free_ double *tmp = malloc(n * sizeof(*tmp));
+	/* tmp: n for a resample, then n for the sorted copy of a big sample */
+	_cleanup_free_ double *tmp = malloc(2 * n * sizeof(*tmp));
 	_cleanup_free_ double *med = malloc(resamples * sizeof(*med));
 	if (!tmp || !med)
 		return crowd_error_errno(err, ENOMEM, "median CI");
 	struct crowd_rng r;
 	crowd_rng_seed(&r, seed);
+	bool sorted;
+	const double *in = boot_input(x, n, tmp + n, &sorted);
 	for (unsigned i = 0; i < resamples; i++)
-		med[i] = resample_median(&r, x, n, tmp);
+		med[i] = resample_median(&r, in, n, tmp, sorted);
 	percentile_interval(med, resamples, level, ret_lo, ret_hi);
 	return 0;
 }
@@ -235,9 +258,13 @@ static int two_sample_ci(const double *old, size_t n_old, const double *new_, si
 	struct crowd_rng r;
 	crowd_rng_seed(&r, seed);
 	unsigned k = 0;
+	bool so, sn;
+	/* big samples: t_old/t_new hold sorted copies instead of resamples */
+	const double *in_old = boot_input(old, n_old, t_old, &so),
+		     *in_new = boot_input(new_, n_new, t_new, &sn);
 	for (unsigned i = 0; i < resamples; i++) {
-		double a = resample_median(&r, old, n_old, t_old);
-		double v = combine(a, resample_median(&r, new_, n_new, t_new));
+		double a = resample_median(&r, in_old, n_old, t_old, so);
+		double v = combine(a, resample_median(&r, in_new, n_new, t_new, sn));
 		if (!isnan(v))
 			draws[k++] = v;
 	}
@@ -483,6 +510,7 @@ static const char *const verdict_names[] = {
     [CROWD_VERDICT_NO_CHANGE] = "no change",
     [CROWD_VERDICT_IMPROVED] = "improved",
     [CROWD_VERDICT_REGRESSED] = "regressed",
+    [CROWD_VERDICT_INCONCLUSIVE] = "inconclusive",
 };
 
 const char *crowd_verdict_name(enum crowd_verdict v)
@@ -554,9 +582,17 @@ static double t975(size_t df)
 static double draw_log_ratio(struct crowd_rng *r, const double *o, size_t no, const double *n,
 			     size_t nn, double *t_o, double *t_n)
 {
-	double a = resample_median(r, o, no, t_o), b = resample_median(r, n, nn, t_n);
+	double a = resample_median(r, o, no, t_o, no > CROWD_STATS_BOOT_ROUND_EXACT_MAX),
+	       b = resample_median(r, n, nn, t_n, nn > CROWD_STATS_BOOT_ROUND_EXACT_MAX);
 	return a > 0 && b > 0 ? log(b / a) : NAN;
 }
+
+static int compare_rounds_sorted(const double *const *old, const size_t *n_old,
+				 const double *const *new_, const size_t *n_new, size_t rounds,
+				 const double *po, size_t to, const double *pn, size_t tn,
+				 bool higher_is_better, double threshold, uint64_t seed,
+				 double *t_o, double *t_n, double *draws,
+				 struct crowd_stats_cmp *ret, struct crowd_error *err);
 
 int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 			       const double *const *new_, const size_t *n_new, size_t rounds,
@@ -584,12 +620,39 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 	_cleanup_free_ double *draws = malloc(CROWD_STATS_RESAMPLES * sizeof(double));
 	if (!po || !pn || !t_o || !t_n || !draws)
 		return crowd_error_errno(err, ENOMEM, "compare");
+	/* po/pn: the rounds one after the other, each sorted (big rounds bootstrap from that) */
+	const double **so = malloc(rounds * sizeof(*so)), **sn = malloc(rounds * sizeof(*sn));
+	if (!so || !sn) {
+		free(so);
+		free(sn);
+		return crowd_error_errno(err, ENOMEM, "compare");
+	}
 	for (size_t i = 0, ko = 0, kn = 0; i < rounds; i++) {
 		memcpy(po + ko, old[i], n_old[i] * sizeof(double));
 		memcpy(pn + kn, new_[i], n_new[i] * sizeof(double));
+		crowd_stats_sort(po + ko, n_old[i]);
+		crowd_stats_sort(pn + kn, n_new[i]);
+		so[i] = po + ko;
+		sn[i] = pn + kn;
 		ko += n_old[i];
 		kn += n_new[i];
 	}
+	r = compare_rounds_sorted(so, n_old, sn, n_new, rounds, po, to, pn, tn, higher_is_better,
+				  threshold, seed, t_o, t_n, draws, ret, err);
+	free(so);
+	free(sn);
+	return r;
+}
+
+/* compare_rounds on rounds old[i] / new_[i], each sorted, all of them also in po / pn. */
+static int compare_rounds_sorted(const double *const *old, const size_t *n_old,
+				 const double *const *new_, const size_t *n_new, size_t rounds,
+				 const double *po, size_t to, const double *pn, size_t tn,
+				 bool higher_is_better, double threshold, uint64_t seed,
+				 double *t_o, double *t_n, double *draws,
+				 struct crowd_stats_cmp *ret, struct crowd_error *err)
+{
+	int r;
 	/* Without a positive median in every round there is no log ratio to average: compare
 	 * the pooled samples instead (the rank test below still stratifies). */
 	double sum = 0;
@@ -648,12 +711,96 @@ int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 		ret->ratio_lo = fmin(ret->ratio_lo, exp(mean - half));
 		ret->ratio_hi = fmax(ret->ratio_hi, exp(mean + half));
 	}
-	struct crowd_mwu mwu;
-	r = crowd_stats_mann_whitney_strat(new_, n_new, old, n_old, rounds, &mwu, err);
-	if (r < 0)
-		return r;
-	ret->p = mwu.p;
-	ret->verdict = CROWD_VERDICT_NO_CHANGE;
-	set_verdict(ret, higher_is_better, threshold);
+	/* The run is the unit: p from a sign-flip permutation test over the rounds' log ratios
+	 * of medians (or differences of medians where a median is not > 0), not from the
+	 * samples, which share their round's drift. */
+	_cleanup_free_ double *d = malloc(rounds * sizeof(double));
+	if (!d)
+		return crowd_error_errno(err, ENOMEM, "compare");
+	for (size_t i = 0; i < rounds; i++) {
+		double a = crowd_stats_median(old[i], n_old[i]),
+		       b = crowd_stats_median(new_[i], n_new[i]);
+		d[i] = logs ? log(b / a) : b - a;
+	}
+	ret->p = crowd_stats_signflip_p(d, rounds, seed);
+	ret->rounds = rounds;
+	crowd_stats_verdict(ret, higher_is_better, threshold, ret->p, CROWD_STATS_ALPHA);
 	return 0;
+}
+
+double crowd_stats_signflip_p(const double *d, size_t k, uint64_t seed)
+{
+	double obs = 0;
+	if (k == 0)
+		return 1;
+	for (size_t i = 0; i < k; i++)
+		obs += d[i];
+	obs = fabs(obs);
+	/* a tolerance so that patterns equal to the observed one count as "as extreme" */
+	double tol = 1e-9 * (obs + 1e-300);
+	uint64_t hits = 0, total;
+	if (k <= CROWD_STATS_SIGNFLIP_EXACT) {
+		total = (uint64_t)1 << k;
+		for (uint64_t m = 0; m < total; m++) {
+			double s = 0;
+			for (size_t i = 0; i < k; i++)
+				s += (m >> i) & 1 ? -d[i] : d[i];
+			hits += fabs(s) >= obs - tol;
+		}
+	} else {
+		struct crowd_rng r;
+		crowd_rng_seed(&r, seed);
+		total = CROWD_STATS_SIGNFLIP_DRAWS;
+		for (uint64_t m = 0; m < total; m++) {
+			double s = 0;
+			for (size_t i = 0; i < k; i++)
+				s += crowd_rng_next(&r) >> 63 ? -d[i] : d[i];
+			hits += fabs(s) >= obs - tol;
+		}
+		/* the observed pattern counts once (a valid Monte Carlo p is never 0) */
+		hits++;
+		total++;
+	}
+	return (double)hits / (double)total;
+}
+
+void crowd_stats_holm(const double *p, size_t n, double *ret)
+{
+	/* order by p, adjusted p_(i) = max over j <= i of min(1, (n - j) p_(j)) */
+	size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
+	if (!idx) { /* no room to sort: Bonferroni, which Holm never exceeds */
+		for (size_t i = 0; i < n; i++)
+			ret[i] = fmin(1, p[i] * (double)n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	for (size_t i = 1; i < n; i++) /* insertion sort: n is a handful of metrics */
+		for (size_t j = i; j > 0 && p[idx[j]] < p[idx[j - 1]]; j--) {
+			size_t t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	double run = 0;
+	for (size_t j = 0; j < n; j++) {
+		double a = fmin(1, (double)(n - j) * p[idx[j]]);
+		run = fmax(run, a);
+		ret[idx[j]] = run;
+	}
+	free(idx);
+}
+
+void crowd_stats_verdict(struct crowd_stats_cmp *c, bool higher_is_better, double threshold,
+			 double p, double alpha)
+{
+	bool up = isinf(c->ratio) ? c->ratio > 0 : c->ratio - 1 > threshold;
+	bool down = !isinf(c->ratio) && 1 - c->ratio > threshold;
+	bool bad = higher_is_better ? down : up, good = higher_is_better ? up : down;
+	bool sig = p < alpha;
+	if (bad)
+		c->verdict = sig ? CROWD_VERDICT_REGRESSED : CROWD_VERDICT_INCONCLUSIVE;
+	else if (good && sig)
+		c->verdict = CROWD_VERDICT_IMPROVED;
+	else
+		c->verdict = CROWD_VERDICT_NO_CHANGE;
 }

@@ -33,6 +33,13 @@ double crowd_rng_normal(struct crowd_rng *r);
 /* Default bootstrap settings: used by summary.json and compare. */
 #define CROWD_STATS_RESAMPLES 2000
 #define CROWD_STATS_SEED      0x63726f7764ULL /* "crowd" */
+/* Above this many samples a bootstrap median is drawn from the sorted sample in O(1) (the
+ * normal approximation of the resample median's order statistic) instead of resampling all
+ * n values: compare of runs with 10^5..10^6 rows stays in seconds. */
+#define CROWD_STATS_BOOT_EXACT_MAX 5000
+/* The same for the per-round draws of the two-level bootstrap over rounds (its interval is
+ * widened to Student's t on the rounds anyway, and the verdict rests on the rounds' p). */
+#define CROWD_STATS_BOOT_ROUND_EXACT_MAX 30
 
 struct crowd_stats {
 	size_t n;
@@ -104,31 +111,58 @@ enum crowd_verdict {
 	CROWD_VERDICT_NO_CHANGE,
 	CROWD_VERDICT_IMPROVED,
 	CROWD_VERDICT_REGRESSED,
+	/* the change exceeds the threshold in the bad direction, but the runs do not show it
+	 * consistently enough (too few rounds, one run per side, or rounds that disagree) */
+	CROWD_VERDICT_INCONCLUSIVE,
 };
 const char *crowd_verdict_name(enum crowd_verdict v);
 struct crowd_stats_cmp {
 	size_t n_old, n_new;
 	double median_old, median_new;
 	double ratio, ratio_lo, ratio_hi; /* NEW/OLD */
-	double p;			  /* Mann–Whitney two-sided */
+	double p; /* Mann–Whitney two-sided; rounds: sign-flip over rounds */
 	enum crowd_verdict verdict;
+	size_t rounds; /* 0: one run per side, p from the samples */
 };
 int crowd_stats_compare(const double *old, size_t n_old, const double *new_, size_t n_new,
 			bool higher_is_better, double threshold, uint64_t seed,
 			struct crowd_stats_cmp *ret, struct crowd_error *err);
 
-/* The same verdict over interleaved rounds (OLD_1, NEW_1, OLD_2, NEW_2, ... run
+/* The run-level verdict over interleaved rounds (OLD_1, NEW_1, OLD_2, NEW_2, ... run
  * alternately): ratio = geometric mean over rounds of median(NEW_i)/median(OLD_i); its 95% CI
- * from a two-level bootstrap (rounds with replacement, then samples within each); p from
- * the stratified Mann–Whitney. A round-wide drift of the machine affects both sides of a
- * round alike and drops out. The CI is widened to at least Student's t on the rounds' log
- * ratios (k-1 df), since few rounds cannot show their own spread to a bootstrap.
- * median_old/new are of the pooled samples. rounds == 1 is
- * crowd_stats_compare; a round without positive medians falls back to the pooled ratio. */
+ * from a two-level bootstrap (rounds with replacement, then samples within each), widened to
+ * at least Student's t on the rounds' log ratios (k-1 df), since few rounds cannot show their
+ * own spread to a bootstrap. p is a two-sided sign-flip permutation test over the rounds'
+ * log ratios (crowd_stats_signflip_p): the round, not the sample, is the unit, so a drift
+ * of the machine between rounds is noise, not evidence. Verdict by crowd_stats_verdict with
+ * CROWD_STATS_ALPHA: regressed needs p < alpha and the ratio beyond threshold (the minimum
+ * effect); a ratio beyond threshold without that p is inconclusive. Fewer than 6 rounds can
+ * never reach p < 0.05 (the smallest sign-flip p of k rounds is 2/2^k). median_old/new are
+ * of the pooled samples. rounds == 1 is crowd_stats_compare (within-run: the caller must
+ * not take it as a run-level verdict). A round without positive medians falls back to the
+ * pooled ratio and to differences of medians for p. */
 int crowd_stats_compare_rounds(const double *const *old, const size_t *n_old,
 			       const double *const *new_, const size_t *n_new, size_t rounds,
 			       bool higher_is_better, double threshold, uint64_t seed,
 			       struct crowd_stats_cmp *ret, struct crowd_error *err);
+
+/* Two-sided sign-flip permutation p of the mean of d[0..k-1] (paired differences, H0:
+ * symmetric about 0): exact over all 2^k patterns for k <= CROWD_STATS_SIGNFLIP_EXACT, else
+ * CROWD_STATS_SIGNFLIP_DRAWS random patterns (seeded). k == 0: 1. */
+#define CROWD_STATS_SIGNFLIP_EXACT 16
+#define CROWD_STATS_SIGNFLIP_DRAWS 20000
+double crowd_stats_signflip_p(const double *d, size_t k, uint64_t seed);
+
+/* Holm's step-down adjustment of n p-values (family-wise error rate): ret[i] is p[i]'s
+ * adjusted value; compare it with alpha. */
+void crowd_stats_holm(const double *p, size_t n, double *ret);
+
+/* Set c->verdict from c->ratio, threshold and a p-value (possibly Holm-adjusted):
+ * regressed: ratio beyond threshold in the bad direction and p < alpha; inconclusive: beyond
+ * threshold in the bad direction, p >= alpha; improved: beyond threshold in the good
+ * direction and p < alpha; else no change. */
+void crowd_stats_verdict(struct crowd_stats_cmp *c, bool higher_is_better, double threshold,
+			 double p, double alpha);
 
 /* Standard normal CDF. */
 double crowd_stats_norm_cdf(double z);
