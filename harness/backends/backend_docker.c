@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "engine_wait.h"
 #include "core/security.h"
 #include "core/util.h"
 #include "docker_api.h"
@@ -396,22 +397,8 @@ static int docker_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 		return crowd_error_set(err, ESRCH, "docker: %s has no pid (exited at once?)",
 				       c->name);
 	c->ctr_pid = (pid_t)pid;
-	int fd = (int)syscall(SYS_pidfd_open, c->ctr_pid, 0);
-	c->ctr_pidfd = fd >= 0 ? fd : -1;
-	if (run->cfg->ns & CLONE_NEWNET) {
-		int ns = crowd_peer_netns_open(c->ctr_pid);
-		if (ns < 0)
-			return crowd_error_errno(err, -ns, "open /proc/%d/ns/net", (int)c->ctr_pid);
-		inst->netns_fd = ns;
-	}
-	crowd_peer_fmt(inst->addr, sizeof(inst->addr), "127.0.0.1");
-	inst->port = run->cfg->workload.desc ? run->cfg->workload.desc->port : 0;
-	inst->pid = c->ctr_pid;
-	inst->pidfd = c->ctr_pidfd;
-	inst->ready_fd = c->fifo_fd;
-	c->fifo_fd = -1; /* the launcher's now; closed by crowd_peer_inst_stopped */
-	inst->started = true;
-	return 0;
+	return crowd_engine_inst_publish(run->cfg, inst, c->ctr_pid, &c->ctr_pidfd, &c->fifo_fd,
+					 err);
 }
 
 static int docker_ready(struct crowd_backend_run *run, struct crowd_inst *inst,

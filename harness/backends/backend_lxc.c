@@ -326,23 +326,10 @@ static void log_first_error(const char *path, char *buf, size_t len)
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct lxc_inst *c = inst->priv;
-	int n = crowd_ready_fifo_read(c->fifo_fd);
-	if (n <= 0 && crowd_engine_exited(&c->pid)) {
-		char tail[200];
-		log_first_error(c->log, tail, sizeof(tail));
-		inst->pid = 0;
-		return crowd_error_set(err, EIO,
-				       "lxc-start exited before the workload was ready%s%s",
-				       tail[0] ? ": " : "", tail);
-	}
-	if (n == 0)
-		return 0;
-	if (n < 0) {
-		char tail[200];
-		crowd_peer_log_tail(c->log, tail, sizeof(tail));
-		return crowd_error_set(err, EIO, "lxc: workload exited before it was ready%s%s",
-				       tail[0] ? ": " : "", tail);
-	}
+	int n = crowd_engine_ready(c->fifo_fd, &c->pid, &inst->pid, c->log, log_first_error, "lxc",
+				   "lxc-start", err);
+	if (n <= 0)
+		return n;
 	c->ctr_pid = crowd_peer_first_child(c->pid);
 	if (!c->ctr_pid)
 		return crowd_error_set(err, ESRCH, "lxc: no container process under lxc-start");

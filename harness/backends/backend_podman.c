@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "engine_wait.h"
 #include "core/security.h"
 #include "core/util.h"
 #include "engine/memory.h"
@@ -324,22 +325,8 @@ static int podman_start(struct crowd_backend_run *run, struct crowd_inst *inst,
 	if (!c->ctr_pid)
 		return crowd_error_set(err, ESRCH, "podman: no pid in %s (exited at once?)",
 				       c->pidfile);
-	int fd = (int)syscall(SYS_pidfd_open, c->ctr_pid, 0);
-	c->ctr_pidfd = fd >= 0 ? fd : -1;
-	if (cfg->ns & CLONE_NEWNET) {
-		int ns = crowd_peer_netns_open(c->ctr_pid);
-		if (ns < 0)
-			return crowd_error_errno(err, -ns, "open /proc/%d/ns/net", (int)c->ctr_pid);
-		inst->netns_fd = ns;
-	}
-	crowd_peer_fmt(inst->addr, sizeof(inst->addr), "127.0.0.1");
-	inst->port = cfg->workload.desc ? cfg->workload.desc->port : 0;
-	inst->pid = c->ctr_pid;
-	inst->pidfd = c->ctr_pidfd;
-	inst->ready_fd = c->fifo_fd;
-	c->fifo_fd = -1; /* the launcher's now; closed by crowd_peer_inst_stopped */
-	inst->started = true;
-	return 0;
+	return crowd_engine_inst_publish(cfg, inst, c->ctr_pid, &c->ctr_pidfd, &c->fifo_fd,
+					 err);
 }
 
 static int podman_ready(struct crowd_backend_run *run, struct crowd_inst *inst,
@@ -376,15 +363,22 @@ static int podman_stats(struct crowd_backend_run *run, struct crowd_inst *inst,
 	return 0;
 }
 
-/* `podman rm -f -t 0 NAME`; 0 when removed or not there. */
+/* `podman rm -f -t 0 NAME`; 0 when removed or not there. A container whose conmon is still
+ * dying (crowd was SIGKILLed a moment before) can fail with "device or resource busy" on its
+ * root filesystem: tried up to three times, 300 ms apart. */
 static int remove_container(const char *bin, const char *name, struct crowd_error *err)
 {
 	char out[512];
 	char *argv[] = {(char *)bin, "rm", "-f", "-t", "0", "--ignore", (char *)name, NULL};
-	int r = crowd_peer_run(argv, 0, 60000, out, sizeof(out), err);
-	if (r > 0)
-		return crowd_error_set(err, EBUSY, "podman rm -f %s: %s", name, out);
-	return r;
+	int r = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt)
+			usleep(300000);
+		r = crowd_peer_run(argv, 0, 60000, out, sizeof(out), err);
+		if (r <= 0)
+			return r;
+	}
+	return crowd_error_set(err, EBUSY, "podman rm -f %s: %s", name, out);
 }
 
 static int podman_stop(struct crowd_backend_run *run, struct crowd_inst *inst,

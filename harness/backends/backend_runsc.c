@@ -224,23 +224,10 @@ static int lo_up_in(int nsfd, struct crowd_error *err)
 static int ready(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
 	struct runsc_inst *c = inst->priv;
-	int n = crowd_ready_fifo_read(c->fifo_fd);
-	if (n <= 0 && crowd_engine_exited(&c->rt_pid)) {
-		char tail[200];
-		crowd_peer_log_tail(c->log, tail, sizeof(tail));
-		inst->pid = 0;
-		return crowd_error_set(err, EIO,
-				       "runsc run exited before the workload was ready%s%s",
-				       tail[0] ? ": " : "", tail);
-	}
-	if (n == 0)
-		return 0;
-	if (n < 0) {
-		char tail[200];
-		crowd_peer_log_tail(c->log, tail, sizeof(tail));
-		return crowd_error_set(err, EIO, "runsc: workload exited before it was ready%s%s",
-				       tail[0] ? ": " : "", tail);
-	}
+	int n = crowd_engine_ready(c->fifo_fd, &c->rt_pid, &inst->pid, c->log, NULL, "runsc",
+				   "runsc run", err);
+	if (n <= 0)
+		return n;
 	/* runsc writes the pid file before it starts the container. */
 	c->sandbox_pid = crowd_peer_read_pidfile(c->pidfile);
 	if (!c->sandbox_pid)

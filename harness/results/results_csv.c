@@ -255,18 +255,29 @@ int crowd_results_write_density(const char *path, const struct crowd_density_ste
 
 /* ---- reading ---- */
 
-/* A whole file in memory, NUL-terminated; a NUL byte inside is -EINVAL (not a CSV). */
-static int slurp(const char *path, char **ret, struct crowd_error *err)
+/* path opened for reading into *ret; -errno with err (-EINVAL when it is no regular file:
+ * bad input, as a malformed file is, exit 2 in compare and plot alike). */
+static int open_regular(const char *path, FILE **ret, struct crowd_error *err)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return crowd_error_errno(err, errno, "open %s", path);
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* bad input, as a malformed file is (exit 2 in compare and plot alike) */
 		fclose(f);
 		return crowd_error_set(err, EINVAL, "%s: not a regular file", path);
 	}
+	*ret = f;
+	return 0;
+}
+
+/* A whole file in memory, NUL-terminated; a NUL byte inside is -EINVAL (not a CSV). */
+static int slurp(const char *path, char **ret, struct crowd_error *err)
+{
+	FILE *f = NULL;
+	int ro = open_regular(path, &f, err);
+	if (ro < 0)
+		return ro;
 	size_t cap = 65536, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	while (buf) {
@@ -630,9 +641,10 @@ int crowd_results_scan_samples(const char *path,
 	const struct csv_spec spec = {cols, k, CROWD_ARRAY_SIZE(sample_cols),
 				      sizeof(struct sample_row), sample_row_init};
 	const struct col *map[CSV_MAX_FIELDS] = {NULL};
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return crowd_error_errno(err, errno, "open %s", path);
+	FILE *f = NULL;
+	int ro = open_regular(path, &f, err);
+	if (ro < 0)
+		return ro;
 	_cleanup_free_ char *buf = NULL;
 	size_t cap = 0;
 	unsigned lines, line = 1;
