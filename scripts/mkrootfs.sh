@@ -57,11 +57,16 @@ text() {
 	rm -f "$1.mkrootfs.txt.$$"
 }
 
-for d in bin dev etc proc root run sys tmp usr; do
+# usr and var: systemd-nspawn refuses a tree without /usr and makes /var itself otherwise.
+for d in bin dev etc proc root run sys tmp usr var; do
 	[ -d "$d" ] || mkdir "$d"
 	chmod 755 "$d"
 done
 chmod 1777 tmp
+# run/crowd: where engines bind the readiness FIFO's folder (CROWD_READY_PATH); made here so
+# that no engine creates it in the shared tree at run time (nspawn would).
+[ -d run/crowd ] || mkdir run/crowd
+chmod 755 run/crowd
 chmod 700 root
 
 put "$busybox" bin/busybox 755

@@ -319,15 +319,16 @@ done
 n_links=$(find "$ROOTFS/bin" -type l | wc -l)
 n_applets=$("$ROOTFS/bin/busybox" --list | grep -cvxE 'busybox|httpd|idle|cpu|mem')
 [ "$n_links" -eq "$n_applets" ] || fail "rootfs has $n_links applet links, busybox has $n_applets"
-[ "$(find "$ROOTFS" -mindepth 1 -maxdepth 1 ! -name .stamp -printf '%f\n' | sort | tr '\n' ' ')" = "bin dev etc proc root run sys tmp " ] ||
+[ "$(find "$ROOTFS" -mindepth 1 -maxdepth 1 ! -name .stamp -printf '%f\n' | sort | tr '\n' ' ')" = "bin dev etc proc root run sys tmp usr var " ] ||
 	fail "rootfs top level: $(ls -A "$ROOTFS")"
 [ "$(find "$ROOTFS/etc" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "group hostname hosts passwd " ] ||
 	fail "rootfs etc: $(ls "$ROOTFS/etc")"
 [ "$(cat "$ROOTFS/etc/hostname")" = crowd ] || fail "hostname"
 grep -qx 'root:x:0:0:root:/root:/bin/sh' "$ROOTFS/etc/passwd" || fail "passwd"
-for d in dev proc sys run; do
+for d in dev proc sys run/crowd; do
 	[ -z "$(ls -A "$ROOTFS/$d")" ] || fail "rootfs $d not empty"
 done
+[ "$(ls -A "$ROOTFS/run")" = crowd ] || fail "rootfs run: $(ls -A "$ROOTFS/run")"
 # Deterministic and idempotent: two fresh builds and a rebuild are the same archive.
 mk() { "$TOP/scripts/mkrootfs.sh" "$1" "$W/httpd" "$W/idle" "$W/cpu" "$W/mem" || fail "mkrootfs $1"; }
 digest() { tar -C "$1" --sort=name --numeric-owner --owner=0 --group=0 -cf - . | sha256sum; }

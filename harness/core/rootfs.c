@@ -143,8 +143,8 @@ static int remount_ro(const char *target, unsigned long keep, bool userns, struc
  * shrinker_info with a 520-byte unit per 64 shrinker ids up to the highest one ever given
  * (mm/shrinker.c, shrinker_nr_max): separate tmpfs mounts per container made each new
  * container's memory cgroup, and every existing one, grow with the number of containers
- * (docs/density.md). -1 when the kernel has no new mount API (before 5.2): the caller then
- * mounts a tmpfs per place as before. */
+ * (docs/density.md). -1 when the kernel has no new mount API (before 5.2) or cannot clone
+ * from a detached mount: the caller then mounts a tmpfs per place as before. */
 static int scratch_open(void)
 {
 	int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
@@ -162,6 +162,14 @@ static int scratch_open(void)
 		close(mfd);
 		return -1;
 	}
+	/* Older kernels (Debian 12's 6.1 among them) cannot open_tree() clone from a
+	 * detached mount (EINVAL): then the per-place mounts, as without the API. */
+	int t = (int)syscall(SYS_open_tree, mfd, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (t < 0) {
+		close(mfd);
+		return -1;
+	}
+	close(t);
 	return mfd;
 }
 

@@ -95,9 +95,18 @@ int crowd_plot_run_read(const char *dir, struct crowd_plot_run **ret, struct cro
 		return crowd_error_errno(err, ENOMEM, "%s", dir);
 	/* the real path: a figure's default place and the report name the run, not "latest" */
 	/* values only, samples.csv streamed: a 600,000-row run fits in ~60 MB, not ~550 */
-	int rc = crowd_results_read_values(realpath(dir, real) ? real : dir, &r->res, err);
+	const char *path = realpath(dir, real) ? real : dir;
+	int rc = crowd_results_read_values(path, &r->res, err);
 	if (rc < 0)
 		return rc;
+	if (r->res.summary.fleet) {
+		/* a fleet is split into one run per host (crowd_plot_run_split_hosts), which needs
+		 * whole rows with their host */
+		crowd_results_free(&r->res);
+		memset(&r->res, 0, sizeof(r->res));
+		if ((rc = crowd_results_read(path, &r->res, err)) < 0)
+			return rc;
+	}
 	if (!r->res.have_summary)
 		return crowd_error_set(err, ENOENT,
 				       "%s: not a results folder (no readable summary.json)", dir);

@@ -541,23 +541,34 @@ static void sample_row_init(void *row)
 	crowd_sample_extra_init(&r->x);
 }
 
+/* Every samples.csv column a reader knows, in contract order: the required ones, then the
+ * optional groups (an older folder lacks some). */
+#define SAMPLE_NCOLS                                                                               \
+	(CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols) +                            \
+	 CROWD_ARRAY_SIZE(late_cols) + CROWD_ARRAY_SIZE(origin_cols))
+static struct csv_spec sample_spec(const struct col **cols)
+{
+	const struct {
+		const struct col *v;
+		size_t n;
+	} groups[] = {{sample_cols, CROWD_ARRAY_SIZE(sample_cols)},
+		      {extra_cols, CROWD_ARRAY_SIZE(extra_cols)},
+		      {late_cols, CROWD_ARRAY_SIZE(late_cols)},
+		      {origin_cols, CROWD_ARRAY_SIZE(origin_cols)}};
+	size_t k = 0;
+	for (size_t g = 0; g < CROWD_ARRAY_SIZE(groups); g++)
+		for (size_t i = 0; i < groups[g].n; i++)
+			cols[k++] = &groups[g].v[i];
+	return (struct csv_spec){cols, k, CROWD_ARRAY_SIZE(sample_cols), sizeof(struct sample_row),
+				 sample_row_init};
+}
+
 int crowd_results_read_samples(const char *path, struct crowd_sample **ret,
 			       struct crowd_sample_extra **ret_extra, size_t *ret_n,
 			       struct crowd_error *err)
 {
-	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols) +
-			       CROWD_ARRAY_SIZE(late_cols) + CROWD_ARRAY_SIZE(origin_cols)];
-	size_t k = 0;
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(sample_cols); i++)
-		cols[k++] = &sample_cols[i];
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(extra_cols); i++)
-		cols[k++] = &extra_cols[i];
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(late_cols); i++)
-		cols[k++] = &late_cols[i];
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(origin_cols); i++)
-		cols[k++] = &origin_cols[i];
-	const struct csv_spec spec = {cols, k, CROWD_ARRAY_SIZE(sample_cols),
-				      sizeof(struct sample_row), sample_row_init};
+	const struct col *cols[SAMPLE_NCOLS];
+	const struct csv_spec spec = sample_spec(cols);
 	_cleanup_free_ struct sample_row *rows = NULL;
 	size_t n;
 	int r = csv_read(path, &spec, (void **)&rows, &n, err);
@@ -632,14 +643,8 @@ int crowd_results_scan_samples(const char *path,
 					 const struct crowd_sample_extra *x, void *ctx),
 			       void *ctx, struct crowd_error *err)
 {
-	const struct col *cols[CROWD_ARRAY_SIZE(sample_cols) + CROWD_ARRAY_SIZE(extra_cols)];
-	size_t k = 0;
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(sample_cols); i++)
-		cols[k++] = &sample_cols[i];
-	for (size_t i = 0; i < CROWD_ARRAY_SIZE(extra_cols); i++)
-		cols[k++] = &extra_cols[i];
-	const struct csv_spec spec = {cols, k, CROWD_ARRAY_SIZE(sample_cols),
-				      sizeof(struct sample_row), sample_row_init};
+	const struct col *cols[SAMPLE_NCOLS];
+	const struct csv_spec spec = sample_spec(cols);
 	const struct col *map[CSV_MAX_FIELDS] = {NULL};
 	FILE *f = NULL;
 	int ro = open_regular(path, &f, err);
