@@ -42,7 +42,7 @@ int crowd_engine_ready(int fifo_fd, pid_t *engine_pid, pid_t *inst_pid, const ch
 		       crowd_engine_tail_fn engine_tail, const char *name, const char *cmd,
 		       struct crowd_error *err)
 {
-	char tail[200];
+	char tail[200] = "";
 	int n = crowd_ready_fifo_read(fifo_fd);
 
 	if (n <= 0 && crowd_engine_exited(engine_pid)) {

@@ -548,7 +548,7 @@ static void sample_row_init(void *row)
 	 CROWD_ARRAY_SIZE(late_cols) + CROWD_ARRAY_SIZE(origin_cols))
 static struct csv_spec sample_spec(const struct col **cols)
 {
-	const struct {
+	static const struct {
 		const struct col *v;
 		size_t n;
 	} groups[] = {{sample_cols, CROWD_ARRAY_SIZE(sample_cols)},
