@@ -489,6 +489,11 @@ int crowd_fleet_open(struct crowd_fleet *f, const char *cmd, struct crowd_config
 			raise(sig); /* nothing was started: die of it as before */
 		return r;
 	}
+	if (f->l->cg_undelegated)
+		crowd_warn(cmd,
+			   "no cgroups for this run (%s): containers run without cgroup limits "
+			   "and the cgroup columns are empty",
+			   f->l->cg_error);
 	crowd_slab_read(&f->slab_before);
 	f->l->timeout_ns = timeout_ns;
 	f->l->progress = crowd_fleet_progress;

@@ -315,13 +315,10 @@ int crowd_launch_open(const struct crowd_config *cfg, unsigned cap_per_backend,
 	char why[256];
 	if (geteuid() != 0 && crowd_cg_user_root(NULL, 0, why, sizeof(why)) < 0) {
 		/* No delegated subtree: a --rootless core run goes on without cgroups, and every
-		 * cgroup figure is absent (never zero); said once, here. */
+		 * cgroup figure is absent (never zero); the command says so once. */
 		l->cg = NULL;
+		l->cg_undelegated = true;
 		snprintf(l->cg_error, sizeof(l->cg_error), "no delegated cgroup: %.200s", why);
-		fprintf(stderr,
-			"crowd: no cgroups for this run (%s): containers run without cgroup "
-			"limits and the cgroup columns are empty\n",
-			l->cg_error);
 	} else if (crowd_cg_run_open(NULL, l->run_name, &l->cg, &cgerr) < 0) {
 		l->cg = NULL;
 		snprintf(l->cg_error, sizeof(l->cg_error), "%s", cgerr.msg);

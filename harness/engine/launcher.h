@@ -56,6 +56,7 @@ struct crowd_launch {
 	char run_name[64];	 /* cgroup name of the run under <top> */
 	struct crowd_cg_run *cg; /* shared by the backends that use cgroups; NULL if none */
 	char cg_error[248];	 /* why there is no cg */
+	bool cg_undelegated;	 /* unprivileged, no delegated subtree: no cgroups at all */
 	struct crowd_launch_backend be[CROWD_MAX_BACKENDS];
 	unsigned n_be;
 	unsigned avail[CROWD_MAX_BACKENDS]; /* indexes into be[] of the available ones */
