@@ -36,6 +36,7 @@
 #include "engine/memory.h"
 #include "oci.h"
 #include "peer.h"
+#include "engine_img.h"
 #include "engine_wait.h"
 #include "ready_fifo.h"
 
@@ -264,7 +265,7 @@ static pid_t find_gofer(pid_t rt_pid, pid_t sandbox)
 
 static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct crowd_error *err)
 {
-	struct runsc_run *o = run->priv;
+	(void)run;
 	struct runsc_inst *c = inst->priv;
 	if (!c || !c->sandbox_pid)
 		return crowd_error_set(err, ESRCH, "runsc: no sandbox process");
@@ -278,16 +279,8 @@ static int stats(struct crowd_backend_run *run, struct crowd_inst *inst, struct 
 		inst->sample.pss_bytes += gp;
 		inst->sample.rss_bytes += gr;
 	}
-	char path[PATH_MAX];
-	int64_t v;
-	if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup/memory%s/%s/memory.usage_in_bytes",
-			   o->cg_parent, c->id) == 0 &&
-	    crowd_read_int64(path, &v, NULL) == 0)
-		inst->sample.cgroup_bytes = v;
-	else if (crowd_peer_fmt(path, sizeof(path), "/sys/fs/cgroup%s/%s/memory.current",
-				o->cg_parent, c->id) == 0 &&
-		 crowd_read_int64(path, &v, NULL) == 0)
-		inst->sample.cgroup_bytes = v;
+	/* the cgroup the engine put the container in (v1 memory, else v2) */
+	inst->sample.cgroup_bytes = crowd_engine_cg_memory(c->sandbox_pid);
 	int64_t pss = -1, rss = -1;
 	if (c->rt_pid > 0 && crowd_mem_pids(&c->rt_pid, 1, &pss, &rss, NULL) == 0 && pss >= 0)
 		inst->sample.engine_bytes = pss;
