@@ -675,6 +675,45 @@ END_TEST
 
 /* Containers on one rootfs share one template mount namespace (one fd, made once) but each
  * gets its own copy: a read-only root, masked /proc files, and a /tmp of its own. */
+/* rm -rf of a tree a container could have made: files, directories, a fifo, and symlinks
+ * (one to a directory outside, which survives with its file); too deep a tree: -ELOOP. */
+START_TEST(rmtree_no_follow)
+{
+	char base[] = "/tmp/crowd-check-rmtree.XXXXXX", p[PATH_MAX];
+	struct stat st;
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	int b = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(b, 0);
+	ck_assert_int_eq(fstat(b, &st), 0);
+	ck_assert_int_eq(mkdirat(b, "out", 0755), 0);
+	ck_assert_int_eq(mknodat(b, "out/keep", S_IFREG | 0644, 0), 0);
+	ck_assert_int_eq(mkdirat(b, "t", 0755), 0);
+	ck_assert_int_eq(mkdirat(b, "t/d", 0755), 0);
+	ck_assert_int_eq(mknodat(b, "t/d/f", S_IFREG | 0644, 0), 0);
+	ck_assert_int_eq(mkfifoat(b, "t/fifo", 0644), 0);
+	snprintf(p, sizeof(p), "%s/out", base);
+	ck_assert_int_eq(symlinkat(p, b, "t/link"), 0);
+	ck_assert_int_eq(symlinkat(p, b, "t/d/link"), 0);
+	ck_assert_int_eq(crowd_rmtree_at(b, "t", st.st_dev), 0);
+	ck_assert_int_eq(faccessat(b, "t", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	ck_assert_int_eq(faccessat(b, "out/keep", F_OK, 0), 0);
+	/* 70 levels: refused below 64, what is above is left */
+	char deep[70 * 2 + 8] = "deep";
+	size_t n = strlen(deep);
+	for (int i = 0; i < 70; i++) {
+		ck_assert_int_eq(mkdirat(b, deep, 0755), 0);
+		deep[n++] = '/';
+		deep[n++] = 'd';
+		deep[n] = '\0';
+	}
+	ck_assert_int_eq(crowd_rmtree_at(b, "deep", st.st_dev), -ELOOP);
+	ck_assert_int_eq(crowd_rmtree_at(b, "missing", st.st_dev), 0);
+	close(b);
+	snprintf(p, sizeof(p), "rm -rf %s", base);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
 START_TEST(rootfs_template_private_copies)
 {
 	if (!root_ready("rootfs_template_private_copies"))
@@ -684,28 +723,46 @@ START_TEST(rootfs_template_private_copies)
 	struct crowd_ctr a, b;
 	struct crowd_ctr_spec spec;
 	char out[256];
-	int fd1, fd2;
+	int fd1, fd2, sc1, sc2;
+	struct stat st_dir;
+	/* /tmp its own (one file), the root and a masked directory read-only, /proc/keys
+	 * masked, /tmp without devices, /dev without exec */
 	static char *wr[] = {"/bin/sh", "-c",
 			     "touch /tmp/mine && ls /tmp; touch /ro 2>/dev/null || echo ro; "
-			     "[ -c /proc/keys ] && echo masked",
+			     "[ -c /proc/keys ] && echo masked; "
+			     "[ ! -d /proc/acpi ] || touch /proc/acpi/x 2>/dev/null || echo acpi; "
+			     "grep -q ' /tmp .*nodev' /proc/self/mountinfo && echo tmp-nodev; "
+			     "grep -q ' /dev .*noexec' /proc/self/mountinfo && echo dev-noexec; "
+			     "[ \"$(stat -c %d /dev)\" = \"$(stat -c %d /tmp)\" ] && echo one-dev",
 			     NULL};
 
-	ck_assert_int_eq(crowd_rootfs_template(rootfs, &fd1, &err), 0);
-	ck_assert_int_eq(crowd_rootfs_template(rootfs, &fd2, &err), 0);
+	bool acpi = access("/proc/acpi", F_OK) == 0;
+	char want[128];
+	snprintf(want, sizeof(want), "mine\nro\nmasked\n%stmp-nodev\ndev-noexec\none-dev\n",
+		 acpi ? "acpi\n" : "");
+	ck_assert_int_eq(crowd_rootfs_template(rootfs, &fd1, &sc1, &err), 0);
+	ck_assert_int_eq(crowd_rootfs_template(rootfs, &fd2, &sc2, &err), 0);
 	ck_assert_int_ge(fd1, 0);
 	ck_assert_int_eq(fd1, fd2);
+	ck_assert_int_ge(sc1, 0);
+	ck_assert_int_eq(sc1, sc2);
 	ck_assert_int_eq(crowd_cg_run_open(NULL, "tmpl", &run, &err), 0);
 	crowd_ctr_spec_init(&spec);
 	spec.rootfs = rootfs;
 	spec.argv = wr;
 	int st = run_capture(run, &spec, out, sizeof(out), &a);
 	ck_assert_msg(st == 0, "status %d: %s", st, out);
-	ck_assert_str_eq(out, "mine\nro\nmasked\n");
+	ck_assert_str_eq(out, want);
 	st = run_capture(run, &spec, out, sizeof(out), &b);
 	ck_assert_msg(st == 0, "status %d: %s", st, out);
-	ck_assert_str_eq(out, "mine\nro\nmasked\n"); /* not two files: /tmp is private */
+	ck_assert_str_eq(out, want); /* not two files: /tmp is private */
+	/* each one's /dev and /tmp are a directory of the scratch until it is torn down */
+	ck_assert_int_eq(fstatat(sc1, a.id, &st_dir, AT_SYMLINK_NOFOLLOW), 0);
 	ck_assert_int_eq(crowd_ctr_destroy(&a, &err), 0);
+	ck_assert_int_eq(fstatat(sc1, a.id, &st_dir, AT_SYMLINK_NOFOLLOW), -1);
+	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_eq(crowd_ctr_destroy(&b, &err), 0);
+	ck_assert_int_eq(fstatat(sc1, b.id, &st_dir, AT_SYMLINK_NOFOLLOW), -1);
 	ck_assert_int_eq(crowd_cg_run_close(run, &err), 0);
 	/* Nothing of the template is mounted where the host sees it. */
 	char mi[65536], abs[PATH_MAX];
@@ -797,6 +854,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, caps_parse_profiles);
 	tcase_add_test(tc, uuid_format);
 	tcase_add_test(tc, rootfs_check_rejects);
+	tcase_add_test(tc, rmtree_no_follow);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("registry");
 	tcase_add_test(tc, registry_sweep_kills);

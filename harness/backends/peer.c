@@ -260,44 +260,12 @@ int crowd_peer_run(char *const *argv, unsigned flags, int timeout_ms, char *out,
 	return WEXITSTATUS(st);
 }
 
-static int rmtree_at(int dirfd, const char *name, dev_t dev)
-{
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EBUSY; /* a mount point: never descend */
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
-	int r = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int q = rmtree_at(fd, de->d_name, dev);
-		if (q < 0 && r == 0)
-			r = q;
-	}
-	closedir(d);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-		r = -errno;
-	return r;
-}
-
 int crowd_peer_rmtree(const char *path, struct crowd_error *err)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : crowd_error_errno(err, errno, "stat %s", path);
-	int r = rmtree_at(AT_FDCWD, path, st.st_dev);
+	int r = crowd_rmtree_at(AT_FDCWD, path, st.st_dev);
 	if (r < 0)
 		return crowd_error_errno(err, -r, "remove %s", path);
 	return 0;

@@ -59,6 +59,7 @@ struct child_ctx {
 	const char *hostname;
 	struct crowd_cg_attach attach; /* without a user namespace the child joins its cgroups */
 	int rootfs_tmpl;	       /* mount namespace to copy, or -1: clone one and pivot */
+	const char *id;		       /* the container's, for its scratch directory */
 	cap_t caps;		       /* this child's scratch set for crowd_caps_apply */
 	bool netns_join;	       /* the network namespace comes over sock (netns.h) */
 	const struct crowd_seccomp *seccomp; /* loaded last, or NULL */
@@ -131,8 +132,8 @@ static int child_setup_early(struct child_ctx *c, struct crowd_error *err)
 	if ((r = child_fds(c, err)) < 0)
 		return r;
 	if (c->rootfs_tmpl >= 0) {
-		if ((r = crowd_rootfs_enter_template(c->rootfs_tmpl, true, spec->security, err)) <
-		    0)
+		if ((r = crowd_rootfs_enter_template(c->rootfs_tmpl, c->id, true, spec->security,
+						     err)) < 0)
 			return r;
 	} else if (c->ns & CLONE_NEWNS) {
 		bool proc = (c->ns & CLONE_NEWPID) || spec->rootfs;
@@ -403,8 +404,9 @@ static int ctr_cgroup(struct crowd_cg_run *run, const struct crowd_ctr_spec *spe
 	}
 	/* The template pays off when containers share it; a single one pivots itself. */
 	if (spec->rootfs && !c->userns && !spec->single && !spec->rootfs_overlay &&
-	    (r = crowd_rootfs_template(spec->rootfs, &c->rootfs_tmpl, err)) < 0)
+	    (r = crowd_rootfs_template(spec->rootfs, &c->rootfs_tmpl, &ret->scratch_fd, err)) < 0)
 		return r;
+	ret->scratch = c->rootfs_tmpl >= 0;
 	if (ret->cg && !c->userns && (r = crowd_cg_attach_open(ret->cg, &c->attach, err)) < 0)
 		return r;
 	ret->t_cgroup_ns = crowd_now_ns();
@@ -458,6 +460,16 @@ static int ctr_register(const struct child_ctx *c, int sock_p, pid_t pid, struct
 	return r;
 }
 
+/* Its /dev and /tmp in the template's scratch, once nothing of it runs. */
+static int ctr_scratch_remove(struct crowd_ctr *ctr)
+{
+	int r = 0;
+	if (ctr->scratch && ctr->id[0])
+		r = crowd_rootfs_scratch_remove(ctr->scratch_fd, ctr->id);
+	ctr->scratch = false;
+	return r;
+}
+
 int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		    struct crowd_ctr *ret, struct crowd_error *err)
 {
@@ -496,6 +508,7 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 		c.netns_join = crowd_netns_job_start(&netns, sock_p) == 0;
 	if ((r = crowd_uuid_new(ret->id, err)) < 0)
 		return r;
+	c.id = ret->id;
 
 	if ((r = ctr_cgroup(run, spec, &c, ret, err)) < 0 ||
 	    (r = ctr_ready_env(spec, &c, &ready_r, &ready_w, &env, ready_buf, sizeof(ready_buf),
@@ -535,6 +548,7 @@ int crowd_ctr_start(struct crowd_cg_run *run, const struct crowd_ctr_spec *spec,
 
 fail:
 	crowd_cg_attach_close(&c.attach);
+	ctr_scratch_remove(ret);
 	crowd_closep(&ret->pidfd);
 	crowd_cg_destroy(ret->cg, NULL);
 	ret->cg = NULL;
@@ -642,6 +656,11 @@ int crowd_ctr_destroy(struct crowd_ctr *ctr, struct crowd_error *err)
 			r = r2;
 		}
 	}
+	/* Every process of it is gone (cgroup) or init is (its pid namespace's end). */
+	int r3 = ctr_scratch_remove(ctr);
+	if (r3 < 0 && r == 0)
+		r = crowd_error_set(err, -r3, "container %s: removing its /dev and /tmp: %s",
+				    ctr->id, strerror(-r3));
 	if (ctr->id[0])
 		crowd_reg_remove(ctr->id);
 	crowd_closep(&ctr->pidfd);

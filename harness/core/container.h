@@ -68,6 +68,8 @@ struct crowd_ctr {
 	int64_t t_setup_ns;          /* child finished setup, just before exec (sent by the child) */
 	bool reaped;
 	int status;                  /* wait status once reaped */
+	bool scratch;                /* its /dev and /tmp are in scratch_fd/id (rootfs.h) */
+	int scratch_fd;              /* the template's, borrowed */
 };
 
 /* Start a container in run's cgroup. On failure nothing is left: the half-set-up child is

@@ -136,73 +136,39 @@ static int remount_ro(const char *target, unsigned long keep, bool userns, struc
 	return ERRNO_SET(err, errno, "remounting %s read-only", target);
 }
 
-/* ---- one tmpfs per container ---------------------------------------------------------- *
- * /dev, /tmp and the masked /proc directories are subdirectories of one tmpfs, bind-mounted
- * from a detached mount (fsopen/fsmount, open_tree clone, move_mount), each with its own
- * flags. Every superblock registers a memcg-aware shrinker, and every memory cgroup keeps a
+/* ---- the template's scratch tmpfs ------------------------------------------------------ *
+ * Every superblock registers a memcg-aware shrinker, and every memory cgroup keeps a
  * shrinker_info with a 520-byte unit per 64 shrinker ids up to the highest one ever given
- * (mm/shrinker.c, shrinker_nr_max): separate tmpfs mounts per container made each new
- * container's memory cgroup, and every existing one, grow with the number of containers
- * (docs/density.md). Only with CROWD_SHARED_TMPFS set (a density trade: memory for
- * spin-up). -1 without it, when the kernel has no new mount API (before 5.2) or cannot clone
- * from a detached mount: the caller then mounts a tmpfs per place as before. */
-static int scratch_open(void)
+ * (mm/shrinker.c, shrinker_nr_max): a tmpfs of its own for /dev, /tmp and each masked /proc
+ * directory made every memory cgroup on the host grow with each container added
+ * (docs/density.md). A container made from a template gets them as bind mounts (no
+ * superblock) of directories of the one tmpfs the template holds on its /tmp, SCRATCH:
+ * SCRATCH/<id>/dev and SCRATCH/<id>/tmp, and the read-only SCRATCH/empty over each masked
+ * directory. Its own /tmp then covers SCRATCH: no path reaches another container's
+ * directory. The scratch has no size or inode limit of its own: the container's memory
+ * cgroup, which its pages are charged to, is the limit, as for a tmpfs of its own. crowd
+ * removes SCRATCH/<id> when it tears the container down (crowd_rootfs_scratch_remove). */
+#define SCRATCH "tmp"
+#define OWN_MAX 64 /* "SCRATCH/<id>" with room */
+
+/* own: "SCRATCH/<id>" (with dev/ and tmp/ in it) or NULL: a tmpfs per place. */
+static int scratch_own(const char *id, char *buf, size_t len, struct crowd_error *err)
 {
-	/* Opt-in: it costs each start about 0.3-0.4 ms of set-up here (fsopen, fsmount and an
-	 * open_tree clone per place), 20-50 % of a spin-up, for fewer shrinker ids. */
-	if (!getenv("CROWD_SHARED_TMPFS"))
-		return -1;
-	int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -1;
-	int mfd = -1;
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "755", 0) == 0 &&
-	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-		mfd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID);
-	close(fs);
-	if (mfd < 0)
-		return -1;
-	if (mkdirat(mfd, "dev", 0755) < 0 || mkdirat(mfd, "tmp", 01777) < 0 ||
-	    mkdirat(mfd, "empty", 0555) < 0) {
-		close(mfd);
-		return -1;
-	}
-	/* Older kernels (Debian 12's 6.1 among them) cannot open_tree() clone from a
-	 * detached mount (EINVAL): then the per-place mounts, as without the API. */
-	int t = (int)syscall(SYS_open_tree, mfd, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (t < 0) {
-		close(mfd);
-		return -1;
-	}
-	close(t);
-	return mfd;
+	char sub[OWN_MAX + 8];
+	if ((size_t)snprintf(buf, len, SCRATCH "/%s", id) >= len || len > OWN_MAX)
+		return crowd_error_set(err, ENAMETOOLONG, "container id too long");
+	if (mkdir(buf, 0755) < 0)
+		return ERRNO_SET(err, errno, "mkdir /%s in the scratch tmpfs", buf);
+	snprintf(sub, sizeof(sub), "%s/dev", buf);
+	if (mkdir(sub, 0755) < 0)
+		return ERRNO_SET(err, errno, "mkdir /%s", sub);
+	snprintf(sub, sizeof(sub), "%s/tmp", buf);
+	if (mkdir(sub, 01777) < 0)
+		return ERRNO_SET(err, errno, "mkdir /%s", sub);
+	return 0;
 }
 
-/* Bind sub of the scratch tmpfs on target (relative to the cwd) with attrs; -errno, and
- * -ENOENT when target does not exist (want_dir: made then). */
-static int scratch_place(int mfd, const char *sub, const char *target, uint64_t attrs,
-			 bool want_dir)
-{
-	int t = (int)syscall(SYS_open_tree, mfd, sub, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (t < 0)
-		return -errno;
-	struct mount_attr attr = {.attr_set = attrs};
-	int r = 0;
-	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		r = -errno;
-	if (r == 0 && syscall(SYS_move_mount, t, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-		r = -errno;
-		if (r == -ENOENT && want_dir && mkdir(target, 0755) == 0)
-			r = syscall(SYS_move_mount, t, "", AT_FDCWD, target,
-				    MOVE_MOUNT_F_EMPTY_PATH) < 0
-				? -errno
-				: 0;
-	}
-	close(t);
-	return r;
-}
-
-static int setup_proc(bool userns, bool masks, int mfd, struct crowd_error *err)
+static int setup_proc(bool userns, bool masks, bool scratch, struct crowd_error *err)
 {
 	const unsigned long pflags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	int r = mount_at("proc", "proc", "proc", pflags, NULL, false, err);
@@ -216,13 +182,11 @@ static int setup_proc(bool userns, bool masks, int mfd, struct crowd_error *err)
 		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
 			return ERRNO_SET(err, errno, "masking /%s", masked_files[i]);
 	for (size_t i = 0; i < CROWD_ARRAY_SIZE(masked_dirs); i++) {
-		if (mfd >= 0) {
-			int m = scratch_place(mfd, "empty", masked_dirs[i],
-					      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-						  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-					      false);
-			if (m < 0 && m != -ENOENT)
-				return ERRNO_SET(err, -m, "masking /%s", masked_dirs[i]);
+		/* a bind keeps the source mount's read-only, nosuid, nodev, noexec */
+		if (scratch) {
+			if (mount(SCRATCH "/empty", masked_dirs[i], NULL, MS_BIND, NULL) < 0 &&
+			    errno != ENOENT)
+				return ERRNO_SET(err, errno, "masking /%s", masked_dirs[i]);
 			continue;
 		}
 		if (mount("tmpfs", masked_dirs[i], "tmpfs", MS_RDONLY | pflags, "size=0") < 0 &&
@@ -242,13 +206,15 @@ static int setup_proc(bool userns, bool masks, int mfd, struct crowd_error *err)
 	return 0;
 }
 
-static int setup_dev(bool userns, int mfd, struct crowd_error *err)
+static int setup_dev(bool userns, const char *own, struct crowd_error *err)
 {
 	int r;
-	if (mfd >= 0) {
-		r = scratch_place(mfd, "dev", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true);
-		if (r < 0)
-			return ERRNO_SET(err, -r, "mounting /dev");
+	if (own) {
+		/* nosuid and noexec: the scratch's own flags, which a bind keeps */
+		char src[OWN_MAX + 8];
+		snprintf(src, sizeof(src), "%s/dev", own);
+		if (mount(src, "dev", NULL, MS_BIND, NULL) < 0)
+			return ERRNO_SET(err, errno, "binding /%s on /dev", src);
 	} else if ((r = mount_at("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
 				 "mode=755,size=64k", false, err)) < 0) {
 		return r;
@@ -275,13 +241,19 @@ static int setup_dev(bool userns, int mfd, struct crowd_error *err)
 	return 0;
 }
 
-static int setup_tmp(int mfd, struct crowd_error *err)
+static int setup_tmp(const char *own, struct crowd_error *err)
 {
-	if (mfd < 0)
+	if (!own)
 		return mount_at("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false,
 				err);
-	int r = scratch_place(mfd, "tmp", "tmp", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
-	return r < 0 ? ERRNO_SET(err, -r, "mounting /tmp") : 0;
+	/* On top of the scratch itself, which it hides; exec allowed, devices not. */
+	char src[OWN_MAX + 8];
+	snprintf(src, sizeof(src), "%s/tmp", own);
+	if (mount(src, "tmp", NULL, MS_BIND, NULL) < 0)
+		return ERRNO_SET(err, errno, "binding /%s on /tmp", src);
+	if (mount(NULL, "tmp", NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, NULL) < 0)
+		return ERRNO_SET(err, errno, "remounting /tmp nosuid,nodev");
+	return 0;
 }
 
 /* pivot_root(".", ".") stacks the old root on the new one; detaching "." drops it with
@@ -295,12 +267,11 @@ static int enter_pivot(const char *rootfs, bool with_proc, bool userns, unsigned
 		return ERRNO_SET(err, errno, "binding rootfs %s", rootfs);
 	if (chdir(rootfs) < 0)
 		return ERRNO_SET(err, errno, "chdir %s", rootfs);
-	_cleanup_close_ int mfd = scratch_open();
-	if (with_proc && (r = setup_proc(userns, security & CROWD_SEC_MASKS, mfd, err)) < 0)
+	if (with_proc && (r = setup_proc(userns, security & CROWD_SEC_MASKS, false, err)) < 0)
 		return r;
-	if ((r = setup_dev(userns, mfd, err)) < 0)
+	if ((r = setup_dev(userns, NULL, err)) < 0)
 		return r;
-	if ((r = setup_tmp(mfd, err)) < 0)
+	if ((r = setup_tmp(NULL, err)) < 0)
 		return r;
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return ERRNO_SET(err, errno, "pivot_root into %s", rootfs);
@@ -451,7 +422,7 @@ int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, unsigned
 static pthread_mutex_t tmpl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char path[PATH_MAX];
-	int fd;
+	int fd, scratch;
 } tmpl[TEMPLATE_MAX];
 static unsigned tmpl_n;
 
@@ -481,7 +452,16 @@ static int tmpl_build(const char *rootfs, struct crowd_error *err)
 		return ERRNO_SET(err, errno, "detaching the old root");
 	if (chdir("/") < 0)
 		return ERRNO_SET(err, errno, "chdir /");
-	return remount_ro("/", 0, false, err);
+	/* The scratch (mode 711: no listing of the containers' directories; size and inodes 0:
+	 * no limit but each container's memory cgroup) and its read-only empty directory. */
+	if (mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=711,size=0,nr_inodes=0") <
+	    0)
+		return ERRNO_SET(err, errno, "mounting the scratch tmpfs on %s/" SCRATCH, rootfs);
+	if (mkdir(SCRATCH "/empty", 0555) < 0 ||
+	    mount(SCRATCH "/empty", SCRATCH "/empty", NULL, MS_BIND, NULL) < 0)
+		return ERRNO_SET(err, errno, "scratch tmpfs: binding empty/");
+	int r = remount_ro(SCRATCH "/empty", MS_NOSUID | MS_NODEV | MS_NOEXEC, false, err);
+	return r < 0 ? r : remount_ro("/", 0, false, err);
 }
 
 static _Noreturn void tmpl_main(void *arg, bool in_cgroup)
@@ -494,15 +474,31 @@ static _Noreturn void tmpl_main(void *arg, bool in_cgroup)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close(c->parent_sock);
 	umask(0);
-	tmpl_build(c->rootfs, &e);
-	send(c->sock, &e, sizeof(e), MSG_NOSIGNAL);
+	/* The error, and with success an fd of the scratch for the parent's removals. */
+	int fd =
+	    tmpl_build(c->rootfs, &e) < 0 ? -1 : open(SCRATCH, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && !e.code)
+		ERRNO_SET(&e, errno, "open %s/" SCRATCH, c->rootfs);
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	sendmsg(c->sock, &m, MSG_NOSIGNAL);
 	/* Stay until the parent holds the namespace (it kills us, or goes away). */
 	while (read(c->sock, &b, 1) < 0 && errno == EINTR)
 		;
 	_exit(0);
 }
 
-static int tmpl_make(const char *rootfs, int *ret_fd, struct crowd_error *err)
+static int tmpl_make(const char *rootfs, int *ret_fd, int *ret_scratch, struct crowd_error *err)
 {
 	struct tmpl_ctx c = {.rootfs = rootfs};
 	struct crowd_error ce;
@@ -520,9 +516,17 @@ static int tmpl_make(const char *rootfs, int *ret_fd, struct crowd_error *err)
 		close(sv[0]);
 		return crowd_error_prefix(err, "rootfs template");
 	}
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = &ce, .iov_len = sizeof(ce)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	ssize_t n;
-	while ((n = recv(sv[0], &ce, sizeof(ce), 0)) < 0 && errno == EINTR)
+	while ((n = recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 		;
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	*ret_scratch = -1;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(ret_scratch, CMSG_DATA(cm), sizeof(int));
 	if (n != (ssize_t)sizeof(ce)) {
 		r = crowd_error_set(err, ECHILD, "rootfs template: the helper died");
 	} else if (ce.code) {
@@ -535,6 +539,12 @@ static int tmpl_make(const char *rootfs, int *ret_fd, struct crowd_error *err)
 		if (*ret_fd < 0)
 			r = crowd_error_errno(err, errno, "rootfs template: open %s", path);
 	}
+	if (r == 0 && *ret_scratch < 0)
+		r = crowd_error_set(err, EPROTO, "rootfs template: no scratch fd from the helper");
+	if (r < 0 && *ret_scratch >= 0)
+		crowd_closep(ret_scratch);
+	if (r < 0 && *ret_fd >= 0)
+		crowd_closep(ret_fd);
 	kill(pid, SIGKILL);
 	close(sv[0]);
 	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
@@ -544,44 +554,45 @@ static int tmpl_make(const char *rootfs, int *ret_fd, struct crowd_error *err)
 	return r;
 }
 
-int crowd_rootfs_template(const char *rootfs, int *ret_fd, struct crowd_error *err)
+int crowd_rootfs_template(const char *rootfs, int *ret_fd, int *ret_scratch,
+			  struct crowd_error *err)
 {
 	int r = 0;
 
-	*ret_fd = -1;
+	*ret_fd = *ret_scratch = -1;
 	pthread_mutex_lock(&tmpl_lock);
 	for (unsigned i = 0; i < tmpl_n; i++)
 		if (!strcmp(tmpl[i].path, rootfs)) {
 			*ret_fd = tmpl[i].fd;
+			*ret_scratch = tmpl[i].scratch;
 			goto out;
 		}
 	if (strlen(rootfs) >= sizeof(tmpl[0].path)) {
 		r = crowd_error_set(err, ENAMETOOLONG, "rootfs path too long");
 		goto out;
 	}
-	if ((r = tmpl_make(rootfs, ret_fd, err)) < 0)
-		goto out;
-	if (tmpl_n < TEMPLATE_MAX) {
-		snprintf(tmpl[tmpl_n].path, sizeof(tmpl[0].path), "%s", rootfs);
-		tmpl[tmpl_n++].fd = *ret_fd;
-	} else {
+	if (tmpl_n == TEMPLATE_MAX) {
 		/* Containers being made may be joining the cached ones: none is replaced. */
 		r = crowd_error_set(err, EMFILE, "more than %d rootfs directories in one process",
 				    TEMPLATE_MAX);
-		close(*ret_fd);
-		*ret_fd = -1;
+		goto out;
 	}
+	if ((r = tmpl_make(rootfs, ret_fd, ret_scratch, err)) < 0)
+		goto out;
+	snprintf(tmpl[tmpl_n].path, sizeof(tmpl[0].path), "%s", rootfs);
+	tmpl[tmpl_n].fd = *ret_fd;
+	tmpl[tmpl_n++].scratch = *ret_scratch;
 out:
 	pthread_mutex_unlock(&tmpl_lock);
 	return r;
 }
 
-int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, unsigned security,
+int crowd_rootfs_enter_template(int tmpl_fd, const char *id, bool with_proc, unsigned security,
 				struct crowd_error *err)
 {
 	mode_t old = umask(0);
+	char own[OWN_MAX];
 	int r = 0;
-	_cleanup_close_ int mfd = -1;
 
 	if (setns(tmpl_fd, CLONE_NEWNS) < 0)
 		r = ERRNO_SET(err, errno, "joining the rootfs template");
@@ -589,15 +600,26 @@ int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, unsigned security,
 		r = ERRNO_SET(err, errno, "unshare mnt namespace");
 	else if (chdir("/") < 0)
 		r = ERRNO_SET(err, errno, "chdir /");
-	/* /dev first: the masks bind its null node (the host's is not reachable here). */
-	else if ((mfd = scratch_open()), (r = setup_dev(false, mfd, err)) < 0)
+	else if ((r = scratch_own(id, own, sizeof(own), err)) < 0)
 		;
-	else if (with_proc && (r = setup_proc(false, security & CROWD_SEC_MASKS, mfd, err)) < 0)
+	/* /dev first: the masks bind its null node (the host's is not reachable here); /tmp
+	 * last: it covers the scratch. */
+	else if ((r = setup_dev(false, own, err)) < 0)
+		;
+	else if (with_proc && (r = setup_proc(false, security & CROWD_SEC_MASKS, true, err)) < 0)
 		;
 	else
-		r = setup_tmp(mfd, err);
+		r = setup_tmp(own, err);
 	if (r == 0)
 		r = debug_extra_mounts(err);
 	umask(old);
 	return r;
+}
+
+int crowd_rootfs_scratch_remove(int scratch_fd, const char *id)
+{
+	struct stat st;
+	if (fstat(scratch_fd, &st) < 0)
+		return -errno;
+	return crowd_rmtree_at(scratch_fd, id, st.st_dev);
 }

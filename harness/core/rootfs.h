@@ -34,12 +34,18 @@ int crowd_rootfs_enter(const char *rootfs, bool with_proc, bool userns, unsigned
 		       bool overlay, struct crowd_error *err);
 
 /* In the parent: an fd of a mount namespace pivoted into rootfs (read-only, old root
- * detached), made on first use and kept for the life of the process (owned by the cache; do
- * not close). For containers without a user namespace. */
-int crowd_rootfs_template(const char *rootfs, int *ret_fd, struct crowd_error *err);
+ * detached, a scratch tmpfs on its /tmp), and an O_PATH fd of that scratch; made on first use
+ * and kept for the life of the process (owned by the cache; do not close). For containers
+ * without a user namespace. */
+int crowd_rootfs_template(const char *rootfs, int *ret_fd, int *ret_scratch,
+			  struct crowd_error *err);
 /* In the child (not in a new mount namespace yet): join a private copy of the template,
- * then a fresh /proc (when with_proc), /dev and /tmp as crowd_rootfs_enter makes them. */
-int crowd_rootfs_enter_template(int tmpl_fd, bool with_proc, unsigned security,
+ * then a fresh /proc (when with_proc), /dev and /tmp, the last two bound from the scratch's
+ * directory id (made here), the masked /proc directories from its read-only empty/. */
+int crowd_rootfs_enter_template(int tmpl_fd, const char *id, bool with_proc, unsigned security,
 				struct crowd_error *err);
+/* In the parent, once the container is gone: remove its directory id from the scratch
+ * (scratch_fd from crowd_rootfs_template); 0, or -errno (what could be removed is). */
+int crowd_rootfs_scratch_remove(int scratch_fd, const char *id);
 
 #endif

@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -151,4 +152,70 @@ int crowd_thread_detached(void *(*fn)(void *), void *arg, size_t stack_size)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
+}
+
+static int rmtree_depth(int dirfd, const char *name, dev_t dev, unsigned depth);
+
+/* The directory fd's entries (on dev), then the fd closed. readdir's d_type spares a stat
+ * per file: only directories are opened (and checked to be on dev: a mount point is never
+ * descended). */
+static int rmtree_fd(int fd, dev_t dev, unsigned depth)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+			continue;
+		int q = 0;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+			if (unlinkat(fd, n, 0) < 0 && errno != ENOENT)
+				q = -errno;
+		} else {
+			q = rmtree_depth(fd, n, dev, depth);
+		}
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	closedir(d);
+	return r;
+}
+
+/* A container may have made the tree: no symlink is followed, no other file system entered
+ * (dev), and no deeper than 64 directories (-ELOOP; a thread's stack is small). */
+static int rmtree_depth(int dirfd, const char *name, dev_t dev, unsigned depth)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		/* not a directory (ENOTDIR, or ELOOP for a symlink): a file */
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+		return -errno;
+	}
+	int e = fstat(fd, &st) < 0 ? errno : st.st_dev != dev ? EBUSY : 0;
+	if (e) {
+		close(fd);
+		return -e;
+	}
+	if (depth == 0) {
+		close(fd);
+		return -ELOOP;
+	}
+	int r = rmtree_fd(fd, dev, depth - 1);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
+int crowd_rmtree_at(int dirfd, const char *name, dev_t dev)
+{
+	return rmtree_depth(dirfd, name, dev, 64);
 }

@@ -62,6 +62,9 @@ int crowd_read_int64at(int dirfd, const char *name, int64_t *ret, struct crowd_e
 /* mkdir -p: path with mode, its missing parents with parent_mode; an existing directory is
  * fine. err names the directory that could not be made. */
 int crowd_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct crowd_error *err);
+/* rm -rf name (relative to dirfd) on file system dev: 0, or the first -errno (-EBUSY at a
+ * mount point, -ELOOP past 64 levels); what could be removed is. */
+int crowd_rmtree_at(int dirfd, const char *name, dev_t dev);
 /* Write all bytes / read exactly len bytes, retrying on EINTR and short counts. */
 int crowd_write_all(int fd, const void *buf, size_t len);
 ssize_t crowd_read_all(int fd, void *buf, size_t len);
