@@ -47,26 +47,8 @@ static struct {
 /* The answer: a crowd_error (code 0: the namespace fd rides along). */
 static void maker_send(int sock, const struct crowd_error *e, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = (void *)e, .iov_len = sizeof(*e)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
 	/* A child that died already: EPIPE, nobody to tell. */
-	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	crowd_send_fd(sock, e, sizeof(*e), fd);
 }
 
 /* Make one: unshare into it, bring lo up, hold it by an fd, go home. A maker that cannot go
@@ -215,28 +197,15 @@ void crowd_netns_job_wait(struct crowd_netns_job *job)
 
 int crowd_netns_join(int sock, struct crowd_error *err)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
 	struct crowd_error e;
-	struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	ssize_t n;
-	int fd = -1;
+	int fd;
+	ssize_t n = crowd_recv_fd(sock, &e, sizeof(e), &fd);
 
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EMFILE)
+		return crowd_error_set(err, EMFILE,
+				       "receiving the network namespace: no free file descriptor");
 	if (n < 0)
 		return ERRNO_SET(err, errno, "receiving the network namespace");
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	if (n != (ssize_t)sizeof(e)) {
 		if (fd >= 0)
 			close(fd);
@@ -249,9 +218,6 @@ int crowd_netns_join(int sock, struct crowd_error *err)
 		*err = e;
 		return -e.code;
 	}
-	if (fd < 0 && (mh.msg_flags & MSG_CTRUNC))
-		return crowd_error_set(err, EMFILE,
-				       "receiving the network namespace: no free file descriptor");
 	if (fd < 0)
 		return crowd_error_set(err, EPROTO, "the network namespace fd did not arrive");
 	int r = 0;

@@ -479,19 +479,7 @@ static _Noreturn void tmpl_main(void *arg, bool in_cgroup)
 	    tmpl_build(c->rootfs, &e) < 0 ? -1 : open(SCRATCH, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && !e.code)
 		ERRNO_SET(&e, errno, "open %s/" SCRATCH, c->rootfs);
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	sendmsg(c->sock, &m, MSG_NOSIGNAL);
+	crowd_send_fd(c->sock, &e, sizeof(e), fd);
 	/* Stay until the parent holds the namespace (it kills us, or goes away). */
 	while (read(c->sock, &b, 1) < 0 && errno == EINTR)
 		;
@@ -516,17 +504,7 @@ static int tmpl_make(const char *rootfs, int *ret_fd, int *ret_scratch, struct c
 		close(sv[0]);
 		return crowd_error_prefix(err, "rootfs template");
 	}
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = &ce, .iov_len = sizeof(ce)};
-	struct msghdr m = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	ssize_t n;
-	while ((n = recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-	*ret_scratch = -1;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(ret_scratch, CMSG_DATA(cm), sizeof(int));
+	ssize_t n = crowd_recv_fd(sv[0], &ce, sizeof(ce), ret_scratch);
 	if (n != (ssize_t)sizeof(ce)) {
 		r = crowd_error_set(err, ECHILD, "rootfs template: the helper died");
 	} else if (ce.code) {

@@ -65,6 +65,12 @@ int crowd_mkdir_p(const char *path, mode_t mode, mode_t parent_mode, struct crow
 /* rm -rf name (relative to dirfd) on file system dev: 0, or the first -errno (-EBUSY at a
  * mount point, -ELOOP past 64 levels); what could be removed is. */
 int crowd_rmtree_at(int dirfd, const char *name, dev_t dev);
+/* One message of len bytes on a socket, with fd (when >= 0) riding along (SCM_RIGHTS); no
+ * SIGPIPE, EINTR retried. sendmsg's result. No malloc: safe in a cloned child. */
+ssize_t crowd_send_fd(int sock, const void *buf, size_t len, int fd);
+/* One message of up to len bytes, and *ret_fd the fd that came with it (close-on-exec) or -1;
+ * EINTR retried. recvmsg's result; -1 with EMFILE when an fd came but none was free here. */
+ssize_t crowd_recv_fd(int sock, void *buf, size_t len, int *ret_fd);
 /* Write all bytes / read exactly len bytes, retrying on EINTR and short counts. */
 int crowd_write_all(int fd, const void *buf, size_t len);
 ssize_t crowd_read_all(int fd, void *buf, size_t len);

@@ -157,37 +157,15 @@ static int socket_via_child(int netns_fd, int family)
 		if (setns(userns, CLONE_NEWUSER) < 0 || setns(netns_fd, CLONE_NEWNET) < 0 ||
 		    (fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 			e = errno;
-		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-		struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (fd >= 0) {
-			m.msg_control = cbuf;
-			m.msg_controllen = sizeof(cbuf);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		}
-		_exit(sendmsg(sv[1], &m, 0) < 0 ? 1 : 0);
+		_exit(crowd_send_fd(sv[1], &e, sizeof(e), fd) < 0 ? 1 : 0);
 	}
 	int e = pid < 0 ? errno : 0, fd = -1;
 	close(sv[1]);
 	close(userns);
 	if (pid > 0) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
 		int child_err = EIO;
-		struct iovec iov = {.iov_base = &child_err, .iov_len = sizeof(child_err)};
-		struct msghdr m = {
-		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-		ssize_t n;
-		do
-			n = recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC);
-		while (n < 0 && errno == EINTR);
-		struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(c), sizeof(int));
-		else
+		ssize_t n = crowd_recv_fd(sv[0], &child_err, sizeof(child_err), &fd);
+		if (fd < 0)
 			e = n < 0 ? errno : child_err ? child_err : EIO;
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
