@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # What loading a seccomp filter costs the kernel, per container: each round forks a child that
 # sets no_new_privs and loads a filter (seccomp(SECCOMP_SET_MODE_FILTER)), timing that call
-# alone. Filters: crowd's default (built by the library, as a container gets it), and a
+# alone. Filters, interleaved round by round: crowd's default (its own binary search over call
+# numbers, as a container gets it), the same table all through libseccomp, and a
 # one-instruction allow-all filter (the kernel's fixed cost: it converts and JIT-compiles every
-# filter it is given). Prints the p10 and p50 of each in microseconds (docs/security.md, Cost).
+# filter it is given, then walks it once per call number of both ABIs). Prints the p10 and p50
+# of each in microseconds (docs/security.md, Cost).
 # Usage: scripts/bench-seccomp.sh [ROUNDS] (default 300).
 set -eu
 cd "$(dirname "$0")/.."
@@ -77,8 +79,7 @@ int main(int argc, char **argv)
 	const struct crowd_seccomp *sc;
 	struct crowd_seccomp *lib;
 	struct crowd_error err = {0};
-	/* The same table all through libseccomp: what the hand-written prefix for set
-	 * conditions saves. */
+	/* The same table all through libseccomp: what crowd's own program saves. */
 	if (crowd_seccomp_default(&sc, &err) < 0 || crowd_seccomp_table_compile(false, &lib, &err) < 0) {
 		fprintf(stderr, "bench-seccomp: %s\n", err.msg);
 		return 1;

@@ -245,122 +245,291 @@ int sc_export(scmp_filter_ctx ctx, struct crowd_seccomp *sc, struct crowd_error 
 	return 0;
 }
 
-/* ---- set conditions as a hand-written prefix ----
+/* ---- the table as one hand-written program: a binary search over system call numbers ----
  *
- * libseccomp takes one comparison per argument in a rule, so "args[0] is not one of these
- * five values" (personality) becomes 60 single-bit rules, about 190 of the filter's 300
- * instructions, and the kernel pays for every instruction at every container's load (it
- * converts and JIT-compiles the program each time). The same condition is a dozen classic
- * BPF instructions: on the native ABI, for that call, compare the argument's low word with
- * each allowed value and return ALLOW or the errno. Such a block sits in front of
- * libseccomp's program and falls through to it for everything else; classic BPF jumps are
- * relative, so libseccomp's program is unchanged behind it. The OCI JSON for the peers keeps
- * the expanded rules (they compile it with libseccomp themselves). */
+ * When a filter is loaded, the kernel walks it once for every system call number of both x86
+ * ABIs (seccomp_cache_prepare: which calls it may allow without running the filter), and
+ * beyond a fixed part that walk is what a load costs: a filter of 64 dead instructions loads
+ * as fast as a one-instruction one, a chain of 64 comparisons that every number walks costs
+ * +125 us (scripts/bench-seccomp.sh, docs/security.md). libseccomp's program (with the
+ * binary-tree option) walks ~8,000 instructions over those ~925 numbers. This one is the
+ * table's actions on the native ABI as intervals of numbers, searched by a balanced tree of
+ * `jge`: an allowed call is decided in about 11 instructions, ~6,400 in all. Argument checks
+ * are blocks at their leaves; every leaf ends at one of a few shared returns. Same policy as
+ * the libseccomp program (check_security/sc_tree_matches_libseccomp runs both in an
+ * interpreter over every number, ABI and argument case); a table the builder cannot lay out
+ * (jumps beyond 255) falls back to libseccomp. */
 
+#define ARG_OFF(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i)))
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SC_PREFIX 1
-#define ARG_LO(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i)))
+#define ARG_LO(i) ARG_OFF(i)
+#define ARG_HI(i) (ARG_OFF(i) + 4)
 #else
-#define SC_PREFIX 0 /* the argument's low word is at +4: not worth a second path */
+#define ARG_LO(i) (ARG_OFF(i) + 4)
+#define ARG_HI(i) ARG_OFF(i)
 #endif
-#define SC_PREFIX_VALUES 17 /* up to four bits' subsets, and all ones */
+#define SC_X32_BIT    0x40000000u /* x86_64: numbers of the x32 ABI */
+#define SC_MAX_INSNS  255	  /* keeps every forward jump within a jt/jf byte */
+#define SC_MAX_LABELS 512
 
-/* The allowed values of a CROWD_SC_ARG_NOT_IN row: every combination of its bits, and all
- * ones (32-bit). 0 when the set is too large for a prefix. */
-static unsigned not_in_values(const struct crowd_sc_row *row, uint32_t out[SC_PREFIX_VALUES])
+struct sc_asm {
+	struct sock_filter f[SC_MAX_INSNS];
+	int jt[SC_MAX_INSNS], jf[SC_MAX_INSNS]; /* label of each jump's target; -1: next */
+	int pos[SC_MAX_LABELS];			/* label -> instruction, -1 until placed */
+	unsigned n, nlab;
+	bool full;
+};
+
+/* An interval of numbers [lo, next interval's lo) with one action. */
+struct sc_iv {
+	uint32_t lo;
+	const struct crowd_sc_row *row; /* NULL: allow */
+};
+
+static int sc_label(struct sc_asm *a)
 {
-	uint32_t bits = (uint32_t)row->value;
-	unsigned k = (unsigned)__builtin_popcount(bits), n = 0;
-
-	if (k > 4 || row->value >> 32)
+	if (a->nlab == SC_MAX_LABELS) {
+		a->full = true;
 		return 0;
-	/* Walk the subsets of bits: s = (s - bits) & bits enumerates them from 0. */
-	uint32_t sub = 0;
-	do {
-		out[n++] = sub;
-		sub = (sub - bits) & bits;
-	} while (sub);
-	out[n++] = 0xffffffffu;
-	return n;
+	}
+	a->pos[a->nlab] = -1;
+	return (int)a->nlab++;
 }
 
-/* Append the block for one row at insns[at], returning the new length. */
-static unsigned prefix_block(struct sock_filter *f, unsigned at, uint32_t arch, int nr,
-			     const struct crowd_sc_row *row, const uint32_t *vals, unsigned nv)
+static void sc_place(struct sc_asm *a, int label)
 {
-	const unsigned len = 5 + nv + 2, end = at + len, allow = end - 1;
-	unsigned i = at;
-
-	f[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					    offsetof(struct seccomp_data, arch));
-	i++;
-	f[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0,
-					    (uint8_t)(end - i - 1));
-	i++;
-	f[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					    offsetof(struct seccomp_data, nr));
-	i++;
-	f[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0,
-					    (uint8_t)(end - i - 1));
-	i++;
-	f[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(row->arg));
-	i++;
-	for (unsigned v = 0; v < nv; v++, i++)
-		f[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, vals[v],
-						    (uint8_t)(allow - i - 1), 0);
-	f[i++] = (struct sock_filter)BPF_STMT(
-	    BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((uint32_t)row->errno_ret & SECCOMP_RET_DATA));
-	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	return i;
+	a->pos[label] = (int)a->n;
 }
 
-/* Whether row is compiled as a prefix block rather than through libseccomp. */
-static bool row_is_prefix(const struct crowd_sc_row *row)
+/* Emit one instruction; jumps name their targets by label (-1: the next instruction). */
+static unsigned sc_emit(struct sc_asm *a, uint16_t code, uint32_t k, int jt, int jf)
 {
-	uint32_t vals[SC_PREFIX_VALUES];
-	return SC_PREFIX && row->cond == CROWD_SC_ARG_NOT_IN && not_in_values(row, vals) > 0;
+	if (a->n == SC_MAX_INSNS) {
+		a->full = true;
+		return 0;
+	}
+	a->f[a->n] = (struct sock_filter){.code = code, .k = k};
+	a->jt[a->n] = jt;
+	a->jf[a->n] = jf;
+	return a->n++;
 }
 
-/* Put the prefix blocks of the table's set conditions in front of sc's program. */
-static int sc_prefix_add(struct crowd_seccomp *sc, struct crowd_error *err)
+struct sc_labels {
+	int allow, nosys, x32;
+	int err[8]; /* one shared return per errno */
+	int errno_of[8];
+	unsigned nerr;
+};
+
+static int sc_err_label(struct sc_asm *a, struct sc_labels *l, int e)
 {
-	struct sock_filter pre[64];
-	unsigned n = 0;
-#if SC_PREFIX
+	for (unsigned i = 0; i < l->nerr; i++)
+		if (l->errno_of[i] == e)
+			return l->err[i];
+	if (l->nerr == CROWD_ARRAY_SIZE(l->err)) {
+		a->full = true;
+		return 0;
+	}
+	l->errno_of[l->nerr] = e;
+	return l->err[l->nerr++] = sc_label(a);
+}
+
+#define LD_ABS(off) (uint16_t)(BPF_LD | BPF_W | BPF_ABS), (off)
+#define JEQ	    (uint16_t)(BPF_JMP | BPF_JEQ | BPF_K)
+#define JGE	    (uint16_t)(BPF_JMP | BPF_JGE | BPF_K)
+#define JSET	    (uint16_t)(BPF_JMP | BPF_JSET | BPF_K)
+
+/* The block of a row with an argument condition; returns its label. */
+static int sc_arg_block(struct sc_asm *a, struct sc_labels *l, const struct crowd_sc_row *row)
+{
+	int here = sc_label(a), deny = sc_err_label(a, l, row->errno_ret);
+	uint32_t lo = (uint32_t)row->value, hi = (uint32_t)(row->value >> 32);
+
+	sc_place(a, here);
+	switch (row->cond) {
+	case CROWD_SC_ARG_EQ: /* the whole 64-bit argument equals value */
+		sc_emit(a, LD_ABS(ARG_LO(row->arg)), -1, -1);
+		sc_emit(a, JEQ, lo, -1, l->allow);
+		sc_emit(a, LD_ABS(ARG_HI(row->arg)), -1, -1);
+		sc_emit(a, JEQ, hi, deny, l->allow);
+		break;
+	case CROWD_SC_ARG_ANY_BIT: /* any bit of value set, in either word */
+		if (lo) {
+			sc_emit(a, LD_ABS(ARG_LO(row->arg)), -1, -1);
+			sc_emit(a, JSET, lo, deny, hi ? -1 : l->allow);
+		}
+		if (hi) {
+			sc_emit(a, LD_ABS(ARG_HI(row->arg)), -1, -1);
+			sc_emit(a, JSET, hi, deny, l->allow);
+		}
+		if (!lo && !hi)
+			a->full = true; /* a condition no value meets: not in the table */
+		break;
+	case CROWD_SC_ARG_NOT_IN: /* the low word is all ones, or only bits of value */
+		sc_emit(a, LD_ABS(ARG_LO(row->arg)), -1, -1);
+		sc_emit(a, JEQ, 0xffffffffu, l->allow, -1);
+		sc_emit(a, JSET, ~lo, deny, l->allow);
+		if (hi)
+			a->full = true;
+		break;
+	case CROWD_SC_ALWAYS:
+		a->full = true;
+		break;
+	}
+	return here;
+}
+
+/* The subtree deciding intervals lo..hi: its label (a shared return's for a leaf that is
+ * one, else code emitted here). */
+static int sc_subtree(struct sc_asm *a, struct sc_labels *l, const struct sc_iv *iv, unsigned lo,
+		      unsigned hi)
+{
+	if (lo == hi) {
+		const struct crowd_sc_row *row = iv[lo].row;
+		if (!row)
+			return l->allow;
+		if (row->cond == CROWD_SC_ALWAYS)
+			return sc_err_label(a, l, row->errno_ret);
+		return sc_arg_block(a, l, row);
+	}
+	unsigned mid = lo + (hi - lo + 1) / 2;
+	int here = sc_label(a);
+	sc_place(a, here);
+	unsigned j = sc_emit(a, JGE, iv[mid].lo, -1, -1);
+	int left = sc_subtree(a, l, iv, lo, mid - 1);
+	int right = sc_subtree(a, l, iv, mid, hi);
+	if (!a->full) {
+		a->jt[j] = right;
+		a->jf[j] = left;
+	}
+	return here;
+}
+
+static int sc_row_cmp(const void *x, const void *y)
+{
+	const struct sc_iv *a = x, *b = y;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* The table's rows on the native ABI as intervals (allowed gaps between), in ret. */
+static int sc_intervals(struct crowd_seccomp *sc, uint32_t arch, struct sc_iv *ret, unsigned max,
+			unsigned *ret_n, struct crowd_error *err)
+{
+	struct sc_iv rows[CROWD_SC_TABLE_MAX];
+	unsigned nrows = 0, n = 0;
+	uint32_t next = 0;
+
 	for (unsigned i = 0; i < crowd_sc_table_len; i++) {
 		const struct crowd_sc_row *row = &crowd_sc_table[i];
-		uint32_t vals[SC_PREFIX_VALUES];
-		unsigned nv = not_in_values(row, vals);
-		int nr = seccomp_syscall_resolve_name(row->name);
-		if (!row_is_prefix(row) || nr == __NR_SCMP_ERROR)
+		int nr = seccomp_syscall_resolve_name_arch(arch, row->name);
+		if (nr == __NR_SCMP_ERROR) {
+			sc->unknown++;
 			continue;
-		if (n + 7 + nv > CROWD_ARRAY_SIZE(pre))
-			return crowd_error_set(err, E2BIG, "seccomp: prefix for %s", row->name);
-		n = prefix_block(pre, n, seccomp_arch_native(), nr, row, vals, nv);
-		sc->rules += crowd_sc_expand(row, NULL, 0); /* the rules the block stands for */
+		}
+		sc->rules += crowd_sc_expand(row, NULL, 0);
+		if (nr < 0) /* a call this ABI does not have */
+			continue;
+		if (nrows == CROWD_ARRAY_SIZE(rows))
+			return crowd_error_set(err, E2BIG, "seccomp: more than %u rows",
+					       (unsigned)CROWD_ARRAY_SIZE(rows));
+		rows[nrows++] = (struct sc_iv){(uint32_t)nr, row};
 	}
-#endif
-	if (!n)
-		return 0;
-	if ((size_t)sc->len + n > BPF_MAXINSNS)
-		return crowd_error_set(err, E2BIG, "seccomp: filter of %u instructions",
-				       sc->len + n);
-	struct sock_filter *f = malloc(((size_t)sc->len + n) * sizeof(*f));
-	if (!f)
+	qsort(rows, nrows, sizeof(*rows), sc_row_cmp);
+	for (unsigned i = 0; i < nrows; i++) {
+		if (i && rows[i].lo == rows[i - 1].lo)
+			return crowd_error_set(err, EINVAL, "seccomp: %s and %s are one call",
+					       rows[i - 1].row->name, rows[i].row->name);
+		if (n + 2 > max)
+			return crowd_error_set(err, E2BIG, "seccomp: too many intervals");
+		if (rows[i].lo > next)
+			ret[n++] = (struct sc_iv){next, NULL};
+		/* a denial right after the same denial extends it */
+		const struct crowd_sc_row *prev = n ? ret[n - 1].row : NULL;
+		if (!(n && rows[i].lo == next && prev && prev->cond == CROWD_SC_ALWAYS &&
+		      rows[i].row->cond == CROWD_SC_ALWAYS &&
+		      prev->errno_ret == rows[i].row->errno_ret))
+			ret[n++] = rows[i];
+		next = rows[i].lo + 1;
+	}
+	if (n == max)
+		return crowd_error_set(err, E2BIG, "seccomp: too many intervals");
+	ret[n++] = (struct sc_iv){next, NULL};
+	*ret_n = n;
+	return 0;
+}
+
+/* The program, in sc; -E2BIG when it does not fit (the caller uses libseccomp then). */
+static int sc_tree_build(struct crowd_seccomp *sc, struct crowd_error *err)
+{
+	struct sc_iv iv[2 * CROWD_SC_TABLE_MAX + 1];
+	struct sc_labels l = {0};
+	unsigned niv = 0;
+	uint32_t arch = seccomp_arch_native();
+	uint32_t audit = arch; /* libseccomp's SCMP_ARCH_* are the AUDIT_ARCH_* values */
+	int r;
+
+	if ((r = sc_intervals(sc, arch, iv, CROWD_ARRAY_SIZE(iv), &niv, err)) < 0)
+		return r;
+	struct sc_asm *a = calloc(1, sizeof(*a));
+	if (!a)
 		return crowd_error_set(err, ENOMEM, "seccomp: out of memory");
-	memcpy(f, pre, n * sizeof(*f));
-	memcpy(f + n, sc->insns, sc->len * sizeof(*f));
-	free(sc->insns);
-	sc->insns = f;
-	sc->len = (unsigned short)(sc->len + n);
+	l.allow = sc_label(a);
+	l.nosys = sc_err_label(a, &l, ENOSYS); /* another ABI: what libseccomp's BADARCH says */
+	l.x32 = sc_label(a);
+	sc_emit(a, LD_ABS(offsetof(struct seccomp_data, arch)), -1, -1);
+	sc_emit(a, JEQ, audit, -1, l.nosys);
+	sc_emit(a, LD_ABS(offsetof(struct seccomp_data, nr)), -1, -1);
+	if (arch == SCMP_ARCH_X86_64)
+		sc_emit(a, JGE, SC_X32_BIT, l.x32, -1);
+	int root = sc_subtree(a, &l, iv, 0, niv - 1);
+	if (a->pos[root] < 0) /* the whole tree is one shared return */
+		sc_emit(a, (uint16_t)(BPF_JMP | BPF_JA), 0, root, -1);
+	/* x32 numbers are another ABI too, but for -1 (no call: a tracer's skip) */
+	sc_place(a, l.x32);
+	sc_emit(a, JEQ, 0xffffffffu, l.allow, l.nosys);
+	sc_place(a, l.allow);
+	sc_emit(a, (uint16_t)(BPF_RET | BPF_K), SECCOMP_RET_ALLOW, -1, -1);
+	for (unsigned i = 0; i < l.nerr; i++) {
+		sc_place(a, l.err[i]);
+		sc_emit(a, (uint16_t)(BPF_RET | BPF_K),
+			SECCOMP_RET_ERRNO | ((uint32_t)l.errno_of[i] & SECCOMP_RET_DATA), -1, -1);
+	}
+	/* Resolve the labels: every jump is forward and within a byte (else libseccomp). */
+	for (unsigned i = 0; i < a->n && !a->full; i++) {
+		int t[2] = {a->jt[i], a->jf[i]};
+		long off[2] = {0, 0};
+		for (int k = 0; k < 2; k++)
+			if (t[k] >= 0)
+				off[k] = (long)a->pos[t[k]] - (long)i - 1;
+		if (off[0] < 0 || off[0] > 255 || off[1] < 0 || off[1] > 255) {
+			a->full = true;
+			break;
+		}
+		if (a->f[i].code == (BPF_JMP | BPF_JA))
+			a->f[i].k = (uint32_t)off[0];
+		else if (BPF_CLASS(a->f[i].code) == BPF_JMP) {
+			a->f[i].jt = (uint8_t)off[0];
+			a->f[i].jf = (uint8_t)off[1];
+		}
+	}
+	if (a->full) {
+		free(a);
+		return -E2BIG;
+	}
+	sc->insns = malloc(a->n * sizeof(*sc->insns));
+	if (!sc->insns) {
+		free(a);
+		return crowd_error_set(err, ENOMEM, "seccomp: out of memory");
+	}
+	memcpy(sc->insns, a->f, a->n * sizeof(*sc->insns));
+	sc->len = (unsigned short)a->n;
+	free(a);
 	sc_hash(sc);
 	return 0;
 }
 
-/* Add the default table's rules to ctx (with set_prefix, set conditions are left to the
- * prefix instead). */
-static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, bool set_prefix,
-			struct crowd_error *err)
+/* Add the default table's rules to ctx. */
+static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, struct crowd_error *err)
 {
 	struct crowd_sc_rule rules[CROWD_SC_RULES_MAX];
 
@@ -371,8 +540,6 @@ static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, bool set_
 			sc->unknown++;
 			continue;
 		}
-		if (set_prefix && row_is_prefix(row))
-			continue;
 		unsigned n = crowd_sc_expand(row, rules, CROWD_SC_RULES_MAX);
 		if (n > CROWD_SC_RULES_MAX)
 			return crowd_error_set(err, E2BIG, "seccomp: %s: %u rules", row->name, n);
@@ -387,8 +554,7 @@ static int sc_table_add(scmp_filter_ctx ctx, struct crowd_seccomp *sc, bool set_
 	return 0;
 }
 
-int crowd_seccomp_table_compile(bool set_prefix, struct crowd_seccomp **ret,
-				struct crowd_error *err)
+int crowd_seccomp_table_compile(bool tree, struct crowd_seccomp **ret, struct crowd_error *err)
 {
 	struct crowd_seccomp *sc = calloc(1, sizeof(*sc));
 	scmp_filter_ctx ctx;
@@ -396,16 +562,16 @@ int crowd_seccomp_table_compile(bool set_prefix, struct crowd_seccomp **ret,
 
 	if (!sc)
 		return crowd_error_set(err, ENOMEM, "seccomp: out of memory");
-	if ((r = sc_ctx_new(SCMP_ACT_ALLOW, false, &ctx, err)) < 0) {
-		free(sc);
-		return r;
-	}
 	snprintf(sc->name, sizeof(sc->name), "default");
-	if ((r = sc_table_add(ctx, sc, set_prefix, err)) == 0)
-		r = sc_export(ctx, sc, err);
-	seccomp_release(ctx);
-	if (r == 0 && set_prefix)
-		r = sc_prefix_add(sc, err);
+	r = tree ? sc_tree_build(sc, err) : -E2BIG;
+	if (r == -E2BIG) {
+		sc->rules = sc->unknown = 0;
+		if ((r = sc_ctx_new(SCMP_ACT_ALLOW, false, &ctx, err)) == 0) {
+			if ((r = sc_table_add(ctx, sc, err)) == 0)
+				r = sc_export(ctx, sc, err);
+			seccomp_release(ctx);
+		}
+	}
 	if (r < 0) {
 		free(sc->insns);
 		free(sc);

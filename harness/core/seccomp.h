@@ -32,6 +32,7 @@ struct crowd_sc_row {
 };
 extern const struct crowd_sc_row crowd_sc_table[];
 extern const unsigned crowd_sc_table_len;
+#define CROWD_SC_TABLE_MAX 128 /* rows the compilers take */
 
 /* One rule as libseccomp and OCI take it: deny name with errno_ret when (with_arg) args[arg]
  * & mask == value (masked) or args[arg] == value (not masked). */
@@ -58,14 +59,13 @@ struct crowd_seccomp {
 	struct sock_filter *insns;
 };
 
-/* Compile the table: with set_prefix, set conditions (personality's allowed values) as a
- * short hand-written block in front of libseccomp's program; without, all through
- * libseccomp (one rule per bit: the same policy, about 170 instructions more). Both are
- * kept for tests and scripts/bench-seccomp.sh; containers get the first. */
-int crowd_seccomp_table_compile(bool set_prefix, struct crowd_seccomp **ret,
-				struct crowd_error *err);
-/* The default filter (the table, with set_prefix), compiled on first use and kept for the
- * life of the process. */
+/* Compile the table: with tree, as crowd's own program, a binary search over system call
+ * numbers that the kernel walks in few steps at each load (seccomp.c); without, all through
+ * libseccomp (the same policy, the reference the tests compare it with, and the fallback
+ * where the tree cannot be laid out). */
+int crowd_seccomp_table_compile(bool tree, struct crowd_seccomp **ret, struct crowd_error *err);
+/* The default filter (the table, as a tree), compiled on first use and kept for the life of
+ * the process. */
 int crowd_seccomp_default(const struct crowd_seccomp **ret, struct crowd_error *err);
 /* Compile an OCI or Docker seccomp JSON profile. -EINVAL naming the file and what is
  * wrong for a bad one. Free with crowd_seccomp_free. */
