@@ -25,6 +25,15 @@ leaf() {
 nothing_left() {
 	[ ! -e /sys/fs/cgroup/$CROWD_CGROUP_TOP ] || fail "left behind: $(find /sys/fs/cgroup/$CROWD_CGROUP_TOP)"
 }
+# pids whose command line starts with PREFIX (the guest has no pgrep), optionally of UID only.
+pids_of() { # PREFIX [UID]
+	for p in /proc/[0-9]*; do
+		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+		case $c in "$1"*) ;; *) continue ;; esac
+		[ -z "${2:-}" ] || [ "$(awk '/^Uid:/ {print $2}' "$p/status" 2>/dev/null)" = "$2" ] || continue
+		echo "${p#/proc/}"
+	done
+}
 csv_col() { # FILE NAME: the column's values, one a line
 	awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; if (!c) exit 3; next } { print $c }' "$1"
 }
@@ -153,7 +162,7 @@ t_kill_clean() {
 	[ "$left" -ge 1 ] || fail "nothing was running when bench was killed"
 	$crowd clean || fail "crowd clean exited $?"
 	nothing_left
-	if pgrep -f '^/bin/idle' >/dev/null; then fail "idle processes remain"; fi
+	[ -z "$(pids_of /bin/idle)" ] || fail "idle processes remain: $(pids_of /bin/idle)"
 }
 
 # --- rootless, as uid 1000 (crowd in /etc/passwd): user NAME -- CMD runs CMD as that user
@@ -178,6 +187,35 @@ undelegate() { # NAME: what crowd left under it is a failure
 	extra=$(find "$d" -mindepth 1 -type d ! -path "$d/session")
 	rmdir "$d/session" "$d" 2>/dev/null
 	[ -z "$extra" ] || fail "left in the delegated subtree: $extra"
+}
+
+# SIGKILL of a running rootless bench in a delegated subtree, then the user's own crowd clean:
+# exit 0, nothing left in the subtree, no workload left running.
+t_rootless_kill_clean() {
+	delegate user-1000
+	as_user user-1000/session env PATH=/bin HOME=/tmp CROWD_CGROUP_TOP="$CROWD_CGROUP_TOP" $crowd bench --rootless -n 200 --workload httpd \
+		--duration 5s --out /tmp/rl-k >/tmp/o 2>&1 &
+	job=$!
+	n=0 pid=""
+	for _ in $(seq 300); do
+		# as_user runs crowd as a grandchild of the job: the bench itself is killed
+		pid=$(pids_of "$crowd bench" 1000 | head -1)
+		n=$(find /sys/fs/cgroup/user-1000/$CROWD_CGROUP_TOP -mindepth 2 -maxdepth 2 -type d 2>/dev/null | wc -l)
+		[ -n "$pid" ] && [ "$n" -ge 5 ] && break
+		kill -0 $job 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -n "$pid" ] || fail "the rootless bench was not seen running"
+	kill -9 "$pid"
+	wait $job 2>/dev/null
+	echo "killed crowd (pid $pid) with $n containers' cgroups"
+	[ "$n" -ge 1 ] || { tail -5 /tmp/o; fail "nothing was running when bench was killed"; }
+	as_user user-1000/session env PATH=/bin HOME=/tmp CROWD_CGROUP_TOP="$CROWD_CGROUP_TOP" $crowd clean >/tmp/o 2>&1
+	rc=$?
+	cat /tmp/o
+	[ $rc = 0 ] || fail "the user's crowd clean exited $rc: $(tail -1 /tmp/o)"
+	[ -z "$(pids_of /bin/httpd)" ] || fail "httpd processes remain: $(pids_of /bin/httpd)"
+	undelegate user-1000
 }
 
 # Delegated: crowd finds its cgroup's delegated parent, the whole bench runs in it, the
