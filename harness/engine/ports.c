@@ -23,14 +23,20 @@ static bool taken(unsigned i)
 	return port_taken[i / 8] & (1u << (i % 8));
 }
 
-/* Nothing bound on the port on any address: a wildcard bind, dual stack where there is IPv6
- * (the workloads listen on [::] by default), without SO_REUSEADDR. */
+/* The port can be bound and listened on by a workload: a wildcard bind, dual stack where there
+ * is IPv6 (the workloads listen on [::] by default), with SO_REUSEADDR as the workloads bind.
+ * SO_REUSEADDR matters twice. The probe then answers what the workload's bind will meet (a
+ * listener or a non-reusable socket on the port: taken). And the probe socket, which a child
+ * cloned by another starter thread meanwhile holds a copy of until its exec closes it, cannot
+ * block the workload's bind and listen (bound, reusable and not listening): without it, 1 in
+ * 8-16 runs of tests/it_ports.sh lost a workload to EADDRINUSE on a port no program held. */
 static bool port_free_now(unsigned port)
 {
 	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int r;
+	int one = 1, r;
 	if (fd >= 0) {
 		int off = 0;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 		struct sockaddr_in6 a = {.sin6_family = AF_INET6,
 					 .sin6_port = htons((uint16_t)port),
@@ -40,6 +46,7 @@ static bool port_free_now(unsigned port)
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return false;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		struct sockaddr_in a = {.sin_family = AF_INET,
 					.sin_port = htons((uint16_t)port),
 					.sin_addr.s_addr = htonl(INADDR_ANY)};
